@@ -1,0 +1,72 @@
+"""The core's exception hierarchy.
+
+Adapters convert library exceptions at their edge (``raise DeviceError(...) from err``);
+screens and the core only ever see these. ``message_key`` is a key into the
+translation catalogue, never an English sentence built in code.
+"""
+
+from __future__ import annotations
+
+
+class KioskError(Exception):
+    """Base of every error the kiosk core and its adapters raise."""
+
+    message_key: str = "error.generic"
+
+    def __init__(self, detail: str = "", *, message_key: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if message_key is not None:
+            self.message_key = message_key
+
+
+class DeviceError(KioskError):
+    """A device could not do what was asked; ``detail`` is for the technician."""
+
+    message_key = "error.device"
+
+
+class CardError(DeviceError):
+    """A card could not be read (removed, unreadable, unknown type)."""
+
+    message_key = "error.card_unreadable"
+
+
+class NoCard(CardError):
+    """No card is present on the reader."""
+
+    message_key = "error.no_card"
+
+
+class CardExpired(CardError):
+    """The card was read but is past its validity date."""
+
+    message_key = "error.card_expired"
+
+
+class PrinterError(DeviceError):
+    """The printer refused or failed a job."""
+
+    message_key = "error.printer"
+
+
+class PaperOut(PrinterError):
+    """The printer has no paper (before or during a job)."""
+
+    message_key = "error.paper_out"
+
+
+class PlatformError(KioskError):
+    """The central platform could not be reached or answered badly."""
+
+    message_key = "error.platform"
+
+
+class ValidationError(KioskError):
+    """Citizen or catalog input is invalid; ``field`` names what."""
+
+    message_key = "error.invalid"
+
+    def __init__(self, detail: str = "", *, field: str = "", message_key: str | None = None):
+        super().__init__(detail, message_key=message_key)
+        self.field = field

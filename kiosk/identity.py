@@ -1,0 +1,79 @@
+"""What a citizen's card tells the kiosk: plain data, no device code.
+
+Personal data: instances live only in the current session; ``__repr__`` masks
+them so they never reach a log by accident.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class CardType(StrEnum):
+    RESIDENT = "resident"  # 居民身份证
+    FOREIGNER_OLD = "foreigner_old"  # 外国人永久居留身份证 (old, type I)
+    FOREIGNER = "foreigner"  # 外国人永久居留身份证 (2023, type Y)
+    HMT_RESIDENCE = "hmt_residence"  # 港澳台居民居住证 (type J)
+
+
+class Gender(StrEnum):
+    UNKNOWN = "0"
+    MALE = "1"
+    FEMALE = "2"
+    UNSTATED = "9"
+
+
+def mask(value: str, keep_start: int = 1, keep_end: int = 1) -> str:
+    """Mask personal text for display or diagnostics: 张三丰 → 张*丰."""
+    if len(value) <= keep_start + keep_end:
+        return value[:1] + "*" * max(len(value) - 1, 0)
+    return value[:keep_start] + "*" * (len(value) - keep_start - keep_end) + value[len(value) - keep_end :]
+
+
+@dataclass(frozen=True, repr=False)
+class IdCard:
+    """A resident ID card (or a foreigner's / HMT card) as read by the reader.
+
+    ``valid_to`` is None for a long-term (长期) card.
+    """
+
+    name: str
+    gender: Gender
+    nation: str  # GB 3304 code, two digits ("01" = 汉); empty for foreigners
+    birth_date: dt.date
+    address: str
+    id_number: str
+    authority: str
+    valid_from: dt.date
+    valid_to: dt.date | None
+    card_type: CardType = CardType.RESIDENT
+    english_name: str = ""
+    nationality: str = ""
+    photo: bytes = field(default=b"", compare=False)  # WLT-compressed, as on the card
+
+    def expired(self, today: dt.date) -> bool:
+        return self.valid_to is not None and today > self.valid_to
+
+    def __repr__(self) -> str:
+        return f"IdCard(name={mask(self.name)!r}, id_number={mask(self.id_number, 3, 2)!r}, type={self.card_type})"
+
+
+@dataclass(frozen=True, repr=False)
+class SocialSecurityCard:
+    """A social-security card's holder and card data (EF05/EF06)."""
+
+    ss_number: str  # social security number = citizen ID number
+    name: str
+    gender: Gender
+    birth_date: dt.date | None
+    card_number: str = ""
+    region: str = ""  # first six digits of the card identification code
+    issue_date: dt.date | None = None
+    expiry_date: dt.date | None = None
+    nation: str = ""
+    spec_version: str = ""
+
+    def __repr__(self) -> str:
+        return f"SocialSecurityCard(name={mask(self.name)!r}, ss_number={mask(self.ss_number, 3, 2)!r})"

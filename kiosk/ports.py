@@ -1,0 +1,112 @@
+"""The ports: the small interfaces the core needs from the outside world.
+
+Each has a real adapter (peripherals/, client/) chosen by configuration in the
+composition root, and an in-memory fake in tests/ for pure-logic tests.
+Device calls are blocking and run in worker threads; the platform port is async.
+Every call raises only ``kiosk.errors`` exceptions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
+
+from kiosk.health import Health
+from kiosk.identity import IdCard, SocialSecurityCard
+from kiosk.receipt import Receipt
+
+
+@runtime_checkable
+class Device(Protocol):
+    name: str
+
+    def health(self) -> Health:
+        """Current state for the heartbeat and the self-test; never raises."""
+
+    def close(self) -> None: ...
+
+
+class IdCardReader(Device, Protocol):
+    def read_card(self, timeout: float = 0.0) -> IdCard | None:
+        """Poll for a card and read it; None when no card is present.
+
+        :raises CardError: the card is there but could not be read.
+        :raises DeviceError: the reader does not answer or answers garbage.
+        """
+
+
+class SocialCardReader(Device, Protocol):
+    def read_card(self) -> SocialSecurityCard | None:
+        """Read the inserted card; None when no card is inserted.
+
+        :raises CardError: removed mid-read, mute, or wrong status words.
+        :raises DeviceError: pcscd or the reader is unavailable.
+        """
+
+
+class PrinterStatus(StrEnum):
+    OK = "ok"
+    PAPER_NEAR_END = "paper_near_end"
+    PAPER_OUT = "paper_out"
+    COVER_OPEN = "cover_open"
+    OFFLINE = "offline"
+    ERROR = "error"
+
+
+class ReceiptPrinter(Device, Protocol):
+    def status(self) -> PrinterStatus:
+        """Real-time status (DLE EOT).
+
+        :raises PrinterError: no answer.
+        """
+
+    def print_receipt(self, receipt: Receipt) -> None:
+        """Print one receipt in full, checking status before and after.
+
+        :raises PaperOut: no paper before, or paper ran out during, the job;
+            the job is kept and printed in full once paper is back.
+        :raises PrinterError: offline, cover open, or the link failed.
+        """
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One captured image: encoded bytes (PNG/JPEG) plus size; no cv2 types here."""
+
+    data: bytes
+    width: int
+    height: int
+    media_type: str = "image/png"
+
+
+class Camera(Device, Protocol):
+    def capture(self) -> Frame:
+        """:raises DeviceError: the camera gives no frame."""
+
+
+class CodeScanner(Device, Protocol):
+    def read_code(self, timeout: float) -> str | None:
+        """The next scanned code, or None after ``timeout`` seconds."""
+
+
+class Speech(Protocol):
+    def say(self, text: str, language: str = "zh") -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> dt.datetime: ...
+
+    def today(self) -> dt.date: ...
+
+
+class Platform(Protocol):
+    """The central platform, as the kiosk sees it (async; one adapter per platform)."""
+
+    async def health(self) -> Mapping[str, Any]:
+        """Server status and version.
+
+        :raises PlatformError: unreachable or a garbled reply.
+        """
