@@ -72,3 +72,37 @@ class Receipt:
             elif isinstance(b, Qr):
                 out.append(b.caption or b.data)
         return "\n".join(out)
+
+
+def test_receipt(
+    *,
+    job_id: str,
+    terminal_id: str,
+    point_name: str,
+    citizen_name: str,
+    track_url: str,
+    now: dt.datetime,
+) -> Receipt:
+    """The walking skeleton's slip: Chinese text, sizes, a QR to scan.
+
+    Only a masked name is printed: a test slip left in the tray shows nobody's data.
+    """
+    from kiosk.identity import mask
+
+    return Receipt(
+        job_id=job_id,
+        kind="test",
+        created_at=now,
+        blocks=(
+            Text(point_name, bold=True, align=Align.CENTER),
+            Text("自助终端测试回执", bold=True, size=2, align=Align.CENTER),
+            Rule(),
+            Pair("终端编号", terminal_id),
+            Pair("办事人", mask(citizen_name) if citizen_name else "—"),
+            Pair("打印时间", now.strftime("%Y-%m-%d %H:%M")),
+            Text("打印机、读卡器与网络均工作正常。", align=Align.LEFT),
+            Feed(),
+            Qr(track_url, caption="扫码查询办理进度"),
+            Text("一件事一次办 · 全县通办", align=Align.CENTER),
+        ),
+    )

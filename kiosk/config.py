@@ -1,0 +1,163 @@
+"""The terminal's configuration: one TOML file, read into plain dataclasses.
+
+Every device and the platform are chosen here, so the emulator and the real
+device are one setting apart (STYLE.md, "Choose the implementation by
+configuration").
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from kiosk.errors import KioskError
+
+
+class ConfigError(KioskError):
+    message_key = "error.config"
+
+
+@dataclass(frozen=True)
+class TerminalConfig:
+    id: str = "unenrolled"
+    service_point: str = ""  # service point code (catalog)
+    point_name: str = ""  # shown in the header
+    notices: tuple[str, ...] = ()  # the attract screen's rotating notices
+    language: str = "zh"
+    elderly_default: bool = False
+
+
+@dataclass(frozen=True)
+class DisplayConfig:
+    width: int = 1080
+    height: int = 1920
+    fullscreen: bool = True  # borderless at (0, 0), the size of the screen
+    show_cursor: bool = False
+
+
+@dataclass(frozen=True)
+class IdCardConfig:
+    driver: str = "ga467"  # ga467 | none
+    port: str = "/dev/kiosk-idcard"
+    baudrate: int = 115200
+
+
+@dataclass(frozen=True)
+class SocialCardConfig:
+    driver: str = "pcsc"  # pcsc | none
+    reader: str = ""  # empty: the first reader
+
+
+@dataclass(frozen=True)
+class PrinterConfig:
+    driver: str = "escpos"  # escpos | none
+    connection: str = "tcp://127.0.0.1:9100"  # or serial:///dev/kiosk-printer?baudrate=9600
+    paper_mm: int = 80
+
+
+@dataclass(frozen=True)
+class CameraConfig:
+    document: str = "v4l2://0"
+    face: str = "v4l2://1"
+
+
+@dataclass(frozen=True)
+class ScannerConfig:
+    driver: str = "serial"  # serial | wedge | none
+    port: str = "/dev/kiosk-scanner"
+    baudrate: int = 9600
+
+
+@dataclass(frozen=True)
+class PlatformConfig:
+    url: str = "http://127.0.0.1:8080"
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class TimeoutsConfig:
+    inactivity: float = 90.0  # seconds of no touch before the "still there?" prompt
+    warning: float = 30.0  # length of that prompt's countdown (WCAG 2.2.1: >= 20 s)
+    elderly_factor: float = 2.0
+
+
+@dataclass(frozen=True)
+class KioskConfig:
+    terminal: TerminalConfig = field(default_factory=TerminalConfig)
+    display: DisplayConfig = field(default_factory=DisplayConfig)
+    idcard: IdCardConfig = field(default_factory=IdCardConfig)
+    sscard: SocialCardConfig = field(default_factory=SocialCardConfig)
+    printer: PrinterConfig = field(default_factory=PrinterConfig)
+    camera: CameraConfig = field(default_factory=CameraConfig)
+    scanner: ScannerConfig = field(default_factory=ScannerConfig)
+    platform: PlatformConfig = field(default_factory=PlatformConfig)
+    timeouts: TimeoutsConfig = field(default_factory=TimeoutsConfig)
+    data_dir: str = "/var/lib/govkiosk"
+
+
+def _build(cls: type, data: dict[str, Any], where: str) -> Any:
+    defaults = cls()
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        if not hasattr(defaults, key):
+            raise ConfigError(f"{where}: unknown setting {key!r}")
+        default = getattr(defaults, key)
+        if is_dataclass(default):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}.{key}: expected a table")
+            kwargs[key] = _build(type(default), value, f"{where}.{key}")
+            continue
+        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if isinstance(default, tuple) and isinstance(value, list):
+            value = tuple(str(v) for v in value)
+        if type(value) is not type(default):
+            raise ConfigError(
+                f"{where}.{key}: expected {type(default).__name__}, got {type(value).__name__}"
+            )
+        kwargs[key] = value
+    return cls(**kwargs)
+
+
+def load_config(path: Path | None) -> KioskConfig:
+    """Read a kiosk TOML file; missing settings take their defaults.
+
+    :raises ConfigError: unreadable file, bad TOML, unknown setting or wrong type.
+    """
+    if path is None:
+        return KioskConfig()
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read: {err.strerror}") from err
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: {err}") from err
+    return _build(KioskConfig, data, str(path))
+
+
+def dump_config(cfg: KioskConfig) -> str:
+    """The config as TOML text (for the supervisor's generated demo config)."""
+    lines: list[str] = []
+    top = []
+    for f in fields(cfg):
+        value = getattr(cfg, f.name)
+        if is_dataclass(value):
+            lines.append(f"\n[{f.name}]")
+            for sf in fields(value):
+                lines.append(f"{sf.name} = {_toml_value(getattr(value, sf.name))}")
+        else:
+            top.append(f"{f.name} = {_toml_value(value)}")
+    return "\n".join(top + lines) + "\n"
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, tuple | list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v)
+    s = str(v).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{s}"'

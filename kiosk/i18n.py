@@ -1,0 +1,37 @@
+"""Messages for people: translation keys looked up in gettext catalogues.
+
+Chinese is the first language and English is complete too. Catalogues are
+plain .po files (kiosk/locale/<lang>/LC_MESSAGES/kiosk.po) read with Babel,
+so no compile step stands between an edit and the screen. A key missing from
+a catalogue falls back to Chinese, then to the key itself (tests catch both).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+LANGUAGES = ("zh", "en")
+LOCALE_DIR = Path(__file__).with_name("locale")
+
+
+@cache
+def catalogue(language: str) -> dict[str, str]:
+    """All messages of one language: key → text."""
+    from babel.messages.pofile import read_po  # Babel is pure Python
+
+    path = LOCALE_DIR / language / "LC_MESSAGES" / "kiosk.po"
+    with path.open("rb") as fh:
+        cat = read_po(fh, locale=language)
+    return {str(m.id): str(m.string) for m in cat if m.id and m.string}
+
+
+def translate(key: str, language: str = "zh", **values: object) -> str:
+    """The text for ``key`` in ``language``, with ``{name}`` placeholders filled."""
+    text = catalogue(language).get(key) or catalogue("zh").get(key) or key
+    return text.format(**values) if values else text
+
+
+def missing_keys(language: str) -> set[str]:
+    """Keys the Chinese catalogue has and ``language`` lacks."""
+    return set(catalogue("zh")) - set(catalogue(language))

@@ -1,0 +1,48 @@
+"""Attract screen: invites a card or a touch, cycles the hall's notices."""
+
+from __future__ import annotations
+
+import math
+
+from kivy.clock import Clock
+from kivy.properties import NumericProperty, StringProperty
+from kivy.uix.screenmanager import Screen
+
+NOTICE_SECONDS = 8.0
+
+
+class AttractScreen(Screen):
+    notice = StringProperty("")
+    problem = StringProperty("")  # a card problem, shown until the next card
+    bob = NumericProperty(0.0)  # the card picture's gentle motion
+
+    def __init__(self, notices: list[str], on_start, **kw):
+        super().__init__(**kw)
+        self._notices = notices or [""]
+        self._on_start = on_start
+        self._index = 0
+        self._events = []
+
+    def on_enter(self, *_):
+        self._index = 0
+        self.notice = self._notices[0]
+        self._events = [
+            Clock.schedule_interval(self._next_notice, NOTICE_SECONDS),
+            Clock.schedule_interval(self._animate, 1 / 30),
+        ]
+
+    def on_leave(self, *_):
+        for ev in self._events:
+            ev.cancel()
+        self._events = []
+        self.problem = ""
+
+    def _next_notice(self, _dt):
+        self._index = (self._index + 1) % len(self._notices)
+        self.notice = self._notices[self._index]
+
+    def _animate(self, _dt):
+        self.bob = 12 * math.sin(Clock.get_time() * 2.0)
+
+    def start(self):
+        self._on_start()

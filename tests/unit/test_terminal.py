@@ -1,0 +1,100 @@
+import asyncio
+import datetime as dt
+
+import pytest
+
+from kiosk.config import KioskConfig
+from kiosk.errors import CardError, NoCard
+from kiosk.identity import Gender, SocialSecurityCard
+from kiosk.terminal import Ports, Terminal
+from tests.fakes import FakeIdReader, FakeSocialReader, an_id_card
+
+TODAY = dt.date(2026, 11, 23)
+
+
+def terminal(**ports) -> tuple[Terminal, list[str]]:
+    t = Terminal(Ports(**ports), KioskConfig(), today=lambda: TODAY)
+    events: list[str] = []
+    t.subscribe(events.append)
+    return t, events
+
+
+async def test_a_valid_id_card_starts_a_visit_holding_the_citizen():
+    reader = FakeIdReader()
+    reader.card = an_id_card()
+    t, events = terminal(id_reader=reader)
+    card = await asyncio.wait_for(t.wait_for_id_card(asyncio.Event(), interval=0.01), 2)
+    assert card.name == "王芳"
+    assert t.visit.display_name == "王芳"
+    assert events == ["visit"]
+
+
+async def test_an_expired_card_is_reported_once_and_starts_no_visit():
+    # Given an expired card lying on the reader
+    reader = FakeIdReader()
+    reader.card = an_id_card(valid_to=dt.date(2026, 1, 1))
+    t, events = terminal(id_reader=reader)
+    stop = asyncio.Event()
+    # When the terminal polls for a while
+    task = asyncio.ensure_future(t.wait_for_id_card(stop, interval=0.01))
+    while reader.reads < 5:
+        await asyncio.sleep(0.01)
+    stop.set()
+    assert await task is None
+    # Then the citizen is told once, and nobody's data is held
+    assert events == ["error:error.card_expired"]
+    assert t.visit is None
+
+
+async def test_a_long_term_card_never_expires():
+    reader = FakeIdReader()
+    reader.card = an_id_card(valid_to=None)
+    t, _ = terminal(id_reader=reader)
+    assert await asyncio.wait_for(t.wait_for_id_card(asyncio.Event(), interval=0.01), 2)
+
+
+async def test_an_unreadable_card_is_reported_and_polling_goes_on():
+    reader = FakeIdReader()
+    reader.fault = CardError("read failed", message_key="error.card_unreadable")
+    t, events = terminal(id_reader=reader)
+    task = asyncio.ensure_future(t.wait_for_id_card(asyncio.Event(), interval=0.01))
+    while reader.reads < 3:
+        await asyncio.sleep(0.01)
+    reader.fault, reader.card = None, an_id_card()
+    assert (await asyncio.wait_for(task, 2)).name == "王芳"
+    assert events == ["error:error.card_unreadable", "visit"]
+
+
+async def test_ending_the_visit_wipes_every_personal_datum():
+    ss = SocialSecurityCard("36082519900501002X", "王芳", Gender.FEMALE, dt.date(1990, 5, 1))
+    reader = FakeIdReader()
+    reader.card = an_id_card()
+    t, events = terminal(id_reader=reader, social_reader=FakeSocialReader(ss))
+    await t.wait_for_id_card(asyncio.Event(), interval=0.01)
+    await t.read_social_card()
+    assert t.visit.social_card.name == "王芳"
+    t.end()
+    assert t.visit is None
+    assert events[-1] == "ended"
+
+
+async def test_reading_an_empty_social_card_reader_says_no_card():
+    t, _ = terminal(social_reader=FakeSocialReader(None))
+    with pytest.raises(NoCard):
+        await t.read_social_card()
+
+
+async def test_waiting_for_removal_returns_once_the_card_is_lifted():
+    reader = FakeIdReader()
+    reader.card = an_id_card()
+    t, _ = terminal(id_reader=reader)
+    task = asyncio.ensure_future(t.wait_for_id_card_removed(asyncio.Event(), interval=0.01))
+    await asyncio.sleep(0.05)
+    assert not task.done()
+    reader.card = None
+    await asyncio.wait_for(task, 2)
+
+
+def test_personal_data_is_masked_in_reprs():
+    text = repr(an_id_card())
+    assert "王芳" not in text and "36082519900501002X" not in text
