@@ -67,8 +67,22 @@ def run_app(cfg: KioskConfig, kivy_home: Path, script=None, kiosk_mode: bool = T
     configure(cfg.display, kivy_home, kiosk_mode=kiosk_mode)
     from screens.app import KioskApp
 
+    from kivy.clock import Clock
+
+    from peripherals.sdnotify import Notifier
+
     terminal = Terminal(build_ports(cfg), cfg)
     app = KioskApp(terminal, list(cfg.terminal.notices), cfg.terminal.point_name)
+    notifier = Notifier()
+
+    def started(_app):
+        # READY once the window is up; the watchdog is fed from the UI loop itself,
+        # so a frozen screen is restarted by systemd.
+        notifier.ready()
+        if notifier.watchdog_interval():
+            Clock.schedule_interval(lambda _dt: notifier.watchdog(), notifier.watchdog_interval())
+
+    app.bind(on_start=started)
     failure: list[BaseException] = []
 
     async def scripted():
@@ -88,6 +102,7 @@ def run_app(cfg: KioskConfig, kivy_home: Path, script=None, kiosk_mode: bool = T
     try:
         asyncio.run(main())
     finally:
+        notifier.stopping()
         terminal.close()
     if failure:
         raise failure[0]
