@@ -1,0 +1,89 @@
+"""Voice prompts for elderly mode: espeak-ng speaking Mandarin from tone-numbered pinyin.
+
+espeak-ng's ``cmn`` voice reads many Chinese characters as English spelling;
+its ``cmn-latn-pinyin`` voice speaks proper Mandarin from pinyin with tone
+numbers, so Chinese text is converted with pypinyin first.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import threading
+
+from pypinyin import Style, lazy_pinyin
+
+from kiosk.errors import DeviceError
+from kiosk.health import Health
+
+log = logging.getLogger(__name__)
+PAUSES = {"，": ", ", "。": ". ", "、": ", ", "；": "; ", "：": ": ", "？": "? ", "！": "! "}
+VOICES = {"zh": "cmn-latn-pinyin", "en": "en-us"}
+
+
+def to_pinyin(text: str) -> str:
+    """Chinese text as tone-numbered pinyin (neutral tone 5), punctuation as pauses."""
+    syllables = lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True,
+                            errors=lambda chars: list(chars))
+    out = []
+    for s in syllables:
+        out.append(PAUSES.get(s, s))
+    return " ".join(out).replace(" ,", ",").replace(" .", ".").strip()
+
+
+class EspeakSpeech:
+    """Implements kiosk.ports.Speech. ``player`` plays a WAV from stdin (aplay, paplay)."""
+
+    name = "speech"
+
+    def __init__(self, player: str | None = None, rate: int = 140):
+        self.rate = rate  # words a minute: slower than espeak's 175, for the elderly
+        self.player = player or next((p for p in ("paplay", "aplay") if shutil.which(p)), None)
+        self._current: subprocess.Popen | None = None
+        self._lock = threading.Lock()
+
+    def synthesize(self, text: str, language: str = "zh") -> bytes:
+        """The prompt as WAV bytes.
+
+        :raises DeviceError: espeak-ng is missing or failed.
+        """
+        spoken = to_pinyin(text) if language == "zh" else text
+        try:
+            proc = subprocess.run(
+                ["espeak-ng", "-v", VOICES.get(language, "en-us"), "-s", str(self.rate), "--stdout", spoken],
+                capture_output=True, timeout=20, check=True,
+            )
+        except FileNotFoundError as err:
+            raise DeviceError("espeak-ng is not installed (apt-get install espeak-ng)") from err
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as err:
+            raise DeviceError(f"espeak-ng failed: {err}") from err
+        return proc.stdout
+
+    def say(self, text: str, language: str = "zh") -> None:
+        """Speak without waiting; a new prompt cuts off the one still playing."""
+        if self.player is None:
+            return  # a terminal without a speaker: prompts stay on screen only
+        wav = self.synthesize(text, language)
+        with self._lock:
+            if self._current and self._current.poll() is None:
+                self._current.terminate()
+            self._current = subprocess.Popen([self.player], stdin=subprocess.PIPE,
+                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                self._current.stdin.write(wav)
+                self._current.stdin.close()
+            except OSError as err:
+                log.warning("audio player failed: %s", err)
+
+    def health(self) -> Health:
+        if not shutil.which("espeak-ng"):
+            return Health.fault(self.name, "espeak-ng is not installed")
+        if self.player is None:
+            return Health.degraded(self.name, "no audio player (aplay/paplay): voice prompts are off")
+        return Health.good(self.name, player=self.player)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._current and self._current.poll() is None:
+                self._current.terminate()
