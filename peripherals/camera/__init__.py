@@ -1,0 +1,1 @@
+"""Cameras over OpenCV: capture sources, document scanning and face capture checks."""
