@@ -70,3 +70,40 @@ class ValidationError(KioskError):
     def __init__(self, detail: str = "", *, field: str = "", message_key: str | None = None):
         super().__init__(detail, message_key=message_key)
         self.field = field
+
+
+class CatalogError(ValidationError):
+    """The catalog data is invalid: ``file``, ``line`` and ``field`` say where."""
+
+    message_key = "error.catalog"
+
+    def __init__(self, detail: str, *, file: str = "", line: int = 0, field: str = ""):
+        super().__init__(detail, field=field)
+        self.file = file
+        self.line = line
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file or "catalog"
+        return f"{where}: {self.field}: {self.detail}" if self.field else f"{where}: {self.detail}"
+
+
+class SessionError(KioskError):
+    """A session was asked to do something its current state does not allow."""
+
+    message_key = "error.session"
+
+
+class CalendarError(KioskError):
+    """Working-day data is malformed (a published calendar that does not parse)."""
+
+    message_key = "error.calendar"
+
+
+class CaptureRejected(KioskError):
+    """The camera works, but this picture is unusable (no face, too dark, no page...).
+
+    Not a device fault: ``message_key`` (``face.*``, ``document.*``) tells the
+    citizen what to change, and the screen simply tries again.
+    """
+
+    message_key = "capture.rejected"
