@@ -152,6 +152,8 @@ def demo(orientation: str, out: Path) -> int:
         props = Props(
             insert_id_card=lambda: idcard.emulator.insert(citizen),
             remove_id_card=idcard.emulator.remove,
+            insert_social_card=rig["pcsc"].card.insert,
+            remove_social_card=rig["pcsc"].card.remove,
             render_receipt=render_receipt,
             expected_name=citizen.name,
         )

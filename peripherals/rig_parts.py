@@ -41,7 +41,7 @@ class PcscPart:
             self.daemon.start()
         except Exception as err:
             raise SupervisorError(f"pcscd could not start: {err}") from err
-        self.card = VirtualSocialCard(sample_card(), port=self.daemon.vpcd_port)
+        self.card = VirtualSocialCard(sample_card(), self.daemon.vpcd_port)
 
     def env(self) -> dict[str, str]:
         return self.daemon.env()

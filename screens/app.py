@@ -15,7 +15,7 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import NumericProperty, StringProperty
-from kivy.uix.screenmanager import FadeTransition
+from kivy.uix.screenmanager import NoTransition
 
 from kiosk.i18n import LANGUAGES, translate
 from kiosk.terminal import Terminal
@@ -56,7 +56,7 @@ class KioskApp(App):
             Builder.load_file(str(KV_DIR / name))
         root = Builder.load_string("KioskRoot:\n")
         sm = root.ids.sm
-        sm.transition = FadeTransition(duration=0.15)
+        sm.transition = NoTransition()  # FBO fades cost 150+ ms a switch on software GL
         sm.add_widget(AttractScreen(self.notices, on_start=self.start_without_card, name="attract"))
         sm.add_widget(HomeScreen(self.terminal, on_finish=self.finish, name="home"))
         self.terminal.subscribe(self._on_terminal)

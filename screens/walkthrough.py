@@ -27,6 +27,8 @@ class Props:
 
     insert_id_card: Callable[[], None]
     remove_id_card: Callable[[], None]
+    insert_social_card: Callable[[], None]
+    remove_social_card: Callable[[], None]
     render_receipt: Callable[[Path], Path]
     expected_name: str
 
@@ -89,6 +91,7 @@ async def skeleton_steps(w: Walkthrough, props: Props) -> None:
     await until(lambda: w.on("home") and w.shows(props.expected_name), 15,
                 "the home screen greeting the citizen by name")
     await w.screenshot("02-home-greeting")
+    props.insert_social_card()
     await w.tap("read_social_card")
     await until(lambda: w.shows("社保卡已读取") or w.shows("Social-security card read"), 20,
                 "the social-security card to be read")
@@ -100,4 +103,5 @@ async def skeleton_steps(w: Walkthrough, props: Props) -> None:
     await w.tap("finish")
     await until(lambda: w.on("attract"), 10, "the attract screen after finishing")
     props.remove_id_card()
+    props.remove_social_card()
     await w.screenshot("05-ended")
