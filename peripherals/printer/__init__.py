@@ -1,0 +1,1 @@
+"""Receipt printer: ESC/POS driver (python-escpos), emulator and renderer."""

@@ -1,0 +1,162 @@
+"""Receipt → ESC/POS bytes: wrapping by display width, Chinese path, commands."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kiosk.receipt import Align, Feed, Pair, Qr, Receipt, Rule, Text
+from peripherals.printer.layout import columns, encode, layout, pair_lines, wrap
+from peripherals.printer.tokens import tokenize
+
+ESC_AT, CUT_PARTIAL = b"\x1b@", b"\x1dV\x01"
+
+
+def job(*blocks, paper_mm: int = 80, native_qr: bool = True) -> bytes:
+    return layout(Receipt(job_id="t", blocks=tuple(blocks)), paper_mm, native_qr=native_qr)
+
+
+def printed_lines(data: bytes) -> list[str]:
+    """The text of each printed line, decoded the way the printer does."""
+    lines, cur, chinese = [], "", False
+    for t in tokenize(data):
+        if t.name == "FS &":
+            chinese = True
+        elif t.name == "FS .":
+            chinese = False
+        elif t.name == "text":
+            cur += t.raw.decode("gb18030" if chinese else "ascii")
+        elif t.name == "LF":
+            lines.append(cur)
+            cur = ""
+    return lines
+
+
+def test_chinese_counts_two_columns_when_wrapping():
+    # Given 20 Chinese characters and a 32-column line
+    text = "一二三四五六七八九十" * 2
+    # When wrapped
+    lines = wrap(text, 32)
+    # Then 16 fit on the first line (32 columns) and 4 go to the next
+    assert [len(x) for x in lines] == [16, 4]
+
+
+def test_english_words_are_not_split_across_lines():
+    lines = wrap("Please bring your ID card to window 3 before noon", 20)
+    assert all(columns(x) <= 20 for x in lines)
+    assert " ".join(lines) == "Please bring your ID card to window 3 before noon"
+
+
+def test_closing_punctuation_never_starts_a_line():
+    # Given a sentence whose comma would fall exactly at a line start
+    lines = wrap("一二三四五六七八，九十", 16)
+    # Then the comma carries the character before it to the next line
+    assert lines == ["一二三四五六七", "八，九十"]
+
+
+def test_size_multiplier_halves_the_columns():
+    # Given size-2 text of 20 Chinese characters on 80 mm (48 columns → 24 at 2x)
+    data = job(Text("测" * 20, size=2))
+    # Then it takes two lines of 12 and 8 characters, sent with GS ! 0x11
+    assert printed_lines(data)[:2] == ["测" * 12, "测" * 8]
+    assert b"\x1d!\x11" in data
+
+
+def test_chinese_runs_go_in_fs_and_with_gb18030_punctuation():
+    # Given a line mixing ASCII and Chinese with Chinese punctuation only
+    raw = encode("No.12，费用：￥5。")
+    # Then ASCII is single-byte and every Chinese run is wrapped in FS & … FS .
+    assert (
+        raw
+        == b"No.12"
+        + b"\x1c&"
+        + "，费用：￥".encode("gb18030")
+        + b"\x1c.5"
+        + b"\x1c&"
+        + "。".encode("gb18030")
+        + b"\x1c."
+    )
+    assert b"?" not in raw
+
+
+def test_control_characters_in_data_never_reach_the_printer():
+    # Given a citizen-supplied value carrying an ESC @ and a cut
+    raw = encode("王\x1b@\x1dV\x00五")
+    # Then no ESC or GS byte is sent
+    assert b"\x1b" not in raw and b"\x1d" not in raw
+
+
+def test_pair_puts_label_left_and_value_right_on_one_line():
+    (line,) = pair_lines("受理编号", "SL001", 32)
+    assert columns(line) == 32 and line.startswith("受理编号") and line.endswith("SL001")
+
+
+def test_long_pair_value_wraps_right_aligned_within_the_width():
+    lines = pair_lines("办理事项", "出生医学证明、户口登记、医保参保登记、社会保障卡申领", 32)
+    assert len(lines) > 1
+    assert all(columns(x) == 32 for x in lines)
+    assert (
+        "".join(lines).replace("办理事项", "").replace(" ", "")
+        == "出生医学证明、户口登记、医保参保登记、社会保障卡申领"
+    )
+
+
+def test_every_printed_line_fits_the_paper():
+    long = "容缺材料：结婚证复印件，请于2025年5月8日前补交，逾期将影响办理进度。" * 3
+    for mm, cols in ((58, 32), (80, 48)):
+        data = job(Text(long), Pair("地址", long), Rule(), Text(long, size=2), paper_mm=mm)
+        for line in printed_lines(data):
+            assert columns(line) <= cols, (mm, line)
+
+
+def test_rule_spans_the_paper_width():
+    assert printed_lines(job(Rule(), paper_mm=58))[0] == "-" * 32
+    assert printed_lines(job(Rule("="), paper_mm=80))[0] == "=" * 48
+
+
+def test_job_starts_with_init_and_ends_with_feed_and_partial_cut():
+    data = job(Text("x"))
+    assert data.startswith(ESC_AT)
+    assert data.endswith(b"\x1bd\x06" + CUT_PARTIAL)
+
+
+def test_bold_and_alignment_are_set_per_block():
+    data = job(Text("标题", bold=True, align=Align.CENTER), Text("正文", align=Align.RIGHT))
+    assert b"\x1bE\x01\x1ba\x01" in data and b"\x1bE\x00\x1ba\x02" in data
+
+
+def test_native_qr_is_model_2_level_m_with_the_module_size_and_data():
+    data = job(Qr("https://example.cn/t/1", module_size=5))
+    assert b"\x1d(k\x04\x001A2\x00" in data  # model 2
+    assert b"\x1d(k\x03\x001C\x05" in data  # module size 5
+    assert b"\x1d(k\x03\x001E1" in data  # error level M
+    assert b"\x1d(k\x19\x001P0https://example.cn/t/1" in data  # store
+    assert b"\x1d(k\x03\x001Q0" in data  # print
+    assert b"\x1dv0" not in data
+
+
+def test_raster_qr_is_an_image_for_printers_without_native_qr():
+    data = job(Qr("https://example.cn/t/1"), native_qr=False)
+    assert b"\x1dv0" in data and b"\x1d(k" not in data
+
+
+def test_qr_module_size_shrinks_to_fit_58mm():
+    # A 40-module symbol at size 16 would need 672 dots; 58 mm has 384
+    data = job(Qr("x" * 200, module_size=16), paper_mm=58)
+    size = data[data.index(b"\x1d(k\x03\x001C") + 7]
+    assert 1 <= size < 16
+
+
+def test_feed_uses_esc_d():
+    assert b"\x1bd\x03" in job(Feed(3))
+
+
+WRAP_ALPHABET = st.sampled_from(list("abcXYZ019 .,-") + list("受理回执，。：￥（）一二三"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(WRAP_ALPHABET, max_size=120), st.integers(min_value=2, max_value=48))
+def test_wrap_keeps_every_character_in_order_within_the_width(text, width):
+    lines = wrap(text, width)
+    assert all(columns(x) <= width for x in lines)
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
