@@ -81,7 +81,17 @@ async def test_ending_the_visit_wipes_every_personal_datum():
 async def test_reading_an_empty_social_card_reader_says_no_card():
     t, _ = terminal(social_reader=FakeSocialReader(None))
     with pytest.raises(NoCard):
-        await t.read_social_card()
+        await t.read_social_card(wait=0.05, interval=0.01)
+
+
+async def test_a_social_card_inserted_while_waiting_is_read():
+    ss = SocialSecurityCard("36082519900501002X", "王芳", Gender.FEMALE, dt.date(1990, 5, 1))
+    reader = FakeSocialReader(None)
+    t, _ = terminal(social_reader=reader)
+    task = asyncio.ensure_future(t.read_social_card(wait=2, interval=0.01))
+    await asyncio.sleep(0.05)
+    reader.card = ss
+    assert (await asyncio.wait_for(task, 2)).name == "王芳"
 
 
 async def test_waiting_for_removal_returns_once_the_card_is_lifted():

@@ -1,0 +1,136 @@
+"""Receipts from outcomes: what each slip says, as data (the printer lays it out).
+
+Four slips, each with a QR to track the application:
+acceptance receipt (受理回执), correction notice (材料补齐补正通知书),
+refusal (不予受理通知书) and pending slip (收件凭证, accepted offline).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from kiosk.catalog.model import Catalog
+from kiosk.outcomes import Delivery, Outcome, OutcomeKind
+from kiosk.receipt import Align, Block, Feed, Pair, Qr, Receipt, Rule, Text
+
+TRACK_URL = "https://zwfw.example.gov.cn/track/"  # the platform's progress page
+
+_TITLES = {
+    OutcomeKind.ACCEPTED: ("受理回执", "Acceptance receipt"),
+    OutcomeKind.NEEDS_MORE: ("材料补齐补正通知书", "Notice to complete materials"),
+    OutcomeKind.REFUSED: ("不予受理通知书", "Notice of refusal"),
+    OutcomeKind.PENDING: ("收件凭证", "Pending slip (received, not yet accepted)"),
+}
+_KINDS = {
+    OutcomeKind.ACCEPTED: "acceptance",
+    OutcomeKind.NEEDS_MORE: "correction",
+    OutcomeKind.REFUSED: "refusal",
+    OutcomeKind.PENDING: "pending",
+}
+_DELIVERY = {
+    Delivery.PICKUP: ("窗口领取", "Collect at the window"),
+    Delivery.MAIL: ("免费邮寄", "Free mail"),
+    Delivery.ECERT: ("电子证照", "Electronic certificate"),
+}
+_L = {
+    "number": ("受理编号", "Acceptance no."),
+    "local": ("收件编号", "Receipt no."),
+    "point": ("受理点", "Accepting point"),
+    "matters": ("办理事项", "Matters"),
+    "authority": ("办理机关", "Handled by"),
+    "promised": ("承诺办结日期", "Promised by"),
+    "provisional": (
+        "（预计日期：该年度节假日安排尚未公布，公布后以实际工作日为准）",
+        "(Provisional: that year's holidays are not yet announced; the date will be confirmed)",
+    ),
+    "delivery": ("送达方式", "Delivery"),
+    "deferred": ("容缺材料（请在期限前补交）", "Materials to bring later"),
+    "due": ("补交期限", "due"),
+    "missing": (
+        "请一次性补齐以下材料后重新提交：",
+        "Please bring all of the following and submit again:",
+    ),
+    "reason": ("不予受理理由", "Reason"),
+    "pending": (
+        "网络恢复后自动提交，受理结果将短信通知。",
+        "It will be submitted when the network is back; you will get a text message.",
+    ),
+    "track": ("扫码查询办理进度", "Scan to track progress"),
+    "issued": ("打印时间", "Printed"),
+}
+
+
+def _t(key: str, en: bool) -> str:
+    return _L[key][1 if en else 0]
+
+
+def build_receipt(
+    outcome: Outcome,
+    catalog: Catalog | None = None,
+    *,
+    language: str = "zh",
+    track_url: str = TRACK_URL,
+    printed_at: dt.datetime | None = None,
+) -> Receipt:
+    """The slip for ``outcome``; names come from ``catalog`` when given."""
+    en = language.startswith("en")
+    printed_at = printed_at or dt.datetime.now(dt.UTC)
+    number = outcome.acceptance_number or outcome.local_number or outcome.submission_key
+    blocks: list[Block] = [
+        Text(catalog.county.get(language) if catalog else "", align=Align.CENTER),
+        Text(_TITLES[outcome.kind][en], bold=True, size=2, align=Align.CENTER),
+        Rule(),
+    ]
+    if outcome.kind is OutcomeKind.PENDING:
+        blocks.append(Pair(_t("local", en), outcome.local_number or number))
+    else:
+        blocks.append(Pair(_t("number", en), number))
+    point = outcome.accepting_point
+    if catalog and point in catalog.service_points:
+        point = catalog.service_points[point].name.get(language)
+    if point:
+        blocks.append(Pair(_t("point", en), point))
+    if outcome.matters:
+        blocks.append(Text(_t("matters", en), bold=True))
+        for m in outcome.matters:
+            name = m.name
+            authority = m.handling_authority
+            if catalog and m.code in catalog.matters:
+                name = catalog.matters[m.code].name.get(language)
+            if catalog and authority in catalog.departments:
+                authority = catalog.departments[authority].name.get(language)
+            blocks.append(Text(f"· {name}"))
+            if authority:
+                blocks.append(Pair(f"  {_t('authority', en)}", authority))
+    if outcome.kind is OutcomeKind.ACCEPTED:
+        if outcome.promised_date:
+            blocks.append(Pair(_t("promised", en), outcome.promised_date.isoformat()))
+            if outcome.promised_date_provisional:
+                blocks.append(Text(_t("provisional", en)))
+        blocks.append(Pair(_t("delivery", en), _DELIVERY[outcome.delivery][en]))
+        if outcome.deferred:
+            blocks.append(Text(_t("deferred", en), bold=True))
+            for d in outcome.deferred:
+                blocks.append(Pair(f"· {d.name}", f"{_t('due', en)} {d.due.isoformat()}"))
+    elif outcome.kind is OutcomeKind.NEEDS_MORE:
+        blocks.append(Text(_t("missing", en), bold=True))
+        for i, code in enumerate(outcome.missing, start=1):
+            name = (
+                catalog.materials[code].name.get(language)
+                if catalog and code in catalog.materials
+                else code
+            )
+            blocks.append(Text(f"{i}. {name}"))
+    elif outcome.kind is OutcomeKind.REFUSED:
+        blocks.append(Pair(_t("reason", en), outcome.reason))
+    else:
+        blocks.append(Text(_t("pending", en)))
+    blocks += [
+        Rule(),
+        Qr(track_url + number, caption=_t("track", en)),
+        Pair(_t("issued", en), printed_at.astimezone().strftime("%Y-%m-%d %H:%M")),
+        Feed(3),
+    ]
+    return Receipt(
+        job_id=f"{_KINDS[outcome.kind]}-{number}", blocks=tuple(blocks), kind=_KINDS[outcome.kind]
+    )

@@ -1,0 +1,106 @@
+"""Checks of what a citizen types or a card tells: pure functions returning a
+translation key for the problem, or None when the value is fine."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+
+from stdnum.cn import ric
+from stdnum.exceptions import InvalidChecksum
+from stdnum.exceptions import ValidationError as StdnumError
+
+from kiosk.catalog.model import FieldDef, FieldType
+from kiosk.errors import CardExpired, ValidationError
+from kiosk.identity import CardType, IdCard
+
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+_AMOUNT = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
+
+
+def check_id_number(value: str, today: dt.date | None = None) -> str | None:
+    """GB 11643 citizen ID number: format, birth date and check digit."""
+    try:
+        number = ric.validate(value)
+    except InvalidChecksum:
+        return "error.id_check_digit"
+    except StdnumError:
+        return "error.id_format"
+    if today is not None and ric.get_birth_date(number) > today:
+        return "error.id_format"
+    return None
+
+
+def check_phone(value: str) -> str | None:
+    v = value.replace(" ", "")
+    return None if _MOBILE.match(v) or _LANDLINE.match(v) else "error.phone"
+
+
+def parse_date(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        return None
+
+
+def check_date(value: str, rule: str = "", today: dt.date | None = None) -> str | None:
+    d = parse_date(value)
+    if d is None or not re.match(r"^\d{4}-\d{2}-\d{2}$", value.strip()):
+        return "error.date"
+    if today is not None and rule == "past" and d > today:
+        return "error.date_future"
+    if today is not None and rule == "future" and d < today:
+        return "error.date_past"
+    return None
+
+
+def check_amount(value: str) -> str | None:
+    v = value.replace(",", "").strip()
+    if not _AMOUNT.match(v):
+        return "error.amount"
+    try:
+        Decimal(v)
+    except InvalidOperation:
+        return "error.amount"
+    return None
+
+
+def check_field(f: FieldDef, value: str, today: dt.date | None = None) -> str | None:
+    """The problem with ``value`` for field ``f``, or None (an optional blank is fine)."""
+    value = value.strip()
+    if not value:
+        return "error.required" if f.required else None
+    problem = None
+    if f.type is FieldType.ID_NUMBER:
+        problem = check_id_number(value, today)
+    elif f.type is FieldType.PHONE:
+        problem = check_phone(value)
+    elif f.type is FieldType.DATE:
+        problem = check_date(value, f.date_rule, today)
+    elif f.type is FieldType.AMOUNT:
+        problem = check_amount(value)
+    elif f.type is FieldType.CHOICE and value not in {c.value for c in f.choices}:
+        problem = "error.choice"
+    elif f.type is FieldType.ADDRESS and len(value) < 5:
+        problem = "error.address"
+    if problem is None and f.pattern and not re.search(f.pattern, value):
+        problem = "error.pattern"
+    return problem
+
+
+def check_card(card: IdCard, today: dt.date) -> None:
+    """Refuse a card the kiosk must not accept as identification.
+
+    :raises CardExpired: the card is past its validity date.
+    :raises ValidationError: a resident card whose number fails GB 11643.
+    """
+    if card.expired(today):
+        raise CardExpired(f"valid to {card.valid_to}", message_key="error.card_expired")
+    if card.card_type is CardType.RESIDENT:
+        problem = check_id_number(card.id_number, today)
+        if problem:
+            raise ValidationError(
+                "ID number fails GB 11643", field="id_number", message_key=problem
+            )

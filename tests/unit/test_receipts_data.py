@@ -1,0 +1,81 @@
+"""Receipts as data from outcomes: what the citizen reads on each slip."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from kiosk.catalog import default_catalog_dir, load_catalog
+from kiosk.outcomes import DeferredMaterial, Delivery, MatterOutcome, Outcome, OutcomeKind
+from kiosk.receipt import Qr
+from kiosk.receipts import build_receipt
+
+PRINTED = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog(default_catalog_dir())
+
+
+def qr_of(receipt) -> str:
+    return next(b.data for b in receipt.blocks if isinstance(b, Qr))
+
+
+def accepted(provisional: bool) -> Outcome:
+    return Outcome(
+        kind=OutcomeKind.ACCEPTED, submission_key="k1", accepting_point="zhouhu",
+        acceptance_number="360829-20261123-0007",
+        matters=(MatterOutcome("hukou_birth", "出生登记", "ga"), MatterOutcome("vaccination_cert", "预防接种证", "jk")),
+        promised_date=dt.date(2027, 1, 5), promised_date_provisional=provisional, delivery=Delivery.MAIL,
+        deferred=(DeferredMaterial("discharge_summary", "产妇出院小结", dt.date(2026, 11, 30)),),
+    )  # fmt: skip
+
+
+def test_the_acceptance_receipt_says_number_matters_point_authority_date_and_deferrals(catalog):
+    receipt = build_receipt(accepted(False), catalog, printed_at=PRINTED)
+    text = receipt.plain_text()
+    assert receipt.kind == "acceptance"
+    for expected in ("受理回执", "360829-20261123-0007", "洲湖镇便民服务中心", "出生登记（新生儿户口登记）",
+                     "安福县公安局", "2027-01-05", "免费邮寄", "产妇出院小结", "2026-11-30"):  # fmt: skip
+        assert expected in text
+    assert "预计日期" not in text
+    assert qr_of(receipt).endswith("360829-20261123-0007")
+
+
+def test_a_provisional_date_is_marked_on_the_receipt(catalog):
+    text = build_receipt(accepted(True), catalog, printed_at=PRINTED).plain_text()
+    assert "预计日期" in text
+
+
+def test_the_english_receipt_is_complete(catalog):
+    text = build_receipt(accepted(True), catalog, language="en", printed_at=PRINTED).plain_text()
+    assert "Acceptance receipt" in text and "Zhouhu Town Service Centre" in text
+    assert "Provisional" in text and "Anfu County Public Security Bureau" in text
+
+
+def test_the_correction_notice_lists_everything_missing_once(catalog):
+    outcome = Outcome(kind=OutcomeKind.NEEDS_MORE, submission_key="k2", acceptance_number="N2",
+                      missing=("marriage_cert", "spouse_id_card"))  # fmt: skip
+    receipt = build_receipt(outcome, catalog, printed_at=PRINTED)
+    text = receipt.plain_text()
+    assert receipt.kind == "correction"
+    assert "1. 结婚证" in text and "2. 配偶（另一方父母）居民身份证" in text
+
+
+def test_the_refusal_gives_the_reason():
+    outcome = Outcome(kind=OutcomeKind.REFUSED, submission_key="k3", acceptance_number="N3",
+                      reason="新生儿已满一周岁，不属于本事项受理范围")  # fmt: skip
+    receipt = build_receipt(outcome, printed_at=PRINTED)
+    assert receipt.kind == "refusal" and "不予受理理由：新生儿已满一周岁" in receipt.plain_text()
+
+
+def test_the_pending_slip_carries_the_local_number_to_track():
+    outcome = Outcome(kind=OutcomeKind.PENDING, submission_key="k4", local_number="L-0042")
+    receipt = build_receipt(outcome, printed_at=PRINTED)
+    assert receipt.kind == "pending" and "收件编号：L-0042" in receipt.plain_text()
+    assert qr_of(receipt).endswith("L-0042")
+    assert (
+        receipt.job_id == build_receipt(outcome, printed_at=PRINTED).job_id
+    )  # a reprint reuses it
