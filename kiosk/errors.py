@@ -62,6 +62,59 @@ class PlatformError(KioskError):
     message_key = "error.platform"
 
 
+class PlatformUnreachable(PlatformError):
+    """No answer: connection refused or reset, DNS failure, or a timeout."""
+
+    message_key = "error.platform_unreachable"
+
+
+class PlatformGarbled(PlatformError):
+    """An answer that is not what was sent: not JSON, truncated, or the wrong shape."""
+
+    message_key = "error.platform_garbled"
+
+
+class PlatformTruncated(PlatformGarbled):
+    """The answer stopped before its declared end (a connection cut mid-reply)."""
+
+    message_key = "error.platform_garbled"
+
+
+class PlatformSchemaError(PlatformGarbled):
+    """Valid JSON that is not the shape the call expects (a server of another version?)."""
+
+    message_key = "error.platform_garbled"
+
+
+class PlatformServerError(PlatformError):
+    """The platform answered 5xx (it failed; the request may be retried)."""
+
+    message_key = "error.platform_server"
+
+
+class PlatformRejected(PlatformError):
+    """The platform refused the request (4xx); ``message_key`` and ``messages`` say why.
+
+    ``messages`` holds the platform's own text by language ({"zh": ..., "en": ...})
+    for keys the kiosk's catalogue does not know; ``status`` is the HTTP status.
+    """
+
+    message_key = "error.platform_rejected"
+
+    def __init__(self, detail: str = "", *, status: int = 400, message_key: str | None = None,
+                 messages: dict[str, str] | None = None, field: str = ""):  # fmt: skip
+        super().__init__(detail, message_key=message_key)
+        self.status = status
+        self.messages = dict(messages or {})
+        self.field = field
+
+
+class PlatformAuthError(PlatformRejected):
+    """The platform does not trust this terminal (401/403: unsigned, unknown or revoked)."""
+
+    message_key = "error.platform_auth"
+
+
 class ValidationError(KioskError):
     """Citizen or catalog input is invalid; ``field`` names what."""
 
@@ -107,3 +160,9 @@ class CaptureRejected(KioskError):
     """
 
     message_key = "capture.rejected"
+
+
+class OutboxError(KioskError):
+    """The durable outbox cannot keep a submission (disk full, key file unreadable or too open)."""
+
+    message_key = "error.outbox"

@@ -90,6 +90,7 @@ class Submission:
     delivery: Delivery = Delivery.PICKUP
     delivery_address: str = ""
     created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    local_number: str = ""  # the pending slip's number (收件凭证) when it was queued offline
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -119,6 +120,7 @@ class Submission:
             ),
             delivery=Delivery(d.get("delivery", "pickup")),
             delivery_address=d.get("delivery_address", ""),
+            local_number=str(d.get("local_number", "")),
             created_at=dt.datetime.fromisoformat(d["created_at"])
             if d.get("created_at")
             else dt.datetime.now(dt.UTC),
@@ -220,3 +222,40 @@ class Outcome:
             reason=str(d.get("reason", "")),
             stage=Stage(d.get("stage", "received")),
         )
+
+
+@dataclass(frozen=True)
+class StageEvent:
+    """One step in an application's history: a stage reached, or a notice issued."""
+
+    stage: Stage
+    kind: OutcomeKind
+    at: dt.datetime
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"stage": self.stage.value, "kind": self.kind.value, "at": self.at.isoformat(),
+                "note": self.note}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> StageEvent:
+        """:raises KeyError, ValueError, TypeError: the dict is not a stage event."""
+        return cls(Stage(d["stage"]), OutcomeKind(d["kind"]), dt.datetime.fromisoformat(d["at"]),
+                   str(d.get("note", "")))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where an application is: its current outcome and the stages it went through."""
+
+    outcome: Outcome
+    history: tuple[StageEvent, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"outcome": self.outcome.to_dict(), "history": [e.to_dict() for e in self.history]}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Progress:
+        """:raises KeyError, ValueError, TypeError: the dict is not a progress report."""
+        return cls(Outcome.from_dict(d["outcome"]),
+                   tuple(StageEvent.from_dict(e) for e in d.get("history", [])))  # fmt: skip

@@ -1,0 +1,338 @@
+"""The reference central platform as an aiohttp application.
+
+Handlers stay thin: parse, call the store in a worker thread, answer JSON.
+Every error is an ``ApiError`` (status + message key + zh/en text); a bad body
+never reaches the database and never yields a 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from central import decide, validate
+from central.auth import TERMINAL, check_office, terminal_of
+from central.config import CentralConfig
+from central.db import make_engine, migrate
+from central.errors import ApiError
+from central.store import Store
+from kiosk.catalog import Catalog, load_catalog
+from kiosk.errors import CatalogError
+
+log = logging.getLogger("central")
+API = "/api/v1"
+OPENAPI = Path(__file__).with_name("openapi.json")
+
+CONFIG: web.AppKey[CentralConfig] = web.AppKey("config", CentralConfig)
+STORE: web.AppKey[Store] = web.AppKey("store", Store)
+CATALOG: web.AppKey[dict] = web.AppKey("catalog", dict)  # {"catalog", "json", "etag", "error"}
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+PUBLIC, SIGNED, OFFICE = "public", "signed", "office"
+
+
+def _json(data: Any, status: int = 200, **headers: str) -> web.Response:
+    return web.Response(text=json.dumps(data, ensure_ascii=False), status=status,
+                        content_type="application/json", headers=headers)  # fmt: skip
+
+
+def access(level: str) -> Callable[[Handler], Handler]:
+    def mark(handler: Handler) -> Handler:
+        handler.access = level  # type: ignore[attr-defined]
+        return handler
+
+    return mark
+
+
+async def _body(request: web.Request) -> Any:
+    try:
+        return json.loads(await request.read())
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ApiError(400, "request.not_json") from err
+
+
+def _object(body: Any, *names: str) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ApiError(400, "request.wrong_type", "body")
+    for name in names:
+        if name not in body:
+            raise ApiError(400, "request.missing_field", name)
+    return body
+
+
+def _text(body: dict, name: str, max_len: int = 500) -> str:
+    value = body.get(name, "")
+    if not isinstance(value, str) or len(value) > max_len:
+        raise ApiError(400, "request.wrong_type", name)
+    return value
+
+
+# -- middlewares ----------------------------------------------------------------
+
+STATUS_KEYS = {404: "request.not_found", 405: "request.method", 413: "request.too_large"}
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as err:
+        return _json(err.body(), err.status)
+    except web.HTTPException as err:
+        if err.status < 400:
+            raise
+        return _json(
+            ApiError(err.status, STATUS_KEYS.get(err.status, "server.error")).body(), err.status
+        )
+    except Exception:  # a defect: say so without a traceback on the wire
+        log.exception("unhandled error in %s %s", request.method, request.path)
+        return _json(ApiError(500, "server.error").body(), 500)
+
+
+@web.middleware
+async def access_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    cfg = request.app[CONFIG]
+    level = getattr(request.match_info.handler, "access", PUBLIC)
+    if level == SIGNED and cfg.require_signatures:
+        request[TERMINAL] = await terminal_of(request, request.app[STORE], cfg.clock_skew)
+    elif level == OFFICE:
+        check_office(request, cfg.office_token)
+    return await handler(request)
+
+
+# -- public -----------------------------------------------------------------------
+
+
+@access(PUBLIC)
+async def health(request: web.Request) -> web.Response:
+    cat = request.app[CATALOG]
+    return _json({
+        "status": "ok",
+        "version": request.app[CONFIG].version,
+        "time": dt.datetime.now(dt.UTC).isoformat(),
+        "database": request.app[STORE].engine.dialect.name,
+        "catalog": {"etag": cat["etag"], "error": cat["error"]},
+    })  # fmt: skip
+
+
+@access(PUBLIC)
+async def openapi(request: web.Request) -> web.Response:
+    return web.Response(body=OPENAPI.read_bytes(), content_type="application/json")
+
+
+@access(PUBLIC)
+async def catalog(request: web.Request) -> web.Response:
+    cat = request.app[CATALOG]
+    if cat["json"] is None:
+        raise ApiError(503, "server.error", "catalog")
+    if cat["etag"] in request.headers.get("If-None-Match", ""):
+        return web.Response(status=304, headers={"ETag": cat["etag"]})
+    return web.Response(
+        body=cat["json"], content_type="application/json", headers={"ETag": cat["etag"]}
+    )
+
+
+@access(PUBLIC)
+async def enrol(request: web.Request) -> web.Response:
+    body = _object(await _body(request), "code")
+    code = _text(body, "code", 64)
+    return _json(await asyncio.to_thread(request.app[STORE].enrol, code), 201)
+
+
+# -- terminals (signed) -----------------------------------------------------------
+
+
+def _terminal(request: web.Request, claimed: str) -> str:
+    signed = request.get(TERMINAL)
+    if signed is not None and claimed != signed:
+        raise ApiError(403, "auth.terminal_mismatch", "terminal_id")
+    return claimed
+
+
+@access(SIGNED)
+async def submit(request: web.Request) -> web.Response:
+    cfg, store = request.app[CONFIG], request.app[STORE]
+    sub = validate.parse_submission(await _body(request))
+    _terminal(request, sub.terminal_id)
+    cat: Catalog = request.app[CATALOG]["catalog"]
+    validate.check_against_catalog(sub, cat)
+    # the hash covers what the submission says, not how its JSON was spaced
+    body_hash = hashlib.sha256(json.dumps(sub.to_dict(), sort_keys=True).encode()).hexdigest()
+    outcome, new = await asyncio.to_thread(
+        store.submit, sub, body_hash, cfg.number_prefix, partial(decide.accept, sub, cat)
+    )
+    if new and cfg.failpoint == "exit-after-commit":
+        log.warning("failpoint exit-after-commit: dying before the answer")
+        os._exit(70)
+    return _json(outcome.to_dict(), 201 if new else 200)
+
+
+@access(SIGNED)
+async def progress(request: web.Request) -> web.Response:
+    number = request.match_info["number"]
+    return _json((await asyncio.to_thread(request.app[STORE].progress, number)).to_dict())
+
+
+@access(SIGNED)
+async def heartbeat(request: web.Request) -> web.Response:
+    body = _object(await _body(request))
+    devices = body.get("devices", [])
+    if (
+        not isinstance(devices, list)
+        or len(devices) > 50
+        or not all(
+            isinstance(d, dict) and all(isinstance(v, str) for v in d.values()) for d in devices
+        )
+    ):
+        raise ApiError(400, "request.wrong_type", "devices")
+    beat = {
+        "software_version": _text(body, "software_version", 32),
+        "screen": _text(body, "screen", 64),
+        "paper": _text(body, "paper", 32),
+        "devices": devices,
+    }
+    terminal_id = request.get(TERMINAL) or _text(body, "terminal_id", 64)
+    await asyncio.to_thread(request.app[STORE].heartbeat, terminal_id, beat)
+    return _json({"ok": True, "time": dt.datetime.now(dt.UTC).isoformat()})
+
+
+# -- office -----------------------------------------------------------------------
+
+
+@access(OFFICE)
+async def add_code(request: web.Request) -> web.Response:
+    body = _object(await _body(request), "service_point")
+    point = _text(body, "service_point", 32)
+    cat: Catalog = request.app[CATALOG]["catalog"]
+    if cat.service_points and point not in cat.service_points:
+        raise ApiError(422, "submission.unknown_point", point)
+    return _json({"code": await asyncio.to_thread(request.app[STORE].add_code, point)}, 201)
+
+
+@access(OFFICE)
+async def revoke(request: web.Request) -> web.Response:
+    await asyncio.to_thread(request.app[STORE].revoke, request.match_info["terminal_id"])
+    return _json({"revoked": request.match_info["terminal_id"]})
+
+
+@access(OFFICE)
+async def office_action(request: web.Request) -> web.Response:
+    store, number, action = (
+        request.app[STORE],
+        request.match_info["number"],
+        request.match_info["action"],
+    )
+    body = _object(await _body(request) if request.can_read_body else {})
+    note = _text(body, "note")
+    if action == "advance":
+        result = await asyncio.to_thread(store.advance, number, note)
+    elif action == "resume":
+        result = await asyncio.to_thread(store.resume, number, note)
+    elif action == "needs-more":
+        missing = body.get("missing")
+        if (
+            not isinstance(missing, list)
+            or not missing
+            or not all(isinstance(m, str) for m in missing)
+        ):
+            raise ApiError(400, "request.wrong_type", "missing")
+        result = await asyncio.to_thread(store.needs_more, number, missing, note)
+    elif action == "refuse":
+        reason = _text(body, "reason")
+        if not reason.strip():
+            raise ApiError(400, "request.missing_field", "reason")
+        result = await asyncio.to_thread(store.refuse, number, reason)
+    else:
+        raise ApiError(404, "request.not_found")
+    return _json(result.to_dict())
+
+
+# -- assembly ---------------------------------------------------------------------
+
+
+def _load_catalog(config: CentralConfig, given: Catalog | None) -> dict[str, Any]:
+    error = ""
+    cat = given
+    if cat is None:
+        try:
+            cat = _read_catalog(Path(config.catalog_dir))
+        except CatalogError as err:
+            # Serve anyway (health, enrolment, progress still work) and say why on /health;
+            # every submission is then refused as naming an unknown matter.
+            log.error("catalog not loaded: %s", err)
+            error = str(err)
+    if cat is None:
+        return {"catalog": _EMPTY, "json": None, "etag": "", "error": error}
+    data = json.dumps(cat.to_dict(), ensure_ascii=False, sort_keys=True).encode()
+    return {
+        "catalog": cat,
+        "json": data,
+        "etag": f'"{hashlib.sha256(data).hexdigest()[:32]}"',
+        "error": "",
+    }
+
+
+def _read_catalog(directory: Path) -> Catalog:
+    """TOML files (the county's data), or one catalog.json (an exported copy, as kiosks cache it).
+
+    :raises CatalogError: the files are missing or invalid.
+    """
+    exported = directory / "catalog.json"
+    if not exported.exists():
+        return load_catalog(directory)
+    try:
+        return Catalog.from_dict(json.loads(exported.read_text(encoding="utf-8")))
+    except (OSError, ValueError) as err:
+        raise CatalogError(f"cannot read: {err}", file=str(exported)) from err
+
+
+def _empty_catalog() -> Catalog:
+    from kiosk.catalog import Bilingual
+
+    return Catalog(Bilingual("", ""), "", 0, {}, {}, {}, {}, {}, {}, {})
+
+
+_EMPTY = _empty_catalog()
+
+
+def make_app(config: CentralConfig, catalog_override: Catalog | None = None) -> web.Application:
+    """The platform as an aiohttp application; the database is migrated on start-up.
+
+    ``catalog_override`` serves an already-loaded catalog instead of reading
+    ``config.catalog_dir`` (tests, or a catalog built in code).
+    """
+    app = web.Application(middlewares=[errors_middleware, access_middleware],
+                          client_max_size=config.max_body)  # fmt: skip
+    app[CONFIG] = config
+    app[CATALOG] = _load_catalog(config, catalog_override)
+
+    async def database(app: web.Application):
+        Path(config.data_dir).mkdir(parents=True, exist_ok=True)
+        engine = make_engine(config.url)
+        await asyncio.to_thread(migrate, engine)
+        app[STORE] = Store(engine)
+        yield
+        engine.dispose()
+
+    app.cleanup_ctx.append(database)
+    app.router.add_get(f"{API}/health", health)
+    app.router.add_get(f"{API}/openapi.json", openapi)
+    app.router.add_get(f"{API}/catalog", catalog)
+    app.router.add_post(f"{API}/terminals/enrol", enrol)
+    app.router.add_post(f"{API}/terminals/heartbeat", heartbeat)
+    app.router.add_post(f"{API}/submissions", submit)
+    app.router.add_get(f"{API}/applications/{{number}}", progress)
+    app.router.add_post(f"{API}/office/enrolment-codes", add_code)
+    app.router.add_post(f"{API}/office/terminals/{{terminal_id}}/revoke", revoke)
+    app.router.add_post(f"{API}/office/applications/{{number}}/{{action}}", office_action)
+    return app

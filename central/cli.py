@@ -1,0 +1,140 @@
+"""The ``central`` command: serve, migrate, office actions and terminal enrolment codes.
+
+``central serve --port 0`` picks a free port and prints ``listening on URL``
+as its first stdout line (flushed), which a supervisor reads; SIGTERM or
+SIGINT stop it cleanly. Office commands act on the database directly, so they
+work with or without a running server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from central.config import CentralConfig, default_catalog_dir
+
+
+def _config(args: argparse.Namespace) -> CentralConfig:
+    return CentralConfig(
+        data_dir=Path(args.data_dir),
+        database_url=args.database_url or os.environ.get("CENTRAL_DATABASE_URL", ""),
+        catalog_dir=Path(args.catalog_dir) if args.catalog_dir else default_catalog_dir(),
+        require_signatures=not getattr(args, "insecure_unsigned", False),
+        office_token=os.environ.get("CENTRAL_OFFICE_TOKEN", ""),
+        failpoint=os.environ.get("CENTRAL_FAILPOINT", ""),
+    )
+
+
+async def _serve(config: CentralConfig, host: str, port: int) -> None:
+    from aiohttp import web
+
+    from central.app import make_app
+
+    runner = web.AppRunner(make_app(config), handle_signals=False, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = site._server.sockets[0].getsockname()[1]  # the real port when asked for 0
+    print(f"listening on http://{host}:{bound}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+def _store(config: CentralConfig):
+    from central.db import make_engine, migrate
+    from central.store import Store
+
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(config.url)
+    migrate(engine)
+    return Store(engine)
+
+
+def _office(args: argparse.Namespace, config: CentralConfig) -> int:
+    store = _store(config)
+    if args.action == "advance":
+        result = store.advance(args.number, args.note)
+    elif args.action == "resume":
+        result = store.resume(args.number, args.note)
+    elif args.action == "needs-more":
+        result = store.needs_more(args.number, args.missing, args.note)
+    elif args.action == "refuse":
+        result = store.refuse(args.number, args.reason)
+    else:
+        result = store.progress(args.number)
+    print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", default="var/central", help="where the SQLite file lives")
+    common.add_argument("--database-url", default="", help="e.g. postgresql+psycopg://u@host/db")
+    common.add_argument("--catalog-dir", default="", help="default: the repo's config/catalog")
+    p = argparse.ArgumentParser(prog="central", description="the reference central platform")
+    sub = p.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", parents=[common], help="run the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080, help="0 = a free port (printed)")
+    serve.add_argument("--insecure-unsigned", action="store_true",
+                       help="accept terminal calls without signatures (a desk demo only)")  # fmt: skip
+    sub.add_parser("migrate", parents=[common], help="apply database migrations")
+    office = sub.add_parser("office", help="move applications through their stages")
+    acts = office.add_subparsers(dest="action", required=True)
+    for name in ("show", "advance", "resume", "needs-more", "refuse"):
+        a = acts.add_parser(name, parents=[common])
+        a.add_argument("number", help="acceptance number (or a pending slip's local number)")
+        a.add_argument("--note", default="")
+        if name == "needs-more":
+            a.add_argument("--missing", action="append", required=True, help="repeat for each item")
+        if name == "refuse":
+            a.add_argument("--reason", required=True)
+    terms = sub.add_parser("terminals", help="enrolment codes and revocation")
+    tacts = terms.add_subparsers(dest="action", required=True)
+    add = tacts.add_parser("add-code", parents=[common], help="a one-time enrolment code")
+    add.add_argument("--point", required=True, help="service point code")
+    rev = tacts.add_parser("revoke", parents=[common])
+    rev.add_argument("terminal_id")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from central.errors import ApiError
+
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
+    config = _config(args)
+    try:
+        if args.command == "serve":
+            asyncio.run(_serve(config, args.host, args.port))
+        elif args.command == "migrate":
+            _store(config)
+            print("migrated", config.url.split("@")[-1])
+        elif args.command == "office":
+            return _office(args, config)
+        elif args.command == "terminals" and args.action == "add-code":
+            print(_store(config).add_code(args.point))
+        elif args.command == "terminals" and args.action == "revoke":
+            _store(config).revoke(args.terminal_id)
+            print("revoked", args.terminal_id)
+    except ApiError as err:
+        print(f"central: {err.body()['error']['message']['en']} ({err.key})", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""The data layer's plumbing: one engine per process, migrations at start-up.
+
+SQLite (the default) runs in WAL mode with ``synchronous=FULL`` so a commit is
+on disk before a citizen is told "accepted"; PostgreSQL (psycopg 3) is the same
+code path for a fleet. The database, never process memory, enforces what must
+hold across worker processes (unique keys, counters).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config as AlembicConfig
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+# Any fixed number: serialises migrations of several processes starting at once on PostgreSQL.
+_MIGRATION_LOCK = 7_310_006
+
+
+def make_engine(url: str) -> sa.Engine:
+    """An engine for ``url``; SQLite files get WAL, full fsync and a busy timeout."""
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 30})
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):
+            # pysqlite's own transaction handling would defer BEGIN; we issue it ourselves
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _begin(conn):
+            # IMMEDIATE takes the write lock up front, so two processes never
+            # deadlock upgrading read locks (and counters stay serial).
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def migrate(engine: sa.Engine) -> None:
+    """Bring the schema to the newest revision (idempotent; safe from several processes)."""
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")

@@ -1,0 +1,65 @@
+"""Errors the platform answers with: a status, a message key and the text in both languages.
+
+A screen shows ``message[language]``; a kiosk that knows the key may use its
+own catalogue instead. Nothing here carries personal data (a field id, never
+its value).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # key: (zh, en)
+    "request.not_json": ("请求内容不是有效的 JSON。", "The request body is not valid JSON."),
+    "request.too_large": ("提交的内容过大。", "The request body is too large."),
+    "request.wrong_type": ("“{field}”的类型不正确。", "“{field}” has the wrong type."),
+    "request.unknown_field": ("不认识的字段“{field}”。", "Unknown field “{field}”."),
+    "request.missing_field": ("缺少“{field}”。", "“{field}” is missing."),
+    "request.not_found": ("没有找到。", "Not found."),
+    "request.method": ("不支持此请求方式。", "Method not allowed."),
+    "submission.unknown_matter": ("事项“{field}”不在本地事项目录中。", "Matter “{field}” is not in the catalog."),
+    "submission.unknown_life_event": ("“一件事”“{field}”不在目录中。", "Life event “{field}” is not in the catalog."),
+    "submission.unknown_point": ("受理点“{field}”不在目录中。", "Service point “{field}” is not in the catalog."),
+    "submission.unknown_form_field": ("表单项“{field}”不在目录中。", "Form field “{field}” is not in the catalog."),
+    "submission.fields_missing": ("还有必填项没有填写。", "Some required fields are empty."),
+    "submission.materials_missing": ("还缺少必需的材料。", "Some required materials are missing."),
+    "submission.not_deferrable": ("材料“{field}”不能容缺受理。", "Material “{field}” cannot be deferred."),
+    "submission.id_number_invalid": ("身份证号码校验不通过，请核对。", "The ID number fails its check; please check it."),
+    "submission.address_missing": ("选择邮寄时需要填写收件地址。", "Mail delivery needs an address."),
+    "submission.key_reused": ("同一提交编号对应了不同的内容。", "This submission key was already used for different content."),
+    "auth.terminal_mismatch": ("提交中的终端号与签名终端不一致。", "The submission names another terminal."),
+    "application.not_found": ("没有找到该办件。", "No application with this number."),
+    "application.wrong_state": ("该办件当前状态不能执行此操作。", "The application's state does not allow this."),
+    "auth.unsigned": ("请求没有终端签名。", "The request is not signed by a terminal."),
+    "auth.stale": ("请求时间与服务器相差过大，请校准终端时钟。", "The request time is too far from the server's; check the terminal clock."),
+    "auth.replayed": ("重复的请求已被拒绝。", "A replayed request was refused."),
+    "auth.bad_signature": ("终端签名不正确。", "The terminal signature is wrong."),
+    "auth.unknown_terminal": ("该终端未登记。", "This terminal is not enrolled."),
+    "auth.revoked": ("该终端已被停用。", "This terminal has been revoked."),
+    "auth.office": ("需要工作人员凭据。", "Office credentials are required."),
+    "enrol.bad_code": ("登记码无效、已使用或已过期。", "The enrolment code is invalid, used or expired."),
+    "server.error": ("平台内部错误，请稍后再试。", "The platform failed; please try again later."),
+}  # fmt: skip
+
+
+class ApiError(Exception):
+    """A precise 4xx (or 5xx) answer: ``status``, ``key`` into MESSAGES, ``field`` that is wrong."""
+
+    def __init__(self, status: int, key: str, field: str = "", details: list[str] | None = None):
+        super().__init__(f"{status} {key} {field}".strip())
+        self.status = status
+        self.key = key
+        self.field = field
+        self.details = list(details or [])
+
+    def body(self) -> dict[str, Any]:
+        zh, en = MESSAGES.get(self.key, MESSAGES["server.error"])
+        return {
+            "error": {
+                "key": self.key,
+                "message": {"zh": zh.format(field=self.field), "en": en.format(field=self.field)},
+                "field": self.field,
+                "details": self.details,
+            }
+        }

@@ -1,0 +1,60 @@
+"""The platform as the kiosk uses it: every submission through the durable outbox first.
+
+``DurablePlatform.submit`` keeps the submission on disk, then tries to send it
+once. Online, the citizen gets the platform's outcome at once; offline (or on
+a garbled or 5xx answer) they get a pending slip (收件凭证) with the local
+number, and the outbox's background ``run`` delivers it later under the same
+key; the platform links the local number to the acceptance number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from client.outbox import Outbox, pending_outcome
+from client.platform import PlatformClient
+from kiosk.errors import PlatformAuthError, PlatformError, PlatformRejected
+from kiosk.outcomes import Outcome, Progress, Submission
+
+
+class DurablePlatform:
+    """Implements kiosk.ports.Platform over a PlatformClient and an Outbox."""
+
+    def __init__(self, client: PlatformClient, outbox: Outbox) -> None:
+        self.client = client
+        self.outbox = outbox
+
+    async def health(self) -> Mapping[str, Any]:
+        return await self.client.health()
+
+    async def submit(self, submission: Submission) -> Outcome:
+        """The platform's outcome, or a PENDING outcome when it cannot answer now.
+
+        :raises OutboxError: the submission could not be kept on disk (tell the citizen, keep nothing).
+        :raises PlatformRejected: the platform refused it (a precise message key; nothing queued).
+        :raises PlatformAuthError: this terminal is not trusted (the submission stays queued).
+        """
+        stamped = await asyncio.to_thread(self.outbox.put, submission)
+        entry = await asyncio.to_thread(self.outbox.entry_id, stamped.key)
+        try:
+            outcome = await self.client.submit(stamped)
+        except PlatformAuthError:
+            raise
+        except PlatformRejected:
+            if entry is not None:
+                await asyncio.to_thread(self.outbox.remove, entry)
+            raise
+        except PlatformError:
+            return pending_outcome(stamped)
+        if entry is not None:
+            await asyncio.to_thread(self.outbox.acknowledge, entry, outcome)
+        return outcome
+
+    async def progress(self, number: str) -> Progress:
+        """By acceptance number or local number.
+
+        :raises PlatformError: unreachable, unknown number (PlatformRejected 404), or garbled.
+        """
+        return await self.client.progress(number)

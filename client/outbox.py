@@ -1,0 +1,322 @@
+"""The durable outbox: submissions on disk, encrypted, until the platform acknowledges them.
+
+``put`` commits (SQLite WAL, ``synchronous=FULL``: fsync before it returns)
+before the citizen is told anything. ``drain`` sends queued submissions in
+order with their own keys, so a replay after a lost answer is stored once.
+Each body is sealed with AES-GCM under a key kept in a file only the kiosk's
+user can read; the submission key is the associated data, so a body cannot be
+moved to another row. The decision logic lives in ``outbox_actions`` (pure).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import random
+import sqlite3
+import stat
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from client.outbox_actions import (
+    DEAD,
+    QUEUED,
+    REJECTED,
+    Entry,
+    GiveUp,
+    Send,
+    determine_actions,
+    next_wake,
+    retry_at,
+)
+from kiosk.errors import OutboxError, PlatformAuthError, PlatformError, PlatformRejected
+from kiosk.outcomes import Outcome, OutcomeKind, Submission
+
+log = logging.getLogger("client.outbox")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL UNIQUE,
+    local_number TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL DEFAULT 0,
+    state TEXT NOT NULL DEFAULT 'queued',
+    last_error TEXT NOT NULL DEFAULT '',
+    nonce BLOB NOT NULL,
+    sealed BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS links (
+    local_number TEXT PRIMARY KEY,
+    key TEXT NOT NULL,
+    acceptance_number TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    linked_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class DrainReport:
+    sent: int = 0
+    failed: int = 0
+    given_up: int = 0
+
+
+def load_key(key_file: Path) -> bytes:
+    """The outbox key, created (32 random bytes, mode 0600) on first use.
+
+    :raises OutboxError: unreadable, the wrong size, or readable by others.
+    """
+    key_file = Path(key_file)
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(AESGCM.generate_key(bit_length=256))
+            fh.flush()
+            os.fsync(fh.fileno())
+    try:
+        mode = key_file.stat().st_mode
+        key = key_file.read_bytes()
+    except OSError as err:
+        raise OutboxError(f"outbox key file unreadable: {err}") from err
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise OutboxError(
+            f"outbox key file {key_file} is open to others (mode {oct(mode & 0o777)})"
+        )
+    if len(key) != 32:
+        raise OutboxError(f"outbox key file {key_file} is not a 256-bit key")
+    return key
+
+
+class Outbox:
+    """Queued submissions in one SQLite file at ``path``, sealed with the key in ``key_file``.
+
+    Blocking methods are quick (one small transaction each); call them from
+    a worker thread (``asyncio.to_thread``) on the UI loop.
+    """
+
+    def __init__(self, path: Path, key_file: Path, terminal_id: str = "") -> None:
+        self.path = Path(path)
+        self.terminal_id = terminal_id
+        self._aead = AESGCM(load_key(key_file))
+        with self._db() as db:
+            db.executescript(SCHEMA)
+
+    @contextlib.contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        try:
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        except sqlite3.Error as err:
+            raise OutboxError(f"outbox unavailable: {err}") from err
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            yield db
+        except sqlite3.Error as err:
+            raise OutboxError(f"outbox: {err}") from err
+        finally:
+            db.close()
+
+    # -- writing ------------------------------------------------------------------
+
+    def put(self, submission: Submission) -> Submission:
+        """Keep ``submission`` durably (on disk when this returns) and give it a local number.
+
+        Returns the submission stamped with its local number (收件凭证); putting
+        the same key again returns the stored stamp without a second entry.
+
+        :raises OutboxError: the disk refused the write, or the key file is unusable.
+        """
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute(
+                "SELECT local_number FROM entries WHERE key = ?", (submission.key,)
+            ).fetchone()
+            if row is not None:
+                db.execute("ROLLBACK")
+                return replace(submission, local_number=row[0])
+            db.execute("INSERT OR IGNORE INTO counters VALUES ('local', 0)")
+            db.execute("UPDATE counters SET value = value + 1 WHERE name = 'local'")
+            seq = db.execute("SELECT value FROM counters WHERE name = 'local'").fetchone()[0]
+            stamped = replace(
+                submission, local_number=f"L{self.terminal_id or submission.terminal_id}-{seq:06d}"
+            )
+            nonce = os.urandom(12)
+            sealed = self._aead.encrypt(
+                nonce, json.dumps(stamped.to_dict()).encode(), stamped.key.encode()
+            )
+            db.execute(
+                "INSERT INTO entries (key, local_number, created_at, nonce, sealed) VALUES (?, ?, ?, ?, ?)",
+                (stamped.key, stamped.local_number, time.time(), nonce, sealed),
+            )
+            db.execute("COMMIT")  # synchronous=FULL: the WAL is fsynced here
+        return stamped
+
+    def entries(self) -> list[Entry]:
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT id, key, local_number, created_at, attempts, next_attempt_at, state, last_error"
+                " FROM entries ORDER BY id"
+            ).fetchall()
+        return [Entry(*r) for r in rows]
+
+    def submission(self, entry_id: int) -> Submission:
+        """The decrypted submission of one entry.
+
+        :raises OutboxError: no such entry, or it does not decrypt (wrong key, tampered).
+        """
+        with self._db() as db:
+            row = db.execute(
+                "SELECT key, nonce, sealed FROM entries WHERE id = ?", (entry_id,)
+            ).fetchone()
+        if row is None:
+            raise OutboxError(f"no outbox entry {entry_id}")
+        try:
+            plain = self._aead.decrypt(row[1], row[2], row[0].encode())
+        except InvalidTag as err:
+            raise OutboxError(f"outbox entry {entry_id} does not decrypt") from err
+        return Submission.from_dict(json.loads(plain))
+
+    def acknowledge(self, entry_id: int, outcome: Outcome) -> None:
+        """The platform has it: forget the body, remember which number it became."""
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute(
+                "SELECT key, local_number FROM entries WHERE id = ?", (entry_id,)
+            ).fetchone()
+            if row is not None:
+                db.execute(
+                    "INSERT OR REPLACE INTO links VALUES (?, ?, ?, ?, ?)",
+                    (row[1], row[0], outcome.acceptance_number, outcome.kind.value, time.time()),
+                )
+                db.execute("DELETE FROM entries WHERE id = ?", (entry_id,))
+            db.execute("COMMIT")
+
+    def failed(self, entry_id: int, error: str, now: float) -> None:
+        with self._db() as db:
+            db.execute(
+                "UPDATE entries SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
+                " WHERE id = ?",
+                (
+                    error,
+                    0
+                    if error == REJECTED
+                    else retry_at(self._attempts(db, entry_id) + 1, now, random.random()),
+                    entry_id,
+                ),
+            )
+
+    def _attempts(self, db: sqlite3.Connection, entry_id: int) -> int:
+        row = db.execute("SELECT attempts FROM entries WHERE id = ?", (entry_id,)).fetchone()
+        return row[0] if row else 0
+
+    def give_up(self, entry_id: int, reason: str) -> None:
+        """Set aside (kept encrypted for a technician; no longer sent)."""
+        with self._db() as db:
+            db.execute(
+                "UPDATE entries SET state = ?, last_error = ? WHERE id = ?",
+                (DEAD, reason, entry_id),
+            )
+
+    def linked(self, local_number: str) -> str | None:
+        """The acceptance number a pending slip's local number became, once known."""
+        with self._db() as db:
+            row = db.execute(
+                "SELECT acceptance_number FROM links WHERE local_number = ?", (local_number,)
+            ).fetchone()
+        return row[0] if row else None
+
+    def entry_id(self, key: str) -> int | None:
+        with self._db() as db:
+            row = db.execute("SELECT id FROM entries WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def remove(self, entry_id: int) -> None:
+        """Drop an entry the platform refused while the citizen was still at the kiosk."""
+        with self._db() as db:
+            db.execute("DELETE FROM entries WHERE id = ?", (entry_id,))
+
+    def pending(self) -> int:
+        return sum(1 for e in self.entries() if e.state == QUEUED)
+
+    # -- sending --------------------------------------------------------------------
+
+    async def drain(self, client, now: float | None = None) -> DrainReport:
+        """One round: send what is due, in order, through ``client`` (a PlatformClient).
+
+        Stops at the first transport failure (the next entries would fail too).
+        Never raises a PlatformError; an OutboxError means the disk failed.
+        """
+        now = time.time() if now is None else now
+        entries = await asyncio.to_thread(self.entries)
+        sent = failed = given_up = 0
+        for action in determine_actions(entries, now):
+            if isinstance(action, GiveUp):
+                await asyncio.to_thread(self.give_up, action.entry_id, action.reason)
+                given_up += 1
+                continue
+            assert isinstance(action, Send)
+            sub = await asyncio.to_thread(self.submission, action.entry_id)
+            try:
+                outcome = await client.submit(sub)
+            except (
+                PlatformAuthError
+            ) as err:  # this terminal is not trusted: nothing will go through
+                log.error("outbox: platform refuses this terminal (%s)", err.message_key)
+                await asyncio.to_thread(self.failed, action.entry_id, "auth", now)
+                failed += 1
+                break
+            except PlatformRejected as err:
+                log.error(
+                    "outbox: entry %d refused for good (%s)", action.entry_id, err.message_key
+                )
+                await asyncio.to_thread(self.failed, action.entry_id, REJECTED, now)
+                failed += 1
+                continue
+            except PlatformError as err:
+                log.info("outbox: entry %d not sent (%s)", action.entry_id, type(err).__name__)
+                await asyncio.to_thread(self.failed, action.entry_id, type(err).__name__, now)
+                failed += 1
+                break
+            await asyncio.to_thread(self.acknowledge, action.entry_id, outcome)
+            sent += 1
+        return DrainReport(sent, failed, given_up)
+
+    async def run(self, client, stop: asyncio.Event, interval: float = 5.0) -> None:
+        """Drain until ``stop`` is set: every ``interval`` seconds, or sooner when an entry is due."""
+        while not stop.is_set():
+            try:
+                await self.drain(client)
+            except OutboxError:
+                log.exception("outbox: disk failure while draining")
+            now = time.time()
+            wake = next_wake(await asyncio.to_thread(self.entries), now)
+            delay = interval if wake is None else min(interval, max(0.05, wake - now))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+
+
+def pending_outcome(sub: Submission) -> Outcome:
+    """The pending slip (收件凭证) for a submission queued while the platform was unreachable."""
+    return Outcome(
+        kind=OutcomeKind.PENDING,
+        submission_key=sub.key,
+        accepting_point=sub.accepting_point,
+        local_number=sub.local_number,
+        delivery=sub.delivery,
+        deferred=sub.deferred,
+    )

@@ -1,0 +1,240 @@
+"""The central platform's client: typed async calls over aiohttp (implements kiosk's Platform).
+
+Every request carries the terminal's signature when a secret is set. Calls that
+are safe to repeat (reads, and submissions, which are idempotent by their key)
+are retried with exponential backoff and jitter on transport failures, garbled
+or truncated answers and 5xx. Every failure reaches the caller as a
+``kiosk.errors.PlatformError`` subclass, never an aiohttp exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import aiohttp
+
+from kiosk import signing
+from kiosk.errors import (
+    PlatformAuthError,
+    PlatformGarbled,
+    PlatformRejected,
+    PlatformSchemaError,
+    PlatformServerError,
+    PlatformTruncated,
+    PlatformUnreachable,
+)
+from kiosk.health import Health
+from kiosk.outcomes import Outcome, Progress, Submission
+
+log = logging.getLogger("client.platform")
+API = "/api/v1"
+# transient: worth another try for an idempotent call (a wrong schema will not fix itself)
+RETRYABLE = (PlatformUnreachable, PlatformServerError, PlatformGarbled)
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    terminal_id: str
+    secret: str
+    service_point: str
+
+
+def backoff_delay(attempt: int, base: float, cap: float, rand: float) -> float:
+    """Seconds to wait before retry ``attempt`` (1-based): exponential, capped, jittered ×0.5–1.5."""
+    return min(cap, base * 2 ** (attempt - 1)) * (0.5 + rand)
+
+
+class PlatformClient:
+    """One terminal's connection to the platform at ``base_url`` (e.g. http://127.0.0.1:8080).
+
+    Create and use it inside the running event loop; ``await close()`` (or use
+    ``async with``) when done.
+    """
+
+    def __init__(self, base_url: str, terminal_id: str = "", secret: str | None = None,
+                 timeout: float = 10, *, attempts: int = 3, backoff: float = 0.2,
+                 backoff_cap: float = 5.0) -> None:  # fmt: skip
+        self.base_url = base_url.rstrip("/")
+        self.terminal_id = terminal_id
+        self.secret = secret
+        self.timeout = timeout
+        self.attempts = max(1, attempts)
+        self.backoff = backoff
+        self.backoff_cap = backoff_cap
+        self._prefix = urlsplit(self.base_url).path
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> PlatformClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    # -- the Platform port ------------------------------------------------------
+
+    async def health(self) -> Mapping[str, Any]:
+        """Server status, version and time.
+
+        :raises PlatformError: unreachable, garbled, or not a health answer.
+        """
+        data = await self._call("GET", "/health", signed=False)
+        if not isinstance(data, dict) or data.get("status") != "ok" or "version" not in data:
+            raise PlatformSchemaError("not a health answer")
+        return data
+
+    async def submit(self, submission: Submission) -> Outcome:
+        """Send one submission; a replay of its key returns the stored outcome.
+
+        :raises PlatformRejected: the platform refused it (4xx with a message key).
+        :raises PlatformAuthError: this terminal is not trusted.
+        :raises PlatformError: unreachable, 5xx or garbled after every retry.
+        """
+        data = await self._call("POST", "/submissions", submission.to_dict())
+        return _parse(Outcome.from_dict, data)
+
+    async def progress(self, number: str) -> Progress:
+        """An application's progress, by acceptance number or pending slip's local number.
+
+        :raises PlatformRejected: no such application (status 404).
+        :raises PlatformError: unreachable, 5xx or garbled after every retry.
+        """
+        data = await self._call("GET", f"/applications/{quote(number, safe='')}")
+        return _parse(Progress.from_dict, data)
+
+    async def heartbeat(self, devices: Iterable[Health], *, software_version: str,
+                        screen: str, paper: str) -> None:  # fmt: skip
+        """Report this terminal's health once (not retried: the next beat follows).
+
+        :raises PlatformError: not delivered.
+        """
+        body = {
+            "software_version": software_version,
+            "screen": screen,
+            "paper": paper,
+            "devices": [
+                {"device": h.device, "state": h.state.value, "reason": h.reason} for h in devices
+            ],
+        }
+        await self._call("POST", "/terminals/heartbeat", body, retry=False)
+
+    async def catalog(self, etag: str = "") -> tuple[dict[str, Any] | None, str]:
+        """The catalog and its ETag; (None, etag) when unchanged since ``etag``.
+
+        :raises PlatformError: unreachable, 5xx or garbled.
+        """
+        headers = {"If-None-Match": etag} if etag else {}
+        status, data, new_etag = await self._request("GET", "/catalog", None, False, headers)
+        if status == 304:
+            return None, etag
+        if not isinstance(data, dict):
+            raise PlatformSchemaError("catalog is not an object")
+        return data, new_etag
+
+    async def enrol(self, code: str) -> Enrolment:
+        """Trade a one-time enrolment code for this terminal's id and secret (and keep them).
+
+        :raises PlatformRejected: the code is unknown, used or expired (403).
+        :raises PlatformError: unreachable or garbled.
+        """
+        data = await self._call(
+            "POST", "/terminals/enrol", {"code": code}, signed=False, retry=False
+        )
+        enrolment = _parse(lambda d: Enrolment(str(d["terminal_id"]), str(d["secret"]),
+                                               str(d["service_point"])), data)  # fmt: skip
+        self.terminal_id, self.secret = enrolment.terminal_id, enrolment.secret
+        return enrolment
+
+    # -- plumbing -----------------------------------------------------------------
+
+    async def _call(self, method: str, path: str, body: Any = None, *, signed: bool = True,
+                    retry: bool = True) -> Any:  # fmt: skip
+        attempts = self.attempts if retry else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                return (await self._request(method, path, body, signed, {}))[1]
+            except RETRYABLE as err:
+                if attempt == attempts or isinstance(err, PlatformSchemaError):
+                    raise
+                delay = backoff_delay(attempt, self.backoff, self.backoff_cap, random.random())
+                log.info("%s %s failed (%s); retry %d in %.2fs", method, path, type(err).__name__,
+                         attempt, delay)  # fmt: skip
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    async def _request(self, method: str, path: str, body: Any, signed: bool,
+                       headers: dict[str, str]) -> tuple[int, Any, str]:  # fmt: skip
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+                headers={"User-Agent": "govkiosk-terminal"},
+            )
+        data = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
+        headers = dict(headers)
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        if signed and self.secret:
+            path_qs = self._prefix + API + path
+            headers.update(signing.signed_headers(self.terminal_id, self.secret, method, path_qs,
+                                                  data, time.time()))  # fmt: skip
+        url = self.base_url + API + path
+        try:
+            async with self._session.request(
+                method, url, data=data or None, headers=headers
+            ) as resp:
+                raw = await resp.read()
+                status, etag = resp.status, resp.headers.get("ETag", "")
+        except TimeoutError as err:
+            raise PlatformUnreachable(f"no answer within {self.timeout}s") from err
+        except aiohttp.ClientPayloadError as err:
+            raise PlatformTruncated(f"the answer was cut short: {err}") from err
+        except aiohttp.ClientResponseError as err:  # not HTTP at all
+            raise PlatformGarbled(f"not an HTTP answer: {err.message}") from err
+        except (aiohttp.ClientError, OSError) as err:
+            raise PlatformUnreachable(f"{type(err).__name__}: {err}") from err
+        if status == 304:
+            return status, None, etag
+        if status >= 500:
+            raise PlatformServerError(f"HTTP {status}")
+        try:
+            parsed = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as err:
+            raise PlatformGarbled(f"HTTP {status}, not JSON ({len(raw)} bytes)") from err
+        if status >= 400:
+            raise _rejection(status, parsed)
+        return status, parsed, etag
+
+
+def _rejection(status: int, parsed: Any) -> PlatformRejected:
+    err = parsed.get("error") if isinstance(parsed, dict) else None
+    if not isinstance(err, dict) or not isinstance(err.get("key"), str):
+        return PlatformRejected(f"HTTP {status}", status=status)
+    messages = err.get("message") if isinstance(err.get("message"), dict) else {}
+    cls = (
+        PlatformAuthError
+        if status in (401, 403) and err["key"].startswith(("auth.", "enrol."))
+        else PlatformRejected
+    )
+    detail = ", ".join(str(d) for d in err.get("details", []) if isinstance(d, str))
+    return cls(f"HTTP {status} {err['key']} {detail}".strip(), status=status,
+               message_key=err["key"], messages={k: str(v) for k, v in messages.items()},
+               field=str(err.get("field", "")))  # fmt: skip
+
+
+def _parse(build, data: Any):
+    try:
+        return build(data)
+    except (KeyError, ValueError, TypeError, AttributeError) as err:
+        raise PlatformSchemaError(f"unexpected shape: {type(err).__name__}: {err}") from err

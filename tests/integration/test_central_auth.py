@@ -1,0 +1,149 @@
+"""Terminal identity over real HTTP: enrolment codes, signatures, replays, revocation."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import aiohttp
+import pytest
+
+from central.app import STORE, make_app
+from central.config import CentralConfig
+from client.platform import PlatformClient
+from kiosk import signing
+from kiosk.errors import PlatformAuthError
+from kiosk.health import Health
+from tests.support.central import a_submission, small_catalog
+
+pytestmark = pytest.mark.integration
+PATH = "/api/v1/submissions"
+
+
+@pytest.fixture
+async def platform(aiohttp_server, database_url, tmp_path):
+    config = CentralConfig(data_dir=tmp_path / "central", database_url=database_url)
+    server = await aiohttp_server(make_app(config, catalog_override=small_catalog()))
+    base = str(server.make_url("")).rstrip("/")
+    async with aiohttp.ClientSession() as http:
+
+        async def new_code(point: str = "afx") -> str:
+            async with http.post(
+                f"{base}/api/v1/office/enrolment-codes", json={"service_point": point}
+            ) as r:
+                assert r.status == 201
+                return (await r.json())["code"]
+
+        client = PlatformClient(base, timeout=5, backoff=0.01)
+        await client.enrol(await new_code())
+        try:
+            yield base, http, client, new_code, server.app[STORE]
+        finally:
+            await client.close()
+
+
+async def _post(http, base, body: bytes, headers: dict[str, str]):
+    async with http.post(base + PATH, data=body, headers=headers) as r:
+        return r.status, (await r.json())["error"]["key"] if r.status >= 400 else None
+
+
+async def test_an_enrolment_code_works_once(platform):
+    # Given a code already used by the fixture's terminal, and a fresh one
+    base, _, client, new_code, _ = platform
+    code = await new_code("hukeng")
+    second = PlatformClient(base, timeout=5)
+    try:
+        # When a second terminal enrols with the fresh code, then again with the same code
+        enrolment = await second.enrol(code)
+        assert enrolment.service_point == "hukeng" and enrolment.terminal_id != client.terminal_id
+        with pytest.raises(PlatformAuthError) as err:
+            await PlatformClient(base, timeout=5).enrol(code)
+        # Then the reuse is refused
+        assert (err.value.status, err.value.message_key) == (403, "enrol.bad_code")
+    finally:
+        await second.close()
+
+
+async def test_unsigned_request_is_401(platform):
+    base, http, client, _, _ = platform
+    body = json.dumps(a_submission(client.terminal_id).to_dict()).encode()
+    assert await _post(http, base, body, {}) == (401, "auth.unsigned")
+
+
+async def test_forged_signature_is_401(platform):
+    # Given a correctly signed request whose body is then altered
+    base, http, client, _, _ = platform
+    body = json.dumps(a_submission(client.terminal_id).to_dict()).encode()
+    headers = signing.signed_headers(
+        client.terminal_id, client.secret, "POST", PATH, body, time.time()
+    )
+    forged = body.replace(b"hukeng", b"afx")
+    # Then the platform refuses it, as it does a request signed with another secret
+    assert await _post(http, base, forged, headers) == (401, "auth.bad_signature")
+    wrong = signing.signed_headers(
+        client.terminal_id, "not-the-secret", "POST", PATH, body, time.time()
+    )
+    assert await _post(http, base, body, wrong) == (401, "auth.bad_signature")
+
+
+async def test_stale_timestamp_is_401(platform):
+    base, http, client, _, _ = platform
+    body = json.dumps(a_submission(client.terminal_id).to_dict()).encode()
+    old = signing.signed_headers(
+        client.terminal_id, client.secret, "POST", PATH, body, time.time() - 301
+    )
+    assert await _post(http, base, body, old) == (401, "auth.stale")
+
+
+async def test_replayed_request_is_401(platform):
+    # Given a signed request that went through once
+    base, http, client, _, _ = platform
+    body = json.dumps(a_submission(client.terminal_id).to_dict()).encode()
+    headers = signing.signed_headers(
+        client.terminal_id, client.secret, "POST", PATH, body, time.time()
+    )
+    assert (await _post(http, base, body, headers))[0] == 201
+    # When the same bytes and headers are sent again, then they are refused
+    assert await _post(http, base, body, headers) == (401, "auth.replayed")
+
+
+async def test_unknown_terminal_is_401(platform):
+    base, http, client, _, _ = platform
+    body = json.dumps(a_submission("T-NOBODY").to_dict()).encode()
+    headers = signing.signed_headers("T-NOBODY", client.secret, "POST", PATH, body, time.time())
+    assert await _post(http, base, body, headers) == (401, "auth.unknown_terminal")
+
+
+async def test_submission_naming_another_terminal_is_403(platform):
+    _, _, client, _, _ = platform
+    with pytest.raises(PlatformAuthError) as err:
+        await client.submit(a_submission("T-SOMEONE-ELSE"))
+    assert (err.value.status, err.value.message_key) == (403, "auth.terminal_mismatch")
+
+
+async def test_revoked_terminal_is_403(platform):
+    # Given a terminal that worked
+    base, http, client, _, _ = platform
+    await client.heartbeat(
+        [Health.good("printer")], software_version="1.0", screen="home", paper="ok"
+    )
+    # When the office revokes it
+    async with http.post(f"{base}/api/v1/office/terminals/{client.terminal_id}/revoke") as r:
+        assert r.status == 200
+    # Then its next signed call is refused
+    with pytest.raises(PlatformAuthError) as err:
+        await client.heartbeat([], software_version="1.0", screen="home", paper="ok")
+    assert (err.value.status, err.value.message_key) == (403, "auth.revoked")
+
+
+async def test_heartbeat_is_stored_with_devices_paper_and_screen(platform):
+    _, _, client, _, store = platform
+    await client.heartbeat(
+        [Health.good("idcard"), Health.degraded("printer", "paper near end")],
+        software_version="0.3.1", screen="apply.form", paper="paper_near_end",
+    )  # fmt: skip
+    beat = store.last_heartbeat(client.terminal_id)
+    assert beat["screen"] == "apply.form" and beat["paper"] == "paper_near_end"
+    assert beat["software_version"] == "0.3.1"
+    assert {"device": "printer", "state": "degraded", "reason": "paper near end"} in beat["devices"]
+    assert store.terminal(client.terminal_id).last_seen_at is not None

@@ -1,0 +1,198 @@
+"""The durable outbox against the real platform: offline slips, kills mid-answer, exactly once.
+
+The platform runs as the real ``central serve`` process (as a supervisor
+starts it) where a test must stop or kill it, on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import time
+
+import pytest
+
+from central.db import make_engine
+from central.store import Store
+from client.durable import DurablePlatform
+from client.outbox import Outbox
+from client.platform import PlatformClient
+from kiosk.errors import OutboxError, PlatformRejected
+from kiosk.outcomes import OutcomeKind
+from tests.support.central import CentralProcess, a_submission, small_catalog
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def catalog_dir(tmp_path):
+    d = tmp_path / "catalog"
+    d.mkdir()
+    (d / "catalog.json").write_text(json.dumps(small_catalog().to_dict(), ensure_ascii=False))
+    return d
+
+
+@pytest.fixture
+async def clients():
+    """PlatformClient factory; every client is closed at the end."""
+    made: list[PlatformClient] = []
+
+    def make(url: str, **kw) -> PlatformClient:
+        made.append(PlatformClient(url, **kw))
+        return made[-1]
+
+    yield make
+    for c in made:
+        await c.close()
+
+
+@pytest.fixture
+def servers():
+    started: list[CentralProcess] = []
+
+    def start(proc: CentralProcess) -> CentralProcess:
+        started.append(proc)
+        proc.start()
+        return proc
+
+    yield start
+    for proc in started:
+        proc.stop()
+
+
+def add_code(data_dir, database_url: str) -> str:
+    """An enrolment code from the ``central terminals add-code`` command."""
+    cmd = [sys.executable, "-m", "central.cli", "terminals", "add-code", "--point", "hukeng",
+           "--data-dir", str(data_dir), "--database-url", database_url]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=True)
+    return done.stdout.strip()
+
+
+def sqlite_or(database_url: str, data_dir) -> str:
+    return (
+        database_url
+        if database_url.startswith("postgresql")
+        else f"sqlite:///{data_dir}/central.sqlite3"
+    )
+
+
+async def test_offline_submission_gets_a_pending_slip_and_is_linked_when_sent(tmp_path, catalog_dir, servers, clients,
+                                                                              database_url):  # fmt: skip
+    # Given an enrolled terminal whose platform then goes away
+    data = tmp_path / "central"
+    db = sqlite_or(database_url, data)
+    first = servers(CentralProcess(data, catalog_dir, db))
+    client = clients(first.url, timeout=2, attempts=1)
+    await client.enrol(add_code(data, db))
+    first.stop()
+    outbox = Outbox(tmp_path / "outbox.sqlite3", tmp_path / "outbox.key", client.terminal_id)
+    kiosk = DurablePlatform(client, outbox)
+    # When a citizen submits while it is down
+    sub = a_submission(client.terminal_id)
+    slip = await kiosk.submit(sub)
+    # Then they get a pending slip with a local number, and the body is encrypted on disk
+    assert slip.kind is OutcomeKind.PENDING and slip.local_number.startswith(
+        f"L{client.terminal_id}-"
+    )
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("outbox.sqlite3*"))
+    assert sub.fields["applicant_id_number"].encode() not in raw and "王芳".encode() not in raw
+    # When the platform is back (same port) and the outbox drains
+    servers(CentralProcess(data, catalog_dir, db, port=first.port))
+    report = await outbox.drain(client, now=time.time() + 3600)
+    # Then it was accepted once, and the local number leads to the acceptance number
+    assert (report.sent, outbox.pending()) == (1, 0)
+    number = outbox.linked(slip.local_number)
+    assert number and number.startswith("YF")
+    progress = await client.progress(slip.local_number)
+    assert (
+        progress.outcome.acceptance_number == number
+        and progress.outcome.local_number == slip.local_number
+    )
+
+
+async def test_server_killed_between_storing_and_answering_stores_once(tmp_path, catalog_dir, servers, clients,
+                                                                       database_url):  # fmt: skip
+    # Given a platform that dies right after committing a submission, before answering
+    data = tmp_path / "central"
+    db = sqlite_or(database_url, data)
+    doomed = servers(
+        CentralProcess(data, catalog_dir, db, env={"CENTRAL_FAILPOINT": "exit-after-commit"})
+    )
+    client = clients(doomed.url, timeout=3, attempts=2, backoff=0.05)
+    await client.enrol(add_code(data, db))
+    outbox = Outbox(tmp_path / "outbox.sqlite3", tmp_path / "outbox.key", client.terminal_id)
+    sub = outbox.put(a_submission(client.terminal_id))
+    # When the outbox sends it, the answer never comes
+    report = await outbox.drain(client)
+    assert (report.sent, report.failed) == (0, 1)
+    assert doomed.wait_dead() == 70
+    assert outbox.pending() == 1
+    # When the platform restarts and the outbox retries with the same key
+    servers(CentralProcess(data, catalog_dir, db, port=doomed.port))
+    report = await outbox.drain(client, now=time.time() + 3600)
+    # Then the outbox is empty and the platform holds exactly one record
+    assert (report.sent, outbox.pending()) == (1, 0)
+    engine = make_engine(db)
+    try:
+        assert Store(engine).count_submissions(sub.key) == 1
+        assert Store(engine).count_submissions() == 1
+    finally:
+        engine.dispose()
+    assert (await client.progress(sub.local_number)).outcome.kind is OutcomeKind.ACCEPTED
+
+
+async def test_refused_submission_at_the_kiosk_raises_and_is_not_kept(
+    tmp_path, catalog_dir, servers, clients
+):
+    data = tmp_path / "central"
+    proc = servers(CentralProcess(data, catalog_dir))
+    client = clients(proc.url, timeout=2)
+    await client.enrol(add_code(data, f"sqlite:///{data}/central.sqlite3"))
+    outbox = Outbox(tmp_path / "outbox.sqlite3", tmp_path / "outbox.key", client.terminal_id)
+    kiosk = DurablePlatform(client, outbox)
+    with pytest.raises(PlatformRejected) as err:
+        await kiosk.submit(a_submission(client.terminal_id, matters=("no_such_matter",)))
+    assert err.value.message_key == "submission.unknown_matter"
+    assert outbox.entries() == []
+    online = await kiosk.submit(a_submission(client.terminal_id))
+    assert (
+        online.kind is OutcomeKind.ACCEPTED
+        and outbox.linked(online.local_number) == online.acceptance_number
+    )
+
+
+def test_key_file_is_private_and_a_tampered_entry_does_not_decrypt(tmp_path):
+    # Given a new outbox
+    outbox = Outbox(tmp_path / "o.sqlite3", tmp_path / "o.key", "T1")
+    # Then its key file is readable by its owner only
+    assert stat.S_IMODE(os.stat(tmp_path / "o.key").st_mode) == 0o600
+    # And a stored submission decrypts back to itself, but not once tampered with
+    sub = outbox.put(a_submission("T1"))
+    entry = outbox.entries()[0]
+    assert outbox.submission(entry.id) == sub
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "o.sqlite3") as db:
+        db.execute(
+            "UPDATE entries SET sealed = substr(sealed, 1, 10) || x'00' || substr(sealed, 12)"
+        )
+    with pytest.raises(OutboxError):
+        outbox.submission(entry.id)
+
+
+def test_a_key_file_open_to_others_is_refused(tmp_path):
+    key = tmp_path / "o.key"
+    Outbox(tmp_path / "o.sqlite3", key, "T1")
+    os.chmod(key, 0o644)
+    with pytest.raises(OutboxError):
+        Outbox(tmp_path / "o.sqlite3", key, "T1")
+
+
+def test_putting_the_same_key_twice_keeps_one_entry(tmp_path):
+    outbox = Outbox(tmp_path / "o.sqlite3", tmp_path / "o.key", "T1")
+    sub = a_submission("T1")
+    assert outbox.put(sub) == outbox.put(sub)
+    assert len(outbox.entries()) == 1
