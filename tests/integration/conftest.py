@@ -1,0 +1,26 @@
+"""Fixtures for the integration tests of central/ and client/: the database, on both engines."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.postgres import PostgresCluster
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A private PostgreSQL cluster for the session; a start failure fails the tests that need it."""
+    cluster = PostgresCluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    """The same test on SQLite (a file in tmp_path) and on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'central.sqlite3'}"
+    return request.getfixturevalue("postgres_cluster").create_database()
