@@ -335,4 +335,5 @@ def make_app(config: CentralConfig, catalog_override: Catalog | None = None) -> 
     app.router.add_post(f"{API}/office/enrolment-codes", add_code)
     app.router.add_post(f"{API}/office/terminals/{{terminal_id}}/revoke", revoke)
     app.router.add_post(f"{API}/office/applications/{{number}}/{{action}}", office_action)
+    __import__("central.citizen_api", fromlist=["setup"]).setup(app)  # lazy: it imports this module
     return app

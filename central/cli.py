@@ -78,6 +78,23 @@ def _office(args: argparse.Namespace, config: CentralConfig) -> int:
     return 0
 
 
+def _photos(args: argparse.Namespace, config: CentralConfig) -> int:
+    from central.citizen_api import add_photo
+    from central.facematch import FaceMatcher
+    from kiosk.errors import KioskError
+    from kiosk.identity import mask
+
+    try:
+        image = Path(args.file).read_bytes()
+        # the photo must show one face now, not fail a citizen at the kiosk later
+        add_photo(config.data_dir, args.id_number, image, FaceMatcher())
+    except (OSError, ValueError, KioskError) as err:
+        print(f"central: photo not added: {err}", file=sys.stderr)
+        return 1
+    print("photo of record added for", mask(args.id_number.strip().upper(), 6, 4))
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", default="var/central", help="where the SQLite file lives")
@@ -107,6 +124,11 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--point", required=True, help="service point code")
     rev = tacts.add_parser("revoke", parents=[common])
     rev.add_argument("terminal_id")
+    photos = sub.add_parser("photos", help="photos of record for the face match")
+    pacts = photos.add_subparsers(dest="action", required=True)
+    padd = pacts.add_parser("add", parents=[common], help="keep FILE as the photo of record")
+    padd.add_argument("id_number")
+    padd.add_argument("file", help="a JPEG or PNG showing one face")
     return p
 
 
@@ -130,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "terminals" and args.action == "revoke":
             _store(config).revoke(args.terminal_id)
             print("revoked", args.terminal_id)
+        elif args.command == "photos":
+            return _photos(args, config)
     except ApiError as err:
         print(f"central: {err.body()['error']['message']['en']} ({err.key})", file=sys.stderr)
         return 1

@@ -1,46 +1,108 @@
 """Deciding an accepted submission's outcome (pure: data in, Outcome out).
 
-TODO(core): when kiosk/timelimits.py (or kiosk/workdays.py) lands, take the
-bundle's promised date from it (parallel = longest, sequence = compressed sum).
-Until then each matter's promised date counts its own promised working days on
-the chinese-calendar holidays, the bundle's date is the latest of them, and a
-date beyond the calendar's known years is counted on weekends only and marked
-provisional.
+The bundle's promised date is ``kiosk.timelimits.bundle_limit`` over the life
+event's ordering graph (parallel matters take the longest, a chain its
+compressed sum), counted in working days on ``kiosk.workdays.WorkdayCalendar``
+with the platform's published calendar on top. Each matter's own date is the
+limit of the matter together with every selected matter that must come before
+it, so the last matter of the critical chain carries the bundle's date. A date
+in a year nobody has published a calendar for is marked provisional.
+
+The one impure helper, :func:`published_calendar`, reads the published
+calendar file (config/calendar/published.toml, or the file named by
+``CENTRAL_CALENDAR``) and rereads it when it changes, so publishing a new year
+needs no restart.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-
-import chinese_calendar
+import hashlib
+import logging
+import os
+import threading
+import tomllib
+from pathlib import Path
 
 from kiosk.catalog import Catalog
+from kiosk.errors import CalendarError
 from kiosk.outcomes import MatterOutcome, Outcome, OutcomeKind, Stage, Submission
+from kiosk.timelimits import bundle_limit, reach
+from kiosk.workdays import WorkdayCalendar
+
+log = logging.getLogger("central.decide")
+CALENDAR_FILE = Path(__file__).resolve().parents[1] / "config" / "calendar" / "published.toml"
 
 
-def add_working_days(start: dt.date, days: int) -> tuple[dt.date, bool]:
-    """The date ``days`` working days after ``start``, and whether it is provisional."""
-    day, left, provisional = start, days, False
-    while left > 0:
-        day += dt.timedelta(days=1)
+def calendar_file() -> Path:
+    return Path(os.environ.get("CENTRAL_CALENDAR") or CALENDAR_FILE)
+
+
+_cache: dict[tuple[str, int, int], tuple[WorkdayCalendar, dict, str]] = {}
+_cache_lock = threading.Lock()
+
+
+def published_calendar() -> tuple[WorkdayCalendar, dict[str, dict[str, list[str]]], str]:
+    """The published calendar: (calendar, its years as JSON-ready data, a content tag).
+
+    :raises CalendarError: the file is unreadable or malformed.
+    """
+    path = calendar_file()
+    try:
+        st = path.stat()
+        key = (str(path), st.st_mtime_ns, st.st_size)
+    except OSError:
+        key = (str(path), 0, 0)  # from_toml below says what is wrong
+    with _cache_lock:
+        if key not in _cache:
+            calendar = WorkdayCalendar.from_toml(path)
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+            years = {
+                str(y): {
+                    k: sorted(str(d) for d in raw[y].get(k, ())) for k in ("holidays", "workdays")
+                }
+                for y in sorted(raw, key=int)
+            }
+            tag = hashlib.sha256(repr(sorted(years.items())).encode()).hexdigest()[:32]
+            _cache.clear()
+            _cache[key] = (calendar, years, tag)
+        return _cache[key]
+
+
+def _before(order: tuple[tuple[str, str], ...], selected: tuple[str, ...]) -> dict[str, list[str]]:
+    """For each selected matter, the selected matters that must finish before it."""
+    later = reach(order)
+    return {m: [p for p in selected if m in later.get(p, set())] for m in selected}
+
+
+def accept(sub: Submission, catalog: Catalog, number: str, today: dt.date,
+           calendar: WorkdayCalendar | None = None) -> Outcome:  # fmt: skip
+    """The acceptance (受理) of a submission already checked against the catalog.
+
+    ``calendar`` defaults to the published calendar (:func:`published_calendar`).
+    """
+    if calendar is None:
         try:
-            working = chinese_calendar.is_workday(day)
-        except NotImplementedError:  # a year the calendar does not know yet
-            working, provisional = day.weekday() < 5, True
-        left -= working
-    return day, provisional
-
-
-def accept(sub: Submission, catalog: Catalog, number: str, today: dt.date) -> Outcome:
-    """The acceptance (受理) of a submission already checked against the catalog."""
-    matters, provisional = [], False
-    for code in sub.matters:
+            calendar = published_calendar()[0]
+        except CalendarError as err:
+            # A broken calendar file must not refuse citizens: count on chinese-calendar's
+            # data and the rule-based estimate (dates beyond it are marked provisional).
+            log.error("published calendar not used: %s", err)
+            calendar = WorkdayCalendar()
+    event = catalog.life_events.get(sub.life_event or "")
+    order = event.order if event else ()
+    selected = tuple(dict.fromkeys(sub.matters))
+    before = _before(order, selected)
+    matters = []
+    for code in selected:
         m = catalog.matters[code]
-        due, prov = add_working_days(today, m.promised_days)
-        provisional |= prov
+        days = bundle_limit(catalog.matters, [*before[code], code], order).days
         dept = catalog.departments.get(m.department)
         authority = dept.name.zh if dept else m.department
-        matters.append(MatterOutcome(code, m.name.zh, authority, due))
+        matters.append(
+            MatterOutcome(code, m.name.zh, authority, calendar.add_workdays(today, days).date)
+        )
+    due = calendar.add_workdays(today, bundle_limit(catalog.matters, selected, order).days)
     return Outcome(
         kind=OutcomeKind.ACCEPTED,
         submission_key=sub.key,
@@ -48,8 +110,8 @@ def accept(sub: Submission, catalog: Catalog, number: str, today: dt.date) -> Ou
         acceptance_number=number,
         local_number=sub.local_number,
         matters=tuple(matters),
-        promised_date=max((m.promised_date for m in matters if m.promised_date), default=today),
-        promised_date_provisional=provisional,
+        promised_date=due.date,
+        promised_date_provisional=due.provisional,
         delivery=sub.delivery,
         deferred=sub.deferred,
         stage=Stage.ACCEPTED,

@@ -15,6 +15,8 @@ from stdnum.cn import ric
 
 from central.errors import ApiError
 from kiosk.catalog import Catalog, FieldType
+from kiosk.guidance import Plan
+from kiosk.materials import build_materials
 from kiosk.outcomes import Delivery, Submission
 
 KNOWN = {f.name for f in dc_fields(Submission)}
@@ -115,23 +117,42 @@ def check_against_catalog(sub: Submission, catalog: Catalog) -> None:
     for fid, value in sub.fields.items():
         if catalog.fields[fid].type is FieldType.ID_NUMBER and value and not ric.is_valid(value):
             raise ApiError(422, "submission.id_number_invalid", fid)
-    deferrable = {c for m in matters for c in m.deferrable}
+    items = {i.code: i for i in bundle_materials(sub, catalog)}
     for d in sub.deferred:
-        if d.code not in deferrable:
+        item = items.get(d.code)
+        if item is None or item.waived or not item.deferrable:
             raise ApiError(422, "submission.not_deferrable", d.code[:64])
     deferred = {d.code for d in sub.deferred}
     lacking = sorted(
-        {
-            code
-            for m in matters
-            for code in m.materials
-            if code not in sub.materials
-            and code not in deferred
-            # waived: the platform fetches the e-certificate (电子证照) instead of paper
-            and not (code in catalog.materials and catalog.materials[code].ecert)
-        }
+        code
+        for code, item in items.items()
+        if not item.waived and code not in sub.materials and code not in deferred
     )
     if lacking:
         raise ApiError(422, "submission.materials_missing", details=lacking)
     if sub.delivery is Delivery.MAIL and not sub.delivery_address.strip():
         raise ApiError(422, "submission.address_missing", "delivery_address")
+
+
+# What the platform itself holds for every submission from a kiosk: the citizen
+# identified with their ID card at the terminal, so its copy is not asked for.
+AVAILABLE_AT_KIOSK = frozenset({"id_card"})
+
+
+def bundle_materials(sub: Submission, catalog: Catalog):
+    """The submission's materials by the core's rules (``kiosk.materials.build_materials``).
+
+    A material is waived only when its e-certificate is available (the ID card
+    read at the kiosk) or an earlier matter of the same bundle issues it (in
+    the life event's ordering graph); having an e-certificate type alone waives nothing.
+    """
+    matters = tuple(dict.fromkeys(sub.matters))
+    plan = Plan(
+        life_event=sub.life_event or "",
+        answers=(),
+        asked=(),
+        matters=matters,
+        field_needs={m: catalog.matters[m].fields for m in matters},
+        material_needs={m: catalog.matters[m].materials for m in matters},
+    )
+    return build_materials(catalog, plan, AVAILABLE_AT_KIOSK)

@@ -10,6 +10,8 @@ or truncated answers and 5xx. Every failure reaches the caller as a
 from __future__ import annotations
 
 import asyncio
+import base64
+import datetime as dt
 import json
 import logging
 import random
@@ -17,7 +19,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import aiohttp
 
@@ -45,6 +47,30 @@ class Enrolment:
     terminal_id: str
     secret: str
     service_point: str
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A queue ticket (取号): ``number`` like "A023" is what the citizen is called by."""
+
+    number: str
+    kind: str
+    kind_name: str
+    service_point: str
+    people_ahead: int
+    estimated_wait_minutes: int
+    issued_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class FaceMatch:
+    """The platform's face match (人证比对): ``distance`` ≤ ``threshold`` is a match."""
+
+    match: bool
+    distance: float
+    similarity: float
+    threshold: float
+    model: str
 
 
 def backoff_delay(attempt: int, base: float, cap: float, rand: float) -> float:
@@ -156,6 +182,69 @@ class PlatformClient:
                                                str(d["service_point"])), data)  # fmt: skip
         self.terminal_id, self.secret = enrolment.terminal_id, enrolment.secret
         return enrolment
+
+    async def calendar(self, etag: str = "") -> tuple[dict[str, Any] | None, str]:
+        """The published holiday calendar ``{"years": {"2026": {"holidays": [...],
+        "workdays": [...]}}}`` and its ETag; (None, etag) when unchanged since ``etag``.
+
+        :raises PlatformError: unreachable, 5xx or garbled.
+        """
+        headers = {"If-None-Match": etag} if etag else {}
+        status, data, new_etag = await self._request("GET", "/calendar", None, False, headers)
+        if status == 304:
+            return None, etag
+        if not isinstance(data, dict) or not isinstance(data.get("years"), dict):
+            raise PlatformSchemaError("calendar has no years")
+        return data, new_etag
+
+    async def ticket(self, service_point: str, kind: str) -> Ticket:
+        """Take a queue ticket at this terminal's service point (not retried: a retry
+        could hand out a second ticket).
+
+        :raises PlatformRejected: unknown queue kind or service point (422), or
+            another hall's point (403).
+        :raises PlatformError: unreachable, 5xx or garbled.
+        """
+        data = await self._call("POST", "/tickets", {"service_point": service_point, "kind": kind},
+                                retry=False)  # fmt: skip
+        return _parse(lambda d: Ticket(
+            str(d["number"]), str(d["kind"]), str(d["kind_name"]), str(d["service_point"]),
+            int(d["people_ahead"]), int(d["estimated_wait_minutes"]),
+            dt.datetime.fromisoformat(d["issued_at"])), data)  # fmt: skip
+
+    async def social_insurance_record(
+        self, id_number: str, *, card_read_at: dt.datetime
+    ) -> dict[str, Any]:
+        """The citizen's social-insurance contribution record for self-print.
+
+        ``card_read_at`` is when this terminal read the citizen's card (the
+        platform answers only within 10 minutes of it). The reference platform
+        answers a sample record marked ``"sample": true``.
+
+        :raises PlatformRejected: 403 ``record.card_not_present`` (stale card read),
+            422 ``submission.id_number_invalid``.
+        :raises PlatformError: unreachable, 5xx or garbled.
+        """
+        query = urlencode({"id_number": id_number, "card_read_at": int(card_read_at.timestamp())})
+        # not retried here: the retry log line names the path, and this one holds an ID number
+        data = await self._call("GET", f"/records/social-insurance?{query}", retry=False)
+        if not isinstance(data, dict) or not isinstance(data.get("months"), list):
+            raise PlatformSchemaError("not a contribution record")
+        return data
+
+    async def face_match(self, id_number: str, jpeg_bytes: bytes) -> FaceMatch:
+        """Compare a live photo with the platform's photo of record for ``id_number``.
+
+        :raises PlatformRejected: 422 with ``face.none`` / ``face.several`` /
+            ``face.image_unreadable`` (``field`` says "live" or "record"), 404
+            ``face.no_record``, 413 photo over 10 MB.
+        :raises PlatformError: unreachable, 5xx (``face.model_unavailable``) or garbled.
+        """
+        body = {"id_number": id_number, "photo": base64.b64encode(jpeg_bytes).decode("ascii")}
+        data = await self._call("POST", "/face-match", body)
+        return _parse(lambda d: FaceMatch(bool(d["match"]), float(d["distance"]),
+                                          float(d["similarity"]), float(d["threshold"]),
+                                          str(d["model"])), data)  # fmt: skip
 
     # -- plumbing -----------------------------------------------------------------
 

@@ -35,6 +35,22 @@ from kiosk.terminal import Ports, Terminal
 
 log = logging.getLogger("kiosk")
 ORIENTATIONS = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
+DEMO_ANSWERS = ("issued", "no", "yes")  # birth: certificate issued, no maternity insurance, a social card
+DEMO_FORM = {
+    "applicant_phone": "13907961234",
+    "current_address": "安福县洲湖镇",
+    "spouse_name": "刘芳",
+    "spouse_id_number": "362425198706120020",
+    "newborn_name": "张乐",
+    "newborn_gender": "1",
+    "newborn_birth_date": "20261120",
+    "newborn_birth_place": "安福县",
+    "newborn_nation": "汉族",
+    "newborn_native_place": "江西",
+    "householder_name": "张伟",
+    "relation_to_householder": "子",
+    "card_bank": "ccb",
+}
 DEMO_NOTICES = (
     "夜间办事请走东侧24小时自助区，自助区全天开放",
     "出生、入学、退休、身后事等“一件事”可在本机一次办理",
@@ -57,21 +73,77 @@ def build_ports(cfg: KioskConfig) -> Ports:
         from peripherals.printer.driver import EscposPrinter
 
         ports.printer = EscposPrinter(cfg.printer.connection, paper_mm=cfg.printer.paper_mm)
+    if cfg.camera.document:
+        from peripherals.camera.capture import DocumentCamera
+
+        ports.document_camera = DocumentCamera(cfg.camera.document)
+    if cfg.camera.face:
+        from peripherals.camera.capture import FaceCamera
+
+        ports.face_camera = FaceCamera(cfg.camera.face)
+    if cfg.scanner.driver == "serial":
+        from peripherals.scanner.driver import SerialCodeScanner
+
+        ports.scanner = SerialCodeScanner(cfg.scanner.port, baudrate=cfg.scanner.baudrate)
+    if cfg.platform.url:
+        ports.platform = build_platform(cfg)
     return ports
+
+
+def build_platform(cfg: KioskConfig):
+    """The platform client with this terminal's credentials, behind the durable outbox."""
+    from client import credentials
+    from client.durable import DurablePlatform
+    from client.outbox import Outbox
+    from client.platform import PlatformClient
+
+    data = Path(cfg.data_dir)
+    data.mkdir(parents=True, exist_ok=True, mode=0o700)
+    enrolment = credentials.load(data)
+    terminal_id = enrolment.terminal_id if enrolment else cfg.terminal.id
+    client = PlatformClient(cfg.platform.url, terminal_id=terminal_id,
+                            secret=enrolment.secret if enrolment else None,
+                            timeout=cfg.platform.timeout)
+    return DurablePlatform(client, Outbox(data / "outbox.sqlite3", data / "outbox.key", terminal_id))
+
+
+async def enrol(cfg: KioskConfig, code: str) -> str:
+    """Trade a one-time code for this terminal's identity and keep it in the data dir.
+
+    :raises PlatformError: the code is refused or the platform is unreachable.
+    """
+    from client import credentials
+    from client.platform import PlatformClient
+
+    async with PlatformClient(cfg.platform.url, timeout=cfg.platform.timeout) as client:
+        enrolment = await client.enrol(code)
+    credentials.save(Path(cfg.data_dir), enrolment)
+    return enrolment.terminal_id
+
+
+def with_enrolment(cfg: KioskConfig) -> KioskConfig:
+    """The terminal's id is the one the platform gave it at enrolment."""
+    from client import credentials
+
+    enrolment = credentials.load(Path(cfg.data_dir))
+    if enrolment is None:
+        return cfg
+    return replace(cfg, terminal=replace(cfg.terminal, id=enrolment.terminal_id))
 
 
 def run_app(cfg: KioskConfig, kivy_home: Path, script=None, kiosk_mode: bool = True) -> int:
     """Open the window and run until it closes; ``script(app)`` runs beside it."""
+    cfg = with_enrolment(cfg)
     from screens.window import configure
 
     configure(cfg.display, kivy_home, kiosk_mode=kiosk_mode)
-    from screens.app import KioskApp
-
     from kivy.clock import Clock
 
+    from kiosk.catalog import default_catalog_dir, load_catalog
     from peripherals.sdnotify import Notifier
+    from screens.app import KioskApp
 
-    terminal = Terminal(build_ports(cfg), cfg)
+    terminal = Terminal(build_ports(cfg), cfg, catalog=load_catalog(default_catalog_dir()))
     app = KioskApp(terminal, list(cfg.terminal.notices), cfg.terminal.point_name)
     notifier = Notifier()
 
@@ -95,15 +167,23 @@ def run_app(cfg: KioskConfig, kivy_home: Path, script=None, kiosk_mode: bool = T
 
     async def main():
         task = asyncio.ensure_future(scripted()) if script else None
-        await app.async_run(async_lib="asyncio")
-        if task:
-            await task
+        stop = asyncio.Event()
+        platform = terminal.ports.platform
+        # Submissions queued while offline are sent in the background, in order, exactly once.
+        drain = (asyncio.ensure_future(platform.outbox.run(platform.client, stop))
+                 if hasattr(platform, "outbox") else None)
+        try:
+            await app.async_run(async_lib="asyncio")
+            if task:
+                await task
+        finally:
+            stop.set()
+            if drain:
+                await drain
+            notifier.stopping()
+            await terminal.aclose()
 
-    try:
-        asyncio.run(main())
-    finally:
-        notifier.stopping()
-        terminal.close()
+    asyncio.run(main())
     if failure:
         raise failure[0]
     return 0
@@ -136,13 +216,20 @@ def demo(orientation: str, out: Path) -> int:
             rc = rc or subprocess.call(cmd)
         return rc
     from peripherals.supervisor import Supervisor
-    from screens.walkthrough import Props, Walkthrough, skeleton_steps
+    from screens.walkthrough import Props, Walkthrough, journey_steps
 
     out.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="kiosk-demo-"))
     with Supervisor(workdir) as rig:
         os.environ.update(rig.env())
         cfg = demo_config(rig, orientation)
+        # A technician's enrolment: a one-time code from the platform, traded for an identity.
+        code = subprocess.run(
+            [sys.executable, "-m", "central.cli", "terminals", "add-code", "--point",
+             cfg.terminal.service_point, "--data-dir", str(rig["central"].data_dir)],
+            capture_output=True, text=True, check=True, timeout=60,
+        ).stdout.split()[-1]
+        asyncio.run(enrol(cfg, code))
         idcard = rig["idcard"]
         citizen = idcard.cards[0]
 
@@ -156,12 +243,15 @@ def demo(orientation: str, out: Path) -> int:
             remove_social_card=rig["pcsc"].card.remove,
             render_receipt=render_receipt,
             expected_name=citizen.name,
+            life_event="birth",
+            answers=DEMO_ANSWERS,
+            form_values=DEMO_FORM,
         )
         shots: list[Path] = []
 
         async def script(app):
             walk = Walkthrough(app, out, prefix=f"{orientation}-")
-            shots.extend(await asyncio.wait_for(walk.run(props, skeleton_steps), 180))
+            shots.extend(await asyncio.wait_for(walk.run(props, journey_steps), 300))
 
         run_app(cfg, workdir / "kivy", script)
     for path in shots:
@@ -184,7 +274,11 @@ def main(argv: list[str] | None = None) -> int:
     p_demo.add_argument("--orientation", choices=[*ORIENTATIONS, "both"], default="both")
     p_demo.add_argument("--out", type=Path, default=Path("out/demo"))
     sub.add_parser("savings", help="the savings table for the catalog")
+    p_enrol = sub.add_parser("enrol", help="enrol this terminal with a one-time code")
+    p_enrol.add_argument("code")
+    p_enrol.add_argument("--config", type=Path, default=Path("/etc/govkiosk/kiosk.toml"))
     args, rest = parser.parse_known_args(argv)
+    os.environ.setdefault("KIVY_NO_ARGS", "1")  # Kivy must not read our command line
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     signal.signal(signal.SIGTERM, _terminate)
@@ -196,6 +290,10 @@ def main(argv: list[str] | None = None) -> int:
             return run_app(cfg, Path(cfg.data_dir) / "kivy", kiosk_mode=not args.windowed)
         if args.command == "demo":
             return demo(args.orientation, args.out.resolve())
+        if args.command == "enrol":
+            terminal_id = asyncio.run(enrol(load_config(args.config), args.code))
+            print(f"enrolled as terminal {terminal_id}")
+            return 0
         if args.command == "savings":
             from kiosk import savings
 

@@ -7,6 +7,7 @@ configuration").
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
@@ -161,3 +162,17 @@ def _toml_value(v: Any) -> str:
         return repr(v)
     s = str(v).replace("\\", "\\\\").replace('"', '\\"')
     return f'"{s}"'
+
+
+CHINA = "Asia/Shanghai"
+
+
+def china_time(moment: dt.datetime | None = None) -> dt.datetime:
+    """A moment as the county's clocks show it (China Standard Time), whatever the
+    machine's own time zone; naive moments are taken as UTC."""
+    from zoneinfo import ZoneInfo
+
+    moment = moment or dt.datetime.now(dt.UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(ZoneInfo(CHINA))

@@ -35,3 +35,13 @@ def translate(key: str, language: str = "zh", **values: object) -> str:
 def missing_keys(language: str) -> set[str]:
     """Keys the Chinese catalogue has and ``language`` lacks."""
     return set(catalogue("zh")) - set(catalogue(language))
+
+
+def message_for(err: Exception, language: str = "zh") -> str:
+    """What to tell a person about ``err``: its translation key, or the platform's
+    own words when the key is one the kiosk's catalogue does not know."""
+    key = getattr(err, "message_key", "error.generic")
+    if key in catalogue("zh"):
+        return translate(key, language)
+    own = getattr(err, "messages", {}) or {}
+    return own.get(language) or own.get("zh") or translate("error.generic", language)

@@ -16,6 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from kiosk.health import Health
 from kiosk.identity import IdCard, SocialSecurityCard
+from kiosk.outcomes import Outcome, Progress, Submission
 from kiosk.receipt import Receipt
 
 
@@ -108,5 +109,19 @@ class Platform(Protocol):
     async def health(self) -> Mapping[str, Any]:
         """Server status and version.
 
+        :raises PlatformError: unreachable or a garbled reply.
+        """
+
+    async def submit(self, submission: Submission) -> Outcome:
+        """Submit once (idempotent by ``submission.key``); PENDING with a local number when offline.
+
+        :raises PlatformRejected: refused, with a message key a screen can show.
+        :raises PlatformError: not delivered and not kept (an adapter without an outbox).
+        """
+
+    async def progress(self, number: str) -> Progress:
+        """Progress by acceptance number (or a pending slip's local number).
+
+        :raises PlatformRejected: no such application (status 404).
         :raises PlatformError: unreachable or a garbled reply.
         """

@@ -82,6 +82,7 @@ def test_receipt(
     citizen_name: str,
     track_url: str,
     now: dt.datetime,
+    health: tuple[tuple[str, str], ...] = (),
 ) -> Receipt:
     """The walking skeleton's slip: Chinese text, sizes, a QR to scan.
 
@@ -100,7 +101,8 @@ def test_receipt(
             Pair("终端编号", terminal_id),
             Pair("办事人", mask(citizen_name) if citizen_name else "—"),
             Pair("打印时间", now.strftime("%Y-%m-%d %H:%M")),
-            Text("打印机、读卡器与网络均工作正常。", align=Align.LEFT),
+            Rule(),
+            *(Pair(device, state) for device, state in health),
             Feed(),
             Qr(track_url, caption="扫码查询办理进度"),
             Text("一件事一次办 · 全县通办", align=Align.CENTER),

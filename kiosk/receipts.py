@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from kiosk.catalog.model import Catalog
+from kiosk.config import china_time
 from kiosk.outcomes import Delivery, Outcome, OutcomeKind
 from kiosk.receipt import Align, Block, Feed, Pair, Qr, Receipt, Rule, Text
 
@@ -128,7 +129,7 @@ def build_receipt(
     blocks += [
         Rule(),
         Qr(track_url + number, caption=_t("track", en)),
-        Pair(_t("issued", en), printed_at.astimezone().strftime("%Y-%m-%d %H:%M")),
+        Pair(_t("issued", en), china_time(printed_at).strftime("%Y-%m-%d %H:%M")),
         Feed(3),
     ]
     return Receipt(

@@ -92,6 +92,7 @@ class Session:
 
     card: IdCard | SocialSecurityCard | None
     started_at: dt.datetime
+    social_card: SocialSecurityCard | None = None  # read later in the visit (e.g. for benefits)
     elderly: bool = False
     limits: Timeouts = field(default_factory=Timeouts)
     state: State = State.IDENTIFIED
@@ -164,6 +165,7 @@ class Session:
     def end(self, reason: str = "finished") -> None:
         """End the visit and wipe every piece of personal data."""
         self.card = None
+        self.social_card = None
         self.answers.clear()
         self.values.clear()
         self.scans.clear()
@@ -175,7 +177,10 @@ class Session:
         self.end_reason = reason
 
     def holds_personal_data(self) -> bool:
-        return bool(self.card or self.answers or self.values or self.scans or self.receipt_number)
+        return bool(
+            self.card or self.social_card or self.answers or self.values or self.scans
+            or self.receipt_number
+        )
 
     def snapshot(self) -> dict[str, Any]:
         """Non-personal view for diagnostics (no names, numbers or values)."""

@@ -1,25 +1,38 @@
 """The terminal's application service: the one object screens send intents to.
 
-It owns the current visit (the citizen's personal data lives only here and is
-wiped on ``end``), drives the device ports off the UI thread with
-``asyncio.to_thread``, and tells listeners what changed. Pure asyncio and the
-core's ports: no Kivy, no device library.
+It owns the current session (the citizen's personal data lives only there and
+is wiped on ``end``), drives the device ports off the UI thread with
+``asyncio.to_thread``, submits through the durable outbox, and tells listeners
+what changed. Pure asyncio and the core's ports: no Kivy, no device library.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from kiosk.config import KioskConfig
+from kiosk.catalog.model import Catalog
+from kiosk.config import KioskConfig, china_time
 from kiosk.errors import CardError, CardExpired, DeviceError, KioskError, NoCard
 from kiosk.health import Health
 from kiosk.identity import IdCard, SocialSecurityCard
-from kiosk.ports import Camera, CodeScanner, IdCardReader, Platform, ReceiptPrinter, SocialCardReader
+from kiosk.journey import Journey
+from kiosk.outcomes import Outcome
+from kiosk.ports import (
+    Camera,
+    CodeScanner,
+    IdCardReader,
+    Platform,
+    ReceiptPrinter,
+    SocialCardReader,
+)
 from kiosk.receipt import Receipt
+from kiosk.receipts import build_receipt
+from kiosk.session import Session, State, Timeouts, TimeoutStatus
 
 log = logging.getLogger(__name__)
 
@@ -53,29 +66,27 @@ class Ports:
         ]
 
 
-@dataclass
-class Visit:
-    """One citizen's visit: everything personal, wiped as a whole."""
-
-    id_card: IdCard | None = None
-    social_card: SocialSecurityCard | None = None
-    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
-
-    @property
-    def display_name(self) -> str:
-        if self.id_card:
-            return self.id_card.name
-        if self.social_card:
-            return self.social_card.name
-        return ""
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 class Terminal:
-    def __init__(self, ports: Ports, config: KioskConfig, today: Callable[[], dt.date] = dt.date.today):
+    def __init__(
+        self,
+        ports: Ports,
+        config: KioskConfig,
+        catalog: Catalog | None = None,
+        today: Callable[[], dt.date] = lambda: china_time().date(),
+        now: Callable[[], dt.datetime] = _utcnow,
+    ):
         self.ports = ports
         self.config = config
+        self.catalog = catalog
         self.today = today
-        self.visit: Visit | None = None
+        self.now = now
+        self.session: Session | None = None
+        self.journey: Journey | None = None
+        self.outcome: Outcome | None = None
         self.language = config.terminal.language
         self.elderly = config.terminal.elderly_default
         self._listeners: list[Listener] = []
@@ -87,6 +98,12 @@ class Terminal:
     def _changed(self, what: str) -> None:
         for listener in list(self._listeners):
             listener(what)
+
+    @property
+    def display_name(self) -> str:
+        s = self.session
+        card = (s.card or s.social_card) if s else None
+        return card.name if card else ""
 
     # -- identification --------------------------------------------------
     async def wait_for_id_card(self, stop: asyncio.Event, interval: float = 0.3) -> IdCard | None:
@@ -106,7 +123,7 @@ class Terminal:
                 if card is not None:
                     if card.expired(self.today()):
                         raise CardExpired("card validity date has passed")
-                    self.begin(Visit(id_card=card))
+                    self.begin(card)
                     return card
                 last_error = ""
             except NoCard:
@@ -116,10 +133,8 @@ class Terminal:
                     log.warning("id card read failed: %s", err.detail)
                     self._changed(f"error:{err.message_key}")
                 last_error = err.message_key
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval)
-            except TimeoutError:
-                pass
         return None
 
     async def wait_for_id_card_removed(self, stop: asyncio.Event, interval: float = 0.3) -> None:
@@ -134,49 +149,185 @@ class Terminal:
                 return
             except (CardError, DeviceError):
                 pass  # unreadable or faulty: keep waiting; the poller reports faults
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval)
-            except TimeoutError:
-                pass
 
-    def begin(self, visit: Visit) -> None:
-        self.visit = visit
+    def limits(self) -> Timeouts:
+        t = self.config.timeouts
+        return Timeouts(
+            idle=t.inactivity,
+            warning=t.warning,
+            elderly_idle=t.inactivity * t.elderly_factor,
+            elderly_warning=t.warning * t.elderly_factor,
+        )
+
+    def begin(self, card: IdCard | SocialSecurityCard | None) -> Session:
+        """Start a visit (a card, or None for services that need no identity)."""
+        self.session = Session(card, self.now(), elderly=self.elderly, limits=self.limits())
+        self.journey = Journey(self.catalog, self.session) if self.catalog else None
+        self.outcome = None
         self._changed("visit")
+        return self.session
 
-    async def read_social_card(self) -> SocialSecurityCard:
-        """Read the social-security card in the reader and keep it in the visit.
+    async def read_social_card(self, wait: float = 20.0, interval: float = 0.3) -> SocialSecurityCard:
+        """Read the social-security card, waiting up to ``wait`` s for it to be
+        inserted, and keep it in the session.
 
-        :raises NoCard: no card inserted.
+        :raises NoCard: no card was inserted in time.
         :raises CardError, DeviceError: unreadable card or reader fault.
         """
         reader = self.ports.social_reader
         if reader is None:
             raise DeviceError("no social-security card reader configured")
-        card = await asyncio.to_thread(reader.read_card)
-        if card is None:
-            raise NoCard("no social-security card inserted")
-        if self.visit is None:
-            self.begin(Visit(social_card=card))
-        else:
-            self.visit.social_card = card
-            self._changed("visit")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        self.pause(True)
+        try:
+            while (card := await asyncio.to_thread(reader.read_card)) is None:
+                if loop.time() >= deadline:
+                    raise NoCard("no social-security card inserted")
+                await asyncio.sleep(interval)
+        finally:
+            self.pause(False)
+        if self.session is None:
+            self.begin(card)
+        self.session.social_card = card
+        self._changed("visit")
         return card
+
+    # -- inactivity --------------------------------------------------------
+    def touch(self) -> None:
+        """Any touch or key: restart the inactivity clock (and leave the warning)."""
+        if self.session is not None and self.session.state is not State.ENDED:
+            was_warning = self.session.state is State.WARNING
+            self.session.touch(self.now())
+            if was_warning:
+                self._changed("resumed")
+
+    def pause(self, paused: bool) -> None:
+        """Hold the inactivity clock while the kiosk itself works (capture, print, submit)."""
+        if self.session is not None and self.session.state is not State.ENDED:
+            self.session.pause(paused, self.now())
+
+    def tick(self) -> tuple[TimeoutStatus, float]:
+        """Called once a second by the shell; warns, then ends and wipes the session."""
+        if self.session is None:
+            return TimeoutStatus.ACTIVE, 0.0
+        was = self.session.state
+        check = self.session.tick(self.now())
+        if check.status is TimeoutStatus.WARNING and was is not State.WARNING:
+            self._changed("warning")
+        elif check.status is TimeoutStatus.EXPIRED:
+            self.end("timeout")
+        return check.status, check.seconds_left
+
+    # -- materials -------------------------------------------------------------
+    async def scan_material(self, code: str, replace: bool = False) -> int:
+        """Capture one page of a material with the document camera; returns the page count.
+
+        :raises CaptureRejected: no page in view (the citizen adjusts and tries again).
+        :raises DeviceError: the camera gives no frame.
+        """
+        camera, j = self.ports.document_camera, self.journey
+        if camera is None or j is None:
+            raise DeviceError("no document camera configured")
+        self.pause(True)
+        try:
+            frame = await asyncio.to_thread(camera.capture)
+        finally:
+            self.pause(False)
+        pages = [frame.data] if replace else [*j.scan_pages.get(code, []), frame.data]
+        j.attach_scan(code, pages, self.now())
+        self._changed("scanned")
+        return len(pages)
+
+    # -- submission ----------------------------------------------------------
+    async def submit(self) -> Outcome:
+        """Submit the journey once. The platform adapter keeps it on disk before
+        sending; offline it answers with a pending outcome (收件凭证).
+
+        :raises PlatformRejected: the platform refused it (the citizen can fix and retry).
+        :raises KioskError: it could not be kept (nothing was taken).
+        """
+        j = self.journey
+        if j is None or self.ports.platform is None:
+            raise DeviceError("no catalog or platform configured")
+        sub = j.submission(self.config.terminal.id, self.config.terminal.service_point, self.now())
+        self.pause(True)
+        try:
+            outcome = await self.ports.platform.submit(sub)
+        finally:
+            self.pause(False)
+        self.session.go(State.SUBMITTED, self.now())
+        self.session.receipt_number = outcome.acceptance_number or outcome.local_number
+        self.outcome = outcome
+        self._changed("submitted")
+        return outcome
+
+    async def rate(self, stars: int, reasons: list[str]) -> None:
+        """Record the rating; sending it is a side effect: a failure is logged, not shown.
+
+        :raises SessionError: not submitted yet, or stars not 1..5.
+        """
+        self.session.rate(stars, self.now())
+        rate = getattr(self.ports.platform, "rate", None)
+        if rate is None:
+            return
+        reference = self.outcome.acceptance_number or self.outcome.local_number if self.outcome else ""
+        try:
+            await rate(stars, reasons, reference)
+        except KioskError as err:
+            log.warning("rating not delivered: %s", err.detail)
+
+    async def call_staff(self, screen: str) -> bool:
+        """Raise a help request (which terminal, which screen; nothing personal).
+
+        :raises PlatformError: the request did not reach the platform.
+        """
+        call = getattr(self.ports.platform, "call_staff", None)
+        if call is None:
+            raise DeviceError("this platform takes no help requests")
+        await call(screen)
+        return True
+
+    def receipt(self) -> Receipt:
+        track = f"{self.config.platform.url.rstrip('/')}/track/"
+        return build_receipt(self.outcome, self.catalog, language=self.language, track_url=track)
 
     # -- printing ----------------------------------------------------------
     async def print_receipt(self, receipt: Receipt) -> None:
         """:raises PrinterError, PaperOut: see ReceiptPrinter.print_receipt."""
         if self.ports.printer is None:
             raise DeviceError("no printer configured")
-        await asyncio.to_thread(self.ports.printer.print_receipt, receipt)
+        self.pause(True)
+        try:
+            await asyncio.to_thread(self.ports.printer.print_receipt, receipt)
+        finally:
+            self.pause(False)
 
     # -- health ------------------------------------------------------------
     async def health(self) -> list[Health]:
-        return [await asyncio.to_thread(d.health) for d in self.ports.devices()]
+        """Every device's state, then the platform's (reachable, and its version)."""
+        out = [await asyncio.to_thread(d.health) for d in self.ports.devices()]
+        if self.ports.platform is not None:
+            try:
+                info = await self.ports.platform.health()
+                out.append(Health.good("platform", version=str(info.get("version", ""))))
+            except KioskError as err:
+                out.append(Health.fault("platform", err.detail))
+        return out
 
     # -- end ---------------------------------------------------------------
-    def end(self) -> None:
-        """Wipe the visit: no personal data outlives it."""
-        self.visit = None
+    def end(self, reason: str = "finished") -> None:
+        """Wipe the session: no personal data outlives it, nor any queued print."""
+        if self.session is not None:
+            self.session.end(reason)
+        if self.journey is not None:
+            self.journey.wipe()
+        discard = getattr(self.ports.printer, "discard_pending", None)
+        if discard is not None:
+            discard()
+        self.session = self.journey = self.outcome = None
         self._changed("ended")
 
     def set_language(self, language: str) -> None:
@@ -185,7 +336,16 @@ class Terminal:
 
     def toggle_elderly(self) -> None:
         self.elderly = not self.elderly
+        if self.session is not None:
+            self.session.elderly = self.elderly
         self._changed("elderly")
+
+    async def aclose(self) -> None:
+        """Close the devices and the platform connection (inside the running loop)."""
+        self.close()
+        close = getattr(self.ports.platform, "close", None)
+        if close is not None:
+            await close()
 
     def close(self) -> None:
         for d in self.ports.devices():

@@ -45,6 +45,12 @@ def parse_date(value: str) -> dt.date | None:
         return None
 
 
+def normalize_date(value: str) -> str:
+    """Eight digits typed on the keypad (20261120) become an ISO date (2026-11-20)."""
+    v = value.strip()
+    return f"{v[:4]}-{v[4:6]}-{v[6:]}" if len(v) == 8 and v.isdigit() else value
+
+
 def check_date(value: str, rule: str = "", today: dt.date | None = None) -> str | None:
     d = parse_date(value)
     if d is None or not re.match(r"^\d{4}-\d{2}-\d{2}$", value.strip()):

@@ -82,6 +82,9 @@ class CameraPart:
         if not face.exists():
             raise SupervisorError(f"face test photo {face} is missing: check out shared/ beside the repo")
         shutil.copy(face, self.dir / "face.jpg")
+        from peripherals.camera.sample import write_document_photo
+
+        write_document_photo(self.dir / "document.png")
         self.face_url = f"file://{self.dir / 'face.jpg'}"
         self.document_url = f"file://{self.dir / 'document.png'}"
 

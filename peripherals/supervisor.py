@@ -122,19 +122,26 @@ class Central:
     def __init__(self):
         self.proc: subprocess.Popen | None = None
         self.url = ""
+        self.data_dir: Path | None = None
 
     def start(self, workdir: Path) -> None:
-        data = workdir / "central"
+        data = self.data_dir = workdir / "central"
         data.mkdir(exist_ok=True)
         cmd = [sys.executable, "-m", "central.cli", "serve", "--host", "127.0.0.1",
                "--port", "0", "--data-dir", str(data)]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-        line = read_line(self.proc.stdout, START_TIMEOUT, "the central server")
+        log_path = workdir / "central.log"
+        with log_path.open("ab") as logf:
+            self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=logf,
+                                         start_new_session=True)
+        try:
+            line = read_line(self.proc.stdout, START_TIMEOUT, "the central server")
+        except SupervisorError as err:
+            tail = log_path.read_text(errors="replace").strip().splitlines()[-1:] or ["nothing"]
+            raise SupervisorError(f"{err}; it said: {tail[0]}") from None
         if not line.startswith("listening on "):
             raise SupervisorError(f"the central server did not start: {line}")
         self.url = line.removeprefix("listening on ").strip()
-        _drain(self.proc.stdout, workdir / "central.log")
+        _drain(self.proc.stdout, log_path)
 
     def stop(self) -> None:
         stop_process(self.proc)

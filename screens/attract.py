@@ -7,8 +7,18 @@ import math
 from kivy.clock import Clock
 from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.screenmanager import Screen
+from kivy.uix.widget import Widget
 
 NOTICE_SECONDS = 8.0
+
+
+class CardPicture(Widget):
+    """Drawn in units of ``k`` (its height / 300) so it fits both orientations."""
+
+    k = NumericProperty(1.0)
+
+    def on_height(self, _w, height):
+        self.k = height / 300.0
 
 
 class AttractScreen(Screen):

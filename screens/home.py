@@ -1,83 +1,67 @@
-"""Home screen: greets the identified citizen and offers what can be done."""
+"""Home: greets the identified citizen and offers the life events as picture tiles."""
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
-import uuid
+from kivy.properties import StringProperty
 
-from kivy.properties import BooleanProperty, StringProperty
-from kivy.uix.screenmanager import Screen
-
-from kiosk.errors import KioskError
-from kiosk.i18n import translate
 from kiosk.identity import mask
-from kiosk.receipt import test_receipt
-from kiosk.terminal import Terminal
+from screens.base import KioskScreen
+from screens.widgets import Tile
+
+# One character a tile, drawn in a circle: Noto Sans CJK has no emoji, and a
+# single clear character reads well for the elderly.
+GLYPHS = {
+    "birth": "婴", "school_entry": "学", "employment": "业", "settle": "户",
+    "medical_aid": "医", "retirement": "退", "after_death": "故", "vehicle": "车",
+    "housing": "房", "business": "企", "construction": "建", "mortgage": "押",
+}
 
 
-class HomeScreen(Screen):
+class HomeScreen(KioskScreen):
     citizen = StringProperty("")
     message = StringProperty("")
-    message_is_error = BooleanProperty(False)
-    busy = BooleanProperty(False)
 
-    def __init__(self, terminal: Terminal, on_finish, **kw):
-        super().__init__(**kw)
-        self.terminal = terminal
+    def __init__(self, terminal, nav, on_finish, **kw):
+        super().__init__(terminal, nav, **kw)
         self._on_finish = on_finish
-        self._task: asyncio.Task | None = None
+        self._language = None
 
     def on_pre_enter(self, *_):
-        visit = self.terminal.visit
-        self.citizen = visit.display_name if visit else ""
+        self.citizen = self.terminal.display_name
         self.message = ""
+        if self._language != self.terminal.language:
+            self.fill_tiles()
 
-    def on_leave(self, *_):
-        if self._task and not self._task.done():
-            self._task.cancel()  # a stale result must not land on the next citizen's screen
-        self.citizen = self.message = ""
+    def fill_tiles(self):
+        grid = self.ids.tiles
+        grid.clear_widgets()
+        catalog = self.terminal.catalog
+        if catalog is None:
+            return
+        lang = self._language = self.terminal.language
+        for event in catalog.life_events.values():
+            grid.add_widget(Tile(
+                action=f"event:{event.code}",
+                glyph=GLYPHS.get(event.code, event.title.zh[:1]),
+                caption=event.title.get(lang),
+                note=event.description.get(lang),
+                on_release=lambda _w, code=event.code: self.choose(code),
+            ))
 
-    def _say(self, key: str, error: bool = False, **values):
-        self.message = translate(key, self.terminal.language, **values)
-        self.message_is_error = error
-
-    def _run(self, busy_key: str, coro):
-        self.busy = True
-        self._say(busy_key)
-        self._task = asyncio.get_event_loop().create_task(self._guard(coro))
-
-    async def _guard(self, coro):
-        try:
-            await coro
-        except KioskError as err:
-            self._say(err.message_key, error=True)
-        finally:
-            self.busy = False
+    def choose(self, code: str):
+        if self.terminal.session is None or self.terminal.session.card is None:
+            self.error = self.t("home.lay_card_to_apply")
+            return
+        question = self.journey.choose(code, self.terminal.now())
+        self.nav("question" if question else "form")
 
     def read_social_card(self):
-        self._run("common.reading", self._read_social_card())
+        self.run(self._read_social_card())
 
     async def _read_social_card(self):
+        self.message = self.t("home.insert_social_card")
         card = await self.terminal.read_social_card()
-        self._say("home.social_card_read", name=mask(card.name), number=mask(card.ss_number, 6, 4))
-
-    def print_test(self):
-        self._run("common.printing", self._print_test())
-
-    async def _print_test(self):
-        t = self.terminal
-        visit = t.visit
-        receipt = test_receipt(
-            job_id=uuid.uuid4().hex,
-            terminal_id=t.config.terminal.id,
-            point_name=t.config.terminal.service_point or translate("app.title"),
-            citizen_name=visit.display_name if visit else "",
-            track_url=f"{t.config.platform.url}/track/TEST-{t.config.terminal.id}",
-            now=dt.datetime.now(),
-        )
-        await t.print_receipt(receipt)
-        self._say("home.printed")
+        self.message = self.t("home.social_card_read", name=mask(card.name), number=mask(card.ss_number, 6, 4))
 
     def finish(self):
         self._on_finish()

@@ -12,8 +12,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from kivy.core.window import Window
-
 from screens.touch import centre, find_action, press, release, walk
 
 
@@ -31,6 +29,9 @@ class Props:
     remove_social_card: Callable[[], None]
     render_receipt: Callable[[Path], Path]
     expected_name: str
+    life_event: str = "birth"
+    answers: tuple[str, ...] = ()
+    form_values: dict[str, str] | None = None
 
 
 async def until(check: Callable[[], bool], timeout: float, what: str) -> None:
@@ -57,6 +58,8 @@ class Walkthrough:
 
     async def screenshot(self, name: str) -> Path:
         await self.settle()
+        from kivy.core.window import Window  # not at import: the window must be configured first
+
         target = self.out / f"{self.prefix}{name}.png"
         written = Path(Window.screenshot(name=str(self.out / f"{self.prefix}{name}_.png")))
         written.replace(target)
@@ -72,6 +75,50 @@ class Walkthrough:
         release(touch)
         await asyncio.sleep(0.05)
 
+    def screen(self):
+        return self.app.screens.current_screen
+
+    async def type_text(self, text: str) -> None:
+        """Type on the on-screen keyboard: digits and X as keys, Chinese by pinyin
+        and the candidate shown for it, as a citizen would."""
+        from pypinyin import lazy_pinyin
+
+        for ch in text:
+            if ch.isascii():
+                await self.tap(f"key:{ch.lower()}")
+                continue
+            for letter in lazy_pinyin(ch)[0]:
+                await self.tap(f"key:{letter}")
+            for _page in range(12):
+                key = next((b for b in walk(self.app.root)
+                            if getattr(b, "action", "").startswith("candidate:") and b.text == ch), None)
+                if key is not None:
+                    await self.tap(key.action)
+                    break
+                await self.tap("candidates:next")
+            else:
+                raise WalkthroughError(f"the keyboard offered no candidate {ch!r}")
+
+    async def fill_form(self, values: dict[str, str]) -> None:
+        """Fill every field the form asks for, in its order, with ``values``."""
+        form = self.screen()
+        first = True
+        for field_id in list(form.to_fill):
+            value = values[field_id]
+            if field_id not in form.inputs:
+                await self.tap(f"choice:{field_id}:{value}")
+                first = False
+                continue
+            if first:
+                target = form.inputs[field_id]
+                touch = press(*centre(target))
+                await asyncio.sleep(0.05)
+                release(touch)
+                first = False
+            await until(lambda fid=field_id: form.inputs[fid].focus, 5, f"the {field_id} field to be focused")
+            await self.type_text(value)
+            await self.tap("key:done")
+
     def on(self, screen: str) -> bool:
         return self.app.screens.current == screen
 
@@ -80,7 +127,11 @@ class Walkthrough:
 
     async def run(self, props: Props, steps: Callable[[Walkthrough, Props], Awaitable[None]]):
         await until(lambda: self.app.root is not None and self.on("attract"), 20, "the attract screen")
-        await steps(self, props)
+        try:
+            await steps(self, props)
+        except Exception:
+            await self.screenshot("failed")  # what the screen showed when the step did not happen
+            raise
         return self.shots
 
 
@@ -105,3 +156,56 @@ async def skeleton_steps(w: Walkthrough, props: Props) -> None:
     props.remove_id_card()
     props.remove_social_card()
     await w.screenshot("05-ended")
+
+
+async def journey_steps(w: Walkthrough, props: Props) -> None:
+    """A whole life event in one go: identify → choose → questions → one form →
+    one set of materials → review → submit → receipt → rate → end."""
+    await w.screenshot("01-attract")
+    props.insert_id_card()
+    await until(lambda: w.on("home") and w.shows(props.expected_name), 15,
+                "the home screen greeting the citizen by name")
+    await w.screenshot("02-home-greeting")
+    props.insert_social_card()
+    await w.tap("read_social_card")
+    await until(lambda: w.shows("社保卡已读取") or w.shows("Social-security card read"), 20,
+                "the social-security card to be read")
+    await w.screenshot("03-social-card-read")
+    await w.tap(f"event:{props.life_event}")
+    await until(lambda: w.on("question"), 5, "the first guided question")
+    await w.screenshot("04-question")
+    for value in props.answers:
+        await w.tap(f"answer:{value}")
+    await until(lambda: w.on("form"), 5, "the merged form")
+    await w.screenshot("05-form")
+    await w.fill_form(props.form_values or {})
+    await w.screenshot("06-form-filled")
+    await w.tap("form_done")
+    await until(lambda: w.on("materials"), 5, "the materials list")
+    await w.screenshot("07-materials")
+    for item in w.screen().journey.outstanding():
+        await w.tap(f"scan:{item.code}")
+        await until(lambda code=item.code: code in w.screen().journey.scan_pages
+                    and not w.screen().busy, 15, f"the {item.code} page to be captured")
+    await w.screenshot("08-materials-scanned")
+    await w.tap("materials_done")
+    await until(lambda: w.on("review"), 5, "the review page")
+    await w.screenshot("09-review")
+    await w.tap("submit")
+    await until(lambda: w.on("outcome"), 30, "the outcome")
+    await until(lambda: w.shows("回执已打印") or w.shows("receipt is printed") or w.screen().error, 30,
+                "the receipt to print")
+    await w.screenshot("10-outcome")
+    w.shots.append(props.render_receipt(w.out / f"{w.prefix}receipt.png"))
+    await w.tap("rate")
+    await until(lambda: w.on("rate"), 5, "the rating page")
+    await w.tap("stars:5")
+    await w.screenshot("11-rate")
+    await w.tap("send_rating")
+    await until(lambda: w.on("end"), 10, "the end page")
+    await w.screenshot("12-end")
+    props.remove_id_card()
+    props.remove_social_card()
+    await w.tap("done")
+    await until(lambda: w.on("attract"), 10, "the attract screen after finishing")
+    await w.screenshot("13-attract-again")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kivy.properties import BooleanProperty, ColorProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 
 
@@ -17,8 +18,10 @@ class BigButton(ButtonBehavior, Label):
     busy = BooleanProperty(False)
 
 
-class Tile(BigButton):
-    """A picture tile (life events, services): an icon glyph above a caption."""
+class Tile(ButtonBehavior, BoxLayout):
+    """A picture tile (life events): a glyph in a circle, a caption, a note."""
 
-    icon = StringProperty("")
+    action = StringProperty("")
+    glyph = StringProperty("")
     caption = StringProperty("")
+    note = StringProperty("")

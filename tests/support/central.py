@@ -86,7 +86,8 @@ def a_submission(terminal_id: str, **changes) -> Submission:
         fields={"applicant_name": "王芳", "applicant_id_number": id_number(), "newborn_name": "王小明",
                 "applicant_phone": "13800138000"},
         consumers={},
-        materials={"id_card": "scan:1", "hukou_book": "scan:2"},
+        # birth_medical has an e-certificate type, but nothing makes it available: it is scanned
+        materials={"id_card": "scan:1", "hukou_book": "scan:2", "birth_medical": "scan:3"},
         deferred=(DeferredMaterial("photo", "一寸照片", dt.date(2026, 12, 1)),),
     )  # fmt: skip
     values.update(changes)

@@ -46,14 +46,15 @@ def demo(request, tmp_path_factory):
     return run_demo(request.param, out)
 
 
+STEPS = {"01-attract", "02-home-greeting", "03-social-card-read", "04-question", "05-form",
+         "06-form-filled", "07-materials", "08-materials-scanned", "09-review", "10-outcome",
+         "11-rate", "12-end", "13-attract-again", "receipt"}
+
+
 def test_every_step_writes_a_screenshot_that_is_not_blank(demo):
-    expected = {"01-attract", "02-home-greeting", "03-social-card-read", "04-receipt-printed",
-                "05-ended", "receipt"}
-    assert expected <= set(demo), f"missing: {expected - set(demo)}"
-    for name, path in demo.items():
-        if name == "left running":
-            continue
-        assert path.exists() and not is_blank(path), name
+    assert STEPS <= set(demo), f"missing: {STEPS - set(demo)}"
+    for name in STEPS:
+        assert not is_blank(demo[name]), name
 
 
 def test_attract_screen_invites_the_citizen_to_lay_down_an_id_card(demo):
@@ -62,24 +63,35 @@ def test_attract_screen_invites_the_citizen_to_lay_down_an_id_card(demo):
 
 def test_home_screen_greets_the_citizen_by_the_name_read_over_the_serial_pty(demo):
     name = sample_cards()[0].name
-    assert shows_text(demo["02-home-greeting"], f"{name}，您好", [56], bold=True)
-    assert not shows_text(demo["01-attract"], f"{name}，您好", [56], bold=True)
+    assert shows_text(demo["02-home-greeting"], f"{name}，您好", [52], bold=True)
+    assert not shows_text(demo["01-attract"], f"{name}，您好", [52], bold=True)
 
 
 def test_social_security_card_read_through_pcscd_is_confirmed_on_screen(demo):
-    assert shows_text(demo["03-social-card-read"], "社保卡已读取", [32])
+    assert shows_text(demo["03-social-card-read"], "社保卡已读取", [30])
 
 
-def test_printed_receipt_has_readable_chinese_and_a_qr_that_scans(demo):
+def test_the_form_shows_identity_fields_as_already_read_from_the_card(demo):
+    assert shows_text(demo["05-form"], "已从证件读取", [30])
+
+
+def test_the_application_is_accepted_with_a_number(demo):
+    assert shows_text(demo["10-outcome"], "已受理", [60], bold=True)
+
+
+def test_printed_acceptance_receipt_has_readable_chinese_and_a_qr_that_tracks_it(demo):
     receipt = demo["receipt"]
-    assert shows_text(receipt, "自助终端测试回执", range(40, 52, 2), bold=True), "title not legible"
-    assert "/track/" in decode_qr(receipt)
+    assert shows_text(receipt, "受理回执", range(44, 52, 2), bold=True), "title not legible"
+    assert shows_text(receipt, "洲湖镇便民服务中心", range(22, 28, 2)), "accepting point missing"
+    tracked = decode_qr(receipt)
+    assert "/track/YF" in tracked, tracked
 
 
 def test_after_the_session_ends_the_attract_screen_shows_no_name(demo):
     name = sample_cards()[0].name
-    assert shows_text(demo["05-ended"], "请将身份证放在读卡区", [60], bold=True)
-    assert not shows_text(demo["05-ended"], name, [56], bold=True)
+    assert shows_text(demo["12-end"], "请取走您的身份证和回执", [60], bold=True)
+    assert shows_text(demo["13-attract-again"], "请将身份证放在读卡区", [60], bold=True)
+    assert not shows_text(demo["13-attract-again"], name, [52], bold=True)
 
 
 def test_demo_stops_every_daemon_it_started(demo):

@@ -25,7 +25,7 @@ async def test_a_valid_id_card_starts_a_visit_holding_the_citizen():
     t, events = terminal(id_reader=reader)
     card = await asyncio.wait_for(t.wait_for_id_card(asyncio.Event(), interval=0.01), 2)
     assert card.name == "王芳"
-    assert t.visit.display_name == "王芳"
+    assert t.display_name == "王芳"
     assert events == ["visit"]
 
 
@@ -43,7 +43,7 @@ async def test_an_expired_card_is_reported_once_and_starts_no_visit():
     assert await task is None
     # Then the citizen is told once, and nobody's data is held
     assert events == ["error:error.card_expired"]
-    assert t.visit is None
+    assert t.session is None
 
 
 async def test_a_long_term_card_never_expires():
@@ -72,9 +72,11 @@ async def test_ending_the_visit_wipes_every_personal_datum():
     t, events = terminal(id_reader=reader, social_reader=FakeSocialReader(ss))
     await t.wait_for_id_card(asyncio.Event(), interval=0.01)
     await t.read_social_card()
-    assert t.visit.social_card.name == "王芳"
+    assert t.session.social_card.name == "王芳"
+    session = t.session
     t.end()
-    assert t.visit is None
+    assert t.session is None
+    assert not session.holds_personal_data()
     assert events[-1] == "ended"
 
 

@@ -1,0 +1,339 @@
+"""The platform's citizen-facing extras: holiday calendar, queue tickets, self-print
+records and face match (人证比对).
+
+``setup(app)`` adds the routes to an app built by ``central.app.make_app``.
+Handlers stay thin as there: parse, call the database or the matcher in a
+worker thread, answer JSON; every error is an ``ApiError`` with a message key.
+
+- ``GET  /api/v1/calendar`` (public): the published holiday calendar, with an ETag.
+- ``POST /api/v1/tickets`` (signed): a queue ticket; numbered by a counter row
+  per service point per day, incremented in the storing transaction, so two
+  processes never hand out the same number.
+- ``GET  /api/v1/records/social-insurance`` (signed, card present): a sample
+  contribution record, clearly marked as the reference platform's.
+- ``POST /api/v1/face-match`` (signed, up to 10 MB): the live photo against the
+  photo of record in ``data_dir/photos/<id_number>.jpg``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import io
+import os
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from aiohttp import web
+from stdnum.cn import ric
+
+from central import app as central_app
+from central import decide
+from central import tables as t
+from central.app import CATALOG, CONFIG, SIGNED, STORE, _body, _json, _object, _text, access
+from central.auth import TERMINAL, terminal_of
+from central.errors import ApiError
+from central.facematch import FaceMatcher, FaceMatchError, FaceModelError
+from central.store import CHINA, Store
+from kiosk.errors import CalendarError
+from kiosk.identity import mask
+
+API = central_app.API
+FACE_MAX_BODY = 10 * 1024 * 1024  # a phone-camera JPEG in base64 fits; the app's own limit is 1 MB
+CARD_FRESH = dt.timedelta(minutes=10)  # a record is printed only for a card read this recently
+CARD_CLOCK_SLACK = dt.timedelta(minutes=1)  # a terminal clock slightly ahead is not an attack
+# The level the access middleware does not know: the handler checks the signature
+# itself, after raising the body limit (the middleware would read with 1 MB).
+SIGNED_LARGE = "signed-large-body"
+MATCHER: web.AppKey[FaceMatcher] = web.AppKey("face_matcher", FaceMatcher)
+
+# queue kind → (letter on the ticket, name, reference minutes per person at the window)
+KINDS: dict[str, tuple[str, str, int]] = {
+    "general": ("A", "综合受理", 6),
+    "social_security": ("B", "社保医保", 8),
+    "household": ("C", "户籍证件", 10),
+    "business": ("D", "企业开办", 15),
+    "tax": ("E", "税务", 8),
+}
+
+CITIZEN_MESSAGES: dict[str, tuple[str, str]] = {
+    "ticket.unknown_kind": ("没有这种取号业务“{field}”。", "There is no queue “{field}”."),
+    "ticket.other_point": ("本机只能为本服务点取号。", "This terminal issues tickets for its own service point only."),
+    "record.card_not_present": ("请把身份证放在读卡区后再查询打印。", "Place the ID card on the reader to print this record."),
+    "face.no_record": ("平台没有此人的留存照片，请到窗口办理。", "The platform holds no photo of record for this person; please go to a window."),
+    "face.none": ("照片中没有找到人脸，请正对摄像头。", "No face was found; please face the camera."),
+    "face.several": ("照片中有多张人脸，请一个人站在摄像头前。", "More than one face; only one person in front of the camera, please."),
+    "face.image_unreadable": ("照片无法读取，请重新拍摄。", "The photo cannot be read; please take it again."),
+    "face.unusable": ("照片不能用于比对，请重新拍摄。", "The photo cannot be compared; please take it again."),
+    "face.model_unavailable": ("人证比对暂不可用，请到窗口办理。", "Face comparison is unavailable; please go to a window."),
+}  # fmt: skip
+
+
+class CitizenError(ApiError):
+    """An ApiError whose keys live in this module (central/errors.py stays as it is)."""
+
+    def body(self) -> dict[str, Any]:
+        if self.key not in CITIZEN_MESSAGES:
+            return super().body()
+        zh, en = CITIZEN_MESSAGES[self.key]
+        return {
+            "error": {
+                "key": self.key,
+                "message": {"zh": zh.format(field=self.field), "en": en.format(field=self.field)},
+                "field": self.field,
+                "details": self.details,
+            }
+        }
+
+
+def _id_number(value: Any, field: str = "id_number") -> str:
+    if not isinstance(value, str) or not value:
+        raise ApiError(400, "request.missing_field", field)
+    number = value.strip().upper()
+    if not ric.is_valid(number):
+        raise ApiError(422, "submission.id_number_invalid", field)
+    return number
+
+
+# -- calendar -----------------------------------------------------------------------
+
+
+@access(central_app.PUBLIC)
+async def calendar(request: web.Request) -> web.Response:
+    try:
+        _, years, tag = await asyncio.to_thread(decide.published_calendar)
+    except CalendarError as err:
+        raise ApiError(503, "server.error", "calendar") from err
+    etag = f'"{tag}"'
+    if etag in request.headers.get("If-None-Match", ""):
+        return web.Response(status=304, headers={"ETag": etag})
+    return _json({"years": years}, ETag=etag)
+
+
+# -- tickets ------------------------------------------------------------------------
+
+
+class TicketStore(Store):
+    """Tickets on the platform's database (inherits the counter-row helper)."""
+
+    def issue(self, point: str, kind: str, terminal_id: str | None) -> dict[str, Any]:
+        now = dt.datetime.now(dt.UTC)
+        day = now.astimezone(CHINA).strftime("%Y%m%d")
+        with self.engine.begin() as conn:
+            seq = self._next(conn, f"ticket:{point}:{day}")
+            conn.execute(t.tickets.insert().values(
+                service_point=point, day=day, seq=seq, queue=kind,
+                terminal_id=terminal_id, issued_at=now))  # fmt: skip
+            # Counted in the same transaction: every earlier ticket of this queue
+            # has committed (the counter row serialises issuers), none later exists.
+            ahead = conn.execute(
+                sa.select(sa.func.count()).select_from(t.tickets).where(
+                    t.tickets.c.service_point == point, t.tickets.c.day == day,
+                    t.tickets.c.queue == kind, t.tickets.c.seq < seq,
+                    t.tickets.c.called_at.is_(None))
+            ).scalar_one()  # fmt: skip
+        return {"seq": seq, "people_ahead": int(ahead), "issued_at": now}
+
+
+@access(SIGNED)
+async def ticket(request: web.Request) -> web.Response:
+    body = _object(await _body(request), "service_point", "kind")
+    point, kind = _text(body, "service_point", 32), _text(body, "kind", 32)
+    if point not in request.app[CATALOG]["catalog"].service_points:
+        raise ApiError(422, "submission.unknown_point", point)
+    if kind not in KINDS:
+        raise CitizenError(422, "ticket.unknown_kind", kind)
+    store = TicketStore(request.app[STORE].engine)
+    terminal_id = request.get(TERMINAL)
+    if terminal_id is not None:
+        terminal = await asyncio.to_thread(store.terminal, terminal_id)
+        if terminal.service_point != point:  # a kiosk hands out tickets for its own hall
+            raise CitizenError(403, "ticket.other_point", "service_point")
+    issued = await asyncio.to_thread(store.issue, point, kind, terminal_id)
+    letter, name, minutes = KINDS[kind]
+    return _json({
+        "number": f"{letter}{issued['seq']:03d}",
+        "kind": kind,
+        "kind_name": name,
+        "service_point": point,
+        "people_ahead": issued["people_ahead"],
+        "estimated_wait_minutes": issued["people_ahead"] * minutes,
+        "issued_at": issued["issued_at"].isoformat(),
+    }, 201)  # fmt: skip
+
+
+# -- records for self-print ------------------------------------------------------------
+
+
+def _card_read_at(value: str) -> dt.datetime:
+    """Unix seconds or ISO 8601 with a time zone."""
+    try:
+        if value.isdigit():
+            return dt.datetime.fromtimestamp(int(value), dt.UTC)
+        when = dt.datetime.fromisoformat(value)
+    except (ValueError, OverflowError, OSError) as err:
+        raise ApiError(400, "request.wrong_type", "card_read_at") from err
+    if when.tzinfo is None:
+        raise ApiError(400, "request.wrong_type", "card_read_at")
+    return when
+
+
+def _money(value: Decimal) -> str:
+    return str(value.quantize(Decimal("0.01"), ROUND_HALF_UP))
+
+
+# Contribution rates of the reference record (employer, personal), as fractions of the base.
+RATES = {
+    "pension": (Decimal("0.16"), Decimal("0.08")),
+    "medical": (Decimal("0.08"), Decimal("0.02")),
+    "unemployment": (Decimal("0.005"), Decimal("0.005")),
+    "injury": (Decimal("0.004"), Decimal("0")),
+}
+
+
+def sample_record(id_number: str, today: dt.date, months: int = 12) -> dict[str, Any]:
+    """A deterministic sample contribution record: the same person and month give the same figures."""
+    seed = int.from_bytes(hashlib.sha256(f"sample-record:{id_number}".encode()).digest()[:8])
+    base0 = Decimal(3600 + (seed % 40) * 100)
+    since = dt.date(2008 + seed % 12, 1 + (seed >> 8) % 12, 1)
+    rows, totals = [], dict.fromkeys(("employer", "personal"), Decimal(0))
+    first = (today.year * 12 + today.month - 1) - months  # the 12 full months before this one
+    for k in range(months):
+        y, m = divmod(first + k, 12)
+        month = dt.date(y, m + 1, 1)
+        # the base is adjusted every July, by 3 % a year since 2020 in this sample
+        years = month.year - 2020 - (month.month < 7)
+        base = (base0 * Decimal("1.03") ** max(years, 0)).quantize(Decimal("1"), ROUND_HALF_UP)
+        row: dict[str, Any] = {"month": f"{month:%Y-%m}", "base": _money(base), "paid": True}
+        for insurance, (employer, personal) in RATES.items():
+            e, p = base * employer, base * personal
+            totals["employer"] += e.quantize(Decimal("0.01"), ROUND_HALF_UP)
+            totals["personal"] += p.quantize(Decimal("0.01"), ROUND_HALF_UP)
+            row[insurance] = {"employer": _money(e), "personal": _money(p)}
+        rows.append(row)
+    return {
+        "kind": "social_insurance_payments",
+        "sample": True,
+        "source": "reference-platform",
+        "notice": {
+            "zh": "参考平台示例数据，不是真实的社会保险缴费记录，不能作为证明使用。",
+            "en": "Sample data from the reference platform: not a real contribution record, not a proof.",
+        },
+        "id_number": mask(id_number, 6, 4),
+        "insured_since": f"{since:%Y-%m}",
+        "employer": "示例单位（参考平台）",
+        "months": rows,
+        "totals": {k: _money(v) for k, v in totals.items()},
+    }
+
+
+@access(SIGNED)
+async def social_insurance_record(request: web.Request) -> web.Response:
+    q = request.query
+    number = _id_number(q.get("id_number"))
+    if "card_read_at" not in q:
+        raise ApiError(400, "request.missing_field", "card_read_at")
+    read_at = _card_read_at(q["card_read_at"])
+    now = dt.datetime.now(dt.UTC)
+    if not now - CARD_FRESH <= read_at <= now + CARD_CLOCK_SLACK:
+        raise CitizenError(403, "record.card_not_present", "card_read_at")
+    record = sample_record(number, now.astimezone(CHINA).date())
+    record["generated_at"] = now.isoformat()
+    return _json(record)
+
+
+# -- face match ---------------------------------------------------------------------
+
+
+def photos_dir(data_dir: Path) -> Path:
+    return Path(data_dir) / "photos"
+
+
+def photo_path(data_dir: Path, id_number: str) -> Path:
+    return photos_dir(data_dir) / f"{id_number}.jpg"
+
+
+def add_photo(
+    data_dir: Path, id_number: str, image: bytes, matcher: FaceMatcher | None = None
+) -> Path:
+    """Keep ``image`` as the photo of record for ``id_number`` (as JPEG, readable by the owner only).
+
+    With a ``matcher``, the photo must show exactly one face first.
+
+    :raises ValueError: the ID number fails its check digit.
+    :raises FaceMatchError: the photo does not decode or does not show one face.
+    :raises FaceModelError: the model cannot be loaded.
+    """
+    from PIL import Image
+
+    from central.facematch import decode
+
+    number = id_number.strip().upper()
+    if not ric.is_valid(number):
+        raise ValueError("the ID number fails its check digit")
+    rgb = decode(image)
+    if matcher is not None:
+        matcher.embed(image)
+    if not image.startswith(b"\xff\xd8"):  # PNG: store as JPEG, the one format of the store
+        buf = io.BytesIO()
+        Image.fromarray(rgb).save(buf, "JPEG", quality=95)
+        image = buf.getvalue()
+    folder = photos_dir(data_dir)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    target = photo_path(data_dir, number)
+    tmp = target.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(image)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, target)
+    return target
+
+
+@access(SIGNED_LARGE)
+async def face_match(request: web.Request) -> web.Response:
+    cfg = request.app[CONFIG]
+    if (request.content_length or 0) > FACE_MAX_BODY:
+        raise ApiError(413, "request.too_large")
+    request = request.clone(client_max_size=FACE_MAX_BODY)
+    if cfg.require_signatures:
+        request[TERMINAL] = await terminal_of(request, request.app[STORE], cfg.clock_skew)
+    body = _object(await _body(request), "id_number", "photo")
+    number = _id_number(body["id_number"])
+    if not isinstance(body["photo"], str):
+        raise ApiError(400, "request.wrong_type", "photo")
+    try:
+        live = base64.b64decode(body["photo"], validate=True)
+    except (binascii.Error, ValueError) as err:
+        raise ApiError(400, "request.wrong_type", "photo") from err
+    record_file = photo_path(cfg.data_dir, number)
+    try:
+        record = await asyncio.to_thread(record_file.read_bytes)
+    except FileNotFoundError as err:
+        raise CitizenError(404, "face.no_record", "id_number") from err
+    try:
+        # the first call loads the model (about 1 s) in this worker thread, once per process
+        result = await request.app[MATCHER].compare_async(record, live)
+    except FaceMatchError as err:
+        raise CitizenError(422, err.message_key, err.photo) from err
+    except FaceModelError as err:
+        raise CitizenError(503, "face.model_unavailable") from err
+    return _json(result.as_dict())
+
+
+# -- assembly -----------------------------------------------------------------------
+
+
+def setup(app: web.Application) -> None:
+    """Add the calendar, ticket, record and face-match routes to the platform ``app``."""
+    app[MATCHER] = FaceMatcher()  # cheap: the model loads on the first comparison
+    app.router.add_get(f"{API}/calendar", calendar)
+    app.router.add_post(f"{API}/tickets", ticket)
+    app.router.add_get(f"{API}/records/social-insurance", social_insurance_record)
+    app.router.add_post(f"{API}/face-match", face_match)

@@ -1,0 +1,45 @@
+"""The terminal's identity on disk: its id and secret from enrolment (mode 0600)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from client.platform import Enrolment
+from kiosk.errors import PlatformAuthError
+
+FILE = "terminal.json"
+
+
+def save(data_dir: Path, enrolment: Enrolment) -> Path:
+    """Write the credentials atomically, readable by the kiosk's user only."""
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = data_dir / FILE
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump({"terminal_id": enrolment.terminal_id, "secret": enrolment.secret,
+                   "service_point": enrolment.service_point}, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    tmp.replace(path)
+    return path
+
+
+def load(data_dir: Path) -> Enrolment | None:
+    """The saved credentials, or None when this terminal was never enrolled.
+
+    :raises PlatformAuthError: the file is unreadable or open to other users.
+    """
+    path = Path(data_dir) / FILE
+    if not path.exists():
+        return None
+    if path.stat().st_mode & 0o077:
+        raise PlatformAuthError(f"{path} is readable by others: re-enrol the terminal")
+    try:
+        d = json.loads(path.read_text(encoding="utf-8"))
+        return Enrolment(str(d["terminal_id"]), str(d["secret"]), str(d.get("service_point", "")))
+    except (OSError, ValueError, KeyError) as err:
+        raise PlatformAuthError(f"{path} is unreadable: {err}") from err

@@ -1,0 +1,212 @@
+"""The citizen's journey through one life event, over a Session and the catalog.
+
+Pure: screens call these intents; each returns what the next screen shows.
+Questions one at a time with back always possible; one merged form pre-filled
+from the card; one list of materials; one Submission at the end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+
+from kiosk.catalog.model import Catalog, FieldDef, LifeEvent, Question
+from kiosk.errors import ValidationError
+from kiosk.form import Form, build_form
+from kiosk.guidance import Plan, identity_facts, next_question, relevant, resolve
+from kiosk.materials import MaterialItem, build_materials, deferred
+from kiosk.outcomes import Delivery, Submission
+from kiosk.session import Session, State
+from kiosk.workdays import WorkdayCalendar
+
+
+@dataclass(frozen=True)
+class Progress:
+    """'Question 2 of 4': the number of this question and of all relevant ones so far."""
+
+    number: int
+    total: int
+
+
+@dataclass
+class Journey:
+    catalog: Catalog
+    session: Session
+    calendar: WorkdayCalendar = field(default_factory=WorkdayCalendar)
+    asked: list[str] = field(default_factory=list)  # question ids in the order answered
+    deferred_codes: set[str] = field(default_factory=set)
+    scan_pages: dict[str, list[bytes]] = field(default_factory=dict)  # material → page images
+    signature: bytes = b""  # the signed promise to bring deferred materials (PNG)
+    delivery: Delivery = Delivery.PICKUP
+    delivery_address: str = ""
+
+    # -- choosing ------------------------------------------------------------
+    @property
+    def event(self) -> LifeEvent:
+        return self.catalog.life_events[self.session.life_event]
+
+    def facts(self) -> dict[str, str]:
+        return identity_facts(self.session.card, self.catalog)
+
+    def choose(self, code: str, now: dt.datetime) -> Question | None:
+        """Start a life event; returns the first question (None: straight to the form).
+
+        :raises ValidationError: unknown life event.
+        """
+        if code not in self.catalog.life_events:
+            raise ValidationError(f"unknown life event {code!r}", field="life_event")
+        if self.session.state is State.IDENTIFIED:
+            self.session.go(State.CHOOSING, now)
+        self.session.life_event = code
+        self.session.answers.clear()
+        self.asked.clear()
+        question = self.current_question()
+        self.session.go(State.ANSWERING if question else State.FORM, now)
+        return question
+
+    # -- guided questions ----------------------------------------------------
+    def current_question(self) -> Question | None:
+        return next_question(self.event, self.session.answers, self.facts())
+
+    def progress(self) -> Progress:
+        answers, facts = dict(self.session.answers), self.facts()
+        total = 0
+        for q in self.event.questions:
+            if relevant(q, answers) and not (q.infer_from and q.id not in answers and _inferred(q, facts)):
+                total += 1
+        return Progress(number=len(self.asked) + 1, total=max(total, len(self.asked) + 1))
+
+    def answer(self, question_id: str, value: str, now: dt.datetime) -> Question | None:
+        """Record an answer; returns the next question, or None when the form is next.
+
+        :raises ValidationError: not the current question, or not one of its options.
+        """
+        q = self.current_question()
+        if q is None or q.id != question_id or q.option(value) is None:
+            raise ValidationError(f"{value!r} does not answer {question_id!r}", field=question_id)
+        self.session.answers[question_id] = value
+        self.asked.append(question_id)
+        self.session.touch(now)
+        following = self.current_question()
+        if following is None and self.plan().stop is None:
+            self.session.go(State.FORM, now)
+        return following
+
+    def back(self, now: dt.datetime) -> Question | None:
+        """Undo the last answer (it is kept as the suggested one); None: back to choosing."""
+        if self.session.state is State.FORM:
+            self.session.go(State.ANSWERING if self.asked else State.CHOOSING, now)
+            return self.current_question() if self.asked else None
+        if not self.asked:
+            self.session.go(State.CHOOSING, now)
+            return None
+        last = self.asked.pop()
+        self.session.answers.pop(last, None)
+        self.session.touch(now)
+        return self.current_question()
+
+    # -- the plan, the form, the materials -----------------------------------
+    def plan(self) -> Plan:
+        return resolve(self.catalog, self.event, self.session.answers, self.facts())
+
+    def form(self) -> Form:
+        return build_form(self.catalog, self.plan())
+
+    def start_form(self) -> dict[str, str]:
+        """Pre-fill the form from the card (values the citizen typed are kept)."""
+        prefilled = self.form().prefill(self.session.card)
+        for key, value in prefilled.items():
+            self.session.values.setdefault(key, value)
+        return prefilled
+
+    def set_value(self, field_id: str, value: str, now: dt.datetime) -> None:
+        self.session.values[field_id] = value
+        self.session.touch(now)
+
+    def problems(self, today: dt.date) -> dict[str, str]:
+        return self.form().validate(self.session.values, today)
+
+    def form_done(self, now: dt.datetime) -> dict[str, str]:
+        """Go on to the materials if the form is valid; else the problems by field."""
+        problems = self.problems(now.date())
+        if not problems:
+            self.session.go(State.MATERIALS, now)
+        return problems
+
+    def materials(self) -> tuple[MaterialItem, ...]:
+        return build_materials(self.catalog, self.plan(), {"id_card", *self.session.certificates})
+
+    def attach_scan(self, code: str, pages: list[bytes], now: dt.datetime) -> None:
+        """Keep a material's scanned pages (in memory only, wiped with the session)."""
+        import hashlib
+
+        self.scan_pages[code] = list(pages)
+        digest = hashlib.sha256(b"".join(pages)).hexdigest()[:16]
+        self.session.scans[code] = f"scan:{len(pages)}:{digest}"
+        self.deferred_codes.discard(code)
+        self.session.touch(now)
+
+    def defer(self, code: str, now: dt.datetime) -> None:
+        """:raises ValidationError: the material may not be missing at acceptance."""
+        item = next((m for m in self.materials() if m.code == code), None)
+        if item is None or item.waived or not item.deferrable:
+            raise ValidationError(f"{code} cannot be deferred", field=code,
+                                  message_key="materials.not_deferrable")
+        self.deferred_codes.add(code)
+        self.session.touch(now)
+
+    def defer_due(self, today: dt.date) -> dt.date:
+        return self.calendar.add_workdays(today, self.catalog.defer_working_days).date
+
+    def outstanding(self) -> list[MaterialItem]:
+        """Materials still to scan or defer before review."""
+        return [
+            m
+            for m in self.materials()
+            if not m.waived and m.code not in self.session.scans and m.code not in self.deferred_codes
+        ]
+
+    def wipe(self) -> None:
+        """Scans and the signature go with the session."""
+        self.scan_pages.clear()
+        self.signature = b""
+        self.deferred_codes.clear()
+
+    def materials_done(self, now: dt.datetime) -> list[MaterialItem]:
+        left = self.outstanding()
+        if not left:
+            self.session.go(State.REVIEW, now)
+        return left
+
+    # -- review and submission -----------------------------------------------
+    def review_groups(self, language: str = "zh") -> list[tuple[str, list[tuple[FieldDef, str]]]]:
+        """The form's values grouped by topic, in form order."""
+        groups: dict[str, list[tuple[FieldDef, str]]] = {}
+        for f in self.form().fields:
+            groups.setdefault(f.group, []).append((f, self.session.values.get(f.id, "")))
+        return list(groups.items())
+
+    def submission(self, terminal_id: str, accepting_point: str, now: dt.datetime) -> Submission:
+        plan, form = self.plan(), self.form()
+        today = now.date()
+        return Submission(
+            key=uuid.uuid4().hex,
+            terminal_id=terminal_id,
+            accepting_point=accepting_point,
+            life_event=self.session.life_event,
+            matters=plan.matters,
+            fields=form.values_for_submission(self.session.values),
+            consumers=dict(form.consumers),
+            materials=dict(self.session.scans),
+            deferred=deferred(self.materials(), self.deferred_codes, self.defer_due(today)),
+            delivery=self.delivery,
+            delivery_address=self.delivery_address,
+            created_at=now,
+        )
+
+
+def _inferred(q: Question, facts: dict[str, str]) -> bool:
+    from kiosk.guidance import inferred
+
+    return inferred(q, facts) is not None

@@ -1,0 +1,58 @@
+"""Sample pictures for the camera emulation: a paper form lying on the desk
+under the document camera, photographed in perspective, as a 高拍仪 sees it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from kiosk.fonts import sc_font
+
+PAGE = (840, 1188)  # A4 at 4 px/mm
+LINES = (
+    "居民户口簿  常住人口登记卡",
+    "户主姓名：张伟        与户主关系：户主",
+    "性别：男   民族：汉   出生日期：1985年3月12日",
+    "住址：江西省吉安市永丰县洲湖镇洲湖村",
+    "公民身份号码：3624251985031200XX",
+    "承办人签章：                登记日期：2015年6月1日",
+)
+
+
+def page_image() -> np.ndarray:
+    page = Image.new("RGB", PAGE, (246, 244, 238))
+    draw = ImageDraw.Draw(page)
+    title = ImageFont.truetype(str(sc_font("Bold")), 44)
+    body = ImageFont.truetype(str(sc_font("Regular")), 30)
+    draw.text((PAGE[0] // 2, 90), LINES[0], font=title, fill=(25, 25, 25), anchor="mm")
+    y = 190
+    for line in LINES[1:]:
+        draw.text((60, y), line, font=body, fill=(30, 30, 30))
+        draw.line((60, y + 48, PAGE[0] - 60, y + 48), fill=(180, 170, 160), width=2)
+        y += 110
+    draw.rectangle((30, 30, PAGE[0] - 30, PAGE[1] - 30), outline=(120, 60, 60), width=3)
+    return cv2.cvtColor(np.array(page), cv2.COLOR_RGB2BGR)
+
+
+def document_photo(size=(1600, 1200)) -> np.ndarray:
+    """The page on a dark desk, turned a little and keystoned."""
+    w, h = size
+    rng = np.random.default_rng(7)
+    desk = rng.normal(50, 6, (h, w, 3)).clip(0, 255).astype(np.uint8)
+    page = page_image()
+    ph, pw = page.shape[:2]
+    src = np.float32([[0, 0], [pw - 1, 0], [pw - 1, ph - 1], [0, ph - 1]])
+    dst = np.float32([[560, 90], [1130, 130], [1170, 1110], [480, 1080]])
+    matrix = cv2.getPerspectiveTransform(src, dst)
+    warped = cv2.warpPerspective(page, matrix, (w, h))
+    mask = cv2.warpPerspective(np.full((ph, pw), 255, np.uint8), matrix, (w, h)) > 0
+    desk[mask] = warped[mask]
+    return desk
+
+
+def write_document_photo(path: Path) -> Path:
+    cv2.imwrite(str(path), document_photo())
+    return path

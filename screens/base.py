@@ -1,0 +1,58 @@
+"""What every journey screen shares: the terminal, navigation, translation,
+and one way to run the core's async work without blocking a frame."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.screenmanager import Screen
+
+from kiosk.errors import KioskError
+from kiosk.i18n import message_for, translate
+
+log = logging.getLogger(__name__)
+
+
+class KioskScreen(Screen):
+    error = StringProperty("")  # a calm message for the citizen, '' when all is well
+    busy = BooleanProperty(False)
+
+    def __init__(self, terminal, nav, **kw):
+        super().__init__(**kw)
+        self.terminal = terminal
+        self.nav = nav  # nav(screen_name): the app switches screens
+        self._task: asyncio.Task | None = None
+
+    def t(self, key: str, **values) -> str:
+        return translate(key, self.terminal.language, **values)
+
+    @property
+    def journey(self):
+        return self.terminal.journey
+
+    def run(self, coro) -> None:
+        """Run core work on the loop; a KioskError becomes a message, never a traceback."""
+        self.busy = True
+        self.error = ""
+        self._task = asyncio.get_event_loop().create_task(self._guard(coro))
+
+    async def _guard(self, coro):
+        try:
+            await coro
+        except KioskError as err:
+            log.warning("%s: %s", self.name, err.detail)
+            self.error = message_for(err, self.terminal.language)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # never a frozen screen: log for the technician, tell the citizen
+            log.exception("%s failed", self.name)
+            self.error = self.t("error.generic")
+        finally:
+            self.busy = False
+
+    def on_leave(self, *_):
+        if self._task and not self._task.done():
+            self._task.cancel()  # a stale result must not land on the next screen
+        self.error = ""

@@ -1,0 +1,41 @@
+"""End: "take your card and receipt"; the session is wiped, then back to the start."""
+
+from __future__ import annotations
+
+from kivy.clock import Clock
+from kivy.properties import NumericProperty
+
+from screens.base import KioskScreen
+
+SECONDS = 8
+
+
+class EndScreen(KioskScreen):
+    seconds = NumericProperty(SECONDS)
+
+    def __init__(self, terminal, nav, on_finish, **kw):
+        super().__init__(terminal, nav, **kw)
+        self._on_finish = on_finish
+        self._event = None
+
+    def on_pre_enter(self, *_):
+        self.terminal.end("finished")  # nothing personal is left while the card is taken
+        self.seconds = SECONDS
+        self._event = Clock.schedule_interval(self._tick, 1.0)
+
+    def _tick(self, _dt):
+        self.seconds -= 1
+        if self.seconds <= 0:
+            self.finish()
+
+    def finish(self):
+        if self._event is not None:
+            self._event.cancel()
+            self._event = None
+        self._on_finish()
+
+    def on_leave(self, *_):
+        super().on_leave()
+        if self._event is not None:
+            self._event.cancel()
+            self._event = None

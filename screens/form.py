@@ -1,0 +1,190 @@
+"""One form: the merged fields of every matter, pre-filled from the card.
+
+Pre-filled fields are shown as done; the citizen types only the rest, with
+the on-screen keyboard; problems are shown in plain words under each field.
+"""
+
+from __future__ import annotations
+
+from kivy.factory import Factory
+from kivy.properties import StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.textinput import TextInput
+
+from kiosk.catalog.model import FieldDef, FieldType
+from kiosk.validation import normalize_date
+from screens.base import KioskScreen
+from screens.keyboard import KioskKeyboard
+from screens.widgets import BigButton
+
+KEYBOARD_MODE = {
+    FieldType.ID_NUMBER: "digits",
+    FieldType.PHONE: "digits",
+    FieldType.DATE: "digits",
+    FieldType.AMOUNT: "digits",
+    FieldType.TEXT: "pinyin",
+    FieldType.ADDRESS: "pinyin",
+}
+
+
+class FieldRow(BoxLayout):
+    field_id = StringProperty("")
+
+
+class FieldInput(TextInput):
+    field_id = StringProperty("")
+    problem = StringProperty("")
+
+
+def shown_value(f: FieldDef, value: str, language: str) -> str:
+    for c in f.choices:
+        if c.value == value:
+            return c.label.get(language)
+    return value
+
+
+class FormScreen(KioskScreen):
+    def __init__(self, terminal, nav, **kw):
+        super().__init__(terminal, nav, **kw)
+        self.inputs: dict[str, FieldInput] = {}
+        self.rows: dict[str, FieldRow] = {}
+        self.to_fill: list[str] = []  # fields the citizen fills, in form order
+        self.problem_labels: dict[str, object] = {}
+        self.keyboard = None
+
+    def on_pre_enter(self, *_):
+        self.journey.start_form()
+        self.build_rows()
+
+    def build_rows(self, problems: dict[str, str] | None = None):
+        problems = problems or {}
+        lang = self.terminal.language
+        form = self.journey.form()
+        prefilled = form.prefill(self.terminal.session.card)
+        values = self.terminal.session.values
+        rows = self.ids.rows
+        rows.clear_widgets()
+        self.inputs.clear()
+        self.rows.clear()
+        self.problem_labels.clear()
+        self.to_fill = [f.id for f in form.fields if f.id not in prefilled]
+        group = None
+        for f in form.fields:
+            if f.group != group:
+                group = f.group
+                rows.add_widget(Factory.GroupHeading(text=self.t(f"group.{group}")))
+            row = FieldRow(field_id=f.id)
+            row.add_widget(Factory.FieldLabel(text=f.label.get(lang) + ("" if f.required else "（选填）")))
+            value = values.get(f.id, "")
+            if f.id in prefilled:
+                row.add_widget(Factory.PrefilledValue(
+                    text=f"{shown_value(f, value, lang)}    [color=1f8a4c]✓ {self.t('form.prefilled')}[/color]",
+                    markup=True))
+            elif f.type is FieldType.CHOICE:
+                choices = BoxLayout(size_hint_y=None, spacing=12)
+                for c in f.choices:
+                    b = BigButton(action=f"choice:{f.id}:{c.value}", text=c.label.get(lang),
+                                  bg_color=(0.09, 0.25, 0.52, 1) if value == c.value else (0.6, 0.65, 0.72, 1),
+                                  on_release=lambda _w, fid=f.id, v=c.value: self.pick(fid, v))
+                    choices.add_widget(b)
+                choices.height = choices.children[0].height if choices.children else 0
+                row.add_widget(choices)
+            else:
+                field_input = FieldInput(field_id=f.id, text=value, problem=problems.get(f.id, ""))
+                field_input.bind(focus=self.on_focus, text=self.on_text)
+                self.inputs[f.id] = field_input
+                row.add_widget(field_input)
+            label = Factory.Problem(text=self.t(problems[f.id]) if f.id in problems else "")
+            self.problem_labels[f.id] = label
+            row.add_widget(label)
+            rows.add_widget(row)
+            self.rows[f.id] = row
+
+    # -- editing -------------------------------------------------------------
+    def field(self, field_id: str) -> FieldDef:
+        return self.terminal.catalog.fields[field_id]
+
+    def pick(self, field_id: str, value: str):
+        self.journey.set_value(field_id, value, self.terminal.now())
+        scroll_y = self.ids.scroll.scroll_y
+        self.build_rows()
+        self.ids.scroll.scroll_y = scroll_y
+        self.go_next(field_id)
+
+    def go_next(self, field_id: str):
+        """After a field is done, bring the next one to the citizen (no hunting by scrolling)."""
+        order = self.to_fill
+        following = order[order.index(field_id) + 1 :] if field_id in order else []
+        if not following:
+            self.close_keyboard()
+            return
+        nxt = following[0]
+        if nxt in self.inputs:
+            self.inputs[nxt].focus = True
+        else:
+            self.close_keyboard()
+            self.ids.scroll.scroll_to(self.rows[nxt], padding=40)
+
+    def keyboard_done(self):
+        current = next((i for i in self.inputs.values() if i.focus), None)
+        if current is None:
+            self.close_keyboard()
+        else:
+            self.go_next(current.field_id)
+
+    def on_text(self, field_input: FieldInput, text: str):
+        if self.field(field_input.field_id).type is FieldType.DATE and normalize_date(text) != text:
+            field_input.text = normalize_date(text)
+            return
+        self.journey.set_value(field_input.field_id, text, self.terminal.now())
+        if field_input.problem:
+            field_input.problem = ""
+            self.problem_labels[field_input.field_id].text = ""
+
+    def on_focus(self, field_input: FieldInput, focused: bool):
+        if not focused:
+            return
+        for other in self.inputs.values():
+            if other is not field_input:
+                other.focus = False
+        keyboard = self.ensure_keyboard()
+        mode = KEYBOARD_MODE.get(self.field(field_input.field_id).type, "pinyin")
+        keyboard.modes = ["digits"] if mode == "digits" else ["pinyin", "letters", "digits"]
+        keyboard.mode = mode
+        keyboard.attach(field_input)
+        self.ids.scroll.scroll_to(field_input, padding=40)
+
+    def ensure_keyboard(self) -> KioskKeyboard:
+        if self.keyboard is None:
+            self.keyboard = KioskKeyboard(on_activity=lambda *_: self.terminal.touch(),
+                                          on_done=lambda *_: self.keyboard_done())
+            self.ids.keyboard_area.add_widget(self.keyboard)
+        return self.keyboard
+
+    def close_keyboard(self):
+        for field_input in self.inputs.values():
+            field_input.focus = False
+        if self.keyboard is not None:
+            self.ids.keyboard_area.remove_widget(self.keyboard)
+            self.keyboard = None
+
+    # -- leaving -------------------------------------------------------------
+    def done(self):
+        problems = self.journey.form_done(self.terminal.now())
+        if problems:
+            self.error = self.t("form.fix_problems", count=len(problems))
+            self.build_rows(problems)
+            first = next(iter(problems))
+            target = self.inputs.get(first)
+            if target is not None:
+                self.ids.scroll.scroll_to(target, padding=40)
+            return
+        self.nav("materials")
+
+    def back(self):
+        question = self.journey.back(self.terminal.now())
+        self.nav("question" if question else "home")
+
+    def on_leave(self, *_):
+        super().on_leave()
+        self.close_keyboard()

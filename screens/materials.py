@@ -1,0 +1,169 @@
+"""One set of materials: waived items say why; the rest are scanned with the
+document camera or, where the law allows, deferred (容缺) with a signed promise."""
+
+from __future__ import annotations
+
+from kivy.graphics import Color, Line
+from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.widget import Widget
+
+from kiosk.materials import MaterialStatus
+from kiosk.session import State
+from screens.base import KioskScreen
+from screens.widgets import BigButton
+
+
+class MaterialRow(BoxLayout):
+    title = StringProperty("")
+    status = StringProperty("")
+    waived = BooleanProperty(False)
+    done = BooleanProperty(False)
+
+
+class SignaturePad(Widget):
+    """The citizen signs with a finger; strokes are drawn as they go."""
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.length = 0.0
+
+    def on_touch_down(self, touch):
+        if not self.collide_point(*touch.pos):
+            return False
+        with self.canvas:
+            Color(0.05, 0.1, 0.3, 1)
+            touch.ud["line"] = Line(points=[*touch.pos], width=2.5)
+        touch.grab(self)
+        return True
+
+    def on_touch_move(self, touch):
+        if touch.grab_current is self and "line" in touch.ud and self.collide_point(*touch.pos):
+            px, py = touch.ud["line"].points[-2:]
+            touch.ud["line"].points += [*touch.pos]
+            self.length += abs(touch.x - px) + abs(touch.y - py)
+            return True
+        return False
+
+    def on_touch_up(self, touch):
+        if touch.grab_current is self:
+            touch.ungrab(self)
+            return True
+        return False
+
+    @property
+    def signed(self) -> bool:
+        return self.length > 60
+
+    def clear(self):
+        self.canvas.clear()
+        self.length = 0.0
+
+    def png(self) -> bytes:
+        import io
+
+        buf = io.BytesIO()
+        self.export_as_image().save(buf, fmt="png")
+        return buf.getvalue()
+
+
+class MaterialsScreen(KioskScreen):
+    hint = StringProperty("")
+
+    def __init__(self, terminal, nav, **kw):
+        super().__init__(terminal, nav, **kw)
+        self.pad: SignaturePad | None = None
+
+    def on_pre_enter(self, *_):
+        self.hint = self.t("materials.place_page")
+        self.refresh()
+
+    def refresh(self):
+        j, lang = self.journey, self.terminal.language
+        rows = self.ids.rows
+        rows.clear_widgets()
+        today = self.terminal.today()
+        for item in j.materials():
+            row = MaterialRow(title=item.name.get(lang), waived=item.waived, done=item.waived)
+            if item.status is MaterialStatus.ECERT:
+                row.status = self.t("materials.waived_ecert")
+            elif item.status is MaterialStatus.PRODUCED:
+                matter = self.terminal.catalog.matters.get(item.produced_by)
+                row.status = self.t("materials.waived_produced",
+                                    matter=matter.name.get(lang) if matter else item.produced_by)
+            elif item.code in j.scan_pages:
+                row.done = True
+                row.status = "✓ " + self.t("materials.scanned", pages=len(j.scan_pages[item.code]))
+                row.ids.buttons.add_widget(
+                    self._button(f"rescan:{item.code}", "materials.rescan", item.code, replace=True))
+            elif item.code in j.deferred_codes:
+                row.done = True
+                row.status = self.t("materials.deferred", due=j.defer_due(today).isoformat())
+                row.ids.buttons.add_widget(self._button(f"scan:{item.code}", "materials.scan", item.code))
+            else:
+                row.ids.buttons.add_widget(self._button(f"scan:{item.code}", "materials.scan", item.code))
+                if item.deferrable:
+                    row.ids.buttons.add_widget(BigButton(
+                        action=f"defer:{item.code}", text=self.t("materials.defer"),
+                        size_hint=(None, None), width=240, bg_color=(0.85, 0.33, 0.1, 1),
+                        on_release=lambda _w, c=item.code: self.defer(c)))
+            rows.add_widget(row)
+        self.show_signature(bool(j.deferred_codes))
+
+    def _button(self, action: str, key: str, code: str, replace: bool = False) -> BigButton:
+        return BigButton(action=action, text=self.t(key), size_hint=(None, None), width=200,
+                         on_release=lambda _w: self.scan(code, replace))
+
+    def show_signature(self, needed: bool):
+        area = self.ids.sign_area
+        if needed and self.pad is None:
+            from kivy.factory import Factory
+
+            area.add_widget(Factory.Body(text=self.t("materials.sign")))
+            self.pad = SignaturePad()
+            area.add_widget(self.pad)
+        elif not needed and self.pad is not None:
+            area.clear_widgets()
+            self.pad = None
+
+    def scan(self, code: str, replace: bool = False):
+        if self.busy:
+            return  # one capture at a time: the camera is busy with the last one
+        self.run(self._scan(code, replace))
+
+    async def _scan(self, code: str, replace: bool):
+        self.hint = self.t("materials.place_page")
+        await self.terminal.scan_material(code, replace=replace)
+        self.refresh()
+
+    def defer(self, code: str):
+        from kiosk.errors import KioskError
+
+        try:
+            self.journey.defer(code, self.terminal.now())
+        except KioskError as err:
+            self.error = self.t(err.message_key)
+            return
+        self.refresh()
+
+    def done(self):
+        j = self.journey
+        if j.deferred_codes:
+            if self.pad is None or not self.pad.signed:
+                self.error = self.t("materials.sign_needed")
+                return
+            j.signature = self.pad.png()
+        left = j.materials_done(self.terminal.now())
+        if left:
+            self.error = self.t("materials.left", count=len(left))
+            return
+        self.nav("review")
+
+    def back(self):
+        self.terminal.session.go(State.FORM, self.terminal.now())
+        self.nav("form")
+
+    def on_leave(self, *_):
+        super().on_leave()
+        self.ids.sign_area.clear_widgets()
+        self.pad = None

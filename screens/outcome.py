@@ -1,0 +1,71 @@
+"""Submit and outcome: what happened, explained; the receipt printed, and its QR
+on screen too, so nothing is lost if the printer fails."""
+
+from __future__ import annotations
+
+import io
+
+import qrcode
+from kivy.core.image import Image as CoreImage
+from kivy.properties import ColorProperty, StringProperty
+
+from kiosk.outcomes import OutcomeKind
+from screens.base import KioskScreen
+
+COLOURS = {
+    OutcomeKind.ACCEPTED: (0.12, 0.54, 0.3, 1),
+    OutcomeKind.PENDING: (0.09, 0.25, 0.52, 1),
+    OutcomeKind.NEEDS_MORE: (0.85, 0.45, 0.05, 1),
+    OutcomeKind.REFUSED: (0.75, 0.1, 0.1, 1),
+}
+
+
+def qr_texture(text: str):
+    img = qrcode.make(text, border=2)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    buf.seek(0)
+    return CoreImage(buf, ext="png").texture
+
+
+class OutcomeScreen(KioskScreen):
+    headline = StringProperty("")
+    headline_color = ColorProperty((0.1, 0.13, 0.2, 1))
+    detail = StringProperty("")
+    matters = StringProperty("")
+    printing = StringProperty("")
+    qr_text = StringProperty("")
+
+    def on_pre_enter(self, *_):
+        t, outcome = self.terminal, self.terminal.outcome
+        lang = t.language
+        self.headline = self.t(f"outcome.{outcome.kind.value}")
+        self.headline_color = COLOURS[outcome.kind]
+        if outcome.kind is OutcomeKind.ACCEPTED:
+            date = outcome.promised_date.isoformat() if outcome.promised_date else "—"
+            self.detail = self.t("outcome.accepted_detail", number=outcome.acceptance_number, date=date)
+            if outcome.promised_date_provisional:
+                self.detail += "\n" + self.t("outcome.provisional")
+        elif outcome.kind is OutcomeKind.PENDING:
+            self.detail = self.t("outcome.pending_detail", number=outcome.local_number)
+        elif outcome.kind is OutcomeKind.REFUSED:
+            self.detail = outcome.reason
+        else:
+            self.detail = "、".join(
+                t.catalog.materials[c].name.get(lang) if c in t.catalog.materials else c
+                for c in outcome.missing)
+        names = [m.name for m in outcome.matters] or [
+            t.catalog.matters[c].name.get(lang) for c in t.journey.plan().matters]
+        self.matters = "\n".join(f"· {n}" for n in names)
+        receipt = t.receipt()
+        self.qr_text = next((b.data for b in receipt.blocks if hasattr(b, "data")), "")
+        self.ids.qr.texture = qr_texture(self.qr_text) if self.qr_text else None
+        self.printing = self.t("common.printing")
+        self.run(self._print(receipt))
+
+    async def _print(self, receipt):
+        await self.terminal.print_receipt(receipt)
+        self.printing = self.t("outcome.printed")
+
+    def rate(self):
+        self.nav("rate")

@@ -1,0 +1,289 @@
+"""The central platform's throughput on this machine, one line per figure:
+``name: value unit (goal …) ok|MISS``; ratios against baselines measured in the same run.
+
+- heartbeats per second over loopback, as a ratio of a hello-world aiohttp handler
+  served the same way (one server process, the load generator in this process:
+  the 2 cores), with the p99 latency and whether 50 000 terminals beating every
+  30 s (1 667/s) are sustained; on SQLite and on PostgreSQL (the test cluster
+  from tests/support/postgres.py, which runs with fsync off);
+- durable submissions per second (SQLite, fsync on commit) as a ratio of raw
+  sqlite3 commits of a row of the same size with the same pragmas: through the
+  platform's store, and end to end over signed HTTP;
+- the time to drain 1 000 submissions queued in the client outbox during an outage.
+
+Run: `.venv/bin/python tests/bench/bench_platform.py` (about 2 minutes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import math
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from functools import partial
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+import aiohttp  # noqa: E402
+
+from central import decide  # noqa: E402
+from central.db import make_engine, migrate  # noqa: E402
+from central.store import Store  # noqa: E402
+from client.outbox import Outbox  # noqa: E402
+from client.platform import PlatformClient  # noqa: E402
+from kiosk import signing  # noqa: E402
+from tests.support.central import CentralProcess, a_submission, small_catalog  # noqa: E402
+from tests.support.postgres import PostgresCluster  # noqa: E402
+
+CONCURRENCY = 32  # connections of the load generator
+FLEET_RATE = 50_000 / 30  # beats per second of 50 000 terminals at a 30 s interval
+TERMINALS = 16
+
+HELLO = """
+import sys
+from aiohttp import web
+
+async def hello(request):
+    await request.read()
+    return web.json_response({"ok": True})
+
+async def main():
+    app = web.Application()
+    app.router.add_post("/hello", hello)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    print("listening on http://127.0.0.1:%d" % site._server.sockets[0].getsockname()[1], flush=True)
+    import asyncio
+    await asyncio.Event().wait()
+
+import asyncio
+asyncio.run(main())
+"""
+
+
+def line(name: str, value: float, unit: str, goal: str, ok: bool) -> None:
+    print(f"{name}: {value:.3g} {unit} (goal {goal}) {'ok' if ok else 'MISS'}", flush=True)
+
+
+class HelloProcess:
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen | None = None
+        self.url = ""
+
+    def start(self) -> str:
+        self.proc = subprocess.Popen([sys.executable, "-c", HELLO], stdout=subprocess.PIPE)
+        text = self.proc.stdout.readline().decode().strip()
+        if not text.startswith("listening on "):
+            self.stop()
+            raise SystemExit(f"hello server did not start: {text!r}")
+        self.url = text.removeprefix("listening on ")
+        return self.url
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        if self.proc:
+            self.proc.stdout.close()
+
+
+async def load(url: str, requests: list[tuple[bytes, dict[str, str]]]) -> tuple[float, float]:
+    """Send every (body, headers) with CONCURRENCY connections; (requests/s, p99 seconds)."""
+    latencies: list[float] = []
+    queue = iter(requests)
+    connector = aiohttp.TCPConnector(limit=CONCURRENCY)
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
+
+        async def worker() -> None:
+            for body, headers in queue:
+                start = time.perf_counter()
+                async with http.post(url, data=body, headers=headers) as r:
+                    await r.read()
+                    if r.status != 200:
+                        raise SystemExit(f"{url}: HTTP {r.status} {await r.text()}")
+                latencies.append(time.perf_counter() - start)
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+        elapsed = time.perf_counter() - start
+    latencies.sort()
+    return len(requests) / elapsed, latencies[math.ceil(0.99 * len(latencies)) - 1]
+
+
+BEAT = json.dumps({"software_version": "1.4.2", "screen": "home", "paper": "ok", "devices": [
+    {"device": d, "state": "ok", "reason": ""} for d in ("id_reader", "printer", "camera", "scanner")
+]}).encode()  # fmt: skip
+HB_PATH = "/api/v1/terminals/heartbeat"
+
+
+def signed_beats(enrolled: list[tuple[str, str]], n: int) -> list[tuple[bytes, dict[str, str]]]:
+    """``n`` heartbeats round-robin over the terminals, signed now (nonces are single-use)."""
+    out = []
+    for i in range(n):
+        tid, secret = enrolled[i % len(enrolled)]
+        headers = signing.signed_headers(tid, secret, "POST", HB_PATH, BEAT, time.time())
+        out.append((BEAT, {**headers, "Content-Type": "application/json"}))
+    return out
+
+
+async def enrol(base: str, n: int) -> list[tuple[str, str]]:
+    enrolled = []
+    async with aiohttp.ClientSession() as http:
+        for _ in range(n):
+            async with http.post(
+                f"{base}/api/v1/office/enrolment-codes", json={"service_point": "hukeng"}
+            ) as r:
+                code = (await r.json())["code"]
+            async with http.post(f"{base}/api/v1/terminals/enrol", json={"code": code}) as r:
+                got = await r.json()
+            enrolled.append((got["terminal_id"], got["secret"]))
+    return enrolled
+
+
+async def heartbeats(work: Path, catalog_dir: Path, database: str, url: str, hello_rps: float,
+                     n: int) -> None:  # fmt: skip
+    server = CentralProcess(work / f"central-{database}", catalog_dir, url)
+    base = server.start()
+    try:
+        enrolled = await enrol(base, TERMINALS)
+        await load(base + HB_PATH, signed_beats(enrolled, 200))  # warm up
+        rps, p99 = await load(base + HB_PATH, signed_beats(enrolled, n))
+    finally:
+        server.stop()
+    ratio = rps / hello_rps
+    line(f"heartbeat_ratio_{database}", ratio, "× hello-world", "≥ 0.5×", ratio >= 0.5)
+    line(f"heartbeat_rate_{database}", rps, "beats/s", f"≥ {FLEET_RATE:.0f}/s for 50 000 terminals",
+         rps >= FLEET_RATE)  # fmt: skip
+    line(f"heartbeat_p99_{database}", p99 * 1000, "ms", f"≤ 50 ms at {CONCURRENCY} in flight",
+         p99 <= 0.05)  # fmt: skip
+
+
+def raw_commits(path: Path, n: int, row: bytes) -> float:
+    """Commits per second of bare sqlite3: WAL, synchronous=FULL, one row per transaction."""
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, k TEXT UNIQUE, body BLOB)")
+    start = time.perf_counter()
+    for i in range(n):
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("INSERT INTO t (k, body) VALUES (?, ?)", (f"k{i}", row))
+        db.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    db.close()
+    return n / elapsed
+
+
+def store_submissions(url: str, n: int) -> float:
+    """Submissions per second through the platform's Store (one fsync'd transaction each)."""
+    engine = make_engine(url)
+    migrate(engine)
+    store, cat = Store(engine), small_catalog()
+    subs = [a_submission("T1") for _ in range(n)]
+    start = time.perf_counter()
+    for sub in subs:
+        digest = hashlib.sha256(json.dumps(sub.to_dict(), sort_keys=True).encode()).hexdigest()
+        store.submit(sub, digest, "YF", partial(decide.accept, sub, cat))
+    elapsed = time.perf_counter() - start
+    engine.dispose()
+    return n / elapsed
+
+
+async def http_submissions(work: Path, catalog_dir: Path, n: int) -> float:
+    server = CentralProcess(work / "central-http", catalog_dir)
+    base = server.start()
+    try:
+        (tid, secret), = await enrol(base, 1)  # fmt: skip
+        async with PlatformClient(base, tid, secret, timeout=30) as client:
+            subs = [a_submission(tid) for _ in range(n)]
+            sem = asyncio.Semaphore(8)  # a hall's worth of kiosks submitting at once
+
+            async def one(sub) -> None:
+                async with sem:
+                    await client.submit(sub)
+
+            start = time.perf_counter()
+            await asyncio.gather(*(one(s) for s in subs))
+            return n / (time.perf_counter() - start)
+    finally:
+        server.stop()
+
+
+async def drain_after_outage(work: Path, catalog_dir: Path, n: int) -> float:
+    data = work / "central-drain"
+    first = CentralProcess(data, catalog_dir)
+    base = first.start()
+    (tid, secret), = await enrol(base, 1)  # fmt: skip
+    first.stop()  # the outage
+    outbox = Outbox(work / "outbox.sqlite3", work / "outbox.key", tid)
+    for _ in range(n):
+        outbox.put(a_submission(tid))
+    back = CentralProcess(data, catalog_dir, port=first.port)
+    back.start()
+    try:
+        async with PlatformClient(base, tid, secret, timeout=30) as client:
+            start = time.perf_counter()
+            while outbox.pending():
+                report = await outbox.drain(client)
+                if report.failed:
+                    raise SystemExit(f"drain failed: {report}")
+            return time.perf_counter() - start
+    finally:
+        back.stop()
+
+
+async def main() -> None:
+    began = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="bench-platform-") as tmp:
+        work = Path(tmp)
+        catalog_dir = work / "catalog"
+        catalog_dir.mkdir()
+        (catalog_dir / "catalog.json").write_text(
+            json.dumps(small_catalog().to_dict(), ensure_ascii=False), encoding="utf-8"
+        )
+        hello = HelloProcess()
+        hello.start()
+        try:
+            await load(hello.url + "/hello", [(BEAT, {})] * 500)  # warm up
+            hello_rps, hello_p99 = await load(hello.url + "/hello", [(BEAT, {})] * 6000)
+        finally:
+            hello.stop()
+        line("hello_world_rate", hello_rps, "req/s", "baseline", True)
+        await heartbeats(work, catalog_dir, "sqlite", "", hello_rps, 3000)
+        cluster = PostgresCluster()
+        try:
+            cluster.start()
+            await heartbeats(work, catalog_dir, "postgresql", cluster.create_database(),
+                             hello_rps, 6000)  # fmt: skip
+        finally:
+            cluster.stop()
+
+        row = json.dumps(a_submission("T1").to_dict(), ensure_ascii=False).encode() * 2
+        raw = raw_commits(work / "raw.sqlite3", 400, row)
+        line("sqlite_raw_commits", raw, "commits/s", "baseline", True)
+        stored = store_submissions(f"sqlite:///{work / 'store.sqlite3'}", 400)
+        line("durable_submissions_store_ratio", stored / raw, "× raw commits", "≥ 0.5×",
+             stored / raw >= 0.5)  # fmt: skip
+        over_http = await http_submissions(work, catalog_dir, 400)
+        line("durable_submissions_http_ratio", over_http / raw, "× raw commits", "≥ 0.5×",
+             over_http / raw >= 0.5)  # fmt: skip
+        drained = await drain_after_outage(work, catalog_dir, 1000)
+        line("outbox_drain_1000", drained, "s", "≤ 10 s", drained <= 10)
+    total = time.perf_counter() - began
+    line("bench_platform_total", total, "s", "≤ 180 s", total <= 180)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    asyncio.run(main())

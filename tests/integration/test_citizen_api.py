@@ -1,0 +1,391 @@
+"""The citizen-facing platform calls over real HTTP on loopback: promised dates,
+the published calendar, queue tickets, self-print records and face match.
+
+The terminal side is the real client (client.platform.PlatformClient); raw
+signed requests only where the test must send what the client never would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import dataclasses
+import datetime as dt
+import io
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+from PIL import Image
+
+from central import decide
+from central import tables as t
+from central.app import STORE, make_app
+from central.config import CentralConfig
+from client.platform import PlatformClient
+from kiosk import signing
+from kiosk.errors import PlatformAuthError, PlatformRejected
+from kiosk.timelimits import bundle_limit
+from kiosk.workdays import WorkdayCalendar, estimated_holidays
+from tests.support.central import a_submission, id_number, small_catalog
+
+pytestmark = pytest.mark.integration
+
+FACES = Path(__file__).resolve().parents[3] / "shared" / "data" / "faces"
+CHINA = dt.timezone(dt.timedelta(hours=8))
+
+
+def chained_catalog(legal: int = 20, promised: int = 0):
+    """small_catalog whose birth bundle must run in order: birth registration, then the card."""
+    cat = small_catalog()
+    matters = dict(cat.matters)
+    if promised:
+        for code in matters:
+            matters[code] = dataclasses.replace(
+                matters[code], legal_days=legal, promised_days=promised
+            )
+    event = dataclasses.replace(cat.life_events["birth"], order=(("hukou_birth", "social_card"),))
+    return dataclasses.replace(cat, matters=matters, life_events={"birth": event})
+
+
+async def start_platform(aiohttp_server, database_url, data_dir, catalog):
+    """The real app on a loopback port: (its base URL, the app)."""
+    config = CentralConfig(data_dir=data_dir, database_url=database_url)
+    server = await aiohttp_server(make_app(config, catalog_override=catalog))
+    return str(server.make_url("")).rstrip("/"), server.app
+
+
+@pytest.fixture
+async def terminals():
+    """Enrolled PlatformClients for a platform, closed at the end: ``await make(base, point)``."""
+    made: list[PlatformClient] = []
+    http = aiohttp.ClientSession()
+
+    async def make(base: str, point: str = "hukeng") -> PlatformClient:
+        async with http.post(
+            f"{base}/api/v1/office/enrolment-codes", json={"service_point": point}
+        ) as r:
+            code = (await r.json())["code"]
+        client = PlatformClient(base, timeout=20, backoff=0.01)
+        made.append(client)
+        await client.enrol(code)
+        return client
+
+    yield make
+    for c in made:
+        await c.close()
+    await http.close()
+
+
+@pytest.fixture
+async def platform(aiohttp_server, database_url, tmp_path, terminals):
+    base, app = await start_platform(
+        aiohttp_server, database_url, tmp_path / "central", chained_catalog()
+    )
+    return base, app, await terminals(base)
+
+
+def china_today() -> dt.date:
+    return dt.datetime.now(CHINA).date()
+
+
+async def signed_get(client: PlatformClient, path_qs: str):
+    headers = signing.signed_headers(
+        client.terminal_id, client.secret, "GET", path_qs, b"", time.time()
+    )
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(client.base_url + path_qs, headers=headers) as r,
+    ):
+        return r.status, await r.json()
+
+
+# -- promised dates ---------------------------------------------------------------------
+
+
+async def test_promised_date_is_the_bundle_limit_of_the_ordered_chain(platform):
+    # Given a birth bundle whose card application must wait for the birth registration
+    _, _, client = platform
+    cat = chained_catalog()
+    # When a terminal submits it
+    outcome = await client.submit(a_submission(client.terminal_id))
+    # Then the bundle's date is the compressed chain (not the longest single matter),
+    # counted in working days on the published calendar from today in China
+    limit = bundle_limit(
+        cat.matters, ("hukou_birth", "social_card"), cat.life_events["birth"].order
+    )
+    assert limit.days == 8 and limit.critical_path == ("hukou_birth", "social_card")
+    calendar = decide.published_calendar()[0]
+    due = calendar.add_workdays(china_today(), 8)
+    assert outcome.promised_date == due.date
+    assert outcome.promised_date_provisional is due.provisional
+    # And the first matter of the chain keeps its own 3 days, the second carries the bundle's date
+    dates = {m.code: m.promised_date for m in outcome.matters}
+    assert dates == {
+        "hukou_birth": calendar.add_workdays(china_today(), 3).date,
+        "social_card": due.date,
+    }
+
+
+async def test_a_date_in_an_unpublished_year_is_provisional_until_the_year_is_published(
+    aiohttp_server, tmp_path, terminals, monkeypatch
+):
+    # Given a bundle long enough to end beyond the published years (2025 and 2026)
+    base, _ = await start_platform(
+        aiohttp_server, "", tmp_path / "central", chained_catalog(legal=200, promised=60)
+    )
+    client = await terminals(base)
+    # When it is submitted
+    first = await client.submit(a_submission(client.terminal_id))
+    # Then its date, counted 120 working days ahead, is in a year nobody has published: provisional
+    assert first.promised_date.year >= 2027
+    assert first.promised_date_provisional is True
+    # When the platform publishes that year's calendar (the State Council's notice)
+    published = tmp_path / "published.toml"
+    text = decide.CALENDAR_FILE.read_text(encoding="utf-8")
+    for year in range(2027, first.promised_date.year + 1):
+        days = ", ".join(f'"{d}"' for d in sorted(estimated_holidays(year)))
+        text += f"\n[{year}]\nholidays = [{days}]\nworkdays = []\n"
+    published.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("CENTRAL_CALENDAR", str(published))
+    # Then the next submission's date is firm
+    second = await client.submit(a_submission(client.terminal_id))
+    assert second.promised_date_provisional is False
+    assert (
+        second.promised_date
+        == WorkdayCalendar.from_toml(published).add_workdays(china_today(), 120).date
+    )
+
+
+# -- calendar ---------------------------------------------------------------------------
+
+
+async def test_calendar_is_served_with_an_etag_and_304_until_a_year_is_published(
+    platform, tmp_path, monkeypatch
+):
+    # Given the platform's published calendar
+    _, _, client = platform
+    # When a terminal fetches it
+    data, etag = await client.calendar()
+    # Then it lists 2025 and 2026 with the State Council's holidays and make-up workdays
+    assert set(data["years"]) == {"2025", "2026"}
+    assert "2026-02-17" in data["years"]["2026"]["holidays"]  # 春节
+    assert "2026-02-14" in data["years"]["2026"]["workdays"]  # 调休 on a Saturday
+    assert etag.startswith('"')
+    # And asking again with the ETag gets "unchanged"
+    assert await client.calendar(etag) == (None, etag)
+    # When 2027 is published
+    published = tmp_path / "published.toml"
+    published.write_text(
+        decide.CALENDAR_FILE.read_text(encoding="utf-8")
+        + '\n[2027]\nholidays = ["2027-01-01"]\nworkdays = []\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("CENTRAL_CALENDAR", str(published))
+    # Then the old ETag no longer matches and the new calendar has 2027
+    data, new_etag = await client.calendar(etag)
+    assert new_etag != etag and data["years"]["2027"]["holidays"] == ["2027-01-01"]
+
+
+# -- tickets ----------------------------------------------------------------------------
+
+
+async def test_tickets_from_two_concurrent_terminals_never_share_a_number(platform, terminals):
+    # Given two terminals in the same hall
+    base, app, first = platform
+    second = await terminals(base)
+    kinds = ["general", "social_security"]
+
+    async def take(client: PlatformClient, n: int):
+        return await asyncio.gather(*(client.ticket("hukeng", kinds[i % 2]) for i in range(n)))
+
+    # When both hand out tickets at the same time
+    a, b = await asyncio.gather(take(first, 10), take(second, 10))
+    tickets = [*a, *b]
+    # Then every number is different, and the day's sequence has no gap
+    numbers = [tk.number for tk in tickets]
+    assert len(set(numbers)) == 20
+    assert sorted(int(n[1:]) for n in numbers) == list(range(1, 21))
+    # And each queue has its letter, with people ahead counting only that queue's earlier tickets
+    for kind, letter, minutes in (("general", "A", 6), ("social_security", "B", 8)):
+        queue = sorted((tk for tk in tickets if tk.kind == kind), key=lambda tk: tk.number)
+        assert all(tk.number.startswith(letter) and len(tk.number) == 4 for tk in queue)
+        assert [tk.people_ahead for tk in queue] == list(range(10))
+        assert [tk.estimated_wait_minutes for tk in queue] == [k * minutes for k in range(10)]
+    # When a window calls the general tickets among the day's first five
+    with app[STORE].engine.begin() as conn:
+        conn.execute(
+            t.tickets.update()
+            .where(t.tickets.c.queue == "general", t.tickets.c.seq <= 5)
+            .values(called_at=dt.datetime.now(dt.UTC))
+        )
+    # Then the next general ticket has the waiting ones ahead only
+    called = sum(1 for tk in tickets if tk.kind == "general" and int(tk.number[1:]) <= 5)
+    nxt = await first.ticket("hukeng", "general")
+    assert nxt.number == "A021" and nxt.people_ahead == 10 - called
+
+
+async def test_a_ticket_for_another_hall_or_an_unknown_queue_is_refused(platform):
+    _, _, client = platform
+    with pytest.raises(PlatformRejected) as other_hall:
+        await client.ticket("afx", "general")
+    assert (other_hall.value.status, other_hall.value.message_key) == (403, "ticket.other_point")
+    with pytest.raises(PlatformRejected) as unknown:
+        await client.ticket("hukeng", "lottery")
+    assert (unknown.value.status, unknown.value.message_key) == (422, "ticket.unknown_kind")
+    assert unknown.value.messages["zh"] and "lottery" in unknown.value.messages["en"]
+
+
+# -- records ----------------------------------------------------------------------------
+
+
+async def test_record_is_printed_only_with_a_fresh_card_read(platform):
+    # Given a citizen whose card was read a minute ago
+    _, _, client = platform
+    person = id_number()
+    read_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    # When the terminal asks for the contribution record
+    record = await client.social_insurance_record(person, card_read_at=read_at)
+    # Then it gets twelve months, plainly marked as the reference platform's sample
+    assert record["sample"] is True and record["source"] == "reference-platform"
+    assert "示例数据" in record["notice"]["zh"]
+    assert len(record["months"]) == 12 and person not in json.dumps(record)
+    month = record["months"][-1]
+    assert float(month["pension"]["personal"]) == pytest.approx(float(month["base"]) * 0.08)
+    # And asking again gives the same figures
+    again = await client.social_insurance_record(person, card_read_at=read_at)
+    assert again["months"] == record["months"]
+    # When the card was read eleven minutes ago
+    with pytest.raises(PlatformRejected) as stale:
+        await client.social_insurance_record(
+            person, card_read_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=11)
+        )
+    # Then it is refused, telling the citizen to put the card on the reader
+    assert (stale.value.status, stale.value.message_key) == (403, "record.card_not_present")
+
+
+async def test_record_without_evidence_unsigned_or_with_a_bad_id_number_is_refused(platform):
+    base, _, client = platform
+    path = f"/api/v1/records/social-insurance?id_number={id_number()}"
+    status, got = await signed_get(client, path)
+    assert (status, got["error"]["field"]) == (400, "card_read_at")
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{base}{path}&card_read_at={int(time.time())}") as r,
+    ):
+        assert r.status == 401
+    with pytest.raises(PlatformRejected) as bad:
+        await client.social_insurance_record(
+            "360829199005010021", card_read_at=dt.datetime.now(dt.UTC)
+        )
+    assert (bad.value.status, bad.value.message_key) == (422, "submission.id_number_invalid")
+
+
+# -- face match -------------------------------------------------------------------------
+
+
+def face(name: str) -> bytes:
+    path = FACES / name
+    if not path.is_file():
+        pytest.fail(f"face test photo missing: {path} (shared/data/faces beside the repo)")
+    return path.read_bytes()
+
+
+@pytest.fixture
+async def face_platform(aiohttp_server, tmp_path, terminals):
+    """A SQLite platform with obama.jpg as the photo of record, added by the office command."""
+    data_dir = tmp_path / "central"
+    person = id_number()
+    done = subprocess.run(
+        [sys.executable, "-m", "central.cli", "photos", "add", person, str(FACES / "obama.jpg"),
+         "--data-dir", str(data_dir)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert person not in done.stdout  # masked
+    base, _ = await start_platform(aiohttp_server, "", data_dir, small_catalog())
+    return await terminals(base), person
+
+
+async def test_face_match_same_person_matches_and_another_person_does_not(face_platform):
+    client, person = face_platform
+    # When the live photo is another photo of the same man
+    same = await client.face_match(person, face("obama2.jpg"))
+    # Then it matches, with the score and the threshold used
+    assert same.match is True and same.distance <= same.threshold == 0.6
+    assert same.model.startswith("dlib") and 0.5 <= same.similarity <= 1
+    # When the live photo is another man
+    other = await client.face_match(person, face("biden.jpg"))
+    assert other.match is False and other.distance > other.threshold
+
+
+async def test_face_match_explains_unusable_photos_and_takes_large_ones(face_platform):
+    client, person = face_platform
+    # A picture that is not an image: 422 with the key the kiosk shows
+    with pytest.raises(PlatformRejected) as bad:
+        await client.face_match(person, b"\xff\xd8 not really a jpeg")
+    assert (bad.value.status, bad.value.message_key, bad.value.field) == (
+        422,
+        "face.image_unreadable",
+        "live",
+    )
+    # Two people in front of the camera
+    with pytest.raises(PlatformRejected) as two:
+        await client.face_match(person, face("obama_and_biden.jpg"))
+    assert (two.value.status, two.value.message_key) == (422, "face.several")
+    # Nobody on record for this ID number
+    with pytest.raises(PlatformRejected) as none:
+        await client.face_match(id_number("11010519491231002"), face("obama2.jpg"))
+    assert (none.value.status, none.value.message_key) == (404, "face.no_record")
+    # A phone photo over the 1 MB limit of the other routes is compared
+    with Image.open(FACES / "obama2.jpg") as img:
+        big = img.convert("RGB").resize((img.width * 3, img.height * 3), Image.Resampling.BICUBIC)
+    buf = io.BytesIO()
+    big.save(buf, "JPEG", quality=97)
+    assert len(base64.b64encode(buf.getvalue())) > 1024 * 1024
+    assert (await client.face_match(person, buf.getvalue())).match is True
+    # And one over 10 MB is refused before it is read
+    with pytest.raises(PlatformRejected) as huge:
+        await client.face_match(person, b"\xff\xd8" + bytes(8 * 1024 * 1024))
+    assert huge.value.status == 413
+
+
+async def test_face_match_needs_a_signed_terminal(face_platform):
+    client, person = face_platform
+    stranger = PlatformClient(client.base_url, terminal_id=client.terminal_id, secret="forged")
+    try:
+        with pytest.raises(PlatformAuthError) as err:
+            await stranger.face_match(person, face("obama2.jpg"))
+        assert err.value.message_key == "auth.bad_signature"
+    finally:
+        await stranger.close()
+
+
+def test_photos_add_refuses_a_photo_without_one_face(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "central.cli", "photos", "add", id_number(),
+         str(FACES / "obama_and_biden.jpg"), "--data-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 1 and "photo not added" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not list(tmp_path.glob("photos/*.jpg"))
+
+
+async def test_openapi_document_describes_the_citizen_routes(platform):
+    base, app, _ = platform
+    async with aiohttp.ClientSession() as http, http.get(f"{base}/api/v1/openapi.json") as r:
+        doc = await r.json()
+    routes = {
+        (res.method.lower(), res.resource.canonical.removeprefix("/api/v1"))
+        for res in app.router.routes()
+        if res.resource is not None and res.method != "HEAD"
+    }
+    for method, path in (("get", "/calendar"), ("post", "/tickets"),
+                         ("get", "/records/social-insurance"), ("post", "/face-match")):  # fmt: skip
+        assert (method, path) in routes
+        assert method in doc["paths"][path], path

@@ -1,0 +1,116 @@
+"""The platform's pure rules: promised dates from the bundle limit on the published
+calendar, and material waivers by the core's rules (central/decide.py, central/validate.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from central import decide, validate
+from central.errors import ApiError
+from kiosk.catalog import Material
+from kiosk.workdays import WorkdayCalendar
+from tests.support.central import a_submission, small_catalog
+
+PUBLISHED = WorkdayCalendar.from_toml(decide.CALENDAR_FILE)
+
+
+def catalog_with(order=(), **matter_changes):
+    cat = small_catalog()
+    matters = {
+        c: dataclasses.replace(m, **matter_changes.get(c, {})) for c, m in cat.matters.items()
+    }
+    event = dataclasses.replace(cat.life_events["birth"], order=order)
+    return dataclasses.replace(cat, matters=matters, life_events={"birth": event})
+
+
+def test_parallel_matters_are_promised_by_the_longest_one():
+    # Given the birth bundle with no ordering (3 and 5 promised working days)
+    cat = catalog_with()
+    # When it is accepted on Monday 2026-11-23
+    outcome = decide.accept(a_submission("T1"), cat, "YF1", dt.date(2026, 11, 23), PUBLISHED)
+    # Then the bundle takes the longest single matter: 5 working days, Monday 11-30
+    assert outcome.promised_date == dt.date(2026, 11, 30)
+    assert outcome.promised_date_provisional is False
+
+
+def test_a_chain_is_promised_its_compressed_legal_sum_across_the_national_day_holiday():
+    # Given birth registration (legal 20) before the card (legal 15): ceil(0.3 × 35) = 11 > 5
+    cat = catalog_with(order=(("hukou_birth", "social_card"),))
+    # When accepted on Monday 2026-09-21 (National Day off 10-01..10-07, 10-10 a make-up day)
+    outcome = decide.accept(a_submission("T1"), cat, "YF1", dt.date(2026, 9, 21), PUBLISHED)
+    # Then 8 working days (Σ promised caps it): 22, 23, 24 (25-27 中秋), 28, 29, 30, 10-08, 10-09
+    assert outcome.promised_date == dt.date(2026, 10, 9)
+    assert {m.code: m.promised_date for m in outcome.matters} == {
+        "hukou_birth": dt.date(2026, 9, 24),
+        "social_card": dt.date(2026, 10, 9),
+    }
+
+
+def test_a_date_in_2027_is_provisional_until_2027_is_published():
+    cat = catalog_with()
+    sub = a_submission("T1")
+    # Given acceptance on 2026-12-28, five working days reach into January 2027
+    outcome = decide.accept(sub, cat, "YF1", dt.date(2026, 12, 28), PUBLISHED)
+    assert outcome.promised_date.year == 2027 and outcome.promised_date_provisional is True
+    # When 2027 is published (New Year's Day off, say), the same date is firm
+    firm = WorkdayCalendar({2027: {"holidays": ["2027-01-01"], "workdays": []}})
+    outcome = decide.accept(sub, cat, "YF1", dt.date(2026, 12, 28), firm)
+    assert outcome.promised_date == dt.date(2027, 1, 5)
+    assert outcome.promised_date_provisional is False
+
+
+def materials_missing(sub, cat) -> list[str]:
+    with pytest.raises(ApiError) as err:
+        validate.check_against_catalog(sub, cat)
+    assert err.value.key == "submission.materials_missing"
+    return err.value.details
+
+
+def test_an_e_certificate_type_alone_does_not_waive_the_paper():
+    # Given the medical birth certificate has an e-certificate type the platform cannot fetch
+    cat = small_catalog()
+    sub = a_submission("T1", materials={"id_card": "scan:1", "hukou_book": "scan:2"})
+    # Then a submission without its scan lacks it
+    assert materials_missing(sub, cat) == ["birth_medical"]
+
+
+def test_the_id_card_read_at_the_kiosk_waives_the_id_card_copy():
+    # Given an ID card material backed by the "id_card" certificate
+    cat = small_catalog()
+    materials = dict(cat.materials, id_card=Material("id_card", cat.materials["id_card"].name,
+                                                     ecert="id_card"))  # fmt: skip
+    cat = dataclasses.replace(cat, materials=materials)
+    sub = a_submission("T1", materials={"hukou_book": "scan:2", "birth_medical": "scan:3"})
+    # Then no copy of it is asked for
+    validate.check_against_catalog(sub, cat)
+
+
+def test_a_certificate_issued_by_an_earlier_matter_of_the_bundle_is_waived():
+    # Given birth registration issues the medical birth certificate the card application needs
+    cat = catalog_with(
+        order=(("hukou_birth", "social_card"),),
+        hukou_birth={"materials": ("id_card", "hukou_book"), "produces": ("birth_medical",)},
+        social_card={"materials": ("id_card", "photo", "birth_medical")},
+    )
+    sub = a_submission("T1", materials={"id_card": "scan:1", "hukou_book": "scan:2"})
+    # Then the later matter does not ask for it
+    validate.check_against_catalog(sub, cat)
+    # But without the ordering nothing guarantees it exists first: it is asked for
+    unordered = dataclasses.replace(
+        cat, life_events={"birth": dataclasses.replace(cat.life_events["birth"], order=())}
+    )
+    assert materials_missing(sub, unordered) == ["birth_medical"]
+
+
+def test_a_broken_calendar_file_does_not_stop_acceptance(tmp_path, monkeypatch):
+    # Given a published calendar file that is malformed
+    broken = tmp_path / "published.toml"
+    broken.write_text('[2026]\nholidays = ["not a date"]\n', encoding="utf-8")
+    monkeypatch.setenv("CENTRAL_CALENDAR", str(broken))
+    # When a submission is accepted on the default calendar
+    outcome = decide.accept(a_submission("T1"), catalog_with(), "YF1", dt.date(2026, 11, 23))
+    # Then it still gets its date, from chinese-calendar's data
+    assert outcome.promised_date == dt.date(2026, 11, 30)
