@@ -336,4 +336,6 @@ def make_app(config: CentralConfig, catalog_override: Catalog | None = None) -> 
     app.router.add_post(f"{API}/office/terminals/{{terminal_id}}/revoke", revoke)
     app.router.add_post(f"{API}/office/applications/{{number}}/{{action}}", office_action)
     __import__("central.citizen_api", fromlist=["setup"]).setup(app)  # lazy: it imports this module
+    __import__("central.terminal_api", fromlist=["setup"]).setup(app)  # ratings, help requests
+    __import__("central.dashboard", fromlist=["setup"]).setup(app)  # the hall dashboard
     return app

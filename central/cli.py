@@ -129,6 +129,8 @@ def _parser() -> argparse.ArgumentParser:
     padd = pacts.add_parser("add", parents=[common], help="keep FILE as the photo of record")
     padd.add_argument("id_number")
     padd.add_argument("file", help="a JPEG or PNG showing one face")
+    users = sub.add_parser("users", help="dashboard sign-ins: hall managers, technicians, admins")
+    __import__("central.dashboard.accounts", fromlist=["_"]).add_arguments(users, common)
     return p
 
 
@@ -154,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
             print("revoked", args.terminal_id)
         elif args.command == "photos":
             return _photos(args, config)
+        elif args.command == "users":
+            return __import__("central.dashboard.accounts", fromlist=["_"]).run(args, _store(config))  # fmt: skip
     except ApiError as err:
         print(f"central: {err.body()['error']['message']['en']} ({err.key})", file=sys.stderr)
         return 1

@@ -16,6 +16,7 @@ import json
 import logging
 import random
 import time
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -245,6 +246,30 @@ class PlatformClient:
         return _parse(lambda d: FaceMatch(bool(d["match"]), float(d["distance"]),
                                           float(d["similarity"]), float(d["threshold"]),
                                           str(d["model"])), data)  # fmt: skip
+
+    async def rate(self, stars: int, reasons: list[str], reference: str = "") -> int:
+        """Send a citizen's rating (好差评): 1–5 stars, reason codes for a bad one (slow,
+        unclear, device, materials, staff, other), optionally the acceptance number or
+        submission key it rates. No personal data. A retry carries the same key, so the
+        platform stores it once. Returns its id.
+
+        :raises PlatformRejected: 422 ``hall.unknown_reason``, 400 stars out of range.
+        :raises PlatformError: unreachable, 5xx or garbled after every retry.
+        """
+        body = {"stars": stars, "reasons": list(reasons), "reference": reference,
+                "key": uuid.uuid4().hex}  # fmt: skip
+        data = await self._call("POST", "/ratings", body)
+        return _parse(lambda d: int(d["id"]), data)
+
+    async def call_staff(self, screen: str) -> int:
+        """Ask for a member of staff at this terminal ("call staff"); ``screen`` says where the
+        citizen is stuck. The same call from the same screen within two minutes is one
+        request, so a retry (or a second press) calls one person. Returns the request's id.
+
+        :raises PlatformError: unreachable, 5xx or garbled after every retry.
+        """
+        data = await self._call("POST", "/help-requests", {"screen": screen})
+        return _parse(lambda d: int(d["id"]), data)
 
     # -- plumbing -----------------------------------------------------------------
 

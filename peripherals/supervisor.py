@@ -93,7 +93,7 @@ class Xvfb:
         if not shutil.which("Xvfb"):
             raise SupervisorError(f"Xvfb is not installed: {FIX} (apt-get install xvfb)")
         r, w = os.pipe()
-        cmd = ["Xvfb", "-displayfd", str(w), "-screen", "0", "%dx%dx24" % self.size,
+        cmd = ["Xvfb", "-displayfd", str(w), "-screen", "0", f"{self.size[0]}x{self.size[1]}x24",
                "-nolisten", "tcp", "-noreset", "+extension", "GLX"]
         with (workdir / "xvfb.log").open("wb") as logf:
             self.proc = subprocess.Popen(cmd, pass_fds=(w,), stdout=logf, stderr=logf,

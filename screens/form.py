@@ -6,6 +6,7 @@ the on-screen keyboard; problems are shown in plain words under each field.
 
 from __future__ import annotations
 
+from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.properties import StringProperty
 from kivy.uix.boxlayout import BoxLayout
@@ -147,6 +148,14 @@ class FormScreen(KioskScreen):
         for other in self.inputs.values():
             if other is not field_input:
                 other.focus = False
+        # Show the keyboard on the next frame, not inside the touch that focused the
+        # field: a layout change mid-touch could hand the finger's release to
+        # whatever the keyboard pushed under it.
+        Clock.schedule_once(lambda _dt: self.show_keyboard(field_input), 0)
+
+    def show_keyboard(self, field_input: FieldInput):
+        if not field_input.focus or field_input.field_id not in self.inputs:
+            return
         keyboard = self.ensure_keyboard()
         mode = KEYBOARD_MODE.get(self.field(field_input.field_id).type, "pinyin")
         keyboard.modes = ["digits"] if mode == "digits" else ["pinyin", "letters", "digits"]

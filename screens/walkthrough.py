@@ -67,11 +67,27 @@ class Walkthrough:
         return target
 
     async def tap(self, action: str, timeout: float = 10.0) -> None:
-        await until(lambda: find_action(self.app.root, action) is not None, timeout,
-                    f"the {action!r} button")
-        button = find_action(self.app.root, action)
-        touch = press(*centre(button))
-        await asyncio.sleep(0.08)
+        """Press and release the button that sends ``action``, once it has settled.
+
+        A widget built this frame is laid out only on the next one (until then it
+        sits at 0, 0): wait until the button is found at the same place twice.
+        """
+        seen: list = []
+
+        def settled() -> bool:
+            button = find_action(self.app.root, action)
+            here = (button, centre(button)) if button is not None else None
+            seen.append(here)
+            return here is not None and len(seen) > 1 and seen[-2] == here
+
+        deadline = time.monotonic() + timeout
+        while not settled():
+            if time.monotonic() > deadline:
+                raise WalkthroughError(f"timed out after {timeout:.0f} s waiting for the {action!r} button")
+            await asyncio.sleep(0.1)
+        button, where = seen[-1]
+        touch = press(*where)
+        await asyncio.sleep(0.3)  # a steady finger: past the ScrollView scroll timeout (250 ms)
         release(touch)
         await asyncio.sleep(0.05)
 
@@ -111,11 +127,13 @@ class Walkthrough:
                 continue
             if first:
                 target = form.inputs[field_id]
+                await asyncio.sleep(0.3)  # let the form's layout settle
                 touch = press(*centre(target))
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.3)  # a steady finger: past the ScrollView scroll timeout (250 ms)
                 release(touch)
                 first = False
-            await until(lambda fid=field_id: form.inputs[fid].focus, 5, f"the {field_id} field to be focused")
+            await until(lambda fid=field_id: form.inputs[fid].focus and form.keyboard is not None, 5,
+                        f"the {field_id} field to be focused")
             await self.type_text(value)
             await self.tap("key:done")
 

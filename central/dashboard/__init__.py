@@ -1,0 +1,44 @@
+"""The hall managers' dashboard: server-rendered pages behind a login with roles.
+
+``setup(app)`` adds the pages under ``/dashboard`` to an app built by
+``central.app.make_app``, a background sweep that keeps alerts in step with
+heartbeats, and the stylesheet (served by the app; nothing comes from the
+internet). Settings come from the environment and may be replaced before the
+app starts: ``app[SETTINGS] = Settings(offline_after=2)``.
+
+- ``CENTRAL_OFFLINE_AFTER``: seconds without a heartbeat before a terminal is
+  offline (default 90);
+- ``CENTRAL_DASHBOARD_REFRESH``: seconds between reloads of the terminal page (15).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from aiohttp import web
+
+
+@dataclass(frozen=True)
+class Settings:
+    offline_after: float = 90.0
+    refresh_seconds: int = 15
+    session_hours: float = 8.0
+    sweep_every: float = 10.0  # seconds; a page that shows alerts sweeps first anyway
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            offline_after=float(os.environ.get("CENTRAL_OFFLINE_AFTER", "90")),
+            refresh_seconds=int(os.environ.get("CENTRAL_DASHBOARD_REFRESH", "15")),
+        )
+
+
+SETTINGS: web.AppKey[Settings] = web.AppKey("dashboard_settings", Settings)
+
+
+def setup(app: web.Application) -> None:
+    from central.dashboard import handlers  # it imports central.app, which calls this
+
+    app[SETTINGS] = Settings.from_env()
+    handlers.add_routes(app)

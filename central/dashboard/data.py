@@ -1,0 +1,369 @@
+"""The hall's data: dashboard users, terminal overviews, alerts, ratings and help requests.
+
+Blocking methods (SQLAlchemy Core), called from handlers in worker threads and
+from the ``central users`` command. Every read takes a scope: the service
+points a user may see (None = all). What must hold across processes is kept by
+the database: one open alert per condition (a unique open key), a follow-up
+step applies only from the state the person saw (a conditional update).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from central import tables as t
+from central.dashboard import status
+from central.dashboard.security import hash_password
+from central.errors import ApiError
+
+ROLES = ("manager", "technician", "admin")
+HELP_REPEAT = dt.timedelta(minutes=2)  # the same call from the same screen within this is one call
+
+HALL_MESSAGES: dict[str, tuple[str, str]] = {
+    "hall.forbidden": ("您无权查看该服务点。", "You may not see this service point."),
+    "hall.not_found": ("没有找到该记录。", "No such record."),
+    "hall.wrong_state": ("状态已被他人更新，请刷新后再试。", "Someone changed it meanwhile; reload and try again."),
+    "hall.unknown_reason": ("不认识的评价原因“{field}”。", "Unknown rating reason “{field}”."),
+    "hall.key_reused": ("同一评价编号对应了不同的内容。", "This rating key was already used for different content."),
+    "hall.unknown_terminal": ("该终端未登记。", "This terminal is not enrolled."),
+}  # fmt: skip
+
+
+class HallError(ApiError):
+    """An ApiError whose keys live here (central/errors.py stays as it is)."""
+
+    def body(self) -> dict[str, Any]:
+        if self.key not in HALL_MESSAGES:
+            return super().body()
+        zh, en = HALL_MESSAGES[self.key]
+        return {"error": {"key": self.key, "field": self.field, "details": self.details,
+                          "message": {"zh": zh.format(field=self.field),
+                                      "en": en.format(field=self.field)}}}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+    points: tuple[str, ...]
+
+    @property
+    def scope(self) -> tuple[str, ...] | None:
+        """The service points this user sees; None = every point."""
+        if self.role == "admin" or (self.role == "technician" and not self.points):
+            return None
+        return self.points
+
+    def may(self, page: str) -> bool:
+        if page in ("ratings", "savings"):
+            return self.role in ("manager", "admin")
+        return True  # terminals, alerts
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    return value if value is None or value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _in_scope(column: sa.ColumnElement, scope: Sequence[str] | None) -> sa.ColumnElement[bool]:
+    return sa.true() if scope is None else column.in_(list(scope))
+
+
+class HallStore:
+    def __init__(self, engine: sa.Engine):
+        self.engine = engine
+
+    # -- users ------------------------------------------------------------------
+
+    def add_user(self, name: str, role: str, points: Sequence[str], password: str) -> User:
+        """:raises ValueError: unknown role, a manager without a point, a short password, a taken name."""
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        if role == "manager" and not points:
+            raise ValueError("a hall manager needs at least one --point")
+        if len(password) < 8:
+            raise ValueError("the password needs at least 8 characters")
+        if not name or len(name) > 64:
+            raise ValueError("the name needs 1 to 64 characters")
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(t.dashboard_users.insert().values(
+                    name=name, role=role, points=list(points), created_at=_now(),
+                    password_hash=hash_password(password)))  # fmt: skip
+        except sa.exc.IntegrityError as err:
+            raise ValueError(f"a user named {name!r} exists already") from err
+        return User(name, role, tuple(points))
+
+    def user(self, name: str) -> tuple[User, str] | None:
+        """The active user called ``name`` and their password hash."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(t.dashboard_users).where(
+                t.dashboard_users.c.name == name, t.dashboard_users.c.disabled_at.is_(None))).first()  # fmt: skip
+        if row is None:
+            return None
+        return User(row.name, row.role, tuple(row.points or ())), row.password_hash
+
+    # -- what terminals send ------------------------------------------------------
+
+    def add_rating(self, terminal_id: str, key: str, stars: int, reasons: list[str],
+                   reference: str) -> tuple[int, bool]:  # fmt: skip
+        """Store a rating once per ``key``; (its id, whether it is new).
+
+        :raises HallError: 409 the key was used for another rating.
+        """
+        now = _now()
+        try:
+            with self.engine.begin() as conn:
+                if key:
+                    old = conn.execute(sa.select(t.ratings).where(t.ratings.c.key == key)).first()
+                    if old is not None:
+                        same = (old.terminal_id, old.level, list(old.reasons), old.reference) == (
+                            terminal_id, stars, reasons, reference)  # fmt: skip
+                        if not same:
+                            raise HallError(409, "hall.key_reused", "key")
+                        return old.id, False
+                number = conn.execute(sa.select(t.applications.c.number).where(sa.or_(
+                    t.applications.c.number == reference,
+                    t.applications.c.submission_key == reference))).scalar() if reference else None  # fmt: skip
+                follow = "new" if stars <= 2 else "none"
+                rating_id = conn.execute(t.ratings.insert().values(
+                    key=key or None, terminal_id=terminal_id, level=stars, reasons=reasons,
+                    reference=reference, number=number, follow_up=follow, at=now,
+                ).returning(t.ratings.c.id)).scalar_one()  # fmt: skip
+                if follow == "new":
+                    conn.execute(t.rating_events.insert().values(
+                        rating_id=rating_id, state="new", by=terminal_id, at=now))  # fmt: skip
+                return rating_id, True
+        except sa.exc.IntegrityError:  # the same key stored by another process a moment ago
+            return self.add_rating(terminal_id, key, stars, reasons, reference)
+
+    def add_help_request(self, terminal_id: str, screen: str) -> tuple[int, bool]:
+        """Open a help request (and its alert); a repeat within HELP_REPEAT is the same one."""
+        now = _now()
+        h = t.help_requests
+        with self.engine.begin() as conn:
+            point = conn.execute(sa.select(t.terminals.c.service_point)
+                                 .where(t.terminals.c.id == terminal_id)).scalar()  # fmt: skip
+            if point is None:
+                raise HallError(401, "hall.unknown_terminal")
+            same = conn.execute(sa.select(h.c.id).where(
+                h.c.terminal_id == terminal_id, h.c.screen == screen, h.c.closed_at.is_(None),
+                h.c.opened_at >= now - HELP_REPEAT)).scalar()  # fmt: skip
+            if same is not None:
+                return same, False
+            help_id = conn.execute(h.insert().values(
+                terminal_id=terminal_id, screen=screen, opened_at=now).returning(h.c.id)).scalar_one()  # fmt: skip
+            self._open_alert(conn, f"help|{help_id}", terminal_id, point,
+                             status.Condition(status.HELP, screen), now, help_id)  # fmt: skip
+        return help_id, True
+
+    # -- terminals ------------------------------------------------------------------
+
+    def terminal_views(self, scope: Sequence[str] | None, now: dt.datetime,
+                       offline_after: float) -> list[status.TerminalView]:  # fmt: skip
+        """Every enrolled, unrevoked terminal in scope with its latest heartbeat, red first."""
+        term, h = t.terminals, t.heartbeats
+        latest = sa.select(sa.func.max(h.c.id)).where(h.c.terminal_id == term.c.id)
+        inner = (
+            sa.select(term.c.id, term.c.service_point, term.c.last_seen_at,
+                      latest.scalar_subquery().label("beat_id"))
+            .where(term.c.revoked_at.is_(None), _in_scope(term.c.service_point, scope))
+            .subquery()
+        )  # fmt: skip
+        q = sa.select(inner, h.c.software_version, h.c.screen, h.c.paper, h.c.devices).select_from(
+            inner.outerjoin(h, h.c.id == inner.c.beat_id)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        views = [
+            status.assess(r.id, r.service_point, _aware(r.last_seen_at),
+                          r._mapping if r.beat_id is not None else None, now, offline_after)
+            for r in rows
+        ]  # fmt: skip
+        return status.by_severity(views)
+
+    # -- alerts ---------------------------------------------------------------------
+
+    def _open_alert(self, conn, key, terminal_id, point, cond, now, help_id=None) -> int:
+        alert_id = conn.execute(t.alerts.insert().values(
+            open_key=key, terminal_id=terminal_id, service_point=point, kind=cond.kind,
+            detail=cond.detail[:200], help_request_id=help_id, opened_at=now,
+        ).returning(t.alerts.c.id)).scalar_one()  # fmt: skip
+        conn.execute(t.alert_events.insert().values(alert_id=alert_id, action="opened", at=now))
+        return alert_id
+
+    def sweep(self, now: dt.datetime, offline_after: float) -> status.AlertPlan:
+        """Open alerts for new conditions, mark ended ones cleared (a person still closes them)."""
+        views = self.terminal_views(None, now, offline_after)
+        a = t.alerts
+        with self.engine.begin() as conn:
+            rows = conn.execute(sa.select(a.c.id, a.c.open_key, a.c.cleared_at).where(
+                a.c.closed_at.is_(None), a.c.kind != status.HELP)).all()  # fmt: skip
+            plan = status.plan_alerts(
+                views, {r.open_key: (r.id, r.cleared_at is not None) for r in rows}
+            )
+            for terminal_id, point, cond in plan.open:
+                try:
+                    with conn.begin_nested():  # another process may open the same one first
+                        self._open_alert(conn, cond.key(terminal_id), terminal_id, point, cond, now)
+                except sa.exc.IntegrityError:
+                    pass
+            for ids, cleared, action in (
+                (plan.clear, now, "cleared"),
+                (plan.recur, None, "recurred"),
+            ):
+                if ids:
+                    conn.execute(a.update().where(a.c.id.in_(ids)).values(cleared_at=cleared))
+                    conn.execute(t.alert_events.insert(),
+                                 [{"alert_id": i, "action": action, "at": now} for i in ids])  # fmt: skip
+        return plan
+
+    def alerts(self, scope: Sequence[str] | None, closed: bool = False,
+               limit: int = 200) -> list[dict[str, Any]]:  # fmt: skip
+        """Open alerts (unacknowledged first, newest first), or the closed ones, with their history."""
+        a = t.alerts
+        q = sa.select(a).where(_in_scope(a.c.service_point, scope))
+        if closed:
+            q = q.where(a.c.closed_at.is_not(None)).order_by(a.c.closed_at.desc())
+        else:
+            q = q.where(a.c.closed_at.is_(None)).order_by(
+                a.c.acknowledged_at.is_not(None), a.c.opened_at.desc())  # fmt: skip
+        with self.engine.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(q.limit(limit))]
+            ids = [r["id"] for r in rows]
+            events = conn.execute(sa.select(t.alert_events).where(
+                t.alert_events.c.alert_id.in_(ids)).order_by(t.alert_events.c.id)).all() if ids else []  # fmt: skip
+        history: dict[int, list[dict]] = {}
+        for e in events:
+            history.setdefault(e.alert_id, []).append(
+                {"action": e.action, "by": e.by, "at": _aware(e.at)}
+            )
+        for r in rows:
+            for k in ("opened_at", "cleared_at", "acknowledged_at", "closed_at"):
+                r[k] = _aware(r[k])
+            r["history"] = history.get(r["id"], [])
+        return rows
+
+    def count_open_alerts(self, scope: Sequence[str] | None) -> int:
+        a = t.alerts
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).where(
+                a.c.closed_at.is_(None), _in_scope(a.c.service_point, scope))).scalar_one())  # fmt: skip
+
+    def act_on_alert(
+        self, alert_id: int, action: str, by: str, scope: Sequence[str] | None
+    ) -> None:
+        """``action`` "acknowledge" or "close" by the person ``by``.
+
+        :raises HallError: 404 unknown or out of scope; 409 already done.
+        """
+        a, now = t.alerts, _now()
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(a).where(
+                a.c.id == alert_id, _in_scope(a.c.service_point, scope))).first()  # fmt: skip
+            if row is None:
+                raise HallError(404, "hall.not_found")
+            if action == "acknowledge":
+                done = conn.execute(a.update().where(
+                    a.c.id == alert_id, a.c.acknowledged_at.is_(None), a.c.closed_at.is_(None),
+                ).values(acknowledged_at=now, acknowledged_by=by))  # fmt: skip
+            elif action == "close":
+                done = conn.execute(a.update().where(a.c.id == alert_id, a.c.closed_at.is_(None))
+                                    .values(closed_at=now, closed_by=by, open_key=None))  # fmt: skip
+                if done.rowcount == 1 and row.help_request_id is not None:
+                    conn.execute(t.help_requests.update().where(
+                        t.help_requests.c.id == row.help_request_id).values(closed_at=now, closed_by=by))  # fmt: skip
+            else:
+                raise HallError(404, "hall.not_found")
+            if done.rowcount != 1:
+                raise HallError(409, "hall.wrong_state")
+            conn.execute(t.alert_events.insert().values(
+                alert_id=alert_id, action=action + "d", by=by, at=now))  # fmt: skip
+
+    # -- ratings --------------------------------------------------------------------
+
+    def _ratings_in_scope(self, scope):
+        r, term = t.ratings, t.terminals
+        return (r.join(term, term.c.id == r.c.terminal_id, isouter=scope is None),
+                _in_scope(term.c.service_point, scope))  # fmt: skip
+
+    def rating_distribution(
+        self, scope: Sequence[str] | None, since: dt.datetime
+    ) -> dict[int, int]:
+        joined, where = self._ratings_in_scope(scope)
+        r = t.ratings
+        q = (sa.select(r.c.level, sa.func.count()).select_from(joined)
+             .where(where, r.c.at >= since).group_by(r.c.level))  # fmt: skip
+        with self.engine.connect() as conn:
+            counts = dict(conn.execute(q).all())
+        return {level: int(counts.get(level, 0)) for level in range(1, 6)}
+
+    def bad_ratings(self, scope: Sequence[str] | None, limit: int = 200) -> list[dict[str, Any]]:
+        """Bad ratings (1–2 stars), open follow-ups first, with each one's history."""
+        joined, where = self._ratings_in_scope(scope)
+        r = t.ratings
+        q = (sa.select(r, t.terminals.c.service_point).select_from(joined)
+             .where(where, r.c.level <= 2)
+             .order_by(r.c.follow_up == "resolved", r.c.at.desc()).limit(limit))  # fmt: skip
+        with self.engine.connect() as conn:
+            rows = [dict(x._mapping) for x in conn.execute(q)]
+            ids = [x["id"] for x in rows]
+            events = conn.execute(sa.select(t.rating_events).where(
+                t.rating_events.c.rating_id.in_(ids)).order_by(t.rating_events.c.id)).all() if ids else []  # fmt: skip
+        history: dict[int, list[dict]] = {}
+        for e in events:
+            history.setdefault(e.rating_id, []).append(
+                {"state": e.state, "by": e.by, "note": e.note, "at": _aware(e.at)}
+            )
+        for x in rows:
+            x["at"] = _aware(x["at"])
+            x["history"] = history.get(x["id"], [])
+        return rows
+
+    def follow_up(self, rating_id: int, seen_state: str, by: str, assignee: str, note: str,
+                  scope: Sequence[str] | None) -> str:  # fmt: skip
+        """Move a bad rating's follow-up one step on from ``seen_state``; the new state.
+
+        :raises HallError: 404 unknown or out of scope; 409 someone moved it meanwhile, or resolved.
+        """
+        r, now = t.ratings, _now()
+        nxt = status.next_follow_up(seen_state)
+        with self.engine.begin() as conn:
+            joined, where = self._ratings_in_scope(scope)
+            found = conn.execute(sa.select(r.c.id).select_from(joined).where(
+                where, r.c.id == rating_id, r.c.level <= 2)).first()  # fmt: skip
+            if found is None:
+                raise HallError(404, "hall.not_found")
+            if nxt is None:
+                raise HallError(409, "hall.wrong_state")
+            values: dict[str, Any] = {"follow_up": nxt}
+            if nxt == "assigned":
+                values["assigned_to"] = (assignee or by)[:64]
+            done = conn.execute(r.update().where(r.c.id == rating_id, r.c.follow_up == seen_state)
+                                .values(**values))  # fmt: skip
+            if done.rowcount != 1:
+                raise HallError(409, "hall.wrong_state")
+            text = note if nxt != "assigned" else f"→ {values['assigned_to']} {note}".strip()
+            conn.execute(t.rating_events.insert().values(
+                rating_id=rating_id, state=nxt, by=by, note=text[:500], at=now))  # fmt: skip
+        return nxt
+
+    # -- volumes --------------------------------------------------------------------
+
+    def volumes(self, scope: Sequence[str] | None, since: dt.datetime) -> Counter[str]:
+        """Submissions per life event since ``since`` (its code; "" for single matters)."""
+        s = t.submissions
+        event = s.c.body["life_event"].as_string()
+        q = (sa.select(event, sa.func.count()).where(
+            s.c.received_at >= since, _in_scope(s.c.accepting_point, scope)).group_by(event))  # fmt: skip
+        with self.engine.connect() as conn:
+            return Counter({(k or ""): int(n) for k, n in conn.execute(q)})

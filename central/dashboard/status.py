@@ -1,0 +1,138 @@
+"""What the hall manager sees, decided from data alone (no database, no clock, no HTTP).
+
+A terminal's severity comes from its last heartbeat and when it arrived:
+red when offline over the threshold, a device is at fault or the paper is out;
+amber when the paper is near its end or a device is degraded; green otherwise.
+Nothing is remembered: a terminal that beats again is judged afresh, so a
+missed heartbeat clears itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+
+class Severity(IntEnum):
+    """Sort order too: red first."""
+
+    RED = 0
+    AMBER = 1
+    GREEN = 2
+
+    @property
+    def css(self) -> str:
+        return self.name.lower()
+
+
+# kinds of condition; the ones in ALERTING open an alert a person must close
+OFFLINE, PAPER_OUT, PAPER_NEAR_END = "offline", "paper_out", "paper_near_end"
+DEVICE_FAULT, DEVICE_DEGRADED, HELP = "device_fault", "device_degraded", "help"
+ALERTING = (OFFLINE, PAPER_OUT, PAPER_NEAR_END, DEVICE_FAULT)
+RED_KINDS = (OFFLINE, PAPER_OUT, DEVICE_FAULT, HELP)
+
+# the printer driver reports PrinterStatus values, the printer emulator short ones
+_PAPER = {"ok": "ok", "paper_near_end": "near_end", "near_end": "near_end",
+          "paper_out": "out", "out": "out"}  # fmt: skip
+
+FOLLOW_UP = ("new", "assigned", "contacted", "resolved")
+
+
+@dataclass(frozen=True)
+class Condition:
+    kind: str
+    detail: str = ""  # a device name, never personal data
+
+    @property
+    def severity(self) -> Severity:
+        return Severity.RED if self.kind in RED_KINDS else Severity.AMBER
+
+    def key(self, terminal_id: str) -> str:
+        return f"{terminal_id}|{self.kind}|{self.detail}"
+
+
+@dataclass(frozen=True)
+class TerminalView:
+    terminal_id: str
+    service_point: str
+    last_seen: dt.datetime | None
+    software_version: str
+    screen: str
+    paper: str  # ok | near_end | out | unknown
+    paper_raw: str
+    devices: tuple[Mapping[str, str], ...]
+    online: bool
+    conditions: tuple[Condition, ...] = field(default=())
+
+    @property
+    def severity(self) -> Severity:
+        return min((c.severity for c in self.conditions), default=Severity.GREEN)
+
+
+def paper_level(raw: str) -> str:
+    return _PAPER.get(raw, "unknown")
+
+
+def assess(terminal_id: str, service_point: str, last_seen: dt.datetime | None,
+           beat: Mapping | None, now: dt.datetime, offline_after: float) -> TerminalView:  # fmt: skip
+    """Judge one terminal from its latest heartbeat (``beat`` None: it never sent one)."""
+    beat = beat or {}
+    devices = tuple(d for d in beat.get("devices") or () if isinstance(d, Mapping))
+    paper_raw = str(beat.get("paper") or "")
+    online = last_seen is not None and (now - last_seen).total_seconds() <= offline_after
+    conds: list[Condition] = [] if online else [Condition(OFFLINE)]
+    # an offline terminal keeps its last known problems: going quiet does not refill paper
+    level = paper_level(paper_raw)
+    if level == "out":
+        conds.append(Condition(PAPER_OUT))
+    elif level == "near_end":
+        conds.append(Condition(PAPER_NEAR_END))
+    for d in devices:
+        state, name = d.get("state", ""), str(d.get("device", ""))
+        if state == "fault":
+            conds.append(Condition(DEVICE_FAULT, name))
+        elif state == "degraded":
+            conds.append(Condition(DEVICE_DEGRADED, name))
+    return TerminalView(terminal_id, service_point, last_seen,
+                        str(beat.get("software_version") or ""), str(beat.get("screen") or ""),
+                        level, paper_raw, devices, online, tuple(conds))  # fmt: skip
+
+
+def by_severity(views: Iterable[TerminalView]) -> list[TerminalView]:
+    return sorted(views, key=lambda v: (v.severity, v.service_point, v.terminal_id))
+
+
+@dataclass(frozen=True)
+class AlertPlan:
+    open: tuple[tuple[str, str, Condition], ...]  # (terminal, point, condition)
+    clear: tuple[int, ...]  # alert ids whose condition ended
+    recur: tuple[int, ...]  # cleared but not yet closed, and back again
+
+
+def plan_alerts(
+    views: Iterable[TerminalView], existing: Mapping[str, tuple[int, bool]]
+) -> AlertPlan:
+    """Compare what holds now with the alerts not yet closed.
+
+    ``existing`` maps an open key to (alert id, already cleared); help requests
+    are not in it (people, not heartbeats, end those).
+    """
+    wanted: dict[str, tuple[str, str, Condition]] = {}
+    for v in views:
+        for c in v.conditions:
+            if c.kind in ALERTING:
+                wanted[c.key(v.terminal_id)] = (v.terminal_id, v.service_point, c)
+    to_open = tuple(w for k, w in wanted.items() if k not in existing)
+    clear = tuple(i for k, (i, cleared) in existing.items() if k not in wanted and not cleared)
+    recur = tuple(i for k, (i, cleared) in existing.items() if k in wanted and cleared)
+    return AlertPlan(to_open, clear, recur)
+
+
+def next_follow_up(current: str) -> str | None:
+    """The next state of a bad rating's follow-up, or None when it is resolved."""
+    if current not in FOLLOW_UP:
+        return None
+    i = FOLLOW_UP.index(current)
+    return FOLLOW_UP[i + 1] if i + 1 < len(FOLLOW_UP) else None

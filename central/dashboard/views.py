@@ -1,0 +1,388 @@
+"""HTML for the dashboard: small functions that turn data into escaped markup.
+
+Chinese first with the English label beside it, so a visiting technician who
+reads neither well still finds the column. Every value from the database or a
+terminal goes through ``e()``; every POST form carries the CSRF token.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from html import escape
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from central.dashboard import status
+from central.dashboard.data import User
+from central.dashboard.status import Severity, TerminalView
+
+CHINA = ZoneInfo("Asia/Shanghai")
+CSS = "/dashboard/static/dashboard.css"
+
+ROLE = {"manager": "大厅管理员 Hall manager", "technician": "运维技术员 Technician",
+        "admin": "系统管理员 Administrator"}  # fmt: skip
+SEVERITY = {Severity.RED: ("异常", "Problem"), Severity.AMBER: ("注意", "Warning"),
+            Severity.GREEN: ("正常", "OK")}  # fmt: skip
+DEVICE = {"printer": "打印机", "idcard": "身份证阅读器", "sscard": "社保卡读卡器",
+          "scanner": "扫码器", "camera": "高拍仪", "document_camera": "高拍仪",
+          "face_camera": "人脸摄像头", "speech": "语音", "platform": "平台连接"}  # fmt: skip
+STATE = {"ok": "正常", "degraded": "降级", "fault": "故障"}
+PAPER = {"ok": ("充足", "OK"), "near_end": ("将尽", "Near end"), "out": ("缺纸", "Out"),
+         "unknown": ("未知", "Unknown")}  # fmt: skip
+KIND = {status.OFFLINE: ("终端离线", "Offline"), status.PAPER_OUT: ("打印机缺纸", "Paper out"),
+        status.PAPER_NEAR_END: ("打印纸将尽", "Paper near end"),
+        status.DEVICE_FAULT: ("设备故障", "Device fault"),
+        status.DEVICE_DEGRADED: ("设备降级", "Device degraded"),
+        status.HELP: ("群众呼叫工作人员", "Citizen calls staff")}  # fmt: skip
+ACTION = {"opened": "产生", "cleared": "已自行恢复", "recurred": "再次出现",
+          "acknowledged": "确认", "closed": "关闭"}  # fmt: skip
+FOLLOW = {"new": ("待处理", "New"), "assigned": ("已分派", "Assigned"),
+          "contacted": ("已回访", "Contacted"), "resolved": ("已办结", "Resolved"),
+          "none": ("无需跟进", "—")}  # fmt: skip
+NEXT_STEP = {"new": "分派 Assign", "assigned": "已联系群众 Contacted",
+             "contacted": "办结 Resolve"}  # fmt: skip
+
+
+def e(value: Any) -> str:
+    return escape("" if value is None else str(value), quote=True)
+
+
+def when(value: dt.datetime | None) -> str:
+    return "—" if value is None else value.astimezone(CHINA).strftime("%m-%d %H:%M:%S")
+
+
+def ago(value: dt.datetime | None, now: dt.datetime) -> str:
+    if value is None:
+        return "从未上线 never"
+    s = max(0, int((now - value).total_seconds()))
+    if s < 60:
+        return f"{s} 秒前"
+    if s < 3600:
+        return f"{s // 60} 分钟前"
+    if s < 86400:
+        return f"{s // 3600} 小时前"
+    return f"{s // 86400} 天前"
+
+
+def bi(zh: str, en: str) -> str:
+    return f'{e(zh)} <span class="en">{e(en)}</span>'
+
+
+def point_name(points: Mapping[str, str], code: str) -> str:
+    return e(points.get(code, code))
+
+
+def csrf_field(token: str) -> str:
+    return f'<input type="hidden" name="csrf" value="{e(token)}">'
+
+
+def layout(*, title: str, county: str, user: User | None, active: str, body: str,
+           csrf: str = "", refresh: int = 0, open_alerts: int = 0) -> str:  # fmt: skip
+    nav = ""
+    if user is not None:
+        tabs = [("terminals", "终端状态", "Terminals"), ("alerts", "告警", "Alerts"),
+                ("ratings", "好差评", "Ratings"), ("savings", "一件事成效", "Savings")]  # fmt: skip
+        links = []
+        for name, zh, en in tabs:
+            if not user.may(name):
+                continue
+            badge = (f' <span class="count">{open_alerts}</span>'
+                     if name == "alerts" and open_alerts else "")  # fmt: skip
+            cls = ' class="active"' if name == active else ""
+            links.append(f'<a href="/dashboard/{name}"{cls}>{bi(zh, en)}{badge}</a>')
+        nav = (
+            f'<nav>{"".join(links)}</nav><div class="who">{e(user.name)} · {e(ROLE[user.role])}'
+            f'<form method="post" action="/dashboard/logout">{csrf_field(csrf)}'
+            f'<button class="link">退出 Sign out</button></form></div>'
+        )
+    meta = f'<meta http-equiv="refresh" content="{refresh}">' if refresh else ""
+    return f"""<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">{meta}
+<title>{e(title)} · 政务服务自助终端运行监控</title>
+<link rel="stylesheet" href="{CSS}"></head>
+<body><header><div class="brand"><span class="seal">政</span><div><b>{e(county)}政务服务自助终端</b>
+<small>运行监控平台 · Kiosk operations</small></div></div>{nav}</header>
+<main>{body}</main>
+<footer>{f"每 {refresh} 秒自动刷新 · " if refresh else ""}不含群众个人信息 · No personal data is shown</footer>
+</body></html>"""
+
+
+def login_page(*, county: str, csrf: str, next_url: str, error: str = "") -> str:
+    err = f'<p class="error">{e(error)}</p>' if error else ""
+    body = f"""<section class="login"><h1>{bi("工作人员登录", "Staff sign-in")}</h1>{err}
+<form method="post" action="/dashboard/login">{csrf_field(csrf)}
+<input type="hidden" name="next" value="{e(next_url)}">
+<label>{bi("用户名", "User name")}<input name="name" autocomplete="username" required autofocus></label>
+<label>{bi("密码", "Password")}<input name="password" type="password" autocomplete="current-password" required></label>
+<button class="primary" type="submit">登录 Sign in</button></form>
+<p class="hint">账号由系统管理员用 <code>central users add</code> 创建。</p></section>"""
+    return layout(title="登录", county=county, user=None, active="", body=body)
+
+
+def message_page(*, county: str, user: User | None, csrf: str, title: str, text: str) -> str:
+    body = f'<section class="message"><h1>{e(title)}</h1><p>{e(text)}</p>' \
+           f'<p><a href="/dashboard/terminals">返回 Back</a></p></section>'  # fmt: skip
+    return layout(title=title, county=county, user=user, active="", body=body, csrf=csrf)
+
+
+def point_filter(action: str, points: Mapping[str, str], visible: Iterable[str], chosen: str,
+                 extra: str = "") -> str:  # fmt: skip
+    everything = (
+        "全部服务点 All points" if len(visible) == len(points) else "我负责的服务点 My points"
+    )
+    options = [f'<option value="">{everything}</option>'] + [
+        f'<option value="{e(c)}"{" selected" if c == chosen else ""}>{e(points.get(c, c))}</option>'
+        for c in visible
+    ]
+    return (f'<form class="filter" method="get" action="{action}">{extra}'
+            f'<label>服务点 Service point <select name="point" onchange="this.form.submit()">'
+            f'{"".join(options)}</select></label><noscript><button>筛选</button></noscript></form>')  # fmt: skip
+
+
+def badge(sev: Severity) -> str:
+    zh, en = SEVERITY[sev]
+    return f'<span class="badge {sev.css}">{bi(zh, en)}</span>'
+
+
+def _devices(v: TerminalView) -> str:
+    if not v.devices:
+        return '<span class="muted">—</span>'
+    chips = []
+    for d in v.devices:
+        state = d.get("state", "")
+        name = d.get("device", "")
+        tip = e(d.get("reason", "")) if d.get("reason") else e(STATE.get(state, state))
+        label = e(DEVICE.get(name, name))
+        cls = {"ok": "green", "degraded": "amber", "fault": "red"}.get(state, "grey")
+        chips.append(f'<span class="chip {cls}" title="{tip}">{label}'
+                     f'{"" if state == "ok" else " · " + e(STATE.get(state, state))}</span>')  # fmt: skip
+    return "".join(chips)
+
+
+def _problems(v: TerminalView) -> str:
+    parts = []
+    for c in v.conditions:
+        zh, _ = KIND.get(c.kind, (c.kind, c.kind))
+        detail = f"（{e(DEVICE.get(c.detail, c.detail))}）" if c.detail else ""
+        parts.append(f'<span class="problem {c.severity.css}">{e(zh)}{detail}</span>')
+    return "".join(parts) or '<span class="muted">无 none</span>'
+
+
+def terminals_page(*, county: str, user: User, csrf: str, views: Sequence[TerminalView],
+                   points: Mapping[str, str], visible: Sequence[str], chosen: str,
+                   now: dt.datetime, offline_after: float, refresh: int, open_alerts: int) -> str:  # fmt: skip
+    counts = {s: sum(1 for v in views if v.severity is s) for s in Severity}
+    cards = "".join(
+        f'<div class="card {s.css}"><b>{counts[s]}</b>{bi(*SEVERITY[s])}</div>' for s in Severity
+    )
+    rows = []
+    for v in views:
+        pz, pe = PAPER[v.paper]
+        paper_cls = {"ok": "green", "near_end": "amber", "out": "red"}.get(v.paper, "grey")
+        seen_cls = "" if v.online else ' class="late"'
+        rows.append(
+            f'<tr class="sev-{v.severity.css}" data-terminal="{e(v.terminal_id)}" '
+            f'data-severity="{v.severity.css}"><td>{badge(v.severity)}</td>'
+            f'<td class="mono">{e(v.terminal_id)}</td><td>{point_name(points, v.service_point)}</td>'
+            f"<td{seen_cls}>{e(ago(v.last_seen, now))}<small>{e(when(v.last_seen))}</small></td>"
+            f"<td>{_problems(v)}</td><td>{_devices(v)}</td>"
+            f'<td><span class="chip {paper_cls}">{bi(pz, pe)}</span></td>'
+            f'<td class="mono">{e(v.software_version or "—")}</td>'
+            f'<td class="mono">{e(v.screen or "—")}</td></tr>'
+        )
+    table = (
+        '<table class="grid"><thead><tr>'
+        f"<th>{bi('状态', 'Status')}</th><th>{bi('终端编号', 'Terminal')}</th>"
+        f"<th>{bi('服务点', 'Service point')}</th><th>{bi('最后心跳', 'Last seen')}</th>"
+        f"<th>{bi('问题', 'Problems')}</th><th>{bi('设备状态', 'Devices')}</th>"
+        f"<th>{bi('打印纸', 'Paper')}</th><th>{bi('软件版本', 'Version')}</th>"
+        f"<th>{bi('当前界面', 'Screen')}</th></tr></thead><tbody>"
+        + ("".join(rows) or '<tr><td colspan="9" class="empty">没有终端 No terminals</td></tr>')
+        + "</tbody></table>"
+    )
+    body = (
+        f'<div class="titlebar"><h1>{bi("终端状态", "Terminals")}</h1>'
+        f"{point_filter('/dashboard/terminals', points, visible, chosen)}</div>"
+        f'<div class="cards">{cards}<div class="card info"><b>{len(views)}</b>'
+        f"{bi('台终端', 'terminals')}<small>超过 {offline_after:g} 秒无心跳视为离线</small></div></div>"
+        + table
+    )
+    return layout(title="终端状态", county=county, user=user, active="terminals", body=body,
+                  csrf=csrf, refresh=refresh, open_alerts=open_alerts)  # fmt: skip
+
+
+def _history(items: Sequence[Mapping[str, Any]], label) -> str:
+    lines = "".join(
+        f"<li>{e(when(h['at']))} · {e(label(h))}{' · ' + e(h['by']) if h.get('by') else ''}"
+        f"{' · ' + e(h['note']) if h.get('note') else ''}</li>"
+        for h in items
+    )
+    return f"<details><summary>记录 History ({len(items)})</summary><ul>{lines}</ul></details>"
+
+
+def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[str, Any]],
+                points: Mapping[str, str], visible: Sequence[str], chosen: str, closed: bool,
+                open_alerts: int) -> str:  # fmt: skip
+    rows = []
+    for a in alerts:
+        cond = status.Condition(a["kind"], a["detail"])
+        zh, en = KIND.get(a["kind"], (a["kind"], a["kind"]))
+        if a["kind"] == status.HELP:
+            detail = f"界面 {e(a['detail'])}"
+        else:
+            detail = e(DEVICE.get(a["detail"], a["detail"])) or "—"
+        if a["closed_at"]:
+            state = f'<span class="chip grey">已关闭 Closed</span><small>{e(a["closed_by"])} {e(when(a["closed_at"]))}</small>'
+        elif a["acknowledged_at"]:
+            state = f'<span class="chip amber">已确认 Acknowledged</span><small>{e(a["acknowledged_by"])} {e(when(a["acknowledged_at"]))}</small>'
+        else:
+            state = '<span class="chip red">待确认 New</span>'
+        live = ('<span class="chip green">已恢复 Recovered</span>' if a["cleared_at"]
+                else '<span class="chip red">持续中 Ongoing</span>')  # fmt: skip
+        if a["kind"] == status.HELP:
+            live = ""
+        actions = ""
+        if not a["closed_at"]:
+            base = f"/dashboard/alerts/{a['id']}"
+            if not a["acknowledged_at"]:
+                actions += (f'<form method="post" action="{base}/acknowledge">{csrf_field(csrf)}'
+                            f'<button class="primary">确认 Acknowledge</button></form>')  # fmt: skip
+            actions += (f'<form method="post" action="{base}/close">{csrf_field(csrf)}'
+                        f'<button>关闭 Close</button></form>')  # fmt: skip
+        sev = Severity.GREEN if a["closed_at"] else cond.severity
+        rows.append(
+            f'<tr class="sev-{sev.css}" data-alert="{a["id"]}" data-kind="{e(a["kind"])}" '
+            f'data-terminal="{e(a["terminal_id"])}"><td>{badge(cond.severity)}</td>'
+            f"<td><b>{e(zh)}</b><small>{e(en)}</small></td>"
+            f'<td class="mono">{e(a["terminal_id"])}</td><td>{point_name(points, a["service_point"])}</td>'
+            f"<td>{detail}</td><td>{e(when(a['opened_at']))}</td><td>{live}</td><td>{state}</td>"
+            f'<td class="actions">{actions}{_history(a["history"], lambda h: ACTION.get(h["action"], h["action"]))}</td></tr>'
+        )
+    tabs = (f'<div class="tabs"><a href="/dashboard/alerts?point={quote(chosen)}"'
+            f'{"" if closed else " class=active"}>未关闭 Open</a>'
+            f'<a href="/dashboard/alerts?view=closed&point={quote(chosen)}"'
+            f'{" class=active" if closed else ""}>已关闭 Closed</a></div>')  # fmt: skip
+    extra = '<input type="hidden" name="view" value="closed">' if closed else ""
+    table = (
+        '<table class="grid"><thead><tr>'
+        f"<th>{bi('级别', 'Level')}</th><th>{bi('告警', 'Alert')}</th><th>{bi('终端', 'Terminal')}</th>"
+        f"<th>{bi('服务点', 'Service point')}</th><th>{bi('详情', 'Detail')}</th>"
+        f"<th>{bi('发生时间', 'Opened')}</th><th>{bi('现状', 'Now')}</th>"
+        f"<th>{bi('处理', 'Handling')}</th><th>{bi('操作', 'Actions')}</th></tr></thead><tbody>"
+        + ("".join(rows) or '<tr><td colspan="9" class="empty">没有告警 No alerts</td></tr>')
+        + "</tbody></table>"
+    )
+    body = (f'<div class="titlebar"><h1>{bi("告警", "Alerts")}</h1>{tabs}'
+            f"{point_filter('/dashboard/alerts', points, visible, chosen, extra)}</div>{table}")  # fmt: skip
+    return layout(title="告警", county=county, user=user, active="alerts", body=body, csrf=csrf,
+                  open_alerts=open_alerts)  # fmt: skip
+
+
+def ratings_page(*, county: str, user: User, csrf: str, distribution: Mapping[int, int],
+                 bad: Sequence[Mapping[str, Any]], points: Mapping[str, str],
+                 visible: Sequence[str], chosen: str, reasons: Mapping[str, tuple[str, str]],
+                 open_alerts: int) -> str:  # fmt: skip
+    total = sum(distribution.values())
+    good = distribution.get(4, 0) + distribution.get(5, 0)
+    names = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+    bars = []
+    for level in range(5, 0, -1):
+        n = distribution.get(level, 0)
+        pct = 100 * n / total if total else 0
+        cls = "green" if level >= 4 else "amber" if level == 3 else "red"
+        bars.append(
+            f'<div class="bar" data-level="{level}"><span class="stars">{"★" * level}{"☆" * (5 - level)}</span>'
+            f'<span class="lname">{names[level]}</span><span class="track"><span class="fill {cls}" '
+            f'style="width:{pct:.1f}%"></span></span><span class="n">{n}</span>'
+            f'<span class="pct">{pct:.0f}%</span></div>'
+        )
+    rate = f"{100 * good / total:.1f}%" if total else "—"
+    rows = []
+    for r in bad:
+        state = r["follow_up"]
+        fz, fe = FOLLOW.get(state, (state, state))
+        cls = {"new": "red", "assigned": "amber", "contacted": "amber", "resolved": "green"}.get(
+            state, "grey"
+        )
+        why = (
+            "".join(
+                f'<span class="chip grey">{e(reasons.get(x, (x, x))[0])}</span>'
+                for x in r["reasons"]
+            )
+            or '<span class="muted">未选原因 none given</span>'
+        )
+        form = ""
+        if state in NEXT_STEP:
+            assignee = ('<input name="assignee" placeholder="责任人 Assignee" maxlength="64">'
+                        if state == "new" else "")  # fmt: skip
+            form = (f'<form class="follow" method="post" action="/dashboard/ratings/{r["id"]}/follow-up">'
+                    f'{csrf_field(csrf)}<input type="hidden" name="seen" value="{e(state)}">{assignee}'
+                    f'<input name="note" placeholder="备注（勿填个人信息）" maxlength="200">'
+                    f'<button class="primary">{e(NEXT_STEP[state])}</button></form>')  # fmt: skip
+        rows.append(
+            f'<tr data-rating="{r["id"]}" data-follow="{e(state)}"><td>{e(when(r["at"]))}</td>'
+            f'<td class="stars red-text">{"★" * r["level"]}{"☆" * (5 - r["level"])}</td><td>{why}</td>'
+            f'<td class="mono">{e(r["terminal_id"])}</td><td>{point_name(points, r["service_point"] or "")}</td>'
+            f'<td class="mono">{e(r["number"] or r["reference"] or "—")}</td>'
+            f'<td><span class="chip {cls}">{bi(fz, fe)}</span><small>{e(r["assigned_to"] or "")}</small></td>'
+            f'<td class="actions">{form}{_history(r["history"], lambda h: FOLLOW.get(h["state"], (h["state"],))[0])}</td></tr>'
+        )
+    table = (
+        '<table class="grid"><thead><tr>'
+        f"<th>{bi('时间', 'Time')}</th><th>{bi('评价', 'Stars')}</th><th>{bi('原因', 'Reasons')}</th>"
+        f"<th>{bi('终端', 'Terminal')}</th><th>{bi('服务点', 'Service point')}</th>"
+        f"<th>{bi('办件编号', 'Application')}</th><th>{bi('跟进', 'Follow-up')}</th>"
+        f"<th>{bi('操作', 'Actions')}</th></tr></thead><tbody>"
+        + ("".join(rows) or '<tr><td colspan="8" class="empty">没有差评 No bad ratings</td></tr>')
+        + "</tbody></table>"
+    )
+    body = (
+        f'<div class="titlebar"><h1>{bi("好差评", "Ratings")}</h1>'
+        f"{point_filter('/dashboard/ratings', points, visible, chosen)}</div>"
+        f'<div class="split"><section class="panel"><h2>{bi("近 30 天评价分布", "Last 30 days")}</h2>'
+        f'{"".join(bars)}</section><section class="panel kpi"><b>{rate}</b>'
+        f"{bi('满意率（4–5 星）', 'Satisfied')}<small>共 {total} 条评价</small></section></div>"
+        f"<h2>{bi('差评及整改跟进', 'Bad ratings and follow-up')}</h2>{table}"
+    )
+    return layout(title="好差评", county=county, user=user, active="ratings", body=body, csrf=csrf,
+                  open_alerts=open_alerts)  # fmt: skip
+
+
+def savings_page(*, county: str, user: User, csrf: str, rows: Sequence[Mapping[str, Any]],
+                 open_alerts: int) -> str:  # fmt: skip
+    def pct(before: int, after: int) -> str:
+        return f"{100 * (1 - after / before):.0f}%" if before else "—"
+
+    body_rows = []
+    for r in rows:
+        saved = pct(r["fields_separate"], r["fields_typed"])
+        msaved = pct(r["materials_separate"], r["materials_handed"])
+        body_rows.append(
+            f'<tr><td><b>{e(r["name"])}</b><small>{e(r["code"])}</small></td><td class="num">{r["matters"]}</td>'
+            f'<td class="num">{r["fields_separate"]} → <b>{r["fields_typed"]}</b></td><td class="num good">{saved}</td>'
+            f'<td class="num">{r["materials_separate"]} → <b>{r["materials_handed"]}</b></td>'
+            f'<td class="num good">{msaved}</td><td class="num">{r["submitted"]}</td></tr>'
+        )
+    fs = sum(r["fields_separate"] for r in rows)
+    ft = sum(r["fields_typed"] for r in rows)
+    ms = sum(r["materials_separate"] for r in rows)
+    mh = sum(r["materials_handed"] for r in rows)
+    n = sum(r["submitted"] for r in rows)
+    table = (
+        '<table class="grid"><thead><tr>'
+        f"<th>{bi('一件事', 'Life event')}</th><th>{bi('事项数', 'Matters')}</th>"
+        f"<th>{bi('填写项 分别办→一次办', 'Fields typed')}</th><th>{bi('少填', 'Saved')}</th>"
+        f"<th>{bi('材料 分别办→一次办', 'Materials')}</th><th>{bi('少交', 'Saved')}</th>"
+        f"<th>{bi('近 30 天提交', 'Submitted, 30 d')}</th></tr></thead><tbody>{''.join(body_rows)}</tbody>"
+        f'<tfoot><tr><td><b>合计 Total</b></td><td></td><td class="num">{fs} → <b>{ft}</b></td>'
+        f'<td class="num good">{pct(fs, ft)}</td><td class="num">{ms} → <b>{mh}</b></td>'
+        f'<td class="num good">{pct(ms, mh)}</td><td class="num">{n}</td></tr></tfoot></table>'
+    )
+    body = (f'<div class="titlebar"><h1>{bi("一件事成效", "What bundling saves")}</h1></div>'
+            '<p class="lead">每件事按办理事项最多的情形计：分别到各部门办理需填写的项目和提交的材料，'
+            '与在自助终端“一件事一次办”相比（身份证读取自动填写）。</p>' + table)  # fmt: skip
+    return layout(title="一件事成效", county=county, user=user, active="savings", body=body,
+                  csrf=csrf, open_alerts=open_alerts)  # fmt: skip

@@ -1,0 +1,104 @@
+"""What a terminal tells the hall: ratings (好差评) and help requests ("call staff").
+
+``setup(app)`` adds the routes to an app built by ``central.app.make_app``;
+both are signed like heartbeats. Neither carries personal data: a rating is
+stars, reason codes from a fixed list and an optional acceptance number or
+submission key; a help request is the terminal and the screen it was on.
+Unknown fields are refused, so nothing else slips in.
+
+- ``POST /api/v1/ratings``: ``{"stars": 1..5, "reasons": [code…], "reference": "",
+  "key": ""}``; a bad rating (1–2 stars) starts a follow-up.
+  ``key`` (client-chosen) makes a retried rating count once. A citizen who
+  gives no reason is still followed up: the rating is kept, not refused.
+- ``POST /api/v1/help-requests``: ``{"screen": "apply.form"}``; the same call
+  from the same screen within two minutes is the same request (a citizen
+  pressing twice calls one person).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from aiohttp import web
+
+from central.app import API, SIGNED, STORE, _body, _json, _object, _text, access
+from central.auth import TERMINAL
+from central.dashboard.data import HallError, HallStore
+from central.errors import ApiError
+
+# reason code → (zh, en); the kiosk's rating screen (screens/rate.py) offers these
+REASONS: dict[str, tuple[str, str]] = {
+    "slow": ("等待时间长", "Long wait"),
+    "unclear": ("提示看不懂", "Unclear instructions"),
+    "device": ("设备不好用", "A device did not work"),
+    "materials": ("材料要求太多", "Too many materials asked"),
+    "staff": ("没有人帮忙", "Nobody helped"),
+    "other": ("其他", "Other"),
+}
+KEY_RE = re.compile(r"^[A-Za-z0-9_.:-]{0,64}$")
+REFERENCE_RE = re.compile(r"^[A-Za-z0-9_.:-]{0,128}$")
+
+
+def _only(body: dict, *allowed: str) -> None:
+    for name in body:
+        if name not in allowed:
+            raise ApiError(400, "request.unknown_field", str(name)[:64])
+
+
+def _terminal_id(request: web.Request, body: dict) -> str:
+    # signatures off (a desk demo) means the body names the terminal
+    return request.get(TERMINAL) or _text(body, "terminal_id", 64)
+
+
+def _hall(request: web.Request) -> HallStore:
+    return HallStore(request.app[STORE].engine)
+
+
+@access(SIGNED)
+async def rate(request: web.Request) -> web.Response:
+    body = _object(await _body(request), "stars")
+    _only(body, "stars", "reasons", "reference", "key", "terminal_id")
+    stars = body["stars"]
+    if isinstance(stars, bool) or not isinstance(stars, int) or not 1 <= stars <= 5:
+        raise ApiError(400, "request.wrong_type", "stars")
+    reasons = body.get("reasons", [])
+    if (
+        not isinstance(reasons, list)
+        or len(reasons) > len(REASONS)
+        or not all(isinstance(r, str) for r in reasons)
+    ):
+        raise ApiError(400, "request.wrong_type", "reasons")
+    for r in reasons:
+        if r not in REASONS:
+            raise HallError(422, "hall.unknown_reason", r[:32])
+    # the same reason twice is one; a bad rating without a reason is still followed up
+    reasons = list(dict.fromkeys(reasons))
+    reference, key = _text(body, "reference", 128), _text(body, "key", 64)
+    if not REFERENCE_RE.match(reference):
+        raise ApiError(400, "request.wrong_type", "reference")
+    if not KEY_RE.match(key):
+        raise ApiError(400, "request.wrong_type", "key")
+    rating_id, new = await asyncio.to_thread(
+        _hall(request).add_rating, _terminal_id(request, body), key, stars, reasons, reference
+    )
+    return _json({"id": rating_id, "follow_up": "new" if stars <= 2 else "none"},
+                 201 if new else 200)  # fmt: skip
+
+
+@access(SIGNED)
+async def call_staff(request: web.Request) -> web.Response:
+    body = _object(await _body(request), "screen")
+    _only(body, "screen", "terminal_id")
+    screen = _text(body, "screen", 64)
+    if not screen.strip():
+        raise ApiError(400, "request.missing_field", "screen")
+    help_id, new = await asyncio.to_thread(
+        _hall(request).add_help_request, _terminal_id(request, body), screen
+    )
+    return _json({"id": help_id, "screen": screen}, 201 if new else 200)
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_post(f"{API}/ratings", rate)
+    app.router.add_post(f"{API}/help-requests", call_staff)

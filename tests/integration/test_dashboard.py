@@ -1,0 +1,326 @@
+"""The hall dashboard in a real browser (Playwright driving Debian's chromium, headless).
+
+The platform is ``central serve`` in its own process with the county's catalog;
+its users are made with ``central users add``; terminals are real clients
+(client.platform.PlatformClient) that enrol with one-time codes and send signed
+heartbeats, ratings and help requests. The offline threshold is 2 s and the
+terminal page reloads itself every second, so "turns red by itself" is seen,
+not simulated. Screenshots land in var/test-output/dashboard/ for a person.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import aiohttp
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from client.platform import PlatformClient
+from kiosk.health import Health
+from tests.support.central import CentralProcess
+
+pytestmark = pytest.mark.integration
+
+SHOTS = Path("var/test-output/dashboard")  # kept for a person to look at
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
+OFFLINE_AFTER = 2  # seconds, the server's threshold in these tests
+PASSWORD = "安福-hall-2026"
+USERS = {"admin": ("admin", []), "zhouhu-mgr": ("manager", ["zhouhu"]),
+         "tech": ("technician", [])}  # fmt: skip
+DEVICES_OK = [Health.good("idcard"), Health.good("printer"), Health.good("sscard"),
+              Health.good("scanner"), Health.good("camera")]  # fmt: skip
+
+
+# -- the real parts ---------------------------------------------------------------------
+
+
+def central_cmd(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "central.cli", *args, "--data-dir", str(data_dir)],
+                          input=stdin, capture_output=True, text=True, timeout=60)  # fmt: skip
+
+
+def off_loop(make_coro, timeout: float = 30):
+    """Run a coroutine on a loop of its own in another thread: Playwright's sync API keeps
+    a loop running in this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, make_coro()).result(timeout)
+
+
+class Terminal:
+    """One kiosk as the platform sees it: enrolled with a code, then signed calls."""
+
+    def __init__(self, url: str, point: str):
+        self.url, self.point = url, point
+        self.terminal_id, self.secret = "", ""
+        off_loop(self._enrol)
+
+    async def _enrol(self) -> None:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(f"{self.url}/api/v1/office/enrolment-codes",
+                      json={"service_point": self.point}) as r,
+        ):  # fmt: skip
+            assert r.status == 201, await r.text()
+            code = (await r.json())["code"]
+        async with PlatformClient(self.url, timeout=5) as client:
+            enrolment = await client.enrol(code)
+        self.terminal_id, self.secret = enrolment.terminal_id, enrolment.secret
+
+    def _run(self, call):
+        async def go():
+            async with PlatformClient(self.url, self.terminal_id, self.secret, timeout=5) as c:
+                return await call(c)
+
+        return off_loop(go)
+
+    def beat(self, paper: str = "ok", devices=DEVICES_OK, screen: str = "attract") -> None:
+        self._run(lambda c: c.heartbeat(devices, software_version="1.4.2", screen=screen,
+                                        paper=paper))  # fmt: skip
+
+    def rate(self, stars: int, reasons: list[str], reference: str = "") -> int:
+        return self._run(lambda c: c.rate(stars, reasons, reference))
+
+    def call_staff(self, screen: str) -> int:
+        return self._run(lambda c: c.call_staff(screen))
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory):
+    """``central serve`` with the county catalog, three users, and a small fleet beating."""
+    data = tmp_path_factory.mktemp("central")
+    for name, (role, points) in USERS.items():
+        extra = [a for p in points for a in ("--point", p)]
+        done = central_cmd(data, "users", "add", name, "--role", role, *extra, "--password-stdin",
+                           stdin=PASSWORD + "\n")  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    server = CentralProcess(data, Path("config/catalog"),
+                            env={"CENTRAL_OFFLINE_AFTER": str(OFFLINE_AFTER),
+                                 "CENTRAL_DASHBOARD_REFRESH": "1"})  # fmt: skip
+    url = server.start(timeout=30)
+    try:
+        yield url, data
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    context.set_default_timeout(8000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def sign_in(page: Page, url: str, name: str, password: str = PASSWORD) -> None:
+    page.goto(f"{url}/dashboard/terminals")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    expect(page.locator(".who")).to_contain_text(name)
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+# -- the behaviours -------------------------------------------------------------------------
+
+
+def test_anonymous_visitor_is_sent_to_login_and_the_api_answers_401(platform, page):
+    url, _ = platform
+    # Given nobody signed in
+    # When a page and the JSON API are asked for
+    page.goto(f"{url}/dashboard/alerts")
+    api = page.request.get(f"{url}/dashboard/api/terminals", max_redirects=0)
+    # Then the page is the login form and the API refuses
+    assert "/dashboard/login" in page.url
+    expect(page.locator("h1")).to_contain_text("工作人员登录")
+    assert api.status == 401
+    # And a wrong password does not sign anyone in
+    page.fill("input[name=name]", "admin")
+    page.fill("input[name=password]", "wrong-password")
+    page.click("button[type=submit]")
+    expect(page.locator(".error")).to_contain_text("用户名或密码不正确")
+    shot(page, "login")
+
+
+def test_offline_terminal_turns_red_within_threshold_and_green_when_it_beats_again(platform, page):
+    url, _ = platform
+    # Given a terminal at 洲湖 that has just sent a healthy heartbeat
+    kiosk = Terminal(url, "zhouhu")
+    kiosk.beat()
+    sign_in(page, url, "tech")
+    row = page.locator(f'tr[data-terminal="{kiosk.terminal_id}"]')
+    expect(row).to_have_attribute("data-severity", "green")
+    # When it stops beating
+    last_beat = time.monotonic()
+    # Then the page (reloading itself) shows it red soon after the threshold
+    expect(row).to_have_attribute("data-severity", "red", timeout=(OFFLINE_AFTER + 4) * 1000)
+    assert time.monotonic() - last_beat <= OFFLINE_AFTER + 4
+    expect(row).to_contain_text("终端离线")
+    # And when it beats again it turns green by itself, nobody clears anything
+    kiosk.beat()
+    expect(row).to_have_attribute("data-severity", "green", timeout=4000)
+
+
+def test_paper_out_raises_an_alert_the_manager_acknowledges_and_closes(platform, page):
+    url, _ = platform
+    # Given a terminal at the manager's point whose printer runs out of paper
+    kiosk = Terminal(url, "zhouhu")
+    kiosk.beat(paper="paper_out")
+    sign_in(page, url, "zhouhu-mgr")
+    # When the manager opens the alerts
+    page.goto(f"{url}/dashboard/alerts")
+    row = page.locator(f'tr[data-terminal="{kiosk.terminal_id}"][data-kind="paper_out"]')
+    expect(row).to_contain_text("打印机缺纸")
+    expect(row).to_contain_text("待确认")
+    # And acknowledges it
+    row.get_by_role("button", name=re.compile("确认")).click()
+    # Then it is marked acknowledged by the manager
+    expect(row).to_contain_text("已确认")
+    expect(row).to_contain_text("zhouhu-mgr")
+    # When the paper is refilled, the alert shows it recovered; the manager closes it
+    kiosk.beat(paper="ok")
+    page.goto(f"{url}/dashboard/alerts")
+    expect(row).to_contain_text("已恢复")
+    shot(page, "alerts")
+    row.get_by_role("button", name=re.compile("关闭")).click()
+    expect(row).to_have_count(0)
+    # Then the closed list keeps who did what, and when
+    page.goto(f"{url}/dashboard/alerts?view=closed")
+    closed = page.locator(f'tr[data-terminal="{kiosk.terminal_id}"][data-kind="paper_out"]')
+    closed.locator("summary").click()
+    history = closed.locator("details li")
+    expect(history).to_have_count(4)  # opened, acknowledged, cleared, closed
+    expect(history.nth(1)).to_contain_text("确认 · zhouhu-mgr")
+    expect(history.nth(3)).to_contain_text("关闭 · zhouhu-mgr")
+
+
+def test_citizens_call_for_staff_is_an_alert_closed_by_a_person(platform, page):
+    url, _ = platform
+    # Given a citizen stuck on the form screen presses "call staff" (twice)
+    kiosk = Terminal(url, "zhouhu")
+    kiosk.beat(screen="apply.form")
+    first, second = kiosk.call_staff("apply.form"), kiosk.call_staff("apply.form")
+    assert first == second  # one person is called, not two
+    # When the manager looks at the alerts
+    sign_in(page, url, "zhouhu-mgr")
+    page.goto(f"{url}/dashboard/alerts")
+    row = page.locator(f'tr[data-terminal="{kiosk.terminal_id}"][data-kind="help"]')
+    # Then the call is there with the screen, and closing it ends it
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("群众呼叫工作人员")
+    expect(row).to_contain_text("apply.form")
+    row.get_by_role("button", name=re.compile("关闭")).click()
+    expect(row).to_have_count(0)
+
+
+def test_bad_rating_is_followed_up_from_new_to_resolved(platform, page):
+    url, _ = platform
+    # Given citizens rated a 洲湖 terminal: one bad rating with reasons, a few good ones
+    kiosk = Terminal(url, "zhouhu")
+    for stars in (5, 5, 4, 3):
+        kiosk.rate(stars, [])
+    rating_id = kiosk.rate(1, ["slow", "materials"], reference="YF2026112300001")
+    sign_in(page, url, "zhouhu-mgr")
+    page.goto(f"{url}/dashboard/ratings")
+    row = page.locator(f'tr[data-rating="{rating_id}"]')
+    expect(row).to_have_attribute("data-follow", "new")
+    expect(row).to_contain_text("等待时间长")
+    expect(row).to_contain_text("材料要求太多")
+    expect(page.locator('.bar[data-level="1"] .n')).not_to_have_text("0")
+    five = page.locator('.bar[data-level="5"] .fill').bounding_box()
+    one = page.locator('.bar[data-level="1"] .fill').bounding_box()
+    two = page.locator('.bar[data-level="2"] .fill').bounding_box()
+    assert five and one and two and five["width"] > one["width"] > two["width"]
+    shot(page, "ratings")
+    # When the manager assigns it, records the call back and resolves it
+    row.locator("input[name=assignee]").fill("李主任")
+    row.get_by_role("button", name=re.compile("分派")).click()
+    expect(row).to_have_attribute("data-follow", "assigned")
+    expect(row).to_contain_text("李主任")
+    row.locator("input[name=note]").fill("已电话回访，解释容缺受理")
+    row.get_by_role("button", name=re.compile("已联系")).click()
+    expect(row).to_have_attribute("data-follow", "contacted")
+    row.get_by_role("button", name=re.compile("办结")).click()
+    # Then it is resolved, with each step's person in its history
+    expect(row).to_have_attribute("data-follow", "resolved")
+    row.locator("summary").click()
+    expect(row.locator("details li")).to_have_count(4)  # new, assigned, contacted, resolved
+    expect(row.locator("details li").nth(2)).to_contain_text("已电话回访")
+    expect(row.get_by_role("button")).to_have_count(0)
+
+
+def test_hall_manager_sees_only_their_own_points_terminals(platform, page):
+    url, _ = platform
+    # Given terminals at 洲湖 and at two other points, in several states
+    mine = Terminal(url, "zhouhu")
+    mine.beat(paper="paper_near_end")
+    others = [Terminal(url, "afx"), Terminal(url, "yangxi")]
+    for other in others:
+        other.beat(devices=[Health.fault("idcard", "no answer on /dev/ttyS1"), *DEVICES_OK[1:]])
+    # When the 洲湖 manager opens the terminal page and the JSON API
+    sign_in(page, url, "zhouhu-mgr")
+    expect(page.locator(f'tr[data-terminal="{mine.terminal_id}"]')).to_have_count(1)
+    shown = page.locator("tr[data-terminal]").evaluate_all(
+        "rows => rows.map(r => r.dataset.terminal)"
+    )
+    api = page.request.get(f"{url}/dashboard/api/terminals").json()
+    # Then only 洲湖's terminals are there, and asking for another point is refused
+    for other in others:
+        assert other.terminal_id not in shown
+    assert {t["service_point"] for t in api} == {"zhouhu"}
+    assert page.request.get(f"{url}/dashboard/terminals?point=afx").status == 403
+    assert page.request.get(f"{url}/dashboard/api/terminals?point=afx").status == 403
+    # And the administrator sees every point, the fault named by device
+    for _ in range(2):
+        Terminal(url, "hukeng").beat()
+    page.context.clear_cookies()
+    sign_in(page, url, "admin")
+    row = page.locator(f'tr[data-terminal="{others[0].terminal_id}"]')
+    expect(row).to_contain_text("身份证阅读器")
+    expect(row).to_have_attribute("data-severity", "red")
+    page.goto(f"{url}/dashboard/terminals")
+    page.wait_for_load_state("load")
+    shot(page, "terminals")
+
+
+def test_savings_board_shows_each_life_event_and_technician_cannot_open_ratings(platform, page):
+    url, _ = platform
+    # Given the administrator
+    sign_in(page, url, "admin")
+    # When the savings board is opened
+    page.goto(f"{url}/dashboard/savings")
+    # Then every life event has a row with fewer fields typed than separately
+    rows = page.locator("tbody tr")
+    assert rows.count() >= 10
+    expect(page.locator("tfoot")).to_contain_text("%")
+    shot(page, "savings")
+    # And a technician is refused the ratings page
+    page.context.clear_cookies()
+    sign_in(page, url, "tech")
+    response = page.goto(f"{url}/dashboard/ratings")
+    assert response is not None and response.status == 403
+    shot(page, "forbidden")

@@ -1,0 +1,65 @@
+"""How the dashboard judges a terminal and plans alerts: pure data in, decisions out."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from central.dashboard.status import (
+    Severity,
+    assess,
+    by_severity,
+    next_follow_up,
+    plan_alerts,
+)
+
+NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
+
+
+def beat(paper="ok", **states):
+    return {"paper": paper, "software_version": "1.0", "screen": "home",
+            "devices": [{"device": d, "state": s, "reason": ""} for d, s in states.items()]}  # fmt: skip
+
+
+def test_recent_healthy_beat_is_green_and_a_late_one_is_red_offline():
+    fresh = assess("T1", "zhouhu", NOW - dt.timedelta(seconds=30), beat(printer="ok"), NOW, 90)
+    late = assess("T1", "zhouhu", NOW - dt.timedelta(seconds=91), beat(printer="ok"), NOW, 90)
+    assert fresh.severity is Severity.GREEN and fresh.online
+    assert late.severity is Severity.RED and [c.kind for c in late.conditions] == ["offline"]
+
+
+def test_paper_and_devices_set_the_colour_whatever_words_the_printer_used():
+    seen = NOW - dt.timedelta(seconds=5)
+    assert assess("T", "p", seen, beat("paper_near_end"), NOW, 90).severity is Severity.AMBER
+    assert assess("T", "p", seen, beat("near_end"), NOW, 90).severity is Severity.AMBER
+    assert assess("T", "p", seen, beat("out"), NOW, 90).severity is Severity.RED
+    assert assess("T", "p", seen, beat(idcard="degraded"), NOW, 90).severity is Severity.AMBER
+    faulty = assess("T", "p", seen, beat("paper_near_end", idcard="fault"), NOW, 90)
+    assert faulty.severity is Severity.RED
+    assert {(c.kind, c.detail) for c in faulty.conditions} == {("paper_near_end", ""),
+                                                               ("device_fault", "idcard")}  # fmt: skip
+
+
+def test_a_terminal_that_never_beat_is_offline_and_sorting_puts_red_first():
+    never = assess("T9", "a", None, None, NOW, 90)
+    ok = assess("T1", "a", NOW, beat(), NOW, 90)
+    amber = assess("T2", "a", NOW, beat("near_end"), NOW, 90)
+    assert never.paper == "unknown" and never.severity is Severity.RED
+    assert [v.terminal_id for v in by_severity([ok, amber, never])] == ["T9", "T2", "T1"]
+
+
+def test_alert_plan_opens_new_conditions_clears_ended_ones_and_notes_returns():
+    v = assess("T1", "zhouhu", NOW, beat("out", printer="fault"), NOW, 90)
+    existing = {
+        "T1|paper_out|": (1, False),
+        "T1|offline|": (2, False),
+        "T1|device_fault|printer": (3, True),
+    }
+    plan = plan_alerts([v], existing)
+    assert plan.open == () and plan.clear == (2,) and plan.recur == (3,)
+    fresh = plan_alerts([v], {})
+    assert {c.kind for _, _, c in fresh.open} == {"paper_out", "device_fault"}
+
+
+def test_follow_up_goes_new_assigned_contacted_resolved_and_stops():
+    assert [next_follow_up(s) for s in ("new", "assigned", "contacted", "resolved", "none")] == [
+        "assigned", "contacted", "resolved", None, None]  # fmt: skip
