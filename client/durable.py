@@ -26,6 +26,11 @@ class DurablePlatform:
         self.client = client
         self.outbox = outbox
 
+    def __getattr__(self, name: str):
+        # Every other call of the port (heartbeat, rate, call_staff, ticket, ...) needs
+        # no outbox: it goes straight to the client.
+        return getattr(self.client, name)
+
     async def health(self) -> Mapping[str, Any]:
         return await self.client.health()
 

@@ -29,8 +29,10 @@ from kiosk.config import (
     PrinterConfig,
     ScannerConfig,
     TerminalConfig,
+    TimeoutsConfig,
     load_config,
 )
+from kiosk.errors import KioskError
 from kiosk.terminal import Ports, Terminal
 
 log = logging.getLogger("kiosk")
@@ -121,6 +123,28 @@ async def enrol(cfg: KioskConfig, code: str) -> str:
     return enrolment.terminal_id
 
 
+async def selftest(cfg: KioskConfig) -> int:
+    """Run the self-test, print the table, and report the results to the dashboard."""
+    from kiosk import __version__
+    from kiosk import selftest as st
+    from kiosk.config import china_time
+
+    terminal = Terminal(build_ports(cfg), cfg)
+    try:
+        checks = await st.run(terminal, china_time())
+        print(st.table(checks))
+        beat = getattr(terminal.ports.platform, "heartbeat", None)
+        if beat is not None:
+            try:
+                await beat(st.as_health(checks), software_version=__version__, screen="selftest",
+                           paper=await terminal.paper())
+            except KioskError as err:
+                print(f"results not sent to the dashboard: {err.detail}", file=sys.stderr)
+    finally:
+        await terminal.aclose()
+    return 0 if all(c.passed for c in checks) else 1
+
+
 def with_enrolment(cfg: KioskConfig) -> KioskConfig:
     """The terminal's id is the one the platform gave it at enrolment."""
     from client import credentials
@@ -172,12 +196,18 @@ def run_app(cfg: KioskConfig, kivy_home: Path, script=None, kiosk_mode: bool = T
         # Submissions queued while offline are sent in the background, in order, exactly once.
         drain = (asyncio.ensure_future(platform.outbox.run(platform.client, stop))
                  if hasattr(platform, "outbox") else None)
+        from kiosk import __version__
+
+        beats = asyncio.ensure_future(terminal.heartbeats(
+            stop, lambda: app.screens.current if app.root else "starting", __version__,
+            interval=cfg.platform.heartbeat_interval))
         try:
             await app.async_run(async_lib="asyncio")
             if task:
                 await task
         finally:
             stop.set()
+            await beats
             if drain:
                 await drain
             notifier.stopping()
@@ -208,21 +238,35 @@ def demo_config(rig, orientation: str) -> KioskConfig:
     )
 
 
-def demo(orientation: str, out: Path) -> int:
+SCENARIOS = ("journey", "paper-out", "timeout")
+
+
+def prefix_of(orientation: str, scenario: str) -> str:
+    return f"{orientation}-" if scenario == "journey" else f"{scenario}-{orientation}-"
+
+
+def demo(orientation: str, out: Path, scenario: str = "journey") -> int:
     if orientation == "both":
         rc = 0
         for o in ORIENTATIONS:
-            cmd = [sys.executable, "-m", "kiosk.cli", "demo", "--orientation", o, "--out", str(out)]
+            cmd = [sys.executable, "-m", "kiosk.cli", "demo", "--orientation", o, "--out", str(out),
+                   "--scenario", scenario]
             rc = rc or subprocess.call(cmd)
         return rc
     from peripherals.supervisor import Supervisor
-    from screens.walkthrough import Props, Walkthrough, journey_steps
+    from screens import walkthrough
+    from screens.walkthrough import Props, Walkthrough
+
+    steps = {"journey": walkthrough.journey_steps, "paper-out": walkthrough.paper_out_steps,
+             "timeout": walkthrough.timeout_steps}[scenario]
 
     out.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="kiosk-demo-"))
     with Supervisor(workdir) as rig:
         os.environ.update(rig.env())
         cfg = demo_config(rig, orientation)
+        if scenario == "timeout":  # short enough to watch; the countdown keeps WCAG's 20 s
+            cfg = replace(cfg, timeouts=TimeoutsConfig(inactivity=4.0, warning=20.0))
         # A technician's enrolment: a one-time code from the platform, traded for an identity.
         code = subprocess.run(
             [sys.executable, "-m", "central.cli", "terminals", "add-code", "--point",
@@ -242,6 +286,8 @@ def demo(orientation: str, out: Path) -> int:
             insert_social_card=rig["pcsc"].card.insert,
             remove_social_card=rig["pcsc"].card.remove,
             render_receipt=render_receipt,
+            paper_out_mid_job=lambda: rig["printer"].emulator.run_out_after(n_lines=6),
+            refill=rig["printer"].emulator.refill,
             expected_name=citizen.name,
             life_event="birth",
             answers=DEMO_ANSWERS,
@@ -250,10 +296,14 @@ def demo(orientation: str, out: Path) -> int:
         shots: list[Path] = []
 
         async def script(app):
-            walk = Walkthrough(app, out, prefix=f"{orientation}-")
-            shots.extend(await asyncio.wait_for(walk.run(props, journey_steps), 300))
+            walk = Walkthrough(app, out, prefix=prefix_of(orientation, scenario))
+            shots.extend(await asyncio.wait_for(walk.run(props, steps), 300))
 
+        pids = rig.pids()
         run_app(cfg, workdir / "kivy", script)
+    # What the demo started, for whoever checks that nothing is left running.
+    (out / f"{prefix_of(orientation, scenario)}pids.txt").write_text(
+        "".join(f"{name} {pid}\n" for name, pid in pids))
     for path in shots:
         print(path)
     return 0
@@ -273,7 +323,11 @@ def main(argv: list[str] | None = None) -> int:
     p_demo = sub.add_parser("demo", help="scripted walkthrough against the emulators")
     p_demo.add_argument("--orientation", choices=[*ORIENTATIONS, "both"], default="both")
     p_demo.add_argument("--out", type=Path, default=Path("out/demo"))
+    p_demo.add_argument("--scenario", choices=SCENARIOS, default="journey",
+                        help="the whole journey, or a fault: paper out mid-receipt, inactivity")
     sub.add_parser("savings", help="the savings table for the catalog")
+    p_self = sub.add_parser("selftest", help="exercise every device; a pass/fail table")
+    p_self.add_argument("--config", type=Path, default=Path("/etc/govkiosk/kiosk.toml"))
     p_enrol = sub.add_parser("enrol", help="enrol this terminal with a one-time code")
     p_enrol.add_argument("code")
     p_enrol.add_argument("--config", type=Path, default=Path("/etc/govkiosk/kiosk.toml"))
@@ -289,7 +343,9 @@ def main(argv: list[str] | None = None) -> int:
                 cfg = replace(cfg, display=replace(cfg.display, fullscreen=False, show_cursor=True))
             return run_app(cfg, Path(cfg.data_dir) / "kivy", kiosk_mode=not args.windowed)
         if args.command == "demo":
-            return demo(args.orientation, args.out.resolve())
+            return demo(args.orientation, args.out.resolve(), args.scenario)
+        if args.command == "selftest":
+            return asyncio.run(selftest(with_enrolment(load_config(args.config))))
         if args.command == "enrol":
             terminal_id = asyncio.run(enrol(load_config(args.config), args.code))
             print(f"enrolled as terminal {terminal_id}")

@@ -75,6 +75,7 @@ class ScannerConfig:
 class PlatformConfig:
     url: str = "http://127.0.0.1:8080"
     timeout: float = 10.0
+    heartbeat_interval: float = 30.0
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,15 @@ class ReceiptPrinter(Device, Protocol):
         :raises PrinterError: offline, cover open, or the link failed.
         """
 
+    def reprint_pending(self) -> bool:
+        """Print the job kept after a paper-out, in full, unless it has gone stale.
+
+        :raises PaperOut: still no paper (the job stays kept).
+        """
+
+    def discard_pending(self) -> None:
+        """Forget a kept job (the citizen has gone; never print it for the next one)."""
+
 
 @dataclass(frozen=True)
 class Frame:

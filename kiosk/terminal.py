@@ -305,6 +305,19 @@ class Terminal:
         finally:
             self.pause(False)
 
+    async def reprint(self) -> bool:
+        """Print the receipt kept after a paper-out, in full (False: nothing to print).
+
+        :raises PaperOut, PrinterError: still no paper, or the printer fails.
+        """
+        if self.ports.printer is None:
+            raise DeviceError("no printer configured")
+        self.pause(True)
+        try:
+            return await asyncio.to_thread(self.ports.printer.reprint_pending)
+        finally:
+            self.pause(False)
+
     # -- health ------------------------------------------------------------
     async def health(self) -> list[Health]:
         """Every device's state, then the platform's (reachable, and its version)."""
@@ -317,6 +330,30 @@ class Terminal:
                 out.append(Health.fault("platform", err.detail))
         return out
 
+    async def paper(self) -> str:
+        """The printer's paper as the dashboard shows it: ok, near_end, out, or unknown."""
+        if self.ports.printer is None:
+            return "unknown"
+        try:
+            status = await asyncio.to_thread(self.ports.printer.status)
+        except KioskError:
+            return "unknown"
+        return {"ok": "ok", "paper_near_end": "near_end", "paper_out": "out"}.get(status.value, "unknown")
+
+    async def heartbeats(self, stop: asyncio.Event, screen: Callable[[], str],
+                         version: str, interval: float = 30.0) -> None:
+        """Tell the platform every ``interval`` s how this terminal is: a side effect,
+        so a failure is logged and the next beat follows."""
+        beat = getattr(self.ports.platform, "heartbeat", None)
+        while beat is not None and not stop.is_set():
+            try:
+                devices = [await asyncio.to_thread(d.health) for d in self.ports.devices()]
+                await beat(devices, software_version=version, screen=screen(), paper=await self.paper())
+            except KioskError as err:
+                log.warning("heartbeat not delivered: %s", err.detail)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval)
+
     # -- end ---------------------------------------------------------------
     def end(self, reason: str = "finished") -> None:
         """Wipe the session: no personal data outlives it, nor any queued print."""
@@ -324,9 +361,8 @@ class Terminal:
             self.session.end(reason)
         if self.journey is not None:
             self.journey.wipe()
-        discard = getattr(self.ports.printer, "discard_pending", None)
-        if discard is not None:
-            discard()
+        if self.ports.printer is not None:
+            self.ports.printer.discard_pending()
         self.session = self.journey = self.outcome = None
         self._changed("ended")
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -34,14 +35,19 @@ class PcscPart:
 
     def start(self, workdir: Path) -> None:
         from peripherals.sscard.emulator import VirtualSocialCard, sample_card
-        from peripherals.sscard.pcscd import PcscDaemon
+        from peripherals.sscard.pcscd import SOCKET_ENV, PcscDaemon
 
-        self.daemon = PcscDaemon()
+        # libpcsclite reads the socket path once per process: reuse this process's path.
+        self.daemon = PcscDaemon(socket_path=os.environ.get(SOCKET_ENV) or None)
         try:
             self.daemon.start()
         except Exception as err:
             raise SupervisorError(f"pcscd could not start: {err}") from err
         self.card = VirtualSocialCard(sample_card(), self.daemon.vpcd_port)
+
+    @property
+    def pid(self) -> int | None:
+        return self.daemon.pid
 
     def env(self) -> dict[str, str]:
         return self.daemon.env()

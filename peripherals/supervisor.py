@@ -110,6 +110,10 @@ class Xvfb:
     def env(self) -> dict[str, str]:
         return {"DISPLAY": self.display}
 
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None else None
+
     def stop(self) -> None:
         stop_process(self.proc)
 
@@ -142,6 +146,10 @@ class Central:
             raise SupervisorError(f"the central server did not start: {line}")
         self.url = line.removeprefix("listening on ").strip()
         _drain(self.proc.stdout, log_path)
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None else None
 
     def stop(self) -> None:
         stop_process(self.proc)
@@ -187,6 +195,10 @@ class Supervisor:
 
     def __getitem__(self, name: str):
         return self.by_name[name]
+
+    def pids(self) -> list[tuple[str, int]]:
+        """(part, process id) of every daemon started as its own process."""
+        return [(part.name, part.pid) for part in self.started if getattr(part, "pid", None)]
 
     def env(self) -> dict[str, str]:
         """Environment a kiosk process needs to reach the parts (DISPLAY, pcscd socket)."""

@@ -13,7 +13,7 @@ from kivy.base import ExceptionHandler, ExceptionManager
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import Builder
-from kivy.properties import NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition
 
 from kiosk.config import china_time
@@ -61,7 +61,8 @@ class KioskApp(App):
     scale = NumericProperty(1.0)
     clock_text = StringProperty("")
     point_name = StringProperty("")
-    notice = StringProperty("")  # a passing message in the footer (e.g. staff called)
+    notice = StringProperty("")
+    portrait = BooleanProperty(True)  # the screen's orientation, for layouts that differ  # a passing message in the footer (e.g. staff called)
 
     def __init__(self, terminal: Terminal, notices: list[str], point_name: str, **kw):
         super().__init__(**kw)
@@ -81,6 +82,7 @@ class KioskApp(App):
 
     def build(self):
         ExceptionManager.add_handler(KeepRunning(self))
+        self.portrait = Window.height >= Window.width
         self.title = translate("app.title")
         for name in KV_FILES:
             Builder.load_file(str(KV_DIR / name))
@@ -140,7 +142,9 @@ class KioskApp(App):
         if what.startswith("error:") and self.screens.current == "attract":
             self.screens.get_screen("attract").problem = self.t(what.removeprefix("error:"))
         elif what == "warning":
-            self._still_there = StillThere(on_continue=self.terminal.touch)
+            limits = self.terminal.limits()
+            seconds = limits.elderly_warning if self.terminal.elderly else limits.warning
+            self._still_there = StillThere(on_continue=self.terminal.touch, seconds=int(seconds))
             self._still_there.open()
         elif what == "resumed" and self._still_there is not None:
             self._still_there.dismiss()

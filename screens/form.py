@@ -57,6 +57,13 @@ class FormScreen(KioskScreen):
         self.journey.start_form()
         self.build_rows()
 
+    def on_enter(self, *_):
+        # The cursor waits in the first field to fill, keyboard up: no hunting for it.
+        values = self.terminal.session.values
+        first = next((f for f in self.to_fill if not values.get(f)), None)
+        if first in self.inputs:
+            Clock.schedule_once(lambda _dt: setattr(self.inputs[first], "focus", True), 0.1)
+
     def build_rows(self, problems: dict[str, str] | None = None):
         problems = problems or {}
         lang = self.terminal.language
@@ -124,7 +131,7 @@ class FormScreen(KioskScreen):
             self.inputs[nxt].focus = True
         else:
             self.close_keyboard()
-            self.ids.scroll.scroll_to(self.rows[nxt], padding=40)
+            self.ids.scroll.scroll_to(self.rows[nxt], padding=40, animate=False)
 
     def keyboard_done(self):
         current = next((i for i in self.inputs.values() if i.focus), None)
@@ -161,7 +168,7 @@ class FormScreen(KioskScreen):
         keyboard.modes = ["digits"] if mode == "digits" else ["pinyin", "letters", "digits"]
         keyboard.mode = mode
         keyboard.attach(field_input)
-        self.ids.scroll.scroll_to(field_input, padding=40)
+        self.ids.scroll.scroll_to(field_input, padding=40, animate=False)
 
     def ensure_keyboard(self) -> KioskKeyboard:
         if self.keyboard is None:
@@ -186,7 +193,7 @@ class FormScreen(KioskScreen):
             first = next(iter(problems))
             target = self.inputs.get(first)
             if target is not None:
-                self.ids.scroll.scroll_to(target, padding=40)
+                self.ids.scroll.scroll_to(target, padding=40, animate=False)
             return
         self.nav("materials")
 

@@ -3,6 +3,7 @@ document camera or, where the law allows, deferred (容缺) with a signed promis
 
 from __future__ import annotations
 
+from kivy.clock import Clock
 from kivy.graphics import Color, Line
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
@@ -83,6 +84,9 @@ class MaterialsScreen(KioskScreen):
         rows = self.ids.rows
         rows.clear_widgets()
         today = self.terminal.today()
+        outstanding = j.outstanding()
+        next_up = outstanding[0].code if outstanding else None
+        target = None
         for item in j.materials():
             row = MaterialRow(title=item.name.get(lang), waived=item.waived, done=item.waived)
             if item.status is MaterialStatus.ECERT:
@@ -108,7 +112,16 @@ class MaterialsScreen(KioskScreen):
                         size_hint=(None, None), width=240, bg_color=(0.85, 0.33, 0.1, 1),
                         on_release=lambda _w, c=item.code: self.defer(c)))
             rows.add_widget(row)
+            if item.code == next_up:
+                target = row
         self.show_signature(bool(j.deferred_codes))
+        if target is not None:  # bring the next material to scan into view
+            Clock.schedule_once(lambda _dt: self.bring_into_view(target), 0)
+
+    def bring_into_view(self, row):
+        scroll = self.ids.scroll
+        if self.ids.rows.height > scroll.height:  # only when the list does not fit
+            scroll.scroll_to(row, padding=20, animate=False)
 
     def _button(self, action: str, key: str, code: str, replace: bool = False) -> BigButton:
         return BigButton(action=action, text=self.t(key), size_hint=(None, None), width=200,

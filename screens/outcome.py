@@ -67,5 +67,13 @@ class OutcomeScreen(KioskScreen):
         await self.terminal.print_receipt(receipt)
         self.printing = self.t("outcome.printed")
 
+    def reprint(self):
+        self.printing = self.t("common.printing")
+        self.run(self._reprint())
+
+    async def _reprint(self):
+        if await self.terminal.reprint():
+            self.printing = self.t("outcome.printed")
+
     def rate(self):
         self.nav("rate")

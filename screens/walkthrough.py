@@ -29,6 +29,8 @@ class Props:
     remove_social_card: Callable[[], None]
     render_receipt: Callable[[Path], Path]
     expected_name: str
+    paper_out_mid_job: Callable[[], None] = lambda: None
+    refill: Callable[[], None] = lambda: None
     life_event: str = "birth"
     answers: tuple[str, ...] = ()
     form_values: dict[str, str] | None = None
@@ -75,10 +77,10 @@ class Walkthrough:
         seen: list = []
 
         def settled() -> bool:
-            button = find_action(self.app.root, action)
+            button = find_action(self.app.root_window, action)
             here = (button, centre(button)) if button is not None else None
             seen.append(here)
-            return here is not None and len(seen) > 1 and seen[-2] == here
+            return here is not None and len(seen) > 2 and seen[-3] == seen[-2] == here
 
         deadline = time.monotonic() + timeout
         while not settled():
@@ -87,7 +89,7 @@ class Walkthrough:
             await asyncio.sleep(0.1)
         button, where = seen[-1]
         touch = press(*where)
-        await asyncio.sleep(0.3)  # a steady finger: past the ScrollView scroll timeout (250 ms)
+        await asyncio.sleep(0.08)  # a quick tap: the ScrollView hands it on when released
         release(touch)
         await asyncio.sleep(0.05)
 
@@ -106,7 +108,7 @@ class Walkthrough:
             for letter in lazy_pinyin(ch)[0]:
                 await self.tap(f"key:{letter}")
             for _page in range(12):
-                key = next((b for b in walk(self.app.root)
+                key = next((b for b in walk(self.app.root_window)
                             if getattr(b, "action", "").startswith("candidate:") and b.text == ch), None)
                 if key is not None:
                     await self.tap(key.action)
@@ -118,20 +120,12 @@ class Walkthrough:
     async def fill_form(self, values: dict[str, str]) -> None:
         """Fill every field the form asks for, in its order, with ``values``."""
         form = self.screen()
-        first = True
         for field_id in list(form.to_fill):
             value = values[field_id]
             if field_id not in form.inputs:
                 await self.tap(f"choice:{field_id}:{value}")
-                first = False
                 continue
-            if first:
-                target = form.inputs[field_id]
-                await asyncio.sleep(0.3)  # let the form's layout settle
-                touch = press(*centre(target))
-                await asyncio.sleep(0.3)  # a steady finger: past the ScrollView scroll timeout (250 ms)
-                release(touch)
-                first = False
+            # The form brings each field to the citizen in turn, keyboard up.
             await until(lambda fid=field_id: form.inputs[fid].focus and form.keyboard is not None, 5,
                         f"the {field_id} field to be focused")
             await self.type_text(value)
@@ -141,7 +135,7 @@ class Walkthrough:
         return self.app.screens.current == screen
 
     def shows(self, fragment: str) -> bool:
-        return any(fragment in t for t in visible_texts(self.app.root))
+        return any(fragment in t for t in visible_texts(self.app.root_window))
 
     async def run(self, props: Props, steps: Callable[[Walkthrough, Props], Awaitable[None]]):
         await until(lambda: self.app.root is not None and self.on("attract"), 20, "the attract screen")
@@ -176,43 +170,62 @@ async def skeleton_steps(w: Walkthrough, props: Props) -> None:
     await w.screenshot("05-ended")
 
 
-async def journey_steps(w: Walkthrough, props: Props) -> None:
-    """A whole life event in one go: identify → choose → questions → one form →
-    one set of materials → review → submit → receipt → rate → end."""
-    await w.screenshot("01-attract")
+async def identify(w: Walkthrough, props: Props, shots: bool = True) -> None:
+    if shots:
+        await w.screenshot("01-attract")
     props.insert_id_card()
     await until(lambda: w.on("home") and w.shows(props.expected_name), 15,
                 "the home screen greeting the citizen by name")
+
+
+async def apply_until_review(w: Walkthrough, props: Props, shots: bool = True) -> None:
+    """Choose the life event, answer, fill the one form, hand over the materials."""
+
+    async def shot(name):
+        if shots:
+            await w.screenshot(name)
+
+    await w.tap(f"event:{props.life_event}")
+    await until(lambda: w.on("question"), 5, "the first guided question")
+    await shot("04-question")
+    for value in props.answers:
+        await w.tap(f"answer:{value}")
+    await until(lambda: w.on("form"), 5, "the merged form")
+    await shot("05-form")
+    await w.fill_form(props.form_values or {})
+    await shot("06-form-filled")
+    await w.tap("form_done")
+    await until(lambda: w.on("materials"), 5, "the materials list")
+    await shot("07-materials")
+    for item in w.screen().journey.outstanding():
+        await w.tap(f"scan:{item.code}")
+        await until(lambda code=item.code: code in w.screen().journey.scan_pages
+                    and not w.screen().busy, 15, f"the {item.code} page to be captured")
+    await shot("08-materials-scanned")
+    await w.tap("materials_done")
+    await until(lambda: w.on("review"), 5, "the review page")
+    await shot("09-review")
+
+
+async def submit(w: Walkthrough) -> None:
+    await w.tap("submit")
+    await until(lambda: w.on("outcome"), 30, "the outcome")
+    await until(lambda: not w.screen().busy, 30, "the receipt to print (or fail)")
+
+
+async def journey_steps(w: Walkthrough, props: Props) -> None:
+    """A whole life event in one go: identify → choose → questions → one form →
+    one set of materials → review → submit → receipt → rate → end."""
+    await identify(w, props)
     await w.screenshot("02-home-greeting")
     props.insert_social_card()
     await w.tap("read_social_card")
     await until(lambda: w.shows("社保卡已读取") or w.shows("Social-security card read"), 20,
                 "the social-security card to be read")
     await w.screenshot("03-social-card-read")
-    await w.tap(f"event:{props.life_event}")
-    await until(lambda: w.on("question"), 5, "the first guided question")
-    await w.screenshot("04-question")
-    for value in props.answers:
-        await w.tap(f"answer:{value}")
-    await until(lambda: w.on("form"), 5, "the merged form")
-    await w.screenshot("05-form")
-    await w.fill_form(props.form_values or {})
-    await w.screenshot("06-form-filled")
-    await w.tap("form_done")
-    await until(lambda: w.on("materials"), 5, "the materials list")
-    await w.screenshot("07-materials")
-    for item in w.screen().journey.outstanding():
-        await w.tap(f"scan:{item.code}")
-        await until(lambda code=item.code: code in w.screen().journey.scan_pages
-                    and not w.screen().busy, 15, f"the {item.code} page to be captured")
-    await w.screenshot("08-materials-scanned")
-    await w.tap("materials_done")
-    await until(lambda: w.on("review"), 5, "the review page")
-    await w.screenshot("09-review")
-    await w.tap("submit")
-    await until(lambda: w.on("outcome"), 30, "the outcome")
-    await until(lambda: w.shows("回执已打印") or w.shows("receipt is printed") or w.screen().error, 30,
-                "the receipt to print")
+    await apply_until_review(w, props)
+    await submit(w)
+    await until(lambda: w.shows("回执已打印") or w.shows("receipt is printed"), 5, "the receipt printed")
     await w.screenshot("10-outcome")
     w.shots.append(props.render_receipt(w.out / f"{w.prefix}receipt.png"))
     await w.tap("rate")
@@ -227,3 +240,35 @@ async def journey_steps(w: Walkthrough, props: Props) -> None:
     await w.tap("done")
     await until(lambda: w.on("attract"), 10, "the attract screen after finishing")
     await w.screenshot("13-attract-again")
+
+
+async def paper_out_steps(w: Walkthrough, props: Props) -> None:
+    """Paper runs out in the middle of the receipt: the citizen is told, the QR is
+    on screen, and once paper is back the receipt prints in full."""
+    await identify(w, props, shots=False)
+    await apply_until_review(w, props, shots=False)
+    props.paper_out_mid_job()
+    await submit(w)
+    await until(lambda: bool(w.screen().error), 10, "the paper-out message")
+    await w.screenshot("paper-out")
+    props.refill()
+    await w.tap("reprint")
+    await until(lambda: w.shows("回执已打印") and not w.screen().error, 20, "the reprinted receipt")
+    await w.screenshot("reprinted")
+    w.shots.append(props.render_receipt(w.out / f"{w.prefix}reprinted-receipt.png"))
+
+
+async def timeout_steps(w: Walkthrough, props: Props) -> None:
+    """Inactivity: a 'still there?' countdown with one big button; then the wipe."""
+    await identify(w, props, shots=False)
+    await w.tap(f"event:{props.life_event}")
+    await until(lambda: w.on("question"), 5, "the first guided question")
+    await until(lambda: w.shows("您还在吗？"), 30, "the still-there countdown")
+    await w.screenshot("still-there")
+    await w.tap("continue")
+    await until(lambda: not w.shows("您还在吗？") and w.on("question"), 5, "the question again")
+    await w.screenshot("continued")
+    await until(lambda: w.shows("您还在吗？"), 30, "the countdown a second time")
+    await until(lambda: w.on("attract"), 60, "the wipe after the countdown")
+    props.remove_id_card()
+    await w.screenshot("wiped")

@@ -124,6 +124,11 @@ class PcscDaemon:
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
+    def pid(self) -> int | None:
+        """The daemon's process id while it runs."""
+        return self._process.pid if self._process is not None else None
+
+    @property
     def socket_path(self) -> Path:
         if self._socket_path is None:
             raise PcscDaemonError("pcscd not started yet")

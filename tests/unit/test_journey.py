@@ -1,0 +1,109 @@
+"""The journey over the real catalog: choosing, answering with back, the one form,
+the materials and the one submission it builds."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from kiosk.catalog import default_catalog_dir, load_catalog
+from kiosk.errors import ValidationError
+from kiosk.journey import Journey
+from kiosk.session import Session, State
+from tests.fakes import an_id_card
+
+NOW = dt.datetime(2026, 11, 23, 10, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog(default_catalog_dir())
+
+
+def journey(catalog) -> Journey:
+    return Journey(catalog, Session(an_id_card(), NOW))
+
+
+def answer_all(j: Journey) -> None:
+    q = j.current_question()
+    while q:
+        q = j.answer(q.id, q.options[0].value, NOW)
+
+
+def test_an_unknown_life_event_is_refused(catalog):
+    with pytest.raises(ValidationError):
+        journey(catalog).choose("moon_landing", NOW)
+
+
+def test_questions_count_up_and_back_keeps_earlier_answers(catalog):
+    j = journey(catalog)
+    first = j.choose("after_death", NOW)
+    assert j.progress().number == 1 and j.progress().total >= 2
+    second = j.answer(first.id, first.options[0].value, NOW)
+    assert j.progress().number == 2
+    assert j.back(NOW).id == first.id
+    assert first.id not in j.session.answers
+    assert j.answer(first.id, first.options[0].value, NOW).id == second.id
+
+
+def test_a_wrong_answer_is_refused_and_changes_nothing(catalog):
+    j = journey(catalog)
+    q = j.choose("birth", NOW)
+    with pytest.raises(ValidationError):
+        j.answer(q.id, "no-such-option", NOW)
+    assert j.session.answers == {}
+
+
+def test_the_form_is_prefilled_from_the_card_and_never_asks_a_field_twice(catalog):
+    j = journey(catalog)
+    j.choose("birth", NOW)
+    answer_all(j)
+    assert j.session.state is State.FORM
+    prefilled = j.start_form()
+    assert prefilled["applicant_name"] == "王芳"
+    ids = j.form().ids
+    assert len(ids) == len(set(ids))
+
+
+def test_materials_must_be_scanned_or_deferred_before_review(catalog):
+    j = journey(catalog)
+    j.choose("birth", NOW)
+    answer_all(j)
+    j.session.go(State.MATERIALS, NOW)
+    left = j.materials_done(NOW)
+    assert left and j.session.state is State.MATERIALS
+    for item in left:
+        j.attach_scan(item.code, [b"page"], NOW)
+    assert j.materials_done(NOW) == []
+    assert j.session.state is State.REVIEW
+
+
+def test_a_material_the_law_requires_now_cannot_be_deferred(catalog):
+    j = journey(catalog)
+    j.choose("birth", NOW)
+    answer_all(j)
+    strict = next(m for m in j.materials() if not m.waived and not m.deferrable)
+    with pytest.raises(ValidationError):
+        j.defer(strict.code, NOW)
+
+
+def test_one_submission_carries_every_matter_and_who_uses_which_field(catalog):
+    j = journey(catalog)
+    j.choose("after_death", NOW)
+    answer_all(j)
+    j.start_form()
+    sub = j.submission("T-1", "zhouhu", NOW)
+    assert sub.matters == j.plan().matters
+    assert set(sub.consumers) == set(sub.matters)
+    assert sub.fields["applicant_name"] == "王芳"
+    assert sub.accepting_point == "zhouhu"
+
+
+def test_wiping_the_journey_forgets_scans_and_the_signature(catalog):
+    j = journey(catalog)
+    j.choose("birth", NOW)
+    j.attach_scan("hukou_book", [b"page"], NOW)
+    j.signature = b"png"
+    j.wipe()
+    assert j.scan_pages == {} and j.signature == b""
