@@ -90,6 +90,7 @@ class Terminal:
         self.language = config.terminal.language
         self.elderly = config.terminal.elderly_default
         self._listeners: list[Listener] = []
+        self._beat_now = asyncio.Event()  # a fault staff must hear of now, not at the next beat
 
     # -- listeners -------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
@@ -302,6 +303,9 @@ class Terminal:
         self.pause(True)
         try:
             await asyncio.to_thread(self.ports.printer.print_receipt, receipt)
+        except KioskError:
+            self._beat_now.set()  # the dashboard learns of the printer fault at once
+            raise
         finally:
             self.pause(False)
 
@@ -351,8 +355,11 @@ class Terminal:
                 await beat(devices, software_version=version, screen=screen(), paper=await self.paper())
             except KioskError as err:
                 log.warning("heartbeat not delivered: %s", err.detail)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval)
+            self._beat_now.clear()
+            waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._beat_now.wait())]
+            await asyncio.wait(waits, timeout=interval, return_when=asyncio.FIRST_COMPLETED)
+            for w in waits:
+                w.cancel()
 
     # -- end ---------------------------------------------------------------
     def end(self, reason: str = "finished") -> None:

@@ -79,7 +79,7 @@ def test_the_form_shows_identity_fields_as_already_read_from_the_card(demo, requ
     if "portrait" in request.node.name:  # landscape: the keyboard is up over the first rows
         assert shows_text(demo["05-form"], "已从证件读取", [30])
     id_number = sample_cards()[0].id_number
-    assert shows_text(demo["09-review"], id_number, range(24, 30, 2)), "ID number not carried over"
+    assert shows_text(demo["09-review"], id_number, range(24, 28)), "ID number not carried over"
 
 
 def test_the_application_is_accepted_with_a_number(demo):

@@ -110,3 +110,61 @@ async def test_waiting_for_removal_returns_once_the_card_is_lifted():
 def test_personal_data_is_masked_in_reprs():
     text = repr(an_id_card())
     assert "王芳" not in text and "36082519900501002X" not in text
+
+
+class BeatRecorder:
+    def __init__(self):
+        self.beats: list[str] = []
+
+    async def heartbeat(self, devices, *, software_version, screen, paper):
+        self.beats.append(screen)
+
+
+class PaperOutPrinter:
+    name = "printer"
+
+    def print_receipt(self, receipt):
+        from kiosk.errors import PaperOut
+
+        raise PaperOut("paper ran out during the job")
+
+    def status(self):
+        from kiosk.ports import PrinterStatus
+
+        return PrinterStatus.PAPER_OUT
+
+    def discard_pending(self):
+        pass
+
+    def health(self):
+        from kiosk.health import Health
+
+        return Health.fault(self.name, "paper out")
+
+    def close(self):
+        pass
+
+
+async def test_a_paper_out_reaches_the_dashboard_at_once_not_at_the_next_beat():
+    # Given heartbeats every 10 minutes
+    platform = BeatRecorder()
+    t, _ = terminal(printer=PaperOutPrinter(), platform=platform)
+    stop = asyncio.Event()
+    beats = asyncio.ensure_future(t.heartbeats(stop, lambda: "outcome", "1.0", interval=600))
+    while not platform.beats:
+        await asyncio.sleep(0.01)
+    # When a receipt fails for paper
+    from kiosk.errors import PaperOut
+    from kiosk.receipt import Receipt
+
+    with pytest.raises(PaperOut):
+        await t.print_receipt(Receipt(job_id="j", blocks=()))
+    # Then another heartbeat goes out straight away
+    await asyncio.wait_for(_until(lambda: len(platform.beats) >= 2), 2)
+    stop.set()
+    await beats
+
+
+async def _until(check):
+    while not check():
+        await asyncio.sleep(0.01)
