@@ -61,34 +61,7 @@ KINDS: dict[str, tuple[str, str, int]] = {
     "tax": ("E", "税务", 8),
 }
 
-CITIZEN_MESSAGES: dict[str, tuple[str, str]] = {
-    "ticket.unknown_kind": ("没有这种取号业务“{field}”。", "There is no queue “{field}”."),
-    "ticket.other_point": ("本机只能为本服务点取号。", "This terminal issues tickets for its own service point only."),
-    "record.card_not_present": ("请把身份证放在读卡区后再查询打印。", "Place the ID card on the reader to print this record."),
-    "face.no_record": ("平台没有此人的留存照片，请到窗口办理。", "The platform holds no photo of record for this person; please go to a window."),
-    "face.none": ("照片中没有找到人脸，请正对摄像头。", "No face was found; please face the camera."),
-    "face.several": ("照片中有多张人脸，请一个人站在摄像头前。", "More than one face; only one person in front of the camera, please."),
-    "face.image_unreadable": ("照片无法读取，请重新拍摄。", "The photo cannot be read; please take it again."),
-    "face.unusable": ("照片不能用于比对，请重新拍摄。", "The photo cannot be compared; please take it again."),
-    "face.model_unavailable": ("人证比对暂不可用，请到窗口办理。", "Face comparison is unavailable; please go to a window."),
-}  # fmt: skip
 
-
-class CitizenError(ApiError):
-    """An ApiError whose keys live in this module (central/errors.py stays as it is)."""
-
-    def body(self) -> dict[str, Any]:
-        if self.key not in CITIZEN_MESSAGES:
-            return super().body()
-        zh, en = CITIZEN_MESSAGES[self.key]
-        return {
-            "error": {
-                "key": self.key,
-                "message": {"zh": zh.format(field=self.field), "en": en.format(field=self.field)},
-                "field": self.field,
-                "details": self.details,
-            }
-        }
 
 
 def _id_number(value: Any, field: str = "id_number") -> str:
@@ -147,13 +120,13 @@ async def ticket(request: web.Request) -> web.Response:
     if point not in request.app[CATALOG]["catalog"].service_points:
         raise ApiError(422, "submission.unknown_point", point)
     if kind not in KINDS:
-        raise CitizenError(422, "ticket.unknown_kind", kind)
+        raise ApiError(422, "ticket.unknown_kind", kind)
     store = TicketStore(request.app[STORE].engine)
     terminal_id = request.get(TERMINAL)
     if terminal_id is not None:
         terminal = await asyncio.to_thread(store.terminal, terminal_id)
         if terminal.service_point != point:  # a kiosk hands out tickets for its own hall
-            raise CitizenError(403, "ticket.other_point", "service_point")
+            raise ApiError(403, "ticket.other_point", "service_point")
     issued = await asyncio.to_thread(store.issue, point, kind, terminal_id)
     letter, name, minutes = KINDS[kind]
     return _json({
@@ -241,7 +214,7 @@ async def social_insurance_record(request: web.Request) -> web.Response:
     read_at = _card_read_at(q["card_read_at"])
     now = dt.datetime.now(dt.UTC)
     if not now - CARD_FRESH <= read_at <= now + CARD_CLOCK_SLACK:
-        raise CitizenError(403, "record.card_not_present", "card_read_at")
+        raise ApiError(403, "record.card_not_present", "card_read_at")
     record = sample_record(number, now.astimezone(CHINA).date())
     record["generated_at"] = now.isoformat()
     return _json(record)
@@ -316,14 +289,14 @@ async def face_match(request: web.Request) -> web.Response:
     try:
         record = await asyncio.to_thread(record_file.read_bytes)
     except FileNotFoundError as err:
-        raise CitizenError(404, "face.no_record", "id_number") from err
+        raise ApiError(404, "face.no_record", "id_number") from err
     try:
         # the first call loads the model (about 1 s) in this worker thread, once per process
         result = await request.app[MATCHER].compare_async(record, live)
     except FaceMatchError as err:
-        raise CitizenError(422, err.message_key, err.photo) from err
+        raise ApiError(422, err.message_key, err.photo) from err
     except FaceModelError as err:
-        raise CitizenError(503, "face.model_unavailable") from err
+        raise ApiError(503, "face.model_unavailable") from err
     return _json(result.as_dict())
 
 

@@ -40,6 +40,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "auth.office": ("需要工作人员凭据。", "Office credentials are required."),
     "enrol.bad_code": ("登记码无效、已使用或已过期。", "The enrolment code is invalid, used or expired."),
     "server.error": ("平台内部错误，请稍后再试。", "The platform failed; please try again later."),
+    # citizen services (central/citizen_api.py)
+    "ticket.unknown_kind": ("没有这种取号业务“{field}”。", "There is no queue “{field}”."),
+    "ticket.other_point": ("本机只能为本服务点取号。", "This terminal issues tickets for its own service point only."),
+    "record.card_not_present": ("请把身份证放在读卡区后再查询打印。", "Place the ID card on the reader to print this record."),
+    "face.no_record": ("平台没有此人的留存照片，请到窗口办理。", "The platform holds no photo of record for this person; please go to a window."),
+    "face.none": ("照片中没有找到人脸，请正对摄像头。", "No face was found; please face the camera."),
+    "face.several": ("照片中有多张人脸，请一个人站在摄像头前。", "More than one face; only one person in front of the camera, please."),
+    "face.image_unreadable": ("照片无法读取，请重新拍摄。", "The photo cannot be read; please take it again."),
+    "face.unusable": ("照片不能用于比对，请重新拍摄。", "The photo cannot be compared; please take it again."),
+    "face.model_unavailable": ("人证比对暂不可用，请到窗口办理。", "Face comparison is unavailable; please go to a window."),
 }  # fmt: skip
 
 
