@@ -89,6 +89,9 @@ def build_ports(cfg: KioskConfig) -> Ports:
         ports.scanner = SerialCodeScanner(cfg.scanner.port, baudrate=cfg.scanner.baudrate)
     if cfg.platform.url:
         ports.platform = build_platform(cfg)
+    from peripherals.speech import EspeakSpeech
+
+    ports.speech = EspeakSpeech()
     return ports
 
 

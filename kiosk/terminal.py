@@ -29,6 +29,7 @@ from kiosk.ports import (
     Platform,
     ReceiptPrinter,
     SocialCardReader,
+    Speech,
 )
 from kiosk.receipt import Receipt
 from kiosk.receipts import build_receipt
@@ -50,6 +51,7 @@ class Ports:
     document_camera: Camera | None = None
     face_camera: Camera | None = None
     scanner: CodeScanner | None = None
+    speech: Speech | None = None
 
     def devices(self) -> list:
         return [
@@ -372,6 +374,15 @@ class Terminal:
             self.ports.printer.discard_pending()
         self.session = self.journey = self.outcome = None
         self._changed("ended")
+
+    async def say(self, text: str) -> None:
+        """A voice prompt in elderly mode (a side effect: silence is no failure)."""
+        if not (self.elderly and self.ports.speech and text):
+            return
+        try:
+            await asyncio.to_thread(self.ports.speech.say, text, self.language)
+        except KioskError as err:
+            log.warning("voice prompt failed: %s", err.detail)
 
     def set_language(self, language: str) -> None:
         self.language = language

@@ -108,6 +108,9 @@ class KioskApp(App):
 
     def show(self, name: str) -> None:
         self.screens.current = name
+        if self.terminal.elderly:  # elderly mode reads each new screen aloud
+            spoken = getattr(self.screens.current_screen, "spoken", lambda: "")()
+            asyncio.get_event_loop().create_task(self.terminal.say(spoken))
 
     def on_start(self):
         self._tick(0)

@@ -52,6 +52,10 @@ class KioskScreen(Screen):
         finally:
             self.busy = False
 
+    def spoken(self) -> str:
+        """What elderly mode reads aloud when this screen appears ('' for nothing)."""
+        return ""
+
     def on_leave(self, *_):
         if self._task and not self._task.done():
             self._task.cancel()  # a stale result must not land on the next screen

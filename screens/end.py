@@ -39,3 +39,6 @@ class EndScreen(KioskScreen):
         if self._event is not None:
             self._event.cancel()
             self._event = None
+
+    def spoken(self) -> str:
+        return self.t("end.take_card")

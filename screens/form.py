@@ -204,3 +204,6 @@ class FormScreen(KioskScreen):
     def on_leave(self, *_):
         super().on_leave()
         self.close_keyboard()
+
+    def spoken(self) -> str:
+        return self.t("form.title")

@@ -65,3 +65,8 @@ class HomeScreen(KioskScreen):
 
     def finish(self):
         self._on_finish()
+
+    def spoken(self) -> str:
+        if self.citizen:
+            return self.t("home.greeting", name=self.citizen) + "。" + self.t("home.choose_life_event")
+        return self.t("home.lay_card_to_apply")

@@ -180,3 +180,6 @@ class MaterialsScreen(KioskScreen):
         super().on_leave()
         self.ids.sign_area.clear_widgets()
         self.pad = None
+
+    def spoken(self) -> str:
+        return self.t("materials.title")

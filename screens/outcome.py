@@ -77,3 +77,6 @@ class OutcomeScreen(KioskScreen):
 
     def rate(self):
         self.nav("rate")
+
+    def spoken(self) -> str:
+        return f"{self.headline}。{self.detail}"

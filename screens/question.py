@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from kivy.properties import StringProperty
 
 from kiosk.errors import KioskError
@@ -42,6 +44,10 @@ class QuestionScreen(KioskScreen):
                 on_release=lambda _w, v=option.value: self.answer(v),
             ))
 
+    def next_spoken(self):
+        if self.terminal.elderly:  # each following question is read aloud too
+            asyncio.get_event_loop().create_task(self.terminal.say(self.question_text))
+
     def answer(self, value: str):
         try:
             following = self.journey.answer(self._question.id, value, self.terminal.now())
@@ -49,6 +55,8 @@ class QuestionScreen(KioskScreen):
             self.error = self.t(err.message_key)
             return
         self.show(following)
+        if following is not None:
+            self.next_spoken()
 
     def back(self):
         question = self.journey.back(self.terminal.now())
@@ -56,3 +64,6 @@ class QuestionScreen(KioskScreen):
             self.nav("home")
         else:
             self.show(question)
+
+    def spoken(self) -> str:
+        return self.question_text

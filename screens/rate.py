@@ -67,3 +67,6 @@ class RateScreen(KioskScreen):
     async def _send(self):
         await self.terminal.rate(self.stars, sorted(self.chosen_reasons))
         self.nav("end")
+
+    def spoken(self) -> str:
+        return self.t("rate.title")

@@ -92,3 +92,6 @@ class ReviewScreen(KioskScreen):
     async def _submit(self):
         await self.terminal.submit()
         self.nav("outcome")
+
+    def spoken(self) -> str:
+        return self.t("review.title")

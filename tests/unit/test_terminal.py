@@ -168,3 +168,21 @@ async def test_a_paper_out_reaches_the_dashboard_at_once_not_at_the_next_beat():
 async def _until(check):
     while not check():
         await asyncio.sleep(0.01)
+
+
+class SpeechRecorder:
+    def __init__(self):
+        self.said: list[tuple[str, str]] = []
+
+    def say(self, text, language="zh"):
+        self.said.append((text, language))
+
+
+async def test_voice_prompts_speak_only_in_elderly_mode():
+    speech = SpeechRecorder()
+    t, _ = terminal(speech=speech)
+    await t.say("请将身份证放在读卡区")
+    assert speech.said == []
+    t.toggle_elderly()
+    await t.say("请将身份证放在读卡区")
+    assert speech.said == [("请将身份证放在读卡区", "zh")]
