@@ -109,49 +109,75 @@ class Terminal:
         return card.name if card else ""
 
     # -- identification --------------------------------------------------
-    async def wait_for_id_card(self, stop: asyncio.Event, interval: float = 0.3) -> IdCard | None:
-        """Poll the ID reader until a valid card is read or ``stop`` is set.
+    async def wait_for_id_card(self, stop: asyncio.Event, interval: float = 0.3):
+        """Poll the readers until a valid card identifies the citizen, or ``stop`` is set.
 
-        A card that cannot be read, or has expired, is reported to listeners
-        (``error:<message key>``) and polling goes on: the citizen can try again.
+        The ID card reader and, when there is one, the social-security card
+        reader are both watched (the attract screen invites either card). A card
+        that cannot be read, or has expired, is reported to listeners
+        (``error:<message key>``) once, and polling goes on: the citizen can try again.
         """
-        reader = self.ports.id_reader
-        if reader is None:
+        readers = [r for r in (self.ports.id_reader, self.ports.social_reader) if r is not None]
+        if not readers:
             await stop.wait()
             return None
         last_error = ""
         while not stop.is_set():
-            try:
-                card = await asyncio.to_thread(reader.read_card, 0.0)
-                if card is not None:
-                    if card.expired(self.today()):
+            for reader in readers:
+                try:
+                    card = await asyncio.to_thread(reader.read_card)
+                    if card is None:
+                        continue
+                    expiry = getattr(card, "valid_to", None) or getattr(card, "expiry_date", None)
+                    if expiry is not None and self.today() > expiry:
                         raise CardExpired("card validity date has passed")
                     self.begin(card)
                     return card
-                last_error = ""
-            except NoCard:
-                last_error = ""
-            except (CardError, DeviceError) as err:
-                if err.message_key != last_error:
-                    log.warning("id card read failed: %s", err.detail)
-                    self._changed(f"error:{err.message_key}")
-                last_error = err.message_key
+                except NoCard:
+                    continue
+                except (CardError, DeviceError) as err:
+                    if err.message_key != last_error:
+                        log.warning("card read failed on %s: %s", getattr(reader, "name", "?"), err.detail)
+                        self._changed(f"error:{err.message_key}")
+                    last_error = err.message_key
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval)
         return None
 
-    async def wait_for_id_card_removed(self, stop: asyncio.Event, interval: float = 0.3) -> None:
-        """Wait until the reader has no card, so the card just used does not
-        start a new visit by lying on the reader."""
-        reader = self.ports.id_reader
-        while reader is not None and not stop.is_set():
+    async def end_when_card_removed(self, stop: asyncio.Event, interval: float = 0.5) -> None:
+        """A visit begun with an inserted social-security card ends, and is wiped,
+        when that card is taken out (as at a bank machine)."""
+        session, reader = self.session, self.ports.social_reader
+        if session is None or reader is None or not isinstance(session.card, SocialSecurityCard):
+            return
+        while self.session is session and not stop.is_set():
             try:
-                if await asyncio.to_thread(reader.read_card, 0.0) is None:
-                    return
+                present = await asyncio.to_thread(reader.read_card) is not None
             except NoCard:
-                return
+                present = False
             except (CardError, DeviceError):
-                pass  # unreadable or faulty: keep waiting; the poller reports faults
+                present = True  # a glitch is not a removal
+            if not present and self.session is session:
+                self.end("card_removed")
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval)
+
+    async def wait_for_id_card_removed(self, stop: asyncio.Event, interval: float = 0.3) -> None:
+        """Wait until no reader holds a card, so a card just used does not start
+        a new visit by lying on the reader (or staying in the slot)."""
+        readers = [r for r in (self.ports.id_reader, self.ports.social_reader) if r is not None]
+        while readers and not stop.is_set():
+            present = False
+            for reader in readers:
+                try:
+                    present = present or await asyncio.to_thread(reader.read_card) is not None
+                except NoCard:
+                    pass
+                except (CardError, DeviceError):
+                    present = True  # unreadable or faulty: keep waiting; the poller reports faults
+            if not present:
+                return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval)
 

@@ -138,7 +138,9 @@ class KioskApp(App):
                 return
             self.show("home")
             self._visit_over.clear()
+            removal = asyncio.ensure_future(self.terminal.end_when_card_removed(self._stopping))
             await self._visit_over.wait()
+            removal.cancel()
             await self.terminal.wait_for_id_card_removed(self._stopping)
 
     def _on_terminal(self, what: str):

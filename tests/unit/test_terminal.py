@@ -186,3 +186,54 @@ async def test_voice_prompts_speak_only_in_elderly_mode():
     t.toggle_elderly()
     await t.say("请将身份证放在读卡区")
     assert speech.said == [("请将身份证放在读卡区", "zh")]
+
+
+def a_social_card(expiry: dt.date | None = dt.date(2029, 6, 11)) -> SocialSecurityCard:
+    return SocialSecurityCard("36082519900501002X", "王芳", Gender.FEMALE, dt.date(1990, 5, 1),
+                              expiry_date=expiry)
+
+
+async def test_an_inserted_social_security_card_identifies_the_citizen():
+    social = FakeSocialReader(a_social_card())
+    t, events = terminal(id_reader=FakeIdReader(), social_reader=social)
+    card = await asyncio.wait_for(t.wait_for_id_card(asyncio.Event(), interval=0.01), 2)
+    assert card.ss_number == "36082519900501002X"
+    assert t.display_name == "王芳" and events == ["visit"]
+
+
+async def test_an_expired_social_security_card_is_explained_and_starts_nothing():
+    social = FakeSocialReader(a_social_card(expiry=dt.date(2026, 1, 1)))
+    t, events = terminal(social_reader=social)
+    stop = asyncio.Event()
+    task = asyncio.ensure_future(t.wait_for_id_card(stop, interval=0.01))
+    await asyncio.sleep(0.1)
+    stop.set()
+    assert await task is None
+    assert events == ["error:error.card_expired"] and t.session is None
+
+
+async def test_taking_the_social_security_card_out_mid_form_wipes_the_session():
+    # Given a visit begun with an inserted social-security card, half-way through a form
+    social = FakeSocialReader(a_social_card())
+    t, events = terminal(social_reader=social)
+    await t.wait_for_id_card(asyncio.Event(), interval=0.01)
+    session = t.session
+    session.values["applicant_phone"] = "13907961234"
+    watcher = asyncio.ensure_future(t.end_when_card_removed(asyncio.Event(), interval=0.01))
+    await asyncio.sleep(0.05)
+    assert not watcher.done()
+    # When the card is taken out
+    social.card = None
+    await asyncio.wait_for(watcher, 2)
+    # Then nothing personal is left and the screens are told
+    assert t.session is None and not session.holds_personal_data()
+    assert session.end_reason == "card_removed" and events[-1] == "ended"
+
+
+async def test_a_visit_by_id_card_is_not_ended_by_the_social_card_reader():
+    reader = FakeIdReader()
+    reader.card = an_id_card()
+    t, _ = terminal(id_reader=reader, social_reader=FakeSocialReader(None))
+    await t.wait_for_id_card(asyncio.Event(), interval=0.01)
+    await asyncio.wait_for(t.end_when_card_removed(asyncio.Event(), interval=0.01), 1)
+    assert t.session is not None
