@@ -147,29 +147,6 @@ class Walkthrough:
         return self.shots
 
 
-async def skeleton_steps(w: Walkthrough, props: Props) -> None:
-    """attract → ID card → greeted by name → social-security card → test receipt → end."""
-    await w.screenshot("01-attract")
-    props.insert_id_card()
-    await until(lambda: w.on("home") and w.shows(props.expected_name), 15,
-                "the home screen greeting the citizen by name")
-    await w.screenshot("02-home-greeting")
-    props.insert_social_card()
-    await w.tap("read_social_card")
-    await until(lambda: w.shows("社保卡已读取") or w.shows("Social-security card read"), 20,
-                "the social-security card to be read")
-    await w.screenshot("03-social-card-read")
-    await w.tap("print_test")
-    await until(lambda: w.shows("回执已打印") or w.shows("Receipt printed"), 20, "the receipt to print")
-    await w.screenshot("04-receipt-printed")
-    w.shots.append(props.render_receipt(w.out / f"{w.prefix}receipt.png"))
-    await w.tap("finish")
-    await until(lambda: w.on("attract"), 10, "the attract screen after finishing")
-    props.remove_id_card()
-    props.remove_social_card()
-    await w.screenshot("05-ended")
-
-
 async def identify(w: Walkthrough, props: Props, shots: bool = True) -> None:
     if shots:
         await w.screenshot("01-attract")
