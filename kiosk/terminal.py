@@ -109,7 +109,7 @@ class Terminal:
         return card.name if card else ""
 
     # -- identification --------------------------------------------------
-    async def wait_for_id_card(self, stop: asyncio.Event, interval: float = 0.3):
+    async def wait_for_card(self, stop: asyncio.Event, interval: float = 0.3):
         """Poll the readers until a valid card identifies the citizen, or ``stop`` is set.
 
         The ID card reader and, when there is one, the social-security card
@@ -163,7 +163,7 @@ class Terminal:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval)
 
-    async def wait_for_id_card_removed(self, stop: asyncio.Event, interval: float = 0.3) -> None:
+    async def wait_for_cards_removed(self, stop: asyncio.Event, interval: float = 0.3) -> None:
         """Wait until no reader holds a card, so a card just used does not start
         a new visit by lying on the reader (or staying in the slot)."""
         readers = [r for r in (self.ports.id_reader, self.ports.social_reader) if r is not None]
@@ -351,9 +351,13 @@ class Terminal:
             self.pause(False)
 
     # -- health ------------------------------------------------------------
+    async def device_health(self) -> list[Health]:
+        """Every device's own report (each call off the UI thread)."""
+        return [await asyncio.to_thread(d.health) for d in self.ports.devices()]
+
     async def health(self) -> list[Health]:
         """Every device's state, then the platform's (reachable, and its version)."""
-        out = [await asyncio.to_thread(d.health) for d in self.ports.devices()]
+        out = await self.device_health()
         if self.ports.platform is not None:
             try:
                 info = await self.ports.platform.health()
@@ -379,7 +383,7 @@ class Terminal:
         beat = getattr(self.ports.platform, "heartbeat", None)
         while beat is not None and not stop.is_set():
             try:
-                devices = [await asyncio.to_thread(d.health) for d in self.ports.devices()]
+                devices = await self.device_health()
                 await beat(devices, software_version=version, screen=screen(), paper=await self.paper())
             except KioskError as err:
                 log.warning("heartbeat not delivered: %s", err.detail)

@@ -133,7 +133,7 @@ class KioskApp(App):
     # -- the card watcher: attract → identified → (visit) → card removed ----
     async def _watch_cards(self):
         while not self._stopping.is_set():
-            card = await self.terminal.wait_for_id_card(self._stopping)
+            card = await self.terminal.wait_for_card(self._stopping)
             if card is None:
                 return
             self.show("home")
@@ -141,7 +141,7 @@ class KioskApp(App):
             removal = asyncio.ensure_future(self.terminal.end_when_card_removed(self._stopping))
             await self._visit_over.wait()
             removal.cancel()
-            await self.terminal.wait_for_id_card_removed(self._stopping)
+            await self.terminal.wait_for_cards_removed(self._stopping)
 
     def _on_terminal(self, what: str):
         if what.startswith("error:") and self.screens.current == "attract":

@@ -23,7 +23,7 @@ async def test_a_valid_id_card_starts_a_visit_holding_the_citizen():
     reader = FakeIdReader()
     reader.card = an_id_card()
     t, events = terminal(id_reader=reader)
-    card = await asyncio.wait_for(t.wait_for_id_card(asyncio.Event(), interval=0.01), 2)
+    card = await asyncio.wait_for(t.wait_for_card(asyncio.Event(), interval=0.01), 2)
     assert card.name == "王芳"
     assert t.display_name == "王芳"
     assert events == ["visit"]
@@ -36,7 +36,7 @@ async def test_an_expired_card_is_reported_once_and_starts_no_visit():
     t, events = terminal(id_reader=reader)
     stop = asyncio.Event()
     # When the terminal polls for a while
-    task = asyncio.ensure_future(t.wait_for_id_card(stop, interval=0.01))
+    task = asyncio.ensure_future(t.wait_for_card(stop, interval=0.01))
     while reader.reads < 5:
         await asyncio.sleep(0.01)
     stop.set()
@@ -50,14 +50,14 @@ async def test_a_long_term_card_never_expires():
     reader = FakeIdReader()
     reader.card = an_id_card(valid_to=None)
     t, _ = terminal(id_reader=reader)
-    assert await asyncio.wait_for(t.wait_for_id_card(asyncio.Event(), interval=0.01), 2)
+    assert await asyncio.wait_for(t.wait_for_card(asyncio.Event(), interval=0.01), 2)
 
 
 async def test_an_unreadable_card_is_reported_and_polling_goes_on():
     reader = FakeIdReader()
     reader.fault = CardError("read failed", message_key="error.card_unreadable")
     t, events = terminal(id_reader=reader)
-    task = asyncio.ensure_future(t.wait_for_id_card(asyncio.Event(), interval=0.01))
+    task = asyncio.ensure_future(t.wait_for_card(asyncio.Event(), interval=0.01))
     while reader.reads < 3:
         await asyncio.sleep(0.01)
     reader.fault, reader.card = None, an_id_card()
@@ -70,7 +70,7 @@ async def test_ending_the_visit_wipes_every_personal_datum():
     reader = FakeIdReader()
     reader.card = an_id_card()
     t, events = terminal(id_reader=reader, social_reader=FakeSocialReader(ss))
-    await t.wait_for_id_card(asyncio.Event(), interval=0.01)
+    await t.wait_for_card(asyncio.Event(), interval=0.01)
     await t.read_social_card()
     assert t.session.social_card.name == "王芳"
     session = t.session
@@ -100,7 +100,7 @@ async def test_waiting_for_removal_returns_once_the_card_is_lifted():
     reader = FakeIdReader()
     reader.card = an_id_card()
     t, _ = terminal(id_reader=reader)
-    task = asyncio.ensure_future(t.wait_for_id_card_removed(asyncio.Event(), interval=0.01))
+    task = asyncio.ensure_future(t.wait_for_cards_removed(asyncio.Event(), interval=0.01))
     await asyncio.sleep(0.05)
     assert not task.done()
     reader.card = None
@@ -196,7 +196,7 @@ def a_social_card(expiry: dt.date | None = dt.date(2029, 6, 11)) -> SocialSecuri
 async def test_an_inserted_social_security_card_identifies_the_citizen():
     social = FakeSocialReader(a_social_card())
     t, events = terminal(id_reader=FakeIdReader(), social_reader=social)
-    card = await asyncio.wait_for(t.wait_for_id_card(asyncio.Event(), interval=0.01), 2)
+    card = await asyncio.wait_for(t.wait_for_card(asyncio.Event(), interval=0.01), 2)
     assert card.ss_number == "36082519900501002X"
     assert t.display_name == "王芳" and events == ["visit"]
 
@@ -205,7 +205,7 @@ async def test_an_expired_social_security_card_is_explained_and_starts_nothing()
     social = FakeSocialReader(a_social_card(expiry=dt.date(2026, 1, 1)))
     t, events = terminal(social_reader=social)
     stop = asyncio.Event()
-    task = asyncio.ensure_future(t.wait_for_id_card(stop, interval=0.01))
+    task = asyncio.ensure_future(t.wait_for_card(stop, interval=0.01))
     await asyncio.sleep(0.1)
     stop.set()
     assert await task is None
@@ -216,7 +216,7 @@ async def test_taking_the_social_security_card_out_mid_form_wipes_the_session():
     # Given a visit begun with an inserted social-security card, half-way through a form
     social = FakeSocialReader(a_social_card())
     t, events = terminal(social_reader=social)
-    await t.wait_for_id_card(asyncio.Event(), interval=0.01)
+    await t.wait_for_card(asyncio.Event(), interval=0.01)
     session = t.session
     session.values["applicant_phone"] = "13907961234"
     watcher = asyncio.ensure_future(t.end_when_card_removed(asyncio.Event(), interval=0.01))
@@ -234,6 +234,6 @@ async def test_a_visit_by_id_card_is_not_ended_by_the_social_card_reader():
     reader = FakeIdReader()
     reader.card = an_id_card()
     t, _ = terminal(id_reader=reader, social_reader=FakeSocialReader(None))
-    await t.wait_for_id_card(asyncio.Event(), interval=0.01)
+    await t.wait_for_card(asyncio.Event(), interval=0.01)
     await asyncio.wait_for(t.end_when_card_removed(asyncio.Event(), interval=0.01), 1)
     assert t.session is not None
