@@ -21,11 +21,14 @@ from typing import Any
 from aiohttp import web
 
 from central import decide, validate
-from central.auth import TERMINAL, check_office, terminal_of
+from central.auth import NONCE, SECRETS, TERMINAL, SecretCache, check_office, verify_signature
 from central.config import CentralConfig
+from central.dashboard.remote import PUSHES
 from central.db import make_engine, migrate
 from central.errors import ApiError
+from central.sealing import SecretBox
 from central.store import Store
+from central.writes import WRITES, GroupWriter
 from kiosk.catalog import Catalog, load_catalog
 from kiosk.errors import CatalogError
 
@@ -46,9 +49,13 @@ def _json(data: Any, status: int = 200, **headers: str) -> web.Response:
                         content_type="application/json", headers=headers)  # fmt: skip
 
 
-def access(level: str) -> Callable[[Handler], Handler]:
+def access(level: str, *, nonce_in_write: bool = False) -> Callable[[Handler], Handler]:
+    """Mark a handler's access level. ``nonce_in_write``: a signed handler that stores
+    ``request.get(NONCE)`` in its own write (central/writes.py), one transaction, not two."""
+
     def mark(handler: Handler) -> Handler:
         handler.access = level  # type: ignore[attr-defined]
+        handler.nonce_in_write = nonce_in_write  # type: ignore[attr-defined]
         return handler
 
     return mark
@@ -73,6 +80,16 @@ def _object(body: Any, *names: str) -> dict[str, Any]:
 def _text(body: dict, name: str, max_len: int = 500) -> str:
     value = body.get(name, "")
     if not isinstance(value, str) or len(value) > max_len:
+        raise ApiError(400, "request.wrong_type", name)
+    return value
+
+
+def _count(body: dict, name: str) -> int | None:
+    """A whole number 0 ≤ n < 2³¹, or None when the field is absent."""
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
         raise ApiError(400, "request.wrong_type", name)
     return value
 
@@ -102,9 +119,15 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
 @web.middleware
 async def access_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     cfg = request.app[CONFIG]
-    level = getattr(request.match_info.handler, "access", PUBLIC)
+    marked = request.match_info.handler
+    level = getattr(marked, "access", PUBLIC)
     if level == SIGNED and cfg.require_signatures:
-        request[TERMINAL] = await terminal_of(request, request.app[STORE], cfg.clock_skew)
+        signed = await verify_signature(request, cfg.clock_skew)
+        request[TERMINAL] = signed.terminal_id
+        if getattr(marked, "nonce_in_write", False):
+            request[NONCE] = signed.nonce
+        else:
+            await request.app[WRITES].nonce(signed.terminal_id, signed.nonce)
     elif level == OFFICE:
         check_office(request, cfg.office_token)
     return await handler(request)
@@ -159,22 +182,25 @@ def _terminal(request: web.Request, claimed: str) -> str:
     return claimed
 
 
-@access(SIGNED)
+@access(SIGNED, nonce_in_write=True)
 async def submit(request: web.Request) -> web.Response:
-    cfg, store = request.app[CONFIG], request.app[STORE]
+    cfg = request.app[CONFIG]
     sub = validate.parse_submission(await _body(request))
     _terminal(request, sub.terminal_id)
     cat: Catalog = request.app[CATALOG]["catalog"]
     validate.check_against_catalog(sub, cat)
     # the hash covers what the submission says, not how its JSON was spaced
-    body_hash = hashlib.sha256(json.dumps(sub.to_dict(), sort_keys=True).encode()).hexdigest()
-    outcome, new = await asyncio.to_thread(
-        store.submit, sub, body_hash, cfg.number_prefix, partial(decide.accept, sub, cat)
+    body = sub.to_dict()
+    body_hash = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    # answered only once committed (fsynced on SQLite), with the nonce in the same transaction
+    accept = partial(decide.accept, sub, cat)
+    _, new, outcome = await request.app[WRITES].submit(
+        sub, body_hash, cfg.number_prefix, accept, request.get(NONCE), body
     )
     if new and cfg.failpoint == "exit-after-commit":
         log.warning("failpoint exit-after-commit: dying before the answer")
         os._exit(70)
-    return _json(outcome.to_dict(), 201 if new else 200)
+    return _json(outcome, 201 if new else 200)
 
 
 @access(SIGNED)
@@ -183,7 +209,7 @@ async def progress(request: web.Request) -> web.Response:
     return _json((await asyncio.to_thread(request.app[STORE].progress, number)).to_dict())
 
 
-@access(SIGNED)
+@access(SIGNED, nonce_in_write=True)
 async def heartbeat(request: web.Request) -> web.Response:
     body = _object(await _body(request))
     devices = body.get("devices", [])
@@ -200,10 +226,20 @@ async def heartbeat(request: web.Request) -> web.Response:
         "screen": _text(body, "screen", 64),
         "paper": _text(body, "paper", 32),
         "devices": devices,
+        "uptime": _count(body, "uptime"),  # seconds the kiosk has run
+        "catalog_version": _text(body, "catalog_version", 64) or None,
+        "config_version": _count(body, "config_version"),  # remote settings it applied
     }
+    # A field added to ``beat`` needs a column in tables.heartbeats and tables.terminal_state
+    # (a migration). Keep this path free of queries of its own: bench_platform.py holds it to
+    # half a hello-world handler's rate (read anything else from a per-process cache).
     terminal_id = request.get(TERMINAL) or _text(body, "terminal_id", 64)
-    await asyncio.to_thread(request.app[STORE].heartbeat, terminal_id, beat)
-    return _json({"ok": True, "time": dt.datetime.now(dt.UTC).isoformat()})
+    # stored with the request's nonce in one group transaction (central/writes.py)
+    await request.app[WRITES].heartbeat(terminal_id, beat, request.get(NONCE))
+    # remote settings not yet acknowledged, diagnostics asked for: from a per-process cache
+    pushes = request.app.get(PUSHES)
+    extra = await pushes.reply(terminal_id, beat["config_version"]) if pushes else {}
+    return _json({"ok": True, "time": dt.datetime.now(dt.UTC).isoformat(), **extra})
 
 
 # -- office -----------------------------------------------------------------------
@@ -318,10 +354,17 @@ def make_app(config: CentralConfig, catalog_override: Catalog | None = None) -> 
 
     async def database(app: web.Application):
         Path(config.data_dir).mkdir(parents=True, exist_ok=True)
+        box = SecretBox.for_data_dir(config.data_dir)
         engine = make_engine(config.url)
-        await asyncio.to_thread(migrate, engine)
-        app[STORE] = Store(engine)
+        await asyncio.to_thread(migrate, engine, box)
+        store = Store(engine, box)
+        await asyncio.to_thread(store.check_key)  # a fleet without one key stops here, not later
+        app[STORE] = store
+        app[SECRETS] = SecretCache(store)
+        writer = app[WRITES] = GroupWriter(store, dt.timedelta(seconds=2 * config.clock_skew))
+        await writer.start()
         yield
+        await writer.close()
         engine.dispose()
 
     app.cleanup_ctx.append(database)

@@ -1,8 +1,13 @@
 """Who may call what: signed terminal requests, office credentials, public calls.
 
 A terminal signs each request (kiosk.signing); the middleware recomputes the
-signature over the exact body bytes, rejects stale timestamps, stores the
-nonce (a replay hits the unique key) and answers 401/403 with a message key.
+signature over the exact body bytes and rejects stale timestamps. Secrets come
+from a per-process cache (``SecretCache``), opened from their sealed form once.
+The nonce is then stored once, in a group transaction (central/writes.py) that
+also refuses a revoked terminal: a replay hits the unique key, and a revocation
+holds from the very next request, in every worker process, with no cache to
+expire. A handler that writes (heartbeat, submission) stores the nonce in its
+own transaction; the middleware leaves it in ``request[NONCE]``.
 """
 
 from __future__ import annotations
@@ -11,21 +16,59 @@ import asyncio
 import datetime as dt
 import hmac
 import re
+from dataclasses import dataclass
 
 from aiohttp import web
 
 from central.errors import ApiError
 from central.store import Store
+from central.writes import WRITES
 from kiosk import signing
 
 TERMINAL: web.RequestKey[str] = web.RequestKey("terminal_id", str)
+NONCE: web.RequestKey[str] = web.RequestKey("nonce", str)
 NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
-async def terminal_of(request: web.Request, store: Store, skew: int) -> str:
-    """The verified terminal id of a signed request.
+class SecretCache:
+    """Opened terminal secrets in this process's memory (never written anywhere).
 
-    :raises ApiError: 401 unsigned, stale, replayed, forged or unknown; 403 revoked.
+    A terminal's secret never changes (enrolling again gives a new terminal id),
+    so entries need no expiry; revocation is not read from here (see the module
+    docstring). Unknown ids are not remembered: a terminal enrolled through
+    another process is found on its first request.
+    """
+
+    def __init__(self, store: Store, size: int = 200_000) -> None:
+        self.store = store
+        self.size = size
+        self._secrets: dict[str, str] = {}
+
+    async def secret(self, terminal_id: str) -> str | None:
+        secret = self._secrets.get(terminal_id)
+        if secret is None:
+            secret = await asyncio.to_thread(self.store.terminal_secret, terminal_id)
+            if secret is None:
+                return None
+            if len(self._secrets) >= self.size:  # a bound, not a policy: drop the oldest
+                del self._secrets[next(iter(self._secrets))]
+            self._secrets[terminal_id] = secret
+        return secret
+
+
+SECRETS: web.AppKey[SecretCache] = web.AppKey("terminal_secrets", SecretCache)
+
+
+@dataclass(frozen=True)
+class Signed:
+    terminal_id: str
+    nonce: str
+
+
+async def verify_signature(request: web.Request, skew: int) -> Signed:
+    """The terminal and nonce of a correctly signed, fresh request (the nonce not yet used).
+
+    :raises ApiError: 401 unsigned, stale, forged or unknown terminal.
     """
     h = request.headers
     terminal_id = h.get(signing.HEADER_TERMINAL, "")
@@ -39,21 +82,24 @@ async def terminal_of(request: web.Request, store: Store, skew: int) -> str:
     now = dt.datetime.now(dt.UTC)
     if abs(now.timestamp() - int(timestamp)) > skew:
         raise ApiError(401, "auth.stale")
-    terminal = await asyncio.to_thread(store.terminal, terminal_id)
-    if terminal is None:
+    secret = await request.app[SECRETS].secret(terminal_id)
+    if secret is None:
         raise ApiError(401, "auth.unknown_terminal")
     body = await request.read()
-    if not signing.verify(terminal.secret, signature, request.method, request.raw_path,
+    if not signing.verify(secret, signature, request.method, request.raw_path,
                           timestamp, nonce, body):  # fmt: skip
         raise ApiError(401, "auth.bad_signature")
-    if terminal.revoked_at is not None:
-        raise ApiError(403, "auth.revoked")
-    fresh = await asyncio.to_thread(
-        store.use_nonce, terminal_id, nonce, now, dt.timedelta(seconds=2 * skew)
-    )
-    if not fresh:
-        raise ApiError(401, "auth.replayed")
-    return terminal_id
+    return Signed(terminal_id, nonce)
+
+
+async def terminal_of(request: web.Request, skew: int) -> str:
+    """The verified terminal id of a signed request, its nonce used.
+
+    :raises ApiError: 401 unsigned, stale, replayed, forged or unknown; 403 revoked.
+    """
+    signed = await verify_signature(request, skew)
+    await request.app[WRITES].nonce(signed.terminal_id, signed.nonce)
+    return signed.terminal_id
 
 
 def check_office(request: web.Request, token: str) -> None:

@@ -13,6 +13,10 @@ worker thread, answer JSON; every error is an ``ApiError`` with a message key.
   contribution record, clearly marked as the reference platform's.
 - ``POST /api/v1/face-match`` (signed, up to 10 MB): the live photo against the
   photo of record in ``data_dir/photos/<id_number>.jpg``.
+- ``GET  /track/{number}`` (public HTML, central/track_page.py): what a receipt's
+  QR opens, the application's progress without anything personal;
+- ``GET  /guide/{matter_code}`` (public HTML, central/guide_page.py): a matter's
+  guide (办事指南), what the QR on the kiosk's guide screen opens.
 """
 
 from __future__ import annotations
@@ -276,7 +280,7 @@ async def face_match(request: web.Request) -> web.Response:
         raise ApiError(413, "request.too_large")
     request = request.clone(client_max_size=FACE_MAX_BODY)
     if cfg.require_signatures:
-        request[TERMINAL] = await terminal_of(request, request.app[STORE], cfg.clock_skew)
+        request[TERMINAL] = await terminal_of(request, cfg.clock_skew)
     body = _object(await _body(request), "id_number", "photo")
     number = _id_number(body["id_number"])
     if not isinstance(body["photo"], str):
@@ -310,3 +314,8 @@ def setup(app: web.Application) -> None:
     app.router.add_post(f"{API}/tickets", ticket)
     app.router.add_get(f"{API}/records/social-insurance", social_insurance_record)
     app.router.add_post(f"{API}/face-match", face_match)
+    from central import guide_page, track_page  # they import this package's app module
+
+    guide_page.setup(app)  # public pages a phone opens from a QR: a matter's guide
+    track_page.setup(app)  # and an application's progress
+    __import__("central.eid", fromlist=["setup"]).setup(app)  # electronic ID codes

@@ -2,7 +2,8 @@
 
 ``central serve --port 0`` picks a free port and prints ``listening on URL``
 as its first stdout line (flushed), which a supervisor reads; SIGTERM or
-SIGINT stop it cleanly. Office commands act on the database directly, so they
+SIGINT stop it cleanly. ``--workers N`` serves from N processes on that one
+port (central/workers.py). Office commands act on the database directly, so they
 work with or without a running server.
 """
 
@@ -31,17 +32,24 @@ def _config(args: argparse.Namespace) -> CentralConfig:
     )
 
 
-async def _serve(config: CentralConfig, host: str, port: int) -> None:
+async def _serve(config: CentralConfig, host: str, port: int, *, reuse_port: bool = False,
+                 ready_fd: int | None = None) -> None:  # fmt: skip
+    """Serve until SIGTERM/SIGINT. A worker of several (``ready_fd`` set) says it is
+    listening by writing one byte there; the parent prints the URL."""
     from aiohttp import web
 
     from central.app import make_app
 
     runner = web.AppRunner(make_app(config), handle_signals=False, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = web.TCPSite(runner, host, port, reuse_port=reuse_port or None)
     await site.start()
-    bound = site._server.sockets[0].getsockname()[1]  # the real port when asked for 0
-    print(f"listening on http://{host}:{bound}", flush=True)
+    if ready_fd is None:
+        bound = site._server.sockets[0].getsockname()[1]  # the real port when asked for 0
+        print(f"listening on http://{host}:{bound}", flush=True)
+    else:
+        os.write(ready_fd, b"+")
+        os.close(ready_fd)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -54,12 +62,14 @@ async def _serve(config: CentralConfig, host: str, port: int) -> None:
 
 def _store(config: CentralConfig):
     from central.db import make_engine, migrate
+    from central.sealing import SecretBox
     from central.store import Store
 
     config.data_dir.mkdir(parents=True, exist_ok=True)
+    box = SecretBox.for_data_dir(config.data_dir)
     engine = make_engine(config.url)
-    migrate(engine)
-    return Store(engine)
+    migrate(engine, box)
+    return Store(engine, box)
 
 
 def _office(args: argparse.Namespace, config: CentralConfig) -> int:
@@ -95,6 +105,29 @@ def _photos(args: argparse.Namespace, config: CentralConfig) -> int:
     return 0
 
 
+def _eid(args: argparse.Namespace, config: CentralConfig) -> int:
+    """A reference electronic ID code for testing, printed as one line (a QR PNG on request)."""
+    import datetime as dt
+
+    from central import eid
+
+    now = dt.datetime.now(dt.UTC)
+    if args.expired:  # issued long enough ago to have run out: see how the kiosk explains it
+        now -= dt.timedelta(seconds=args.valid_seconds + 60)
+    try:
+        code = eid.issue(eid.load_key(config.data_dir), args.id_number, args.name, now,
+                         args.valid_seconds)  # fmt: skip
+    except (OSError, ValueError) as err:
+        print(f"central: no code issued: {err}", file=sys.stderr)
+        return 1
+    if args.png:
+        import qrcode
+
+        qrcode.make(code, border=2).save(args.png)
+    print(code)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", default="var/central", help="where the SQLite file lives")
@@ -105,6 +138,8 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", parents=[common], help="run the HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080, help="0 = a free port (printed)")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="processes serving the one port (SO_REUSEPORT); e.g. one per core")  # fmt: skip
     serve.add_argument("--insecure-unsigned", action="store_true",
                        help="accept terminal calls without signatures (a desk demo only)")  # fmt: skip
     sub.add_parser("migrate", parents=[common], help="apply database migrations")
@@ -129,6 +164,14 @@ def _parser() -> argparse.ArgumentParser:
     padd = pacts.add_parser("add", parents=[common], help="keep FILE as the photo of record")
     padd.add_argument("id_number")
     padd.add_argument("file", help="a JPEG or PNG showing one face")
+    eids = sub.add_parser("eid", help="reference electronic ID codes (a deployment uses the national service)")
+    eacts = eids.add_subparsers(dest="action", required=True)
+    eiss = eacts.add_parser("issue", parents=[common], help="print a test e-ID code for a citizen")
+    eiss.add_argument("id_number")
+    eiss.add_argument("name")
+    eiss.add_argument("--valid-seconds", type=int, default=300, help="1..600 (default 300)")
+    eiss.add_argument("--expired", action="store_true", help="a code that has already expired")
+    eiss.add_argument("--png", default="", help="also write the code as a QR image to this file")
     users = sub.add_parser("users", help="dashboard sign-ins: hall managers, technicians, admins")
     __import__("central.dashboard.accounts", fromlist=["_"]).add_arguments(users, common)
     return p
@@ -142,7 +185,11 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
     config = _config(args)
     try:
-        if args.command == "serve":
+        if args.command == "serve" and args.workers > 1:
+            from central.workers import serve
+
+            return serve(config, args.host, args.port, args.workers, _serve)
+        elif args.command == "serve":
             asyncio.run(_serve(config, args.host, args.port))
         elif args.command == "migrate":
             _store(config)
@@ -156,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
             print("revoked", args.terminal_id)
         elif args.command == "photos":
             return _photos(args, config)
+        elif args.command == "eid":
+            return _eid(args, config)
         elif args.command == "users":
             return __import__("central.dashboard.accounts", fromlist=["_"]).run(args, _store(config))  # fmt: skip
     except ApiError as err:

@@ -9,10 +9,14 @@ hold across worker processes (unique keys, counters).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config as AlembicConfig
+
+if TYPE_CHECKING:
+    from central.sealing import SecretBox
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Any fixed number: serialises migrations of several processes starting at once on PostgreSQL.
@@ -45,10 +49,15 @@ def make_engine(url: str) -> sa.Engine:
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
-def migrate(engine: sa.Engine) -> None:
-    """Bring the schema to the newest revision (idempotent; safe from several processes)."""
+def migrate(engine: sa.Engine, secret_box: SecretBox | None = None) -> None:
+    """Bring the schema to the newest revision (idempotent; safe from several processes).
+
+    ``secret_box`` seals terminal secrets an older database holds in plain text
+    (migration 0004); without it such a database is refused.
+    """
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["secret_box"] = secret_box
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})

@@ -24,6 +24,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "submission.unknown_form_field": ("表单项“{field}”不在目录中。", "Form field “{field}” is not in the catalog."),
     "submission.fields_missing": ("还有必填项没有填写。", "Some required fields are empty."),
     "submission.materials_missing": ("还缺少必需的材料。", "Some required materials are missing."),
+    "submission.commitment_unsigned": ("容缺受理需要您签名承诺按期补交材料。",
+                                       "Deferred materials need your signed promise to bring them."),
     "submission.not_deferrable": ("材料“{field}”不能容缺受理。", "Material “{field}” cannot be deferred."),
     "submission.id_number_invalid": ("身份证号码校验不通过，请核对。", "The ID number fails its check; please check it."),
     "submission.address_missing": ("选择邮寄时需要填写收件地址。", "Mail delivery needs an address."),
@@ -50,6 +52,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "face.image_unreadable": ("照片无法读取，请重新拍摄。", "The photo cannot be read; please take it again."),
     "face.unusable": ("照片不能用于比对，请重新拍摄。", "The photo cannot be compared; please take it again."),
     "face.model_unavailable": ("人证比对暂不可用，请到窗口办理。", "Face comparison is unavailable; please go to a window."),
+    # electronic ID codes (central/eid.py)
+    "eid.invalid": ("无法识别该电子身份证二维码，请在手机上刷新后重新出示。", "This electronic ID code is not recognised; refresh it on your phone and show it again."),
+    "eid.expired": ("电子身份证二维码已过期，请在手机上刷新后重新出示。", "This electronic ID code has expired; refresh it on your phone and show it again."),
+    "eid.used": ("该二维码已使用过，请在手机上刷新后重新出示。", "This code has already been used; refresh it on your phone and show it again."),
+    "eid.unavailable": ("电子身份证核验暂不可用，请使用身份证或到窗口办理。", "Electronic ID checks are unavailable; please use your ID card or go to a window."),
 }  # fmt: skip
 
 

@@ -4,14 +4,23 @@ Methods are blocking; the aiohttp handlers call them in worker threads. What
 must hold across processes is enforced by the database: a submission key is
 unique, acceptance numbers come from a counter row updated inside the storing
 transaction, nonces and enrolment codes are used once by a conditional write.
+
+The busy paths (signed requests' nonces, heartbeats, submissions) go through
+``write_batch``: several requests' writes in one transaction (central/writes.py
+gathers them), each answered only after that transaction has committed, so on
+SQLite a citizen hears "accepted" only once their own row is fsynced, and one
+fsync serves every request of the batch.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+import json
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,9 +29,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from central import tables as t
 from central.errors import ApiError
+from central.sealing import PREFIX, SecretBox
 from kiosk.outcomes import Outcome, OutcomeKind, Progress, Stage, StageEvent, Submission
 
 CHINA = ZoneInfo("Asia/Shanghai")
+# a heartbeat joins the history when one of these changed, or HISTORY_EVERY after the last row
+HISTORY_FIELDS = ("software_version", "paper", "devices")
+HISTORY_EVERY = dt.timedelta(minutes=15)
+NONCE_KEEP = dt.timedelta(seconds=600)  # twice the default clock skew
 
 
 def _now() -> dt.datetime:
@@ -38,22 +52,282 @@ def code_hash(code: str) -> str:
     return hashlib.sha256(code.strip().upper().encode()).hexdigest()
 
 
+@dataclass(eq=False)
+class Write:
+    """One request's part of a group transaction (``Store.write_batch``).
+
+    ``nonce``: a signed request's nonce, stored once in the same transaction; the
+    terminal must not be revoked (None: an unsigned call, signatures off).
+    ``beat``: a heartbeat to store. ``submission``: (Submission, body hash, number
+    prefix, decide(number, today) -> Outcome, the submission as a dict or None).
+    After the batch, ``error`` is this request's own ApiError, or ``result`` is
+    (Outcome, new, outcome as a dict) for a submission.
+    """
+
+    terminal_id: str
+    nonce: str | None = None
+    beat: dict[str, Any] | None = None
+    submission: tuple[Submission, str, str, Callable[[str, dt.date], Outcome], dict] | None = None
+    result: Any = None
+    error: ApiError | None = None
+
+
+def _dialect(name: str):
+    return postgresql if name == "postgresql" else sqlite
+
+
+# Statements built once: a hot path pays for execution, not for building SQL.
+_INSERT_SUBMISSION = t.submissions.insert()
+_INSERT_APPLICATION = t.applications.insert()
+_INSERT_STAGES = t.stages.insert()
+_STORED = (
+    sa.select(t.submissions.c.key, t.submissions.c.body_hash, t.applications.c.outcome)
+    .join(t.applications, t.applications.c.submission_key == t.submissions.c.key)
+    .where(t.submissions.c.key.in_(sa.bindparam("keys", expanding=True)))
+)
+# the batch's terminals: revoked or not, and their latest beat (one query for both)
+_TERMINALS = (
+    sa.select(t.terminals.c.id, t.terminals.c.revoked_at, t.terminal_state)
+    .select_from(t.terminals.outerjoin(
+        t.terminal_state, t.terminal_state.c.terminal_id == t.terminals.c.id))
+    .where(t.terminals.c.id.in_(sa.bindparam("ids", expanding=True)))
+)  # fmt: skip
+
+
+@functools.cache
+def _counter_step(dialect: str) -> sa.Executable:
+    by = sa.bindparam("by", type_=sa.BigInteger)
+    ins = _dialect(dialect).insert(t.counters).values(name=sa.bindparam("name"), value=by)
+    return ins.on_conflict_do_update(
+        index_elements=[t.counters.c.name], set_={"value": t.counters.c.value + by}
+    ).returning(t.counters.c.value)
+
+
+@functools.cache
+def _nonce_insert(dialect: str) -> sa.Executable:
+    ins = _dialect(dialect).insert(t.nonces).on_conflict_do_nothing()
+    return ins.returning(t.nonces.c.terminal_id, t.nonces.c.nonce)
+
+
+# Sent as executemany: one short statement, prepared once (psycopg pipelines the rows);
+# a multi-row INSERT of a whole batch would be re-parsed by the driver every time.
+@functools.cache
+def _state_upsert(dialect: str, columns: tuple[str, ...]) -> sa.Executable:
+    ins = _dialect(dialect).insert(t.terminal_state)
+    return ins.on_conflict_do_update(
+        index_elements=[t.terminal_state.c.terminal_id],
+        set_={c: ins.excluded[c] for c in columns if c != "terminal_id"},
+    )
+
+
+_INSERT_HISTORY = t.heartbeats.insert()
+
+
+@functools.cache
+def _pg_signed(columns: tuple[str, ...]) -> sa.Executable:
+    """PostgreSQL: every signed write of a batch in one statement, one round trip.
+
+    The batch arrives as one JSON parameter (``json_to_recordset``: one row per
+    request: ``ord``, ``terminal_id``, ``nonce``, ``beat`` (true for a heartbeat) and
+    the beat's ``columns``), so the statement's text and its plan stay the same
+    whatever the batch's size. Nonces of terminals not revoked are inserted once; the
+    latest beat of each terminal whose nonce went in is upserted into terminal_state,
+    and joins the history when a HISTORY_FIELDS value changed or ``:cutoff`` passed
+    since its last history row. Answers the (terminal_id, nonce) pairs that went in.
+    SQLite (in process, no round trips) takes the plainer path of Store._write_all.
+    """
+    state, hist = t.terminal_state, t.heartbeats
+    now = sa.bindparam("now", type_=sa.DateTime(timezone=True))
+    batch = sa.cast(sa.bindparam("batch", type_=sa.Text), postgresql.JSON)
+    v = (
+        sa.func.json_to_recordset(batch)
+        .table_valued(sa.column("ord", sa.Integer), sa.column("terminal_id", sa.String),
+                      sa.column("nonce", sa.String), sa.column("beat", sa.Boolean),
+                      *(sa.column(c, state.c[c].type) for c in columns))
+        .render_derived(name="v", with_types=True)
+    )  # fmt: skip
+    ok = (
+        sa.select(v)
+        .join(t.terminals, sa.and_(t.terminals.c.id == v.c.terminal_id,
+                                   t.terminals.c.revoked_at.is_(None)))
+        .cte("ok")
+    )  # fmt: skip
+    fresh = (
+        postgresql.insert(t.nonces)
+        .from_select(["terminal_id", "nonce", "seen_at"], sa.select(ok.c.terminal_id, ok.c.nonce, now))
+        .on_conflict_do_nothing()
+        .returning(t.nonces.c.terminal_id, t.nonces.c.nonce)
+        .cte("fresh")
+    )  # fmt: skip
+    latest = (
+        sa.select(ok)
+        .join(fresh, sa.and_(fresh.c.terminal_id == ok.c.terminal_id, fresh.c.nonce == ok.c.nonce))
+        .where(ok.c.beat)
+        .distinct(ok.c.terminal_id)
+        .order_by(ok.c.terminal_id, ok.c.ord.desc())
+        .cte("latest")
+    )
+    ins = postgresql.insert(state)
+
+    def differs(f: str) -> sa.ColumnElement[bool]:
+        if isinstance(state.c[f].type, sa.JSON):  # json keeps its text: compare that
+            return sa.cast(state.c[f], sa.Text) != sa.cast(ins.excluded[f], sa.Text)
+        return state.c[f].is_distinct_from(ins.excluded[f])
+
+    changed = sa.or_(*(differs(f) for f in HISTORY_FIELDS),
+                     state.c.history_at <= sa.bindparam("cutoff", type_=now.type))  # fmt: skip
+    upserted = (
+        ins.from_select(["terminal_id", "at", *columns, "history_at"],
+                        sa.select(latest.c.terminal_id, now, *(latest.c[c] for c in columns), now))
+        .on_conflict_do_update(
+            index_elements=[state.c.terminal_id],
+            set_={"at": ins.excluded.at, **{c: ins.excluded[c] for c in columns},
+                  "history_at": sa.case((changed, ins.excluded.at), else_=state.c.history_at)})
+        .returning(state.c.terminal_id, (state.c.history_at == state.c.at).label("recorded"))
+        .cte("upserted")
+    )  # fmt: skip
+    recorded = (
+        sa.insert(hist)
+        .from_select(["terminal_id", "at", *columns],
+                     sa.select(latest.c.terminal_id, now, *(latest.c[c] for c in columns))
+                     .join(upserted, upserted.c.terminal_id == latest.c.terminal_id)
+                     .where(upserted.c.recorded))
+        .cte("recorded")
+    )  # fmt: skip
+    return sa.select(fresh.c.terminal_id, fresh.c.nonce).add_cte(upserted, recorded)
+
+
 class Store:
-    def __init__(self, engine: sa.Engine):
+    def __init__(self, engine: sa.Engine, box: SecretBox | None = None):
+        """``box`` seals new terminal secrets and opens stored ones (enrolment, signatures)."""
         self.engine = engine
+        self.box = box
 
     # -- counters -------------------------------------------------------------
 
-    def _next(self, conn: sa.Connection, name: str) -> int:
-        ins = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(t.counters)
-        conn.execute(ins.values(name=name, value=0).on_conflict_do_nothing())
-        upd = (
-            t.counters.update()
-            .where(t.counters.c.name == name)
-            .values(value=t.counters.c.value + 1)
-            .returning(t.counters.c.value)
-        )
-        return int(conn.execute(upd).scalar_one())
+    def _next(self, conn: sa.Connection, name: str, by: int = 1) -> int:
+        """The counter after taking ``by`` numbers (they end at the value returned).
+
+        One upsert: the row is created or advanced, and stays locked until commit."""
+        step = _counter_step(conn.dialect.name)
+        return int(conn.execute(step, {"name": name, "by": by}).scalar_one())
+
+    # -- the group transaction ------------------------------------------------
+
+    def write_batch(self, writes: list[Write], conn: sa.Connection | None = None) -> None:
+        """Store every write in one transaction; each gets its ``result`` or its ``error``.
+
+        ``conn``: a connection to use (central/writes.py keeps one open: no pool
+        checkout, no pre-ping round trip per batch); else one from the pool.
+
+        Order, the same in every process so that two batches wait rather than
+        deadlock: nonces (revoked terminals refused), heartbeats by terminal id,
+        then submissions behind the counter row. A request's own refusal (replayed,
+        revoked, a reused key) is found before it writes anything, so no savepoints;
+        a submission key stored by another process meanwhile fails the transaction,
+        which runs again (and then finds that key stored).
+
+        :raises sqlalchemy.exc.SQLAlchemyError: the transaction failed as a whole.
+        """
+        if conn is None:
+            with self.engine.connect() as own:
+                return self.write_batch(writes, own)
+        for attempt in range(3):
+            for w in writes:
+                w.result = w.error = None
+            try:
+                with conn.begin():
+                    self._write_all(conn, writes, _now())
+                return
+            except sa.exc.IntegrityError:
+                if attempt == 2:
+                    raise
+
+    def _write_all(self, conn: sa.Connection, writes: list[Write], now: dt.datetime) -> None:
+        signed = [w for w in writes if w.nonce is not None]
+        rest = writes  # the nonces and beats still to store
+        if conn.dialect.name == "postgresql" and signed:
+            self._pg_signed(conn, signed, now)
+            rest = [w for w in writes if w.nonce is None]
+        ids = sorted({w.terminal_id for w in rest if w.nonce is not None or w.beat is not None})
+        known = {r.id: r for r in conn.execute(_TERMINALS, {"ids": ids})} if ids else {}
+        self._use_nonces(conn, [w for w in rest if w.nonce is not None], known, now)
+        beats = [w for w in rest if w.beat is not None and w.error is None]
+        if beats:
+            self._heartbeats(conn, beats, known, now)
+        submissions = [w for w in writes if w.submission is not None and w.error is None]
+        if submissions:
+            self._store_submissions(conn, submissions, now)
+
+    def _pg_signed(self, conn: sa.Connection, signed: list[Write], now: dt.datetime) -> None:
+        """PostgreSQL: the signed writes' nonces and beats in one statement (_pg_signed)."""
+        first: dict[tuple[str, str], Write] = {}
+        rows, columns = [], ()
+        for i, w in enumerate(signed):
+            key = (w.terminal_id, w.nonce or "")
+            if key in first:  # the same request twice in one batch
+                w.error = ApiError(401, "auth.replayed")
+                continue
+            first[key] = w
+            rows.append({**(w.beat or {}), "ord": i, "terminal_id": w.terminal_id,
+                         "nonce": w.nonce, "beat": w.beat is not None})  # fmt: skip
+            columns = columns or tuple(w.beat or ())
+        statement = _pg_signed(columns or ("software_version", "screen", "paper", "devices"))
+        fresh = {tuple(r) for r in conn.execute(statement, {
+            "batch": json.dumps(rows), "now": now, "cutoff": now - HISTORY_EVERY})}  # fmt: skip
+        refused = {k: w for k, w in first.items() if k not in fresh}
+        if refused:  # revoked, replayed, or gone: say which
+            ids = sorted({k[0] for k in refused})
+            known = {r.id: r for r in conn.execute(_TERMINALS, {"ids": ids})}
+            for (tid, _), w in refused.items():
+                term = known.get(tid)
+                if term is None:
+                    w.error = ApiError(401, "auth.unknown_terminal")
+                elif term.revoked_at is not None:
+                    w.error = ApiError(403, "auth.revoked")
+                else:
+                    w.error = ApiError(401, "auth.replayed")
+
+    def _use_nonces(self, conn: sa.Connection, signed: list[Write], known: dict[str, Any],
+                    now: dt.datetime) -> None:  # fmt: skip
+        if not signed:
+            return
+        first: dict[tuple[str, str], Write] = {}
+        for w in signed:
+            key = (w.terminal_id, w.nonce or "")
+            term = known.get(w.terminal_id)
+            if term is not None and term.revoked_at is not None:
+                w.error = ApiError(403, "auth.revoked")
+            elif key in first:  # the same request twice in one batch
+                w.error = ApiError(401, "auth.replayed")
+            else:
+                first[key] = w
+        if first:
+            rows = [{"terminal_id": k[0], "nonce": k[1], "seen_at": now} for k in sorted(first)]
+            fresh = {tuple(r) for r in conn.execute(_nonce_insert(conn.dialect.name), rows)}
+            for key, w in first.items():
+                if key not in fresh:
+                    w.error = ApiError(401, "auth.replayed")
+
+    def _heartbeats(self, conn: sa.Connection, beats: list[Write], known: dict[str, Any],
+                    now: dt.datetime) -> None:  # fmt: skip
+        latest = {w.terminal_id: w.beat for w in beats}  # twice in a batch: the later one
+        states, history = [], []
+        for tid in sorted(latest):
+            beat, prev = latest[tid], known.get(tid)
+            changed = (
+                prev is None
+                or prev.history_at is None
+                or any(getattr(prev, f) != beat[f] for f in HISTORY_FIELDS)
+                or _aware(prev.history_at) <= now - HISTORY_EVERY
+            )
+            states.append({**beat, "terminal_id": tid, "at": now,
+                           "history_at": now if changed else prev.history_at})  # fmt: skip
+            if changed:
+                history.append({**beat, "terminal_id": tid, "at": now})
+        conn.execute(_state_upsert(conn.dialect.name, tuple(states[0])), states)
+        if history:
+            conn.execute(_INSERT_HISTORY, history)
 
     # -- submissions ----------------------------------------------------------
 
@@ -64,41 +338,67 @@ class Store:
         A replay of the same key returns the stored outcome; the same key with
         another body is a 409. ``decide(number, today)`` builds the outcome.
         """
-        for _ in range(3):
-            try:
-                return self._submit_once(sub, body_hash, prefix, decide)
-            except sa.exc.IntegrityError:
-                continue  # another process stored the same key first: read its outcome
-        raise ApiError(503, "server.error")
+        w = Write(sub.terminal_id, submission=(sub, body_hash, prefix, decide, None))
+        self.write_batch([w])
+        if w.error is not None:
+            raise w.error
+        return w.result[0], w.result[1]
 
-    def _submit_once(self, sub, body_hash, prefix, decide) -> tuple[Outcome, bool]:
-        now = _now()
-        with self.engine.begin() as conn:
-            row = conn.execute(
-                sa.select(t.submissions.c.body_hash, t.applications.c.outcome)
-                .join(t.applications, t.applications.c.submission_key == t.submissions.c.key)
-                .where(t.submissions.c.key == sub.key)
-            ).first()
-            if row is not None:
-                if row.body_hash != body_hash:
-                    raise ApiError(409, "submission.key_reused", "key")
-                return Outcome.from_dict(row.outcome), False
+    def _store_submissions(self, conn: sa.Connection, writes: list[Write],
+                           now: dt.datetime) -> None:  # fmt: skip
+        """Store each new submission once, numbered in batch order; a replay gets the stored
+        outcome, a key reused for another body a 409 (nothing written for it).
+
+        :raises IntegrityError: another transaction stored one of the keys meanwhile.
+        """
+        keys = sorted({w.submission[0].key for w in writes})
+        stored = {r.key: (r.body_hash, r.outcome) for r in conn.execute(_STORED, {"keys": keys})}
+        new: dict[str, Write] = {}  # by key, in batch order
+        again: list[Write] = []  # a key that comes twice in this batch
+        for w in writes:
+            sub, body_hash = w.submission[0], w.submission[1]
+            if sub.key in stored:  # a replay
+                if stored[sub.key][0] != body_hash:
+                    w.error = ApiError(409, "submission.key_reused", "key")
+                else:
+                    data = stored[sub.key][1]
+                    w.result = (Outcome.from_dict(data), False, data)
+            elif sub.key in new:
+                again.append(w)
+            else:
+                new[sub.key] = w
+        if new:
             today = now.astimezone(CHINA).date()
-            seq = self._next(conn, f"acceptance:{today:%Y%m%d}")
-            number = f"{prefix}{today:%Y%m%d}{seq:05d}"
-            outcome = decide(number, today)
-            conn.execute(t.submissions.insert().values(
-                key=sub.key, body_hash=body_hash, terminal_id=sub.terminal_id,
-                accepting_point=sub.accepting_point, local_number=sub.local_number,
-                received_at=now, body=sub.to_dict()))  # fmt: skip
-            conn.execute(t.applications.insert().values(
-                number=number, submission_key=sub.key, kind=outcome.kind.value,
-                stage=outcome.stage.value, outcome=outcome.to_dict(), updated_at=now))  # fmt: skip
-            conn.execute(t.stages.insert(), [
-                {"number": number, "stage": Stage.RECEIVED.value, "kind": "accepted", "note": "", "at": now},
-                {"number": number, "stage": outcome.stage.value, "kind": outcome.kind.value, "note": "", "at": now},
-            ])  # fmt: skip
-            return outcome, True
+            # The counter row before any submission row: held to the commit, it queues the
+            # storing transactions of every process rather than let them deadlock over keys.
+            last = self._next(conn, f"acceptance:{today:%Y%m%d}", len(new))
+            rows, apps, stages = [], [], []
+            for seq, w in enumerate(new.values(), start=last - len(new) + 1):
+                sub, body_hash, prefix, decide, body = w.submission
+                number = f"{prefix}{today:%Y%m%d}{seq:05d}"
+                outcome = decide(number, today)
+                data = outcome.to_dict()
+                rows.append({"key": sub.key, "body_hash": body_hash, "terminal_id": sub.terminal_id,
+                             "accepting_point": sub.accepting_point, "received_at": now,
+                             "local_number": sub.local_number,
+                             "body": sub.to_dict() if body is None else body})  # fmt: skip
+                apps.append({"number": number, "submission_key": sub.key, "updated_at": now,
+                             "kind": outcome.kind.value, "stage": outcome.stage.value,
+                             "outcome": data})  # fmt: skip
+                stages += [
+                    {"number": number, "stage": Stage.RECEIVED.value, "kind": "accepted", "note": "", "at": now},
+                    {"number": number, "stage": outcome.stage.value, "kind": outcome.kind.value, "note": "", "at": now},
+                ]  # fmt: skip
+                w.result = (outcome, True, data)
+            conn.execute(_INSERT_SUBMISSION, rows)
+            conn.execute(_INSERT_APPLICATION, apps)
+            conn.execute(_INSERT_STAGES, stages)
+        for w in again:
+            first = new[w.submission[0].key]
+            if first.submission[1] != w.submission[1]:
+                w.error = ApiError(409, "submission.key_reused", "key")
+            else:
+                w.result = (first.result[0], False, first.result[2])
 
     def count_submissions(self, key: str | None = None) -> int:
         q = sa.select(sa.func.count()).select_from(t.submissions)
@@ -215,6 +515,8 @@ class Store:
 
         :raises ApiError: 403 when the code is unknown, used or expired.
         """
+        if self.box is None:
+            raise RuntimeError("Store needs a SecretBox to enrol terminals")
         now = _now()
         terminal_id = f"T{secrets.token_hex(5).upper()}"
         secret = secrets.token_urlsafe(32)
@@ -232,14 +534,45 @@ class Store:
             if used.rowcount != 1:  # another process used it a moment ago
                 raise ApiError(403, "enrol.bad_code")
             conn.execute(t.terminals.insert().values(
-                id=terminal_id, service_point=row.service_point, secret=secret, enrolled_at=now))  # fmt: skip
+                id=terminal_id, service_point=row.service_point, enrolled_at=now,
+                secret=self.box.seal(secret, terminal_id)))  # fmt: skip
         return {"terminal_id": terminal_id, "secret": secret, "service_point": row.service_point}
 
     def terminal(self, terminal_id: str) -> Any:
+        """The terminal's row (its secret sealed) with ``last_seen_at``; None when unknown."""
+        term, state = t.terminals, t.terminal_state
         with self.engine.connect() as conn:
             return conn.execute(
-                sa.select(t.terminals).where(t.terminals.c.id == terminal_id)
+                sa.select(term, state.c.at.label("last_seen_at"))
+                .select_from(term.outerjoin(state, state.c.terminal_id == term.c.id))
+                .where(term.c.id == terminal_id)
             ).first()
+
+    def terminal_secret(self, terminal_id: str) -> str | None:
+        """The opened secret of a terminal (revoked or not); None when unknown.
+
+        :raises SealError: the secret does not open with this platform's key.
+        """
+        if self.box is None:
+            raise RuntimeError("Store needs a SecretBox to open terminal secrets")
+        with self.engine.connect() as conn:
+            sealed = conn.execute(
+                sa.select(t.terminals.c.secret).where(t.terminals.c.id == terminal_id)
+            ).scalar()
+        return None if sealed is None else self.box.open(sealed, terminal_id)
+
+    def check_key(self) -> None:
+        """Refuse a platform key that does not open the secrets already stored.
+
+        :raises SealError: (one sealed with another key, e.g. a fleet without one CENTRAL_SECRET_KEY).
+        """
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(t.terminals.c.id, t.terminals.c.secret)
+                .where(t.terminals.c.secret.startswith(PREFIX, autoescape=True)).limit(1)
+            ).first()  # fmt: skip
+        if row is not None and self.box is not None:
+            self.box.open(row.secret, row.id)
 
     def revoke(self, terminal_id: str) -> None:
         """:raises ApiError: 404 unknown terminal."""
@@ -252,34 +585,23 @@ class Store:
             if done.rowcount != 1:
                 raise ApiError(404, "request.not_found")
 
-    def use_nonce(self, terminal_id: str, nonce: str, now: dt.datetime, keep: dt.timedelta) -> bool:
-        """True the first time (terminal, nonce) is seen; False for a replay."""
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(
-                    t.nonces.insert().values(terminal_id=terminal_id, nonce=nonce, seen_at=now)
-                )
-        except sa.exc.IntegrityError:
-            return False
-        if secrets.randbelow(200) == 0:  # now and then, forget nonces too old to be accepted anyway
-            with self.engine.begin() as conn:
-                conn.execute(t.nonces.delete().where(t.nonces.c.seen_at < now - keep))
-        return True
+    def prune_nonces(self, keep: dt.timedelta = NONCE_KEEP) -> int:
+        """Forget nonces older than ``keep`` (their requests' timestamps are stale: a replay
+        is refused as such); how many. Its own transaction, away from the busy writes."""
+        with self.engine.begin() as conn:
+            gone = conn.execute(t.nonces.delete().where(t.nonces.c.seen_at < _now() - keep))
+        return gone.rowcount
 
     def heartbeat(self, terminal_id: str, beat: dict[str, Any]) -> None:
-        now = _now()
-        with self.engine.begin() as conn:
-            conn.execute(t.heartbeats.insert().values(terminal_id=terminal_id, at=now, **beat))
-            conn.execute(
-                t.terminals.update().where(t.terminals.c.id == terminal_id).values(last_seen_at=now)
-            )
+        """Store one heartbeat (unsigned; the server batches signed ones through write_batch)."""
+        self.write_batch([Write(terminal_id, beat=beat)])
 
     def last_heartbeat(self, terminal_id: str) -> dict[str, Any] | None:
+        """The terminal's latest heartbeat (``at``: when it arrived); None before the first."""
         with self.engine.connect() as conn:
             row = conn.execute(
-                sa.select(t.heartbeats).where(t.heartbeats.c.terminal_id == terminal_id)
-                .order_by(t.heartbeats.c.id.desc()).limit(1)
-            ).first()  # fmt: skip
+                sa.select(t.terminal_state).where(t.terminal_state.c.terminal_id == terminal_id)
+            ).first()
         return dict(row._mapping) if row else None
 
 

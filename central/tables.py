@@ -11,10 +11,10 @@ terminals = sa.Table(
     metadata,
     sa.Column("id", sa.String(64), primary_key=True),
     sa.Column("service_point", sa.String(32), nullable=False),
-    sa.Column("secret", sa.String(128), nullable=False),
+    sa.Column("secret", sa.String(128), nullable=False),  # sealed (central/sealing.py), 0004
     sa.Column("enrolled_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
-    sa.Column("last_seen_at", sa.DateTime(timezone=True)),
+    # last_seen_at moved to terminal_state.at in 0004
 )
 
 enrolment_codes = sa.Table(
@@ -154,6 +154,8 @@ dashboard_users = sa.Table(
     sa.Column("password_hash", sa.String(255), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("disabled_at", sa.DateTime(timezone=True)),
+    # 0003: raised when the password is reset or changed; a cookie of an older epoch is void
+    sa.Column("session_epoch", sa.Integer, nullable=False, server_default="0"),
 )
 
 # One row per alert; ``open_key`` is set while the alert is not closed, so the
@@ -200,3 +202,80 @@ rating_events = sa.Table(
 
 # the dashboard reads each terminal's latest heartbeat: one index seek per terminal
 sa.Index("ix_heartbeats_terminal_latest", heartbeats.c.terminal_id, heartbeats.c.id)
+
+# -- hall operations (migration 0003) -----------------------------------------------------
+# What terminals report beside heartbeats: one row per finished session or query, with no
+# personal data (a life event code, how the visit ended, how long it took). ``key`` is the
+# terminal's, so a batch sent twice is stored once; ``service_point`` is copied from the
+# terminal when stored, so the volumes page filters without a join.
+terminal_events = sa.Table(
+    "terminal_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(64), nullable=False, unique=True),
+    sa.Column("terminal_id", sa.String(64), nullable=False),
+    sa.Column("service_point", sa.String(32), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # session | query
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),  # when it began, terminal clock
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("detail", sa.JSON, nullable=False),
+)
+sa.Index("ix_terminal_events_kind_at", terminal_events.c.kind, terminal_events.c.at)
+sa.Index("ix_terminal_events_point_at", terminal_events.c.service_point, terminal_events.c.at)
+
+# Diagnostics bundles: asked for on the dashboard (state "requested"), built and uploaded by
+# the terminal ("uploaded", the zip in ``content``), downloaded by a technician.
+diagnostics_bundles = sa.Table(
+    "diagnostics_bundles",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("terminal_id", sa.String(64), nullable=False, index=True),
+    sa.Column("service_point", sa.String(32), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),  # requested | uploaded
+    sa.Column("requested_by", sa.String(64), nullable=False, server_default=""),
+    sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("uploaded_at", sa.DateTime(timezone=True)),
+    sa.Column("size", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("sha256", sa.String(64), nullable=False, server_default=""),
+    sa.Column("content", sa.LargeBinary),
+)
+
+# -- the fleet (migration 0004) -----------------------------------------------------------
+# Each terminal's latest heartbeat, upserted by every beat (``at`` is when it was last
+# seen). ``heartbeats`` above keeps the history: a row when what a beat reports about
+# health changes (store.HISTORY_FIELDS) and at least one every store.HISTORY_EVERY
+# (``history_at``: when its last history row was written), not one per beat: 50 000
+# terminals beating every 30 s would add 144 M rows a day. A field added to the
+# heartbeat body needs a column here and in ``heartbeats``.
+terminal_state = sa.Table(
+    "terminal_state",
+    metadata,
+    sa.Column("terminal_id", sa.String(64), primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("software_version", sa.String(32), nullable=False),
+    sa.Column("screen", sa.String(64), nullable=False),
+    sa.Column("paper", sa.String(32), nullable=False),
+    sa.Column("devices", sa.JSON, nullable=False),
+    sa.Column("history_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# -- remote configuration (migration 0005) --------------------------------------------------
+# Settings pushed to terminals in heartbeat replies, per service point ("point") or per
+# terminal ("terminal", over its point's). ``version`` comes from one counter row
+# ("remote_config"), so any change anywhere gives a number no terminal has applied yet.
+# 0005 also adds uptime, catalog_version and config_version (the version a terminal
+# applied) to terminal_state and heartbeats.
+remote_configs = sa.Table(
+    "remote_configs",
+    metadata,
+    sa.Column("scope", sa.String(16), primary_key=True),  # point | terminal
+    sa.Column("scope_id", sa.String(64), primary_key=True),
+    sa.Column("settings", sa.JSON, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_by", sa.String(64), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+for _beats in (terminal_state, heartbeats):
+    _beats.append_column(sa.Column("uptime", sa.Integer))
+    _beats.append_column(sa.Column("catalog_version", sa.String(64)))
+    _beats.append_column(sa.Column("config_version", sa.Integer))

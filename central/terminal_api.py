@@ -13,19 +13,31 @@ Unknown fields are refused, so nothing else slips in.
 - ``POST /api/v1/help-requests``: ``{"screen": "apply.form"}``; the same call
   from the same screen within two minutes is the same request (a citizen
   pressing twice calls one person).
+- ``POST /api/v1/events``: ``{"events": [{"key", "kind": "session"|"query", "at", …}]}``:
+  visits and queries the terminal finished, for the volumes page; codes and counts only
+  (see central/dashboard/volumes.py); a key sent again is stored once.
+- ``POST /api/v1/diagnostics[?request=ID]`` (signed, a zip up to 8 MB as the body): a
+  diagnostics bundle, scanned for personal data (refused with 422 if any is found).
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import logging
 import re
 
 from aiohttp import web
 
-from central.app import API, SIGNED, STORE, _body, _json, _object, _text, access
-from central.auth import TERMINAL
+from central.app import API, CONFIG, SIGNED, STORE, _body, _json, _object, _text, access
+from central.auth import TERMINAL, terminal_of
+from central.citizen_api import SIGNED_LARGE
+from central.dashboard import diagnostics, volumes
 from central.dashboard.data import HallError, HallStore
 from central.errors import ApiError
+from kiosk.diagnostics import MAX_BUNDLE
+
+log = logging.getLogger("central.terminal_api")
 
 # reason code → (zh, en); the kiosk's rating screen (screens/rate.py) offers these
 REASONS: dict[str, tuple[str, str]] = {
@@ -99,6 +111,43 @@ async def call_staff(request: web.Request) -> web.Response:
     return _json({"id": help_id, "screen": screen}, 201 if new else 200)
 
 
+@access(SIGNED)
+async def events(request: web.Request) -> web.Response:
+    """Sessions and queries a terminal finished (central/dashboard/volumes.py checks them)."""
+    now = dt.datetime.now(dt.UTC)
+    body = await _body(request)
+    found = volumes.parse_events(body, now)
+    terminal_id = _terminal_id(request, body)
+    new = await asyncio.to_thread(
+        volumes.add_events, request.app[STORE].engine, terminal_id, found, now
+    )
+    return _json({"received": len(found), "stored": new})
+
+
+@access(SIGNED_LARGE)
+async def upload_diagnostics(request: web.Request) -> web.Response:
+    """A diagnostics zip (body as it is), answering ``?request=ID`` or unasked."""
+    cfg = request.app[CONFIG]
+    if (request.content_length or 0) > MAX_BUNDLE:
+        raise ApiError(413, "request.too_large")
+    request = request.clone(client_max_size=MAX_BUNDLE)
+    if cfg.require_signatures:
+        request[TERMINAL] = await terminal_of(request, cfg.clock_skew)
+    asked = request.query.get("request", "")
+    if asked and not asked.isdigit():
+        raise ApiError(400, "request.wrong_type", "request")
+    terminal_id = request.get(TERMINAL) or request.query.get("terminal_id", "")[:64]
+    content = await request.read()
+    await asyncio.to_thread(diagnostics.check_bundle, content)
+    bundle_id = await asyncio.to_thread(
+        diagnostics.store_upload, request.app[STORE].engine, terminal_id,
+        int(asked) if asked else None, content, dt.datetime.now(dt.UTC))  # fmt: skip
+    log.info("diagnostics bundle %d (%d bytes) from %s", bundle_id, len(content), terminal_id)
+    return _json({"id": bundle_id, "size": len(content)}, 201)
+
+
 def setup(app: web.Application) -> None:
     app.router.add_post(f"{API}/ratings", rate)
     app.router.add_post(f"{API}/help-requests", call_staff)
+    app.router.add_post(f"{API}/events", events)
+    app.router.add_post(f"{API}/diagnostics", upload_diagnostics)

@@ -69,6 +69,7 @@ def parse_submission(body: Any) -> Submission:
     _str(body, "delivery_address", 500, optional=True)
     _str(body, "local_number", 64, optional=True)
     _str(body, "created_at", 64, optional=True)
+    _str(body, "commitment_signature", 128, optional=True)
     matters = body["matters"]
     if not isinstance(matters, list) or not matters or len(matters) > MAX_ITEMS:
         raise ApiError(400, "request.wrong_type", "matters")
@@ -123,6 +124,8 @@ def check_against_catalog(sub: Submission, catalog: Catalog) -> None:
         if item is None or item.waived or not item.deferrable:
             raise ApiError(422, "submission.not_deferrable", d.code[:64])
     deferred = {d.code for d in sub.deferred}
+    if deferred and not sub.commitment_signature.startswith("signature:"):
+        raise ApiError(422, "submission.commitment_unsigned", "commitment_signature")
     lacking = sorted(
         code
         for code, item in items.items()

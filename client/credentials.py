@@ -6,8 +6,9 @@ import json
 import os
 from pathlib import Path
 
-from client.platform import Enrolment
+from client.platform import Enrolment, PlatformClient
 from kiosk.errors import PlatformAuthError
+from kiosk.technician import enrolment_code
 
 FILE = "terminal.json"
 
@@ -43,3 +44,17 @@ def load(data_dir: Path) -> Enrolment | None:
         return Enrolment(str(d["terminal_id"]), str(d["secret"]), str(d.get("service_point", "")))
     except (OSError, ValueError, KeyError) as err:
         raise PlatformAuthError(f"{path} is unreadable: {err}") from err
+
+
+async def enrol(client: PlatformClient, data_dir: Path, code: str) -> Enrolment:
+    """Trade a one-time enrolment code for this terminal's identity and keep it in
+    ``data_dir``; ``client`` speaks as that terminal from then on. The code may be
+    typed without its dashes or in lower case (the on-screen keyboard has no '-').
+    What ``kiosk enrol CODE`` and the technician screen both do.
+
+    :raises PlatformRejected: the code is unknown, used or expired (``enrol.bad_code``).
+    :raises PlatformError: the platform is unreachable.
+    """
+    enrolment = await client.enrol(enrolment_code(code))
+    save(Path(data_dir), enrolment)
+    return enrolment

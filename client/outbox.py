@@ -6,6 +6,12 @@ order with their own keys, so a replay after a lost answer is stored once.
 Each body is sealed with AES-GCM under a key kept in a file only the kiosk's
 user can read; the submission key is the associated data, so a body cannot be
 moved to another row. The decision logic lives in ``outbox_actions`` (pure).
+
+One connection serves the outbox's lifetime (any thread, one call at a time).
+Only ``put`` must reach the disk before it returns; an acknowledgement is
+committed without its own fsync (WAL, ``synchronous=NORMAL``): lost in a power
+cut, the entry is sent again and the platform answers the stored outcome, as it
+does any replay under the same key.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import os
 import random
 import sqlite3
 import stat
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -113,23 +120,39 @@ class Outbox:
         self.path = Path(path)
         self.terminal_id = terminal_id
         self._aead = AESGCM(load_key(key_file))
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
         with self._db() as db:
             db.executescript(SCHEMA)
 
     @contextlib.contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        try:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        except sqlite3.Error as err:
-            raise OutboxError(f"outbox unavailable: {err}") from err
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
-            yield db
-        except sqlite3.Error as err:
-            raise OutboxError(f"outbox: {err}") from err
-        finally:
-            db.close()
+    def _db(self, fsync: bool = True) -> Iterator[sqlite3.Connection]:
+        """The outbox's connection, for one call; ``fsync=False``: its commit may be lost
+        in a power cut (and only that: the file stays consistent)."""
+        with self._lock:
+            if self._conn is None:
+                try:
+                    db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                         check_same_thread=False)  # fmt: skip
+                    db.execute("PRAGMA journal_mode=WAL")
+                    db.execute("PRAGMA synchronous=FULL")
+                except sqlite3.Error as err:
+                    raise OutboxError(f"outbox unavailable: {err}") from err
+                self._conn = db
+            db = self._conn
+            try:
+                if not fsync:
+                    db.execute("PRAGMA synchronous=NORMAL")
+                yield db
+                if not fsync:
+                    db.execute("PRAGMA synchronous=FULL")
+            except BaseException as err:
+                self._conn = None  # whatever state it is in, the next call starts afresh
+                with contextlib.suppress(sqlite3.Error):
+                    db.close()
+                if isinstance(err, sqlite3.Error):
+                    raise OutboxError(f"outbox: {err}") from err
+                raise
 
     # -- writing ------------------------------------------------------------------
 
@@ -193,7 +216,7 @@ class Outbox:
 
     def acknowledge(self, entry_id: int, outcome: Outcome) -> None:
         """The platform has it: forget the body, remember which number it became."""
-        with self._db() as db:
+        with self._db(fsync=False) as db:
             db.execute("BEGIN IMMEDIATE")
             row = db.execute(
                 "SELECT key, local_number FROM entries WHERE id = ?", (entry_id,)
@@ -207,7 +230,7 @@ class Outbox:
             db.execute("COMMIT")
 
     def failed(self, entry_id: int, error: str, now: float) -> None:
-        with self._db() as db:
+        with self._db(fsync=False) as db:  # lost: it is retried a little sooner
             db.execute(
                 "UPDATE entries SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
                 " WHERE id = ?",
@@ -255,46 +278,69 @@ class Outbox:
 
     # -- sending --------------------------------------------------------------------
 
-    async def drain(self, client, now: float | None = None) -> DrainReport:
-        """One round: send what is due, in order, through ``client`` (a PlatformClient).
+    async def drain(self, client, now: float | None = None, window: int = 8) -> DrainReport:
+        """One round: send what is due, oldest first, through ``client`` (a PlatformClient).
 
-        Stops at the first transport failure (the next entries would fail too).
-        Never raises a PlatformError; an OutboxError means the disk failed.
+        Up to ``window`` submissions are in flight at once (the platform stores a
+        hall's backlog in shared transactions, each citizen's row still fsynced before
+        it answers). After a transport failure nothing more is started (the next
+        entries would fail too); what is in flight finishes. Never raises a
+        PlatformError; an OutboxError means the disk failed.
         """
         now = time.time() if now is None else now
         entries = await asyncio.to_thread(self.entries)
-        sent = failed = given_up = 0
-        for action in determine_actions(entries, now):
-            if isinstance(action, GiveUp):
-                await asyncio.to_thread(self.give_up, action.entry_id, action.reason)
-                given_up += 1
-                continue
-            assert isinstance(action, Send)
-            sub = await asyncio.to_thread(self.submission, action.entry_id)
+        counts = {"sent": 0, "failed": 0, "given_up": 0}
+        stopped = False
+        slots = asyncio.Semaphore(max(1, window))
+
+        async def send(entry_id: int) -> None:
+            nonlocal stopped
             try:
-                outcome = await client.submit(sub)
-            except (
-                PlatformAuthError
-            ) as err:  # this terminal is not trusted: nothing will go through
-                log.error("outbox: platform refuses this terminal (%s)", err.message_key)
-                await asyncio.to_thread(self.failed, action.entry_id, "auth", now)
-                failed += 1
-                break
-            except PlatformRejected as err:
-                log.error(
-                    "outbox: entry %d refused for good (%s)", action.entry_id, err.message_key
-                )
-                await asyncio.to_thread(self.failed, action.entry_id, REJECTED, now)
-                failed += 1
-                continue
-            except PlatformError as err:
-                log.info("outbox: entry %d not sent (%s)", action.entry_id, type(err).__name__)
-                await asyncio.to_thread(self.failed, action.entry_id, type(err).__name__, now)
-                failed += 1
-                break
-            await asyncio.to_thread(self.acknowledge, action.entry_id, outcome)
-            sent += 1
-        return DrainReport(sent, failed, given_up)
+                sub = await asyncio.to_thread(self.submission, entry_id)
+                try:
+                    outcome = await client.submit(sub)
+                except PlatformAuthError as err:  # an untrusted terminal: nothing goes through
+                    log.error("outbox: platform refuses this terminal (%s)", err.message_key)
+                    stopped = True
+                    await asyncio.to_thread(self.failed, entry_id, "auth", now)
+                    counts["failed"] += 1
+                    return
+                except PlatformRejected as err:
+                    log.error("outbox: entry %d refused for good (%s)", entry_id, err.message_key)
+                    await asyncio.to_thread(self.failed, entry_id, REJECTED, now)
+                    counts["failed"] += 1
+                    return
+                except PlatformError as err:
+                    log.info("outbox: entry %d not sent (%s)", entry_id, type(err).__name__)
+                    stopped = True
+                    await asyncio.to_thread(self.failed, entry_id, type(err).__name__, now)
+                    counts["failed"] += 1
+                    return
+                await asyncio.to_thread(self.acknowledge, entry_id, outcome)
+                counts["sent"] += 1
+            finally:
+                slots.release()
+
+        in_flight: list[asyncio.Task] = []
+        try:
+            for action in determine_actions(entries, now):
+                if isinstance(action, GiveUp):
+                    await asyncio.to_thread(self.give_up, action.entry_id, action.reason)
+                    counts["given_up"] += 1
+                    continue
+                assert isinstance(action, Send)
+                await slots.acquire()
+                if stopped:
+                    slots.release()
+                    break
+                in_flight.append(asyncio.create_task(send(action.entry_id)))
+        finally:
+            # every send finishes (a disk failure of one is raised after the others)
+            results = await asyncio.gather(*in_flight, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return DrainReport(counts["sent"], counts["failed"], counts["given_up"])
 
     async def run(self, client, stop: asyncio.Event, interval: float = 5.0) -> None:
         """Drain until ``stop`` is set: every ``interval`` seconds, or sooner when an entry is due."""

@@ -35,6 +35,7 @@ from kiosk.errors import (
     PlatformUnreachable,
 )
 from kiosk.health import Health
+from kiosk.identity import ElectronicId
 from kiosk.outcomes import Outcome, Progress, Submission
 
 log = logging.getLogger("client.platform")
@@ -142,12 +143,18 @@ class PlatformClient:
         return _parse(Progress.from_dict, data)
 
     async def heartbeat(self, devices: Iterable[Health], *, software_version: str,
-                        screen: str, paper: str) -> None:  # fmt: skip
-        """Report this terminal's health once (not retried: the next beat follows).
+                        screen: str, paper: str, uptime: int | None = None,
+                        catalog_version: str = "", config_version: int | None = None,
+                        ) -> dict[str, Any]:  # fmt: skip
+        """Report this terminal's health once (not retried: the next beat follows), with
+        how long the kiosk has run (s), which catalog it holds and which remote settings
+        it applied. Returns the platform's reply, which may carry new remote settings
+        (``"config_version"``, ``"config"``) or ask for a diagnostics bundle
+        (``"diagnostics": [request ids]``).
 
         :raises PlatformError: not delivered.
         """
-        body = {
+        body: dict[str, Any] = {
             "software_version": software_version,
             "screen": screen,
             "paper": paper,
@@ -155,7 +162,14 @@ class PlatformClient:
                 {"device": h.device, "state": h.state.value, "reason": h.reason} for h in devices
             ],
         }
-        await self._call("POST", "/terminals/heartbeat", body, retry=False)
+        if uptime is not None:
+            body["uptime"] = int(uptime)
+        if catalog_version:
+            body["catalog_version"] = catalog_version
+        if config_version is not None:
+            body["config_version"] = int(config_version)
+        reply = await self._call("POST", "/terminals/heartbeat", body, retry=False)
+        return reply if isinstance(reply, dict) else {}
 
     async def catalog(self, etag: str = "") -> tuple[dict[str, Any] | None, str]:
         """The catalog and its ETag; (None, etag) when unchanged since ``etag``.
@@ -247,6 +261,21 @@ class PlatformClient:
                                           float(d["similarity"]), float(d["threshold"]),
                                           str(d["model"])), data)  # fmt: skip
 
+    async def verify_eid(self, code: str) -> ElectronicId:
+        """Who an electronic ID code (电子身份证二维码) shown to the scanner names.
+
+        Not retried: the platform takes each code once, so a retry of a call
+        that did arrive would be refused as used.
+
+        :raises PlatformRejected: 422 ``eid.invalid`` (forged, changed or unknown
+            code), 410 ``eid.expired``, 409 ``eid.used``.
+        :raises PlatformError: unreachable, 5xx (``eid.unavailable``) or garbled.
+        """
+        data = await self._call("POST", "/eid/verify", {"code": code}, retry=False)
+        return _parse(lambda d: ElectronicId(
+            name=str(d["name"]), id_number=str(d["id_number"]),
+            expires=dt.datetime.fromisoformat(d["expires"])), data)  # fmt: skip
+
     async def rate(self, stars: int, reasons: list[str], reference: str = "") -> int:
         """Send a citizen's rating (好差评): 1–5 stars, reason codes for a bad one (slow,
         unclear, device, materials, staff, other), optionally the acceptance number or
@@ -269,6 +298,30 @@ class PlatformClient:
         :raises PlatformError: unreachable, 5xx or garbled after every retry.
         """
         data = await self._call("POST", "/help-requests", {"screen": screen})
+        return _parse(lambda d: int(d["id"]), data)
+
+    async def send_events(self, events: list[Mapping[str, Any]]) -> int:
+        """Report finished sessions and queries for the hall's volume counts (codes and
+        counts only, never personal data; see ``Terminal.end``). Each event carries its
+        own key, so a retried batch is stored once. Returns how many were new.
+
+        :raises PlatformRejected: an event the platform does not accept (400).
+        :raises PlatformError: unreachable, 5xx or garbled after every retry.
+        """
+        data = await self._call("POST", "/events", {"events": [dict(e) for e in events]})
+        return _parse(lambda d: int(d["stored"]), data)
+
+    async def upload_diagnostics(self, bundle: bytes, request_id: int | None = None) -> int:
+        """Upload a diagnostics bundle (kiosk.diagnostics.build_bundle), answering the
+        dashboard's request ``request_id`` or unasked (a technician at the terminal).
+        The platform scans it and refuses one with personal data. Returns the bundle's id.
+
+        :raises PlatformRejected: 404/409 no such open request, 413 too big, 422 personal data.
+        :raises PlatformError: unreachable, 5xx or garbled.
+        """
+        path = "/diagnostics" + (f"?request={int(request_id)}" if request_id is not None else "")
+        status, data, _ = await self._request("POST", path, bundle, True,
+                                              {"Content-Type": "application/zip"})  # fmt: skip
         return _parse(lambda d: int(d["id"]), data)
 
     # -- plumbing -----------------------------------------------------------------
@@ -295,10 +348,14 @@ class PlatformClient:
                 timeout=aiohttp.ClientTimeout(total=self.timeout),
                 headers={"User-Agent": "govkiosk-terminal"},
             )
-        data = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
         headers = dict(headers)
+        if isinstance(body, bytes):  # a file as it is (a diagnostics zip)
+            data = body
+            headers.setdefault("Content-Type", "application/octet-stream")
+        else:
+            data = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
         if body is not None:
-            headers["Content-Type"] = "application/json"
+            headers.setdefault("Content-Type", "application/json")
         if signed and self.secret:
             path_qs = self._prefix + API + path
             headers.update(signing.signed_headers(self.terminal_id, self.secret, method, path_qs,

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -52,6 +54,18 @@ DEMO_FORM = {
     "householder_name": "张伟",
     "relation_to_householder": "子",
     "card_bank": "ccb",
+}
+# after-death: death certificate issued, resident pension, no medical insurance, no
+# housing fund, a driving licence (its cancellation lets the licence itself be brought later)
+AFTER_DEATH_ANSWERS = ("have", "resident", "no", "no", "yes")
+AFTER_DEATH_FORM = {
+    "applicant_phone": "13907961234",
+    "deceased_name": "张国华",
+    "deceased_id_number": "362429195003120034",
+    "death_date": "20261118",
+    "relation_to_deceased": "child",
+    "bank_name": "农业银行",
+    "bank_account": "6228480123456789012",
 }
 DEMO_NOTICES = (
     "夜间办事请走东侧24小时自助区，自助区全天开放",
@@ -121,9 +135,22 @@ async def enrol(cfg: KioskConfig, code: str) -> str:
     from client.platform import PlatformClient
 
     async with PlatformClient(cfg.platform.url, timeout=cfg.platform.timeout) as client:
-        enrolment = await client.enrol(code)
-    credentials.save(Path(cfg.data_dir), enrolment)
+        enrolment = await credentials.enrol(client, Path(cfg.data_dir), code)
     return enrolment.terminal_id
+
+
+def enroller(cfg: KioskConfig, platform):
+    """How the running kiosk enrols (the technician screen): the same trade as
+    ``kiosk enrol``, made by the kiosk's own client, which speaks as the new terminal
+    at once (the outbox numbers its pending slips with the new id too)."""
+    from client import credentials
+
+    async def enrol_now(code: str) -> str:
+        enrolment = await credentials.enrol(platform.client, Path(cfg.data_dir), code)
+        platform.outbox.terminal_id = enrolment.terminal_id
+        return enrolment.terminal_id
+
+    return enrol_now
 
 
 async def selftest(cfg: KioskConfig) -> int:
@@ -133,19 +160,89 @@ async def selftest(cfg: KioskConfig) -> int:
     from kiosk.config import china_time
 
     terminal = Terminal(build_ports(cfg), cfg)
-    try:
-        checks = await st.run(terminal, china_time())
-        print(st.table(checks))
-        beat = getattr(terminal.ports.platform, "heartbeat", None)
-        if beat is not None:
-            try:
-                await beat(st.as_health(checks), software_version=__version__, screen="selftest",
-                           paper=await terminal.paper())
-            except KioskError as err:
-                print(f"results not sent to the dashboard: {err.detail}", file=sys.stderr)
+    try:  # the same run as the technician screen's: kept for diagnostics, sent to the dashboard
+        report = await st.run_and_report(terminal, china_time(), __version__)
     finally:
         await terminal.aclose()
-    return 0 if all(c.passed for c in checks) else 1
+    print(st.table(report.checks))
+    if report.not_kept:
+        print(f"results not kept for diagnostics: {report.not_kept}", file=sys.stderr)
+    if report.not_sent:
+        print(f"results not sent to the dashboard: {report.not_sent}", file=sys.stderr)
+    return 0 if report.passed else 1
+
+
+def read_new_pin() -> str:
+    """The new technician PIN: typed twice without echo at a terminal, or one line on stdin."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().strip()
+    pin = getpass.getpass("new technician PIN (6-12 digits): ").strip()
+    if getpass.getpass("again: ").strip() != pin:
+        raise ValueError("the two PINs differ; nothing was changed")
+    return pin
+
+
+def set_pin(cfg: KioskConfig, pin: str, print_hash: bool) -> int:
+    """Keep the technician PIN's salted hash in the data dir (0600), or print it for the
+    config file's ``[technician] pin_hash`` (a provisioned terminal)."""
+    from kiosk.errors import ValidationError
+    from kiosk.technician import check_new_pin, hash_pin, save_pin
+
+    try:
+        if print_hash:
+            print(f'[technician]\npin_hash = "{hash_pin(check_new_pin(pin))}"')
+            return 0
+        path = save_pin(cfg.data_dir, pin)
+    except ValidationError as err:
+        print(f"kiosk set-pin: {err.detail}", file=sys.stderr)
+        return 2
+    print(f"technician PIN set ({path}, only its hash is kept)")
+    return 0
+
+
+def bundle_builder(cfg: KioskConfig):
+    """A function that builds this terminal's diagnostics zip now (kiosk.diagnostics), with the
+    outbox's count of waiting submissions (never their content)."""
+    import datetime as dt
+    import sqlite3
+
+    from kiosk.diagnostics import build_bundle
+
+    def build() -> bytes:
+        extras = {}
+        outbox = Path(cfg.data_dir) / "outbox.sqlite3"
+        if outbox.exists():
+            try:
+                from client.outbox import Outbox
+
+                waiting = Outbox(outbox, Path(cfg.data_dir) / "outbox.key", cfg.terminal.id).pending()
+                extras["outbox.json"] = json.dumps({"waiting_submissions": waiting})
+            except (sqlite3.Error, OSError, KioskError) as err:
+                extras["outbox.json"] = json.dumps({"error": type(err).__name__})
+        return build_bundle(cfg, dt.datetime.now(dt.UTC), extras)
+
+    return build
+
+
+async def diagnostics(cfg: KioskConfig, out: Path | None, upload: bool) -> int:
+    """Build the diagnostics zip; write it to ``out`` and/or upload it to the platform."""
+    bundle = await asyncio.to_thread(bundle_builder(cfg))
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(bundle)
+        print(f"{out} ({len(bundle)} bytes, no personal data)")
+    if upload:
+        platform = build_platform(cfg)
+        try:
+            bundle_id = await platform.upload_diagnostics(bundle)
+        finally:
+            await platform.close()
+        print(f"uploaded as bundle {bundle_id}; the dashboard offers it for download")
+    return 0
 
 
 def with_enrolment(cfg: KioskConfig) -> KioskConfig:
@@ -167,11 +264,26 @@ def run_app(cfg: KioskConfig, kivy_home: Path, script=None, kiosk_mode: bool = T
     from kivy.clock import Clock
 
     from kiosk.catalog import default_catalog_dir, load_catalog
+    from kiosk.diagnostics import HISTORY_FILE, HealthHistory, log_to_file
     from peripherals.sdnotify import Notifier
     from screens.app import KioskApp
 
-    terminal = Terminal(build_ports(cfg), cfg, catalog=load_catalog(default_catalog_dir()))
-    app = KioskApp(terminal, list(cfg.terminal.notices), cfg.terminal.point_name)
+    log_to_file(cfg.data_dir)
+    terminal = Terminal(build_ports(cfg), cfg, catalog=load_catalog(default_catalog_dir()),
+                        history=HealthHistory(Path(cfg.data_dir) / HISTORY_FILE))
+    terminal.diagnostics = bundle_builder(cfg)
+    from client import credentials
+
+    terminal.enrolled = credentials.load(Path(cfg.data_dir)) is not None
+    if terminal.ports.platform is not None:
+        terminal.enroller = enroller(cfg, terminal.ports.platform)  # the technician screen's
+    from kiosk.config import load_remote
+
+    version, settings = load_remote(cfg.data_dir)  # the dashboard's last settings, kept offline
+    if version:
+        terminal.apply_remote_config(version, settings)
+    # the attract screen cycles terminal.notices itself, so pushed notices show without a restart
+    app = KioskApp(terminal, terminal.notices, cfg.terminal.point_name)
     notifier = Notifier()
 
     def started(_app):
@@ -222,6 +334,37 @@ def run_app(cfg: KioskConfig, kivy_home: Path, script=None, kiosk_mode: bool = T
     return 0
 
 
+EID_CITIZEN = ("362425196504120015", "刘建国")  # retiring: his pension claim needs the face check
+RETIREMENT_ANSWERS = ("normal", "yes")  # at the statutory age; withdraw the provident fund
+
+
+def eid_props(rig) -> dict:
+    """The e-ID scenarios' citizen: a photo of record on the platform (``central photos
+    add``) and two e-ID codes from it (``central eid issue``), one already expired."""
+    from peripherals.rig_parts import SHARED_FACES
+
+    number, name = EID_CITIZEN
+    data = str(rig["central"].data_dir)
+
+    def central(*args: str) -> str:
+        return subprocess.run([sys.executable, "-m", "central.cli", *args, "--data-dir", data],
+                              capture_output=True, text=True, check=True, timeout=120).stdout.strip()
+
+    central("photos", "add", number, str(SHARED_FACES / "obama2.jpg"))
+    face = rig["camera"].dir / "face.jpg"
+
+    def show_face(photo: str) -> None:  # swapped whole: the camera never reads half a file
+        tmp = face.with_suffix(".tmp.jpg")
+        shutil.copy(SHARED_FACES / photo, tmp)
+        os.replace(tmp, face)
+
+    return dict(scan_code=rig["scanner"].emulator.scan, show_face=show_face,
+                eid_code=central("eid", "issue", number, name),
+                expired_eid_code=central("eid", "issue", number, name, "--expired"),
+                eid_name=name, other_face="biden.jpg", life_event="retirement",
+                answers=RETIREMENT_ANSWERS, form_values={})
+
+
 def demo_config(rig, orientation: str) -> KioskConfig:
     width, height = ORIENTATIONS[orientation]
     return KioskConfig(
@@ -241,7 +384,9 @@ def demo_config(rig, orientation: str) -> KioskConfig:
     )
 
 
-SCENARIOS = ("journey", "paper-out", "timeout")
+SCENARIOS = ("journey", "paper-out", "timeout", "after-death", "card-removed", "offline", "eid",
+             "face-refused", "query")
+EID_SCENARIOS = ("eid", "face-refused")  # identify by electronic ID; retirement needs the face check
 
 
 def prefix_of(orientation: str, scenario: str) -> str:
@@ -258,10 +403,15 @@ def demo(orientation: str, out: Path, scenario: str = "journey") -> int:
         return rc
     from peripherals.supervisor import Supervisor
     from screens import walkthrough
+    from screens.query_walkthrough import query_steps
     from screens.walkthrough import Props, Walkthrough
 
     steps = {"journey": walkthrough.journey_steps, "paper-out": walkthrough.paper_out_steps,
-             "timeout": walkthrough.timeout_steps}[scenario]
+             "timeout": walkthrough.timeout_steps, "after-death": walkthrough.after_death_steps,
+             "card-removed": walkthrough.card_removed_steps,
+             "offline": walkthrough.offline_steps, "eid": walkthrough.eid_steps,
+             "face-refused": walkthrough.face_refused_steps,
+             "query": query_steps}[scenario]
 
     out.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="kiosk-demo-"))
@@ -283,6 +433,12 @@ def demo(orientation: str, out: Path, scenario: str = "journey") -> int:
         def render_receipt(path: Path) -> Path:
             return rig["printer"].emulator.render(path)
 
+        def report(facts: dict) -> None:  # what the walkthrough saw, for the UI tests
+            facts = {**facts, "stored_submissions": stored_submissions(rig["central"].data_dir)}
+            (out / f"{prefix_of(orientation, scenario)}report.json").write_text(json.dumps(facts))
+
+        after_death = scenario == "after-death"
+
         props = Props(
             insert_id_card=lambda: idcard.emulator.insert(citizen),
             remove_id_card=idcard.emulator.remove,
@@ -292,24 +448,113 @@ def demo(orientation: str, out: Path, scenario: str = "journey") -> int:
             paper_out_mid_job=lambda: rig["printer"].emulator.run_out_after(n_lines=6),
             refill=rig["printer"].emulator.refill,
             expected_name=citizen.name,
-            life_event="birth",
-            answers=DEMO_ANSWERS,
-            form_values=DEMO_FORM,
+            social_name=rig["pcsc"].card.card.name,
+            life_event="after_death" if after_death else "birth",
+            answers=AFTER_DEATH_ANSWERS if after_death else DEMO_ANSWERS,
+            form_values=AFTER_DEATH_FORM if after_death else DEMO_FORM,
+            defer=("driving_licence",) if after_death else (),
+            platform_down=rig["central"].stop,
+            platform_up=rig["central"].come_back,
+            report=report,
         )
+        if scenario == "query":  # an application made here earlier; its receipt in hand
+            props = replace(props, scan_code=rig["scanner"].emulator.scan, right_id=citizen.id_number,
+                            receipt_code=seed_application(rig, cfg, out / f"{prefix_of(orientation, scenario)}"
+                                                          "earlier-receipt.png"))
+        if scenario in EID_SCENARIOS:
+            props = replace(props, **eid_props(rig))
         shots: list[Path] = []
 
         async def script(app):
             walk = Walkthrough(app, out, prefix=prefix_of(orientation, scenario))
             shots.extend(await asyncio.wait_for(walk.run(props, steps), 300))
 
-        pids = rig.pids()
         run_app(cfg, workdir / "kivy", script)
+        pids = rig.pids()
     # What the demo started, for whoever checks that nothing is left running.
     (out / f"{prefix_of(orientation, scenario)}pids.txt").write_text(
         "".join(f"{name} {pid}\n" for name, pid in pids))
     for path in shots:
         print(path)
     return 0
+
+
+def seed_application(rig, cfg: KioskConfig, receipt_png: Path) -> str:
+    """An application made at this kiosk earlier (the birth bundle, through the core and
+    the real client), moved on two stages by the office; its acceptance receipt printed
+    on the emulated printer. Returns what the printed slip's QR code holds, read off
+    the slip's picture as a scanner reads paper.
+    """
+    import datetime as dt
+
+    from client import credentials
+    from client.platform import PlatformClient
+    from kiosk.catalog import default_catalog_dir, load_catalog
+    from kiosk.journey import Journey
+    from kiosk.receipts import build_receipt
+    from kiosk.session import Session
+    from kiosk.validation import normalize_date
+    from peripherals.printer.driver import EscposPrinter
+
+    catalog, now = load_catalog(default_catalog_dir()), dt.datetime.now(dt.UTC)
+    journey = Journey(catalog, Session(rig["idcard"].cards[0], now))
+    question = journey.choose("birth", now)
+    for value in DEMO_ANSWERS:
+        question = journey.answer(question.id, value, now) if question else None
+    prefilled = journey.start_form()
+    for f in journey.form().fields:
+        if f.id in DEMO_FORM and f.id not in prefilled:
+            journey.set_value(f.id, normalize_date(DEMO_FORM[f.id]), now)
+    if problems := journey.problems(now.date()):
+        raise RuntimeError(f"the demo application's form is not complete: {sorted(problems)}")
+    for item in journey.outstanding():
+        journey.attach_scan(item.code, [b"page"], now)
+    enrolment = credentials.load(Path(cfg.data_dir))
+    submission = journey.submission(enrolment.terminal_id, cfg.terminal.service_point, now)
+
+    async def send():
+        async with PlatformClient(cfg.platform.url, terminal_id=enrolment.terminal_id,
+                                  secret=enrolment.secret) as client:  # fmt: skip
+            return await client.submit(submission)
+
+    outcome = asyncio.run(send())
+    for _ in range(2):  # 受理 → 流转 → 审核
+        subprocess.run([sys.executable, "-m", "central.cli", "office", "advance",
+                        outcome.acceptance_number, "--data-dir", str(rig["central"].data_dir)],
+                       capture_output=True, check=True, timeout=60)  # fmt: skip
+    track = f"{cfg.platform.url.rstrip('/')}/track/"
+    printer = EscposPrinter(cfg.printer.connection, paper_mm=cfg.printer.paper_mm)
+    try:
+        printer.print_receipt(build_receipt(outcome, catalog, track_url=track))
+    finally:
+        printer.close()
+    rig["printer"].emulator.render(receipt_png)
+    import cv2
+
+    code, _points, _ = cv2.QRCodeDetector().detectAndDecode(cv2.imread(str(receipt_png)))
+    if not code:
+        raise RuntimeError(f"the QR code on the printed receipt {receipt_png} does not scan")
+    return code
+
+
+def stored_submissions(central_data: Path) -> list[dict]:
+    """What the demo's (fresh) platform stored: per submission its matters, deferred
+    materials, whether the promise was signed and the offline slip's number."""
+    import sqlalchemy as sa
+
+    from central import tables
+    from central.config import CentralConfig
+    from central.db import make_engine
+
+    engine = make_engine(CentralConfig(data_dir=central_data).url)
+    try:
+        with engine.connect() as conn:
+            bodies = [row.body for row in conn.execute(sa.select(tables.submissions.c.body))]
+    finally:
+        engine.dispose()
+    return [{"matters": b["matters"], "deferred": [d["code"] for d in b.get("deferred", [])],
+             "signed": bool(b.get("commitment_signature")), "local_number": b.get("local_number", "")}
+            for b in bodies]
 
 
 def _terminate(_signum, _frame):
@@ -331,6 +576,16 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("savings", help="the savings table for the catalog")
     p_self = sub.add_parser("selftest", help="exercise every device; a pass/fail table")
     p_self.add_argument("--config", type=Path, default=Path("/etc/govkiosk/kiosk.toml"))
+    p_diag = sub.add_parser("diagnostics", help="a zip of logs, versions, device history and "
+                            "config, with no personal data")
+    p_diag.add_argument("--config", type=Path, default=Path("/etc/govkiosk/kiosk.toml"))
+    p_diag.add_argument("--out", type=Path, help="where to write the zip")
+    p_diag.add_argument("--upload", action="store_true", help="send it to the platform's dashboard")
+    p_pin = sub.add_parser("set-pin", help="set the technician screen's PIN (asked for, not "
+                           "given on the command line; a line on stdin when not a terminal)")
+    p_pin.add_argument("--config", type=Path, default=Path("/etc/govkiosk/kiosk.toml"))
+    p_pin.add_argument("--print-hash", action="store_true",
+                       help="print the hash for the config file instead of keeping it in the data dir")
     p_enrol = sub.add_parser("enrol", help="enrol this terminal with a one-time code")
     p_enrol.add_argument("code")
     p_enrol.add_argument("--config", type=Path, default=Path("/etc/govkiosk/kiosk.toml"))
@@ -349,6 +604,13 @@ def main(argv: list[str] | None = None) -> int:
             return demo(args.orientation, args.out.resolve(), args.scenario)
         if args.command == "selftest":
             return asyncio.run(selftest(with_enrolment(load_config(args.config))))
+        if args.command == "diagnostics":
+            if args.out is None and not args.upload:
+                parser.error("diagnostics: give --out FILE, --upload, or both")
+            cfg = with_enrolment(load_config(args.config))
+            return asyncio.run(diagnostics(cfg, args.out, args.upload))
+        if args.command == "set-pin":
+            return set_pin(load_config(args.config), read_new_pin(), args.print_hash)
         if args.command == "enrol":
             terminal_id = asyncio.run(enrol(load_config(args.config), args.code))
             print(f"enrolled as terminal {terminal_id}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +86,13 @@ class TimeoutsConfig:
 
 
 @dataclass(frozen=True)
+class TechnicianConfig:
+    # the technician PIN's salted hash (``kiosk set-pin`` prints one, or keeps it in the
+    # data dir, which wins); '' and no PIN file: the technician screen stays shut
+    pin_hash: str = ""
+
+
+@dataclass(frozen=True)
 class KioskConfig:
     terminal: TerminalConfig = field(default_factory=TerminalConfig)
     display: DisplayConfig = field(default_factory=DisplayConfig)
@@ -96,6 +103,7 @@ class KioskConfig:
     scanner: ScannerConfig = field(default_factory=ScannerConfig)
     platform: PlatformConfig = field(default_factory=PlatformConfig)
     timeouts: TimeoutsConfig = field(default_factory=TimeoutsConfig)
+    technician: TechnicianConfig = field(default_factory=TechnicianConfig)
     data_dir: str = "/var/lib/govkiosk"
 
 
@@ -177,3 +185,60 @@ def china_time(moment: dt.datetime | None = None) -> dt.datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(ZoneInfo(CHINA))
+
+
+# -- remote configuration (pushed from the dashboard in heartbeat replies) -----------------
+
+REMOTE_FILE = "remote-config.json"  # the last settings received, kept in the data dir
+# setting → (lowest, highest) accepted; a value outside is ignored, the local one stays
+REMOTE_RANGES = {"inactivity": (30.0, 900.0), "warning": (20.0, 180.0),
+                 "elderly_factor": (1.0, 4.0)}  # fmt: skip
+MAX_NOTICES, NOTICE_CHARS = 8, 80
+
+
+def with_remote(cfg: KioskConfig, settings: Any) -> KioskConfig:
+    """``cfg`` (the terminal's own file) with the platform's remote settings laid over it:
+    timeouts, the attract screen's notices and the elderly-mode default. A setting that is
+    missing, of the wrong type or out of range leaves the local value as it is."""
+    if not isinstance(settings, dict):
+        return cfg
+    timeouts: dict[str, float] = {}
+    for name, (low, high) in REMOTE_RANGES.items():
+        value = settings.get(name)
+        if isinstance(value, int | float) and not isinstance(value, bool) and low <= value <= high:
+            timeouts[name] = float(value)
+    terminal: dict[str, Any] = {}
+    notices = settings.get("notices")
+    if isinstance(notices, list) and all(isinstance(n, str) for n in notices):
+        terminal["notices"] = tuple(n.strip()[:NOTICE_CHARS] for n in notices[:MAX_NOTICES] if n.strip())
+    if isinstance(settings.get("elderly_default"), bool):
+        terminal["elderly_default"] = settings["elderly_default"]
+    return replace(cfg, timeouts=replace(cfg.timeouts, **timeouts),
+                   terminal=replace(cfg.terminal, **terminal))  # fmt: skip
+
+
+def load_remote(data_dir: Path | str) -> tuple[int, dict[str, Any]]:
+    """The last remote settings this terminal received: (version, settings); (0, {}) if none."""
+    import json
+
+    try:
+        data = json.loads((Path(data_dir) / REMOTE_FILE).read_text(encoding="utf-8"))
+        version, settings = data["version"], data["settings"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0, {}
+    if not isinstance(version, int) or not isinstance(settings, dict):
+        return 0, {}
+    return version, settings
+
+
+def save_remote(data_dir: Path | str, version: int, settings: dict[str, Any]) -> None:
+    """Keep the remote settings (atomically) so a restart, or a day offline, keeps them."""
+    import json
+    import os
+
+    path = Path(data_dir) / REMOTE_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"version": version, "settings": settings}, ensure_ascii=False),
+                   encoding="utf-8")  # fmt: skip
+    os.replace(tmp, path)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from kiosk.catalog.model import Catalog, FieldDef
 from kiosk.guidance import Plan
-from kiosk.identity import IdCard, SocialSecurityCard
+from kiosk.identity import ElectronicId, IdCard, Identity
 from kiosk.nations import nation_name
 from kiosk.validation import check_field
 
@@ -30,7 +30,7 @@ class Form:
         """Fields the citizen types (not pre-filled from the card)."""
         return tuple(f for f in self.fields if not f.prefill)
 
-    def prefill(self, card: IdCard | SocialSecurityCard | None) -> dict[str, str]:
+    def prefill(self, card: Identity | None) -> dict[str, str]:
         """Values the card gives, by field id (only for fields on this form)."""
         facts = card_values(card)
         return {f.id: facts[f.prefill] for f in self.fields if f.prefill and f.prefill in facts}
@@ -53,12 +53,16 @@ class Form:
         }
 
 
-def card_values(card: IdCard | SocialSecurityCard | None) -> dict[str, str]:
-    """Identity attributes the card tells, as form text."""
+def card_values(card: Identity | None) -> dict[str, str]:
+    """Identity attributes the card (or the verified electronic ID) tells, as form text."""
     if card is None:
         return {}
     out = {"name": card.name, "gender": card.gender.value}
-    if isinstance(card, IdCard):
+    if isinstance(card, ElectronicId):
+        out["id_number"] = card.id_number
+        if card.birth_date:
+            out["birth_date"] = card.birth_date.isoformat()
+    elif isinstance(card, IdCard):
         out |= {"id_number": card.id_number, "address": card.address}
         out["birth_date"] = card.birth_date.isoformat()
         if card.nation:

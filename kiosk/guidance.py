@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from kiosk.catalog.model import Bilingual, Catalog, LifeEvent, Question
 from kiosk.errors import ValidationError
-from kiosk.identity import Gender, IdCard, SocialSecurityCard
+from kiosk.identity import Gender, IdCard, Identity
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Plan:
     stop: Bilingual | None = None  # the citizen cannot apply this way: why
 
 
-def identity_facts(card: IdCard | SocialSecurityCard | None, catalog: Catalog) -> dict[str, str]:
+def identity_facts(card: Identity | None, catalog: Catalog) -> dict[str, str]:
     """What the card can answer: ``gender`` ("1"/"2") and ``hukou_local``."""
     facts: dict[str, str] = {}
     if card is None:

@@ -77,3 +77,60 @@ class SocialSecurityCard:
 
     def __repr__(self) -> str:
         return f"SocialSecurityCard(name={mask(self.name)!r}, ss_number={mask(self.ss_number, 3, 2)!r})"
+
+
+@dataclass(frozen=True, repr=False)
+class ElectronicId:
+    """An electronic ID (电子身份证 / 网证) shown as a QR code and verified by the platform.
+
+    A card-less identity: there is no card in any reader, so removing a card
+    never ends its visit; the visit ends on finish or inactivity like any
+    other, and this goes with it. ``expires`` is when the shown code stops
+    being valid (not the identity's): the kiosk keeps no use for it after
+    verification. Gender and birth date follow from the ID number (GB 11643).
+    """
+
+    name: str
+    id_number: str
+    expires: dt.datetime | None = None
+
+    @property
+    def gender(self) -> Gender:
+        digit = self.id_number[16:17]
+        if not digit.isdigit():
+            return Gender.UNKNOWN
+        return Gender.MALE if int(digit) % 2 else Gender.FEMALE
+
+    @property
+    def birth_date(self) -> dt.date | None:
+        try:
+            return dt.date(int(self.id_number[6:10]), int(self.id_number[10:12]), int(self.id_number[12:14]))
+        except ValueError:
+            return None
+
+    def __repr__(self) -> str:
+        return f"ElectronicId(name={mask(self.name)!r}, id_number={mask(self.id_number, 3, 2)!r})"
+
+
+# Whatever identified the citizen for this visit.
+Identity = IdCard | SocialSecurityCard | ElectronicId
+
+
+def id_number_of(identity: Identity | None) -> str:
+    """The citizen ID number an identity carries ('' for none)."""
+    if identity is None:
+        return ""
+    if isinstance(identity, SocialSecurityCard):
+        return identity.ss_number
+    return identity.id_number
+
+
+# How the electronic ID codes the platform verifies begin: the reference
+# platform's (central/eid.py). A province whose e-ID service uses another form
+# adds its prefix here; any other scanned code is not sent to the platform.
+EID_PREFIXES = ("EID1.",)
+
+
+def looks_like_eid(code: str) -> bool:
+    """Is this scanned text an electronic ID code (as opposed to, say, a receipt's QR)?"""
+    return code.strip().startswith(EID_PREFIXES)

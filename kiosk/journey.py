@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from kiosk.catalog.model import Catalog, FieldDef, LifeEvent, Question
 from kiosk.errors import ValidationError
+from kiosk.face import face_matters
 from kiosk.form import Form, build_form
 from kiosk.guidance import Plan, identity_facts, next_question, relevant, resolve
 from kiosk.materials import MaterialItem, build_materials, deferred
@@ -179,6 +180,18 @@ class Journey:
             self.session.go(State.REVIEW, now)
         return left
 
+    # -- face match ------------------------------------------------------------
+    def needs_face_match(self) -> bool:
+        """True while a matter of this bundle needs the face match (人证比对) and it
+        has not passed in this visit."""
+        if self.session.face_verified or not self.session.life_event:
+            return False
+        try:
+            matters = self.plan().matters
+        except ValidationError:  # questions still open: the matters always in the bundle
+            matters = self.event.matters
+        return bool(face_matters(self.catalog, matters))
+
     # -- review and submission -----------------------------------------------
     def review_groups(self, language: str = "zh") -> list[tuple[str, list[tuple[FieldDef, str]]]]:
         """The form's values grouped by topic, in form order."""
@@ -188,6 +201,9 @@ class Journey:
         return list(groups.items())
 
     def submission(self, terminal_id: str, accepting_point: str, now: dt.datetime) -> Submission:
+        """:raises ValidationError: ``face.needed``: a matter needs the face match, not yet passed."""
+        if self.needs_face_match():
+            raise ValidationError("face match not passed", field="face", message_key="face.needed")
         plan, form = self.plan(), self.form()
         today = now.date()
         return Submission(
@@ -203,7 +219,15 @@ class Journey:
             delivery=self.delivery,
             delivery_address=self.delivery_address,
             created_at=now,
+            commitment_signature=signature_ref(self.signature) if self.deferred_codes else "",
         )
+
+
+def signature_ref(png: bytes) -> str:
+    """The reference a submission carries for a signature image (like a scan's)."""
+    import hashlib
+
+    return f"signature:{len(png)}:{hashlib.sha256(png).hexdigest()[:16]}" if png else ""
 
 
 def _inferred(q: Question, facts: dict[str, str]) -> bool:

@@ -91,6 +91,9 @@ class Submission:
     delivery_address: str = ""
     created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     local_number: str = ""  # the pending slip's number (收件凭证) when it was queued offline
+    # the citizen's signed promise to bring the deferred materials: a reference to the
+    # signature image kept with the scans ("signature:<bytes>:<sha256 prefix>")
+    commitment_signature: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -121,6 +124,7 @@ class Submission:
             delivery=Delivery(d.get("delivery", "pickup")),
             delivery_address=d.get("delivery_address", ""),
             local_number=str(d.get("local_number", "")),
+            commitment_signature=str(d.get("commitment_signature", "")),
             created_at=dt.datetime.fromisoformat(d["created_at"])
             if d.get("created_at")
             else dt.datetime.now(dt.UTC),

@@ -97,6 +97,35 @@ class Camera(Device, Protocol):
         """:raises DeviceError: the camera gives no frame."""
 
 
+@dataclass(frozen=True)
+class FaceLook:
+    """One live look through the face camera: what the screen shows, and the face check's verdict.
+
+    ``preview`` is raw RGB (``image/x-raw-rgb``, rows top first), small and
+    mirrored as a selfie view; ``box`` is the face in the preview's pixels;
+    ``guidance`` a message key ("face.too_small": move closer) when the frame
+    is not usable, "" when it is; ``photo`` the face crop (JPEG) to send for
+    the face match when it is. Personal data: held only while on screen.
+    """
+
+    preview: Frame
+    ok: bool
+    guidance: str = ""
+    box: tuple[int, int, int, int] | None = None
+    photo: Frame | None = None
+
+    def __repr__(self) -> str:
+        return f"FaceLook(ok={self.ok}, guidance={self.guidance!r})"
+
+
+class FaceCamera(Camera, Protocol):
+    def look(self) -> FaceLook:
+        """Grab a frame and check it (about 50 ms: a worker thread).
+
+        :raises DeviceError: the camera gives no frame, or the face detector is missing.
+        """
+
+
 class CodeScanner(Device, Protocol):
     def read_code(self, timeout: float) -> str | None:
         """The next scanned code, or None after ``timeout`` seconds."""

@@ -2,12 +2,14 @@
 
 Four slips, each with a QR to track the application:
 acceptance receipt (受理回执), correction notice (材料补齐补正通知书),
-refusal (不予受理通知书) and pending slip (收件凭证, accepted offline).
+refusal (不予受理通知书) and pending slip (收件凭证, accepted offline);
+and the queue slip (排队号) of a ticket, which has none.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Protocol
 
 from kiosk.catalog.model import Catalog
 from kiosk.config import china_time
@@ -135,3 +137,72 @@ def build_receipt(
     return Receipt(
         job_id=f"{_KINDS[outcome.kind]}-{number}", blocks=tuple(blocks), kind=_KINDS[outcome.kind]
     )
+
+
+class TicketLike(Protocol):
+    """What a queue ticket (取号) carries; the platform client's ``Ticket`` is one."""
+
+    number: str
+    kind: str
+    kind_name: str
+    service_point: str
+    people_ahead: int
+    estimated_wait_minutes: int
+    issued_at: dt.datetime
+
+
+_TICKET = {
+    "title": ("排队号", "Queue ticket"),
+    "queue": ("业务类型", "Service"),
+    "ahead": ("前面还有", "People ahead"),
+    "ahead_value": ("{n} 人", "{n}"),
+    "wait": ("预计等候", "Estimated wait"),
+    "wait_value": ("约 {n} 分钟", "about {n} min"),
+    "wait_none": ("马上到您", "You are next"),
+    "issued": ("取号时间", "Taken at"),
+    "listen": ("请留意叫号屏幕和语音，过号请重新取号。", "Watch the screen and listen for your number; if you miss it, take a new ticket."),
+    "today": ("本号当日有效", "Valid today only"),
+}  # fmt: skip
+
+
+def build_ticket_receipt(
+    ticket: TicketLike,
+    catalog: Catalog | None = None,
+    *,
+    language: str = "zh",
+    kind_name: str = "",
+) -> Receipt:
+    """The queue slip: the service point, the number in large type, people ahead and
+    the estimated wait. ``kind_name`` names the queue in ``language`` (the platform's
+    own name otherwise). Nothing personal is printed."""
+    en = language.startswith("en")
+
+    def t(key: str, **values: object) -> str:
+        return _TICKET[key][1 if en else 0].format(**values)
+
+    point = ticket.service_point
+    if catalog and point in catalog.service_points:
+        point = catalog.service_points[point].name.get(language)
+    wait = (t("wait_value", n=ticket.estimated_wait_minutes) if ticket.people_ahead
+            else t("wait_none"))  # fmt: skip
+    blocks: list[Block] = [
+        Text(point, bold=True, align=Align.CENTER),
+        Text(t("title"), bold=True, size=2, align=Align.CENTER),
+        Rule(),
+        Text(ticket.number, bold=True, size=4, align=Align.CENTER),
+        Feed(1),
+        Pair(t("queue"), kind_name or ticket.kind_name),
+        Pair(t("ahead"), t("ahead_value", n=ticket.people_ahead)),
+        Pair(t("wait"), wait),
+        Pair(t("issued"), china_time(ticket.issued_at).strftime("%Y-%m-%d %H:%M")),
+        Rule(),
+        Text(t("listen")),
+        Text(t("today"), align=Align.CENTER),
+        Feed(3),
+    ]
+    day = china_time(ticket.issued_at).strftime("%Y%m%d")
+    return Receipt(job_id=f"ticket-{ticket.service_point}-{day}-{ticket.number}",
+                   blocks=tuple(blocks), created_at=ticket.issued_at, kind="ticket")  # fmt: skip
+
+# The platform's queues (central.citizen_api.KINDS), in the order the ticket screen offers them.
+QUEUE_KINDS = ("general", "social_security", "household", "business", "tax")

@@ -1,5 +1,9 @@
 """The technician's self-test: every device exercised, a pass/fail table with the
-reason for each failure. Pure orchestration over the ports (no device library)."""
+reason for each failure. Pure orchestration over the ports (no device library).
+
+``run_and_report`` is what both the ``kiosk selftest`` command and the technician
+screen run: the checks, kept for the diagnostics bundle, and sent to the dashboard.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from dataclasses import dataclass
 
 from kiosk.errors import CaptureRejected, KioskError
 from kiosk.health import Health
-from kiosk.receipt import test_receipt
+from kiosk.receipt import Receipt, test_receipt
 from kiosk.terminal import Terminal
 
 
@@ -52,10 +56,7 @@ async def run(terminal: Terminal, now: dt.datetime) -> list[Check]:
         checks.append(await _exercise("sscard", health_work(p.social_reader)))
     if p.printer is not None:
         async def printer():
-            receipt = test_receipt(job_id=uuid.uuid4().hex, terminal_id=terminal.config.terminal.id,
-                                   point_name=terminal.config.terminal.point_name, citizen_name="",
-                                   track_url=terminal.config.platform.url, now=now,
-                                   health=tuple((c.device, "ok" if c.passed else "FAIL") for c in checks))
+            receipt = test_page(terminal, now, tuple((c.device, "ok" if c.passed else "FAIL") for c in checks))
             await asyncio.to_thread(p.printer.print_receipt, receipt)
             return "printed a test page"
         checks.append(await _exercise("printer", printer))
@@ -92,3 +93,50 @@ def table(checks: list[Check]) -> str:
 def as_health(checks: list[Check]) -> list[Health]:
     """The results as health reports, for the dashboard (sent with a heartbeat)."""
     return [Health.good(c.device) if c.passed else Health.fault(c.device, c.detail) for c in checks]
+
+
+def test_page(terminal: Terminal, now: dt.datetime, health: tuple[tuple[str, str], ...] = ()) -> Receipt:
+    """The printer's test page: this terminal, its hall, a QR to scan (no citizen)."""
+    t = terminal.config
+    return test_receipt(job_id=uuid.uuid4().hex, terminal_id=t.terminal.id, point_name=t.terminal.point_name,
+                        citizen_name="", track_url=t.platform.url, now=now, health=health)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Report:
+    checks: list[Check]
+    not_kept: str = ""  # why the results were not kept for the diagnostics bundle ('' : kept)
+    not_sent: str = ""  # why they did not reach the dashboard ('' : sent, or no platform)
+    sent: bool = False
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+
+async def run_and_report(terminal: Terminal, now: dt.datetime, version: str,
+                         uptime: int | None = None) -> Report:  # fmt: skip
+    """Run the checks, keep them for the diagnostics bundle (``data_dir``), and send them
+    to the dashboard as a heartbeat from the "selftest" screen (with the kiosk's
+    ``uptime`` when it is the running kiosk's self-test). Keeping and sending are side
+    effects: their failure is reported, the checks stand."""
+    from kiosk.diagnostics import record_selftest
+
+    checks = await run(terminal, now)
+    not_kept = not_sent = ""
+    sent = False
+    try:
+        await asyncio.to_thread(record_selftest, terminal.config.data_dir, checks, now)
+    except OSError as err:
+        not_kept = str(err)
+    beat = getattr(terminal.ports.platform, "heartbeat", None)
+    if beat is not None:
+        try:
+            await beat(as_health(checks), software_version=version, screen="selftest",
+                       paper=await terminal.paper(), uptime=uptime,
+                       catalog_version=await terminal.catalog_version(),
+                       config_version=terminal.config_version or None)  # fmt: skip
+            sent = True
+        except KioskError as err:
+            not_sent = err.detail or err.message_key
+    return Report(checks, not_kept, not_sent, sent)

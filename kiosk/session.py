@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from kiosk.errors import SessionError
-from kiosk.identity import IdCard, SocialSecurityCard
+from kiosk.identity import Identity, SocialSecurityCard
 
 
 class State(StrEnum):
@@ -90,7 +90,7 @@ def timeout_status(
 class Session:
     """One visit. Personal data lives here only, and only until ``end``."""
 
-    card: IdCard | SocialSecurityCard | None
+    card: Identity | None  # ID card, social-security card or verified electronic ID
     started_at: dt.datetime
     social_card: SocialSecurityCard | None = None  # read later in the visit (e.g. for benefits)
     elderly: bool = False
@@ -105,6 +105,8 @@ class Session:
     certificates: set[str] = field(default_factory=set)  # e-certs found for this citizen
     receipt_number: str = ""
     rating: int = 0
+    face_verified: bool = False  # the face match (人证比对) passed in this visit
+    face_attempts: int = 0  # face photos the platform refused in this visit
     end_reason: str = ""
     _before_warning: State | None = None
 
@@ -172,6 +174,8 @@ class Session:
         self.certificates.clear()
         self.life_event = ""
         self.receipt_number = ""
+        self.face_verified = False
+        self.face_attempts = 0
         self._before_warning = None
         self.state = State.ENDED
         self.end_reason = reason

@@ -11,20 +11,40 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import itertools
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+import time
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 
 from kiosk.catalog.model import Catalog
-from kiosk.config import KioskConfig, china_time
-from kiosk.errors import CardError, CardExpired, DeviceError, KioskError, NoCard
+from kiosk.config import KioskConfig, china_time, save_remote, with_remote
+from kiosk.diagnostics import HealthHistory
+from kiosk.errors import (
+    CardError,
+    CardExpired,
+    DeviceError,
+    KioskError,
+    NoCard,
+    PlatformError,
+    PlatformRejected,
+    SessionError,
+    ValidationError,
+)
+from kiosk.face import FaceVerdict, verdict
+from kiosk.guide import Guide, build_guide
 from kiosk.health import Health
-from kiosk.identity import IdCard, SocialSecurityCard
+from kiosk.identity import ElectronicId, Identity, SocialSecurityCard, id_number_of, looks_like_eid
 from kiosk.journey import Journey
-from kiosk.outcomes import Outcome
+from kiosk.outcomes import Outcome, Progress
 from kiosk.ports import (
     Camera,
     CodeScanner,
+    FaceCamera,
+    FaceLook,
+    Frame,
     IdCardReader,
     Platform,
     ReceiptPrinter,
@@ -32,12 +52,14 @@ from kiosk.ports import (
     Speech,
 )
 from kiosk.receipt import Receipt
-from kiosk.receipts import build_receipt
+from kiosk.receipts import build_receipt, build_ticket_receipt
 from kiosk.session import Session, State, Timeouts, TimeoutStatus
 
 log = logging.getLogger(__name__)
 
 Listener = Callable[[str], None]
+EVENTS_KEPT = 1000  # finished visits and queries waiting to be reported; the oldest go first
+EVENTS_BATCH = 100
 
 
 @dataclass
@@ -49,7 +71,7 @@ class Ports:
     printer: ReceiptPrinter | None = None
     platform: Platform | None = None
     document_camera: Camera | None = None
-    face_camera: Camera | None = None
+    face_camera: FaceCamera | None = None
     scanner: CodeScanner | None = None
     speech: Speech | None = None
 
@@ -80,9 +102,23 @@ class Terminal:
         catalog: Catalog | None = None,
         today: Callable[[], dt.date] = lambda: china_time().date(),
         now: Callable[[], dt.datetime] = _utcnow,
+        history: HealthHistory | None = None,
     ):
         self.ports = ports
+        self.history = history  # each device's state over time, for the diagnostics bundle
+        self.diagnostics: Callable[[], bytes] | None = None  # builds the zip (set by the shell)
+        self._answered: set[int] = set()  # diagnostics requests already answered
+        # trades a one-time code for this terminal's identity and keeps it (set by the shell)
+        self.enroller: Callable[[str], Awaitable[str]] | None = None
+        self.enrolled = False  # the platform gave this terminal its identity
+        self.servicing = False  # a technician has the terminal: no card starts a visit
         self.config = config
+        self.base_config = config  # the terminal's own file; remote settings lie over it
+        self.config_version = 0  # of the remote settings applied (sent back in heartbeats)
+        # the attract screen cycles this very list (never empty), so pushed notices show at once
+        self.notices = list(config.terminal.notices) or [""]
+        self.started = time.monotonic()
+        self._catalog_version: str | None = None
         self.catalog = catalog
         self.today = today
         self.now = now
@@ -93,6 +129,11 @@ class Terminal:
         self.elderly = config.terminal.elderly_default
         self._listeners: list[Listener] = []
         self._beat_now = asyncio.Event()  # a fault staff must hear of now, not at the next beat
+        # what the hall counts (visits, queries): codes and durations, never personal data
+        self._events: deque[dict] = deque(maxlen=EVENTS_KEPT)
+        self._sending = asyncio.Lock()
+        self._tasks: set[asyncio.Task] = set()
+        self._scanner_fault = False
 
     # -- listeners -------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
@@ -100,7 +141,10 @@ class Terminal:
 
     def _changed(self, what: str) -> None:
         for listener in list(self._listeners):
-            listener(what)
+            try:
+                listener(what)
+            except Exception:  # one broken listener must not stop the others (or a wipe)
+                log.exception("listener failed on %s", what.split(":")[0])
 
     @property
     def display_name(self) -> str:
@@ -109,40 +153,141 @@ class Terminal:
         return card.name if card else ""
 
     # -- identification --------------------------------------------------
-    async def wait_for_card(self, stop: asyncio.Event, interval: float = 0.3):
+    async def wait_for_card(self, stop: asyncio.Event, interval: float = 0.3,
+                            codes: Callable[[], bool] = lambda: False):  # fmt: skip
         """Poll the readers until a valid card identifies the citizen, or ``stop`` is set.
 
         The ID card reader and, when there is one, the social-security card
         reader are both watched (the attract screen invites either card). A card
         that cannot be read, or has expired, is reported to listeners
         (``error:<message key>``) once, and polling goes on: the citizen can try again.
+
+        While ``codes()`` is true the code scanner is watched too, for an
+        electronic ID shown from a phone (see :meth:`identify_by_eid`); every
+        refused code is reported. Codes shown while it was false are stale and
+        dropped (another screen may be reading the scanner then).
         """
         readers = [r for r in (self.ports.id_reader, self.ports.social_reader) if r is not None]
-        if not readers:
+        scanner = self.ports.scanner
+        if not readers and scanner is None:
             await stop.wait()
             return None
+        # The scanner is read without a break beside the card polling: a code
+        # arrives as a burst of bytes, and a pause in reading would cut it in two.
+        scan = asyncio.ensure_future(self._watch_codes(scanner, stop, interval, codes)) if scanner else None
+        stopped = asyncio.ensure_future(stop.wait())
         last_error = ""
-        while not stop.is_set():
-            for reader in readers:
-                try:
-                    card = await asyncio.to_thread(reader.read_card)
-                    if card is None:
-                        continue
-                    expiry = getattr(card, "valid_to", None) or getattr(card, "expiry_date", None)
-                    if expiry is not None and self.today() > expiry:
-                        raise CardExpired("card validity date has passed")
-                    self.begin(card)
-                    return card
-                except NoCard:
+        serviced = False
+        try:
+            while not stop.is_set():
+                if self.servicing:  # the technician's self-test may use the readers now
+                    serviced = True
+                    await asyncio.wait([stopped], timeout=interval)
                     continue
-                except (CardError, DeviceError) as err:
-                    if err.message_key != last_error:
-                        log.warning("card read failed on %s: %s", getattr(reader, "name", "?"), err.detail)
-                        self._changed(f"error:{err.message_key}")
-                    last_error = err.message_key
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval)
+                if serviced:  # a test card left on a reader starts no visit
+                    serviced = False
+                    await self.wait_for_cards_removed(stop, interval)
+                    continue
+                if scan is not None and scan.done():
+                    if scan.exception() is None and scan.result() is not None:
+                        return scan.result()
+                    if scan.exception() is not None:  # a defect: say so, and keep the scanner watched
+                        log.error("watching the code scanner failed", exc_info=scan.exception())
+                        scan = asyncio.ensure_future(self._watch_codes(scanner, stop, interval, codes))
+                for reader in readers:
+                    try:
+                        card = await asyncio.to_thread(reader.read_card)
+                        if card is None or self.servicing:  # (a technician came in meanwhile)
+                            continue
+                        expiry = getattr(card, "valid_to", None) or getattr(card, "expiry_date", None)
+                        if expiry is not None and self.today() > expiry:
+                            raise CardExpired("card validity date has passed")
+                        self.begin(card)
+                        return card
+                    except NoCard:
+                        continue
+                    except (CardError, DeviceError) as err:
+                        if err.message_key != last_error:
+                            log.warning("card read failed on %s: %s", getattr(reader, "name", "?"), err.detail)
+                            self._changed(f"error:{err.message_key}")
+                        last_error = err.message_key
+                waits = [w for w in (stopped, scan) if w is not None and not w.done()] or [stopped]
+                await asyncio.wait(waits, timeout=interval, return_when=asyncio.FIRST_COMPLETED)
+            return None
+        finally:
+            stopped.cancel()
+            if scan is not None and not scan.done():
+                scan.cancel()
+
+    async def _watch_codes(self, scanner: CodeScanner, stop: asyncio.Event, wait: float,
+                           codes: Callable[[], bool]) -> ElectronicId | None:  # fmt: skip
+        listening = False
+        while not stop.is_set():
+            if not codes():
+                listening = False
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), wait)
+                continue
+            if not listening:
+                await self._drop_stale_codes(scanner)
+                listening = True
+            identity = await self._eid_from_scanner(scanner, wait)
+            if identity is not None:
+                return identity
         return None
+
+    async def _drop_stale_codes(self, scanner: CodeScanner) -> None:
+        with contextlib.suppress(DeviceError):
+            while await asyncio.to_thread(scanner.read_code, 0.1) is not None:
+                pass
+
+    async def _eid_from_scanner(self, scanner: CodeScanner, wait: float) -> ElectronicId | None:
+        """Wait up to ``wait`` s for a code; identify by it if it is an electronic ID."""
+        try:
+            code = await asyncio.to_thread(scanner.read_code, wait)
+        except DeviceError as err:  # the dashboard hears of it through the heartbeat
+            if not self._scanner_fault:
+                log.warning("code scanner failed: %s", err.detail)
+            self._scanner_fault = True
+            await asyncio.sleep(wait)
+            return None
+        self._scanner_fault = False
+        if not code:
+            return None
+        try:
+            return await self.identify_by_eid(code)
+        except KioskError as err:  # the key only: a code is never logged
+            log.info("electronic ID not accepted: %s", err.message_key)
+            self._changed(f"error:{err.message_key}")
+            return None
+
+    async def identify_by_eid(self, code: str) -> ElectronicId:
+        """Start a visit with the electronic ID (电子身份证) the scanned ``code`` names,
+        verified by the platform. A card-less identity: no card removal ends its visit.
+
+        Listeners hear ``eid:verifying`` first (the screen says so), then ``visit``.
+
+        :raises ValidationError: ``eid.not_eid``, the code is some other QR code.
+        :raises PlatformRejected: ``eid.invalid`` (forged or unknown), ``eid.expired``, ``eid.used``.
+        :raises PlatformError: ``eid.offline``, the platform cannot verify it now.
+        """
+        if not looks_like_eid(code):
+            raise ValidationError("not an electronic ID code", message_key="eid.not_eid")
+        verify = getattr(self.ports.platform, "verify_eid", None)
+        if verify is None:
+            raise DeviceError("this platform verifies no electronic IDs", message_key="eid.unavailable")
+        self._changed("eid:verifying")
+        self.pause(True)  # a card-less visit on the home screen waits meanwhile
+        try:
+            identity = await verify(code.strip())
+        except PlatformRejected:
+            raise
+        except PlatformError as err:
+            raise PlatformError(err.detail, message_key="eid.offline") from err
+        finally:
+            self.pause(False)
+        self.begin(identity)
+        return identity
 
     async def end_when_card_removed(self, stop: asyncio.Event, interval: float = 0.5) -> None:
         """A visit begun with an inserted social-security card ends, and is wiped,
@@ -190,8 +335,9 @@ class Terminal:
             elderly_warning=t.warning * t.elderly_factor,
         )
 
-    def begin(self, card: IdCard | SocialSecurityCard | None) -> Session:
-        """Start a visit (a card, or None for services that need no identity)."""
+    def begin(self, card: Identity | None) -> Session:
+        """Start a visit (a card, a verified electronic ID, or None for services
+        that need no identity)."""
         self.session = Session(card, self.now(), elderly=self.elderly, limits=self.limits())
         self.journey = Journey(self.catalog, self.session) if self.catalog else None
         self.outcome = None
@@ -224,6 +370,58 @@ class Terminal:
         self._changed("visit")
         return card
 
+    # -- face match (人证比对) ---------------------------------------------------
+    def needs_face_match(self) -> bool:
+        """A matter of the chosen life event needs the face match, not yet passed."""
+        return self.journey is not None and self.journey.needs_face_match()
+
+    async def look_face(self) -> FaceLook:
+        """One live look through the face camera: preview, guidance, and the photo when usable.
+
+        :raises DeviceError: no face camera, or it gives no frame (``error.camera``).
+        """
+        camera = self.ports.face_camera
+        if camera is None:
+            raise DeviceError("no face camera configured", message_key="error.camera")
+        return await asyncio.to_thread(camera.look)
+
+    async def match_face(self, photo: Frame) -> FaceVerdict:
+        """Send the live ``photo`` for comparison with the citizen's photo of record.
+
+        The photo is not kept: it lives in the caller's hands until the answer.
+        MATCHED marks the visit verified; after MAX_ATTEMPTS refusals the
+        answer is STAFF.
+
+        :raises PlatformRejected: ``face.none`` / ``face.several`` /
+            ``face.image_unreadable`` (take another; not counted), ``face.no_record``.
+        :raises PlatformError: ``face.offline``, the platform cannot compare now.
+        :raises SessionError: no identified citizen, or the visit ended meanwhile.
+        """
+        session = self.session
+        if session is None or session.card is None:
+            raise SessionError("no identified citizen to match")
+        match = getattr(self.ports.platform, "face_match", None)
+        if match is None:
+            raise DeviceError("this platform has no face match", message_key="face.offline")
+        self.pause(True)
+        try:
+            result = await match(id_number_of(session.card), photo.data)
+        except PlatformRejected:
+            raise
+        except PlatformError as err:
+            raise PlatformError(err.detail, message_key="face.offline") from err
+        finally:
+            self.pause(False)
+        if self.session is not session:
+            raise SessionError("the visit ended while the photo was compared")
+        answer = verdict(bool(result.match), session.face_attempts)
+        if answer is FaceVerdict.MATCHED:
+            session.face_verified = True
+        else:
+            session.face_attempts += 1
+        self._changed("face")
+        return answer
+
     # -- inactivity --------------------------------------------------------
     def touch(self) -> None:
         """Any touch or key: restart the inactivity clock (and leave the warning)."""
@@ -242,12 +440,12 @@ class Terminal:
         """Called once a second by the shell; warns, then ends and wipes the session."""
         if self.session is None:
             return TimeoutStatus.ACTIVE, 0.0
-        was = self.session.state
-        check = self.session.tick(self.now())
+        was, event = self.session.state, self.session.life_event
+        check = self.session.tick(self.now())  # an expired session wipes itself here
         if check.status is TimeoutStatus.WARNING and was is not State.WARNING:
             self._changed("warning")
         elif check.status is TimeoutStatus.EXPIRED:
-            self.end("timeout")
+            self.end("timeout", life_event=event)
         return check.status, check.seconds_left
 
     # -- materials -------------------------------------------------------------
@@ -350,6 +548,47 @@ class Terminal:
         finally:
             self.pause(False)
 
+    # -- query services: scanned codes, queue tickets, guides ----------------
+    async def read_code(self, timeout: float = 0.5) -> str | None:
+        """The next code shown to the scanner within ``timeout`` s (None: none yet).
+
+        :raises DeviceError: no scanner configured (``error.scanner``), or it failed.
+        """
+        scanner = self.ports.scanner
+        if scanner is None:
+            raise DeviceError("no code scanner configured", message_key="error.scanner")
+        return await asyncio.to_thread(scanner.read_code, timeout)
+
+    async def take_ticket(self, kind: str):
+        """A queue ticket (取号) at this terminal's service point; not retried, as a
+        retry could hand out a second ticket.
+
+        :raises PlatformRejected: unknown queue, or not this hall's point.
+        :raises PlatformError: unreachable or garbled.
+        """
+        take = getattr(self.ports.platform, "ticket", None)
+        if take is None:
+            raise DeviceError("this platform hands out no tickets")
+        ticket = await take(self.config.terminal.service_point, kind)
+        self.record_query("ticket")
+        return ticket
+
+    async def print_ticket(self, ticket, kind_name: str = "") -> None:
+        """:raises PrinterError, PaperOut: see print_receipt."""
+        receipt = build_ticket_receipt(ticket, self.catalog, language=self.language,
+                                       kind_name=kind_name)  # fmt: skip
+        await self.print_receipt(receipt)
+
+    def guide(self, code: str) -> Guide:
+        """Matter ``code``'s guide in the citizen's language, with its public page's URL.
+
+        :raises ValidationError: no catalog, or no such matter.
+        """
+        if self.catalog is None:
+            raise ValidationError("no catalog loaded", message_key="error.catalog")
+        self.record_query("guide")
+        return build_guide(self.catalog, code, self.language, self.config.platform.url)
+
     # -- health ------------------------------------------------------------
     async def device_health(self) -> list[Health]:
         """Every device's own report (each call off the UI thread)."""
@@ -384,19 +623,72 @@ class Terminal:
         while beat is not None and not stop.is_set():
             try:
                 devices = await self.device_health()
-                await beat(devices, software_version=version, screen=screen(), paper=await self.paper())
+                paper = await self.paper()
+                if self.history is not None:
+                    await asyncio.to_thread(self.history.record, "heartbeat", devices, self.now(), paper)
+                reply = await beat(devices, software_version=version, screen=screen(), paper=paper,
+                                   uptime=self.uptime(),
+                                   catalog_version=await self.catalog_version(),
+                                   config_version=self.config_version)  # fmt: skip
+                await self.take_remote_config(reply)
+                await self.answer_diagnostics(reply)
             except KioskError as err:
                 log.warning("heartbeat not delivered: %s", err.detail)
+            except OSError as err:  # the history could not be written: the beat still matters
+                log.warning("device history not written: %s", err)
+            await self.send_events()  # what waited while the platform was away
             self._beat_now.clear()
             waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._beat_now.wait())]
             await asyncio.wait(waits, timeout=interval, return_when=asyncio.FIRST_COMPLETED)
             for w in waits:
                 w.cancel()
 
-    # -- end ---------------------------------------------------------------
-    def end(self, reason: str = "finished") -> None:
-        """Wipe the session: no personal data outlives it, nor any queued print."""
+    def uptime(self) -> int:
+        """Seconds since the kiosk started."""
+        return int(time.monotonic() - self.started)
+
+    # -- the technician ------------------------------------------------------
+    def begin_service(self) -> None:
+        """A technician takes the terminal (kiosk.technician): a citizen's visit still
+        open ends and is wiped, and no card starts another until :meth:`end_service`."""
         if self.session is not None:
+            self.end("technician")
+        self.servicing = True
+        self._changed("servicing")
+
+    def end_service(self) -> None:
+        if self.servicing:
+            self.servicing = False
+            self._changed("serviced")
+
+    async def enrol(self, code: str) -> str:
+        """Enrol this terminal with a one-time code typed by the technician; from now on it
+        speaks to the platform as the terminal the platform named. Returns that id.
+
+        :raises DeviceError: ``technician.no_enrolment``, no platform to enrol with.
+        :raises PlatformRejected: the code is unknown, used or expired (``enrol.bad_code``).
+        :raises PlatformError: the platform is unreachable.
+        """
+        if self.enroller is None:
+            raise DeviceError("no platform to enrol with", message_key="technician.no_enrolment")
+        terminal_id = await self.enroller(code)
+        self.config = replace(self.config, terminal=replace(self.config.terminal, id=terminal_id))
+        self.base_config = replace(self.base_config,
+                                   terminal=replace(self.base_config.terminal, id=terminal_id))  # fmt: skip
+        self.enrolled = True
+        log.info("enrolled as terminal %s", terminal_id)
+        self._changed("enrolled")
+        return terminal_id
+
+    # -- end ---------------------------------------------------------------
+    def end(self, reason: str = "finished", life_event: str | None = None) -> None:
+        """Wipe the session: no personal data outlives it, nor any queued print.
+
+        The visit is counted for the hall (how long, how it ended, which life event,
+        whether something was submitted) and reported in the background.
+        """
+        if self.session is not None:
+            self._record(self._visit(self.session, reason, life_event))
             self.session.end(reason)
         if self.journey is not None:
             self.journey.wipe()
@@ -404,6 +696,146 @@ class Terminal:
             self.ports.printer.discard_pending()
         self.session = self.journey = self.outcome = None
         self._changed("ended")
+
+    async def catalog_version(self) -> str:
+        """The catalog's fingerprint, as the platform's catalog ETag names the same catalog."""
+        if self._catalog_version is None:
+            if self.catalog is None:
+                self._catalog_version = ""
+            else:
+                def fingerprint() -> str:
+                    import hashlib
+                    import json
+
+                    data = json.dumps(self.catalog.to_dict(), ensure_ascii=False, sort_keys=True)
+                    return hashlib.sha256(data.encode()).hexdigest()[:32]
+
+                self._catalog_version = await asyncio.to_thread(fingerprint)
+        return self._catalog_version
+
+    def apply_remote_config(self, version: int, settings: object) -> None:
+        """Lay the dashboard's settings (timeouts, notices, elderly default) over the
+        terminal's own configuration. The visit under way keeps its timeouts; the next
+        one starts with the new ones. ``version`` is acknowledged in the next heartbeat."""
+        self.config = with_remote(self.base_config, settings)
+        self.config_version = version
+        self.notices[:] = list(self.config.terminal.notices) or [""]
+        if self.session is None:
+            self.elderly = self.config.terminal.elderly_default
+        log.info("remote configuration %d applied", version)
+        self._changed("config")
+
+    async def take_remote_config(self, reply: object) -> bool:
+        """Apply (and keep on disk) the settings a heartbeat reply carries, if they are new."""
+        if not isinstance(reply, dict) or "config" not in reply:
+            return False
+        version = reply.get("config_version")
+        if not isinstance(version, int) or isinstance(version, bool) or version == self.config_version:
+            return False
+        self.apply_remote_config(version, reply["config"])
+        try:
+            await asyncio.to_thread(save_remote, self.base_config.data_dir, version, reply["config"])
+        except OSError as err:  # applied now; after a restart the platform sends it again
+            log.warning("remote configuration not kept on disk: %s", err)
+        return True
+
+    async def answer_diagnostics(self, reply: object) -> list[int]:
+        """Build and upload a diagnostics bundle for each request a heartbeat reply names
+        (``{"diagnostics": [id, ...]}``); the ids answered. A side effect: a failure is
+        logged, and a request that could not be delivered is tried at the next beat."""
+        asked = reply.get("diagnostics") if isinstance(reply, dict) else None
+        upload = getattr(self.ports.platform, "upload_diagnostics", None)
+        if not isinstance(asked, list) or self.diagnostics is None or upload is None:
+            return []
+        done = []
+        for request_id in asked:
+            if not isinstance(request_id, int) or request_id in self._answered:
+                continue
+            self._answered.add(request_id)
+            try:
+                bundle = await asyncio.to_thread(self.diagnostics)
+                await upload(bundle, request_id)
+                done.append(request_id)
+                log.info("diagnostics bundle uploaded for request %d", request_id)
+            except PlatformRejected as err:  # answered already, or refused: asking again is no use
+                log.warning("diagnostics request %d refused: %s", request_id, err.detail)
+            except KioskError as err:
+                log.warning("diagnostics request %d not answered yet: %s", request_id, err.detail)
+                if isinstance(err, PlatformError):
+                    self._answered.discard(request_id)
+        return done
+
+    # -- what the hall counts ------------------------------------------------------
+    def _visit(self, s: Session, reason: str, life_event: str | None) -> dict:
+        seconds = max(0.0, (self.now() - s.started_at).total_seconds())
+        return {"key": uuid.uuid4().hex, "kind": "session", "at": s.started_at.isoformat(),
+                "seconds": round(min(seconds, 86400.0), 1), "end": reason or "finished",
+                "life_event": s.life_event if life_event is None else life_event,
+                "submitted": self.outcome is not None, "elderly": s.elderly,
+                "language": self.language if self.language in ("zh", "en") else "zh"}  # fmt: skip
+
+    def record_query(self, what: str, found: bool = True) -> None:
+        """Count a look-up (``what``: "progress", "record", ...); never the number looked up."""
+        self._record({"key": uuid.uuid4().hex, "kind": "query", "at": self.now().isoformat(),
+                      "what": what, "found": found})  # fmt: skip
+
+    def _record(self, event: dict) -> None:
+        self._events.append(event)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop (a script, a test): the next heartbeat sends it
+        task = loop.create_task(self.send_events())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def pending_events(self) -> list[dict]:
+        return list(self._events)
+
+    async def send_events(self) -> int:
+        """Report the counted visits and queries, oldest first; a side effect, so a failure
+        is logged and they wait for the next try. Returns how many were sent."""
+        send = getattr(self.ports.platform, "send_events", None)
+        if send is None:
+            self._events.clear()  # nowhere to report them
+            return 0
+        sent = 0
+        async with self._sending:
+            while self._events:
+                batch = list(itertools.islice(self._events, EVENTS_BATCH))
+                try:
+                    await send(batch)
+                except PlatformRejected as err:
+                    if err.status not in (400, 413, 422):  # not trusted now (clock, enrolment)
+                        log.info("visit/query events not delivered yet: %s", err.detail)
+                        return sent
+                    # a batch it will never take: do not retry it forever
+                    log.warning("%d visit/query events refused and dropped: %s", len(batch), err.detail)
+                except KioskError as err:
+                    log.info("visit/query events not delivered yet: %s", err.detail)
+                    return sent
+                else:
+                    sent += len(batch)
+                for _ in batch:
+                    self._events.popleft()
+        return sent
+
+    async def progress(self, number: str) -> Progress:
+        """Look up an application's progress (counted as a query, the number is not kept).
+
+        :raises PlatformRejected: no such application (404).
+        :raises PlatformError: unreachable or garbled.
+        """
+        if self.ports.platform is None:
+            raise DeviceError("no platform configured")
+        try:
+            found = await self.ports.platform.progress(number)
+        except PlatformRejected as err:
+            if err.status == 404:
+                self.record_query("progress", found=False)
+            raise
+        self.record_query("progress", found=True)
+        return found
 
     async def say(self, text: str) -> None:
         """A voice prompt in elderly mode (a side effect: silence is no failure)."""
@@ -427,6 +859,11 @@ class Terminal:
     async def aclose(self) -> None:
         """Close the devices and the platform connection (inside the running loop)."""
         self.close()
+        if self._events or self._tasks:  # the last visit's count, if the platform is there
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.send_events(), 3.0)
+            for task in list(self._tasks):
+                task.cancel()
         close = getattr(self.ports.platform, "close", None)
         if close is not None:
             await close()

@@ -128,11 +128,12 @@ class Central:
         self.url = ""
         self.data_dir: Path | None = None
 
-    def start(self, workdir: Path) -> None:
+    def start(self, workdir: Path, port: int = 0) -> None:
+        self.workdir = workdir
         data = self.data_dir = workdir / "central"
         data.mkdir(exist_ok=True)
         cmd = [sys.executable, "-m", "central.cli", "serve", "--host", "127.0.0.1",
-               "--port", "0", "--data-dir", str(data)]
+               "--port", str(port), "--data-dir", str(data)]
         log_path = workdir / "central.log"
         with log_path.open("ab") as logf:
             self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=logf,
@@ -153,6 +154,10 @@ class Central:
 
     def stop(self) -> None:
         stop_process(self.proc)
+
+    def come_back(self) -> None:
+        """Back after an outage (``stop``), on the same port and data, as terminals know it."""
+        self.start(self.workdir, int(self.url.rsplit(":", 1)[1]))
 
 
 @dataclass

@@ -24,19 +24,28 @@ from kiosk.terminal import Terminal
 from screens import widgets  # noqa: F401 - registers BigButton and Tile with the Factory
 from screens.attract import AttractScreen
 from screens.end import EndScreen
+from screens.face import FaceScreen
 from screens.form import FormScreen
+from screens.guide import GuideScreen
 from screens.home import HomeScreen
 from screens.materials import MaterialsScreen
 from screens.outcome import OutcomeScreen
+from screens.progress import ProgressScreen
 from screens.question import QuestionScreen
 from screens.rate import RateScreen
 from screens.review import ReviewScreen
+from screens.search import SearchScreen
+from screens.technician import TechnicianScreen
+from screens.technician_pin import CornerWatch, TechnicianPinScreen
+from screens.ticket import TicketScreen
 from screens.timeout import StillThere
 
 log = logging.getLogger(__name__)
 KV_DIR = Path(__file__).parent
 KV_FILES = ("widgets.kv", "keyboard.kv", "attract.kv", "home.kv", "question.kv", "form.kv", "materials.kv",
-            "review.kv", "outcome.kv", "rate.kv", "end.kv", "timeout.kv", "app.kv")
+            "review.kv", "outcome.kv", "rate.kv", "end.kv", "timeout.kv", "face.kv",
+            "search.kv", "guide.kv", "progress.kv", "ticket.kv", "technician_pin.kv", "technician.kv",
+            "app.kv")
 ELDERLY_SCALE = 1.3
 
 
@@ -99,6 +108,13 @@ class KioskApp(App):
         sm.add_widget(OutcomeScreen(t, nav, name="outcome"))
         sm.add_widget(RateScreen(t, nav, name="rate"))
         sm.add_widget(EndScreen(t, nav, on_finish=self.finish, name="end"))
+        sm.add_widget(FaceScreen(t, nav, name="face"))
+        sm.add_widget(SearchScreen(t, nav, name="search"))
+        sm.add_widget(GuideScreen(t, nav, name="guide"))
+        sm.add_widget(ProgressScreen(t, nav, on_finish=self.finish, name="progress"))
+        sm.add_widget(TicketScreen(t, nav, on_finish=self.finish, name="ticket"))
+        sm.add_widget(TechnicianPinScreen(t, nav, name="technician_pin"))
+        sm.add_widget(TechnicianScreen(t, nav, name="technician"))
         t.subscribe(self._on_terminal)
         return root
 
@@ -107,6 +123,8 @@ class KioskApp(App):
         return self.root.ids.sm
 
     def show(self, name: str) -> None:
+        if name == "form" and self.terminal.needs_face_match():
+            name = "face"  # a bundle that needs the face match has it before its form
         self.screens.current = name
         if self.terminal.elderly:  # elderly mode reads each new screen aloud
             spoken = getattr(self.screens.current_screen, "spoken", lambda: "")()
@@ -117,6 +135,7 @@ class KioskApp(App):
         Clock.schedule_interval(self._tick, 1.0)
         # Every touch anywhere, keyboard taps included, resets the inactivity timer.
         Window.bind(on_touch_down=lambda *_: self.terminal.touch())
+        CornerWatch(lambda: self.root.ids.header, self.open_technician).start()
         self._watcher = asyncio.get_event_loop().create_task(self._watch_cards())
 
     def on_stop(self):
@@ -133,9 +152,15 @@ class KioskApp(App):
     # -- the card watcher: attract → identified → (visit) → card removed ----
     async def _watch_cards(self):
         while not self._stopping.is_set():
-            card = await self.terminal.wait_for_card(self._stopping)
+            # An electronic ID QR is taken where the citizen is asked to identify.
+            card = await self.terminal.wait_for_card(
+                self._stopping, codes=lambda: self.screens.current in ("attract", "home"))
             if card is None:
                 return
+            if self.screens.current == "home":  # a card-less visit has just been identified
+                home = self.screens.get_screen("home")
+                home.error = ""
+                home.on_pre_enter()
             self.show("home")
             self._visit_over.clear()
             removal = asyncio.ensure_future(self.terminal.end_when_card_removed(self._stopping))
@@ -144,8 +169,10 @@ class KioskApp(App):
             await self.terminal.wait_for_cards_removed(self._stopping)
 
     def _on_terminal(self, what: str):
-        if what.startswith("error:") and self.screens.current == "attract":
-            self.screens.get_screen("attract").problem = self.t(what.removeprefix("error:"))
+        if what.startswith("error:") and self.screens.current in ("attract", "home"):
+            self._identify_note(self.t(what.removeprefix("error:")), problem=True)
+        elif what == "eid:verifying" and self.screens.current in ("attract", "home"):
+            self._identify_note(self.t("eid.verifying"), problem=False)
         elif what == "warning":
             limits = self.terminal.limits()
             seconds = limits.elderly_warning if self.terminal.elderly else limits.warning
@@ -155,6 +182,9 @@ class KioskApp(App):
             self._still_there.dismiss()
             self._still_there = None
         elif what == "ended":
+            for screen in self.screens.screens:
+                if hasattr(screen, "wipe"):
+                    screen.wipe()  # nothing of this citizen stays on a widget
             if self._still_there is not None:
                 self._still_there.dismiss()
                 self._still_there = None
@@ -162,11 +192,36 @@ class KioskApp(App):
             if self.screens.current not in ("attract", "end"):
                 self.show("attract")  # a timeout: the form, scans and faces are already gone
 
+    def _identify_note(self, text: str, problem: bool) -> None:
+        """Where the citizen identifies: a card or e-ID problem, or 'checking your e-ID'."""
+        screen = self.screens.current_screen
+        if self.screens.current == "attract":
+            screen.problem, screen.info = (text, "") if problem else ("", text)
+        else:
+            screen.error, screen.message = (text, "") if problem else ("", text)
+
     # -- intents from the chrome ------------------------------------------
     def start_without_card(self):
         self.terminal.begin(None)
         self.show("home")
         self._visit_over.set()  # no card visit: the watcher keeps polling
+
+    def open_service(self, name: str):
+        """A service that needs no card (progress query, ticket), from the attract screen."""
+        if self.terminal.session is None:
+            self.terminal.begin(None)
+            self._visit_over.set()  # no card visit: the watcher keeps polling
+        self.show(name)
+
+    def open_technician(self):
+        """The technician's corner gesture was made: the PIN pad, unless the kiosk is busy
+        for a citizen (printing, submitting) or the technician is already in."""
+        current = self.screens.current_screen
+        busy = getattr(current, "busy", False) or self._still_there is not None
+        if busy or self.screens.current.startswith("technician"):
+            return
+        self.screens.get_screen("technician_pin").back_to = self.screens.current
+        self.show("technician_pin")
 
     def finish(self):
         if self.terminal.session is not None:

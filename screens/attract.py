@@ -24,6 +24,7 @@ class CardPicture(Widget):
 class AttractScreen(Screen):
     notice = StringProperty("")
     problem = StringProperty("")  # a card problem, shown until the next card
+    info = StringProperty("")  # what the kiosk is doing (checking an electronic ID)
     bob = NumericProperty(0.0)  # the card picture's gentle motion
 
     def __init__(self, notices: list[str], on_start, **kw):
@@ -46,6 +47,7 @@ class AttractScreen(Screen):
             ev.cancel()
         self._events = []
         self.problem = ""
+        self.info = ""
 
     def _next_notice(self, _dt):
         self._index = (self._index + 1) % len(self._notices)

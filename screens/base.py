@@ -56,6 +56,12 @@ class KioskScreen(Screen):
         """What elderly mode reads aloud when this screen appears ('' for nothing)."""
         return ""
 
+    def wipe(self) -> None:
+        """The visit is over: drop whatever of it this screen still holds (names,
+        typed values, scans, numbers), so nothing of one citizen stays in memory
+        or on a widget for the next. Screens that show personal data add to it."""
+        self.error = ""
+
     def on_leave(self, *_):
         if self._task and not self._task.done():
             self._task.cancel()  # a stale result must not land on the next screen

@@ -64,6 +64,15 @@ class FormScreen(KioskScreen):
         if first in self.inputs:
             Clock.schedule_once(lambda _dt: setattr(self.inputs[first], "focus", True), 0.1)
 
+    def wipe(self) -> None:
+        super().wipe()
+        self.close_keyboard()
+        self.ids.rows.clear_widgets()
+        self.inputs.clear()
+        self.rows.clear()
+        self.problem_labels.clear()
+        self.to_fill = []
+
     def build_rows(self, problems: dict[str, str] | None = None):
         problems = problems or {}
         lang = self.terminal.language

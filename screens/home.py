@@ -32,6 +32,10 @@ class HomeScreen(KioskScreen):
         if self._language != self.terminal.language:
             self.fill_tiles()
 
+    def wipe(self) -> None:
+        super().wipe()
+        self.citizen = self.message = ""
+
     def fill_tiles(self):
         grid = self.ids.tiles
         grid.clear_widgets()

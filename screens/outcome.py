@@ -63,6 +63,11 @@ class OutcomeScreen(KioskScreen):
         self.printing = self.t("common.printing")
         self.run(self._print(receipt))
 
+    def wipe(self) -> None:
+        super().wipe()
+        self.detail = self.matters = self.qr_text = ""
+        self.ids.qr.texture = None
+
     async def _print(self, receipt):
         await self.terminal.print_receipt(receipt)
         self.printing = self.t("outcome.printed")

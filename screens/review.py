@@ -25,6 +25,10 @@ class ReviewScreen(KioskScreen):
     def on_pre_enter(self, *_):
         self.fill()
 
+    def wipe(self) -> None:
+        super().wipe()
+        self.ids.rows.clear_widgets()
+
     def fill(self):
         j, lang, cat = self.journey, self.terminal.language, self.terminal.catalog
         rows = self.ids.rows

@@ -31,6 +31,13 @@ def press(x: float, y: float) -> InjectedTouch:
     return touch
 
 
+def move(touch: InjectedTouch, x: float, y: float) -> None:
+    """Drag the finger to ``x, y`` (window coordinates), as when signing."""
+    win = EventLoop.window
+    touch.move({"x": x / (win.width - 1.0), "y": y / (win.height - 1.0)})
+    EventLoop.post_dispatch_input("update", touch)
+
+
 def release(touch: InjectedTouch) -> None:
     EventLoop.post_dispatch_input("end", touch)
 

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from screens.touch import centre, find_action, press, release, walk
+from screens.touch import centre, find_action, move, press, release, walk
 
 
 class WalkthroughError(RuntimeError):
@@ -34,6 +34,19 @@ class Props:
     life_event: str = "birth"
     answers: tuple[str, ...] = ()
     form_values: dict[str, str] | None = None
+    defer: tuple[str, ...] = ()  # materials to defer (容缺), signed for on the screen
+    social_name: str = ""  # the name on the social-security card
+    platform_down: Callable[[], None] = lambda: None
+    platform_up: Callable[[], None] = lambda: None
+    report: Callable[[dict], None] = lambda facts: None  # what the demo saw, for the tests
+    scan_code: Callable[[str], None] = lambda code: None  # show a code to the code scanner
+    show_face: Callable[[str], None] = lambda photo: None  # put a face photo before the camera
+    eid_code: str = ""  # a fresh electronic ID code, and one that has expired
+    expired_eid_code: str = ""
+    eid_name: str = ""  # whom the electronic ID names
+    other_face: str = ""  # a photo of somebody else, for the refused face check
+    receipt_code: str = ""  # what an earlier receipt's QR holds, read off the printed slip
+    right_id: str = ""  # an ID number a citizen might type (the demo citizen's)
 
 
 async def until(check: Callable[[], bool], timeout: float, what: str) -> None:
@@ -42,6 +55,23 @@ async def until(check: Callable[[], bool], timeout: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise WalkthroughError(f"timed out after {timeout:.0f} s waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+def scroll_into_view(widget) -> bool:
+    """Scroll the ScrollView holding ``widget`` so that it is on screen; False: it already was."""
+    from kivy.uix.scrollview import ScrollView
+
+    view = widget.parent
+    while view is not None and not isinstance(view, ScrollView):
+        view = view.parent if view.parent is not view else None  # the Window is its own parent
+    if view is None:
+        return False
+    x, y = centre(widget)
+    left, bottom = view.to_window(view.x, view.y)
+    if left <= x <= left + view.width and bottom <= y <= bottom + view.height:
+        return False
+    view.scroll_to(widget, padding=20, animate=False)
+    return True
 
 
 def visible_texts(root) -> list[str]:
@@ -78,6 +108,9 @@ class Walkthrough:
 
         def settled() -> bool:
             button = find_action(self.app.root_window, action)
+            if button is not None and len(seen) >= 2 and scroll_into_view(button):
+                seen.clear()  # scrolled, as a citizen scrolls to a button below the fold
+                return False
             here = (button, centre(button)) if button is not None else None
             seen.append(here)
             return here is not None and len(seen) > 2 and seen[-3] == seen[-2] == here
@@ -95,6 +128,19 @@ class Walkthrough:
 
     def screen(self):
         return self.app.screens.current_screen
+
+    async def sign(self) -> None:
+        """A signature with a finger: one zigzag stroke across the pad."""
+        pad = self.screen().pad
+        await until(lambda: pad.get_root_window() is not None and pad.width > 100, 5, "the signature pad")
+        await self.settle(0.3)
+        x0, y0 = pad.to_window(pad.x, pad.y)
+        touch = press(x0 + pad.width * 0.1, y0 + pad.height * 0.5)
+        for i in range(1, 17):
+            await asyncio.sleep(0.02)
+            move(touch, x0 + pad.width * (0.1 + 0.05 * i), y0 + pad.height * (0.3 if i % 2 else 0.7))
+        release(touch)
+        await asyncio.sleep(0.05)
 
     async def type_text(self, text: str) -> None:
         """Type on the on-screen keyboard: digits and X as keys, Chinese by pinyin
@@ -174,6 +220,12 @@ async def apply_until_review(w: Walkthrough, props: Props, shots: bool = True) -
     await w.tap("form_done")
     await until(lambda: w.on("materials"), 5, "the materials list")
     await shot("07-materials")
+    for code in props.defer:  # 容缺: brought later, promised with a signature
+        await w.tap(f"defer:{code}")
+        await until(lambda c=code: c in w.screen().journey.deferred_codes, 5, f"{code} to be deferred")
+    if props.defer:
+        await w.sign()
+        await shot("07b-materials-deferred-signed")
     for item in w.screen().journey.outstanding():
         await w.tap(f"scan:{item.code}")
         await until(lambda code=item.code: code in w.screen().journey.scan_pages
@@ -249,3 +301,151 @@ async def timeout_steps(w: Walkthrough, props: Props) -> None:
     await until(lambda: w.on("attract"), 60, "the wipe after the countdown")
     props.remove_id_card()
     await w.screenshot("wiped")
+
+
+async def after_death_steps(w: Walkthrough, props: Props) -> None:
+    """The whole after-death bundle in one go, one material deferred (容缺) and
+    signed for; the receipt lists it with its due date."""
+    await identify(w, props, shots=False)
+    await w.screenshot("02-home")
+    await apply_until_review(w, props)
+    await submit(w)
+    await until(lambda: w.shows("回执已打印") or w.shows("receipt is printed"), 5, "the receipt printed")
+    await w.screenshot("10-outcome")
+    w.shots.append(props.render_receipt(w.out / f"{w.prefix}receipt.png"))
+    await w.tap("rate")  # a bad rating asks why
+    await until(lambda: w.on("rate"), 5, "the rating page")
+    await w.tap("stars:2")
+    await w.tap("reason:slow")
+    await w.screenshot("11-rate-bad")
+    await w.tap("send_rating")
+    await until(lambda: w.on("end"), 10, "the end page")
+    props.remove_id_card()
+    await w.tap("done")
+    await until(lambda: w.on("attract"), 10, "the attract screen after finishing")
+    props.report({})  # what the platform stored
+
+
+async def card_removed_steps(w: Walkthrough, props: Props) -> None:
+    """Identified by an inserted social-security card, the citizen takes it out
+    half-way through the form: the visit ends and everything typed is wiped."""
+    await w.screenshot("attract")
+    props.insert_social_card()
+    await until(lambda: w.on("home") and w.shows(props.social_name), 20,
+                "the home screen greeting the social-security card's holder")
+    await w.tap(f"event:{props.life_event}")
+    for value in props.answers:
+        await w.tap(f"answer:{value}")
+    await until(lambda: w.on("form"), 5, "the merged form")
+    form = w.screen()
+    first = next(iter(form.to_fill))
+    await until(lambda: form.inputs[first].focus and form.keyboard is not None, 5, "the first field")
+    await w.type_text((props.form_values or {}).get(first, "安福县"))
+    await w.screenshot("form-typing")
+    terminal = form.terminal
+    props.remove_social_card()
+    await until(lambda: w.on("attract"), 10, "the attract screen after the card was taken out")
+    await w.screenshot("wiped")
+    # Nothing of the citizen is left on any screen, shown or not: no name, no typed text.
+    everywhere = [t for screen in w.app.screens.screens for t in visible_texts(screen)]
+    props.report({
+        "session": terminal.session is not None,
+        "journey": terminal.journey is not None,
+        "name_left": any(props.social_name in t for t in everywhere),
+        "typed_left": [t for t in everywhere if "安福县" in t],
+    })
+
+
+async def offline_steps(w: Walkthrough, props: Props) -> None:
+    """The platform is unreachable at the moment of submitting: the citizen gets a
+    'received, pending acceptance' slip; when the platform is back the outbox
+    delivers the application, and the platform stores it once."""
+    await identify(w, props, shots=False)
+    await apply_until_review(w, props, shots=False)
+    props.platform_down()
+    await submit(w)
+    outcome = w.screen().terminal.outcome
+    await w.screenshot("pending")
+    w.shots.append(props.render_receipt(w.out / f"{w.prefix}pending-slip.png"))
+    outbox = w.screen().terminal.ports.platform.outbox
+    queued = outbox.pending()
+    props.platform_up()
+    await until(lambda: outbox.pending() == 0, 90, "the outbox to deliver the application")
+    props.report({"local_number": outcome.local_number, "kind": outcome.kind.value,
+                  "queued": queued, "linked": outbox.linked(outcome.local_number)})
+
+
+# -- identification by electronic ID, and the face check ---------------------------------
+
+
+async def identify_by_eid(w: Walkthrough, props: Props, shots: bool = True) -> None:
+    """The citizen shows the e-ID QR from a phone: an expired code is explained on the
+    attract screen; they touch to start, and a fresh code on the home screen greets
+    them by name."""
+    if shots:
+        await w.screenshot("01-attract")
+        props.scan_code(props.expired_eid_code)
+        await until(lambda: w.on("attract") and w.shows("已过期"), 20, "the expired e-ID code explained")
+        await w.screenshot("02-eid-expired")
+        await w.tap("start")
+        await until(lambda: w.on("home") and w.shows("电子身份证二维码"), 5,
+                    "the home screen asking for a card or the e-ID")
+        await w.screenshot("02b-home-no-card")
+        await w.settle(1.0)  # the kiosk listens for codes again on this screen
+    else:
+        await w.settle(1.0)  # the citizen walks up: the kiosk is listening by then
+    props.scan_code(props.eid_code)
+    await until(lambda: w.on("home") and w.shows(props.eid_name), 20,
+                "the home screen greeting the e-ID citizen by name")
+
+
+async def to_face_check(w: Walkthrough, props: Props) -> None:
+    await w.tap(f"event:{props.life_event}")
+    await until(lambda: w.on("question"), 5, "the first guided question")
+    for value in props.answers:
+        await w.tap(f"answer:{value}")
+    await until(lambda: w.on("face"), 10, "the face check")
+    await until(lambda: w.screen().ids.preview.texture is not None, 15, "the live camera picture")
+
+
+async def eid_steps(w: Walkthrough, props: Props) -> None:
+    """Identify by e-ID QR, choose a life event that needs the face check, pass it."""
+    await identify_by_eid(w, props)
+    await w.screenshot("03-home-eid")
+    await to_face_check(w, props)
+    await until(lambda: w.screen().ids.preview.progress > 0.3 or w.screen().phase != "looking", 15,
+                "the face to be held still")
+    await w.screenshot("04-face-looking")
+    await until(lambda: w.screen().phase in ("matched", "retry", "staff", "fault"), 60,
+                "the face match's answer")
+    if w.screen().phase != "matched":
+        raise WalkthroughError(f"the face check ended {w.screen().phase}: {w.screen().guidance}")
+    await w.screenshot("05-face-matched")
+    await until(lambda: w.on("form"), 10, "the form after the face check")
+    await w.screenshot("06-form")
+    props.report({"face_verified": w.app.terminal.session.face_verified})
+
+
+async def face_refused_steps(w: Walkthrough, props: Props) -> None:
+    """Somebody else's face: refused three times, then staff are offered and called."""
+    props.show_face(props.other_face)
+    await identify_by_eid(w, props, shots=False)
+    await to_face_check(w, props)
+    await w.tap("elderly")  # larger type and spoken hints, as an older citizen would choose
+    for attempt in range(1, 4):
+        await until(lambda: w.screen().phase in ("retry", "staff", "matched", "fault"), 60,
+                    f"the answer to face photo {attempt}")
+        if w.screen().phase == "matched":
+            raise WalkthroughError("somebody else's face was taken for the citizen")
+        if attempt == 1:
+            await w.screenshot("face-not-matched")
+        if w.screen().phase == "retry":
+            await w.tap("face_retry")
+    await until(lambda: w.screen().phase == "staff", 5, "staff help offered after three refusals")
+    await w.screenshot("face-staff")
+    await w.tap("face_ask_staff")
+    await until(lambda: w.shows("已通知工作人员"), 15, "the staff called")
+    await w.screenshot("face-staff-called")
+    session = w.app.terminal.session
+    props.report({"face_verified": session.face_verified, "face_attempts": session.face_attempts})
+

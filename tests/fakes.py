@@ -61,3 +61,66 @@ class FakeSocialReader:
 
     def close(self) -> None:
         pass
+
+
+class FakeScanner:
+    """A code scanner: ``show(code)`` queues a code, ``read_code`` hands it on."""
+
+    name = "scanner"
+
+    def __init__(self):
+        import queue
+
+        self.codes: queue.Queue[str] = queue.Queue()
+        self.reads = 0
+
+    def show(self, code: str) -> None:
+        self.codes.put(code)
+
+    def read_code(self, timeout: float) -> str | None:
+        import queue
+
+        self.reads += 1
+        try:
+            return self.codes.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def health(self) -> Health:
+        return Health.good(self.name)
+
+    def close(self) -> None:
+        pass
+
+
+class FakeIdentityPlatform:
+    """The platform's e-ID check and face match, in memory.
+
+    ``citizens``: code → ElectronicId; any other code is refused as ``eid.invalid``.
+    ``faces``: the photo bytes that match (anything else does not). ``down``: unreachable.
+    """
+
+    def __init__(self, citizens=None, faces=(b"the citizen",)):
+        self.citizens = dict(citizens or {})
+        self.faces = set(faces)
+        self.down = False
+        self.compared: list[str] = []  # ID numbers compared, in order
+
+    async def verify_eid(self, code: str):
+        from kiosk.errors import PlatformRejected, PlatformUnreachable
+
+        if self.down:
+            raise PlatformUnreachable("connection refused")
+        if code not in self.citizens:
+            raise PlatformRejected("HTTP 422 eid.invalid", status=422, message_key="eid.invalid")
+        return self.citizens.pop(code)  # a code is used once
+
+    async def face_match(self, id_number: str, jpeg: bytes):
+        from types import SimpleNamespace
+
+        from kiosk.errors import PlatformUnreachable
+
+        if self.down:
+            raise PlatformUnreachable("connection refused")
+        self.compared.append(id_number)
+        return SimpleNamespace(match=jpeg in self.faces)

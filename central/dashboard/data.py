@@ -32,6 +32,10 @@ HALL_MESSAGES: dict[str, tuple[str, str]] = {
     "hall.unknown_reason": ("不认识的评价原因“{field}”。", "Unknown rating reason “{field}”."),
     "hall.key_reused": ("同一评价编号对应了不同的内容。", "This rating key was already used for different content."),
     "hall.unknown_terminal": ("该终端未登记。", "This terminal is not enrolled."),
+    "diagnostics.personal_data": ("诊断包中含有个人信息，已拒收。", "The diagnostics bundle holds personal data; refused."),
+    "diagnostics.already_uploaded": ("该诊断请求已有上传。", "This diagnostics request was answered already."),
+    "hall.self_disable": ("不能停用自己的账号。", "You cannot disable your own account."),
+    "hall.last_admin": ("这是最后一个可用的系统管理员账号，不能停用。", "This is the last active administrator; it cannot be disabled."),
 }  # fmt: skip
 
 
@@ -52,6 +56,7 @@ class User:
     name: str
     role: str
     points: tuple[str, ...]
+    epoch: int = 0  # raised by a password reset or change: older session cookies are void
 
     @property
     def scope(self) -> tuple[str, ...] | None:
@@ -61,8 +66,12 @@ class User:
         return self.points
 
     def may(self, page: str) -> bool:
-        if page in ("ratings", "savings"):
+        if page in ("ratings", "savings", "volumes"):
             return self.role in ("manager", "admin")
+        if page == "accounts":
+            return self.role == "admin"
+        if page in ("diagnostics", "config"):
+            return self.role in ("technician", "admin")
         return True  # terminals, alerts
 
 
@@ -110,7 +119,60 @@ class HallStore:
                 t.dashboard_users.c.name == name, t.dashboard_users.c.disabled_at.is_(None))).first()  # fmt: skip
         if row is None:
             return None
-        return User(row.name, row.role, tuple(row.points or ())), row.password_hash
+        return User(row.name, row.role, tuple(row.points or ()), row.session_epoch or 0), row.password_hash
+
+    def users(self) -> list[dict[str, Any]]:
+        """Every account, active first, for the administrator's page (no password hashes)."""
+        u = t.dashboard_users
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(u.c.name, u.c.role, u.c.points, u.c.created_at,
+                                          u.c.disabled_at)
+                                .order_by(u.c.disabled_at.is_not(None), u.c.role, u.c.name)).all()  # fmt: skip
+        return [{"name": r.name, "role": r.role, "points": list(r.points or ()),
+                 "created_at": _aware(r.created_at), "disabled_at": _aware(r.disabled_at)}
+                for r in rows]  # fmt: skip
+
+    def set_disabled(self, name: str, disabled: bool, by: str) -> None:
+        """Disable (or enable again) an account; a disabled one can neither sign in nor use a
+        session it already has.
+
+        :raises HallError: 404 unknown; 409 disabling oneself or the last active administrator.
+        """
+        u = t.dashboard_users
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(u).where(u.c.name == name)).first()
+            if row is None:
+                raise HallError(404, "hall.not_found")
+            if disabled and name == by:
+                raise HallError(409, "hall.self_disable")
+            if disabled and row.role == "admin":
+                admins = conn.execute(sa.select(sa.func.count()).where(
+                    u.c.role == "admin", u.c.disabled_at.is_(None))).scalar_one()  # fmt: skip
+                if admins <= 1:
+                    raise HallError(409, "hall.last_admin")
+            conn.execute(u.update().where(u.c.name == name).values(
+                disabled_at=_now() if disabled else None,
+                session_epoch=u.c.session_epoch + (1 if disabled else 0)))  # fmt: skip
+
+    def set_password(self, name: str, password: str) -> int:
+        """A new password for ``name``, which ends every session of theirs; the new epoch.
+
+        :raises ValueError: under 8 characters, or the user name itself.
+        :raises HallError: 404 unknown.
+        """
+        if len(password) < 8:
+            raise ValueError("short")
+        if password.strip().lower() == name.strip().lower():
+            raise ValueError("name")
+        u = t.dashboard_users
+        digest = hash_password(password)
+        with self.engine.begin() as conn:
+            epoch = conn.execute(u.update().where(u.c.name == name).values(
+                password_hash=digest, session_epoch=u.c.session_epoch + 1,
+            ).returning(u.c.session_epoch)).scalar()  # fmt: skip
+        if epoch is None:
+            raise HallError(404, "hall.not_found")
+        return int(epoch)
 
     # -- what terminals send ------------------------------------------------------
 
@@ -171,22 +233,18 @@ class HallStore:
     def terminal_views(self, scope: Sequence[str] | None, now: dt.datetime,
                        offline_after: float) -> list[status.TerminalView]:  # fmt: skip
         """Every enrolled, unrevoked terminal in scope with its latest heartbeat, red first."""
-        term, h = t.terminals, t.heartbeats
-        latest = sa.select(sa.func.max(h.c.id)).where(h.c.terminal_id == term.c.id)
-        inner = (
-            sa.select(term.c.id, term.c.service_point, term.c.last_seen_at,
-                      latest.scalar_subquery().label("beat_id"))
+        # terminal_state holds each terminal's latest beat (``at``: last seen), one row each
+        term, s = t.terminals, t.terminal_state
+        q = (
+            sa.select(term.c.id, term.c.service_point, s)
+            .select_from(term.outerjoin(s, s.c.terminal_id == term.c.id))
             .where(term.c.revoked_at.is_(None), _in_scope(term.c.service_point, scope))
-            .subquery()
-        )  # fmt: skip
-        q = sa.select(inner, h.c.software_version, h.c.screen, h.c.paper, h.c.devices).select_from(
-            inner.outerjoin(h, h.c.id == inner.c.beat_id)
         )
         with self.engine.connect() as conn:
             rows = conn.execute(q).all()
         views = [
-            status.assess(r.id, r.service_point, _aware(r.last_seen_at),
-                          r._mapping if r.beat_id is not None else None, now, offline_after)
+            status.assess(r.id, r.service_point, _aware(r.at),
+                          r._mapping if r.at is not None else None, now, offline_after)
             for r in rows
         ]  # fmt: skip
         return status.by_severity(views)

@@ -23,8 +23,20 @@ from urllib.parse import quote
 from aiohttp import web
 
 from central.app import CATALOG, CONFIG, STORE
-from central.dashboard import SETTINGS, security, views
+from central.dashboard import (
+    SETTINGS,
+    account_views,
+    diagnostics,
+    diagnostics_views,
+    remote,
+    remote_views,
+    security,
+    views,
+    volume_views,
+    volumes,
+)
 from central.dashboard.data import HallError, HallStore, User
+from central.errors import ApiError
 
 log = logging.getLogger("central.dashboard")
 COOKIE, PRE_COOKIE = "kiosk_dashboard", "kiosk_dashboard_login"
@@ -73,7 +85,9 @@ async def _user(request: web.Request) -> tuple[User, security.Session] | None:
     if session is None:
         return None
     found = await asyncio.to_thread(_hall(request).user, session.user)
-    return (found[0], session) if found else None
+    if found is None or found[0].epoch != session.epoch:  # disabled, or the password was reset
+        return None
+    return found[0], session
 
 
 def page(name: str) -> Callable[[Page], Callable[[web.Request], Awaitable[web.StreamResponse]]]:
@@ -176,14 +190,20 @@ async def login_post(request: web.Request) -> web.StreamResponse:
         log.info("dashboard sign-in refused for a user name of %d characters", len(name))
         await asyncio.sleep(0.5)  # a guesser waits; a person who mistyped hardly notices
         return _login_form(request, "用户名或密码不正确。Wrong user name or password.", 401)
-    hours = request.app[SETTINGS].session_hours
-    cookie = security.make_cookie(request.app[SECRET], name, time.time(), int(hours * 3600))
-    resp = web.HTTPSeeOther(_safe_next(str(form.get("next", ""))))
-    resp.set_cookie(COOKIE, cookie, max_age=int(hours * 3600), httponly=True, samesite="Strict",
-                    path="/dashboard", secure=request.secure)  # fmt: skip
+    resp = _signed_in(request, name, found[0].epoch, _safe_next(str(form.get("next", ""))))
     resp.del_cookie(PRE_COOKIE, path="/dashboard")
     log.info("dashboard sign-in: %s", name)
     raise resp
+
+
+def _signed_in(request: web.Request, name: str, epoch: int, location: str) -> web.HTTPSeeOther:
+    """A redirect to ``location`` that carries a fresh session cookie for ``name``."""
+    hours = request.app[SETTINGS].session_hours
+    cookie = security.make_cookie(request.app[SECRET], name, time.time(), int(hours * 3600), epoch)
+    resp = web.HTTPSeeOther(location)
+    resp.set_cookie(COOKIE, cookie, max_age=int(hours * 3600), httponly=True, samesite="Strict",
+                    path="/dashboard", secure=request.secure)  # fmt: skip
+    return resp
 
 
 @page("terminals")
@@ -208,10 +228,15 @@ async def terminals(request: web.Request, user: User, csrf: str) -> web.StreamRe
         views_ = await asyncio.to_thread(
             _hall(request).terminal_views, _scope(user, chosen), now, s.offline_after
         )
+        configs = {(c["scope"], c["scope_id"]): c
+                   for c in await asyncio.to_thread(remote.rows, request.app[STORE].engine)}  # fmt: skip
+        pushed = {v.terminal_id: remote.effective(configs, v.service_point, v.terminal_id)[0]
+                  for v in views_} if configs else {}  # fmt: skip
         return _html(views.terminals_page(
             county=_county(request), user=user, csrf=csrf, views=views_, points=_points(request),
             visible=visible, chosen=chosen, now=now, offline_after=s.offline_after,
-            refresh=s.refresh_seconds, open_alerts=await _open_alerts(request, user)))  # fmt: skip
+            refresh=s.refresh_seconds, open_alerts=await _open_alerts(request, user),
+            catalog_etag=request.app[CATALOG]["etag"].strip('"'), pushed=pushed))  # fmt: skip
 
     return await _guarded(request, user, csrf, build)
 
@@ -330,6 +355,241 @@ async def savings(request: web.Request, user: User, csrf: str) -> web.StreamResp
                                     open_alerts=await _open_alerts(request, user)))  # fmt: skip
 
 
+TERMINAL_CHOICES = 300  # more terminals than this in scope: pick a point first
+
+
+@page("volumes")
+async def volumes_view(request: web.Request, user: User, csrf: str) -> web.StreamResponse:
+    async def build():
+        chosen, visible = _chosen_point(request, user)
+        q, engine, scope = request.query, request.app[STORE].engine, _scope(user, chosen)
+        today = _now().astimezone(views.CHINA).date()
+        rng, note = volumes.parse_range(q.get("from", ""), q.get("to", ""), q.get("unit", ""), today)
+        ids = await asyncio.to_thread(volumes.terminal_ids, engine, scope)
+        terminal = q.get("terminal", "")
+        if terminal and terminal not in ids:
+            raise HallError(403, "hall.forbidden", terminal)
+        report = await asyncio.to_thread(volumes.report, engine, scope, rng, terminal)
+        cat = request.app[CATALOG]["catalog"]
+        return _html(volume_views.volumes_page(
+            county=_county(request), user=user, csrf=csrf, report=report, points=_points(request),
+            visible=visible, chosen=chosen, terminal=terminal,
+            terminals=ids if len(ids) <= TERMINAL_CHOICES else ([terminal] if terminal else []),
+            life_events={c: ev.title.zh for c, ev in cat.life_events.items()},
+            matters={c: m.name.zh for c, m in cat.matters.items()}, note=note,
+            open_alerts=await _open_alerts(request, user)))  # fmt: skip
+
+    return await _guarded(request, user, csrf, build)
+
+
+# -- accounts -----------------------------------------------------------------------------
+
+
+@page("account")
+async def account(request: web.Request, user: User, csrf: str) -> web.StreamResponse:
+    q = request.query
+    return _html(account_views.account_page(
+        county=_county(request), user=user, csrf=csrf, points=_points(request),
+        done=q.get("done", ""), problem=q.get("problem", ""),
+        open_alerts=await _open_alerts(request, user)))  # fmt: skip
+
+
+def _new_password(form) -> tuple[str, str]:
+    """The new password typed twice, or a problem key ("repeat", "short")."""
+    new, repeat = str(form.get("new", "")), str(form.get("repeat", ""))
+    if new != repeat:
+        return "", "repeat"
+    if len(new) < 8:
+        return "", "short"
+    return new, ""
+
+
+@page("account")
+async def change_password(request: web.Request, user: User, csrf: str) -> web.StreamResponse:
+    form = await request.post()
+    hall = _hall(request)
+    found = await asyncio.to_thread(hall.user, user.name)
+    old = str(form.get("old", ""))
+    if found is None or not await asyncio.to_thread(security.check_password, old, found[1]):
+        log.info("dashboard password change refused for %s: wrong current password", user.name)
+        await asyncio.sleep(0.5)
+        raise web.HTTPSeeOther("/dashboard/account?problem=old")
+    new, problem = _new_password(form)
+    if not problem and new == old:
+        problem = "same"
+    if problem:
+        raise web.HTTPSeeOther(f"/dashboard/account?problem={problem}")
+    try:
+        epoch = await asyncio.to_thread(hall.set_password, user.name, new)
+    except ValueError as err:
+        raise web.HTTPSeeOther(f"/dashboard/account?problem={err}") from None
+    log.info("dashboard password changed by %s", user.name)
+    # this session goes on with the new epoch; every other one of this user's ends
+    raise _signed_in(request, user.name, epoch, "/dashboard/account?done=password")
+
+
+@page("accounts")
+async def accounts(request: web.Request, user: User, csrf: str) -> web.StreamResponse:
+    q = request.query
+    found = await asyncio.to_thread(_hall(request).users)
+    return _html(account_views.accounts_page(
+        county=_county(request), user=user, csrf=csrf, users=found, points=_points(request),
+        done=q.get("done", ""), problem=q.get("problem", ""), subject=q.get("user", ""),
+        open_alerts=await _open_alerts(request, user)))  # fmt: skip
+
+
+@page("accounts")
+async def account_action(request: web.Request, user: User, csrf: str) -> web.StreamResponse:
+    async def build():
+        name, action = request.match_info["name"], request.match_info["action"]
+        hall = _hall(request)
+        back = f"/dashboard/accounts?user={quote(name, safe='')}"
+        if action in ("disable", "enable"):
+            await asyncio.to_thread(hall.set_disabled, name, action == "disable", user.name)
+            log.info("dashboard account %s %sd by %s", name, action, user.name)
+            raise web.HTTPSeeOther(f"{back}&done={action}d")
+        if action != "reset":
+            raise HallError(404, "hall.not_found")
+        new, problem = _new_password(await request.post())
+        if problem:
+            raise web.HTTPSeeOther(f"{back}&problem={problem}")
+        try:
+            epoch = await asyncio.to_thread(hall.set_password, name, new)
+        except ValueError as err:
+            raise web.HTTPSeeOther(f"{back}&problem={err}") from None
+        log.info("dashboard password of %s reset by %s", name, user.name)
+        if name == user.name:  # one's own reset: stay signed in here
+            raise _signed_in(request, name, epoch, f"{back}&done=reset")
+        raise web.HTTPSeeOther(f"{back}&done=reset")
+
+    return await _guarded(request, user, csrf, build)
+
+
+# -- diagnostics bundles --------------------------------------------------------------------
+
+
+@page("diagnostics")
+async def diagnostics_view(request: web.Request, user: User, csrf: str) -> web.StreamResponse:
+    engine = request.app[STORE].engine
+    found = await asyncio.to_thread(diagnostics.bundles, engine, user.scope)
+    terms = await asyncio.to_thread(diagnostics.terminals_in_scope, engine, user.scope)
+    return _html(diagnostics_views.diagnostics_page(
+        county=_county(request), user=user, csrf=csrf, bundles=found, terminals=terms,
+        points=_points(request), chosen=request.query.get("terminal", ""),
+        asked=request.query.get("asked", ""), heartbeat_seconds=30,
+        open_alerts=await _open_alerts(request, user)))  # fmt: skip
+
+
+@page("diagnostics")
+async def diagnostics_request(request: web.Request, user: User, csrf: str) -> web.StreamResponse:
+    async def build():
+        terminal = str((await request.post()).get("terminal", ""))
+        await asyncio.to_thread(diagnostics.request_bundle, request.app[STORE].engine, terminal,
+                                user.name, user.scope, _now())  # fmt: skip
+        log.info("diagnostics bundle of %s requested by %s", terminal, user.name)
+        raise web.HTTPSeeOther(f"/dashboard/diagnostics?asked={quote(terminal, safe='')}")
+
+    return await _guarded(request, user, csrf, build)
+
+
+@page("diagnostics")
+async def diagnostics_download(request: web.Request, user: User, csrf: str) -> web.StreamResponse:
+    try:
+        bundle_id = int(request.match_info["id"])
+        meta, data = await asyncio.to_thread(diagnostics.content, request.app[STORE].engine,
+                                             bundle_id, user.scope)  # fmt: skip
+    except (ValueError, ApiError):
+        return _refuse(request, user, csrf, 404, "没有找到 Not found", "没有这个诊断包。No such bundle.")
+    stamp = meta["uploaded_at"].astimezone(views.CHINA).strftime("%Y%m%d-%H%M%S")
+    name = f"diagnostics-{meta['terminal_id']}-{stamp}.zip"
+    log.info("diagnostics bundle %d downloaded by %s", bundle_id, user.name)
+    return web.Response(body=data, content_type="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff"})  # fmt: skip
+
+
+# -- remote configuration -------------------------------------------------------------------
+
+
+async def _target(request: web.Request, user: User, target: str) -> tuple[str, str, str]:
+    """(scope, id, the point it belongs to) of a "point:CODE" or "terminal:ID" in the user's scope.
+
+    :raises HallError: 403 outside the user's scope; 404 unknown.
+    """
+    scope, _, ident = target.partition(":")
+    if scope == "point":
+        if ident not in _points(request):
+            raise HallError(404, "hall.not_found")
+        if user.scope is not None and ident not in user.scope:
+            raise HallError(403, "hall.forbidden", ident)
+        return scope, ident, ident
+    if scope == "terminal":
+        terms = dict(await asyncio.to_thread(diagnostics.terminals_in_scope,
+                                             request.app[STORE].engine, user.scope))  # fmt: skip
+        if ident not in terms:
+            raise HallError(403, "hall.forbidden", ident)
+        return scope, ident, terms[ident]
+    raise HallError(404, "hall.not_found")
+
+
+async def _config_page(request, user, csrf, chosen: str, problems=None, form=None, saved=""):
+    engine = request.app[STORE].engine
+    everything = list(_points(request))
+    visible = everything if user.scope is None else list(user.scope)
+    terms = await asyncio.to_thread(diagnostics.terminals_in_scope, engine, user.scope)
+    configs = await asyncio.to_thread(remote.rows, engine)
+    in_scope = {p for p in visible} | {tid for tid, _ in terms}
+    configs = sorted((c for c in configs if c["scope_id"] in in_scope),
+                     key=lambda c: (c["scope"] != "point", c["scope_id"]))  # fmt: skip
+    by_key = {(c["scope"], c["scope_id"]): c for c in configs}
+    own, inherited = {}, {}
+    if chosen:
+        scope, ident, point = await _target(request, user, chosen)
+        own = dict(by_key.get((scope, ident), {}).get("settings", {}))
+        if scope == "terminal":
+            inherited = dict(by_key.get(("point", point), {}).get("settings", {}))
+    if form is not None:  # a refused form keeps what was typed
+        own = {k: v for k, v in form.items() if k not in ("csrf", "target") and v != ""}
+        if "notices" in own:
+            own["notices"] = str(own["notices"]).splitlines()
+        if "elderly_default" in own:
+            own["elderly_default"] = own["elderly_default"] == "on"
+    status = await asyncio.to_thread(remote.push_status, engine, user.scope)
+    return _html(remote_views.config_page(
+        county=_county(request), user=user, csrf=csrf, points=_points(request), visible=visible,
+        terminals=terms, chosen=chosen, own=own, inherited=inherited, configs=configs,
+        status=status, problems=problems or {}, saved=saved,
+        open_alerts=await _open_alerts(request, user)), 422 if problems else 200)  # fmt: skip
+
+
+@page("config")
+async def config_view(request: web.Request, user: User, csrf: str) -> web.StreamResponse:
+    async def build():
+        return await _config_page(request, user, csrf, request.query.get("target", ""),
+                                  saved=request.query.get("saved", ""))  # fmt: skip
+
+    return await _guarded(request, user, csrf, build)
+
+
+@page("config")
+async def config_save(request: web.Request, user: User, csrf: str) -> web.StreamResponse:
+    async def build():
+        form = await request.post()
+        target = str(form.get("target", ""))
+        scope, ident, _ = await _target(request, user, target)
+        settings, problems = remote.parse_form({k: str(v) for k, v in form.items()})
+        if problems:
+            return await _config_page(request, user, csrf, target, problems,
+                                      {k: str(v) for k, v in form.items()})  # fmt: skip
+        version = await asyncio.to_thread(remote.save, request.app[STORE].engine, scope, ident,
+                                          settings, user.name, _now())  # fmt: skip
+        request.app[remote.PUSHES].invalidate()
+        log.info("remote configuration v%d for %s %s saved by %s", version, scope, ident, user.name)
+        raise web.HTTPSeeOther(f"/dashboard/config?target={quote(target, safe='')}&saved={version}")
+
+    return await _guarded(request, user, csrf, build)
+
+
 async def stylesheet(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(STATIC / "dashboard.css", headers={"Cache-Control": "max-age=300"})
 
@@ -350,6 +610,7 @@ async def _sweeper(app: web.Application) -> None:
 
 async def _context(app: web.Application):
     app[SECRET] = await asyncio.to_thread(security.load_secret, app[CONFIG].data_dir)
+    app[remote.PUSHES] = remote.Pushes(app[STORE].engine)  # heartbeat replies read it
     task = asyncio.create_task(_sweeper(app))
     yield
     task.cancel()
@@ -372,5 +633,15 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/dashboard/ratings", ratings)
     r.add_post("/dashboard/ratings/{id}/follow-up", rating_follow_up)
     r.add_get("/dashboard/savings", savings)
+    r.add_get("/dashboard/volumes", volumes_view)
+    r.add_get("/dashboard/diagnostics", diagnostics_view)
+    r.add_post("/dashboard/diagnostics", diagnostics_request)
+    r.add_get("/dashboard/diagnostics/{id}.zip", diagnostics_download)
+    r.add_get("/dashboard/config", config_view)
+    r.add_post("/dashboard/config", config_save)
+    r.add_get("/dashboard/account", account)
+    r.add_post("/dashboard/account/password", change_password)
+    r.add_get("/dashboard/accounts", accounts)
+    r.add_post("/dashboard/accounts/{name}/{action}", account_action)
     r.add_get("/dashboard/api/terminals", terminals_api)
     r.add_get("/dashboard/static/dashboard.css", stylesheet)

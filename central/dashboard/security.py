@@ -3,8 +3,10 @@
 - Passwords: scrypt (hashlib), a memory-hard KDF, with a random salt per user;
   stored as ``scrypt$n$r$p$salt$hash`` so the cost can be raised later.
 - Sessions: a cookie ``payload.signature`` where the signature is HMAC-SHA256
-  with the server secret; the payload names the user, an expiry and a random
-  session id. The user is re-read on every request (a disabled user is out at once).
+  with the server secret; the payload names the user, an expiry, a random session
+  id and the user's session epoch. The user is re-read on every request: a disabled
+  user is out at once, and a password reset (which raises the epoch) ends every
+  session signed in before it.
 - CSRF: every POST form carries HMAC(secret, "csrf:" + session id); the login
   form, before any session exists, is tied to a short-lived pre-login cookie.
 """
@@ -79,16 +81,17 @@ class Session:
     user: str
     sid: str
     expires: int
+    epoch: int = 0  # the user's session epoch when signed in; a password reset raises it
 
 
 def _mac(secret: bytes, message: str) -> str:
     return hmac.new(secret, message.encode(), "sha256").hexdigest()
 
 
-def make_cookie(secret: bytes, user: str, now: float, ttl: int) -> str:
+def make_cookie(secret: bytes, user: str, now: float, ttl: int, epoch: int = 0) -> str:
     # unpadded: "=" would make aiohttp quote the cookie value
     payload = base64.urlsafe_b64encode(json.dumps(
-        {"u": user, "s": secrets.token_urlsafe(16), "e": int(now) + ttl}).encode()).decode().rstrip("=")  # fmt: skip
+        {"u": user, "s": secrets.token_urlsafe(16), "e": int(now) + ttl, "g": epoch}).encode()).decode().rstrip("=")  # fmt: skip
     return f"{payload}.{_mac(secret, 'session:' + payload)}"
 
 
@@ -99,7 +102,7 @@ def read_cookie(secret: bytes, cookie: str, now: float) -> Session | None:
         return None
     try:
         data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        session = Session(str(data["u"]), str(data["s"]), int(data["e"]))
+        session = Session(str(data["u"]), str(data["s"]), int(data["e"]), int(data.get("g", 0)))
     except (ValueError, KeyError, TypeError):
         return None
     return session if session.expires > now else None

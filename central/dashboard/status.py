@@ -65,6 +65,9 @@ class TerminalView:
     devices: tuple[Mapping[str, str], ...]
     online: bool
     conditions: tuple[Condition, ...] = field(default=())
+    uptime: int | None = None  # seconds the kiosk has run, as its last beat said
+    catalog_version: str = ""  # the catalog's fingerprint (the platform's catalog ETag)
+    config_version: int | None = None  # the remote settings it applied
 
     @property
     def severity(self) -> Severity:
@@ -95,9 +98,13 @@ def assess(terminal_id: str, service_point: str, last_seen: dt.datetime | None,
             conds.append(Condition(DEVICE_FAULT, name))
         elif state == "degraded":
             conds.append(Condition(DEVICE_DEGRADED, name))
+    uptime = beat.get("uptime")
     return TerminalView(terminal_id, service_point, last_seen,
                         str(beat.get("software_version") or ""), str(beat.get("screen") or ""),
-                        level, paper_raw, devices, online, tuple(conds))  # fmt: skip
+                        level, paper_raw, devices, online, tuple(conds),
+                        uptime=uptime if isinstance(uptime, int) else None,
+                        catalog_version=str(beat.get("catalog_version") or ""),
+                        config_version=beat.get("config_version"))  # fmt: skip
 
 
 def by_severity(views: Iterable[TerminalView]) -> list[TerminalView]:

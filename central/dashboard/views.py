@@ -83,7 +83,9 @@ def layout(*, title: str, county: str, user: User | None, active: str, body: str
     nav = ""
     if user is not None:
         tabs = [("terminals", "终端状态", "Terminals"), ("alerts", "告警", "Alerts"),
-                ("ratings", "好差评", "Ratings"), ("savings", "一件事成效", "Savings")]  # fmt: skip
+                ("volumes", "业务量", "Volumes"), ("ratings", "好差评", "Ratings"),
+                ("savings", "一件事成效", "Savings"), ("config", "远程配置", "Configuration"),
+                ("diagnostics", "诊断包", "Diagnostics"), ("accounts", "账号", "Accounts")]  # fmt: skip
         links = []
         for name, zh, en in tabs:
             if not user.may(name):
@@ -93,7 +95,9 @@ def layout(*, title: str, county: str, user: User | None, active: str, body: str
             cls = ' class="active"' if name == active else ""
             links.append(f'<a href="/dashboard/{name}"{cls}>{bi(zh, en)}{badge}</a>')
         nav = (
-            f'<nav>{"".join(links)}</nav><div class="who">{e(user.name)} · {e(ROLE[user.role])}'
+            f'<nav>{"".join(links)}</nav><div class="who"><a href="/dashboard/account" '
+            f'title="我的账号 · 修改密码 My account"{" class=active" if active == "account" else ""}>'
+            f'{e(user.name)}</a> · {e(ROLE[user.role])}'
             f'<form method="post" action="/dashboard/logout">{csrf_field(csrf)}'
             f'<button class="link">退出 Sign out</button></form></div>'
         )
@@ -171,9 +175,41 @@ def _problems(v: TerminalView) -> str:
     return "".join(parts) or '<span class="muted">无 none</span>'
 
 
+def uptime(seconds: int | None) -> str:
+    if seconds is None:
+        return "—"
+    days, rest = divmod(max(0, seconds), 86400)
+    hours, rest = divmod(rest, 3600)
+    if days:
+        return f"{days} 天 {hours} 小时"
+    if hours:
+        return f"{hours} 小时 {rest // 60} 分"
+    return f"{rest // 60} 分钟" if rest >= 60 else f"{rest} 秒"
+
+
+def _catalog(v: TerminalView, current: str) -> str:
+    if not v.catalog_version:
+        return ""
+    fresh = current and v.catalog_version == current
+    state = ('<span class="fresh">最新</span>' if fresh
+             else '<span class="stale">待更新 outdated</span>' if current else "")  # fmt: skip
+    return f'<small title="{e(v.catalog_version)}">目录 {e(v.catalog_version[:8])} {state}</small>'
+
+
+def _config(v: TerminalView, pushed: int) -> str:
+    if not pushed:
+        return '<span class="muted">—</span>'
+    if v.config_version == pushed:
+        return f'<span class="chip green" data-config="applied">v{pushed} 已生效</span>'
+    had = f"<small>终端 v{v.config_version}</small>" if v.config_version else ""
+    return f'<span class="chip amber" data-config="pending">v{pushed} 待确认</span>{had}'
+
+
 def terminals_page(*, county: str, user: User, csrf: str, views: Sequence[TerminalView],
                    points: Mapping[str, str], visible: Sequence[str], chosen: str,
-                   now: dt.datetime, offline_after: float, refresh: int, open_alerts: int) -> str:  # fmt: skip
+                   now: dt.datetime, offline_after: float, refresh: int, open_alerts: int,
+                   catalog_etag: str = "", pushed: Mapping[str, int] | None = None) -> str:  # fmt: skip
+    pushed = pushed or {}
     counts = {s: sum(1 for v in views if v.severity is s) for s in Severity}
     cards = "".join(
         f'<div class="card {s.css}"><b>{counts[s]}</b>{bi(*SEVERITY[s])}</div>' for s in Severity
@@ -190,7 +226,8 @@ def terminals_page(*, county: str, user: User, csrf: str, views: Sequence[Termin
             f"<td{seen_cls}>{e(ago(v.last_seen, now))}<small>{e(when(v.last_seen))}</small></td>"
             f"<td>{_problems(v)}</td><td>{_devices(v)}</td>"
             f'<td><span class="chip {paper_cls}">{bi(pz, pe)}</span></td>'
-            f'<td class="mono">{e(v.software_version or "—")}</td>'
+            f'<td class="mono">{e(v.software_version or "—")}{_catalog(v, catalog_etag)}</td>'
+            f"<td>{e(uptime(v.uptime))}</td><td>{_config(v, pushed.get(v.terminal_id, 0))}</td>"
             f'<td class="mono">{e(v.screen or "—")}</td></tr>'
         )
     table = (
@@ -198,9 +235,10 @@ def terminals_page(*, county: str, user: User, csrf: str, views: Sequence[Termin
         f"<th>{bi('状态', 'Status')}</th><th>{bi('终端编号', 'Terminal')}</th>"
         f"<th>{bi('服务点', 'Service point')}</th><th>{bi('最后心跳', 'Last seen')}</th>"
         f"<th>{bi('问题', 'Problems')}</th><th>{bi('设备状态', 'Devices')}</th>"
-        f"<th>{bi('打印纸', 'Paper')}</th><th>{bi('软件版本', 'Version')}</th>"
+        f"<th>{bi('打印纸', 'Paper')}</th><th>{bi('软件 · 目录版本', 'Software · catalog')}</th>"
+        f"<th>{bi('运行时长', 'Uptime')}</th><th>{bi('远程配置', 'Remote config')}</th>"
         f"<th>{bi('当前界面', 'Screen')}</th></tr></thead><tbody>"
-        + ("".join(rows) or '<tr><td colspan="9" class="empty">没有终端 No terminals</td></tr>')
+        + ("".join(rows) or '<tr><td colspan="11" class="empty">没有终端 No terminals</td></tr>')
         + "</tbody></table>"
     )
     body = (

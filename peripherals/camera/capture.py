@@ -8,13 +8,15 @@ citizen. Blocking: call from a worker thread.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from kiosk.errors import CaptureRejected
 from kiosk.health import Health
-from kiosk.ports import Frame
+from kiosk.ports import FaceLook, Frame
 from peripherals.camera.document import scan_page
 from peripherals.camera.face import FaceCheck, FaceRules, check_face
 from peripherals.camera.source import CaptureSource, OpenCvCamera, encode
@@ -49,8 +51,12 @@ class DocumentCamera:
         self.camera.close()
 
 
+PREVIEW_WIDTH = 640
+
+
 class FaceCamera:
-    """The face camera: capture() gives the checked face crop for the face match."""
+    """The face camera (``kiosk.ports.FaceCamera``): capture() gives the checked face
+    crop for the face match; look() a live preview with the check's guidance."""
 
     def __init__(
         self, source: CaptureSource | str, name: str = "face_camera", rules: FaceRules | None = None
@@ -68,11 +74,38 @@ class FaceCamera:
         :raises DeviceError: the camera gives no frame.
         """
         check = check_face(self.camera.grab(), self.rules)
-        self.last_check = check
+        self.last_check = dataclasses.replace(check, jpeg=None)  # the verdict, never the photo
         if not check.ok or check.jpeg is None:
             raise CaptureRejected(f"face check: {check.reason}", message_key=check.reason or "")
         width, height = check.crop_size or (0, 0)
         return Frame(check.jpeg, width=width, height=height, media_type="image/jpeg")
+
+    def look(self, preview_width: int = PREVIEW_WIDTH) -> FaceLook:
+        """One frame for the live preview, with the face check's verdict and, when
+        usable, the face crop to send (see :class:`kiosk.ports.FaceLook`).
+
+        :raises DeviceError: the camera gives no frame, or the detector is missing.
+        """
+        img = self.camera.grab()
+        check = check_face(img, self.rules)
+        self.last_check = dataclasses.replace(check, jpeg=None)
+        h, w = img.shape[:2]
+        scale = min(1.0, preview_width / w)
+        pw = max(4, int(w * scale) // 4 * 4)  # rows of whole words: GL unpacks them as they come
+        scale = pw / w
+        ph = max(1, round(h * scale))
+        small = cv2.resize(img, (pw, ph), interpolation=cv2.INTER_AREA)
+        rgb = cv2.cvtColor(cv2.flip(small, 1), cv2.COLOR_BGR2RGB)  # mirrored, as a selfie view
+        box = None
+        if check.box is not None:
+            x, y, bw, bh = check.box
+            box = (pw - round((x + bw) * scale), round(y * scale), round(bw * scale), round(bh * scale))
+        photo = None
+        if check.ok and check.jpeg is not None:
+            cw, ch = check.crop_size or (0, 0)
+            photo = Frame(check.jpeg, width=cw, height=ch, media_type="image/jpeg")
+        preview = Frame(rgb.tobytes(), width=pw, height=ph, media_type="image/x-raw-rgb")
+        return FaceLook(preview, ok=photo is not None, guidance=check.reason or "", box=box, photo=photo)
 
     def show(self, image: str | Path | np.ndarray) -> None:
         """Emulator hook: put another picture in front of a ``file://`` camera."""

@@ -59,6 +59,7 @@ class SerialCodeScanner:
         self._next_open = 0.0
         self._dropped_seen = 0
         self._degraded = ""
+        self._quiet = True  # the last read found the line quiet (no byte within POLL)
 
     def read_code(self, timeout: float) -> str | None:
         """The next scanned code, or None if none arrives within ``timeout`` s.
@@ -113,6 +114,7 @@ class SerialCodeScanner:
         self._fault = ""
         self._framer = ScanFramer(idle_timeout=self._framer.idle_timeout)
         self._dropped_seen = 0
+        self._quiet = True
         return self._serial
 
     def _read_some(self, port: serial.Serial) -> None:
@@ -129,7 +131,14 @@ class SerialCodeScanner:
             log.warning("%s", self._fault)
             raise DeviceError(self._fault, message_key="error.scanner") from err
         now = time.monotonic()
-        codes = self._framer.feed(data, now) if data else self._framer.flush(now)
+        if data:
+            # Only a read that found nothing shows the line was quiet: bytes that
+            # queued while this thread was not scheduled (a busy machine) are no gap.
+            codes = self._framer.feed(data, now, gap_seen=self._quiet)
+            self._quiet = False
+        else:
+            self._quiet = True
+            codes = self._framer.flush(now)
         self._codes.extend(codes)
         self._note_drops(bool(codes))
 

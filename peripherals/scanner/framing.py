@@ -46,9 +46,14 @@ class ScanFramer:
         self._overflow = 0  # bytes discarded of the frame in progress; 0 = not discarding
         self._last: float | None = None
 
-    def feed(self, data: bytes, now: float) -> list[str]:
-        """Add received bytes; return the codes completed by them (maybe none)."""
-        codes = self.flush(now)
+    def feed(self, data: bytes, now: float, gap_seen: bool = True) -> list[str]:
+        """Add received bytes; return the codes completed by them (maybe none).
+
+        ``gap_seen=False``: the reader has not seen the line quiet since the last
+        bytes (they waited in the OS buffer while it was busy), so however late
+        ``now`` is, these bytes continue the frame rather than start a new one.
+        """
+        codes = self.flush(now) if gap_seen else []
         for byte in data:
             if byte in TERMINATORS:
                 codes.extend(self._end_frame())

@@ -2,13 +2,17 @@
 ``name: value unit (goal …) ok|MISS``; ratios against baselines measured in the same run.
 
 - heartbeats per second over loopback, as a ratio of a hello-world aiohttp handler
-  served the same way (one server process, the load generator in this process:
-  the 2 cores), with the p99 latency and whether 50 000 terminals beating every
-  30 s (1 667/s) are sustained; on SQLite and on PostgreSQL (the test cluster
-  from tests/support/postgres.py, which runs with fsync off);
+  served the same way (the same number of server processes, the load generator in
+  this process, all on this machine's cores), with the p99 latency and whether
+  50 000 terminals beating every 30 s (1 667/s) are sustained: on SQLite with one
+  process (its deployment), and on PostgreSQL (the test cluster from
+  tests/support/postgres.py, which runs with fsync off) with ``central serve
+  --workers N``, one worker per core, as a fleet runs it;
 - durable submissions per second (SQLite, fsync on commit) as a ratio of raw
-  sqlite3 commits of a row of the same size with the same pragmas: through the
-  platform's store, and end to end over signed HTTP;
+  sqlite3 commits of a row of the same size with the same pragmas, a hall's worth
+  of kiosks (8) submitting at once: through the platform's store as the server
+  drives it (group commit: each citizen is answered once the transaction holding
+  their row is fsynced; central/writes.py), and end to end over signed HTTP;
 - the time to drain 1 000 submissions queued in the client outbox during an outage.
 
 Run: `.venv/bin/python tests/bench/bench_platform.py` (about 2 minutes).
@@ -37,6 +41,7 @@ import aiohttp  # noqa: E402
 from central import decide  # noqa: E402
 from central.db import make_engine, migrate  # noqa: E402
 from central.store import Store  # noqa: E402
+from central.writes import GroupWriter  # noqa: E402
 from client.outbox import Outbox  # noqa: E402
 from client.platform import PlatformClient  # noqa: E402
 from kiosk import signing  # noqa: E402
@@ -47,27 +52,43 @@ CONCURRENCY = 32  # connections of the load generator
 FLEET_RATE = 50_000 / 30  # beats per second of 50 000 terminals at a 30 s interval
 TERMINALS = 16
 
+WORKERS = os.cpu_count() or 2  # `central serve --workers` on PostgreSQL: one per core
+
+# N processes on one port, as `central serve --workers N` runs (central/workers.py)
 HELLO = """
-import sys
+import asyncio, os, signal, sys
 from aiohttp import web
+from central.workers import reserve
 
 async def hello(request):
     await request.read()
     return web.json_response({"ok": True})
 
-async def main():
+async def main(port, ready):
     app = web.Application()
     app.router.add_post("/hello", hello)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    print("listening on http://127.0.0.1:%d" % site._server.sockets[0].getsockname()[1], flush=True)
-    import asyncio
+    await web.TCPSite(runner, "127.0.0.1", port, reuse_port=True).start()
+    os.write(ready, b"+")
     await asyncio.Event().wait()
 
-import asyncio
-asyncio.run(main())
+hold = reserve("127.0.0.1", 0)
+port = hold.getsockname()[1]
+ready_r, ready_w = os.pipe()
+kids = []
+for _ in range(int(sys.argv[1])):
+    pid = os.fork()
+    if pid == 0:
+        signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+        asyncio.run(main(port, ready_w))
+    kids.append(pid)
+for _ in kids:
+    os.read(ready_r, 1)
+signal.signal(signal.SIGTERM, lambda *_: [os.kill(k, signal.SIGTERM) for k in kids])
+print("listening on http://127.0.0.1:%d" % port, flush=True)
+for _ in kids:
+    os.wait()
 """
 
 
@@ -76,12 +97,14 @@ def line(name: str, value: float, unit: str, goal: str, ok: bool) -> None:
 
 
 class HelloProcess:
-    def __init__(self) -> None:
+    def __init__(self, workers: int = 1) -> None:
+        self.workers = workers
         self.proc: subprocess.Popen | None = None
         self.url = ""
 
     def start(self) -> str:
-        self.proc = subprocess.Popen([sys.executable, "-c", HELLO], stdout=subprocess.PIPE)
+        self.proc = subprocess.Popen([sys.executable, "-c", HELLO, str(self.workers)],
+                                     stdout=subprocess.PIPE, cwd=ROOT)  # fmt: skip
         text = self.proc.stdout.readline().decode().strip()
         if not text.startswith("listening on "):
             self.stop()
@@ -151,9 +174,23 @@ async def enrol(base: str, n: int) -> list[tuple[str, str]]:
     return enrolled
 
 
+async def hello_world(workers: int) -> float:
+    """Requests per second of the hello-world handler in ``workers`` processes."""
+    hello = HelloProcess(workers)
+    hello.start()
+    try:
+        await load(hello.url + "/hello", [(BEAT, {})] * 500)  # warm up
+        rps, _ = await load(hello.url + "/hello", [(BEAT, {})] * 6000)
+    finally:
+        hello.stop()
+    name = "hello_world_rate" if workers == 1 else f"hello_world_rate_{workers}_workers"
+    line(name, rps, "req/s", "baseline", True)
+    return rps
+
+
 async def heartbeats(work: Path, catalog_dir: Path, database: str, url: str, hello_rps: float,
-                     n: int) -> None:  # fmt: skip
-    server = CentralProcess(work / f"central-{database}", catalog_dir, url)
+                     n: int, workers: int = 1) -> None:  # fmt: skip
+    server = CentralProcess(work / f"central-{database}", catalog_dir, url, workers=workers)
     base = server.start()
     try:
         enrolled = await enrol(base, TERMINALS)
@@ -185,18 +222,31 @@ def raw_commits(path: Path, n: int, row: bytes) -> float:
     return n / elapsed
 
 
-def store_submissions(url: str, n: int) -> float:
-    """Submissions per second through the platform's Store (one fsync'd transaction each)."""
+async def store_submissions(url: str, n: int) -> float:
+    """Submissions per second through the platform's store and group writer, 8 at once."""
     engine = make_engine(url)
     migrate(engine)
     store, cat = Store(engine), small_catalog()
+    writer = GroupWriter(store)
+    await writer.start()
     subs = [a_submission("T1") for _ in range(n)]
-    start = time.perf_counter()
-    for sub in subs:
-        digest = hashlib.sha256(json.dumps(sub.to_dict(), sort_keys=True).encode()).hexdigest()
-        store.submit(sub, digest, "YF", partial(decide.accept, sub, cat))
-    elapsed = time.perf_counter() - start
-    engine.dispose()
+    sem = asyncio.Semaphore(8)
+
+    async def one(sub) -> None:
+        async with sem:
+            body = sub.to_dict()
+            digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+            _, new, _ = await writer.submit(sub, digest, "YF", partial(decide.accept, sub, cat),
+                                            None, body)  # fmt: skip
+            assert new
+
+    try:
+        start = time.perf_counter()
+        await asyncio.gather(*(one(s) for s in subs))
+        elapsed = time.perf_counter() - start
+    finally:
+        await writer.close()
+        engine.dispose()
     return n / elapsed
 
 
@@ -252,27 +302,20 @@ async def main() -> None:
         (catalog_dir / "catalog.json").write_text(
             json.dumps(small_catalog().to_dict(), ensure_ascii=False), encoding="utf-8"
         )
-        hello = HelloProcess()
-        hello.start()
-        try:
-            await load(hello.url + "/hello", [(BEAT, {})] * 500)  # warm up
-            hello_rps, hello_p99 = await load(hello.url + "/hello", [(BEAT, {})] * 6000)
-        finally:
-            hello.stop()
-        line("hello_world_rate", hello_rps, "req/s", "baseline", True)
-        await heartbeats(work, catalog_dir, "sqlite", "", hello_rps, 3000)
+        await heartbeats(work, catalog_dir, "sqlite", "", await hello_world(1), 3000)
         cluster = PostgresCluster()
         try:
             cluster.start()
+            hello_rps = await hello_world(WORKERS)
             await heartbeats(work, catalog_dir, "postgresql", cluster.create_database(),
-                             hello_rps, 6000)  # fmt: skip
+                             hello_rps, 6000, WORKERS)  # fmt: skip
         finally:
             cluster.stop()
 
         row = json.dumps(a_submission("T1").to_dict(), ensure_ascii=False).encode() * 2
         raw = raw_commits(work / "raw.sqlite3", 400, row)
         line("sqlite_raw_commits", raw, "commits/s", "baseline", True)
-        stored = store_submissions(f"sqlite:///{work / 'store.sqlite3'}", 400)
+        stored = await store_submissions(f"sqlite:///{work / 'store.sqlite3'}", 400)
         line("durable_submissions_store_ratio", stored / raw, "× raw commits", "≥ 0.5×",
              stored / raw >= 0.5)  # fmt: skip
         over_http = await http_submissions(work, catalog_dir, 400)

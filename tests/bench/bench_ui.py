@@ -2,7 +2,11 @@
 
 - cold start to the first attract frame, as a ratio of a Kivy hello-world
   started the same way in the same run (goal ≤ 1.5×);
-- touch → next screen drawn, p95 over repeated taps (goal ≤ 100 ms).
+- touch → next screen drawn, p95 over repeated taps (goal ≤ 100 ms);
+- resident memory growth over 1 000 scripted sessions (card → home → a life
+  event's questions → the merged form with a value typed → end and wipe), after
+  50 warm-up sessions, against the growth of the same loop with the session
+  wiped but no screen shown (the baseline: what the core alone keeps) (goal ≤ 5 MB).
 
 Run: `.venv/bin/python tests/bench/bench_ui.py` (or scripts/bench.sh).
 """
@@ -101,6 +105,64 @@ times.sort()
 print(times[int(len(times) * 0.95) - 1] * 1000)
 """
 
+SESSIONS = r"""
+import asyncio, gc, sys
+from pathlib import Path
+from screens.window import configure
+from kiosk.config import KioskConfig
+configure(KioskConfig().display, Path(sys.argv[1]))
+from kivy.core.window import Window
+from kiosk.catalog import default_catalog_dir, load_catalog
+from kiosk.terminal import Ports, Terminal
+from peripherals.idcard.emulator import sample_cards
+from screens.app import KioskApp
+COUNT, WARM, SHOW = int(sys.argv[2]), 50, sys.argv[3] == "screens"
+card = sample_cards()[0]
+terminal = Terminal(Ports(), KioskConfig(), load_catalog(default_catalog_dir()))
+app = KioskApp(terminal, ["通知"], "洲湖镇便民服务中心")
+def rss():
+    return int(Path("/proc/self/statm").read_text().split()[1]) * 4096
+async def drawn():
+    flipped = asyncio.Event()
+    def on_flip(*_):
+        flipped.set()
+    Window.bind(on_flip=on_flip)
+    await flipped.wait()
+    Window.unbind(on_flip=on_flip)
+async def show(name):
+    if SHOW:
+        app.show(name)
+        await drawn()
+async def session():
+    terminal.begin(card)
+    await show("home")
+    j = terminal.journey
+    q = j.choose("birth", terminal.now())
+    await show("question")
+    while q is not None:
+        q = j.answer(q.id, q.options[0].value, terminal.now())
+    await show("form")
+    j.set_value("applicant_phone", "13907961234", terminal.now())
+    terminal.end()
+    await show("attract")
+async def script():
+    while app.root is None or app.screens.current != "attract":
+        await asyncio.sleep(0.05)
+    for _ in range(WARM):
+        await session()
+    gc.collect(); before = rss()
+    for _ in range(COUNT):
+        await session()
+    gc.collect(); after = rss()
+    app.stop()
+    return (after - before) / 1e6
+async def main():
+    t = asyncio.ensure_future(script())
+    await app.async_run(async_lib="asyncio")
+    print(await t)
+asyncio.run(main())
+"""
+
 
 def run(code: str, *args: str) -> float:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
@@ -134,6 +196,11 @@ def main() -> int:
         print(f"  (kiosk {kiosk:.2f} s, hello-world {hello:.2f} s)")
         p95 = run(TAPS, str(home))
         line("ui.touch_to_next_screen_p95", p95, "ms", "<= 100 ms", p95 <= 100)
+        sessions = int(os.environ.get("BENCH_SESSIONS", "1000"))
+        core = run(SESSIONS, str(home), str(sessions), "core")
+        growth = run(SESSIONS, str(home), str(sessions), "screens")
+        line("ui.rss_growth_1000_sessions", growth, "MB", "<= 5 MB", growth <= 5)
+        print(f"  ({sessions} sessions; the core alone, no screens: {core:+.2f} MB)")
     return 0
 
 

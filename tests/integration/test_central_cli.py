@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import secrets
 import subprocess
 import sys
 from functools import partial
@@ -78,12 +79,14 @@ def test_migrate_then_serve_prints_its_url_and_stops_cleanly_on_sigterm(tmp_path
 async def test_two_server_processes_on_one_postgresql_store_a_replayed_submission_once(
     tmp_path, postgres_cluster
 ):
-    # Given two `central serve` processes sharing one PostgreSQL database
+    # Given two `central serve` processes (as on two machines: each its own data dir, one
+    # fleet key) sharing one PostgreSQL database
     db = postgres_cluster.create_database()
     catalog = tmp_path / "catalog"
     catalog.mkdir()
     (catalog / "catalog.json").write_text(json.dumps(small_catalog().to_dict(), ensure_ascii=False))
-    procs = [CentralProcess(tmp_path / f"p{i}", catalog, db) for i in (1, 2)]
+    fleet = {"CENTRAL_SECRET_KEY": secrets.token_hex(32)}
+    procs = [CentralProcess(tmp_path / f"p{i}", catalog, db, env=fleet) for i in (1, 2)]
     try:
         for p in procs:
             p.start()

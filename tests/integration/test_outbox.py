@@ -196,3 +196,29 @@ def test_putting_the_same_key_twice_keeps_one_entry(tmp_path):
     sub = a_submission("T1")
     assert outbox.put(sub) == outbox.put(sub)
     assert len(outbox.entries()) == 1
+
+
+async def test_a_backlog_drains_several_at_a_time_and_each_is_stored_once(
+    tmp_path, catalog_dir, servers, clients, database_url
+):
+    # Given 30 submissions queued while the platform was down
+    data = tmp_path / "central"
+    db = sqlite_or(database_url, data)
+    first = servers(CentralProcess(data, catalog_dir, db))
+    client = clients(first.url, timeout=5, attempts=1)
+    await client.enrol(add_code(data, db))
+    first.stop()
+    outbox = Outbox(tmp_path / "outbox.sqlite3", tmp_path / "outbox.key", client.terminal_id)
+    slips = [outbox.put(a_submission(client.terminal_id)) for _ in range(30)]
+    # When it is back and the outbox drains, 8 in flight at a time
+    servers(CentralProcess(data, catalog_dir, db, port=first.port))
+    report = await outbox.drain(client, now=time.time() + 3600, window=8)
+    # Then every one was accepted once, each under its own number, linked to its slip
+    assert (report.sent, report.failed, outbox.pending()) == (30, 0, 0)
+    numbers = [outbox.linked(s.local_number) for s in slips]
+    assert all(numbers) and len(set(numbers)) == 30
+    engine = make_engine(db)
+    try:
+        assert Store(engine).count_submissions() == 30
+    finally:
+        engine.dispose()

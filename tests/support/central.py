@@ -89,6 +89,7 @@ def a_submission(terminal_id: str, **changes) -> Submission:
         # birth_medical has an e-certificate type, but nothing makes it available: it is scanned
         materials={"id_card": "scan:1", "hukou_book": "scan:2", "birth_medical": "scan:3"},
         deferred=(DeferredMaterial("photo", "一寸照片", dt.date(2026, 12, 1)),),
+        commitment_signature="signature:2048:0f1e2d3c4b5a6978",
     )  # fmt: skip
     values.update(changes)
     return Submission(**values)
@@ -99,11 +100,14 @@ class CentralProcess:
 
     ``start()`` returns the URL the server printed; ``stop()`` sends SIGTERM and
     waits (then kills); ``wait_dead()`` waits for a process that should die by itself.
+    ``workers`` > 1 runs ``central serve --workers N`` (``worker_pids()`` lists them).
     """
 
-    def __init__(self, data_dir, catalog_dir, database_url: str = "", port: int = 0, env=None):
+    def __init__(self, data_dir, catalog_dir, database_url: str = "", port: int = 0, env=None,
+                 workers: int = 1):  # fmt: skip
         self.data_dir, self.catalog_dir = data_dir, catalog_dir
         self.database_url, self.port, self.env = database_url, port, dict(env or {})
+        self.workers = workers
         self.proc = None
         self.url = ""
 
@@ -117,6 +121,8 @@ class CentralProcess:
                "--data-dir", str(self.data_dir), "--catalog-dir", str(self.catalog_dir)]  # fmt: skip
         if self.database_url:
             cmd += ["--database-url", self.database_url]
+        if self.workers > 1:
+            cmd += ["--workers", str(self.workers)]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      env={**os.environ, **self.env})  # fmt: skip
         sel = selectors.DefaultSelector()
@@ -131,6 +137,15 @@ class CentralProcess:
         self.url = line.removeprefix("listening on ")
         self.port = int(self.url.rsplit(":", 1)[1])
         return self.url
+
+    def worker_pids(self) -> list[int]:
+        """The processes serving (the workers; the server itself when it has none)."""
+        from pathlib import Path
+
+        if self.workers == 1:
+            return [self.proc.pid]
+        kids = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text()
+        return [int(k) for k in kids.split()]
 
     def wait_dead(self, timeout: float = 10) -> int:
         return self.proc.wait(timeout)

@@ -3,31 +3,14 @@ paper running out mid-receipt, and walking away (the inactivity wipe)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from PIL import Image
 
 from tests.printer_samples import best_match
+from tests.support.demo import run_scenario
 from tests.support.vision import decode_qr, shows_text
 
 pytestmark = pytest.mark.ui
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def run_scenario(scenario: str, out: Path) -> dict[str, Path]:
-    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "kiosk.cli", "demo", "--orientation", "portrait", "--scenario",
-         scenario, "--out", str(out)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )
-    assert proc.returncode == 0, f"scenario {scenario} failed:\n{proc.stdout}\n{proc.stderr[-3000:]}"
-    prefix = f"{scenario}-portrait-"
-    return {Path(p).stem.removeprefix(prefix): Path(p) for p in proc.stdout.split() if p.endswith(".png")}
 
 
 def test_paper_out_mid_receipt_is_explained_and_the_receipt_reprints_in_full(tmp_path):

@@ -105,6 +105,20 @@ def test_a_certificate_issued_by_an_earlier_matter_of_the_bundle_is_waived():
     assert materials_missing(sub, unordered) == ["birth_medical"]
 
 
+def test_deferring_a_material_needs_the_citizens_signed_promise():
+    cat = small_catalog()
+    # Given a submission that defers a material (容缺) with the signature's reference
+    validate.check_against_catalog(a_submission("T1"), cat)
+    # Without the signed promise it is refused with a message a screen can show
+    with pytest.raises(ApiError) as err:
+        validate.check_against_catalog(a_submission("T1", commitment_signature=""), cat)
+    assert err.value.key == "submission.commitment_unsigned"
+    # Nothing deferred: nothing to sign
+    validate.check_against_catalog(a_submission("T1", deferred=(), commitment_signature="",
+                                                materials={"id_card": "s", "hukou_book": "s",
+                                                           "birth_medical": "s", "photo": "s"}), cat)
+
+
 def test_a_broken_calendar_file_does_not_stop_acceptance(tmp_path, monkeypatch):
     # Given a published calendar file that is malformed
     broken = tmp_path / "published.toml"

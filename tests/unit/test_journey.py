@@ -100,6 +100,22 @@ def test_one_submission_carries_every_matter_and_who_uses_which_field(catalog):
     assert sub.accepting_point == "zhouhu"
 
 
+def test_a_deferred_material_goes_with_a_reference_to_the_signed_promise(catalog):
+    j = journey(catalog)
+    j.choose("birth", NOW)
+    answer_all(j)
+    j.start_form()
+    assert j.submission("T-1", "zhouhu", NOW).commitment_signature == ""  # nothing deferred
+    item = next(m for m in j.materials() if m.deferrable and not m.waived)
+    j.defer(item.code, NOW)
+    j.signature = b"\x89PNG signed with a finger"
+    sub = j.submission("T-1", "zhouhu", NOW)
+    assert [d.code for d in sub.deferred] == [item.code]
+    assert sub.commitment_signature.startswith(f"signature:{len(j.signature)}:")
+    # the reference travels through the outbox and the wire unchanged
+    assert type(sub).from_dict(sub.to_dict()).commitment_signature == sub.commitment_signature
+
+
 def test_wiping_the_journey_forgets_scans_and_the_signature(catalog):
     j = journey(catalog)
     j.choose("birth", NOW)

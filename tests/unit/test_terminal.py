@@ -116,7 +116,7 @@ class BeatRecorder:
     def __init__(self):
         self.beats: list[str] = []
 
-    async def heartbeat(self, devices, *, software_version, screen, paper):
+    async def heartbeat(self, devices, *, software_version, screen, paper, **reported):
         self.beats.append(screen)
 
 

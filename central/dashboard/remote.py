@@ -1,0 +1,217 @@
+"""Remote configuration: settings an administrator or technician pushes to terminals.
+
+Settings live per service point and per terminal (a terminal's own lie over its
+point's): ``inactivity`` and ``warning`` (seconds), ``elderly_factor``, ``notices``
+(the attract screen's lines) and ``elderly_default``. A setting left out is inherited
+(point, then the terminal's own file). Every save takes a new version from one counter
+row, so a terminal's effective version (the larger of its point's and its own) changes
+whenever anything that applies to it changes.
+
+The heartbeat reply carries the effective version, and the settings themselves when the
+terminal reports another version applied; the terminal applies them and reports the new
+version in its next beat ("acknowledged"). ``Pushes`` answers that from memory,
+reloading the few rows every few seconds, so a beat costs no extra query; it also knows
+which terminals owe a diagnostics bundle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from aiohttp import web
+from sqlalchemy.dialects import postgresql, sqlite
+
+from central import tables as t
+
+SCOPES = ("point", "terminal")
+RANGES = {"inactivity": (30, 900), "warning": (20, 180)}  # seconds; WCAG 2.2.1: warn >= 20 s
+FACTOR = (1.0, 4.0)
+MAX_NOTICES, NOTICE_CHARS = 8, 80
+COUNTER = "remote_config"
+
+
+def parse_form(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Settings from the dashboard's form (an empty box inherits), and problems by field."""
+    settings: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    for name, (low, high) in RANGES.items():
+        raw = str(form.get(name, "")).strip()
+        if not raw:
+            continue
+        if not raw.isdigit() or not low <= int(raw) <= high:
+            problems[name] = f"{low}–{high}"
+        else:
+            settings[name] = int(raw)
+    raw = str(form.get("elderly_factor", "")).strip()
+    if raw:
+        try:
+            factor = float(raw)
+        except ValueError:
+            factor = 0.0
+        if not FACTOR[0] <= factor <= FACTOR[1]:
+            problems["elderly_factor"] = f"{FACTOR[0]:g}–{FACTOR[1]:g}"
+        else:
+            settings["elderly_factor"] = round(factor, 2)
+    elderly = str(form.get("elderly_default", ""))
+    if elderly in ("on", "off"):
+        settings["elderly_default"] = elderly == "on"
+    lines = [x.strip() for x in str(form.get("notices", "")).splitlines() if x.strip()]
+    if len(lines) > MAX_NOTICES or any(len(x) > NOTICE_CHARS for x in lines):
+        problems["notices"] = f"≤ {MAX_NOTICES} × {NOTICE_CHARS}"
+    elif lines:
+        settings["notices"] = lines
+    return settings, problems
+
+
+def merge(point: Mapping[str, Any] | None, terminal: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {**(point or {}), **(terminal or {})}
+
+
+def save(engine: sa.Engine, scope: str, scope_id: str, settings: Mapping[str, Any], by: str,
+         now: dt.datetime) -> int:  # fmt: skip
+    """Replace the settings of one point or terminal; the new version.
+
+    :raises ValueError: unknown scope.
+    """
+    if scope not in SCOPES:
+        raise ValueError(scope)
+    r = t.remote_configs
+    for _ in range(3):
+        try:
+            with engine.begin() as conn:
+                version = _next_version(conn)
+                values = {"settings": dict(settings), "version": version, "updated_by": by,
+                          "updated_at": now}  # fmt: skip
+                done = conn.execute(r.update().where(r.c.scope == scope, r.c.scope_id == scope_id)
+                                    .values(**values))  # fmt: skip
+                if done.rowcount == 0:
+                    conn.execute(r.insert().values(scope=scope, scope_id=scope_id, **values))
+                return version
+        except sa.exc.IntegrityError:  # the same scope saved by another process a moment ago
+            continue
+    raise RuntimeError("remote configuration not saved")
+
+
+def _next_version(conn: sa.Connection) -> int:
+    # one upsert on the counter row: created at 1 or incremented, locked until commit
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    step = dialect.insert(t.counters).values(name=COUNTER, value=1).on_conflict_do_update(
+        index_elements=[t.counters.c.name], set_={"value": t.counters.c.value + 1})  # fmt: skip
+    return int(conn.execute(step.returning(t.counters.c.value)).scalar_one())
+
+
+def rows(engine: sa.Engine) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        found = [dict(x._mapping) for x in conn.execute(sa.select(t.remote_configs))]
+    for x in found:
+        if x["updated_at"] is not None and x["updated_at"].tzinfo is None:
+            x["updated_at"] = x["updated_at"].replace(tzinfo=dt.UTC)
+    return found
+
+
+def effective(by_key: Mapping[tuple[str, str], Mapping[str, Any]], point: str,
+              terminal: str) -> tuple[int, dict[str, Any]]:  # fmt: skip
+    """The version and settings that apply to ``terminal`` at ``point`` (0, {}: none)."""
+    p, own = by_key.get(("point", point)), by_key.get(("terminal", terminal))
+    version = max((x["version"] for x in (p, own) if x), default=0)
+    return version, merge(p and p["settings"], own and own["settings"])
+
+
+def push_status(engine: sa.Engine, scope: Sequence[str] | None) -> list[dict[str, Any]]:
+    """Per terminal in scope: the version pushed to it, the one it acknowledged, last seen."""
+    term, state = t.terminals, t.terminal_state
+    q = (sa.select(term.c.id, term.c.service_point, state.c.config_version, state.c.at)
+         .select_from(term.outerjoin(state, state.c.terminal_id == term.c.id))
+         .where(term.c.revoked_at.is_(None),
+                sa.true() if scope is None else term.c.service_point.in_(list(scope)))
+         .order_by(term.c.service_point, term.c.id))  # fmt: skip
+    by_key = {(x["scope"], x["scope_id"]): x for x in rows(engine)}
+    with engine.connect() as conn:
+        found = conn.execute(q).all()
+    out = []
+    for r in found:
+        version, settings = effective(by_key, r.service_point, r.id)
+        seen = r.at.replace(tzinfo=dt.UTC) if r.at is not None and r.at.tzinfo is None else r.at
+        out.append({"terminal_id": r.id, "service_point": r.service_point, "pushed": version,
+                    "acknowledged": r.config_version, "settings": settings, "last_seen": seen})  # fmt: skip
+    return out
+
+
+class Pushes:
+    """What a heartbeat reply adds, from memory: remote settings and diagnostics requests.
+
+    Reloads its rows at most every ``ttl`` seconds (``invalidate`` makes the next reply
+    reload: the dashboard calls it after a save in this process); learns each terminal's
+    service point once.
+    """
+
+    def __init__(self, engine: sa.Engine, ttl: float = 5.0):
+        self.engine = engine
+        self.ttl = ttl
+        self._loaded = -1e9
+        self._configs: dict[tuple[str, str], dict[str, Any]] = {}
+        self._asked: dict[str, list[int]] = {}
+        self._points: dict[str, str] = {}  # terminal → service point (it never changes)
+        self._all_points = False
+        self._lock = asyncio.Lock()
+
+    def invalidate(self) -> None:
+        self._loaded = -1e9
+
+    def _load(self) -> tuple[dict, dict]:
+        from central.dashboard import diagnostics
+
+        configs = {(x["scope"], x["scope_id"]): x for x in rows(self.engine)}
+        d = t.diagnostics_bundles
+        since = dt.datetime.now(dt.UTC) - diagnostics.OPEN_FOR
+        asked: dict[str, list[int]] = {}
+        with self.engine.connect() as conn:
+            for terminal_id, bundle_id in conn.execute(
+                sa.select(d.c.terminal_id, d.c.id).where(d.c.state == "requested",
+                                                          d.c.requested_at >= since)):  # fmt: skip
+                asked.setdefault(terminal_id, []).append(int(bundle_id))
+        return configs, asked
+
+    def _point(self, terminal_id: str) -> str:
+        """The terminal's service point: every terminal's in one query the first time, then
+        one query for a terminal enrolled since."""
+        term = t.terminals
+        with self.engine.connect() as conn:
+            if not self._all_points:
+                found = conn.execute(sa.select(term.c.id, term.c.service_point)).all()
+                self._points.update((r.id, r.service_point) for r in found)
+                self._all_points = True
+                if terminal_id in self._points:
+                    return self._points[terminal_id]
+            return conn.execute(sa.select(term.c.service_point)
+                                .where(term.c.id == terminal_id)).scalar() or ""  # fmt: skip
+
+    async def reply(self, terminal_id: str, acknowledged: int | None) -> dict[str, Any]:
+        """The extra fields of ``terminal_id``'s heartbeat reply."""
+        if time.monotonic() - self._loaded > self.ttl:
+            async with self._lock:
+                if time.monotonic() - self._loaded > self.ttl:
+                    self._configs, self._asked = await asyncio.to_thread(self._load)
+                    self._loaded = time.monotonic()
+        if not self._configs and not self._asked:
+            return {}  # nothing pushed, nothing asked: the common case costs nothing
+        point = self._points.get(terminal_id)
+        if point is None:
+            point = self._points[terminal_id] = await asyncio.to_thread(self._point, terminal_id)
+        out: dict[str, Any] = {}
+        version, settings = effective(self._configs, point, terminal_id)
+        if version:
+            out["config_version"] = version
+            if acknowledged != version:
+                out["config"] = settings
+        if terminal_id in self._asked:
+            out["diagnostics"] = list(self._asked[terminal_id])
+        return out
+
+
+PUSHES: web.AppKey[Pushes] = web.AppKey("remote_pushes", Pushes)

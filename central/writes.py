@@ -1,0 +1,174 @@
+"""Group commit: the busy writes of concurrent requests share one transaction.
+
+Handlers ``await`` a write (a signed request's nonce, a heartbeat, a submission);
+one task hands everything queued so far to ``Store.write_batch`` in a thread of
+its own, and answers each request only after that transaction has committed.
+While one batch commits the next one gathers, so batches grow with the load and a
+lone request waits for nothing but its own commit. Each request still gets its
+own answer: a replayed nonce, a revoked terminal or a reused submission key fails
+that request alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import sqlalchemy as sa
+from aiohttp import web
+
+from central.store import NONCE_KEEP, Store, Write
+from kiosk.outcomes import Submission
+
+log = logging.getLogger("central.writes")
+MAX_BATCH = 256
+PRUNE_EVERY = 30.0  # seconds between sweeps of nonces too old to matter
+IDLE_RECONNECT = 30.0  # seconds: a connection quiet this long goes back through the pool's ping
+
+
+class GroupWriter:
+    """Queue writes for ``store``; ``start()`` inside the running loop, ``close()`` at the end."""
+
+    def __init__(self, store: Store, nonce_keep: dt.timedelta = NONCE_KEEP) -> None:
+        self.store = store
+        self.nonce_keep = nonce_keep
+        self._queue: list[tuple[Write, asyncio.Future]] = []
+        self._wake = asyncio.Event()
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="group-commit")
+        self._conn: sa.Connection | None = None  # used in that thread only
+        self._used_at = 0.0
+        self._task: asyncio.Task | None = None
+        self._pruner: asyncio.Task | None = None
+        # how well requests shared transactions, for the log
+        self.batches = self.writes = 0
+        self.busy = 0.0  # seconds spent in transactions
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="group-commit")
+        self._pruner = asyncio.create_task(self._prune(), name="nonce-pruner")
+
+    async def close(self) -> None:
+        for task in (self._pruner, self._task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        for _, fut in self._queue:
+            if not fut.done():
+                fut.set_exception(ConnectionAbortedError("the platform is stopping"))
+        self._queue.clear()
+        self._thread.submit(self._disconnect).result()
+        self._thread.shutdown(wait=True)
+        if self.batches:
+            log.info("group commit: %d writes in %d transactions (%.1f each, %.1f ms each)",
+                     self.writes, self.batches, self.writes / self.batches,
+                     1000 * self.busy / self.batches)  # fmt: skip
+
+    async def write(self, w: Write) -> Write:
+        """``w`` once its batch has committed (look at ``w.error`` and ``w.result``).
+
+        :raises sqlalchemy.exc.SQLAlchemyError: the batch's transaction failed.
+        """
+        fut = asyncio.get_running_loop().create_future()
+        self._queue.append((w, fut))
+        self._wake.set()
+        await fut
+        return w
+
+    async def nonce(self, terminal_id: str, nonce: str) -> None:
+        """Use a signed request's nonce once.
+
+        :raises ApiError: 401 replayed, 403 the terminal is revoked.
+        """
+        w = await self.write(Write(terminal_id, nonce=nonce))
+        if w.error is not None:
+            raise w.error
+
+    async def heartbeat(self, terminal_id: str, beat: dict[str, Any], nonce: str | None) -> None:
+        """Store a heartbeat (and the request's nonce, when signed).
+
+        :raises ApiError: 401 replayed, 403 the terminal is revoked.
+        """
+        w = await self.write(Write(terminal_id, nonce=nonce, beat=beat))
+        if w.error is not None:
+            raise w.error
+
+    async def submit(self, sub: Submission, body_hash: str, prefix: str, decide,
+                     nonce: str | None, body: dict[str, Any] | None = None,
+                     ) -> tuple[Any, bool, dict[str, Any]]:  # fmt: skip
+        """(Outcome, whether new, the outcome as a dict) once it is committed; ``body`` is
+        ``sub.to_dict()`` when the caller has it already.
+
+        :raises ApiError: 401 replayed, 403 revoked, 409 the key was used for another body.
+        """
+        w = await self.write(Write(
+            sub.terminal_id, nonce=nonce, submission=(sub, body_hash, prefix, decide, body)))  # fmt: skip
+        if w.error is not None:
+            raise w.error
+        return w.result
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._queue:
+                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                writes = [w for w, _ in batch]
+                self.batches, self.writes = self.batches + 1, self.writes + len(writes)
+                began = time.perf_counter()
+                try:
+                    await loop.run_in_executor(self._thread, self._write, writes)
+                except asyncio.CancelledError:  # stopping: the thread finishes, nobody is told
+                    for _, fut in batch:
+                        fut.cancel()
+                    raise
+                except Exception as err:  # the whole transaction failed: every request hears it
+                    for _, fut in batch:
+                        if not fut.done():
+                            fut.set_exception(err)
+                else:
+                    for _, fut in batch:
+                        if not fut.done():
+                            fut.set_result(None)
+                finally:
+                    self.busy += time.perf_counter() - began
+
+    async def _prune(self) -> None:
+        # in a thread and a transaction of its own: the batches do not wait for it
+        while True:
+            await asyncio.sleep(PRUNE_EVERY)
+            try:
+                await asyncio.to_thread(self.store.prune_nonces, self.nonce_keep)
+            except sa.exc.SQLAlchemyError:
+                log.exception("nonces not pruned (tried again in %.0f s)", PRUNE_EVERY)
+
+    def _write(self, writes: list[Write]) -> None:
+        # In the writer thread, on the connection it keeps open while busy (no pool checkout
+        # and ping per batch); after a quiet spell it takes one from the pool again, whose
+        # pre-ping replaces a connection the database has dropped meanwhile.
+        if self._conn is not None and time.monotonic() - self._used_at > IDLE_RECONNECT:
+            self._disconnect()
+        if self._conn is None:
+            self._conn = self.store.engine.connect()
+        self._used_at = time.monotonic()
+        try:
+            self.store.write_batch(writes, self._conn)
+        except sa.exc.DBAPIError as err:
+            if err.connection_invalidated or self._conn.invalidated:
+                self._disconnect()  # the next batch connects again
+            raise
+
+    def _disconnect(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(sa.exc.SQLAlchemyError):
+                self._conn.close()
+            self._conn = None
+
+
+WRITES: web.AppKey[GroupWriter] = web.AppKey("group_writer", GroupWriter)

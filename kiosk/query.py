@@ -1,0 +1,149 @@
+"""Progress query (查询办理进度) as pure rules: which number a scanned code or a
+typed text names, what a typed ID number may be used for, and the stages of
+an application as a timeline to show.
+
+The receipt's QR holds ``<platform>/track/<number>``; a citizen may also type
+the number printed under it (acceptance number like YF2026112300001, or a
+pending slip's local number like LYF-ZH-0007-000001).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+from kiosk.catalog.model import Catalog
+from kiosk.i18n import translate
+from kiosk.outcomes import OutcomeKind, Progress, Stage
+from kiosk.validation import check_id_number
+
+TRACK_PATH = "/track/"
+_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9-]{5,39}$")
+MIN_NUMBER = 6
+
+
+class NotANumber(ValueError):
+    """The text names no application; ``message_key`` says what to tell the citizen."""
+
+    def __init__(self, message_key: str):
+        super().__init__(message_key)
+        self.message_key = message_key
+
+
+def number_from_code(code: str) -> str:
+    """The application number a scanned code names: a receipt's tracking URL or a bare number.
+
+    :raises NotANumber: ``query.not_a_receipt`` for any other code (a payment QR,
+        a product barcode, an e-ID code shown here by mistake).
+    """
+    text = code.strip()
+    if TRACK_PATH in text:
+        path = urlsplit(text).path if "://" in text else text
+        text = unquote(path.rsplit(TRACK_PATH, 1)[-1]).strip("/")
+    try:
+        return clean_number(text)
+    except NotANumber:
+        raise NotANumber("query.not_a_receipt") from None
+
+
+def clean_number(typed: str) -> str:
+    """A typed acceptance or slip number, upper case, spaces removed.
+
+    :raises NotANumber: ``query.number_empty`` / ``query.number_short`` /
+        ``query.number_chars`` (only letters, digits and '-').
+    """
+    text = re.sub(r"\s+", "", typed).upper()
+    if not text:
+        raise NotANumber("query.number_empty")
+    if len(text) < MIN_NUMBER:
+        raise NotANumber("query.number_short")
+    if not _NUMBER.match(text):
+        raise NotANumber("query.number_chars")
+    return text
+
+
+def id_number_problem(typed: str, today: dt.date | None = None) -> str | None:
+    """A translation key saying what is wrong with a typed ID number, or None.
+
+    A typed ID number is for query services only, and only its form and check
+    digit can be checked here; the platform decides what it may show for it.
+    """
+    text = re.sub(r"\s+", "", typed).upper()
+    if not text:
+        return "query.id_empty"
+    if len(text) != 18:
+        return "error.id_format"
+    return check_id_number(text, today)
+
+
+@dataclass(frozen=True)
+class StageLine:
+    """One stage of the timeline: reached or not, the current one, and when."""
+
+    stage: Stage
+    reached: bool
+    current: bool
+    at: dt.datetime | None  # when it was first reached (None: not yet, or no record)
+
+
+def timeline(progress: Progress) -> list[StageLine]:
+    """Every stage from 收件 to 归档 in order, for one application.
+
+    A refused application stops where it was refused; one waiting for
+    materials (补齐补正) stays at its stage until they arrive.
+    """
+    order = list(Stage)
+    current = progress.outcome.stage
+    reached_at: dict[Stage, dt.datetime] = {}
+    for event in progress.history:
+        reached_at.setdefault(event.stage, event.at)
+    upto = order.index(current)
+    return [
+        StageLine(stage=s, reached=i <= upto, current=s is current, at=reached_at.get(s))
+        for i, s in enumerate(order)
+    ]
+
+
+def notice_time(progress: Progress) -> dt.datetime | None:
+    """When the current notice (correction or refusal) was issued, if there is one."""
+    kind = progress.outcome.kind
+    if kind not in (OutcomeKind.NEEDS_MORE, OutcomeKind.REFUSED):
+        return None
+    times = [e.at for e in progress.history if e.kind is kind]
+    return times[-1] if times else None
+
+
+@dataclass(frozen=True)
+class ProgressView:
+    """What a citizen is told of one application, on the kiosk and on the phone page:
+    a status (``accepted``, ``done``, ``needs_more``, ``refused``, ``pending``), the
+    number, plain lines (matters, promised date, missing materials, reason) and the
+    stages. Nothing personal: an outcome holds no name or ID number."""
+
+    status: str
+    number: str
+    lines: tuple[str, ...]
+    stages: tuple[StageLine, ...]
+
+
+def progress_view(progress: Progress, catalog: Catalog | None, language: str) -> ProgressView:
+    o = progress.outcome
+    status = o.kind.value
+    if o.kind is OutcomeKind.ACCEPTED and o.stage in (Stage.DELIVERED, Stage.ARCHIVED):
+        status = "done"
+    lines = []
+    for m in o.matters:
+        name = catalog.matters[m.code].name.get(language) if catalog and m.code in catalog.matters else m.name
+        lines.append(f"·\u00a0{name}")  # the bullet stays with its name when lines wrap
+    if o.kind is OutcomeKind.ACCEPTED and o.promised_date and status != "done":
+        lines.append(translate("progress.promised", language, date=o.promised_date.isoformat()))
+    if o.kind is OutcomeKind.NEEDS_MORE:
+        names = [catalog.materials[c].name.get(language) if catalog and c in catalog.materials else c
+                 for c in o.missing]  # fmt: skip
+        lines.append(translate("progress.missing", language, materials="、".join(names)))
+    if o.kind is OutcomeKind.REFUSED:
+        lines.append(translate("progress.reason", language, reason=o.reason))
+    return ProgressView(status, o.acceptance_number or o.local_number, tuple(lines),
+                        tuple(timeline(progress)))  # fmt: skip

@@ -1,0 +1,260 @@
+"""Face check (人证比对): a live camera preview with guidance, the photo taken by
+itself once a good face holds still, then compared by the platform.
+
+Three refusals and a member of staff is offered. The photo is never kept:
+the preview is cleared when the screen is left, and the photo lives only
+until the platform has answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from kivy.clock import Clock
+from kivy.graphics.texture import Texture
+from kivy.properties import (
+    BooleanProperty,
+    ListProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
+from kivy.uix.widget import Widget
+
+from kiosk.errors import KioskError, PlatformRejected
+from kiosk.face import MAX_ATTEMPTS, FaceVerdict, SteadyFace, face_matters
+from kiosk.i18n import message_for
+from screens.base import KioskScreen
+
+log = logging.getLogger(__name__)
+
+LOOK_PAUSE = 0.05  # seconds between looks: the check itself takes ~50-150 ms in a worker
+RETAKE_KEYS = ("face.none", "face.several", "face.image_unreadable", "face.unusable")
+MATCHED_PAUSE = 1.2  # seconds "confirmed" stays on screen before the visit goes on
+SPEAK_EVERY = 4.0  # elderly mode: at most one spoken hint this often
+
+
+class FacePreview(Widget):
+    """The camera's picture fitted inside the widget, with the face outlined."""
+
+    texture = ObjectProperty(None, allownone=True)
+    image_pos = ListProperty([0, 0])
+    image_size = ListProperty([0, 0])
+    box = ListProperty([])  # the face, in window-side coordinates: x, y, w, h
+    ok = BooleanProperty(False)
+    progress = NumericProperty(0.0)
+    _face = ()  # the face in the picture's pixels (top-left origin)
+
+    def on_texture(self, *_):
+        self._fit()
+
+    def on_size(self, *_):
+        self._fit()
+
+    def on_pos(self, *_):
+        self._fit()
+
+    def show(self, frame, box) -> None:
+        """Draw one raw-RGB preview frame (rows top first) and its face box."""
+        size = (frame.width, frame.height)
+        tex = self.texture
+        if tex is None or tuple(tex.size) != size:
+            tex = Texture.create(size=size, colorfmt="rgb")
+            tex.flip_vertical()  # the rows come top first; GL draws bottom first
+        tex.blit_buffer(frame.data, colorfmt="rgb", bufferfmt="ubyte")
+        self._face = tuple(box) if box else ()
+        if tex is not self.texture:
+            self.texture = tex
+        else:
+            self._fit()
+            self.canvas.ask_update()
+
+    def clear(self) -> None:
+        self.texture = None
+        self._face = ()
+        self.box = []
+        self.progress = 0.0
+
+    def _fit(self) -> None:
+        if self.texture is None:
+            self.image_size = [0, 0]
+            self.box = []
+            return
+        tw, th = self.texture.size
+        scale = min(self.width / tw, self.height / th) if tw and th else 0
+        w, h = tw * scale, th * scale
+        x, y = self.x + (self.width - w) / 2, self.y + (self.height - h) / 2
+        self.image_pos, self.image_size = [x, y], [w, h]
+        if self._face:
+            fx, fy, fw, fh = self._face
+            self.box = [x + fx * scale, y + h - (fy + fh) * scale, fw * scale, fh * scale]
+        else:
+            self.box = []
+
+
+class FaceScreen(KioskScreen):
+    phase = StringProperty("looking")  # looking, checking, matched, retry, staff, called, fault
+    guidance = StringProperty("")
+    why = StringProperty("")
+    then = "form"  # where the visit goes once the face has matched
+
+    def __init__(self, terminal, nav, **kw):
+        super().__init__(terminal, nav, **kw)
+        self._loop: asyncio.Task | None = None
+        self._paused = False
+        self._spoken_at = 0.0
+        self._spoken = ""
+        self._message: tuple = ("face.opening", {})  # (key, values) or (KioskError,): shown now
+        terminal.subscribe(self._on_terminal)
+
+    def on_pre_enter(self, *_):
+        self._explain()
+        self.start()
+
+    def _explain(self):
+        lang = self.terminal.language
+        catalog, j = self.terminal.catalog, self.journey
+        names = [catalog.matters[m].name.get(lang) for m in face_matters(catalog, j.plan().matters)]
+        self.why = self.t("face.why", matters=("、" if lang == "zh" else ", ").join(names))
+
+    def _show(self, phase: str, key, **values):
+        """Show a message (a key, or a KioskError) in the citizen's language."""
+        self.phase = phase
+        self._message = (key,) if isinstance(key, KioskError) else (key, values)
+        self._render()
+
+    def _render(self):
+        if isinstance(self._message[0], KioskError):
+            self.guidance = message_for(self._message[0], self.terminal.language)
+        else:
+            key, values = self._message
+            self.guidance = self.t(key, **values)
+
+    def _on_terminal(self, what: str):
+        if what == "language" and self.manager is not None and self.manager.current == self.name:
+            self._explain()
+            self._render()
+
+    def start(self):
+        """Open the camera and look for a good, steady face."""
+        self._stop_loop()
+        self.error = ""
+        self._show("looking", "face.opening")
+        self._loop = asyncio.get_event_loop().create_task(self._look())
+
+    async def _look(self):
+        steady = SteadyFace()
+        preview = self.ids.preview
+        try:
+            while True:
+                look = await self.terminal.look_face()
+                preview.show(look.preview, look.box)
+                # The kiosk waits while someone is in front of it, not when they have gone.
+                self._hold(look.box is not None)
+                preview.ok = look.ok
+                preview.progress = steady.feed(look.ok, look.box, time.monotonic())
+                self._guide(look.guidance or "face.hold_still")
+                if preview.progress >= 1.0 and look.photo is not None:
+                    await self._check(look.photo)
+                    return
+                await asyncio.sleep(LOOK_PAUSE)
+        except asyncio.CancelledError:
+            raise
+        except KioskError as err:  # the camera is missing or gives no frame
+            log.warning("face camera: %s", err.detail)
+            self._fault(err)
+        except Exception:  # never a frozen screen
+            log.exception("face check failed")
+            self._fault("error.generic")
+        finally:
+            self._hold(False)
+
+    async def _check(self, photo):
+        self._show("checking", "face.checking")
+        self._hold(True)
+        try:
+            answer = await self.terminal.match_face(photo)
+        except PlatformRejected as err:
+            # the photo, not the person: take another; else (no photo of record) staff help
+            self._show("retry" if err.message_key in RETAKE_KEYS else "staff", err)
+            return
+        except KioskError as err:
+            log.warning("face match: %s", err.detail)
+            self._fault(err)
+            return
+        finally:
+            del photo
+            self._hold(False)
+        preview = self.ids.preview
+        preview.progress = 0.0
+        if answer is FaceVerdict.MATCHED:
+            self._show("matched", "face.matched")
+            Clock.schedule_once(lambda _dt: self._go_on(), MATCHED_PAUSE)
+        elif answer is FaceVerdict.RETRY:
+            preview.ok = False  # not a face the kiosk can take as the citizen's
+            left = MAX_ATTEMPTS - self.terminal.session.face_attempts
+            self._show("retry", "face.not_matched", left=left)
+        else:
+            preview.ok = False
+            self._show("staff", "face.staff")
+        self._speak(self.guidance)
+
+    def _go_on(self):
+        current = self.manager is not None and self.manager.current == self.name
+        if current and self.phase == "matched":
+            self.nav(self.then)
+
+    def _fault(self, why):
+        self._show("fault", why)
+        self.ids.preview.clear()
+
+    def _guide(self, key: str):
+        if (self.phase, self._message) != ("looking", (key, {})):
+            self._show("looking", key)
+            self._speak(self.guidance)
+
+    def _speak(self, text: str):
+        now = time.monotonic()
+        if not self.terminal.elderly or text == self._spoken or now - self._spoken_at < SPEAK_EVERY:
+            return
+        self._spoken, self._spoken_at = text, now
+        asyncio.get_event_loop().create_task(self.terminal.say(text))
+
+    def _hold(self, busy: bool):
+        """Pause the inactivity clock while a face is in view or being compared."""
+        if busy != self._paused:
+            self._paused = busy
+            self.terminal.pause(busy)
+
+    def ask_staff(self):
+        self.run(self._ask_staff())
+
+    async def _ask_staff(self):
+        try:
+            await self.terminal.call_staff(self.name)
+        except KioskError as err:  # the platform is away: say where help is instead
+            log.warning("help request not delivered: %s", err.detail)
+            self._show("staff", "staff.call_failed")
+            return
+        self._show("called", "staff.called")
+
+    def back(self):
+        self._stop_loop()
+        question = self.journey.back(self.terminal.now())
+        self.nav("question" if question else "home")
+
+    def _stop_loop(self):
+        if self._loop is not None and not self._loop.done():
+            self._loop.cancel()
+        self._loop = None
+
+    def on_leave(self, *_):
+        super().on_leave()
+        self._stop_loop()
+        self._hold(False)
+        self.ids.preview.clear()  # nothing of the face stays in memory or on screen
+
+    def spoken(self) -> str:
+        return self.t("face.title") + "。" + self.t("face.look")

@@ -1,0 +1,235 @@
+"""Progress query (查询办理进度): the citizen shows the receipt's QR code to the
+scanner, or types the number printed on it, and sees the stages from 收件 to
+归档 with their dates.
+
+A typed ID number is checked (format and check digit, in plain words) but
+shows nothing: the platform shows applications by ID number only with the ID
+card itself read (issue #6), so the screen says so and what to do instead.
+The rules are the core's (kiosk.query); the scanner is reached through the
+terminal, and only while this screen is up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from kivy.properties import BooleanProperty, ColorProperty, OptionProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+
+from kiosk.config import china_time
+from kiosk.errors import DeviceError, PlatformError, PlatformRejected
+from kiosk.outcomes import Progress
+from kiosk.query import NotANumber, clean_number, id_number_problem, number_from_code, progress_view
+from screens.base import KioskScreen
+from screens.keyboard import KioskKeyboard
+
+log = logging.getLogger(__name__)
+SCANNER_RETRY = 3.0  # seconds between tries while the scanner is unplugged or faulty
+COLOURS = {
+    "accepted": (0.09, 0.25, 0.52, 1),
+    "done": (0.12, 0.54, 0.3, 1),
+    "needs_more": (0.85, 0.45, 0.05, 1),
+    "refused": (0.75, 0.1, 0.1, 1),
+    "pending": (0.09, 0.25, 0.52, 1),
+}
+
+
+class StageItem(BoxLayout):
+    """One stage: a dot (done, current or to come), its name, and when it was reached."""
+
+    name = StringProperty("")
+    when = StringProperty("")
+    state = OptionProperty("future", options=("done", "current", "future"))
+
+
+class ProgressScreen(KioskScreen):
+    mode = OptionProperty("scan", options=("scan", "number", "id"))
+    showing = BooleanProperty(False)  # a result is on screen
+    typed = StringProperty("")  # what is typed (a number, or an ID number: wiped on leaving)
+    message = StringProperty("")  # what is happening, or what to do (not an error)
+    scanner_ok = BooleanProperty(True)
+    headline = StringProperty("")
+    headline_color = ColorProperty((0.09, 0.25, 0.52, 1))
+    number_text = StringProperty("")
+    detail = StringProperty("")
+
+    def __init__(self, terminal, nav, on_finish, **kw):
+        self._panels: dict = {}  # filled by on_kv_post, during super().__init__
+        self.keyboard: KioskKeyboard | None = None
+        super().__init__(terminal, nav, **kw)
+        self._on_finish = on_finish
+        self._scanning: asyncio.Task | None = None
+        self.progress: Progress | None = None
+        terminal.subscribe(self._on_terminal)
+
+    def on_kv_post(self, *_):
+        # ids are weak references: keep the panels alive while they are off screen
+        self._panels = {
+            name: self.ids[f"{name}_panel"].__self__ for name in ("scan", "type", "result")
+        }
+        self._show_panel()
+
+    # -- entering and leaving ------------------------------------------------------
+    def on_pre_enter(self, *_):
+        self.reset("scan")
+
+    def on_enter(self, *_):
+        if self._scanning is None or self._scanning.done():
+            self._scanning = asyncio.get_event_loop().create_task(self._scan_loop())
+
+    def on_leave(self, *_):
+        super().on_leave()
+        if self._scanning is not None:
+            self._scanning.cancel()
+            self._scanning = None
+        self.reset("scan")  # a typed ID number never stays on screen
+
+    def reset(self, mode: str):
+        self.mode, self.showing, self.progress = mode, False, None
+        self.error = self.message = ""
+        if self.keyboard is not None:
+            self.keyboard.press("key:clear")
+        self.typed = ""
+        self._show_panel()
+
+    def choose(self, mode: str):
+        """A tab: scan the receipt, type its number, or type an ID number."""
+        self.terminal.touch()
+        self.reset(mode)
+
+    def on_mode(self, *_):
+        self._show_panel()
+
+    def on_showing(self, *_):
+        self._show_panel()
+
+    def _show_panel(self):
+        if not self._panels:
+            return
+        name = "result" if self.showing else ("scan" if self.mode == "scan" else "type")
+        body = self.ids.body
+        if self._panels[name].parent is not body:
+            body.clear_widgets()
+            body.add_widget(self._panels[name])
+        if name == "type":
+            keyboard = self.ensure_keyboard()
+            keyboard.modes = ["digits"] if self.mode == "id" else ["letters", "digits"]
+            keyboard.mode = "digits" if self.mode == "id" else "letters"
+
+    def ensure_keyboard(self) -> KioskKeyboard:
+        if self.keyboard is None:
+            self.keyboard = KioskKeyboard(on_activity=lambda *_: self.terminal.touch(),
+                                          on_done=lambda *_: self.lookup())  # fmt: skip
+            self.keyboard.bind(text=lambda _k, text: setattr(self, "typed", text))
+            self.ids.keyboard_area.add_widget(self.keyboard)
+        return self.keyboard
+
+    # -- looking up ------------------------------------------------------------------
+    def lookup(self):
+        """Look up what was typed: a number, or explain what an ID number can do here."""
+        self.error = self.message = ""
+        if self.mode == "id":
+            problem = id_number_problem(self.typed, self.terminal.today())
+            if problem:
+                self.error = self.t(problem)
+            else:
+                self.message = self.t("progress.id_needs_card")
+            return
+        try:
+            number = clean_number(self.typed)
+        except NotANumber as err:
+            self.error = self.t(err.message_key)
+            return
+        self.query(number)
+
+    def query(self, number: str):
+        self.message = self.t("progress.looking")
+        self.run(self._query(number))
+
+    async def _query(self, number: str):
+        try:
+            found = await self.terminal.progress(number)
+        except PlatformRejected as err:
+            self.message = ""
+            self.error = self.t("progress.not_found" if err.status == 404 else "progress.offline",
+                                number=number)  # fmt: skip
+            return
+        except (PlatformError, DeviceError) as err:
+            log.warning("progress not looked up: %s", err.detail)
+            self.message = ""
+            self.error = self.t("progress.offline")
+            return
+        self.message = ""
+        self.show(found)
+
+    def show(self, progress: Progress):
+        self.progress = progress
+        self.error = self.message = ""
+        self.fill()
+        self.showing = True
+
+    def fill(self):
+        p = self.progress
+        if p is None:
+            return
+        view = progress_view(p, self.terminal.catalog, self.terminal.language)
+        status = view.status
+        self.headline = self.t(f"progress.status.{status}")
+        self.headline_color = COLOURS[status]
+        self.number_text = self.t("progress.number", number=view.number)
+        self.detail = "\n".join(view.lines)
+        stages = self.ids.stages
+        stages.clear_widgets()
+        steps = list(view.stages)
+        if stages.cols == 2:  # two columns read down, 1-4 then 5-8: fill the grid row by row
+            half = (len(steps) + 1) // 2
+            steps = [x for pair in zip(steps[:half], steps[half:], strict=False) for x in pair]
+        for line in steps:
+            when = china_time(line.at).strftime("%Y-%m-%d %H:%M") if line.at else (
+                "" if line.reached else self.t("progress.not_yet"))  # fmt: skip
+            state = "current" if line.current else ("done" if line.reached else "future")
+            stages.add_widget(
+                StageItem(name=self.t(f"stage.{line.stage.value}"), when=when, state=state)
+            )
+
+    def again(self):
+        self.choose(self.mode)
+
+    # -- the scanner ---------------------------------------------------------------------
+    async def _scan_loop(self):
+        """While this screen is up, a receipt shown to the scanner is looked up at once."""
+        while True:
+            try:
+                code = await self.terminal.read_code(0.5)
+            except DeviceError as err:
+                if self.scanner_ok:
+                    log.warning("code scanner unavailable: %s", err.detail)
+                self.scanner_ok = False
+                await asyncio.sleep(SCANNER_RETRY)
+                continue
+            self.scanner_ok = True
+            if code is None:
+                continue
+            self.terminal.touch()
+            try:
+                number = number_from_code(code)
+            except NotANumber as err:
+                self.message = ""
+                self.error = self.t(err.message_key)
+                continue
+            self.query(number)
+
+    # -- the rest ---------------------------------------------------------------------
+    def back(self):
+        self.nav("home")
+
+    def finish(self):
+        self._on_finish()
+
+    def _on_terminal(self, what: str):
+        if what == "language" and self.manager is not None and self.manager.current == self.name:
+            self.fill()
+
+    def spoken(self) -> str:
+        return self.t("progress.scan_hint")

@@ -1,0 +1,99 @@
+"""The scripted walkthrough of the query services: progress by the receipt's QR
+code (through the code scanner), a typed ID number, a queue ticket, matter
+search by pinyin initials and the matter's guide, in both type sizes and both
+languages. Like screens.walkthrough it knows the screens, not the devices.
+"""
+
+from __future__ import annotations
+
+from screens.walkthrough import Props, Walkthrough, until
+
+
+async def type_keys(w: Walkthrough, text: str) -> None:
+    for ch in text:
+        await w.tap(f"key:{ch.lower()}")
+
+
+async def progress_steps(w: Walkthrough, props: Props, receipt_code: str, right_id: str) -> dict:
+    """Attract → check progress → the receipt's QR shown to the scanner → its stages;
+    then a typed ID number: a wrong check digit, then a right one."""
+    await w.screenshot("q01-attract")
+    await w.tap("progress")
+    await until(lambda: w.on("progress"), 5, "the progress screen")
+    await w.screenshot("q02-progress-scan")
+    props.scan_code(receipt_code)
+    await until(lambda: w.screen().showing, 20, "the progress of the scanned receipt")
+    await w.screenshot("q03-progress-result")
+    seen = {"shown_number": w.screen().number_text, "headline": w.screen().headline}
+    await w.tap("by:id")
+    wrong = right_id[:-1] + ("1" if right_id[-1] != "1" else "2")  # the last character mistyped
+    await type_keys(w, wrong)
+    await w.tap("lookup")
+    await until(lambda: bool(w.screen().error), 5, "the check-digit message")
+    await w.screenshot("q04-progress-id-wrong")
+    seen["id_error"] = w.screen().error
+    await w.tap("key:backspace")
+    await type_keys(w, right_id[-1])
+    await w.tap("lookup")
+    await until(lambda: bool(w.screen().message), 5, "what a typed ID number can do here")
+    await w.screenshot("q05-progress-id")
+    seen["id_message"] = w.screen().message
+    await w.tap("back")
+    await until(lambda: w.on("home"), 5, "the home screen")
+    await w.screenshot("q06-home")
+    return seen
+
+
+async def ticket_steps(w: Walkthrough, props: Props) -> dict:
+    await w.tap("ticket")
+    await until(lambda: w.on("ticket"), 5, "the ticket screen")
+    await w.screenshot("q07-ticket-choose")
+    await w.tap("queue:general")
+    await until(lambda: w.screen().taken and not w.screen().busy, 20, "the ticket, printed")
+    await w.screenshot("q08-ticket")
+    w.shots.append(props.render_receipt(w.out / f"{w.prefix}q-ticket-slip.png"))
+    seen = {"ticket": w.screen().number, "ticket_printing": w.screen().printing,
+            "ticket_error": w.screen().error}  # fmt: skip
+    await w.tap("back")
+    await until(lambda: w.on("home"), 5, "the home screen")
+    return seen
+
+
+async def search_steps(w: Walkthrough, props: Props) -> dict:
+    """Search by pinyin initials, open the guide, try to apply without a card; then the
+    same screens in large type and in English."""
+    await w.tap("search")
+    await until(lambda: w.on("search") and w.screen().index is not None, 10, "the search, ready")
+    await w.screenshot("q09-search-empty")
+    await type_keys(w, "csdj")
+    await until(lambda: "hukou_birth" in w.screen().codes, 5, "the matters found for csdj")
+    await w.screenshot("q10-search")
+    seen = {"found": list(w.screen().codes)}
+    await w.tap("matter:hukou_birth")
+    await until(lambda: w.on("guide") and bool(w.screen().qr_text), 5, "the guide")
+    await w.screenshot("q11-guide")
+    seen["guide_qr"] = w.screen().qr_text
+    await w.tap("apply:birth")
+    await until(lambda: bool(w.screen().error), 5, "the lay-your-card message")
+    seen["apply_without_card"] = w.screen().error
+    await w.tap("elderly")
+    await w.screenshot("q12-guide-elderly")
+    await w.tap("back")
+    await until(lambda: w.on("search"), 5, "the search again")
+    await w.screenshot("q13-search-elderly")
+    await w.tap("elderly")
+    await w.tap("language")
+    await w.tap("matter:hukou_birth")
+    await until(lambda: w.on("guide") and w.shows("Household registration of a newborn"), 5,
+                "the guide in English")  # fmt: skip
+    await w.screenshot("q14-guide-en")
+    await w.tap("language")
+    return seen
+
+
+async def query_steps(w: Walkthrough, props: Props) -> None:
+    """The whole query side, as one visit without a card."""
+    facts = await progress_steps(w, props, props.receipt_code, props.right_id)
+    facts |= await ticket_steps(w, props)
+    facts |= await search_steps(w, props)
+    props.report(facts)

@@ -1,0 +1,219 @@
+"""Accounts on the dashboard in a real browser: disable, enable, reset, change one's password.
+
+``central serve`` in its own process; users made with ``central users add``. Two
+browser contexts stand for two computers, so "their session stops working" is seen
+in a second browser that signed in before.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.integration.test_dashboard import ARGS, CHROMIUM, PASSWORD, central_cmd
+from tests.support.central import CentralProcess
+
+pytestmark = pytest.mark.integration
+
+SHOTS = Path(os.environ.get("DASHBOARD_SHOTS", "var/test-output/dashboard"))
+USERS = {"admin": ("admin", []), "chief": ("admin", []), "zhouhu-mgr": ("manager", ["zhouhu"]),
+         "afx-mgr": ("manager", ["afx"]), "tech": ("technician", []),
+         "wang": ("manager", ["hukeng"]), "li": ("manager", ["yangxi"])}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def hall(tmp_path_factory):
+    data = tmp_path_factory.mktemp("central")
+    for name, (role, points) in USERS.items():
+        extra = [a for p in points for a in ("--point", p)]
+        done = central_cmd(data, "users", "add", name, "--role", role, *extra, "--password-stdin",
+                           stdin=PASSWORD + "\n")  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    server = CentralProcess(data, Path("config/catalog"))
+    url = server.start(timeout=30)
+    try:
+        yield url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def new_page(browser: Browser) -> Page:
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    context.set_default_timeout(8000)
+    return context.new_page()
+
+
+@pytest.fixture
+def pages(browser):
+    made: list[Page] = []
+
+    def make() -> Page:
+        made.append(new_page(browser))
+        return made[-1]
+
+    try:
+        yield make
+    finally:
+        for p in made:
+            p.context.close()
+
+
+def sign_in(page: Page, url: str, name: str, password: str = PASSWORD) -> None:
+    page.goto(f"{url}/dashboard/alerts")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+
+
+def signed_in(page: Page, name: str) -> None:
+    expect(page.locator(".who")).to_contain_text(name)
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_a_disabled_user_is_signed_out_at_once_and_cannot_sign_in_until_enabled(hall, pages):
+    url = hall
+    # Given the 洲湖 manager is working on the dashboard on their own computer
+    manager = pages()
+    sign_in(manager, url, "zhouhu-mgr")
+    signed_in(manager, "zhouhu-mgr")
+    # When the administrator disables the account
+    admin = pages()
+    sign_in(admin, url, "admin")
+    admin.goto(f"{url}/dashboard/accounts")
+    row = admin.locator('tr[data-user="zhouhu-mgr"]')
+    row.get_by_role("button", name=re.compile("停用")).click()
+    expect(admin.locator(".done")).to_contain_text("账号已停用")
+    expect(row).to_have_attribute("data-active", "no")
+    shot(admin, "accounts")
+    # Then the manager's next click lands on the login page, and signing in fails
+    manager.goto(f"{url}/dashboard/alerts")
+    expect(manager.locator("h1")).to_contain_text("工作人员登录")
+    sign_in(manager, url, "zhouhu-mgr")
+    expect(manager.locator(".error")).to_contain_text("用户名或密码不正确")
+    # When the administrator enables it again, the manager signs in with the same password
+    row.get_by_role("button", name=re.compile("启用")).click()
+    expect(row).to_have_attribute("data-active", "yes")
+    sign_in(manager, url, "zhouhu-mgr")
+    signed_in(manager, "zhouhu-mgr")
+
+
+def test_a_reset_password_ends_the_users_sessions_and_only_the_new_one_works(hall, pages):
+    url = hall
+    manager = pages()
+    sign_in(manager, url, "afx-mgr")
+    signed_in(manager, "afx-mgr")
+    admin = pages()
+    sign_in(admin, url, "chief")
+    admin.goto(f"{url}/dashboard/accounts")
+    row = admin.locator('tr[data-user="afx-mgr"]')
+    # When the administrator resets it, first mistyping the repeat
+    row.locator("summary").click()
+    row.locator("input[name=new]").fill("新密码-afx-2026")
+    row.locator("input[name=repeat]").fill("新密码-afx-2025")
+    row.get_by_role("button", name=re.compile("重置")).click()
+    expect(admin.locator(".error")).to_contain_text("两次输入的新密码不一致")
+    row = admin.locator('tr[data-user="afx-mgr"]')
+    row.locator("input[name=new]").fill("新密码-afx-2026")
+    row.locator("input[name=repeat]").fill("新密码-afx-2026")
+    row.get_by_role("button", name=re.compile("重置")).click()
+    expect(admin.locator(".done")).to_contain_text("密码已重置")
+    # Then the manager's open session has ended, the old password fails, the new one works
+    manager.goto(f"{url}/dashboard/terminals")
+    expect(manager.locator("h1")).to_contain_text("工作人员登录")
+    sign_in(manager, url, "afx-mgr")
+    expect(manager.locator(".error")).to_be_visible()
+    sign_in(manager, url, "afx-mgr", "新密码-afx-2026")
+    signed_in(manager, "afx-mgr")
+
+
+def test_a_user_changes_their_own_password_with_the_old_one_and_stays_signed_in(hall, pages):
+    url = hall
+    # Given the technician is signed in on two computers
+    desk, van = pages(), pages()
+    for p in (desk, van):
+        sign_in(p, url, "tech")
+        signed_in(p, "tech")
+    desk.locator(".who a").click()
+    expect(desk.locator("h1")).to_contain_text("我的账号")
+    # When they give a wrong current password
+    desk.fill("input[name=old]", "not-my-password")
+    desk.fill("input[name=new]", "tech-新-2026!")
+    desk.fill("input[name=repeat]", "tech-新-2026!")
+    desk.get_by_role("button", name=re.compile("修改密码")).click()
+    # Then nothing changes and they are told why
+    expect(desk.locator(".error")).to_contain_text("原密码不正确")
+    # When they give the right one
+    desk.fill("input[name=old]", PASSWORD)
+    desk.fill("input[name=new]", "tech-新-2026!")
+    desk.fill("input[name=repeat]", "tech-新-2026!")
+    desk.get_by_role("button", name=re.compile("修改密码")).click()
+    # Then this browser stays signed in, the other is signed out
+    expect(desk.locator(".done")).to_contain_text("密码已修改")
+    shot(desk, "account")
+    desk.goto(f"{url}/dashboard/terminals")
+    signed_in(desk, "tech")
+    van.goto(f"{url}/dashboard/terminals")
+    expect(van.locator("h1")).to_contain_text("工作人员登录")
+    sign_in(van, url, "tech", "tech-新-2026!")
+    signed_in(van, "tech")
+
+
+def test_a_password_form_without_the_csrf_token_is_refused_and_changes_nothing(hall, pages):
+    url = hall
+    page = pages()
+    sign_in(page, url, "wang")
+    signed_in(page, "wang")
+    # When another site's page makes the browser post the form (no, or a wrong, token)
+    form = {"old": PASSWORD, "new": "hijacked-password", "repeat": "hijacked-password"}
+    for token in ("", "0" * 64):
+        answer = page.request.post(f"{url}/dashboard/account/password",
+                                   form={**form, "csrf": token}, max_redirects=0)  # fmt: skip
+        assert answer.status == 403
+    # Then the old password still signs in, the forged one does not
+    fresh = pages()
+    sign_in(fresh, url, "wang", "hijacked-password")
+    expect(fresh.locator(".error")).to_be_visible()
+    sign_in(fresh, url, "wang")
+    signed_in(fresh, "wang")
+
+
+def test_only_an_administrator_manages_accounts_and_never_disables_themself(hall, pages):
+    url = hall
+    manager = pages()
+    sign_in(manager, url, "li")
+    signed_in(manager, "li")
+    expect(manager.locator('nav a[href="/dashboard/accounts"]')).to_have_count(0)
+    assert manager.request.get(f"{url}/dashboard/accounts").status == 403
+    csrf = manager.goto(f"{url}/dashboard/account") and manager.locator(
+        "input[name=csrf]").first.get_attribute("value")  # fmt: skip
+    refused = manager.request.post(f"{url}/dashboard/accounts/admin/disable",
+                                   form={"csrf": csrf}, max_redirects=0)  # fmt: skip
+    assert refused.status == 403
+    admin = pages()
+    sign_in(admin, url, "admin")
+    admin.goto(f"{url}/dashboard/accounts")
+    own = admin.locator('tr[data-user="admin"]')
+    expect(own.get_by_role("button", name=re.compile("停用"))).to_have_count(0)
+    token = admin.locator("input[name=csrf]").first.get_attribute("value")
+    answer = admin.request.post(f"{url}/dashboard/accounts/admin/disable", form={"csrf": token},
+                                max_redirects=0)  # fmt: skip
+    assert answer.status == 409
+    expect(own).to_have_attribute("data-active", "yes")

@@ -1,0 +1,148 @@
+"""What a heartbeat reply carries, over real HTTP on loopback, on SQLite and PostgreSQL:
+remote settings until the terminal acknowledges them, and diagnostics requests until the
+terminal uploads a bundle; and the checks on an upload."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+
+import aiohttp
+import pytest
+
+from central.app import STORE, make_app
+from central.config import CentralConfig
+from central.dashboard import diagnostics, remote
+from central.errors import ApiError
+from client.platform import PlatformClient
+from kiosk.config import KioskConfig, TerminalConfig
+from kiosk.diagnostics import build_bundle
+from kiosk.errors import PlatformRejected
+from kiosk.health import Health
+from tests.support.central import small_catalog
+
+pytestmark = pytest.mark.integration
+NOW = dt.datetime.now(dt.UTC)
+
+
+async def _enrolled(http, base: str, point: str) -> PlatformClient:
+    async with http.post(
+        f"{base}/api/v1/office/enrolment-codes", json={"service_point": point}
+    ) as r:
+        code = (await r.json())["code"]
+    client = PlatformClient(base, timeout=5, backoff=0.01)
+    await client.enrol(code)
+    return client
+
+
+@pytest.fixture
+async def platform(aiohttp_server, database_url, tmp_path):
+    app = make_app(CentralConfig(data_dir=tmp_path / "central", database_url=database_url),
+                   catalog_override=small_catalog())  # fmt: skip
+    server = await aiohttp_server(app)
+    base = str(server.make_url("")).rstrip("/")
+    async with aiohttp.ClientSession() as http:
+        one, other = await _enrolled(http, base, "hukeng"), await _enrolled(http, base, "afx")
+        try:
+            yield app, one, other
+        finally:
+            await one.close()
+            await other.close()
+
+
+async def beat(client: PlatformClient, acked: int = 0) -> dict:
+    return await client.heartbeat([Health.good("printer")], software_version="1.4.2",
+                                  screen="attract", paper="ok", uptime=3725,
+                                  catalog_version="abc123", config_version=acked)  # fmt: skip
+
+
+def saved(app, scope: str, ident: str, settings: dict) -> int:
+    version = remote.save(app[STORE].engine, scope, ident, settings, "admin", NOW)
+    app[remote.PUSHES].invalidate()  # as the dashboard does after a save
+    return version
+
+
+async def test_settings_ride_on_replies_until_acknowledged(platform):
+    app, one, other = platform
+    # Given nothing pushed: the reply is the plain one
+    assert set(await beat(one)) == {"ok", "time"}
+    # When the point's settings are saved, and then the terminal's own
+    v1 = saved(app, "point", "hukeng", {"inactivity": 120, "notices": ["甲"]})
+    reply = await beat(one)
+    assert reply["config_version"] == v1 and reply["config"] == {"inactivity": 120, "notices": ["甲"]}
+    v2 = saved(app, "terminal", one.terminal_id, {"inactivity": 60})
+    assert v2 > v1
+    reply = await beat(one, acked=v1)
+    # Then the terminal's own lies over its point's, and comes until acknowledged
+    assert reply["config_version"] == v2 and reply["config"] == {"inactivity": 60, "notices": ["甲"]}
+    acked = await beat(one, acked=v2)
+    assert acked["config_version"] == v2 and "config" not in acked
+    # And another point's terminal is not concerned
+    assert "config_version" not in await beat(other)
+    # And the platform keeps what the terminal reported
+    status = {s["terminal_id"]: s for s in remote.push_status(app[STORE].engine, None)}
+    assert (status[one.terminal_id]["pushed"], status[one.terminal_id]["acknowledged"]) == (v2, v2)
+    assert status[other.terminal_id]["pushed"] == 0
+    state = app[STORE].last_heartbeat(one.terminal_id)
+    assert (state["uptime"], state["catalog_version"], state["config_version"]) == (3725, "abc123", v2)
+
+
+async def test_a_heartbeat_with_a_garbled_field_is_refused(platform):
+    _, one, _ = platform
+    with pytest.raises(PlatformRejected) as err:
+        await one.heartbeat([], software_version="1", screen="a", paper="ok", uptime=-5)
+    assert err.value.status == 400
+
+
+def a_bundle(tmp_path, terminal_id: str, extras=None) -> bytes:
+    cfg = KioskConfig(terminal=TerminalConfig(id=terminal_id), data_dir=str(tmp_path / terminal_id))
+    return build_bundle(cfg, NOW, extras)
+
+
+async def test_a_requested_bundle_is_asked_for_until_uploaded(platform, tmp_path):
+    app, one, other = platform
+    engine = app[STORE].engine
+    request_id = diagnostics.request_bundle(engine, one.terminal_id, "tech", None, NOW)
+    assert diagnostics.request_bundle(engine, one.terminal_id, "tech", None, NOW) == request_id
+    app[remote.PUSHES].invalidate()
+    assert (await beat(one))["diagnostics"] == [request_id]
+    assert "diagnostics" not in await beat(other)
+    # When the terminal uploads it
+    bundle = a_bundle(tmp_path, one.terminal_id)
+    assert await one.upload_diagnostics(bundle, request_id) == request_id
+    app[remote.PUSHES].invalidate()
+    # Then it is asked for no more, and a second upload for the same request is refused
+    assert "diagnostics" not in await beat(one)
+    with pytest.raises(PlatformRejected) as err:
+        await one.upload_diagnostics(bundle, request_id)
+    assert err.value.status == 409
+    meta, data = diagnostics.content(engine, request_id, ("hukeng",))
+    assert data == bundle and meta["requested_by"] == "tech"
+    # And another point's manager scope does not reach it
+    with pytest.raises(ApiError) as missing:
+        diagnostics.content(engine, request_id, ("afx",))
+    assert missing.value.status == 404
+
+
+async def test_another_terminals_request_cannot_be_answered(platform, tmp_path):
+    app, one, other = platform
+    request_id = diagnostics.request_bundle(app[STORE].engine, one.terminal_id, "tech", None, NOW)
+    with pytest.raises(PlatformRejected) as err:
+        await other.upload_diagnostics(a_bundle(tmp_path, other.terminal_id), request_id)
+    assert err.value.status == 404
+
+
+async def test_an_upload_with_personal_data_or_not_a_zip_is_refused(platform, tmp_path):
+    _, one, _ = platform
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("manifest.json", "{}")
+        zf.writestr("logs/kiosk.log", "read card 362429199003070020\n")
+    with pytest.raises(PlatformRejected) as err:
+        await one.upload_diagnostics(buf.getvalue())
+    assert err.value.status == 422 and err.value.message_key == "diagnostics.personal_data"
+    with pytest.raises(PlatformRejected) as err:
+        await one.upload_diagnostics(b"not a zip at all")
+    assert err.value.status == 400
+    assert await one.upload_diagnostics(a_bundle(tmp_path, one.terminal_id)) > 0

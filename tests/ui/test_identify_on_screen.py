@@ -1,0 +1,67 @@
+"""Identifying without a card, and the face check, in the real window against the real
+emulators and the local central server: `kiosk demo --scenario eid|face-refused`.
+
+The e-ID codes come from `central eid issue` and reach the kiosk through the serial
+scanner emulator; the photo of record is `central photos add`; the face camera is a
+file the camera part serves (the citizen's photo, or somebody else's)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.vision import shows_text
+
+pytestmark = pytest.mark.ui
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_scenario(scenario: str, orientation: str, out: Path) -> tuple[dict[str, Path], dict]:
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}  # the demo starts its own Xvfb
+    proc = subprocess.run(
+        [sys.executable, "-m", "kiosk.cli", "demo", "--orientation", orientation, "--scenario",
+         scenario, "--out", str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, (
+        f"scenario {scenario} failed:\n{proc.stdout}\n{proc.stderr[-3000:]}"
+    )
+    prefix = f"{scenario}-{orientation}-"
+    shots = {
+        Path(p).stem.removeprefix(prefix): Path(p)
+        for p in proc.stdout.split()
+        if p.endswith(".png")
+    }
+    return shots, json.loads((out / f"{prefix}report.json").read_text())
+
+
+def test_an_electronic_id_qr_identifies_the_citizen_and_the_right_face_passes(tmp_path):
+    shots, report = run_scenario("eid", "portrait", tmp_path)
+    # An expired code shown to the scanner is explained, with what to do
+    assert shows_text(shots["02-eid-expired"], "电子身份证二维码已过期", [30])
+    # Touched to start without a card, the home screen still takes the e-ID
+    assert shows_text(shots["02b-home-no-card"], "或出示电子身份证二维码", [30])
+    # A fresh one: the home screen greets the citizen by the name the platform verified
+    assert shows_text(shots["03-home-eid"], "刘建国，您好", [52], bold=True)
+    # Retiring needs the face check: the live picture, then the match with the photo of record
+    assert shows_text(shots["04-face-looking"], "人脸核验：确认是您本人", [44], bold=True)
+    assert shows_text(shots["05-face-matched"], "核验通过，谢谢", [40], bold=True)
+    # and the form follows, filled from the electronic ID
+    assert shows_text(shots["06-form"], "362425196504120015", range(26, 33))
+    assert report["face_verified"] is True
+
+
+def test_somebody_else_s_face_is_refused_three_times_then_staff_are_called(tmp_path):
+    shots, report = run_scenario("face-refused", "landscape", tmp_path)
+    # In elderly mode (larger type), the first refusal says so and how many tries are left
+    assert shows_text(shots["face-not-matched"], "未能确认是您本人", [46, 47], bold=True)
+    assert shows_text(shots["face-not-matched"], "再拍一次", [39], bold=True)
+    # After the third, a member of staff is offered, then called
+    assert shows_text(shots["face-staff"], "请工作人员协助", [39], bold=True)
+    assert shows_text(shots["face-staff-called"], "已通知工作人员", [46, 47], bold=True)
+    assert report == {"face_verified": False, "face_attempts": 3, "stored_submissions": 0}

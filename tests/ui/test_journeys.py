@@ -1,0 +1,60 @@
+"""More of the citizen's journeys in the real window, against the real emulators
+and the real platform: the whole after-death bundle (with a material deferred
+and signed for), the social-security card taken out mid-form, and a submission
+made while the platform is down and delivered once when it is back."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image
+
+from tests.printer_samples import best_match
+from tests.support.demo import run_scenario
+from tests.support.vision import decode_qr, shows_text
+
+pytestmark = pytest.mark.ui
+
+
+def test_the_whole_after_death_bundle_in_one_go_with_a_deferred_material(tmp_path):
+    shots = run_scenario("after-death", tmp_path, orientation="landscape")
+    # The citizen deferred the driving licence and signed the promise on the screen
+    assert shows_text(shots["07b-materials-deferred-signed"], "请在下方签名，承诺按期补交容缺材料", [30])
+    # Every matter of the bundle accepted under one number
+    assert shows_text(shots["10-outcome"], "已受理", [60], bold=True)
+    assert shows_text(shots["10-outcome"], "机动车驾驶证注销（死亡）", [26])
+    receipt = Image.open(shots["receipt"])
+    for line in ("火化证明开具", "死亡人员户口注销", "逝者机动车驾驶证"):
+        assert best_match(receipt, line) > 0.97, line
+    assert best_match(receipt, "容缺材料（请在期限前补交）", bold=True) > 0.97
+    assert "/track/YF" in decode_qr(shots["receipt"])
+    # The platform stored one submission, with the deferral and the signed promise
+    [stored] = shots["report"]["stored_submissions"]
+    assert stored["deferred"] == ["driving_licence"] and stored["signed"]
+    assert {"cremation_cert", "hukou_cancel_death", "driving_licence_cancel"} <= set(stored["matters"])
+
+
+def test_taking_the_social_security_card_out_mid_form_ends_and_wipes_the_visit(tmp_path):
+    shots = run_scenario("card-removed", tmp_path)
+    assert shows_text(shots["form-typing"], "请核对并填写申请信息", [44], bold=True)
+    # Back to the invitation for the next citizen
+    assert shows_text(shots["wiped"], "请将身份证放在读卡区", [60], bold=True)
+    report = shots["report"]
+    assert report["session"] is False and report["journey"] is False
+    # Nothing of the citizen is left on any screen: not the name, not what was typed
+    assert report["name_left"] is False
+    assert report["typed_left"] == []
+    assert report["stored_submissions"] == []
+
+
+def test_offline_submission_gets_a_pending_slip_and_is_delivered_once(tmp_path):
+    shots = run_scenario("offline", tmp_path)
+    # The platform was down: the citizen is told it was received, pending acceptance
+    assert shows_text(shots["pending"], "已收件", [60], bold=True)
+    slip = Image.open(shots["pending-slip"])
+    assert best_match(slip, "收件凭证") > 0.97
+    report = shots["report"]
+    assert report["kind"] == "pending" and report["queued"] == 1
+    # Back online, the outbox delivered it: one record, linked to the slip's number
+    [stored] = report["stored_submissions"]
+    assert stored["local_number"] == report["local_number"]
+    assert report["linked"], "the slip's number was not linked to an acceptance number"

@@ -1,0 +1,96 @@
+"""The query side of the kiosk in the real window, against the real emulators and
+the central server (`kiosk demo --scenario query`): progress of a real application
+by showing its printed receipt to the code scanner, a typed ID number, a queue
+ticket, and matter search by pinyin initials with the guide's QR code.
+
+One walkthrough (portrait) serves every test here; the screenshots and the
+walkthrough's report are checked as a person would look at them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from kiosk.i18n import translate
+from tests.printer_samples import best_match
+from tests.support.vision import decode_qr, shows_text
+
+pytestmark = pytest.mark.ui
+ROOT = Path(__file__).resolve().parents[2]
+PREFIX = "query-portrait-"
+
+
+@pytest.fixture(scope="module")
+def seen(tmp_path_factory) -> tuple[dict[str, Path], dict]:
+    out = tmp_path_factory.mktemp("query")
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}  # the demo starts its own Xvfb
+    proc = subprocess.run(
+        [sys.executable, "-m", "kiosk.cli", "demo", "--orientation", "portrait", "--scenario", "query",
+         "--out", str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, f"query walkthrough failed:\n{proc.stdout}\n{proc.stderr[-3000:]}"
+    shots = {p.stem.removeprefix(PREFIX): p for p in out.glob(f"{PREFIX}*.png")}
+    return shots, json.loads((out / f"{PREFIX}report.json").read_text())
+
+
+def test_searching_csdj_finds_birth_registration_and_its_guide_qr_scans(seen):
+    shots, report = seen
+    # Given the citizen typed c-s-d-j on the pinyin keyboard
+    assert report["found"][0] == "hukou_birth"
+    assert shows_text(shots["q10-search"], "出生登记（新生儿户口登记）", [32], bold=True)
+    # When they open it, the guide is on screen with its QR code
+    assert shows_text(shots["q11-guide"], "出生登记（新生儿户口登记）", [44], bold=True)
+    assert shows_text(shots["q11-guide"], "承诺3个工作日办结（法定20个工作日）", [26])
+    # Then the QR a phone reads is the platform's public page of this guide
+    url = decode_qr(shots["q11-guide"])
+    assert url.startswith("http://127.0.0.1:") and url.endswith("/guide/hukou_birth")
+    assert url == report["guide_qr"]
+    # Applying needs the card: the screen says so, in plain words
+    assert report["apply_without_card"] == translate("home.lay_card_to_apply")
+    # Large type and English show the same guide
+    assert shows_text(shots["q12-guide-elderly"], "出生登记（新生儿户口登记）", [57], bold=True)
+    assert shows_text(shots["q14-guide-en"], "Household registration of a newborn", [44], bold=True)
+    assert decode_qr(shots["q14-guide-en"]) == url
+
+
+def test_showing_a_printed_receipt_to_the_scanner_shows_its_stages(seen):
+    shots, report = seen
+    # Given an application accepted earlier and moved on by the office to 审核,
+    # whose receipt was printed and is read back off the paper
+    number = decode_qr(shots["earlier-receipt"]).rsplit("/track/", 1)[1]
+    assert number.startswith("YF")
+    # When its QR is shown to the scanner on the progress screen
+    assert report["shown_number"] == translate("progress.number", number=number)
+    assert report["headline"] == translate("progress.status.accepted")
+    # Then every stage is listed, those reached with their time, the current one large
+    result = shots["q03-progress-result"]
+    assert shows_text(result, "已受理，正在办理", [52], bold=True)
+    assert shows_text(result, "审核", [32], bold=True)
+    assert shows_text(result, "归档", [28])
+    assert shows_text(result, translate("progress.not_yet"), [22])
+
+
+def test_a_typed_id_number_is_checked_and_the_card_rule_explained(seen):
+    shots, report = seen
+    assert report["id_error"] == translate("error.id_check_digit")
+    assert shows_text(shots["q04-progress-id-wrong"], translate("error.id_check_digit"), [30])
+    assert report["id_message"] == translate("progress.id_needs_card")
+    assert shows_text(shots["q05-progress-id"], "身份证号码校验正确", [30])
+
+
+def test_a_queue_ticket_is_shown_and_printed(seen):
+    shots, report = seen
+    # The hall's first ticket of the day in the general queue, on screen and on paper
+    assert report["ticket"] == "A001" and not report["ticket_error"]
+    assert shows_text(shots["q08-ticket"], "A001", [160], bold=True)
+    slip = Image.open(shots["q-ticket-slip"])
+    for line in ("业务类型", "综合受理", "前面还有", "请留意叫号屏幕和语音"):
+        assert best_match(slip, line) > 0.9, line

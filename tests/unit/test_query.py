@@ -1,0 +1,114 @@
+"""Progress query rules: the number a scanned code names, typed numbers and ID numbers,
+and an application's stages as a timeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from stdnum.cn import ric
+
+from kiosk.outcomes import Outcome, OutcomeKind, Progress, Stage, StageEvent
+from kiosk.query import (
+    NotANumber,
+    clean_number,
+    id_number_problem,
+    notice_time,
+    number_from_code,
+    timeline,
+)
+from kiosk.receipts import build_receipt
+
+T0 = dt.datetime(2026, 11, 23, 1, 0, tzinfo=dt.UTC)
+
+
+def test_a_receipts_qr_names_its_application():
+    # Given the QR printed on an acceptance receipt
+    outcome = Outcome(OutcomeKind.ACCEPTED, "k", acceptance_number="YF2026112300001")
+    receipt = build_receipt(outcome, track_url="http://127.0.0.1:8080/track/")
+    qr = next(b.data for b in receipt.blocks if hasattr(b, "data"))
+    # Then the number it names is the acceptance number
+    assert number_from_code(qr) == "YF2026112300001"
+
+
+@pytest.mark.parametrize(("code", "number"), [
+    ("https://zwfw.example.gov.cn/track/YF2026112300001", "YF2026112300001"),
+    ("https://zwfw.example.gov.cn/track/YF2026112300001?from=receipt#top", "YF2026112300001"),
+    ("https://zwfw.example.gov.cn/track/LYF-ZH-0007-000001/", "LYF-ZH-0007-000001"),
+    ("https://zwfw.example.gov.cn/track/LYF%2DZH%2D0007%2D000001", "LYF-ZH-0007-000001"),
+    ("  yf2026112300001\r\n", "YF2026112300001"),  # a code that is the bare number
+])  # fmt: skip
+def test_tracking_urls_and_bare_numbers(code, number):
+    assert number_from_code(code) == number
+
+
+@pytest.mark.parametrize("code", [
+    "https://qr.alipay.com/fkx12345",  # a payment code
+    "6901234567892x!",  # a product barcode with junk
+    "",
+    "https://zwfw.example.gov.cn/track/",
+    "https://zwfw.example.gov.cn/track/<script>",
+])  # fmt: skip
+def test_other_codes_are_not_receipts(code):
+    with pytest.raises(NotANumber) as err:
+        number_from_code(code)
+    assert err.value.message_key == "query.not_a_receipt"
+
+
+def test_typed_numbers_are_checked_in_plain_words():
+    assert clean_number(" yf 2026 1123 00001 ") == "YF2026112300001"
+    for typed, key in (("", "query.number_empty"), ("YF20", "query.number_short"),
+                       ("YF2026/11/23", "query.number_chars")):  # fmt: skip
+        with pytest.raises(NotANumber) as err:
+            clean_number(typed)
+        assert err.value.message_key == key
+
+
+@given(st.text(max_size=80))
+def test_any_scanned_text_gives_a_clean_number_or_a_plain_refusal(code):
+    try:
+        number = number_from_code(code)
+    except NotANumber as err:
+        assert err.message_key == "query.not_a_receipt"
+    else:
+        assert number == number.strip().upper() and 6 <= len(number) <= 40
+
+
+def test_a_typed_id_number_is_checked_by_its_check_digit():
+    good = "36242919900501002" + ric.calc_check_digit("362429199005010020")
+    wrong = good[:-1] + ("0" if good[-1] != "0" else "1")
+    assert id_number_problem(good) is None
+    assert id_number_problem(good.lower()) is None  # a lower-case x is fine
+    assert id_number_problem(wrong) == "error.id_check_digit"
+    assert id_number_problem("3624291990") == "error.id_format"
+    assert id_number_problem("") == "query.id_empty"
+    assert id_number_problem(good, today=dt.date(1980, 1, 1)) == "error.id_format"  # born later
+
+
+def progress(stage: Stage, kind: OutcomeKind = OutcomeKind.ACCEPTED, events=()) -> Progress:
+    history = (StageEvent(Stage.RECEIVED, OutcomeKind.ACCEPTED, T0),
+               StageEvent(Stage.ACCEPTED, OutcomeKind.ACCEPTED, T0), *events)  # fmt: skip
+    return Progress(Outcome(kind, "k", acceptance_number="YF1", stage=stage), history)
+
+
+def test_the_timeline_has_every_stage_with_when_it_was_reached():
+    later = T0 + dt.timedelta(days=2)
+    lines = timeline(
+        progress(Stage.ROUTED, events=(StageEvent(Stage.ROUTED, OutcomeKind.ACCEPTED, later),))
+    )
+    assert [line.stage for line in lines] == list(Stage)
+    assert [line.reached for line in lines] == [True, True, True] + [False] * 5
+    assert [line.current for line in lines].index(True) == 2
+    assert lines[2].at == later and lines[3].at is None
+
+
+def test_a_correction_notice_keeps_the_stage_and_says_when_it_was_issued():
+    issued = T0 + dt.timedelta(days=1)
+    p = progress(Stage.ACCEPTED, OutcomeKind.NEEDS_MORE,
+                 (StageEvent(Stage.ACCEPTED, OutcomeKind.NEEDS_MORE, issued),))  # fmt: skip
+    assert [line.current for line in timeline(p)].index(True) == 1
+    assert timeline(p)[1].at == T0  # first reached, not re-stamped by the notice
+    assert notice_time(p) == issued
+    assert notice_time(progress(Stage.ACCEPTED)) is None
