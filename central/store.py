@@ -197,6 +197,37 @@ def _pg_signed(columns: tuple[str, ...]) -> sa.Executable:
     return sa.select(fresh.c.terminal_id, fresh.c.nonce).add_cte(upserted, recorded)
 
 
+def pg_signed_batch(signed: list[Write], now: dt.datetime,
+                    ) -> tuple[sa.Executable, dict[str, Any], dict[tuple[str, str], Write]]:  # fmt: skip
+    """The _pg_signed statement for ``signed`` writes, its parameters, and the writes by
+    (terminal, nonce); a request twice in the batch is refused here as a replay."""
+    first: dict[tuple[str, str], Write] = {}
+    rows, columns = [], ()
+    for i, w in enumerate(signed):
+        key = (w.terminal_id, w.nonce or "")
+        if key in first:
+            w.error = ApiError(401, "auth.replayed")
+            continue
+        first[key] = w
+        rows.append({**(w.beat or {}), "ord": i, "terminal_id": w.terminal_id,
+                     "nonce": w.nonce, "beat": w.beat is not None})  # fmt: skip
+        columns = columns or tuple(w.beat or ())
+    statement = _pg_signed(columns or ("software_version", "screen", "paper", "devices"))
+    params = {"batch": json.dumps(rows), "now": now, "cutoff": now - HISTORY_EVERY}
+    return statement, params, first
+
+
+def refuse(refused: dict[tuple[str, str], Write], revoked_at: dict[str, Any]) -> None:
+    """Say why each write whose nonce did not go in was refused (``revoked_at`` by terminal)."""
+    for (tid, _), w in refused.items():
+        if tid not in revoked_at:
+            w.error = ApiError(401, "auth.unknown_terminal")
+        elif revoked_at[tid] is not None:
+            w.error = ApiError(403, "auth.revoked")
+        else:
+            w.error = ApiError(401, "auth.replayed")
+
+
 class Store:
     def __init__(self, engine: sa.Engine, box: SecretBox | None = None):
         """``box`` seals new terminal secrets and opens stored ones (enrolment, signatures)."""
@@ -261,32 +292,12 @@ class Store:
 
     def _pg_signed(self, conn: sa.Connection, signed: list[Write], now: dt.datetime) -> None:
         """PostgreSQL: the signed writes' nonces and beats in one statement (_pg_signed)."""
-        first: dict[tuple[str, str], Write] = {}
-        rows, columns = [], ()
-        for i, w in enumerate(signed):
-            key = (w.terminal_id, w.nonce or "")
-            if key in first:  # the same request twice in one batch
-                w.error = ApiError(401, "auth.replayed")
-                continue
-            first[key] = w
-            rows.append({**(w.beat or {}), "ord": i, "terminal_id": w.terminal_id,
-                         "nonce": w.nonce, "beat": w.beat is not None})  # fmt: skip
-            columns = columns or tuple(w.beat or ())
-        statement = _pg_signed(columns or ("software_version", "screen", "paper", "devices"))
-        fresh = {tuple(r) for r in conn.execute(statement, {
-            "batch": json.dumps(rows), "now": now, "cutoff": now - HISTORY_EVERY})}  # fmt: skip
+        statement, params, first = pg_signed_batch(signed, now)
+        fresh = {tuple(r) for r in conn.execute(statement, params)}
         refused = {k: w for k, w in first.items() if k not in fresh}
         if refused:  # revoked, replayed, or gone: say which
             ids = sorted({k[0] for k in refused})
-            known = {r.id: r for r in conn.execute(_TERMINALS, {"ids": ids})}
-            for (tid, _), w in refused.items():
-                term = known.get(tid)
-                if term is None:
-                    w.error = ApiError(401, "auth.unknown_terminal")
-                elif term.revoked_at is not None:
-                    w.error = ApiError(403, "auth.revoked")
-                else:
-                    w.error = ApiError(401, "auth.replayed")
+            refuse(refused, {r.id: r.revoked_at for r in conn.execute(_TERMINALS, {"ids": ids})})
 
     def _use_nonces(self, conn: sa.Connection, signed: list[Write], known: dict[str, Any],
                     now: dt.datetime) -> None:  # fmt: skip

@@ -62,9 +62,21 @@ def serve(config: CentralConfig, host: str, port: int, workers: int,
     port = hold.getsockname()[1]
     ready_r, ready_w = os.pipe()
     children: dict[int, int] = {}  # pid -> worker number
+    stopping = False
+
+    def stop(signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in children:
+            _kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     for n in range(workers):
         pid = os.fork()
         if pid == 0:  # a worker: no threads or event loop exist yet in the parent
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # until its event loop takes them
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
             hold.close()
             os.close(ready_r)
             status = 0
@@ -77,23 +89,17 @@ def serve(config: CentralConfig, host: str, port: int, workers: int,
                 logging.shutdown()
                 os._exit(status)
         children[pid] = n
-    os.close(ready_w)
-    stopping = False
-
-    def stop(signum: int, _frame: Any) -> None:
-        nonlocal stopping
-        stopping = True
-        for pid in children:
+        if stopping:  # asked to stop while starting
             _kill(pid, signal.SIGTERM)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    os.close(ready_w)
     status = 0
     try:
         if not _wait_ready(ready_r, workers, children):
-            log.error("workers did not all start within %.0f s", START_TIMEOUT)
+            if not stopping:
+                log.error("a worker did not start (died, or not listening within %.0f s)",
+                          START_TIMEOUT)  # fmt: skip
+                status = 1
             stop(signal.SIGTERM, None)
-            status = 1
         else:
             print(f"listening on http://{host}:{port}", flush=True)
         hold.close()  # the workers hold the port now

@@ -45,7 +45,7 @@ from client.outbox_actions import (
     retry_at,
 )
 from kiosk.errors import OutboxError, PlatformAuthError, PlatformError, PlatformRejected
-from kiosk.outcomes import Outcome, OutcomeKind, Submission
+from kiosk.outcomes import MatterOutcome, Outcome, OutcomeKind, Submission
 
 log = logging.getLogger("client.outbox")
 
@@ -363,6 +363,8 @@ def pending_outcome(sub: Submission) -> Outcome:
         submission_key=sub.key,
         accepting_point=sub.accepting_point,
         local_number=sub.local_number,
+        # what was handed in, so the slip lists it (names and authorities come from the catalog)
+        matters=tuple(MatterOutcome(code, code, "") for code in sub.matters),
         delivery=sub.delivery,
         deferred=sub.deferred,
     )

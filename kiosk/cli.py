@@ -217,7 +217,9 @@ def bundle_builder(cfg: KioskConfig):
             try:
                 from client.outbox import Outbox
 
-                waiting = Outbox(outbox, Path(cfg.data_dir) / "outbox.key", cfg.terminal.id).pending()
+                waiting = Outbox(
+                    outbox, Path(cfg.data_dir) / "outbox.key", cfg.terminal.id
+                ).pending()
                 extras["outbox.json"] = json.dumps({"waiting_submissions": waiting})
             except (sqlite3.Error, OSError, KioskError) as err:
                 extras["outbox.json"] = json.dumps({"error": type(err).__name__})
@@ -269,8 +271,12 @@ def run_app(cfg: KioskConfig, kivy_home: Path, script=None, kiosk_mode: bool = T
     from screens.app import KioskApp
 
     log_to_file(cfg.data_dir)
-    terminal = Terminal(build_ports(cfg), cfg, catalog=load_catalog(default_catalog_dir()),
-                        history=HealthHistory(Path(cfg.data_dir) / HISTORY_FILE))
+    terminal = Terminal(
+        build_ports(cfg),
+        cfg,
+        catalog=load_catalog(default_catalog_dir()),
+        history=HealthHistory(Path(cfg.data_dir) / HISTORY_FILE),
+    )
     terminal.diagnostics = bundle_builder(cfg)
     from client import credentials
 
@@ -385,8 +391,9 @@ def demo_config(rig, orientation: str) -> KioskConfig:
 
 
 SCENARIOS = ("journey", "paper-out", "timeout", "after-death", "card-removed", "offline", "eid",
-             "face-refused", "query")
+             "face-refused", "query", "technician")
 EID_SCENARIOS = ("eid", "face-refused")  # identify by electronic ID; retirement needs the face check
+DEMO_PIN = "274951"  # the technician's PIN in the technician scenario (kiosk set-pin)
 
 
 def prefix_of(orientation: str, scenario: str) -> str:
@@ -404,6 +411,7 @@ def demo(orientation: str, out: Path, scenario: str = "journey") -> int:
     from peripherals.supervisor import Supervisor
     from screens import walkthrough
     from screens.query_walkthrough import query_steps
+    from screens.technician_walkthrough import technician_steps
     from screens.walkthrough import Props, Walkthrough
 
     steps = {"journey": walkthrough.journey_steps, "paper-out": walkthrough.paper_out_steps,
@@ -411,7 +419,7 @@ def demo(orientation: str, out: Path, scenario: str = "journey") -> int:
              "card-removed": walkthrough.card_removed_steps,
              "offline": walkthrough.offline_steps, "eid": walkthrough.eid_steps,
              "face-refused": walkthrough.face_refused_steps,
-             "query": query_steps}[scenario]
+             "query": query_steps, "technician": technician_steps}[scenario]
 
     out.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="kiosk-demo-"))
@@ -426,7 +434,15 @@ def demo(orientation: str, out: Path, scenario: str = "journey") -> int:
              cfg.terminal.service_point, "--data-dir", str(rig["central"].data_dir)],
             capture_output=True, text=True, check=True, timeout=60,
         ).stdout.split()[-1]
-        asyncio.run(enrol(cfg, code))
+        if scenario == "technician":  # a new terminal: enrolled on its technician screen
+            from functools import partial
+
+            from kiosk.technician import save_pin
+
+            save_pin(cfg.data_dir, DEMO_PIN)
+            steps = partial(steps, pin=DEMO_PIN, code=code)
+        else:
+            asyncio.run(enrol(cfg, code))
         idcard = rig["idcard"]
         citizen = idcard.cards[0]
 
@@ -435,6 +451,8 @@ def demo(orientation: str, out: Path, scenario: str = "journey") -> int:
 
         def report(facts: dict) -> None:  # what the walkthrough saw, for the UI tests
             facts = {**facts, "stored_submissions": stored_submissions(rig["central"].data_dir)}
+            if scenario == "technician":
+                facts["selftest_beats"] = selftest_beats(rig["central"].data_dir)
             (out / f"{prefix_of(orientation, scenario)}report.json").write_text(json.dumps(facts))
 
         after_death = scenario == "after-death"
@@ -537,6 +555,26 @@ def seed_application(rig, cfg: KioskConfig, receipt_png: Path) -> str:
     return code
 
 
+def selftest_beats(central_data: Path) -> list[dict]:
+    """The self-test results the demo's platform received (heartbeats from the "selftest"
+    screen): which terminal, and each device's state."""
+    import sqlalchemy as sa
+
+    from central import tables
+    from central.config import CentralConfig
+    from central.db import make_engine
+
+    engine = make_engine(CentralConfig(data_dir=central_data).url)
+    h = tables.heartbeats
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.select(h.c.terminal_id, h.c.devices).where(h.c.screen == "selftest"))
+            return [{"terminal_id": r.terminal_id,
+                     "devices": {d["device"]: d["state"] for d in r.devices}} for r in rows]  # fmt: skip
+    finally:
+        engine.dispose()
+
+
 def stored_submissions(central_data: Path) -> list[dict]:
     """What the demo's (fresh) platform stored: per submission its matters, deferred
     materials, whether the promise was signed and the offline slip's number."""
@@ -576,8 +614,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("savings", help="the savings table for the catalog")
     p_self = sub.add_parser("selftest", help="exercise every device; a pass/fail table")
     p_self.add_argument("--config", type=Path, default=Path("/etc/govkiosk/kiosk.toml"))
-    p_diag = sub.add_parser("diagnostics", help="a zip of logs, versions, device history and "
-                            "config, with no personal data")
+    p_diag = sub.add_parser(
+        "diagnostics",
+        help="a zip of logs, versions, device history and config, with no personal data",
+    )
     p_diag.add_argument("--config", type=Path, default=Path("/etc/govkiosk/kiosk.toml"))
     p_diag.add_argument("--out", type=Path, help="where to write the zip")
     p_diag.add_argument("--upload", action="store_true", help="send it to the platform's dashboard")

@@ -210,7 +210,9 @@ def with_remote(cfg: KioskConfig, settings: Any) -> KioskConfig:
     terminal: dict[str, Any] = {}
     notices = settings.get("notices")
     if isinstance(notices, list) and all(isinstance(n, str) for n in notices):
-        terminal["notices"] = tuple(n.strip()[:NOTICE_CHARS] for n in notices[:MAX_NOTICES] if n.strip())
+        terminal["notices"] = tuple(
+            n.strip()[:NOTICE_CHARS] for n in notices[:MAX_NOTICES] if n.strip()
+        )
     if isinstance(settings.get("elderly_default"), bool):
         terminal["elderly_default"] = settings["elderly_default"]
     return replace(cfg, timeouts=replace(cfg.timeouts, **timeouts),

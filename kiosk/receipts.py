@@ -100,6 +100,7 @@ def build_receipt(
             authority = m.handling_authority
             if catalog and m.code in catalog.matters:
                 name = catalog.matters[m.code].name.get(language)
+                authority = authority or catalog.matters[m.code].department  # a slip: not routed yet
             if catalog and authority in catalog.departments:
                 authority = catalog.departments[authority].name.get(language)
             blocks.append(Text(f"· {name}"))

@@ -625,7 +625,9 @@ class Terminal:
                 devices = await self.device_health()
                 paper = await self.paper()
                 if self.history is not None:
-                    await asyncio.to_thread(self.history.record, "heartbeat", devices, self.now(), paper)
+                    await asyncio.to_thread(
+                        self.history.record, "heartbeat", devices, self.now(), paper
+                    )
                 reply = await beat(devices, software_version=version, screen=screen(), paper=paper,
                                    uptime=self.uptime(),
                                    catalog_version=await self.catalog_version(),
@@ -703,6 +705,7 @@ class Terminal:
             if self.catalog is None:
                 self._catalog_version = ""
             else:
+
                 def fingerprint() -> str:
                     import hashlib
                     import json
@@ -730,11 +733,17 @@ class Terminal:
         if not isinstance(reply, dict) or "config" not in reply:
             return False
         version = reply.get("config_version")
-        if not isinstance(version, int) or isinstance(version, bool) or version == self.config_version:
+        if (
+            not isinstance(version, int)
+            or isinstance(version, bool)
+            or version == self.config_version
+        ):
             return False
         self.apply_remote_config(version, reply["config"])
         try:
-            await asyncio.to_thread(save_remote, self.base_config.data_dir, version, reply["config"])
+            await asyncio.to_thread(
+                save_remote, self.base_config.data_dir, version, reply["config"]
+            )
         except OSError as err:  # applied now; after a restart the platform sends it again
             log.warning("remote configuration not kept on disk: %s", err)
         return True
@@ -810,7 +819,9 @@ class Terminal:
                         log.info("visit/query events not delivered yet: %s", err.detail)
                         return sent
                     # a batch it will never take: do not retry it forever
-                    log.warning("%d visit/query events refused and dropped: %s", len(batch), err.detail)
+                    log.warning(
+                        "%d visit/query events refused and dropped: %s", len(batch), err.detail
+                    )
                 except KioskError as err:
                     log.info("visit/query events not delivered yet: %s", err.detail)
                     return sent

@@ -135,7 +135,9 @@ class KioskApp(App):
         Clock.schedule_interval(self._tick, 1.0)
         # Every touch anywhere, keyboard taps included, resets the inactivity timer.
         Window.bind(on_touch_down=lambda *_: self.terminal.touch())
-        CornerWatch(lambda: self.root.ids.header, self.open_technician).start()
+        # the technician's gesture on the header's corners (held here: Kivy binds weakly)
+        self._corners = CornerWatch(lambda: self.root.ids.header, self.open_technician)
+        self._corners.start()
         self._watcher = asyncio.get_event_loop().create_task(self._watch_cards())
 
     def on_stop(self):

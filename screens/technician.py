@@ -29,6 +29,14 @@ log = logging.getLogger(__name__)
 HEALTH_EVERY = 10.0  # s between refreshes of the devices' health while the screen is open
 
 
+def _made(cls: str, **values):
+    """A row of a kv class whose properties the kv rule declares (set after it is made)."""
+    row = getattr(Factory, cls)()
+    for name, value in values.items():
+        setattr(row, name, value)
+    return row
+
+
 class TechnicianScreen(KioskScreen):
     panel = OptionProperty("start", options=["start", "selftest", "enrol"])
     message = StringProperty("")  # what the last tool did
@@ -40,8 +48,10 @@ class TechnicianScreen(KioskScreen):
         self._panels: dict = {}
         super().__init__(terminal, nav, **kw)
         self.keyboard: KioskKeyboard | None = None
+        self.report: selftest.Report | None = None  # the last self-test's, while on screen
         self._watch = IdleWatch(terminal, self.exit)
         self._refresh_task: asyncio.Task | None = None
+        self._said: tuple[str, dict] = ("", {})
         self._health_tick = None
         terminal.subscribe(self._on_terminal)
 
@@ -62,8 +72,10 @@ class TechnicianScreen(KioskScreen):
 
     # -- entering and leaving ----------------------------------------------
     def on_pre_enter(self, *_):
-        self.panel, self.message, self.error, self.summary = "start", "", "", ""
+        self.panel, self.error, self.summary = "start", "", ""
+        self.say("")
         self.ids.checks.clear_widgets()
+        self.report = None
         self.refresh()
         self._health_tick = Clock.schedule_interval(lambda _dt: self.refresh(), HEALTH_EVERY)
         self._watch.start()
@@ -117,11 +129,11 @@ class TechnicianScreen(KioskScreen):
         grid = self.ids.facts
         grid.clear_widgets()
         for key, value in rows:
-            grid.add_widget(Factory.TechFact(name=self.t(key), value=value or "—"))
+            grid.add_widget(_made("TechFact", name=self.t(key), value=value or "—"))
         devices = self.ids.devices
         devices.clear_widgets()
         for h in health:
-            devices.add_widget(Factory.TechDevice(
+            devices.add_widget(_made("TechDevice",
                 text=self.device_name(h.device), state=h.state.value,
                 state_text=self.t(f"health.{h.state.value}"), reason=h.reason))  # fmt: skip
 
@@ -130,33 +142,44 @@ class TechnicianScreen(KioskScreen):
         if self.busy:
             return
         self._close_keyboard()
-        self.panel, self.message, self.summary = "selftest", self.t("technician.selftest_running"), ""
+        self.panel, self.summary = "selftest", ""
+        self.say("technician.selftest_running")
         self.ids.checks.clear_widgets()
+        self.report = None
         self.run(self._selftest())
 
     async def _selftest(self) -> None:
         report = await selftest.run_and_report(self.terminal, china_time(), __version__,
                                                uptime=self.terminal.uptime())  # fmt: skip
-        grid = self.ids.checks
+        self.report = report
+        self.show_report()
+        if report.sent:
+            self.say("technician.selftest_sent")
+        else:
+            self.say("")
+            self.error = self.t("technician.selftest_not_sent")
+            log.warning("self-test results not sent to the dashboard: %s", report.not_sent)
+
+    def show_report(self) -> None:
+        """The self-test's table: each device, pass or fail, and what was done or went wrong."""
+        grid, report = self.ids.checks, self.report
+        grid.clear_widgets()
+        if report is None:
+            return
         for c in report.checks:
-            grid.add_widget(Factory.TechCheck(
+            grid.add_widget(_made("TechCheck",
                 device=self.device_name(c.device), passed=c.passed, detail=c.detail,
                 verdict=self.t("technician.pass" if c.passed else "technician.fail")))  # fmt: skip
         failed = sum(not c.passed for c in report.checks)
         self.passed = failed == 0
         self.summary = self.t("technician.selftest_summary", passed=len(report.checks) - failed,
                               failed=failed)  # fmt: skip
-        if report.sent:
-            self.message = self.t("technician.selftest_sent")
-        else:
-            self.message = ""
-            self.error = self.t("technician.selftest_not_sent")
-            log.warning("self-test results not sent to the dashboard: %s", report.not_sent)
 
     def start_enrol(self) -> None:
         if self.busy:
             return
-        self.panel, self.message, self.error, self.code = "enrol", "", "", ""
+        self.panel, self.error, self.code = "enrol", "", ""
+        self.say("")
         if self.keyboard is None:
             self.keyboard = KioskKeyboard(modes=["letters", "digits"], mode="letters",
                                           on_done=lambda *_: self.enrol())  # fmt: skip
@@ -176,34 +199,34 @@ class TechnicianScreen(KioskScreen):
         if not enrolment_code(typed):
             self.error = self.t("technician.enrol_hint")
             return
-        self.message = self.t("technician.enrolling")
+        self.say("technician.enrolling")
         self.run(self._enrol(typed))
 
     async def _enrol(self, typed: str) -> None:
         terminal_id = await self.terminal.enrol(typed)
-        self.message = self.t("technician.enrolled_as", terminal_id=terminal_id)
+        self.say("technician.enrolled_as", terminal_id=terminal_id)
         self._close_keyboard()
         self.panel = "start"
 
     def print_test_page(self) -> None:
         if self.busy:
             return
-        self.message = self.t("common.printing")
+        self.say("common.printing")
         self.run(self._print())
 
     async def _print(self) -> None:
         await self.terminal.print_receipt(selftest.test_page(self.terminal, china_time()))
-        self.message = self.t("technician.printed")
+        self.say("technician.printed")
 
     def send_diagnostics(self) -> None:
         if self.busy:
             return
-        self.message = self.t("technician.diagnostics_sending")
+        self.say("technician.diagnostics_sending")
         self.run(self._diagnostics())
 
     async def _diagnostics(self) -> None:
         bundle_id = await send_diagnostics(self.terminal)
-        self.message = self.t("technician.diagnostics_sent", bundle=bundle_id)
+        self.say("technician.diagnostics_sent", bundle=bundle_id)
 
     def exit(self) -> None:
         self.nav("attract")
@@ -215,9 +238,17 @@ class TechnicianScreen(KioskScreen):
             self.keyboard = None
         self.code = ""
 
+    def say(self, key: str, **values) -> None:
+        """What the last tool did, kept as a key so a change of language re-says it."""
+        self._said = (key, values)
+        self.message = self.t(key, **values) if key else ""
+
     def _on_terminal(self, what: str) -> None:
         if what == "language" and self.manager is not None and self.manager.current == self.name:
             self.refresh()
+            self.show_report()
+            if self.message:
+                self.say(self._said[0], **self._said[1])
 
     async def _guard(self, coro):
         try:

@@ -62,7 +62,8 @@ class CornerWatch:
         return None
 
     def _pressed(self, _window, touch):
-        self._down[touch.uid] = (self.zone(*touch.pos), time.monotonic(), touch.pos, bool(self._down))
+        # times as the input device stamped them, so a slow frame does not make a tap long
+        self._down[touch.uid] = (self.zone(*touch.pos), touch.time_start, touch.pos, bool(self._down))
 
     def _released(self, _window, touch):
         down = self._down.pop(touch.uid, None)
@@ -72,7 +73,8 @@ class CornerWatch:
         if crowded or self._down or self.zone(*touch.pos) != zone:
             zone = None
         travel = math.hypot(touch.pos[0] - x0, touch.pos[1] - y0)
-        if self.gesture.tap(zone, at, time.monotonic(), travel):
+        up = touch.time_end if touch.time_end > 0 else time.time()
+        if self.gesture.tap(zone, at, up, travel):
             self.on_gesture()
 
 

@@ -119,7 +119,8 @@ class HallStore:
                 t.dashboard_users.c.name == name, t.dashboard_users.c.disabled_at.is_(None))).first()  # fmt: skip
         if row is None:
             return None
-        return User(row.name, row.role, tuple(row.points or ()), row.session_epoch or 0), row.password_hash
+        user = User(row.name, row.role, tuple(row.points or ()), row.session_epoch or 0)
+        return user, row.password_hash
 
     def users(self) -> list[dict[str, Any]]:
         """Every account, active first, for the administrator's page (no password hashes)."""

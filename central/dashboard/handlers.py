@@ -364,7 +364,9 @@ async def volumes_view(request: web.Request, user: User, csrf: str) -> web.Strea
         chosen, visible = _chosen_point(request, user)
         q, engine, scope = request.query, request.app[STORE].engine, _scope(user, chosen)
         today = _now().astimezone(views.CHINA).date()
-        rng, note = volumes.parse_range(q.get("from", ""), q.get("to", ""), q.get("unit", ""), today)
+        rng, note = volumes.parse_range(
+            q.get("from", ""), q.get("to", ""), q.get("unit", ""), today
+        )
         ids = await asyncio.to_thread(volumes.terminal_ids, engine, scope)
         terminal = q.get("terminal", "")
         if terminal and terminal not in ids:
@@ -499,7 +501,9 @@ async def diagnostics_download(request: web.Request, user: User, csrf: str) -> w
         meta, data = await asyncio.to_thread(diagnostics.content, request.app[STORE].engine,
                                              bundle_id, user.scope)  # fmt: skip
     except (ValueError, ApiError):
-        return _refuse(request, user, csrf, 404, "没有找到 Not found", "没有这个诊断包。No such bundle.")
+        return _refuse(
+            request, user, csrf, 404, "没有找到 Not found", "没有这个诊断包。No such bundle."
+        )
     stamp = meta["uploaded_at"].astimezone(views.CHINA).strftime("%Y%m%d-%H%M%S")
     name = f"diagnostics-{meta['terminal_id']}-{stamp}.zip"
     log.info("diagnostics bundle %d downloaded by %s", bundle_id, user.name)

@@ -97,7 +97,7 @@ def layout(*, title: str, county: str, user: User | None, active: str, body: str
         nav = (
             f'<nav>{"".join(links)}</nav><div class="who"><a href="/dashboard/account" '
             f'title="我的账号 · 修改密码 My account"{" class=active" if active == "account" else ""}>'
-            f'{e(user.name)}</a> · {e(ROLE[user.role])}'
+            f"{e(user.name)}</a> · {e(ROLE[user.role])}"
             f'<form method="post" action="/dashboard/logout">{csrf_field(csrf)}'
             f'<button class="link">退出 Sign out</button></form></div>'
         )

@@ -141,8 +141,7 @@ def volumes_page(*, county: str, user: User, csrf: str, report: Report, points: 
         f'<p class="hint">超时离开：群众未操作、倒计时结束后自动清除信息并退出。</p>'
         f'<h2 class="sub">{bi("查询内容", "What was looked up")}</h2>'
         f"{charts.bar_list(looked_rows, color=MEASURE['queries'][2], label='查询内容', unit=' 次')}"
-        "</section></div>"
-        + _terminal_table(report, points)
+        "</section></div>" + _terminal_table(report, points)
     )
     return layout(title="业务量", county=county, user=user, active="volumes", body=body, csrf=csrf,
                   open_alerts=open_alerts)  # fmt: skip

@@ -241,11 +241,17 @@ def _in_scope(column, scope: Sequence[str] | None):
 def _sources() -> dict[str, tuple[sa.Table, Any, Any, Any, Any]]:
     """measure → (table, time column, point column, terminal column, extra condition)."""
     e, s, k = t.terminal_events, t.submissions, t.tickets
+    _what = sa.func.coalesce(e.c.detail["what"].as_string(), "")
     return {
         "sessions": (e, e.c.at, e.c.service_point, e.c.terminal_id, e.c.kind == "session"),
         # a ticket taken is counted from ``tickets``, not again as a query
-        "queries": (e, e.c.at, e.c.service_point, e.c.terminal_id,
-                    sa.and_(e.c.kind == "query", sa.func.coalesce(e.c.detail["what"].as_string(), "") != "ticket")),  # fmt: skip
+        "queries": (
+            e,
+            e.c.at,
+            e.c.service_point,
+            e.c.terminal_id,
+            sa.and_(e.c.kind == "query", _what != "ticket"),
+        ),
         "applications": (s, s.c.received_at, s.c.accepting_point, s.c.terminal_id, sa.true()),
         "tickets": (k, k.c.issued_at, k.c.service_point, k.c.terminal_id, sa.true()),
     }

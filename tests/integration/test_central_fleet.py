@@ -186,9 +186,12 @@ def test_a_server_with_another_key_refuses_to_start_rather_than_fail_every_termi
     with pytest.raises(AssertionError, match="did not start|printed nothing"):
         other.start()
     other.stop()
-    done = central("serve", "--port", "0", "--data-dir", str(data), "--catalog-dir", str(catalog),
-                   env={"CENTRAL_SECRET_KEY": secrets.token_hex(32)})  # fmt: skip
-    assert done.returncode != 0 and "CENTRAL_SECRET_KEY" in done.stderr
+    for workers in ("1", "2"):  # with several workers too: all stop, the command fails
+        done = central("serve", "--port", "0", "--data-dir", str(data), "--catalog-dir",
+                       str(catalog), "--workers", workers,
+                       env={"CENTRAL_SECRET_KEY": secrets.token_hex(32)})  # fmt: skip
+        assert done.returncode != 0 and "CENTRAL_SECRET_KEY" in done.stderr
+        assert "listening on" not in done.stdout
 
 
 async def _enrol_and_close(server: CentralProcess) -> str:

@@ -70,12 +70,18 @@ async def test_settings_ride_on_replies_until_acknowledged(platform):
     # When the point's settings are saved, and then the terminal's own
     v1 = saved(app, "point", "hukeng", {"inactivity": 120, "notices": ["甲"]})
     reply = await beat(one)
-    assert reply["config_version"] == v1 and reply["config"] == {"inactivity": 120, "notices": ["甲"]}
+    assert reply["config_version"] == v1 and reply["config"] == {
+        "inactivity": 120,
+        "notices": ["甲"],
+    }
     v2 = saved(app, "terminal", one.terminal_id, {"inactivity": 60})
     assert v2 > v1
     reply = await beat(one, acked=v1)
     # Then the terminal's own lies over its point's, and comes until acknowledged
-    assert reply["config_version"] == v2 and reply["config"] == {"inactivity": 60, "notices": ["甲"]}
+    assert reply["config_version"] == v2 and reply["config"] == {
+        "inactivity": 60,
+        "notices": ["甲"],
+    }
     acked = await beat(one, acked=v2)
     assert acked["config_version"] == v2 and "config" not in acked
     # And another point's terminal is not concerned
@@ -85,7 +91,11 @@ async def test_settings_ride_on_replies_until_acknowledged(platform):
     assert (status[one.terminal_id]["pushed"], status[one.terminal_id]["acknowledged"]) == (v2, v2)
     assert status[other.terminal_id]["pushed"] == 0
     state = app[STORE].last_heartbeat(one.terminal_id)
-    assert (state["uptime"], state["catalog_version"], state["config_version"]) == (3725, "abc123", v2)
+    assert (state["uptime"], state["catalog_version"], state["config_version"]) == (
+        3725,
+        "abc123",
+        v2,
+    )
 
 
 async def test_a_heartbeat_with_a_garbled_field_is_refused(platform):

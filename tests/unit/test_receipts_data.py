@@ -79,3 +79,13 @@ def test_the_pending_slip_carries_the_local_number_to_track():
     assert (
         receipt.job_id == build_receipt(outcome, printed_at=PRINTED).job_id
     )  # a reprint reuses it
+
+
+def test_the_pending_slip_lists_what_was_handed_in_and_who_will_handle_it(catalog):
+    from client.outbox import pending_outcome
+    from kiosk.outcomes import Submission
+
+    sub = Submission(key="k5", terminal_id="T", accepting_point="zhouhu", life_event="birth",
+                     matters=("hukou_birth",), fields={}, consumers={}, local_number="L-0043")  # fmt: skip
+    text = build_receipt(pending_outcome(sub), catalog, printed_at=PRINTED).plain_text()
+    assert "出生登记（新生儿户口登记）" in text and "安福县公安局" in text

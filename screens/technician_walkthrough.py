@@ -1,0 +1,80 @@
+"""The technician's walkthrough (`kiosk demo --scenario technician`): the corner gesture
+on the header, a wrong PIN then the right one, enrolment with a one-time code typed
+on the on-screen keyboard, the self-test's table, and the way out. Like
+screens.walkthrough it knows the screens, not the devices.
+"""
+
+from __future__ import annotations
+
+from kivy.metrics import dp
+
+from kiosk.technician import PATTERN
+from screens.touch import press, release
+from screens.walkthrough import Props, Walkthrough, until
+
+
+def corner_gesture(w: Walkthrough, pattern=PATTERN) -> None:
+    """Quick taps near the header's corners, as a technician's finger makes them. All in
+    one go: a window drawing slowly (software GL on a loaded machine) must not make
+    them slower than a finger is."""
+    header = w.app.root.ids.header
+    left, bottom = header.to_window(header.x, header.y)
+    for zone in pattern:
+        x = left + dp(48) if zone == "left" else left + header.width - dp(48)
+        release(press(x, bottom + header.height / 2))
+
+
+async def type_keys(w: Walkthrough, text: str) -> None:
+    for ch in text:
+        await w.tap(f"key:{ch.lower()}")
+
+
+async def technician_steps(w: Walkthrough, props: Props, pin: str, code: str) -> None:
+    seen: dict = {}
+    await w.screenshot("t01-attract")
+    # A citizen's taps on one corner, however many, open nothing
+    corner_gesture(w, ("right",) * 8)
+    await w.settle(0.3)
+    seen["one_corner_opened"] = not w.on("attract")
+    corner_gesture(w)
+    await until(lambda: w.on("technician_pin"), 5, "the PIN pad")
+    wrong = pin[:-1] + ("1" if pin[-1] != "1" else "2")
+    await type_keys(w, wrong)
+    await w.screenshot("t02-pin-typed")
+    await w.tap("pin:ok")
+    await until(lambda: bool(w.screen().error) and not w.screen().busy, 10, "the wrong-PIN message")
+    await w.screenshot("t03-pin-wrong")
+    seen["wrong_pin"] = w.screen().error
+    await type_keys(w, pin)
+    await w.tap("pin:ok")
+    await until(lambda: w.on("technician"), 10, "the technician screen")
+    screen = w.screen()
+    await until(lambda: len(screen.ids.devices.children) > 0, 10, "the devices' health")
+    seen["servicing"] = screen.terminal.servicing
+    await w.screenshot("t04-technician")
+    # Enrolment: the code the platform gave, typed on the on-screen keyboard
+    await w.tap("technician:enrol")
+    await type_keys(w, code.replace("-", ""))
+    await w.screenshot("t05-enrol-typed")
+    await w.tap("key:done")
+    await until(lambda: screen.terminal.enrolled and not screen.busy, 20, "the enrolment")
+    await until(lambda: screen.error == "" and screen.terminal.config.terminal.id in " ".join(
+        c.value for c in screen.ids.facts.children), 10, "the new terminal id on screen")  # fmt: skip
+    seen["enrolled_as"] = screen.terminal.config.terminal.id
+    seen["enrol_message"] = screen.message
+    await w.screenshot("t06-enrolled")
+    await w.tap("technician:selftest")
+    await until(lambda: screen.report is not None and not screen.busy, 90, "the self-test's table")
+    await w.settle(0.5)
+    await w.screenshot("t07-selftest")
+    seen["checks"] = [[c.device, c.passed, c.detail] for c in screen.report.checks]
+    seen["selftest_sent"] = screen.report.sent
+    seen["selftest_message"] = screen.message or screen.error
+    await w.tap("language")
+    await until(lambda: w.shows("Self-test results"), 5, "the screen in English")
+    await w.screenshot("t08-selftest-en")
+    await w.tap("language")
+    await w.tap("technician:exit")
+    await until(lambda: w.on("attract"), 5, "the attract screen")
+    seen["servicing_after_exit"] = screen.terminal.servicing
+    props.report(seen)

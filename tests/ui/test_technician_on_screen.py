@@ -1,0 +1,84 @@
+"""The technician screen in the real window, against the real emulators and the local
+central server (`kiosk demo --scenario technician`, portrait): the corner gesture on
+the header, a wrong PIN then the right one, enrolment of the new terminal with a code
+typed on the on-screen keyboard, the self-test's table (every emulated device passes,
+and the dashboard receives it), and the way out to the attract screen.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kiosk.i18n import translate
+from tests.support.vision import shows_text
+
+pytestmark = pytest.mark.ui
+ROOT = Path(__file__).resolve().parents[2]
+PREFIX = "technician-portrait-"
+DEVICES = ["idcard", "sscard", "printer", "document_camera", "face_camera", "scanner", "platform"]
+
+
+@pytest.fixture(scope="module")
+def seen(tmp_path_factory) -> tuple[dict[str, Path], dict]:
+    out = tmp_path_factory.mktemp("technician")
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}  # the demo starts its own Xvfb
+    proc = subprocess.run(
+        [sys.executable, "-m", "kiosk.cli", "demo", "--orientation", "portrait", "--scenario",
+         "technician", "--out", str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, (
+        f"technician walkthrough failed:\n{proc.stdout}\n{proc.stderr[-3000:]}"
+    )
+    shots = {p.stem.removeprefix(PREFIX): p for p in out.glob(f"{PREFIX}*.png")}
+    return shots, json.loads((out / f"{PREFIX}report.json").read_text())
+
+
+def test_the_gesture_and_the_pin_open_the_technician_screen_and_a_wrong_pin_is_counted(seen):
+    shots, report = seen
+    # Given a citizen tapping one corner many times: nothing opens
+    assert report["one_corner_opened"] is False
+    # The PIN pad shows dots for the digits typed, never the digits
+    assert shows_text(shots["t02-pin-typed"], "终端维护登录", [48], bold=True)
+    assert not shows_text(shots["t02-pin-typed"], "274950", range(20, 64, 4), threshold=0.6)
+    # A wrong PIN is refused with the tries left
+    assert report["wrong_pin"] == translate("technician.pin_wrong", tries=4)
+    assert shows_text(shots["t03-pin-wrong"], report["wrong_pin"], [30])
+    # The right one opens the technician screen, and cards start no visit meanwhile
+    assert report["servicing"] is True
+    assert shows_text(shots["t04-technician"], "终端维护", [44], bold=True)
+
+
+def test_the_terminal_is_enrolled_with_the_code_typed_on_the_screen(seen):
+    shots, report = seen
+    assert report["enrolled_as"].startswith("T")
+    assert report["enrol_message"] == translate("technician.enrolled_as",
+                                                terminal_id=report["enrolled_as"])  # fmt: skip
+    assert shows_text(shots["t06-enrolled"], report["enrolled_as"], [24], bold=True)
+    assert shows_text(shots["t06-enrolled"], "已登记", [24], bold=True)
+
+
+def test_the_self_test_shows_every_device_passing_and_the_dashboard_gets_it(seen):
+    shots, report = seen
+    assert [device for device, _, _ in report["checks"]] == DEVICES
+    assert all(passed for _, passed, _ in report["checks"]), report["checks"]
+    assert shows_text(shots["t07-selftest"], "7项通过，0项失败", [24], bold=True)
+    assert shows_text(shots["t07-selftest"], "printed", [20])  # the printer check's detail
+    assert report["selftest_sent"] is True
+    assert report["selftest_message"] == translate("technician.selftest_sent")
+    # the platform holds the results under the terminal's new identity, every device ok
+    beats = [b for b in report["selftest_beats"] if b["terminal_id"] == report["enrolled_as"]]
+    assert beats and beats[-1]["devices"] == dict.fromkeys(DEVICES, "ok")
+    # the same table in English
+    assert shows_text(shots["t08-selftest-en"], "7 passed, 0 failed", [24], bold=True)
+
+
+def test_exit_gives_the_terminal_back_to_citizens(seen):
+    _shots, report = seen
+    assert report["servicing_after_exit"] is False
