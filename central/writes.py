@@ -209,7 +209,9 @@ class PgSignedWriter:
         if sql is None:
             sql = self._sql[id(statement)] = str(statement.compile(dialect=self.dialect))
         if self._conn is None or self._conn.closed:
-            self._conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
+            self._conn = await psycopg.AsyncConnection.connect(
+                self.conninfo, autocommit=True, connect_timeout=10
+            )
         try:
             cur = await self._conn.execute(sql, params)
             fresh = {tuple(r) for r in await cur.fetchall()}

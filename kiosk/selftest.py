@@ -56,7 +56,7 @@ async def run(terminal: Terminal, now: dt.datetime) -> list[Check]:
         checks.append(await _exercise("sscard", health_work(p.social_reader)))
     if p.printer is not None:
         async def printer():
-            receipt = test_page(terminal, now, tuple((c.device, "ok" if c.passed else "FAIL") for c in checks))
+            receipt = test_page(terminal, now, tuple((c.device, "ok" if c.passed else "FAIL") for c in checks))  # fmt: skip
             await asyncio.to_thread(p.printer.print_receipt, receipt)
             return "printed a test page"
         checks.append(await _exercise("printer", printer))
@@ -95,7 +95,7 @@ def as_health(checks: list[Check]) -> list[Health]:
     return [Health.good(c.device) if c.passed else Health.fault(c.device, c.detail) for c in checks]
 
 
-def test_page(terminal: Terminal, now: dt.datetime, health: tuple[tuple[str, str], ...] = ()) -> Receipt:
+def test_page(terminal: Terminal, now: dt.datetime, health: tuple[tuple[str, str], ...] = ()) -> Receipt:  # fmt: skip
     """The printer's test page: this terminal, its hall, a QR to scan (no citizen)."""
     t = terminal.config
     return test_receipt(job_id=uuid.uuid4().hex, terminal_id=t.terminal.id, point_name=t.terminal.point_name,

@@ -63,7 +63,12 @@ class CornerWatch:
 
     def _pressed(self, _window, touch):
         # times as the input device stamped them, so a slow frame does not make a tap long
-        self._down[touch.uid] = (self.zone(*touch.pos), touch.time_start, touch.pos, bool(self._down))
+        self._down[touch.uid] = (
+            self.zone(*touch.pos),
+            touch.time_start,
+            touch.pos,
+            bool(self._down),
+        )
 
     def _released(self, _window, touch):
         down = self._down.pop(touch.uid, None)
@@ -125,6 +130,7 @@ class TechnicianPinScreen(KioskScreen):
         self.lock = PinLock()  # lives as long as the kiosk: leaving the pad does not reset it
         self.back_to = "attract"
         self._pin = ""  # a plain attribute: never bound to a widget
+        self._told = False  # the hall heard of the last lock-out
         self._watch = IdleWatch(terminal, self.back)
 
     def on_kv_post(self, *_):
@@ -184,7 +190,8 @@ class TechnicianPinScreen(KioskScreen):
     def _locked_message(self) -> bool:
         left = self.lock.locked_for(time.monotonic())
         if left:
-            self.error = self.t("technician.pin_locked", minutes=math.ceil(left / 60))
+            key = "technician.pin_locked_told" if self._told else "technician.pin_locked"
+            self.error = self.t(key, minutes=math.ceil(left / 60))
         return bool(left)
 
     async def _check(self, pin: str) -> None:
@@ -202,11 +209,14 @@ class TechnicianPinScreen(KioskScreen):
         if not attempt.just_locked:
             self.error = self.t("technician.pin_wrong", tries=attempt.tries_left)
             return
+        self._told = False
         self._locked_message()
         log.warning("technician PIN: %d wrong tries, pad locked for %d s", self.lock.max_tries,
                     int(self.lock.lock_seconds))  # fmt: skip
         try:  # the hall hears of it (a help request: this terminal, nothing personal)
             await self.terminal.call_staff(HELP_SCREEN)
+            self._told = True
+            self._locked_message()
         except KioskError as err:
             log.warning("PIN lock-out not reported to the hall: %s", err.detail)
 
