@@ -21,7 +21,9 @@ from kiosk.config import china_time
 from kiosk.i18n import translate
 from kiosk.query import NotANumber, clean_number, progress_view
 
-TRACK_STYLE = STYLE + """
+TRACK_STYLE = (
+    STYLE
+    + """
 .status{font-size:24px;font-weight:bold;margin:0 0 4px}.accepted,.pending{color:#173f85}
 .done{color:#1f7a45}.needs_more{color:#c26a05}.refused{color:#b81a1a}
 ol.stages{list-style:none;padding:0}ol.stages li{display:flex;justify-content:space-between;
@@ -29,6 +31,7 @@ border-left:4px solid #c9d2e3;padding:4px 10px;margin:0}
 ol.stages li.reached{border-color:#1f7a45}ol.stages li.current{border-color:#173f85;font-weight:bold}
 ol.stages li.future{color:#8a93a6}
 """
+)
 
 
 def _page(title: str, body: str, lang: str) -> str:

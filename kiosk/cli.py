@@ -266,17 +266,22 @@ def run_app(cfg: KioskConfig, kivy_home: Path, script=None, kiosk_mode: bool = T
     from kivy.clock import Clock
 
     from kiosk.catalog import default_catalog_dir, load_catalog
+    from kiosk.catalog.sync import CatalogCache
     from kiosk.diagnostics import HISTORY_FILE, HealthHistory, log_to_file
     from peripherals.sdnotify import Notifier
     from screens.app import KioskApp
 
     log_to_file(cfg.data_dir)
+    # The platform's catalog as last downloaded; the bundled one until there is one.
+    cache = CatalogCache(cfg.data_dir)
+    cached = cache.load()
     terminal = Terminal(
         build_ports(cfg),
         cfg,
-        catalog=load_catalog(default_catalog_dir()),
+        catalog=cached.catalog if cached else load_catalog(default_catalog_dir()),
         history=HealthHistory(Path(cfg.data_dir) / HISTORY_FILE),
     )
+    terminal.catalog_cache, terminal.catalog_etag = cache, cached.etag if cached else ""
     terminal.diagnostics = bundle_builder(cfg)
     from client import credentials
 

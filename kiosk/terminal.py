@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 from kiosk.catalog.model import Catalog
+from kiosk.catalog.sync import CatalogCache, accept
 from kiosk.config import KioskConfig, china_time, save_remote, with_remote
 from kiosk.diagnostics import HealthHistory
 from kiosk.errors import (
@@ -60,6 +61,7 @@ log = logging.getLogger(__name__)
 Listener = Callable[[str], None]
 EVENTS_KEPT = 1000  # finished visits and queries waiting to be reported; the oldest go first
 EVENTS_BATCH = 100
+CATALOG_EVERY = 10  # heartbeats between two conditional catalog requests (the first beat asks)
 
 
 @dataclass
@@ -120,6 +122,9 @@ class Terminal:
         self.started = time.monotonic()
         self._catalog_version: str | None = None
         self.catalog = catalog
+        self.catalog_cache: CatalogCache | None = None  # where a downloaded catalog is kept
+        self.catalog_etag = ""  # the platform's name for the catalog in use ("": bundled)
+        self._next_catalog: Catalog | None = None  # downloaded during a visit: used after it
         self.today = today
         self.now = now
         self.session: Session | None = None
@@ -620,7 +625,9 @@ class Terminal:
         """Tell the platform every ``interval`` s how this terminal is: a side effect,
         so a failure is logged and the next beat follows."""
         beat = getattr(self.ports.platform, "heartbeat", None)
+        beats = 0
         while beat is not None and not stop.is_set():
+            beats += 1
             try:
                 devices = await self.device_health()
                 paper = await self.paper()
@@ -634,6 +641,8 @@ class Terminal:
                                    config_version=self.config_version)  # fmt: skip
                 await self.take_remote_config(reply)
                 await self.answer_diagnostics(reply)
+                if (beats - 1) % CATALOG_EVERY == 0:
+                    await self.refresh_catalog()
             except KioskError as err:
                 log.warning("heartbeat not delivered: %s", err.detail)
             except OSError as err:  # the history could not be written: the beat still matters
@@ -697,7 +706,39 @@ class Terminal:
         if self.ports.printer is not None:
             self.ports.printer.discard_pending()
         self.session = self.journey = self.outcome = None
+        self._take_next_catalog()
         self._changed("ended")
+
+    async def refresh_catalog(self) -> bool:
+        """Ask the platform whether its catalog changed (a conditional GET) and, if it
+        did, check and keep the new one; a visit under way finishes on the catalog it
+        began with. True when a new catalog was taken. A side effect: failures are
+        logged and the catalog in use stays."""
+        fetch = getattr(self.ports.platform, "catalog", None)
+        if fetch is None or self.catalog_cache is None:
+            return False
+        try:
+            data, etag = await fetch(self.catalog_etag)
+            if data is None:
+                return False  # unchanged
+            catalog = await asyncio.to_thread(accept, data, etag, self.catalog_cache)
+        except KioskError as err:  # unreachable, garbled, or not a valid catalog
+            log.warning("catalog not refreshed: %s", err.detail)
+            return False
+        except OSError as err:
+            log.warning("catalog not kept on disk: %s", err)
+            return False
+        self.catalog_etag = etag
+        self._next_catalog = catalog
+        if self.session is None:
+            self._take_next_catalog()
+        return True
+
+    def _take_next_catalog(self) -> None:
+        if self._next_catalog is not None:
+            self.catalog, self._next_catalog = self._next_catalog, None
+            self._catalog_version = None  # the fingerprint is of the new catalog
+            self._changed("catalog")
 
     async def catalog_version(self) -> str:
         """The catalog's fingerprint, as the platform's catalog ETag names the same catalog."""

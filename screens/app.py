@@ -183,6 +183,8 @@ class KioskApp(App):
         elif what == "resumed" and self._still_there is not None:
             self._still_there.dismiss()
             self._still_there = None
+        elif what == "catalog":  # a new catalog from the platform: tiles are drawn anew
+            self.screens.get_screen("home").catalog_changed()
         elif what == "ended":
             for screen in self.screens.screens:
                 if hasattr(screen, "wipe"):

@@ -32,6 +32,9 @@ class HomeScreen(KioskScreen):
         if self._language != self.terminal.language:
             self.fill_tiles()
 
+    def catalog_changed(self) -> None:
+        self._language = None  # the next visit draws the tiles from the new catalog
+
     def wipe(self) -> None:
         super().wipe()
         self.citizen = self.message = ""

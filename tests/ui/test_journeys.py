@@ -18,7 +18,9 @@ pytestmark = pytest.mark.ui
 def test_the_whole_after_death_bundle_in_one_go_with_a_deferred_material(tmp_path):
     shots = run_scenario("after-death", tmp_path, orientation="landscape")
     # The citizen deferred the driving licence and signed the promise on the screen
-    assert shows_text(shots["07b-materials-deferred-signed"], "请在下方签名，承诺按期补交容缺材料", [30])
+    assert shows_text(
+        shots["07b-materials-deferred-signed"], "请在下方签名，承诺按期补交容缺材料", [30]
+    )
     # Every matter of the bundle accepted under one number
     assert shows_text(shots["10-outcome"], "已受理", [60], bold=True)
     assert shows_text(shots["10-outcome"], "机动车驾驶证注销（死亡）", [26])
@@ -30,7 +32,9 @@ def test_the_whole_after_death_bundle_in_one_go_with_a_deferred_material(tmp_pat
     # The platform stored one submission, with the deferral and the signed promise
     [stored] = shots["report"]["stored_submissions"]
     assert stored["deferred"] == ["driving_licence"] and stored["signed"]
-    assert {"cremation_cert", "hukou_cancel_death", "driving_licence_cancel"} <= set(stored["matters"])
+    assert {"cremation_cert", "hukou_cancel_death", "driving_licence_cancel"} <= set(
+        stored["matters"]
+    )
 
 
 def test_taking_the_social_security_card_out_mid_form_ends_and_wipes_the_visit(tmp_path):
