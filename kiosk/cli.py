@@ -67,6 +67,24 @@ AFTER_DEATH_FORM = {
     "bank_name": "农业银行",
     "bank_account": "6228480123456789012",
 }
+# employment (就业创业一件事), a short bundle for the fault walkthroughs: flexible
+# employment, no business licence, social insurance as a flexible worker
+EMPLOYMENT_ANSWERS = ("flexible", "no", "yes")
+EMPLOYMENT_FORM = {
+    "applicant_phone": "13907961234",
+    "current_address": "安福县洲湖镇",
+    "education": "senior",
+    "employment_start_date": "20261102",
+    "job_title": "店员",
+    "bank_name": "农业银行",
+    "bank_account": "6228480123456789012",
+}
+# what each scenario applies for: (life event, answers, form values)
+SCENARIO_EVENTS = {
+    "after-death": ("after_death", AFTER_DEATH_ANSWERS, AFTER_DEATH_FORM),
+    "paper-out": ("employment", EMPLOYMENT_ANSWERS, EMPLOYMENT_FORM),
+    "offline": ("employment", EMPLOYMENT_ANSWERS, EMPLOYMENT_FORM),
+}
 DEMO_NOTICES = (
     "夜间办事请走东侧24小时自助区，自助区全天开放",
     "出生、入学、退休、身后事等“一件事”可在本机一次办理",
@@ -461,6 +479,7 @@ def demo(orientation: str, out: Path, scenario: str = "journey") -> int:
             (out / f"{prefix_of(orientation, scenario)}report.json").write_text(json.dumps(facts))
 
         after_death = scenario == "after-death"
+        event, answers, form_values = SCENARIO_EVENTS.get(scenario, ("birth", DEMO_ANSWERS, DEMO_FORM))
 
         props = Props(
             insert_id_card=lambda: idcard.emulator.insert(citizen),
@@ -472,9 +491,9 @@ def demo(orientation: str, out: Path, scenario: str = "journey") -> int:
             refill=rig["printer"].emulator.refill,
             expected_name=citizen.name,
             social_name=rig["pcsc"].card.card.name,
-            life_event="after_death" if after_death else "birth",
-            answers=AFTER_DEATH_ANSWERS if after_death else DEMO_ANSWERS,
-            form_values=AFTER_DEATH_FORM if after_death else DEMO_FORM,
+            life_event=event,
+            answers=answers,
+            form_values=form_values,
             defer=("driving_licence",) if after_death else (),
             platform_down=rig["central"].stop,
             platform_up=rig["central"].come_back,

@@ -119,7 +119,7 @@ class Walkthrough:
         while not settled():
             if time.monotonic() > deadline:
                 raise WalkthroughError(f"timed out after {timeout:.0f} s waiting for the {action!r} button")
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.04)  # three alike 40 ms apart: laid out for good
         button, where = seen[-1]
         touch = press(*where)
         await asyncio.sleep(0.08)  # a quick tap: the ScrollView hands it on when released

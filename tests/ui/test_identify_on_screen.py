@@ -64,4 +64,4 @@ def test_somebody_else_s_face_is_refused_three_times_then_staff_are_called(tmp_p
     # After the third, a member of staff is offered, then called
     assert shows_text(shots["face-staff"], "请工作人员协助", [39], bold=True)
     assert shows_text(shots["face-staff-called"], "已通知工作人员", [46, 47], bold=True)
-    assert report == {"face_verified": False, "face_attempts": 3, "stored_submissions": 0}
+    assert report == {"face_verified": False, "face_attempts": 3, "stored_submissions": []}
