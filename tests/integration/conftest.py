@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.browser import ARGS, CHROMIUM
 from tests.support.postgres import PostgresCluster
 
 
@@ -24,3 +25,28 @@ def database_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'central.sqlite3'}"
     return request.getfixturevalue("postgres_cluster").create_database()
+
+
+# -- a real browser for the dashboard's pages (Debian's chromium, headless) ------------
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    context.set_default_timeout(8000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from client.platform import PlatformClient
 from kiosk.health import Health
@@ -29,9 +29,6 @@ from tests.support.central import CentralProcess
 pytestmark = pytest.mark.integration
 
 SHOTS = Path("var/test-output/dashboard")  # kept for a person to look at
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
 OFFLINE_AFTER = 2  # seconds, the server's threshold in these tests
 PASSWORD = "安福-hall-2026"
 USERS = {"admin": ("admin", []), "zhouhu-mgr": ("manager", ["zhouhu"]),
@@ -110,26 +107,6 @@ def platform(tmp_path_factory):
         yield url, data
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-    context.set_default_timeout(8000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def sign_in(page: Page, url: str, name: str, password: str = PASSWORD) -> None:

@@ -12,9 +12,9 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.integration.test_dashboard import ARGS, CHROMIUM, PASSWORD, central_cmd
+from tests.integration.test_dashboard import PASSWORD, central_cmd
 from tests.support.central import CentralProcess
 
 pytestmark = pytest.mark.integration
@@ -39,16 +39,6 @@ def hall(tmp_path_factory):
         yield url
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def new_page(browser: Browser) -> Page:

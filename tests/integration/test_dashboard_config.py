@@ -18,14 +18,14 @@ import time
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from client.platform import PlatformClient
 from kiosk import privacy
 from kiosk.cli import bundle_builder
 from kiosk.config import KioskConfig, PlatformConfig, TerminalConfig, load_remote
 from kiosk.terminal import Ports, Terminal
-from tests.integration.test_dashboard import ARGS, CHROMIUM, PASSWORD, central_cmd
+from tests.integration.test_dashboard import PASSWORD, central_cmd
 from tests.integration.test_dashboard import Terminal as Enrolled
 from tests.support.central import CentralProcess
 from tests.support.county import county_catalog
@@ -84,26 +84,6 @@ def hall(tmp_path_factory):
         for k in kiosks:
             k.stop()
         server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-    context.set_default_timeout(8000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def sign_in(page: Page, url: str, name: str, target: str) -> None:

@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from central import tables as t
 from client.platform import PlatformClient
 from kiosk.config import KioskConfig
 from kiosk.terminal import Ports, Terminal
-from tests.integration.test_dashboard import ARGS, CHROMIUM, PASSWORD, central_cmd, off_loop
+from tests.integration.test_dashboard import PASSWORD, central_cmd, off_loop
 from tests.integration.test_dashboard import Terminal as Enrolled
 from tests.support.central import CentralProcess
 from tests.support.county import county_catalog, county_submission, matters_of
@@ -140,26 +140,6 @@ def hall(tmp_path_factory):
         yield url, terminals
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-    context.set_default_timeout(8000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def sign_in(page: Page, url: str, name: str, target: str) -> None:

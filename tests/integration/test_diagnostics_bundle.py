@@ -38,7 +38,8 @@ from kiosk.validation import normalize_date
 from peripherals.idcard.cards import sample_cards
 from peripherals.sscard.emulator import sample_card
 from peripherals.supervisor import Supervisor
-from tests.integration.test_dashboard import ARGS, CHROMIUM, PASSWORD
+from tests.integration.test_dashboard import PASSWORD
+from tests.support.browser import ARGS, CHROMIUM
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
