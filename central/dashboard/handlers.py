@@ -16,6 +16,7 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -232,11 +233,14 @@ async def terminals(request: web.Request, user: User, csrf: str) -> web.StreamRe
                    for c in await asyncio.to_thread(remote.rows, request.app[STORE].engine)}  # fmt: skip
         pushed = {v.terminal_id: remote.effective(configs, v.service_point, v.terminal_id)[0]
                   for v in views_} if configs else {}  # fmt: skip
-        return _html(views.terminals_page(
+        open_alerts = await _open_alerts(request, user)
+        # 2 000 rows of HTML take a while: render off the event loop, so heartbeats
+        # arriving meanwhile are still answered
+        return _html(await asyncio.to_thread(partial(views.terminals_page,
             county=_county(request), user=user, csrf=csrf, views=views_, points=_points(request),
             visible=visible, chosen=chosen, now=now, offline_after=s.offline_after,
-            refresh=s.refresh_seconds, open_alerts=await _open_alerts(request, user),
-            catalog_etag=request.app[CATALOG]["etag"].strip('"'), pushed=pushed))  # fmt: skip
+            refresh=s.refresh_seconds, open_alerts=open_alerts,
+            catalog_etag=request.app[CATALOG]["etag"].strip('"'), pushed=pushed)))  # fmt: skip
 
     return await _guarded(request, user, csrf, build)
 

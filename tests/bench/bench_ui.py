@@ -164,13 +164,13 @@ asyncio.run(main())
 """
 
 
-def run(code: str, *args: str) -> float:
+def run(code: str, *args: str, timeout: float = 300) -> float:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as script:
         script.write(code)  # Kivy's App wants a source file (it looks for a .kv beside it)
     try:
         out = subprocess.run([sys.executable, script.name, *args], env=env, capture_output=True,
-                             text=True, timeout=300, cwd=ROOT)
+                             text=True, timeout=timeout, cwd=ROOT)
     finally:
         os.unlink(script.name)
     if out.returncode != 0:
@@ -197,8 +197,8 @@ def main() -> int:
         p95 = run(TAPS, str(home))
         line("ui.touch_to_next_screen_p95", p95, "ms", "<= 100 ms", p95 <= 100)
         sessions = int(os.environ.get("BENCH_SESSIONS", "1000"))
-        core = run(SESSIONS, str(home), str(sessions), "core")
-        growth = run(SESSIONS, str(home), str(sessions), "screens")
+        core = run(SESSIONS, str(home), str(sessions), "core", timeout=1800)
+        growth = run(SESSIONS, str(home), str(sessions), "screens", timeout=1800)
         line("ui.rss_growth_1000_sessions", growth, "MB", "<= 5 MB", growth <= 5)
         print(f"  ({sessions} sessions; the core alone, no screens: {core:+.2f} MB)")
     return 0
