@@ -20,17 +20,16 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from client.platform import PlatformClient
 from kiosk.health import Health
+from tests.support.browser import PASSWORD, shot, sign_in
 from tests.support.central import CentralProcess
 
 pytestmark = pytest.mark.integration
 
-SHOTS = Path("var/test-output/dashboard")  # kept for a person to look at
 OFFLINE_AFTER = 2  # seconds, the server's threshold in these tests
-PASSWORD = "安福-hall-2026"
 USERS = {"admin": ("admin", []), "zhouhu-mgr": ("manager", ["zhouhu"]),
          "tech": ("technician", [])}  # fmt: skip
 DEVICES_OK = [Health.good("idcard"), Health.good("printer"), Health.good("sscard"),
@@ -107,19 +106,6 @@ def platform(tmp_path_factory):
         yield url, data
     finally:
         server.stop()
-
-
-def sign_in(page: Page, url: str, name: str, password: str = PASSWORD) -> None:
-    page.goto(f"{url}/dashboard/terminals")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    expect(page.locator(".who")).to_contain_text(name)
-
-
-def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 # -- the behaviours -------------------------------------------------------------------------

@@ -11,7 +11,6 @@ by the same code as ``kiosk diagnostics``.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import threading
 import time
@@ -27,12 +26,12 @@ from kiosk.config import KioskConfig, PlatformConfig, TerminalConfig, load_remot
 from kiosk.terminal import Ports, Terminal
 from tests.integration.test_dashboard import PASSWORD, central_cmd
 from tests.integration.test_dashboard import Terminal as Enrolled
+from tests.support.browser import shot, sign_in
 from tests.support.central import CentralProcess
 from tests.support.county import county_catalog
 
 pytestmark = pytest.mark.integration
 
-SHOTS = Path(os.environ.get("DASHBOARD_SHOTS", "var/test-output/dashboard"))
 USERS = {"admin": ("admin", []), "tech": ("technician", []), "zhouhu-mgr": ("manager", ["zhouhu"])}
 
 
@@ -86,19 +85,6 @@ def hall(tmp_path_factory):
         server.stop()
 
 
-def sign_in(page: Page, url: str, name: str, target: str) -> None:
-    page.goto(f"{url}{target}")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.locator(".who")).to_contain_text(name)
-
-
-def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
 def until(check, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -119,7 +105,7 @@ def acknowledged(page: Page, terminal_id: str, version: str, timeout: float = 10
 def test_settings_for_a_point_reach_its_terminals_and_are_acknowledged(hall, page):
     url, (one, two, county) = hall
     # Given the administrator on the remote configuration page
-    sign_in(page, url, "admin", "/dashboard/config")
+    sign_in(page, url, "admin", target="/dashboard/config")
     # When they set 洲湖's timeouts, notices and elderly default and save
     page.select_option("select[name=target]", "point:zhouhu")
     page.fill("input[name=inactivity]", "120")
@@ -152,7 +138,7 @@ def test_settings_for_a_point_reach_its_terminals_and_are_acknowledged(hall, pag
 
 def test_a_terminals_own_setting_overrides_its_points_for_it_alone(hall, page):
     url, (one, two, _) = hall
-    sign_in(page, url, "tech", "/dashboard/config?target=point:zhouhu")
+    sign_in(page, url, "tech", target="/dashboard/config?target=point:zhouhu")
     page.fill("input[name=inactivity]", "150")
     page.get_by_role("button", name=re.compile("保存并下发")).click()
     point_version = re.search(r"版本 (\d+)", page.locator(".done").inner_text()).group(1)
@@ -179,7 +165,7 @@ def test_a_terminals_own_setting_overrides_its_points_for_it_alone(hall, page):
 
 def test_out_of_range_values_are_refused_and_nothing_is_pushed(hall, page):
     url, (one, _, _) = hall
-    sign_in(page, url, "admin", "/dashboard/config?target=point:zhouhu")
+    sign_in(page, url, "admin", target="/dashboard/config?target=point:zhouhu")
     before = one.terminal.config_version
     page.fill("input[name=warning]", "5")  # under the 20 s a person needs to react
     page.get_by_role("button", name=re.compile("保存并下发")).click()
@@ -191,14 +177,14 @@ def test_out_of_range_values_are_refused_and_nothing_is_pushed(hall, page):
 
 def test_a_hall_manager_cannot_push_settings(hall, page):
     url, _ = hall
-    sign_in(page, url, "zhouhu-mgr", "/dashboard/alerts")
+    sign_in(page, url, "zhouhu-mgr", target="/dashboard/alerts")
     expect(page.locator('nav a[href="/dashboard/config"]')).to_have_count(0)
     assert page.request.get(f"{url}/dashboard/config").status == 403
 
 
 def test_a_bundle_asked_for_on_the_dashboard_arrives_at_the_next_heartbeat(hall, page):
     url, (one, _, _) = hall
-    sign_in(page, url, "tech", "/dashboard/diagnostics")
+    sign_in(page, url, "tech", target="/dashboard/diagnostics")
     page.select_option("select[name=terminal]", one.enrolled.terminal_id)
     page.get_by_role("button", name=re.compile("请求诊断包")).click()
     expect(page.locator(".done")).to_contain_text(one.enrolled.terminal_id)

@@ -12,14 +12,13 @@ Screenshots go to $DASHBOARD_SHOTS (default var/test-output/dashboard).
 from __future__ import annotations
 
 import datetime as dt
-import os
 import random
 import uuid
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from central import tables as t
 from client.platform import PlatformClient
@@ -27,12 +26,12 @@ from kiosk.config import KioskConfig
 from kiosk.terminal import Ports, Terminal
 from tests.integration.test_dashboard import PASSWORD, central_cmd, off_loop
 from tests.integration.test_dashboard import Terminal as Enrolled
+from tests.support.browser import shot, sign_in
 from tests.support.central import CentralProcess
 from tests.support.county import county_catalog, county_submission, matters_of
 
 pytestmark = pytest.mark.integration
 
-SHOTS = Path(os.environ.get("DASHBOARD_SHOTS", "var/test-output/dashboard"))
 CHINA = dt.timezone(dt.timedelta(hours=8))
 USERS = {"admin": ("admin", []), "zhouhu-mgr": ("manager", ["zhouhu"]), "tech": ("technician", [])}
 
@@ -142,19 +141,6 @@ def hall(tmp_path_factory):
         server.stop()
 
 
-def sign_in(page: Page, url: str, name: str, target: str) -> None:
-    page.goto(f"{url}{target}")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.locator(".who")).to_contain_text(name)
-
-
-def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
 def total(measure: str) -> int:
     if measure == "sessions":
         return sum(len(v) for v in VISITS.values())
@@ -168,7 +154,7 @@ def test_todays_kiosk_traffic_is_counted_by_hour_in_cards_and_charts(hall, page)
     # Given the kiosks' real traffic this hour
     hour = dt.datetime.now(CHINA).strftime("%Y-%m-%d %H")
     # When the administrator opens today's volumes by hour
-    sign_in(page, url, "admin", "/dashboard/volumes?unit=hour")
+    sign_in(page, url, "admin", target="/dashboard/volumes?unit=hour")
     # Then every card and every chart's bar for this hour counts exactly that traffic
     for measure in ("sessions", "applications", "queries", "tickets"):
         expect(page.locator(f'.card[data-measure="{measure}"] b')).to_have_text(str(total(measure)))
@@ -194,7 +180,7 @@ def test_todays_kiosk_traffic_is_counted_by_hour_in_cards_and_charts(hall, page)
 
 def test_the_week_by_day_shows_history_and_today(hall, page):
     url, _ = hall
-    sign_in(page, url, "admin", "/dashboard/volumes")
+    sign_in(page, url, "admin", target="/dashboard/volumes")
     today = dt.datetime.now(CHINA).date()
     bars = page.locator('.chartbox[data-measure="sessions"] rect[data-bucket]')
     expect(bars).to_have_count(7)
@@ -218,7 +204,7 @@ def test_the_week_by_day_shows_history_and_today(hall, page):
 def test_a_hall_manager_sees_only_their_points_volumes(hall, page):
     url, terminals = hall
     # When the 洲湖 manager opens today's volumes
-    sign_in(page, url, "zhouhu-mgr", "/dashboard/volumes?unit=hour")
+    sign_in(page, url, "zhouhu-mgr", target="/dashboard/volumes?unit=hour")
     # Then only 洲湖's two terminals are counted
     zhouhu_sessions = len(VISITS["zhouhu-1"]) + len(VISITS["zhouhu-2"])
     expect(page.locator('.card[data-measure="sessions"] b')).to_have_text(str(zhouhu_sessions))
@@ -237,7 +223,7 @@ def test_a_hall_manager_sees_only_their_points_volumes(hall, page):
 
 def test_a_technician_has_no_volumes_tab_and_is_refused_the_page(hall, page):
     url, _ = hall
-    sign_in(page, url, "tech", "/dashboard/volumes")
+    sign_in(page, url, "tech", target="/dashboard/volumes")
     expect(page.locator("h1")).to_contain_text("无权访问")
     expect(page.locator('nav a[href="/dashboard/volumes"]')).to_have_count(0)
     assert page.request.get(f"{url}/dashboard/volumes").status == 403

@@ -20,20 +20,10 @@ from kiosk.config import KioskConfig, TerminalConfig
 from kiosk.diagnostics import build_bundle
 from kiosk.errors import PlatformRejected
 from kiosk.health import Health
-from tests.support.central import small_catalog
+from tests.support.central import enrolled_client, small_catalog
 
 pytestmark = pytest.mark.integration
 NOW = dt.datetime.now(dt.UTC)
-
-
-async def _enrolled(http, base: str, point: str) -> PlatformClient:
-    async with http.post(
-        f"{base}/api/v1/office/enrolment-codes", json={"service_point": point}
-    ) as r:
-        code = (await r.json())["code"]
-    client = PlatformClient(base, timeout=5, backoff=0.01)
-    await client.enrol(code)
-    return client
 
 
 @pytest.fixture
@@ -43,7 +33,10 @@ async def platform(aiohttp_server, database_url, tmp_path):
     server = await aiohttp_server(app)
     base = str(server.make_url("")).rstrip("/")
     async with aiohttp.ClientSession() as http:
-        one, other = await _enrolled(http, base, "hukeng"), await _enrolled(http, base, "afx")
+        one, other = (
+            await enrolled_client(http, base, "hukeng"),
+            await enrolled_client(http, base, "afx"),
+        )
         try:
             yield app, one, other
         finally:

@@ -20,24 +20,13 @@ import pytest
 from central.app import STORE, make_app
 from central.config import CentralConfig
 from central.dashboard import volumes
-from client.platform import PlatformClient
 from kiosk import signing
 from kiosk.config import KioskConfig
 from kiosk.terminal import Ports, Terminal
-from tests.support.central import a_submission, small_catalog
+from tests.support.central import a_submission, enrolled_client, small_catalog
 
 pytestmark = pytest.mark.integration
 CHINA = volumes.CHINA
-
-
-async def _enrolled(http, base: str, point: str) -> PlatformClient:
-    async with http.post(
-        f"{base}/api/v1/office/enrolment-codes", json={"service_point": point}
-    ) as r:
-        code = (await r.json())["code"]
-    client = PlatformClient(base, timeout=5, backoff=0.01)
-    await client.enrol(code)
-    return client
 
 
 @pytest.fixture
@@ -48,7 +37,10 @@ async def platform(aiohttp_server, database_url, tmp_path):
     server = await aiohttp_server(app)
     base = str(server.make_url("")).rstrip("/")
     async with aiohttp.ClientSession() as http:
-        hukeng, county = await _enrolled(http, base, "hukeng"), await _enrolled(http, base, "afx")
+        hukeng, county = (
+            await enrolled_client(http, base, "hukeng"),
+            await enrolled_client(http, base, "afx"),
+        )
         try:
             yield base, http, hukeng, county, app[STORE].engine
         finally:

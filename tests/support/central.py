@@ -95,6 +95,19 @@ def a_submission(terminal_id: str, **changes) -> Submission:
     return Submission(**values)
 
 
+async def enrolled_client(http, base: str, point: str):
+    """A PlatformClient enrolled at ``point`` with a code from the office API (``http``: a session)."""
+    from client.platform import PlatformClient
+
+    async with http.post(
+        f"{base}/api/v1/office/enrolment-codes", json={"service_point": point}
+    ) as r:
+        code = (await r.json())["code"]
+    client = PlatformClient(base, timeout=5, backoff=0.01)
+    await client.enrol(code)
+    return client
+
+
 class CentralProcess:
     """``central serve`` as its own process, started the way a supervisor does it.
 
