@@ -209,16 +209,36 @@ def sample_record(id_number: str, today: dt.date, months: int = 12) -> dict[str,
     }
 
 
+def _card_present(raw: Any) -> dt.datetime:
+    """Now, when the terminal read the citizen's card (``raw``) within ``CARD_FRESH``.
+
+    :raises ApiError: 400 no read time, 403 ``record.card_not_present`` a stale one.
+    """
+    if not isinstance(raw, str | int) or isinstance(raw, bool) or raw == "":
+        raise ApiError(400, "request.missing_field", "card_read_at")
+    read_at = _card_read_at(str(raw))
+    now = dt.datetime.now(dt.UTC)
+    if not now - CARD_FRESH <= read_at <= now + CARD_CLOCK_SLACK:
+        raise ApiError(403, "record.card_not_present", "card_read_at")
+    return now
+
+
+@access(SIGNED)
+async def applications_of(request: web.Request) -> web.Response:
+    """A citizen's own applications by ID number: only from an enrolled terminal that has
+    just read their card (the number comes in the body, never in a URL a proxy logs)."""
+    body = _object(await _body(request), "id_number", "card_read_at")
+    number = _id_number(body["id_number"])
+    _card_present(body["card_read_at"])
+    found = await asyncio.to_thread(request.app[STORE].applications_of, number)
+    return _json({"applications": [p.to_dict() for p in found]})
+
+
 @access(SIGNED)
 async def social_insurance_record(request: web.Request) -> web.Response:
     q = request.query
     number = _id_number(q.get("id_number"))
-    if "card_read_at" not in q:
-        raise ApiError(400, "request.missing_field", "card_read_at")
-    read_at = _card_read_at(q["card_read_at"])
-    now = dt.datetime.now(dt.UTC)
-    if not now - CARD_FRESH <= read_at <= now + CARD_CLOCK_SLACK:
-        raise ApiError(403, "record.card_not_present", "card_read_at")
+    now = _card_present(q.get("card_read_at"))
     record = sample_record(number, now.astimezone(CHINA).date())
     record["generated_at"] = now.isoformat()
     return _json(record)
@@ -313,6 +333,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get(f"{API}/calendar", calendar)
     app.router.add_post(f"{API}/tickets", ticket)
     app.router.add_get(f"{API}/records/social-insurance", social_insurance_record)
+    app.router.add_post(f"{API}/applications/lookup", applications_of)
     app.router.add_post(f"{API}/face-match", face_match)
     from central import guide_page, track_page  # they import this package's app module
 

@@ -17,6 +17,7 @@ needs no restart.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import logging
 import os
@@ -24,11 +25,12 @@ import threading
 import tomllib
 from pathlib import Path
 
+from central.validate import PerCatalog
 from kiosk.catalog import Catalog
 from kiosk.errors import CalendarError
 from kiosk.outcomes import MatterOutcome, Outcome, OutcomeKind, Stage, Submission
 from kiosk.timelimits import bundle_limit, reach
-from kiosk.workdays import WorkdayCalendar
+from kiosk.workdays import DueDate, WorkdayCalendar
 
 log = logging.getLogger("central.decide")
 CALENDAR_FILE = Path(__file__).resolve().parents[1] / "config" / "calendar" / "published.toml"
@@ -75,6 +77,32 @@ def _before(order: tuple[tuple[str, str], ...], selected: tuple[str, ...]) -> di
     return {m: [p for p in selected if m in later.get(p, set())] for m in selected}
 
 
+# Working days per matter and for the bundle depend on the catalog and the set of matters
+# alone, and a due date on the calendar, the day and the days alone: every kiosk of a hall
+# submits the same few bundles all day, and this runs inside the storing transaction.
+_LIMITS = PerCatalog()
+
+
+def _limits(catalog: Catalog, life_event: str, selected: tuple[str, ...],
+            ) -> tuple[tuple[tuple[str, str, str, int], ...], int]:  # fmt: skip
+    """((code, name, handling authority, working days) per matter, the bundle's days)."""
+    event = catalog.life_events.get(life_event)
+    order = event.order if event else ()
+    before = _before(order, selected)
+    matters = []
+    for code in selected:
+        m = catalog.matters[code]
+        days = bundle_limit(catalog.matters, [*before[code], code], order).days
+        dept = catalog.departments.get(m.department)
+        matters.append((code, m.name.zh, dept.name.zh if dept else m.department, days))
+    return tuple(matters), bundle_limit(catalog.matters, selected, order).days
+
+
+@functools.lru_cache(maxsize=512)
+def _due(calendar: WorkdayCalendar, today: dt.date, days: int) -> DueDate:
+    return calendar.add_workdays(today, days)  # a calendar is not changed once made
+
+
 def accept(sub: Submission, catalog: Catalog, number: str, today: dt.date,
            calendar: WorkdayCalendar | None = None) -> Outcome:  # fmt: skip
     """The acceptance (受理) of a submission already checked against the catalog.
@@ -89,20 +117,15 @@ def accept(sub: Submission, catalog: Catalog, number: str, today: dt.date,
             # data and the rule-based estimate (dates beyond it are marked provisional).
             log.error("published calendar not used: %s", err)
             calendar = WorkdayCalendar()
-    event = catalog.life_events.get(sub.life_event or "")
-    order = event.order if event else ()
-    selected = tuple(dict.fromkeys(sub.matters))
-    before = _before(order, selected)
-    matters = []
-    for code in selected:
-        m = catalog.matters[code]
-        days = bundle_limit(catalog.matters, [*before[code], code], order).days
-        dept = catalog.departments.get(m.department)
-        authority = dept.name.zh if dept else m.department
-        matters.append(
-            MatterOutcome(code, m.name.zh, authority, calendar.add_workdays(today, days).date)
-        )
-    due = calendar.add_workdays(today, bundle_limit(catalog.matters, selected, order).days)
+    event, selected = sub.life_event or "", tuple(dict.fromkeys(sub.matters))
+    limits, bundle_days = _LIMITS.get(
+        catalog, (event, selected), lambda: _limits(catalog, event, selected)
+    )
+    matters = [
+        MatterOutcome(code, name, authority, _due(calendar, today, days).date)
+        for code, name, authority, days in limits
+    ]
+    due = _due(calendar, today, bundle_days)
     return Outcome(
         kind=OutcomeKind.ACCEPTED,
         submission_key=sub.key,

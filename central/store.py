@@ -14,13 +14,17 @@ fsync serves every request of the batch.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import datetime as dt
 import functools
 import hashlib
 import json
 import secrets
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,6 +41,17 @@ CHINA = ZoneInfo("Asia/Shanghai")
 HISTORY_FIELDS = ("software_version", "paper", "devices")
 HISTORY_EVERY = dt.timedelta(minutes=15)
 NONCE_KEEP = dt.timedelta(seconds=600)  # twice the default clock skew
+APPLICANT_INDEX = "ix_submissions_applicant"
+APPLICANTS_LISTED = 20  # a citizen's most recent applications shown by ID number
+
+
+def applicant_sql(dialect: str, qualified: bool = True) -> str:
+    """The applicant's ID number inside a submission's body, in the dialect's SQL: the
+    same text the index (migration 0006) is built on, so each database uses the index."""
+    body = "submissions.body" if qualified else "body"
+    if dialect == "postgresql":
+        return f"({body} -> 'fields' ->> 'applicant_id_number')"
+    return f"json_extract({body}, '$.fields.applicant_id_number')"
 
 
 def _now() -> dt.datetime:
@@ -77,9 +92,7 @@ def _dialect(name: str):
 
 
 # Statements built once: a hot path pays for execution, not for building SQL.
-_INSERT_SUBMISSION = t.submissions.insert()
-_INSERT_APPLICATION = t.applications.insert()
-_INSERT_STAGES = t.stages.insert()
+_INSERTS = {table: table.insert() for table in (t.submissions, t.applications, t.stages)}
 _STORED = (
     sa.select(t.submissions.c.key, t.submissions.c.body_hash, t.applications.c.outcome)
     .join(t.applications, t.applications.c.submission_key == t.submissions.c.key)
@@ -228,11 +241,185 @@ def refuse(refused: dict[tuple[str, str], Write], revoked_at: dict[str, Any]) ->
             w.error = ApiError(401, "auth.replayed")
 
 
+def _first_nonces(signed: list[Write], known: dict[str, Any]) -> dict[tuple[str, str], Write]:
+    """The signed writes whose nonce is to be stored, by (terminal, nonce); a revoked
+    terminal's and a request twice in the batch are refused here."""
+    first: dict[tuple[str, str], Write] = {}
+    for w in signed:
+        key = (w.terminal_id, w.nonce or "")
+        term = known.get(w.terminal_id)
+        if term is not None and term.revoked_at is not None:
+            w.error = ApiError(403, "auth.revoked")
+        elif key in first:  # the same request twice in one batch
+            w.error = ApiError(401, "auth.replayed")
+        else:
+            first[key] = w
+    return first
+
+
+def _refuse_used(first: dict[tuple[str, str], Write], fresh: set[tuple[str, str]]) -> None:
+    for key, w in first.items():
+        if key not in fresh:
+            w.error = ApiError(401, "auth.replayed")
+
+
+def _beat_rows(beats: list[Write], known: dict[str, Any], now: dt.datetime,
+               ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
+    """(terminal_state rows, heartbeats rows): each terminal's latest beat of the batch, and
+    a history row where a HISTORY_FIELDS value changed or HISTORY_EVERY passed."""
+    latest = {w.terminal_id: w.beat for w in beats}  # twice in a batch: the later one
+    states, history = [], []
+    for tid in sorted(latest):
+        beat, prev = latest[tid], known.get(tid)
+        changed = (
+            prev is None
+            or prev.history_at is None
+            or any(getattr(prev, f) != beat[f] for f in HISTORY_FIELDS)
+            or _aware(prev.history_at) <= now - HISTORY_EVERY
+        )
+        states.append({**beat, "terminal_id": tid, "at": now,
+                       "history_at": now if changed else prev.history_at})  # fmt: skip
+        if changed:
+            history.append({**beat, "terminal_id": tid, "at": now})
+    return states, history
+
+
+# a terminal of the batch as SQLite's busy path reads it: what the shared rules use
+_Known = collections.namedtuple("_Known", ("revoked_at", "history_at", *HISTORY_FIELDS))
+
+
+class SqliteBusy:
+    """SQLite: the busy writes of a batch (nonces, heartbeats, submissions) as short
+    statements on the DB-API connection, inside the transaction the SQLAlchemy connection
+    began (BEGIN IMMEDIATE: the write lock is held from the first statement).
+
+    The same rows and the same rules (``_first_nonces``, ``_beat_rows``,
+    ``Store._store_submissions``) as the SQLAlchemy path; only the execution differs:
+    SQLAlchemy's work per statement and per row (its statement cache, parameters
+    processed row by row, result rows) cost more than SQLite's own on the paths every
+    terminal takes every 30 s and every citizen's submission takes. Values go through
+    the columns' own bind and result processors, so what is stored is what SQLAlchemy
+    stores; a driver error is raised as SQLAlchemy's (``cursor``).
+    """
+
+    def __init__(self, dialect: sa.Dialect) -> None:
+        self.dialect = dialect
+        self._stamp = self._impl(t.nonces.c.seen_at).bind_processor(dialect)
+        self._read_stamp = self._impl(t.terminal_state.c.history_at).result_processor(dialect, None)
+        self._history = tuple(
+            self._impl(t.terminal_state.c[f]).result_processor(dialect, None)
+            for f in HISTORY_FIELDS
+        )
+        self._outcome = self._impl(t.applications.c.outcome).result_processor(dialect, None)
+        self._sql: dict[Any, str] = {}
+        self._binds: dict[tuple[str, ...], tuple[Any, ...]] = {}
+
+    def _impl(self, column: sa.Column) -> sa.types.TypeEngine:
+        return column.type.dialect_impl(self.dialect)  # the dialect's own type: its processors
+
+    @staticmethod
+    @contextlib.contextmanager
+    def cursor(conn: sa.Connection) -> Iterator[Any]:
+        """A DB-API cursor in ``conn``'s transaction; the driver's errors are raised as
+        SQLAlchemy's (so an IntegrityError is retried as on the other path)."""
+        cur = conn.connection.dbapi_connection.cursor()
+        try:
+            yield cur
+        except sqlite3.Error as err:
+            raise sa.exc.DBAPIError.instance(None, None, err, sqlite3.Error) from err
+        finally:
+            cur.close()
+
+    def terminals(self, cur: Any, ids: list[str]) -> dict[str, _Known]:
+        """The batch's terminals: revoked or not, and their latest beat's history fields."""
+        key = ("terminals", len(ids))
+        sql = self._sql.get(key)
+        if sql is None:
+            fields = ", ".join(f"s.{f}" for f in HISTORY_FIELDS)
+            sql = self._sql[key] = (
+                f"SELECT t.id, t.revoked_at, s.history_at, {fields} FROM terminals AS t "
+                "LEFT OUTER JOIN terminal_state AS s ON s.terminal_id = t.id "
+                f"WHERE t.id IN ({', '.join('?' * len(ids))})"
+            )
+        known = {}
+        stamp, history = self._read_stamp, self._history
+        for tid, revoked_at, history_at, *fields in cur.execute(sql, ids):
+            if history_at is not None:  # no state yet: the fields are NULL and unused
+                history_at = stamp(history_at) if stamp else history_at
+                fields = [p(v) if p else v for p, v in zip(history, fields, strict=True)]
+            known[tid] = _Known(revoked_at, history_at, *fields)
+        return known
+
+    def nonces(self, cur: Any, keys: list[tuple[str, str]], now: dt.datetime,
+               ) -> set[tuple[str, str]]:  # fmt: skip
+        """Insert the (terminal, nonce) pairs once; those that went in."""
+        stamp = self._stamp(now) if self._stamp else now
+        key = ("nonces", len(keys))
+        sql = self._sql.get(key)
+        if sql is None:
+            sql = self._sql[key] = (
+                "INSERT INTO nonces (terminal_id, nonce, seen_at) VALUES "
+                + ", ".join(["(?, ?, ?)"] * len(keys))
+                + " ON CONFLICT DO NOTHING RETURNING terminal_id, nonce"
+            )
+        return set(cur.execute(sql, [v for tid, nonce in keys for v in (tid, nonce, stamp)]))
+
+    def stored(self, cur: Any, keys: list[str]) -> dict[str, tuple[str, Any]]:
+        """Submissions already stored under ``keys``: key → (body hash, outcome dict)."""
+        key = ("stored", len(keys))
+        sql = self._sql.get(key)
+        if sql is None:
+            sql = self._sql[key] = (
+                "SELECT s.key, s.body_hash, a.outcome FROM submissions AS s "
+                "JOIN applications AS a ON a.submission_key = s.key "
+                f"WHERE s.key IN ({', '.join('?' * len(keys))})"
+            )
+        read = self._outcome or (lambda v: v)
+        return {k: (body_hash, read(outcome)) for k, body_hash, outcome in cur.execute(sql, keys)}
+
+    def counter(self, cur: Any, name: str, by: int) -> int:
+        """The counter after taking ``by`` numbers (as Store._next)."""
+        sql = (
+            "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) "
+            "DO UPDATE SET value = counters.value + ? RETURNING value"
+        )
+        return int(cur.execute(sql, (name, by, by)).fetchone()[0])
+
+    def insert(self, cur: Any, table: sa.Table, rows: list[dict[str, Any]],
+               upsert_on: str = "") -> None:  # fmt: skip
+        """Insert ``rows`` (each with the same keys, column names); with ``upsert_on``, a row
+        whose key is there already replaces its other columns."""
+        columns = tuple(rows[0])
+        key = (table.name, upsert_on, *columns)
+        sql = self._sql.get(key)
+        if sql is None:
+            for c in columns:  # names come from our code, never from a request; still:
+                if c not in table.c:
+                    raise ValueError(f"{table.name} has no column {c!r}")
+            sql = (
+                f"INSERT INTO {table.name} ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' * len(columns))})"
+            )
+            if upsert_on:
+                kept = ", ".join(f"{c} = excluded.{c}" for c in columns if c != upsert_on)
+                sql += f" ON CONFLICT ({upsert_on}) DO UPDATE SET {kept}"
+            self._sql[key] = sql
+            self._binds[key] = tuple(
+                self._impl(table.c[c]).bind_processor(self.dialect) for c in columns
+            )
+        binds = self._binds[key]
+        cur.executemany(sql, [
+            tuple(v if p is None else p(v) for p, v in zip(binds, (r[c] for c in columns), strict=True))
+            for r in rows
+        ])  # fmt: skip
+
+
 class Store:
     def __init__(self, engine: sa.Engine, box: SecretBox | None = None):
         """``box`` seals new terminal secrets and opens stored ones (enrolment, signatures)."""
         self.engine = engine
         self.box = box
+        self._busy = SqliteBusy(engine.dialect) if engine.dialect.name == "sqlite" else None
 
     # -- counters -------------------------------------------------------------
 
@@ -281,14 +468,40 @@ class Store:
             self._pg_signed(conn, signed, now)
             rest = [w for w in writes if w.nonce is None]
         ids = sorted({w.terminal_id for w in rest if w.nonce is not None or w.beat is not None})
-        known = {r.id: r for r in conn.execute(_TERMINALS, {"ids": ids})} if ids else {}
-        self._use_nonces(conn, [w for w in rest if w.nonce is not None], known, now)
-        beats = [w for w in rest if w.beat is not None and w.error is None]
-        if beats:
-            self._heartbeats(conn, beats, known, now)
+        if ids and self._busy is not None:
+            self._sqlite_busy(conn, rest, ids, now)
+        elif ids:
+            known = {r.id: r for r in conn.execute(_TERMINALS, {"ids": ids})}
+            first = _first_nonces([w for w in rest if w.nonce is not None], known)
+            if first:
+                rows = [{"terminal_id": k[0], "nonce": k[1], "seen_at": now} for k in sorted(first)]
+                fresh = {tuple(r) for r in conn.execute(_nonce_insert(conn.dialect.name), rows)}
+                _refuse_used(first, fresh)
+            beats = [w for w in rest if w.beat is not None and w.error is None]
+            if beats:
+                states, history = _beat_rows(beats, known, now)
+                conn.execute(_state_upsert(conn.dialect.name, tuple(states[0])), states)
+                if history:
+                    conn.execute(_INSERT_HISTORY, history)
         submissions = [w for w in writes if w.submission is not None and w.error is None]
         if submissions:
             self._store_submissions(conn, submissions, now)
+
+    def _sqlite_busy(self, conn: sa.Connection, rest: list[Write], ids: list[str],
+                     now: dt.datetime) -> None:  # fmt: skip
+        """SQLite: the batch's nonces and beats on the DB-API connection (SqliteBusy)."""
+        busy = self._busy
+        with busy.cursor(conn) as cur:
+            known = busy.terminals(cur, ids)
+            first = _first_nonces([w for w in rest if w.nonce is not None], known)
+            if first:
+                _refuse_used(first, busy.nonces(cur, sorted(first), now))
+            beats = [w for w in rest if w.beat is not None and w.error is None]
+            if beats:
+                states, history = _beat_rows(beats, known, now)
+                busy.insert(cur, t.terminal_state, states, upsert_on="terminal_id")
+                if history:
+                    busy.insert(cur, t.heartbeats, history)
 
     def _pg_signed(self, conn: sa.Connection, signed: list[Write], now: dt.datetime) -> None:
         """PostgreSQL: the signed writes' nonces and beats in one statement (_pg_signed)."""
@@ -298,47 +511,6 @@ class Store:
         if refused:  # revoked, replayed, or gone: say which
             ids = sorted({k[0] for k in refused})
             refuse(refused, {r.id: r.revoked_at for r in conn.execute(_TERMINALS, {"ids": ids})})
-
-    def _use_nonces(self, conn: sa.Connection, signed: list[Write], known: dict[str, Any],
-                    now: dt.datetime) -> None:  # fmt: skip
-        if not signed:
-            return
-        first: dict[tuple[str, str], Write] = {}
-        for w in signed:
-            key = (w.terminal_id, w.nonce or "")
-            term = known.get(w.terminal_id)
-            if term is not None and term.revoked_at is not None:
-                w.error = ApiError(403, "auth.revoked")
-            elif key in first:  # the same request twice in one batch
-                w.error = ApiError(401, "auth.replayed")
-            else:
-                first[key] = w
-        if first:
-            rows = [{"terminal_id": k[0], "nonce": k[1], "seen_at": now} for k in sorted(first)]
-            fresh = {tuple(r) for r in conn.execute(_nonce_insert(conn.dialect.name), rows)}
-            for key, w in first.items():
-                if key not in fresh:
-                    w.error = ApiError(401, "auth.replayed")
-
-    def _heartbeats(self, conn: sa.Connection, beats: list[Write], known: dict[str, Any],
-                    now: dt.datetime) -> None:  # fmt: skip
-        latest = {w.terminal_id: w.beat for w in beats}  # twice in a batch: the later one
-        states, history = [], []
-        for tid in sorted(latest):
-            beat, prev = latest[tid], known.get(tid)
-            changed = (
-                prev is None
-                or prev.history_at is None
-                or any(getattr(prev, f) != beat[f] for f in HISTORY_FIELDS)
-                or _aware(prev.history_at) <= now - HISTORY_EVERY
-            )
-            states.append({**beat, "terminal_id": tid, "at": now,
-                           "history_at": now if changed else prev.history_at})  # fmt: skip
-            if changed:
-                history.append({**beat, "terminal_id": tid, "at": now})
-        conn.execute(_state_upsert(conn.dialect.name, tuple(states[0])), states)
-        if history:
-            conn.execute(_INSERT_HISTORY, history)
 
     # -- submissions ----------------------------------------------------------
 
@@ -363,7 +535,21 @@ class Store:
         :raises IntegrityError: another transaction stored one of the keys meanwhile.
         """
         keys = sorted({w.submission[0].key for w in writes})
+        if self._busy is not None:  # SQLite: on the DB-API connection (SqliteBusy)
+            busy = self._busy
+            with busy.cursor(conn) as cur:
+                self._new_submissions(writes, now, busy.stored(cur, keys),
+                                      partial(busy.counter, cur), partial(busy.insert, cur))  # fmt: skip
+            return
         stored = {r.key: (r.body_hash, r.outcome) for r in conn.execute(_STORED, {"keys": keys})}
+        self._new_submissions(writes, now, stored, partial(self._next, conn),
+                              lambda table, rows: conn.execute(_INSERTS[table], rows))  # fmt: skip
+
+    def _new_submissions(self, writes: list[Write], now: dt.datetime,
+                         stored: dict[str, tuple[str, Any]], take: Callable[[str, int], int],
+                         insert: Callable[[sa.Table, list[dict[str, Any]]], Any]) -> None:  # fmt: skip
+        """_store_submissions's rules, given what is ``stored`` already, a way to ``take``
+        numbers from a counter and to ``insert`` rows."""
         new: dict[str, Write] = {}  # by key, in batch order
         again: list[Write] = []  # a key that comes twice in this batch
         for w in writes:
@@ -382,7 +568,7 @@ class Store:
             today = now.astimezone(CHINA).date()
             # The counter row before any submission row: held to the commit, it queues the
             # storing transactions of every process rather than let them deadlock over keys.
-            last = self._next(conn, f"acceptance:{today:%Y%m%d}", len(new))
+            last = take(f"acceptance:{today:%Y%m%d}", len(new))
             rows, apps, stages = [], [], []
             for seq, w in enumerate(new.values(), start=last - len(new) + 1):
                 sub, body_hash, prefix, decide, body = w.submission
@@ -401,9 +587,9 @@ class Store:
                     {"number": number, "stage": outcome.stage.value, "kind": outcome.kind.value, "note": "", "at": now},
                 ]  # fmt: skip
                 w.result = (outcome, True, data)
-            conn.execute(_INSERT_SUBMISSION, rows)
-            conn.execute(_INSERT_APPLICATION, apps)
-            conn.execute(_INSERT_STAGES, stages)
+            insert(t.submissions, rows)
+            insert(t.applications, apps)
+            insert(t.stages, stages)
         for w in again:
             first = new[w.submission[0].key]
             if first.submission[1] != w.submission[1]:
@@ -450,6 +636,21 @@ class Store:
             StageEvent(Stage(r.stage), OutcomeKind(r.kind), _aware(r.at), r.note) for r in rows
         )
         return Progress(Outcome.from_dict(app.outcome), history)
+
+    def applications_of(self, id_number: str, limit: int = APPLICANTS_LISTED) -> list[Progress]:
+        """The applications whose applicant has ``id_number``, the newest first (the
+        caller checked that the citizen's card is on the terminal)."""
+        applicant = sa.literal_column(applicant_sql(self.engine.dialect.name))
+        q = (
+            sa.select(t.applications.c.number)
+            .join(t.submissions, t.submissions.c.key == t.applications.c.submission_key)
+            .where(applicant == id_number)
+            .order_by(t.submissions.c.received_at.desc(), t.submissions.c.id.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            numbers = conn.execute(q).scalars().all()
+        return [self.progress(n) for n in numbers]
 
     def _change(self, number: str, change: Callable[[Outcome], tuple[Outcome, str]]) -> Progress:
         now = _now()

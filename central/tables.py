@@ -118,16 +118,29 @@ ratings = sa.Table(
     sa.Column("assigned_to", sa.String(64)),  # 0002
 )
 
+
+def _beat_columns() -> list[sa.Column]:
+    """What a heartbeat reports, kept in ``heartbeats`` (the history) and ``terminal_state``
+    (the latest): a field added to the heartbeat body is added here, once (and to a
+    migration). uptime, catalog_version and config_version came with migration 0005."""
+    return [
+        sa.Column("software_version", sa.String(32), nullable=False),
+        sa.Column("screen", sa.String(64), nullable=False),
+        sa.Column("paper", sa.String(32), nullable=False),
+        sa.Column("devices", sa.JSON, nullable=False),
+        sa.Column("uptime", sa.Integer),
+        sa.Column("catalog_version", sa.String(64)),
+        sa.Column("config_version", sa.Integer),
+    ]
+
+
 heartbeats = sa.Table(
     "heartbeats",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("terminal_id", sa.String(64), nullable=False, index=True),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("software_version", sa.String(32), nullable=False),
-    sa.Column("screen", sa.String(64), nullable=False),
-    sa.Column("paper", sa.String(32), nullable=False),
-    sa.Column("devices", sa.JSON, nullable=False),
+    *_beat_columns(),
 )
 
 help_requests = sa.Table(
@@ -245,17 +258,14 @@ diagnostics_bundles = sa.Table(
 # seen). ``heartbeats`` above keeps the history: a row when what a beat reports about
 # health changes (store.HISTORY_FIELDS) and at least one every store.HISTORY_EVERY
 # (``history_at``: when its last history row was written), not one per beat: 50 000
-# terminals beating every 30 s would add 144 M rows a day. A field added to the
-# heartbeat body needs a column here and in ``heartbeats``.
+# terminals beating every 30 s would add 144 M rows a day. Both tables take their
+# heartbeat fields from ``_beat_columns``.
 terminal_state = sa.Table(
     "terminal_state",
     metadata,
     sa.Column("terminal_id", sa.String(64), primary_key=True),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("software_version", sa.String(32), nullable=False),
-    sa.Column("screen", sa.String(64), nullable=False),
-    sa.Column("paper", sa.String(32), nullable=False),
-    sa.Column("devices", sa.JSON, nullable=False),
+    *_beat_columns(),
     sa.Column("history_at", sa.DateTime(timezone=True), nullable=False),
 )
 
@@ -275,7 +285,3 @@ remote_configs = sa.Table(
     sa.Column("updated_by", sa.String(64), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
-for _beats in (terminal_state, heartbeats):
-    _beats.append_column(sa.Column("uptime", sa.Integer))
-    _beats.append_column(sa.Column("catalog_version", sa.String(64)))
-    _beats.append_column(sa.Column("config_version", sa.Integer))

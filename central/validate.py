@@ -7,11 +7,15 @@ Nothing is written before all checks pass, so no bad input leaves a trace.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable, Hashable
 from dataclasses import fields as dc_fields
-from typing import Any
+from typing import Any, TypeVar
 
 from stdnum.cn import ric
+from stdnum.exceptions import ValidationError
+from stdnum.util import isdigits
 
 from central.errors import ApiError
 from kiosk.catalog import Catalog, FieldType
@@ -23,6 +27,69 @@ KNOWN = {f.name for f in dc_fields(Submission)}
 REQUIRED = ("key", "terminal_id", "accepting_point", "matters", "fields")
 KEY_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
 MAX_ITEMS = 200
+DELIVERIES = frozenset(d.value for d in Delivery)
+T = TypeVar("T")
+
+
+class PerCatalog:
+    """Answers that depend on nothing but the catalog and a key (a set of matters, say),
+    worked out once: every kiosk of a hall submits the same few bundles all day.
+
+    The catalog in use is never changed in place (a new one is a new object); taking
+    another catalog forgets every answer about the previous one. ``size`` bounds the
+    answers kept, since keys come from requests.
+    """
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        # (catalog, its answers) as one value: threads that use two catalogs at once
+        # (tests with several apps) never file one catalog's answer under the other
+        self._held: tuple[Catalog | None, dict[Hashable, Any]] = (None, {})
+
+    def get(self, catalog: Catalog, key: Hashable, make: Callable[[], T]) -> T:
+        held, answers = self._held
+        if held is not catalog:
+            answers = {}
+            self._held = (catalog, answers)
+        try:
+            return answers[key]
+        except KeyError:
+            value = make()
+            if len(answers) >= self.size:
+                answers.clear()
+            answers[key] = value
+            return value
+
+
+_BUNDLES = PerCatalog()
+
+
+def id_number_valid(value: str) -> bool:
+    """``stdnum.cn.ric.is_valid``, the same checks, with its costly part remembered.
+
+    Length, digits, check digit and birth date are checked every time; the birth place
+    (a walk of stdnum's table of county codes, most of the cost) is remembered per
+    place code and birth year, which are not the citizen's number and never change.
+    """
+    try:
+        number = ric.compact(value)
+        if len(number) != 18 or not isdigits(number[:-1]):
+            return False
+        if number[-1] != ric.calc_check_digit(number):
+            return False
+        year = ric.get_birth_date(number).year
+    except ValidationError:
+        return False
+    return _place_known(number[:6], year)
+
+
+@functools.lru_cache(maxsize=8192)
+def _place_known(place: str, year: int) -> bool:
+    try:
+        ric.get_birth_place(f"{place}{year:04d}01010000")  # only the place and year are read
+    except ValidationError:
+        return False
+    return True
 
 
 def _str(d: dict, name: str, max_len: int = 200, optional: bool = False) -> None:
@@ -84,7 +151,7 @@ def parse_submission(body: Any) -> Submission:
         for m in deferred
     ):  # fmt: skip
         raise ApiError(400, "request.wrong_type", "deferred")
-    if body.get("delivery", "pickup") not in {d.value for d in Delivery}:
+    if body.get("delivery", "pickup") not in DELIVERIES:
         raise ApiError(400, "request.wrong_type", "delivery")
     try:
         return Submission.from_dict(body)
@@ -116,9 +183,13 @@ def check_against_catalog(sub: Submission, catalog: Catalog) -> None:
     if missing:
         raise ApiError(422, "submission.fields_missing", details=missing)
     for fid, value in sub.fields.items():
-        if catalog.fields[fid].type is FieldType.ID_NUMBER and value and not ric.is_valid(value):
+        if catalog.fields[fid].type is FieldType.ID_NUMBER and value and not id_number_valid(value):
             raise ApiError(422, "submission.id_number_invalid", fid)
-    items = {i.code: i for i in bundle_materials(sub, catalog)}
+    items = _BUNDLES.get(
+        catalog,
+        (sub.life_event, tuple(sub.matters)),
+        lambda: {i.code: i for i in bundle_materials(sub, catalog)},
+    )
     for d in sub.deferred:
         item = items.get(d.code)
         if item is None or item.waived or not item.deferrable:

@@ -3,8 +3,9 @@
 Handlers ``await`` a write (a signed request's nonce, a heartbeat, a submission);
 one task hands everything queued so far to ``Store.write_batch`` in a thread of
 its own (on PostgreSQL, a batch of nonces and heartbeats only goes as one
-statement on an async connection instead: ``PgSignedWriter``), and answers each
-request only after that transaction has committed.
+statement on an async connection instead: ``PgSignedWriter``; on SQLite, the
+processes serving one file take turns through a lock file first: ``writers_lock``),
+and answers each request only after that transaction has committed.
 While one batch commits the next one gathers, so batches grow with the load and a
 lone request waits for nothing but its own commit. Each request still gets its
 own answer: a replayed nonce, a revoked terminal or a reused submission key fails
@@ -16,7 +17,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import fcntl
 import logging
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -50,6 +53,8 @@ class GroupWriter:
         self._signed = (
             PgSignedWriter(store.engine) if store.engine.dialect.name == "postgresql" else None
         )
+        self._lock_path = writers_lock(store.engine)
+        self._lock_fd: int | None = None  # opened in the writer thread
         # how well requests shared transactions, for the log
         self.batches = self.writes = 0
         self.busy = 0.0  # seconds spent in transactions
@@ -170,18 +175,44 @@ class GroupWriter:
         if self._conn is None:
             self._conn = self.store.engine.connect()
         self._used_at = time.monotonic()
+        if self._lock_path is not None:  # SQLite: one group transaction at a time (writers_lock)
+            if self._lock_fd is None:
+                self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
         try:
             self.store.write_batch(writes, self._conn)
         except sa.exc.DBAPIError as err:
             if err.connection_invalidated or self._conn.invalidated:
                 self._disconnect()  # the next batch connects again
             raise
+        finally:
+            if self._lock_fd is not None:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     def _disconnect(self) -> None:
         if self._conn is not None:
             with contextlib.suppress(sa.exc.SQLAlchemyError):
                 self._conn.close()
             self._conn = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+
+def writers_lock(engine: sa.Engine) -> str | None:
+    """The lock file that queues the group transactions of every process serving one SQLite
+    file (``central serve --workers N``); None for PostgreSQL or a database in memory.
+
+    SQLite lets one transaction write at a time and makes the others wait by sleeping and
+    trying again (1, 2, 5, 10… ms), so two processes' batches would mostly sleep. Taking
+    this lock first (flock, in the writer thread) queues them instead: a batch starts
+    the moment the one before it has committed. SQLite's own locking still decides;
+    other writers (office actions, enrolment) just wait on it as before.
+    """
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return f"{database}-writers.lock"
 
 
 class PgSignedWriter:

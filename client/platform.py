@@ -142,6 +142,18 @@ class PlatformClient:
         data = await self._call("GET", f"/applications/{quote(number, safe='')}")
         return _parse(Progress.from_dict, data)
 
+    async def applications_of(self, id_number: str, *, card_read_at: dt.datetime) -> list[Progress]:
+        """The citizen's own applications, newest first, by the ID number on the card this
+        terminal read at ``card_read_at`` (the platform answers within 10 minutes of it).
+
+        :raises PlatformRejected: 403 ``record.card_not_present`` (stale card read),
+            422 ``submission.id_number_invalid``.
+        :raises PlatformError: unreachable, 5xx or garbled after every retry.
+        """
+        data = await self._call("POST", "/applications/lookup",
+                                {"id_number": id_number, "card_read_at": int(card_read_at.timestamp())})  # fmt: skip
+        return _parse(lambda d: [Progress.from_dict(p) for p in d["applications"]], data)
+
     async def heartbeat(self, devices: Iterable[Health], *, software_version: str,
                         screen: str, paper: str, uptime: int | None = None,
                         catalog_version: str = "", config_version: int | None = None,
@@ -158,9 +170,7 @@ class PlatformClient:
             "software_version": software_version,
             "screen": screen,
             "paper": paper,
-            "devices": [
-                {"device": h.device, "state": h.state.value, "reason": h.reason} for h in devices
-            ],
+            "devices": [_device(h) for h in devices],
         }
         if uptime is not None:
             body["uptime"] = int(uptime)
@@ -409,3 +419,11 @@ def _parse(build, data: Any):
         return build(data)
     except (KeyError, ValueError, TypeError, AttributeError) as err:
         raise PlatformSchemaError(f"unexpected shape: {type(err).__name__}: {err}") from err
+
+
+def _device(h: Health) -> dict[str, str]:
+    """One device in a heartbeat: its state, and how many cards it failed to read lately."""
+    out = {"device": h.device, "state": h.state.value, "reason": h.reason}
+    if "failed_reads" in h.details:
+        out["failed_reads"] = h.details["failed_reads"]
+    return out

@@ -394,7 +394,7 @@ def eid_props(rig) -> dict:
                 answers=RETIREMENT_ANSWERS, form_values={})
 
 
-def demo_config(rig, orientation: str) -> KioskConfig:
+def demo_config(rig, orientation: str, language: str = "zh", elderly: bool = False) -> KioskConfig:
     width, height = ORIENTATIONS[orientation]
     return KioskConfig(
         terminal=TerminalConfig(
@@ -402,6 +402,8 @@ def demo_config(rig, orientation: str) -> KioskConfig:
             service_point="zhouhu",
             point_name="洲湖镇便民服务中心",
             notices=DEMO_NOTICES,
+            language=language,
+            elderly_default=elderly,
         ),
         display=DisplayConfig(width=width, height=height),
         idcard=IdCardConfig(port=rig["idcard"].port),
@@ -423,13 +425,20 @@ def prefix_of(orientation: str, scenario: str) -> str:
     return f"{orientation}-" if scenario == "journey" else f"{scenario}-{orientation}-"
 
 
-def demo(orientation: str, out: Path, scenario: str = "journey") -> int:
+def demo(orientation: str, out: Path, scenario: str = "journey", language: str = "zh",
+         elderly: bool = False) -> int:
     if orientation == "both":
         rc = 0
         for o in ORIENTATIONS:
             cmd = [sys.executable, "-m", "kiosk.cli", "demo", "--orientation", o, "--out", str(out),
-                   "--scenario", scenario]
-            rc = rc or subprocess.call(cmd)
+                   "--scenario", scenario, "--language", language, *(["--elderly"] if elderly else [])]
+            child = subprocess.Popen(cmd)
+            try:
+                rc = child.wait() or rc
+            except KeyboardInterrupt:  # stopped: the child stops its own parts before we go
+                child.terminate()
+                child.wait(timeout=60)
+                raise
         return rc
     from peripherals.supervisor import Supervisor
     from screens import walkthrough
@@ -448,7 +457,7 @@ def demo(orientation: str, out: Path, scenario: str = "journey") -> int:
     workdir = Path(tempfile.mkdtemp(prefix="kiosk-demo-"))
     with Supervisor(workdir) as rig:
         os.environ.update(rig.env())
-        cfg = demo_config(rig, orientation)
+        cfg = demo_config(rig, orientation, language, elderly)
         if scenario == "timeout":  # short enough to watch; the countdown keeps WCAG's 20 s
             cfg = replace(cfg, timeouts=TimeoutsConfig(inactivity=4.0, warning=20.0))
         # A technician's enrolment: a one-time code from the platform, traded for an identity.
@@ -635,6 +644,9 @@ def main(argv: list[str] | None = None) -> int:
     p_demo.add_argument("--out", type=Path, default=Path("out/demo"))
     p_demo.add_argument("--scenario", choices=SCENARIOS, default="journey",
                         help="the whole journey, or a fault: paper out mid-receipt, inactivity")
+    p_demo.add_argument("--language", choices=("zh", "en"), default="zh",
+                        help="the kiosk's starting language (the screenshots' language)")
+    p_demo.add_argument("--elderly", action="store_true", help="start in elderly mode (长辈模式)")
     sub.add_parser("savings", help="the savings table for the catalog")
     p_self = sub.add_parser("selftest", help="exercise every device; a pass/fail table")
     p_self.add_argument("--config", type=Path, default=Path("/etc/govkiosk/kiosk.toml"))
@@ -665,7 +677,7 @@ def main(argv: list[str] | None = None) -> int:
                 cfg = replace(cfg, display=replace(cfg.display, fullscreen=False, show_cursor=True))
             return run_app(cfg, Path(cfg.data_dir) / "kivy", kiosk_mode=not args.windowed)
         if args.command == "demo":
-            return demo(args.orientation, args.out.resolve(), args.scenario)
+            return demo(args.orientation, args.out.resolve(), args.scenario, args.language, args.elderly)
         if args.command == "selftest":
             return asyncio.run(selftest(with_enrolment(load_config(args.config))))
         if args.command == "diagnostics":

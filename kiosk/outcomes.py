@@ -8,7 +8,7 @@ Everything here round-trips through ``to_dict`` / ``from_dict`` as JSON.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -96,15 +96,26 @@ class Submission:
     commitment_signature: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["matters"] = list(self.matters)
-        d["consumers"] = {k: list(v) for k, v in self.consumers.items()}
-        d["deferred"] = [
-            {"code": m.code, "name": m.name, "due": m.due.isoformat()} for m in self.deferred
-        ]
-        d["delivery"] = self.delivery.value
-        d["created_at"] = self.created_at.isoformat()
-        return d
+        # written out rather than dataclasses.asdict (a deep copy): the platform and the
+        # client build this for every submission (tests/unit pin it to every field)
+        return {
+            "key": self.key,
+            "terminal_id": self.terminal_id,
+            "accepting_point": self.accepting_point,
+            "life_event": self.life_event,
+            "matters": list(self.matters),
+            "fields": dict(self.fields),
+            "consumers": {k: list(v) for k, v in self.consumers.items()},
+            "materials": dict(self.materials),
+            "deferred": [
+                {"code": m.code, "name": m.name, "due": m.due.isoformat()} for m in self.deferred
+            ],
+            "delivery": self.delivery.value,
+            "delivery_address": self.delivery_address,
+            "created_at": self.created_at.isoformat(),
+            "local_number": self.local_number,
+            "commitment_signature": self.commitment_signature,
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Submission:

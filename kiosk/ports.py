@@ -163,3 +163,10 @@ class Platform(Protocol):
         :raises PlatformRejected: no such application (status 404).
         :raises PlatformError: unreachable or a garbled reply.
         """
+
+    async def applications_of(self, id_number: str, *, card_read_at: dt.datetime) -> list[Progress]:
+        """The citizen's own applications, newest first, by the card read at ``card_read_at``.
+
+        :raises PlatformRejected: the card read is stale (403) or the number invalid (422).
+        :raises PlatformError: unreachable or a garbled reply.
+        """

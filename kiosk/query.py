@@ -48,6 +48,18 @@ def number_from_code(code: str) -> str:
         raise NotANumber("query.not_a_receipt") from None
 
 
+def tracked_number(code: str) -> str | None:
+    """The number a receipt's tracking QR (``…/track/<number>``) names, or None for
+    any other code (an electronic ID, a payment QR, a bare number or barcode): what
+    the kiosk may route to the progress screen wherever a code is shown."""
+    if TRACK_PATH not in code:
+        return None
+    try:
+        return number_from_code(code)
+    except NotANumber:
+        return None
+
+
 def clean_number(typed: str) -> str:
     """A typed acceptance or slip number, upper case, spaces removed.
 

@@ -1,6 +1,13 @@
 """The technician's self-test: every device exercised, a pass/fail table with the
 reason for each failure. Pure orchestration over the ports (no device library).
 
+Each check's result is a kiosk.i18n key with its values (``selftest.*``): the
+technician screen says it in the screen's language (``Check.text``); the
+``kiosk selftest`` table, the diagnostics bundle and the dashboard get the English
+(``Check.detail``). A failure's words come from the error's class
+(``selftest.error.<Class>``, the nearest one the catalogue has) with the driver's
+own detail beside them.
+
 ``run_and_report`` is what both the ``kiosk selftest`` command and the technician
 screen run: the checks, kept for the diagnostics bundle, and sent to the dashboard.
 """
@@ -10,10 +17,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from kiosk.errors import CaptureRejected, KioskError
+from kiosk.errors import CaptureRejected, DeviceError, KioskError
 from kiosk.health import Health
+from kiosk.i18n import catalogue, translate
 from kiosk.receipt import Receipt, test_receipt
 from kiosk.terminal import Terminal
 
@@ -22,15 +31,37 @@ from kiosk.terminal import Terminal
 class Check:
     device: str
     passed: bool
-    detail: str  # for a technician: what was done, or why it failed
+    detail: str  # for a technician, in English: what was done, or why it failed
+    key: str = ""  # the same as a kiosk.i18n key, with its ``values`` ('' : just ``detail``)
+    values: tuple[tuple[str, str], ...] = ()
+
+    def text(self, language: str) -> str:
+        """What was done, or why it failed, in ``language`` (the technician screen's)."""
+        return _say(self.key, dict(self.values), language) if self.key else self.detail
+
+
+def _say(key: str, values: Mapping[str, str], language: str) -> str:
+    # a value named "…_key" is itself a message key: said in the same language, without the suffix
+    filled = {k.removesuffix("_key"): translate(v, language) if k.endswith("_key") else v
+              for k, v in values.items()}  # fmt: skip
+    return translate(key, language, **filled)
+
+
+def _failure(err: KioskError) -> tuple[str, dict[str, str]]:
+    known = catalogue("zh")
+    key = next(k for k in (f"selftest.error.{c.__name__}" for c in type(err).__mro__)
+               if k in known or k == "selftest.error.KioskError")  # fmt: skip
+    return key, {"error": type(err).__name__, "detail": err.detail or err.message_key}
 
 
 async def _exercise(name: str, work) -> Check:
+    """Run ``work``, which returns (key, values) saying what it did; a KioskError fails it."""
     try:
-        detail = await work()
+        key, values = await work()
+        passed = True
     except KioskError as err:
-        return Check(name, False, f"{type(err).__name__}: {err.detail or err.message_key}")
-    return Check(name, True, detail)
+        (key, values), passed = _failure(err), False
+    return Check(name, passed, _say(key, values, "en"), key, tuple(values.items()))
 
 
 async def run(terminal: Terminal, now: dt.datetime) -> list[Check]:
@@ -42,15 +73,17 @@ async def run(terminal: Terminal, now: dt.datetime) -> list[Check]:
         async def work():
             h: Health = await asyncio.to_thread(device.health)
             if h.state.value == "fault":
-                raise KioskError(h.reason)
-            return h.reason or "answers"
+                raise DeviceError(h.reason)
+            if h.reason:
+                return "selftest.answers_with", {"reason": h.reason}
+            return "selftest.answers", {}
         return work
 
     if p.id_reader is not None:
         async def idcard():
             await health_work(p.id_reader)()
             card = await asyncio.to_thread(p.id_reader.read_card, 0.0)
-            return "read a test card" if card else "reader answers; no card on it"
+            return ("selftest.card_read" if card else "selftest.no_card"), {}
         checks.append(await _exercise("idcard", idcard))
     if p.social_reader is not None:
         checks.append(await _exercise("sscard", health_work(p.social_reader)))
@@ -58,7 +91,7 @@ async def run(terminal: Terminal, now: dt.datetime) -> list[Check]:
         async def printer():
             receipt = test_page(terminal, now, tuple((c.device, "ok" if c.passed else "FAIL") for c in checks))  # fmt: skip
             await asyncio.to_thread(p.printer.print_receipt, receipt)
-            return "printed a test page"
+            return "selftest.printed", {}
         checks.append(await _exercise("printer", printer))
     for name, camera in (("document_camera", p.document_camera), ("face_camera", p.face_camera)):
         if camera is None:
@@ -68,15 +101,15 @@ async def run(terminal: Terminal, now: dt.datetime) -> list[Check]:
             try:
                 frame = await asyncio.to_thread(camera.capture)
             except CaptureRejected as err:  # a frame came, it just shows no page or face
-                return f"captured a frame ({err.message_key})"
-            return f"captured {frame.width}x{frame.height}"
+                return "selftest.captured_rejected", {"why_key": err.message_key}
+            return "selftest.captured", {"width": str(frame.width), "height": str(frame.height)}
         checks.append(await _exercise(name, capture))
     if p.scanner is not None:
         checks.append(await _exercise("scanner", health_work(p.scanner)))
     if p.platform is not None:
         async def platform():
             info = await p.platform.health()
-            return f"reached, version {info.get('version', '?')}"
+            return "selftest.reached", {"version": str(info.get("version", "?"))}
         checks.append(await _exercise("platform", platform))
     return checks
 

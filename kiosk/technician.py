@@ -17,7 +17,9 @@ How a technician reaches the technician screen, and why a citizen does not:
    hash (``kiosk set-pin`` writes ``data_dir/technician-pin``, mode 0600; the
    config's ``technician.pin_hash`` is the fallback for provisioned terminals).
    Five wrong tries lock the pad for five minutes and raise a help request for
-   the hall ("technician PIN failures": the terminal, nothing personal). The
+   the hall ("technician PIN failures": the terminal, nothing personal); the
+   count and the lock-out are kept in ``data_dir/technician-lock.json``, so a
+   power cycle does not buy more tries. The
    digits are never shown, only how many were typed.
 
 The gesture only keeps the PIN pad out of a citizen's way: the PIN is the lock.
@@ -29,11 +31,13 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import json
+import logging
 import os
 import secrets
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,7 +49,9 @@ if TYPE_CHECKING:
     from kiosk.terminal import Terminal
 
 PIN_FILE = "technician-pin"
+LOCK_FILE = "technician-lock.json"  # wrong tries and a running lock-out (PinLock)
 PIN_LENGTHS = (6, 12)
+log = logging.getLogger(__name__)
 MAX_TRIES = 5
 LOCK_SECONDS = 300.0
 HELP_SCREEN = "technician.pin_failures"  # what the hall's dashboard shows for a lock-out
@@ -156,13 +162,60 @@ class PinAttempt:
 class PinLock:
     """Counts wrong PINs: after ``max_tries`` in a row the pad is locked for
     ``lock_seconds`` (times on a monotonic clock, so changing the clock does not
-    unlock it). A right PIN clears the count."""
+    unlock it). A right PIN clears the count.
 
-    def __init__(self, max_tries: int = MAX_TRIES, lock_seconds: float = LOCK_SECONDS):
+    With a ``path`` (``data_dir/technician-lock.json``, see :meth:`kept_in`) the count
+    and the lock-out outlive a restart or a power cycle: each change is written
+    atomically, and a new PinLock reads them back. A lock-out read back runs for what
+    was left of it less the wall-clock time since it was written, never longer than
+    that remainder; a clock that went backwards counts as no time passed. A file that
+    cannot be read counts as no wrong tries; one that cannot be written leaves the
+    count in memory (the pad still locks until the next restart)."""
+
+    def __init__(self, max_tries: int = MAX_TRIES, lock_seconds: float = LOCK_SECONDS,
+                 path: Path | str | None = None, now: float | None = None,
+                 wall: Callable[[], float] = time.time):  # fmt: skip
         self.max_tries = max_tries
         self.lock_seconds = lock_seconds
+        self.path = Path(path) if path is not None else None
+        self._wall = wall
         self.wrong = 0
         self.locked_until = 0.0
+        if self.path is not None:
+            self._load(time.monotonic() if now is None else now)
+
+    @classmethod
+    def kept_in(cls, data_dir: Path | str, **kw) -> PinLock:
+        return cls(path=Path(data_dir) / LOCK_FILE, **kw)
+
+    def _load(self, now: float) -> None:
+        try:
+            kept = json.loads(self.path.read_text(encoding="utf-8"))
+            wrong, left, at = int(kept["wrong"]), float(kept["locked_for"]), float(kept["at"])
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            log.warning("technician PIN lock state ignored: %s", str(err)[:200])
+            return
+        self.wrong = min(max(0, wrong), self.max_tries - 1)
+        passed = max(0.0, self._wall() - at)
+        left = min(max(0.0, left), self.lock_seconds)
+        self.locked_until = now + (left - passed) if left > passed else 0.0
+
+    def _save(self, now: float) -> None:
+        if self.path is None:
+            return
+        kept = {"wrong": self.wrong, "locked_for": self.locked_for(now), "at": self._wall()}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            tmp = self.path.with_suffix(".tmp")
+            with tmp.open("w", encoding="utf-8") as fh:
+                json.dump(kept, fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except OSError as err:
+            log.warning("technician PIN lock state not kept: %s", err)
 
     def locked_for(self, now: float) -> float:
         return max(0.0, self.locked_until - now)
@@ -173,13 +226,17 @@ class PinLock:
         if self.locked_for(now):
             return PinAttempt(False, 0, self.locked_for(now))
         if ok:
-            self.wrong = 0
+            if self.wrong:
+                self.wrong = 0
+                self._save(now)
             return PinAttempt(True, self.max_tries, 0.0)
         self.wrong += 1
         if self.wrong >= self.max_tries:
             self.wrong = 0
             self.locked_until = now + self.lock_seconds
+            self._save(now)
             return PinAttempt(False, 0, self.lock_seconds, just_locked=True)
+        self._save(now)
         return PinAttempt(False, self.max_tries - self.wrong, 0.0)
 
 

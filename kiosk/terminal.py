@@ -36,7 +36,7 @@ from kiosk.errors import (
 )
 from kiosk.face import FaceVerdict, verdict
 from kiosk.guide import Guide, build_guide
-from kiosk.health import Health
+from kiosk.health import FailedReads, Health
 from kiosk.identity import ElectronicId, Identity, SocialSecurityCard, id_number_of, looks_like_eid
 from kiosk.journey import Journey
 from kiosk.outcomes import Outcome, Progress
@@ -52,6 +52,7 @@ from kiosk.ports import (
     SocialCardReader,
     Speech,
 )
+from kiosk.query import tracked_number
 from kiosk.receipt import Receipt
 from kiosk.receipts import build_receipt, build_ticket_receipt
 from kiosk.session import Session, State, Timeouts, TimeoutStatus
@@ -90,6 +91,10 @@ class Ports:
             )
             if d is not None
         ]
+
+
+def _name(device) -> str:
+    return getattr(device, "name", "?")
 
 
 def _utcnow() -> dt.datetime:
@@ -139,6 +144,7 @@ class Terminal:
         self._sending = asyncio.Lock()
         self._tasks: set[asyncio.Task] = set()
         self._scanner_fault = False
+        self.failed_reads = FailedReads()  # cards the readers could not read, for staff
 
     # -- listeners -------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
@@ -169,7 +175,8 @@ class Terminal:
 
         While ``codes()`` is true the code scanner is watched too, for an
         electronic ID shown from a phone (see :meth:`identify_by_eid`); every
-        refused code is reported. Codes shown while it was false are stale and
+        refused code is reported. A receipt's tracking QR identifies nobody:
+        listeners hear ``track:<number>`` (the progress screen shows it). Codes shown while it was false are stale and
         dropped (another screen may be reading the scanner then).
         """
         readers = [r for r in (self.ports.id_reader, self.ports.social_reader) if r is not None]
@@ -202,6 +209,7 @@ class Terminal:
                 for reader in readers:
                     try:
                         card = await asyncio.to_thread(reader.read_card)
+                        self.failed_reads.cleared(_name(reader))  # read, or the reader is empty
                         if card is None or self.servicing:  # (a technician came in meanwhile)
                             continue
                         expiry = getattr(card, "valid_to", None) or getattr(card, "expiry_date", None)
@@ -210,8 +218,11 @@ class Terminal:
                         self.begin(card)
                         return card
                     except NoCard:
+                        self.failed_reads.cleared(_name(reader))
                         continue
                     except (CardError, DeviceError) as err:
+                        if not isinstance(err, CardExpired):  # an expired card was read well
+                            self.failed_reads.failed(_name(reader), time.monotonic())
                         if err.message_key != last_error:
                             log.warning("card read failed on %s: %s", getattr(reader, "name", "?"), err.detail)
                             self._changed(f"error:{err.message_key}")
@@ -258,6 +269,10 @@ class Terminal:
             return None
         self._scanner_fault = False
         if not code:
+            return None
+        number = None if looks_like_eid(code) else tracked_number(code)
+        if number is not None:  # a receipt's QR: its progress, not an identity
+            self._changed(f"track:{number}")
             return None
         try:
             return await self.identify_by_eid(code)
@@ -597,7 +612,9 @@ class Terminal:
     # -- health ------------------------------------------------------------
     async def device_health(self) -> list[Health]:
         """Every device's own report (each call off the UI thread)."""
-        return [await asyncio.to_thread(d.health) for d in self.ports.devices()]
+        now = time.monotonic()
+        return [self.failed_reads.judge(await asyncio.to_thread(d.health), now)
+                for d in self.ports.devices()]  # fmt: skip
 
     async def health(self) -> list[Health]:
         """Every device's state, then the platform's (reachable, and its version)."""
@@ -887,6 +904,24 @@ class Terminal:
                 self.record_query("progress", found=False)
             raise
         self.record_query("progress", found=True)
+        return found
+
+    async def my_applications(self) -> list[Progress]:
+        """The identified citizen's own applications, newest first (by the ID number of the
+        card read at the start of this visit: the platform answers only for a fresh read).
+
+        :raises SessionError: nobody identified by a card in this visit.
+        :raises PlatformRejected: the card was read too long ago (403: read it again).
+        :raises PlatformError: unreachable or garbled.
+        """
+        if self.ports.platform is None:
+            raise DeviceError("no platform configured")
+        card = self.session.card if self.session is not None else None
+        number = id_number_of(card)
+        if not number:
+            raise SessionError("no card read in this visit", message_key="error.no_card")
+        found = await self.ports.platform.applications_of(number, card_read_at=self.session.started_at)
+        self.record_query("progress", found=bool(found))
         return found
 
     async def say(self, text: str) -> None:

@@ -5,6 +5,7 @@ terminal service, a navigator); business rules stay in the core."""
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 from pathlib import Path
 
@@ -12,9 +13,10 @@ from kivy.app import App
 from kivy.base import ExceptionHandler, ExceptionManager
 from kivy.clock import Clock
 from kivy.core.window import Window
+from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
-from kivy.uix.screenmanager import NoTransition
+from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.config import china_time
 from kiosk.errors import KioskError
@@ -23,29 +25,31 @@ from kiosk.session import TimeoutStatus
 from kiosk.terminal import Terminal
 from screens import widgets  # noqa: F401 - registers BigButton and Tile with the Factory
 from screens.attract import AttractScreen
-from screens.end import EndScreen
-from screens.face import FaceScreen
-from screens.form import FormScreen
-from screens.guide import GuideScreen
-from screens.home import HomeScreen
-from screens.materials import MaterialsScreen
-from screens.outcome import OutcomeScreen
-from screens.progress import ProgressScreen
-from screens.question import QuestionScreen
-from screens.rate import RateScreen
-from screens.review import ReviewScreen
-from screens.search import SearchScreen
-from screens.technician import TechnicianScreen
-from screens.technician_pin import CornerWatch, TechnicianPinScreen
-from screens.ticket import TicketScreen
 from screens.timeout import StillThere
 
 log = logging.getLogger(__name__)
 KV_DIR = Path(__file__).parent
-KV_FILES = ("widgets.kv", "keyboard.kv", "attract.kv", "home.kv", "question.kv", "form.kv", "materials.kv",
-            "review.kv", "outcome.kv", "rate.kv", "end.kv", "timeout.kv", "face.kv",
-            "search.kv", "guide.kv", "progress.kv", "ticket.kv", "technician_pin.kv", "technician.kv",
-            "app.kv")
+START_KV = ("widgets.kv", "attract.kv", "app.kv")  # all the first (attract) frame needs
+# Every other screen (screens/<name>.py): its class, the .kv files it needs (loaded once,
+# in order), and whether it takes ``on_finish``. They are built after the first frame, one
+# step a frame, in this order (the likeliest first), or at once when asked for earlier.
+LATER: dict[str, tuple[str, tuple[str, ...], bool]] = {
+    "home": ("HomeScreen", ("home.kv",), True),
+    "question": ("QuestionScreen", ("question.kv",), False),
+    "form": ("FormScreen", ("keyboard.kv", "form.kv"), False),
+    "materials": ("MaterialsScreen", ("materials.kv",), False),
+    "review": ("ReviewScreen", ("form.kv", "review.kv"), False),
+    "outcome": ("OutcomeScreen", ("outcome.kv",), False),
+    "rate": ("RateScreen", ("rate.kv",), False),
+    "end": ("EndScreen", ("end.kv",), True),
+    "face": ("FaceScreen", ("face.kv",), False),
+    "search": ("SearchScreen", ("keyboard.kv", "search.kv"), False),
+    "guide": ("GuideScreen", ("form.kv", "guide.kv"), False),
+    "progress": ("ProgressScreen", ("keyboard.kv", "search.kv", "progress.kv"), True),
+    "ticket": ("TicketScreen", ("ticket.kv",), True),
+    "technician_pin": ("TechnicianPinScreen", ("keyboard.kv", "technician_pin.kv"), False),
+    "technician": ("TechnicianScreen", ("keyboard.kv", "technician.kv"), False),
+}
 ELDERLY_SCALE = 1.3
 
 
@@ -63,6 +67,21 @@ class KeepRunning(ExceptionHandler):
         log.error("unexpected error in the UI", exc_info=exc)
         self.app.notice = self.app.t("error.generic")
         return ExceptionManager.PASS
+
+
+class KioskScreens(ScreenManager):
+    """The screen manager of app.kv: a screen not built yet is built when first asked
+    for (``current = name``, ``get_screen``). ``screens`` lists the built ones only."""
+
+    build_screen = None  # set by KioskApp.build: name → adds that screen
+
+    def get_screen(self, name):
+        if self.build_screen is not None and not self.has_screen(name) and name in LATER:
+            self.build_screen(name)
+        return super().get_screen(name)
+
+
+Factory.register("KioskScreens", cls=KioskScreens)
 
 
 class KioskApp(App):
@@ -84,6 +103,8 @@ class KioskApp(App):
         self._watcher: asyncio.Task | None = None
         self._visit_over = asyncio.Event()
         self._still_there: StillThere | None = None
+        self._kv_loaded: set[str] = set()
+        self._corners = None  # the technician's corner gesture, watched from the second frame
 
     # -- translation, for .kv bindings: ``app.t(key, app.language)`` -----
     def t(self, key: str, _language: str | None = None, **values) -> str:
@@ -93,30 +114,58 @@ class KioskApp(App):
         ExceptionManager.add_handler(KeepRunning(self))
         self.portrait = Window.height >= Window.width
         self.title = translate("app.title")
-        for name in KV_FILES:
-            Builder.load_file(str(KV_DIR / name))
+        for name in START_KV:
+            self._load_kv_file(name)
         root = Builder.load_string("KioskRoot:\n")
         sm = root.ids.sm
+        sm.build_screen = self._build_screen
         sm.transition = NoTransition()  # FBO fades cost 150+ ms a switch on software GL
-        t, nav = self.terminal, self.show
         sm.add_widget(AttractScreen(self.notices, on_start=self.start_without_card, name="attract"))
-        sm.add_widget(HomeScreen(t, nav, on_finish=self.finish, name="home"))
-        sm.add_widget(QuestionScreen(t, nav, name="question"))
-        sm.add_widget(FormScreen(t, nav, name="form"))
-        sm.add_widget(MaterialsScreen(t, nav, name="materials"))
-        sm.add_widget(ReviewScreen(t, nav, name="review"))
-        sm.add_widget(OutcomeScreen(t, nav, name="outcome"))
-        sm.add_widget(RateScreen(t, nav, name="rate"))
-        sm.add_widget(EndScreen(t, nav, on_finish=self.finish, name="end"))
-        sm.add_widget(FaceScreen(t, nav, name="face"))
-        sm.add_widget(SearchScreen(t, nav, name="search"))
-        sm.add_widget(GuideScreen(t, nav, name="guide"))
-        sm.add_widget(ProgressScreen(t, nav, on_finish=self.finish, name="progress"))
-        sm.add_widget(TicketScreen(t, nav, on_finish=self.finish, name="ticket"))
-        sm.add_widget(TechnicianPinScreen(t, nav, name="technician_pin"))
-        sm.add_widget(TechnicianScreen(t, nav, name="technician"))
-        t.subscribe(self._on_terminal)
+        self.terminal.subscribe(self._on_terminal)
         return root
+
+    # -- building the screens: the attract one at start, the others after its first frame
+    def _load_kv_file(self, name: str) -> None:
+        """Load one of the screens' .kv files, once."""
+        if name not in self._kv_loaded:
+            self._kv_loaded.add(name)
+            Builder.load_file(str(KV_DIR / name))
+
+    def _build_screen(self, name: str) -> None:
+        """Build the screen ``name`` (its .kv files first) and add it to the manager."""
+        cls, kv_files, finishing = LATER[name]
+        for kv in kv_files:
+            self._load_kv_file(kv)
+        kw = {"on_finish": self.finish} if finishing else {}
+        screen_cls = getattr(importlib.import_module(f"screens.{name}"), cls)
+        self.screens.add_widget(screen_cls(self.terminal, self.show, name=name, **kw))
+
+    def _next_step(self) -> bool:
+        """Do one piece of the remaining start-up work (load a .kv file or build one screen);
+        False when nothing is left."""
+        if self._corners is None:  # the technician's gesture on the header's corners
+            from screens.technician_pin import CornerWatch
+
+            self._corners = CornerWatch(lambda: self.root.ids.header, self.open_technician)
+            self._corners.start()  # held here: Kivy binds weakly
+            return True
+        for name, (_cls, kv_files, _finishing) in LATER.items():
+            if self.screens.has_screen(name):
+                continue
+            kv = next((kv for kv in kv_files if kv not in self._kv_loaded), None)
+            if kv is not None:
+                self._load_kv_file(kv)
+            else:
+                self._build_screen(name)
+            return True
+        if "timeout.kv" not in self._kv_loaded:
+            self._load_kv_file("timeout.kv")
+            return True
+        return False
+
+    def _after_first_frame(self, *_):
+        Window.unbind(on_flip=self._after_first_frame)
+        Clock.schedule_interval(lambda _dt: self._next_step(), 0)  # one step a frame
 
     @property
     def screens(self):
@@ -135,9 +184,7 @@ class KioskApp(App):
         Clock.schedule_interval(self._tick, 1.0)
         # Every touch anywhere, keyboard taps included, resets the inactivity timer.
         Window.bind(on_touch_down=lambda *_: self.terminal.touch())
-        # the technician's gesture on the header's corners (held here: Kivy binds weakly)
-        self._corners = CornerWatch(lambda: self.root.ids.header, self.open_technician)
-        self._corners.start()
+        Window.bind(on_flip=self._after_first_frame)  # then the other screens, one step a frame
         self._watcher = asyncio.get_event_loop().create_task(self._watch_cards())
 
     def on_stop(self):
@@ -175,9 +222,13 @@ class KioskApp(App):
             self._identify_note(self.t(what.removeprefix("error:")), problem=True)
         elif what == "eid:verifying" and self.screens.current in ("attract", "home"):
             self._identify_note(self.t("eid.verifying"), problem=False)
+        elif what.startswith("track:") and self.screens.current in ("attract", "home"):
+            self.open_service("progress")  # a receipt's QR shown where one identifies: its progress
+            self.screens.current_screen.query(what.removeprefix("track:"))
         elif what == "warning":
             limits = self.terminal.limits()
             seconds = limits.elderly_warning if self.terminal.elderly else limits.warning
+            self._load_kv_file("timeout.kv")
             self._still_there = StillThere(on_continue=self.terminal.touch, seconds=int(seconds))
             self._still_there.open()
         elif what == "resumed" and self._still_there is not None:

@@ -7,9 +7,11 @@ the on-screen keyboard; problems are shown in plain words under each field.
 from __future__ import annotations
 
 from kivy.clock import Clock
+from kivy.core.window import Window
 from kivy.factory import Factory
 from kivy.properties import StringProperty
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.gridlayout import GridLayout
 from kivy.uix.textinput import TextInput
 
 from kiosk.catalog.model import FieldDef, FieldType
@@ -98,13 +100,16 @@ class FormScreen(KioskScreen):
                     text=f"{shown_value(f, value, lang)}    [color=1f8a4c]✓ {self.t('form.prefilled')}[/color]",
                     markup=True))
             elif f.type is FieldType.CHOICE:
-                choices = BoxLayout(size_hint_y=None, spacing=12)
+                # two or three a row (many banks would squeeze into thin, ragged buttons)
+                n = len(f.choices)
+                choices = GridLayout(cols=n if n <= 3 else (2 if Window.height >= Window.width else 3),
+                                     size_hint_y=None, spacing=12)
+                choices.bind(minimum_height=choices.setter("height"))
                 for c in f.choices:
                     b = BigButton(action=f"choice:{f.id}:{c.value}", text=c.label.get(lang),
                                   bg_color=(0.09, 0.25, 0.52, 1) if value == c.value else (0.6, 0.65, 0.72, 1),
                                   on_release=lambda _w, fid=f.id, v=c.value: self.pick(fid, v))
                     choices.add_widget(b)
-                choices.height = choices.children[0].height if choices.children else 0
                 row.add_widget(choices)
             else:
                 field_input = FieldInput(field_id=f.id, text=value, problem=problems.get(f.id, ""))

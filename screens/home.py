@@ -1,12 +1,16 @@
-"""Home: greets the identified citizen and offers the life events as picture tiles."""
+"""Home: greets the identified citizen and offers the life events as picture tiles,
+a page at a time: all twelve at once in portrait, eight in landscape, four in
+elderly mode (larger, with big 上一页 / 下一页 buttons rather than a long scroll)."""
 
 from __future__ import annotations
 
+from kivy.core.window import Window
 from kivy.properties import StringProperty
+from kivy.uix.widget import Widget
 
 from kiosk.identity import mask
 from screens.base import KioskScreen
-from screens.widgets import Tile
+from screens.widgets import Tile, pages_of
 
 # One character a tile, drawn in a circle: Noto Sans CJK has no emoji, and a
 # single clear character reads well for the elderly.
@@ -17,6 +21,13 @@ GLYPHS = {
 }
 
 
+def tile_grid(portrait: bool, elderly: bool) -> tuple[int, int]:
+    """(columns, rows) of life-event tiles on one page of the home screen."""
+    if portrait:
+        return (2, 2) if elderly else (3, 4)
+    return (4, 1) if elderly else (4, 2)
+
+
 class HomeScreen(KioskScreen):
     citizen = StringProperty("")
     message = StringProperty("")
@@ -25,11 +36,24 @@ class HomeScreen(KioskScreen):
         super().__init__(terminal, nav, **kw)
         self._on_finish = on_finish
         self._language = None
+        self._elderly = None
+        self.page = 0
+        terminal.subscribe(self._on_terminal)
+
+    def on_kv_post(self, *_):
+        self.ids.pager.on_turn = self.turn
+        if Window.width > Window.height:  # landscape: the services join the row below the
+            services, actions = self.ids.services, self.ids.actions  # tiles, so two rows fit
+            for button in list(services.children):
+                services.remove_widget(button)
+                actions.add_widget(button, index=len(actions.children))
+            actions.cols = len(actions.children)
+            services.parent.remove_widget(services)
 
     def on_pre_enter(self, *_):
         self.citizen = self.terminal.display_name
         self.message = ""
-        if self._language != self.terminal.language:
+        if self._language != self.terminal.language or self._elderly != self.terminal.elderly:
             self.fill_tiles()
 
     def catalog_changed(self) -> None:
@@ -38,6 +62,19 @@ class HomeScreen(KioskScreen):
     def wipe(self) -> None:
         super().wipe()
         self.citizen = self.message = ""
+        if self.page:
+            self.page = 0
+            self._language = None  # the next citizen starts on the first page
+
+    def _on_terminal(self, what: str) -> None:
+        if what == "elderly" and self.manager is not None and self.manager.current == self.name:
+            self.page = 0
+            self.fill_tiles()  # larger tiles, fewer a page (or back)
+
+    def turn(self, step: int) -> None:
+        self.terminal.touch()
+        self.page += step
+        self.fill_tiles()
 
     def fill_tiles(self):
         grid = self.ids.tiles
@@ -46,7 +83,15 @@ class HomeScreen(KioskScreen):
         if catalog is None:
             return
         lang = self._language = self.terminal.language
-        for event in catalog.life_events.values():
+        self._elderly = self.terminal.elderly
+        cols, rows = tile_grid(Window.height >= Window.width, self.terminal.elderly)
+        grid.cols, grid.rows = cols, rows
+        pages = pages_of(list(catalog.life_events.values()), cols * rows)
+        self.page = max(0, min(self.page, len(pages) - 1))
+        pager = self.ids.pager
+        pager.page, pager.pages = self.page, len(pages)
+        shown = pages[self.page]
+        for event in shown:
             grid.add_widget(Tile(
                 action=f"event:{event.code}",
                 glyph=GLYPHS.get(event.code, event.title.zh[:1]),
@@ -54,6 +99,9 @@ class HomeScreen(KioskScreen):
                 note=event.description.get(lang),
                 on_release=lambda _w, code=event.code: self.choose(code),
             ))
+        if len(pages) > 1:  # the last page keeps the tiles' size
+            for _ in range(cols * rows - len(shown)):
+                grid.add_widget(Widget())
 
     def choose(self, code: str):
         if self.terminal.session is None or self.terminal.session.card is None:

@@ -4,6 +4,7 @@ document camera or, where the law allows, deferred (容缺) with a signed promis
 from __future__ import annotations
 
 from kivy.clock import Clock
+from kivy.core.window import Window
 from kivy.graphics import Color, Line
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
@@ -12,7 +13,9 @@ from kivy.uix.widget import Widget
 from kiosk.materials import MaterialStatus
 from kiosk.session import State
 from screens.base import KioskScreen
-from screens.widgets import BigButton
+from screens.widgets import BigButton, PagedRows, pages_of, rows_a_page
+
+ELDERLY_ROWS = (4, 2)  # materials a page in elderly mode: portrait, landscape
 
 
 class MaterialRow(BoxLayout):
@@ -68,21 +71,31 @@ class SignaturePad(Widget):
         return buf.getvalue()
 
 
-class MaterialsScreen(KioskScreen):
+class MaterialsScreen(PagedRows, KioskScreen):
     hint = StringProperty("")
 
     def __init__(self, terminal, nav, **kw):
         super().__init__(terminal, nav, **kw)
         self.pad: SignaturePad | None = None
+        self.page = 0
+        self._pages: list[list] = [[]]
+        terminal.subscribe(self._on_terminal)
+
+    def _on_terminal(self, what: str):
+        if what == "elderly" and self.manager is not None and self.manager.current == self.name:
+            self.refresh()  # fewer, larger rows a page (or all of them again)
+
+    def on_kv_post(self, *_):
+        self.ids.pager.on_turn = self.turn
 
     def on_pre_enter(self, *_):
         self.hint = self.t("materials.place_page")
+        self.page = 0
         self.refresh()
 
     def refresh(self):
         j, lang = self.journey, self.terminal.language
-        rows = self.ids.rows
-        rows.clear_widgets()
+        shown: list[MaterialRow] = []
         today = self.terminal.today()
         outstanding = j.outstanding()
         next_up = outstanding[0].code if outstanding else None
@@ -111,16 +124,22 @@ class MaterialsScreen(KioskScreen):
                         action=f"defer:{item.code}", text=self.t("materials.defer"),
                         size_hint=(None, None), width=240, bg_color=(0.85, 0.33, 0.1, 1),
                         on_release=lambda _w, c=item.code: self.defer(c)))
-            rows.add_widget(row)
+            shown.append(row)
             if item.code == next_up:
                 target = row
         self.show_signature(bool(j.deferred_codes))
+        # elderly mode: a few larger rows a page, turned to the next one to scan
+        per_page = rows_a_page(self.terminal.elderly, Window.height >= Window.width, *ELDERLY_ROWS)
+        self._pages = pages_of(shown, per_page)
+        if target is not None:
+            self.page = next(i for i, page in enumerate(self._pages) if target in page)
+        self.show_page()
         if target is not None:  # bring the next material to scan into view
             Clock.schedule_once(lambda _dt: self.bring_into_view(target), 0)
 
     def bring_into_view(self, row):
         scroll = self.ids.scroll
-        if self.ids.rows.height > scroll.height:  # only when the list does not fit
+        if row.parent is self.ids.rows and self.ids.rows.height > scroll.height:  # only when the list does not fit
             scroll.scroll_to(row, padding=20, animate=False)
 
     def _button(self, action: str, key: str, code: str, replace: bool = False) -> BigButton:

@@ -3,10 +3,8 @@ on screen too, so nothing is lost if the printer fails."""
 
 from __future__ import annotations
 
-import io
-
 import qrcode
-from kivy.core.image import Image as CoreImage
+from kivy.graphics.texture import Texture
 from kivy.properties import ColorProperty, StringProperty
 
 from kiosk.outcomes import OutcomeKind
@@ -21,11 +19,20 @@ COLOURS = {
 
 
 def qr_texture(text: str):
-    img = qrcode.make(text, border=2)
-    buf = io.BytesIO()
-    img.save(buf, format="PNG")
-    buf.seek(0)
-    return CoreImage(buf, ext="png").texture
+    """The QR code of ``text``, one texel a module, drawn sharp when scaled up. Built from
+    the code's matrix, with no PNG between (encoding one and decoding it cost 40+ ms of
+    the frame that shows the outcome)."""
+    code = qrcode.QRCode(border=2)
+    code.add_data(text)
+    code.make(fit=True)
+    rows = code.get_matrix()
+    dark, light = b"\x00\x00\x00\xff", b"\xff\xff\xff\xff"
+    # GL takes the bottom row first
+    pixels = b"".join(dark if m else light for row in reversed(rows) for m in row)
+    texture = Texture.create(size=(len(rows), len(rows)), colorfmt="rgba")
+    texture.mag_filter = texture.min_filter = "nearest"
+    texture.blit_buffer(pixels, colorfmt="rgba", bufferfmt="ubyte")
+    return texture
 
 
 class OutcomeScreen(KioskScreen):
@@ -35,10 +42,12 @@ class OutcomeScreen(KioskScreen):
     matters = StringProperty("")
     printing = StringProperty("")
     qr_text = StringProperty("")
+    kind = StringProperty("accepted")  # which slip is printed, and what its QR is for
 
     def on_pre_enter(self, *_):
         t, outcome = self.terminal, self.terminal.outcome
         lang = t.language
+        self.kind = outcome.kind.value
         self.headline = self.t(f"outcome.{outcome.kind.value}")
         self.headline_color = COLOURS[outcome.kind]
         if outcome.kind is OutcomeKind.ACCEPTED:
@@ -54,7 +63,10 @@ class OutcomeScreen(KioskScreen):
             self.detail = "、".join(
                 t.catalog.materials[c].name.get(lang) if c in t.catalog.materials else c
                 for c in outcome.missing)
-        names = [m.name for m in outcome.matters] or [
+        # each matter by its catalog name in the citizen's language (a pending slip's
+        # outcome holds only codes; the platform's holds Chinese names)
+        names = [t.catalog.matters[m.code].name.get(lang) if m.code in t.catalog.matters else m.name
+                 for m in outcome.matters] or [
             t.catalog.matters[c].name.get(lang) for c in t.journey.plan().matters]
         self.matters = "\n".join(f"· {n}" for n in names)
         receipt = t.receipt()
@@ -70,7 +82,7 @@ class OutcomeScreen(KioskScreen):
 
     async def _print(self, receipt):
         await self.terminal.print_receipt(receipt)
-        self.printing = self.t("outcome.printed")
+        self.printing = self.t(f"outcome.printed.{self.kind}")
 
     def reprint(self):
         self.printing = self.t("common.printing")
@@ -78,7 +90,7 @@ class OutcomeScreen(KioskScreen):
 
     async def _reprint(self):
         if await self.terminal.reprint():
-            self.printing = self.t("outcome.printed")
+            self.printing = self.t(f"outcome.printed.{self.kind}")
 
     def rate(self):
         self.nav("rate")

@@ -2,9 +2,10 @@
 scanner, or types the number printed on it, and sees the stages from 收件 to
 归档 with their dates.
 
-A typed ID number is checked (format and check digit, in plain words) but
-shows nothing: the platform shows applications by ID number only with the ID
-card itself read (issue #6), so the screen says so and what to do instead.
+With a card read in this visit, the third tab lists the citizen's own
+applications (the platform answers by ID number only for a card this terminal
+has just read). Without one, a typed ID number is checked (format and check
+digit, in plain words) but shows nothing: the screen says why and what to do.
 The rules are the core's (kiosk.query); the scanner is reached through the
 terminal, and only while this screen is up.
 """
@@ -18,7 +19,8 @@ from kivy.properties import BooleanProperty, ColorProperty, OptionProperty, Stri
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.config import china_time
-from kiosk.errors import DeviceError, PlatformError, PlatformRejected
+from kiosk.errors import DeviceError, PlatformError, PlatformRejected, SessionError
+from kiosk.identity import id_number_of
 from kiosk.outcomes import Progress
 from kiosk.query import NotANumber, clean_number, id_number_problem, number_from_code, progress_view
 from screens.base import KioskScreen
@@ -43,6 +45,14 @@ class StageItem(BoxLayout):
     state = OptionProperty("future", options=("done", "current", "future"))
 
 
+class DetailLine(BoxLayout):
+    """One line under the headline: a matter (a bullet, its name wrapping beside it,
+    not under it), the promised date, what is missing."""
+
+    text = StringProperty("")
+    bullet = BooleanProperty(False)
+
+
 class ProgressScreen(KioskScreen):
     mode = OptionProperty("scan", options=("scan", "number", "id"))
     showing = BooleanProperty(False)  # a result is on screen
@@ -53,6 +63,7 @@ class ProgressScreen(KioskScreen):
     headline_color = ColorProperty((0.09, 0.25, 0.52, 1))
     number_text = StringProperty("")
     detail = StringProperty("")
+    has_card = BooleanProperty(False)  # a card read in this visit: "my applications"
 
     def __init__(self, terminal, nav, on_finish, **kw):
         self._panels: dict = {}  # filled by on_kv_post, during super().__init__
@@ -61,17 +72,20 @@ class ProgressScreen(KioskScreen):
         self._on_finish = on_finish
         self._scanning: asyncio.Task | None = None
         self.progress: Progress | None = None
+        self.mine: list[Progress] = []
         terminal.subscribe(self._on_terminal)
 
     def on_kv_post(self, *_):
         # ids are weak references: keep the panels alive while they are off screen
         self._panels = {
-            name: self.ids[f"{name}_panel"].__self__ for name in ("scan", "type", "result")
+            name: self.ids[f"{name}_panel"].__self__ for name in ("scan", "type", "mine", "result")
         }
         self._show_panel()
 
     # -- entering and leaving ------------------------------------------------------
     def on_pre_enter(self, *_):
+        session = self.terminal.session
+        self.has_card = bool(session is not None and id_number_of(session.card))
         self.reset("scan")
 
     def on_enter(self, *_):
@@ -87,6 +101,10 @@ class ProgressScreen(KioskScreen):
 
     def reset(self, mode: str):
         self.mode, self.showing, self.progress = mode, False, None
+        self.detail = ""
+        self.ids.detail_lines.clear_widgets()
+        self.mine = []
+        self.ids.mine_list.clear_widgets()
         self.error = self.message = ""
         if self.keyboard is not None:
             self.keyboard.press("key:clear")
@@ -97,6 +115,9 @@ class ProgressScreen(KioskScreen):
         """A tab: scan the receipt, type its number, or type an ID number."""
         self.terminal.touch()
         self.reset(mode)
+        if mode == "id" and self.has_card:
+            self.message = self.t("progress.looking")
+            self.run(self._mine())
 
     def on_mode(self, *_):
         self._show_panel()
@@ -107,7 +128,12 @@ class ProgressScreen(KioskScreen):
     def _show_panel(self):
         if not self._panels:
             return
-        name = "result" if self.showing else ("scan" if self.mode == "scan" else "type")
+        if self.showing:
+            name = "result"
+        elif self.mode == "id" and self.has_card:
+            name = "mine"
+        else:
+            name = "scan" if self.mode == "scan" else "type"
         body = self.ids.body
         if self._panels[name].parent is not body:
             body.clear_widgets()
@@ -148,20 +174,63 @@ class ProgressScreen(KioskScreen):
         self.run(self._query(number))
 
     async def _query(self, number: str):
+        found = await self._ask(self.terminal.progress(number),
+                                lambda err: "progress.not_found" if err.status == 404 else "",
+                                number=number)  # fmt: skip
+        if found is not None:
+            self.show(found)
+
+    async def _mine(self):
+        """The citizen's own applications, by the card read in this visit."""
         try:
-            found = await self.terminal.progress(number)
+            found = await self._ask(self.terminal.my_applications(),
+                                    lambda err: "progress.card_again" if err.status == 403 else "")  # fmt: skip
+        except SessionError:  # the visit ended meanwhile
+            return
+        if found is not None:
+            self.mine = found
+            self.message = "" if found else self.t("progress.mine_none")
+            self.fill_mine()
+
+    async def _ask(self, call, refused, **values):
+        """What the platform answers ``call``, or None with the error shown: ``refused(err)``
+        names the message for a refusal ("" for the network one, as when unreachable)."""
+        try:
+            found = await call
         except PlatformRejected as err:
             self.message = ""
-            self.error = self.t("progress.not_found" if err.status == 404 else "progress.offline",
-                                number=number)  # fmt: skip
-            return
+            self.error = self.t(refused(err) or "progress.offline", **values)
+            return None
         except (PlatformError, DeviceError) as err:
             log.warning("progress not looked up: %s", err.detail)
             self.message = ""
             self.error = self.t("progress.offline")
-            return
+            return None
         self.message = ""
-        self.show(found)
+        return found
+
+    def fill_mine(self):
+        from kivy.factory import Factory
+
+        rows = self.ids.mine_list
+        rows.clear_widgets()
+        for p in self.mine:
+            view = progress_view(p, self.terminal.catalog, self.terminal.language)
+            matters = "、".join(line.removeprefix("·").strip() for line in view.lines
+                               if line.startswith("·"))  # fmt: skip
+            sent = next((china_time(s.at).date().isoformat() for s in view.stages if s.at), "")
+            head = f"{self.t(f'progress.status.{view.status}')}  {view.number}"
+            since = self.t("progress.mine_since", date=sent) if sent else ""
+            item = Factory.MineItem(
+                text=f"{head}  {since}\n{matters}" if since else f"{head}\n{matters}",
+                action=f"mine:{view.number}",
+            )
+            item.bind(on_release=lambda _b, p=p: self.open_mine(p))
+            rows.add_widget(item)
+
+    def open_mine(self, progress: Progress):
+        self.terminal.touch()
+        self.show(progress)
 
     def show(self, progress: Progress):
         self.progress = progress
@@ -179,6 +248,11 @@ class ProgressScreen(KioskScreen):
         self.headline_color = COLOURS[status]
         self.number_text = self.t("progress.number", number=view.number)
         self.detail = "\n".join(view.lines)
+        lines = self.ids.detail_lines
+        lines.clear_widgets()
+        for line in view.lines:
+            bullet = line.startswith("·")
+            lines.add_widget(DetailLine(text=line.removeprefix("·").strip() if bullet else line, bullet=bullet))
         stages = self.ids.stages
         stages.clear_widgets()
         steps = list(view.stages)
@@ -193,7 +267,16 @@ class ProgressScreen(KioskScreen):
                 StageItem(name=self.t(f"stage.{line.stage.value}"), when=when, state=state)
             )
 
+    def wipe(self) -> None:
+        super().wipe()
+        self.has_card = False
+        self.reset("scan")  # the citizen's own applications leave with them
+
     def again(self):
+        if self.mode == "id" and self.mine:  # back to the citizen's list, not asked again
+            self.progress, self.showing = None, False
+            self.error = self.message = ""
+            return
         self.choose(self.mode)
 
     # -- the scanner ---------------------------------------------------------------------
@@ -230,6 +313,7 @@ class ProgressScreen(KioskScreen):
     def _on_terminal(self, what: str):
         if what == "language" and self.manager is not None and self.manager.current == self.name:
             self.fill()
+            self.fill_mine()
 
     def spoken(self) -> str:
         return self.t("progress.scan_hint")

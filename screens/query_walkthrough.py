@@ -15,16 +15,22 @@ async def type_keys(w: Walkthrough, text: str) -> None:
 
 
 async def progress_steps(w: Walkthrough, props: Props, receipt_code: str, right_id: str) -> dict:
-    """Attract → check progress → the receipt's QR shown to the scanner → its stages;
-    then a typed ID number: a wrong check digit, then a right one."""
+    """The receipt's QR shown to the scanner at the attract screen → its stages; the
+    same QR on the progress screen's own scan tab; then a typed ID number: a wrong
+    check digit, then a right one."""
     await w.screenshot("q01-attract")
-    await w.tap("progress")
-    await until(lambda: w.on("progress"), 5, "the progress screen")
-    await w.screenshot("q02-progress-scan")
-    props.scan_code(receipt_code)
-    await until(lambda: w.screen().showing, 20, "the progress of the scanned receipt")
+    await w.settle(1.0)  # the citizen walks up: the kiosk is listening by then
+    props.scan_code(receipt_code)  # where one identifies: taken for a receipt, not an e-ID
+    await until(lambda: w.on("progress") and w.screen().showing, 20,
+                "the progress of the receipt shown at the attract screen")
     await w.screenshot("q03-progress-result")
     seen = {"shown_number": w.screen().number_text, "headline": w.screen().headline}
+    await w.tap("by:scan")
+    await until(lambda: not w.screen().showing, 5, "the progress screen's scan tab")
+    await w.screenshot("q02-progress-scan")
+    props.scan_code(receipt_code)
+    await until(lambda: w.screen().showing, 20, "the progress of the receipt scanned there")
+    seen["scanned_on_progress"] = w.screen().number_text
     await w.tap("by:id")
     wrong = right_id[:-1] + ("1" if right_id[-1] != "1" else "2")  # the last character mistyped
     await type_keys(w, wrong)
@@ -41,6 +47,31 @@ async def progress_steps(w: Walkthrough, props: Props, receipt_code: str, right_
     await w.tap("back")
     await until(lambda: w.on("home"), 5, "the home screen")
     await w.screenshot("q06-home")
+    seen |= await elderly_home_steps(w)
+    return seen
+
+
+def tiles_shown(w: Walkthrough) -> list[str]:
+    return [t.action.removeprefix("event:") for t in reversed(w.screen().ids.tiles.children)
+            if getattr(t, "action", "").startswith("event:")]
+
+
+async def elderly_home_steps(w: Walkthrough) -> dict:
+    """Elderly mode on the home screen: four larger tiles a page and big page buttons
+    instead of a long scroll; the last page has the last life events; then back."""
+    await w.tap("elderly")
+    await until(lambda: len(tiles_shown(w)) == 4, 5, "four tiles a page")
+    await w.screenshot("q06b-home-elderly")
+    seen = {"elderly_pages": [tiles_shown(w)]}
+    pager = w.screen().ids.pager
+    while pager.page < pager.pages - 1:
+        turned_to = pager.page + 1
+        await w.tap("page:next")
+        await until(lambda n=turned_to: pager.page == n, 5, "the next page")
+        seen["elderly_pages"].append(tiles_shown(w))
+    await w.screenshot("q06c-home-elderly-last-page")
+    await w.tap("elderly")
+    await until(lambda: len(tiles_shown(w)) > 4, 5, "every tile again")
     return seen
 
 
@@ -91,9 +122,39 @@ async def search_steps(w: Walkthrough, props: Props) -> dict:
     return seen
 
 
+async def mine_steps(w: Walkthrough, props: Props) -> dict:
+    """With the ID card read: 查询进度 → 我的办件 lists the citizen's own applications
+    (the platform answers by ID number only for a card just read); one opens its stages.
+    Then the visit ends and the card is taken."""
+    props.insert_id_card()
+    await until(lambda: w.on("home") and w.shows(props.expected_name), 15, "the greeting")
+    await w.tap("progress")
+    await until(lambda: w.on("progress"), 5, "the progress screen")
+    await w.tap("by:id")  # with a card read this tab is "my applications"
+    await until(lambda: bool(w.screen().mine) or bool(w.screen().error), 20, "the citizen's list")
+    await w.screenshot("q00a-progress-mine")
+    seen = {"mine_tab": w.screen().ids.body.children[0] is w.screen().ids.mine_panel.__self__,
+            "mine": [p.outcome.acceptance_number for p in w.screen().mine],
+            "mine_error": w.screen().error}  # fmt: skip
+    if seen["mine"]:
+        await w.tap(f"mine:{seen['mine'][0]}")
+        await until(lambda: w.screen().showing, 5, "the stages of the application chosen")
+        await w.screenshot("q00b-progress-mine-result")
+        seen["mine_opened"] = w.screen().number_text
+        await w.tap("again")  # back to the list, not asked again
+        await until(lambda: not w.screen().showing, 5, "the list again")
+    await w.tap("finish")
+    await until(lambda: w.on("attract"), 10, "the attract screen after the visit")
+    props.remove_id_card()
+    seen["mine_after_visit"] = [p.outcome.acceptance_number for p in w.app.screens.get_screen("progress").mine]
+    return seen
+
+
 async def query_steps(w: Walkthrough, props: Props) -> None:
-    """The whole query side, as one visit without a card."""
-    facts = await progress_steps(w, props, props.receipt_code, props.right_id)
+    """The query side: first with a card (the citizen's own applications), then as one
+    visit without a card."""
+    facts = await mine_steps(w, props)
+    facts |= await progress_steps(w, props, props.receipt_code, props.right_id)
     facts |= await ticket_steps(w, props)
     facts |= await search_steps(w, props)
     props.report(facts)

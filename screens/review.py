@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from kivy.core.window import Window
 from kivy.factory import Factory
-from kivy.properties import StringProperty
+from kivy.metrics import dp
+from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.materials import MaterialStatus
@@ -13,7 +15,9 @@ from kiosk.session import State
 from kiosk.timelimits import bundle_limit
 from screens.base import KioskScreen
 from screens.form import shown_value
-from screens.widgets import BigButton
+from screens.widgets import BigButton, PagedRows, pages_of, rows_a_page
+
+ELDERLY_ROWS = (9, 4)  # lines a page in elderly mode: portrait, landscape
 
 
 class ReviewLine(BoxLayout):
@@ -21,38 +25,54 @@ class ReviewLine(BoxLayout):
     value = StringProperty("")
 
 
-class ReviewScreen(KioskScreen):
+class ReviewScreen(PagedRows, KioskScreen):
+    delivery_height = NumericProperty(0)  # the tallest delivery button's text needs
+
+    def __init__(self, terminal, nav, **kw):
+        super().__init__(terminal, nav, **kw)
+        self.page = 0
+        self._pages: list[list] = [[]]
+        terminal.subscribe(self._on_terminal)
+
+    def on_kv_post(self, *_):
+        self.ids.pager.on_turn = self.turn
+
+    def _on_terminal(self, what: str):
+        if what == "elderly" and self.manager is not None and self.manager.current == self.name:
+            self.fill()  # fewer, larger lines a page (or all of them again)
+
     def on_pre_enter(self, *_):
+        self.page = 0
         self.fill()
 
     def wipe(self) -> None:
         super().wipe()
         self.ids.rows.clear_widgets()
+        self._pages = [[]]
 
     def fill(self):
         j, lang, cat = self.journey, self.terminal.language, self.terminal.catalog
-        rows = self.ids.rows
-        rows.clear_widgets()
+        rows = []
         plan = j.plan()
         limit = bundle_limit(cat.matters, plan.matters, j.event.order)
-        rows.add_widget(Factory.GroupHeading(text=self.t("review.matters")))
+        rows.append(Factory.GroupHeading(text=self.t("review.matters")))
         for code in plan.matters:
             matter = cat.matters[code]
             dept = cat.departments.get(matter.department)
-            rows.add_widget(ReviewLine(label=dept.name.get(lang) if dept else "",
+            rows.append(ReviewLine(label=dept.name.get(lang) if dept else "",
                                                value=matter.name.get(lang)))
-        rows.add_widget(Factory.Body(text=self.t("review.promised", days=limit.days)))
+        rows.append(Factory.Body(text=self.t("review.promised", days=limit.days)))
         for group, items in j.review_groups(lang):
             heading = Factory.BoxLayout(size_hint_y=None, height=90)
             heading.add_widget(Factory.GroupHeading(text=self.t(f"group.{group}")))
             heading.add_widget(BigButton(action=f"change:{group}", text=self.t("review.change"),
                                          size_hint=(None, None), width=180, height=72,
                                          on_release=lambda _w: self.change()))
-            rows.add_widget(heading)
+            rows.append(heading)
             for f, value in items:
-                rows.add_widget(ReviewLine(label=f.label.get(lang),
+                rows.append(ReviewLine(label=f.label.get(lang),
                                                    value=shown_value(f, value, lang) or "—"))
-        rows.add_widget(Factory.GroupHeading(text=self.t("materials.title")))
+        rows.append(Factory.GroupHeading(text=self.t("materials.title")))
         for item in j.materials():
             if item.status is MaterialStatus.REQUIRED:
                 pages = len(j.scan_pages.get(item.code, []))
@@ -61,7 +81,11 @@ class ReviewScreen(KioskScreen):
             else:
                 state = self.t("materials.waived_ecert" if item.status is MaterialStatus.ECERT
                                else "materials.waived_produced", matter="")
-            rows.add_widget(ReviewLine(label=item.name.get(lang), value=state))
+            rows.append(ReviewLine(label=item.name.get(lang), value=state))
+        # elderly mode: a few larger lines a page; a heading goes with the lines it heads
+        per_page = rows_a_page(self.terminal.elderly, Window.height >= Window.width, *ELDERLY_ROWS)
+        self._pages = pages_of(rows, per_page, keeps_with_next=lambda w: not isinstance(w, ReviewLine))
+        self.show_page()
         self.fill_delivery()
 
     def fill_delivery(self):
@@ -69,10 +93,16 @@ class ReviewScreen(KioskScreen):
         box.clear_widgets()
         for d in Delivery:
             chosen = self.journey.delivery is d
-            box.add_widget(BigButton(
+            button = BigButton(
                 action=f"delivery:{d.value}", text=("✓ " if chosen else "") + self.t(f"delivery.{d.value}"),
-                bg_color=(0.09, 0.25, 0.52, 1) if chosen else (0.6, 0.65, 0.72, 1),
-                on_release=lambda _w, d=d: self.choose_delivery(d)))
+                bg_color=(0.09, 0.25, 0.52, 1) if chosen else (0.6, 0.65, 0.72, 1), size_hint_y=1,
+                on_release=lambda _w, d=d: self.choose_delivery(d))
+            button.bind(texture_size=self._fit_delivery)
+            box.add_widget(button)
+
+    def _fit_delivery(self, *_):
+        """The three buttons stay one height: that of the one whose words wrap most."""
+        self.delivery_height = max(b.texture_size[1] + dp(28) for b in self.ids.delivery.children)
 
     def choose_delivery(self, delivery: Delivery):
         self.journey.delivery = delivery

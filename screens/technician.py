@@ -172,7 +172,7 @@ class TechnicianScreen(KioskScreen):
             return
         for c in report.checks:
             grid.add_widget(_made("TechCheck",
-                device=self.device_name(c.device), passed=c.passed, detail=c.detail,
+                device=self.device_name(c.device), passed=c.passed, detail=c.text(self.terminal.language),
                 verdict=self.t("technician.pass" if c.passed else "technician.fail")))  # fmt: skip
         failed = sum(not c.passed for c in report.checks)
         self.passed = failed == 0

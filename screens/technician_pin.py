@@ -127,7 +127,8 @@ class TechnicianPinScreen(KioskScreen):
 
     def __init__(self, terminal, nav, **kw):
         super().__init__(terminal, nav, **kw)
-        self.lock = PinLock()  # lives as long as the kiosk: leaving the pad does not reset it
+        # kept in the data dir: neither leaving the pad nor a power cycle resets it
+        self.lock = PinLock.kept_in(terminal.base_config.data_dir)
         self.back_to = "attract"
         self._pin = ""  # a plain attribute: never bound to a widget
         self._told = False  # the hall heard of the last lock-out

@@ -116,9 +116,17 @@ class Walkthrough:
             return here is not None and len(seen) > 2 and seen[-3] == seen[-2] == here
 
         deadline = time.monotonic() + timeout
+        missing_since = time.monotonic()
         while not settled():
             if time.monotonic() > deadline:
                 raise WalkthroughError(f"timed out after {timeout:.0f} s waiting for the {action!r} button")
+            if not seen or seen[-1] is not None:
+                missing_since = time.monotonic()
+            elif time.monotonic() - missing_since > 1.0 and action != "page:next" \
+                    and find_action(self.app.root_window, "page:next") is not None:
+                await self.tap("page:next")  # not on this page: turn it, as a citizen would
+                seen.clear()
+                missing_since = time.monotonic()
             await asyncio.sleep(0.04)  # three alike 40 ms apart: laid out for good
         button, where = seen[-1]
         touch = press(*where)
@@ -242,6 +250,12 @@ async def submit(w: Walkthrough) -> None:
     await until(lambda: not w.screen().busy, 30, "the receipt to print (or fail)")
 
 
+def printed(w: Walkthrough) -> bool:
+    """The outcome screen says its slip (receipt, notice or pending slip) is printed."""
+    screen = w.screen()
+    return w.on("outcome") and w.shows(screen.t(f"outcome.printed.{screen.kind}"))
+
+
 async def journey_steps(w: Walkthrough, props: Props) -> None:
     """A whole life event in one go: identify → choose → questions → one form →
     one set of materials → review → submit → receipt → rate → end."""
@@ -254,7 +268,7 @@ async def journey_steps(w: Walkthrough, props: Props) -> None:
     await w.screenshot("03-social-card-read")
     await apply_until_review(w, props)
     await submit(w)
-    await until(lambda: w.shows("回执已打印") or w.shows("receipt is printed"), 5, "the receipt printed")
+    await until(lambda: printed(w), 5, "the receipt printed")
     await w.screenshot("10-outcome")
     w.shots.append(props.render_receipt(w.out / f"{w.prefix}receipt.png"))
     await w.tap("rate")
@@ -282,7 +296,7 @@ async def paper_out_steps(w: Walkthrough, props: Props) -> None:
     await w.screenshot("paper-out")
     props.refill()
     await w.tap("reprint")
-    await until(lambda: w.shows("回执已打印") and not w.screen().error, 20, "the reprinted receipt")
+    await until(lambda: printed(w) and not w.screen().error, 20, "the reprinted receipt")
     await w.screenshot("reprinted")
     w.shots.append(props.render_receipt(w.out / f"{w.prefix}reprinted-receipt.png"))
 
@@ -310,7 +324,7 @@ async def after_death_steps(w: Walkthrough, props: Props) -> None:
     await w.screenshot("02-home")
     await apply_until_review(w, props)
     await submit(w)
-    await until(lambda: w.shows("回执已打印") or w.shows("receipt is printed"), 5, "the receipt printed")
+    await until(lambda: printed(w), 5, "the receipt printed")
     await w.screenshot("10-outcome")
     w.shots.append(props.render_receipt(w.out / f"{w.prefix}receipt.png"))
     await w.tap("rate")  # a bad rating asks why

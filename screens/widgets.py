@@ -2,10 +2,50 @@
 
 from __future__ import annotations
 
-from kivy.properties import BooleanProperty, ColorProperty, StringProperty
+from kivy.factory import Factory
+from kivy.properties import (
+    BooleanProperty,
+    ColorProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.label import Label
+from kivy.uix.label import Label as KivyLabel
+
+from kiosk.linebreak import wrap
+
+FIT = 0.98  # of the width: the sum of characters' widths may differ from the line's by kerning
+
+
+class Label(KivyLabel):
+    """Kivy's Label, wrapping Chinese by its rules (kiosk.linebreak): no line of a
+    message begins with a comma or ends with an opening quote. Every ``Label`` in
+    the screens' .kv files is this one (registered under Kivy's name below)."""
+
+    def texture_update(self, *largs):
+        core = self._label
+        width = (self.text_size[0] or 0) - self.padding[0] - self.padding[2]
+        if width > 0 and not self.markup and self.text and not self.shorten:
+            extents = core.get_cached_extents()
+            widths: dict[str, float] = {}
+
+            def measure(unit: str) -> float:
+                total = 0.0
+                for ch in unit:
+                    w = widths.get(ch)
+                    if w is None:
+                        w = widths[ch] = extents(ch)[0]
+                    total += w
+                return total
+
+            core.text = "\n".join(wrap(self.text, width * FIT, measure))
+        super().texture_update(*largs)
+
+
+Factory.unregister("Label")
+Factory.register("Label", cls=Label)
 
 
 class BigButton(ButtonBehavior, Label):
@@ -25,3 +65,67 @@ class Tile(ButtonBehavior, BoxLayout):
     glyph = StringProperty("")
     caption = StringProperty("")
     note = StringProperty("")
+    wide = BooleanProperty(False)  # wider than tall: glyph beside the caption
+
+
+def pages_of(items: list, per_page: int, keeps_with_next=lambda item: False) -> list[list]:
+    """``items`` cut into pages of at most ``per_page`` (0: one page of all). An item
+    that ``keeps_with_next`` (a heading) never ends a page: it moves on with what it heads."""
+    if per_page <= 0 or len(items) <= per_page:
+        return [list(items)]
+    pages: list[list] = []
+    page: list = []
+    for item in items:
+        page.append(item)
+        if len(page) >= per_page:
+            carry: list = []
+            while len(page) > 1 and keeps_with_next(page[-1]):
+                carry.insert(0, page.pop())
+            pages.append(page)
+            page = carry
+    if page:
+        pages.append(page)
+    return pages
+
+
+class Pager(BoxLayout):
+    """Big '上一页 / 下一页' buttons and 'page 2 of 3' between them, for a list shown a
+    page at a time (elderly mode: fewer, larger items on each screen). It draws
+    nothing when everything fits on one page. ``on_turn(step)`` is called with ±1."""
+
+    page = NumericProperty(0)
+    pages = NumericProperty(1)
+    on_turn = ObjectProperty(None, allownone=True)
+
+    def turn(self, step: int) -> None:
+        if self.on_turn is not None and 0 <= self.page + step < self.pages:
+            self.on_turn(step)
+
+
+class PagedRows:
+    """A screen whose list (``ids.rows`` in ``ids.scroll``, ``ids.pager`` under it) is
+    shown a page at a time in elderly mode: ``self._pages`` from :func:`pages_of`."""
+
+    page = 0
+    _pages: list[list]  # set by the screen
+
+    def show_page(self):
+        self.page = max(0, min(self.page, len(self._pages) - 1))
+        rows = self.ids.rows
+        rows.clear_widgets()
+        for row in self._pages[self.page]:
+            rows.add_widget(row)
+        self.ids.pager.page, self.ids.pager.pages = self.page, len(self._pages)
+        self.ids.scroll.scroll_y = 1
+
+    def turn(self, step: int):
+        self.terminal.touch()
+        self.page += step
+        self.show_page()
+
+
+def rows_a_page(elderly: bool, portrait: bool, in_portrait: int, in_landscape: int) -> int:
+    """How many rows of a list elderly mode shows on one page (0: all, scrolled)."""
+    if not elderly:
+        return 0
+    return in_portrait if portrait else in_landscape

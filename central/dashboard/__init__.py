@@ -8,7 +8,9 @@ app starts: ``app[SETTINGS] = Settings(offline_after=2)``.
 
 - ``CENTRAL_OFFLINE_AFTER``: seconds without a heartbeat before a terminal is
   offline (default 90);
-- ``CENTRAL_DASHBOARD_REFRESH``: seconds between reloads of the terminal page (15).
+- ``CENTRAL_DASHBOARD_REFRESH``: seconds between reloads of the terminal page (15);
+- ``CENTRAL_DASHBOARD_CACHE``: seconds one build of the terminal page serves every
+  user with the same scope (5; at most half the refresh; 0: build for each request).
 """
 
 from __future__ import annotations
@@ -25,12 +27,19 @@ class Settings:
     refresh_seconds: int = 15
     session_hours: float = 8.0
     sweep_every: float = 10.0  # seconds; a page that shows alerts sweeps first anyway
+    page_cache_seconds: float = 5.0  # central/dashboard/snapshots.py
+
+    @property
+    def snapshot_ttl(self) -> float:
+        """How long one terminal page build is shown: a reload always shows newer data."""
+        return max(0.0, min(self.page_cache_seconds, self.refresh_seconds / 2))
 
     @classmethod
     def from_env(cls) -> Settings:
         return cls(
             offline_after=float(os.environ.get("CENTRAL_OFFLINE_AFTER", "90")),
             refresh_seconds=int(os.environ.get("CENTRAL_DASHBOARD_REFRESH", "15")),
+            page_cache_seconds=float(os.environ.get("CENTRAL_DASHBOARD_CACHE", "5")),
         )
 
 

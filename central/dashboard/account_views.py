@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from central.dashboard.data import User
-from central.dashboard.views import ROLE, bi, csrf_field, e, layout, when
+from central.dashboard.views import ROLE, bi, csrf_field, e, grid, layout, when
 
 DONE = {
     "password": "密码已修改，其他设备上的登录已失效。Password changed; other sign-ins have ended.",
@@ -128,13 +128,8 @@ def accounts_page(
             f"<td>{e(where)}</td><td>{e(when(u['created_at']))}</td><td>{state}</td>"
             f'<td class="actions">{toggle}{reset}</td></tr>'
         )
-    table = (
-        '<table class="grid"><thead><tr>'
-        f"<th>{bi('用户名', 'User')}</th><th>{bi('角色', 'Role')}</th>"
-        f"<th>{bi('服务点', 'Points')}</th><th>{bi('创建时间', 'Created')}</th>"
-        f"<th>{bi('状态', 'State')}</th><th>{bi('操作', 'Actions')}</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
-    )
+    table = grid([("用户名", "User"), ("角色", "Role"), ("服务点", "Points"),
+                  ("创建时间", "Created"), ("状态", "State"), ("操作", "Actions")], rows)  # fmt: skip
     body = (
         f'<div class="titlebar"><h1>{bi("账号管理", "Accounts")}</h1>'
         '<span class="muted">新账号用 <code>central users add</code> 创建</span></div>'

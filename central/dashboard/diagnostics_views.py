@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from central.dashboard.data import User
-from central.dashboard.views import bi, csrf_field, e, layout, when
+from central.dashboard.views import bi, csrf_field, e, grid, layout, when
 
 
 def _size(n: int) -> str:
@@ -76,15 +76,10 @@ def diagnostics_page(
             f'<td class="mono" title="SHA-256 {e(b["sha256"])}">{e(b["sha256"][:12]) or "—"}</td>'
             f'<td class="actions">{action}</td></tr>'
         )
-    table = (
-        '<table class="grid"><thead><tr>'
-        f"<th>{bi('编号', 'No.')}</th><th>{bi('终端', 'Terminal')}</th>"
-        f"<th>{bi('服务点', 'Service point')}</th><th>{bi('请求人', 'Asked by')}</th>"
-        f"<th>{bi('状态', 'State')}</th><th>{bi('大小', 'Size')}</th>"
-        f"<th>{bi('校验值', 'SHA-256')}</th><th>{bi('操作', 'Actions')}</th></tr></thead>"
-        f"<tbody>{''.join(rows) or '<tr><td colspan=8 class=empty>还没有诊断包 No bundles yet</td></tr>'}"
-        "</tbody></table>"
-    )
+    table = grid([("编号", "No."), ("终端", "Terminal"), ("服务点", "Service point"),
+                  ("请求人", "Asked by"), ("状态", "State"), ("大小", "Size"),
+                  ("校验值", "SHA-256"), ("操作", "Actions")],
+                 rows, "还没有诊断包 No bundles yet")  # fmt: skip
     body = (
         f'<div class="titlebar"><h1>{bi("诊断包", "Diagnostics")}</h1>'
         '<span class="muted">日志 · 版本 · 设备记录 · 配置（已去除密钥）</span></div>'

@@ -37,6 +37,7 @@ from central.dashboard import (
     volumes,
 )
 from central.dashboard.data import HallError, HallStore, User
+from central.dashboard.snapshots import SNAPSHOTS, Snapshots
 from central.errors import ApiError
 
 log = logging.getLogger("central.dashboard")
@@ -221,26 +222,32 @@ async def root(request: web.Request) -> web.StreamResponse:
 # -- pages ---------------------------------------------------------------------------
 
 
+def _terminals_body(app: web.Application, scope: tuple[str, ...] | None, points: dict[str, str],
+                    visible: list[str], chosen: str) -> str:  # fmt: skip
+    """Read, judge and render the terminals in ``scope`` now (blocking: a worker thread)."""
+    s, now, engine = app[SETTINGS], _now(), app[STORE].engine
+    found = HallStore(engine).terminal_views(scope, now, s.offline_after)
+    configs = {(c["scope"], c["scope_id"]): c for c in remote.rows(engine)}
+    pushed = {v.terminal_id: remote.effective(configs, v.service_point, v.terminal_id)[0]
+              for v in found} if configs else {}  # fmt: skip
+    return views.terminals_body(views=found, points=points, visible=visible, chosen=chosen,
+                                now=now, offline_after=s.offline_after, pushed=pushed,
+                                catalog_etag=app[CATALOG]["etag"].strip('"'))  # fmt: skip
+
+
 @page("terminals")
 async def terminals(request: web.Request, user: User, csrf: str) -> web.StreamResponse:
     async def build():
         chosen, visible = _chosen_point(request, user)
-        s, now = request.app[SETTINGS], _now()
-        views_ = await asyncio.to_thread(
-            _hall(request).terminal_views, _scope(user, chosen), now, s.offline_after
-        )
-        configs = {(c["scope"], c["scope_id"]): c
-                   for c in await asyncio.to_thread(remote.rows, request.app[STORE].engine)}  # fmt: skip
-        pushed = {v.terminal_id: remote.effective(configs, v.service_point, v.terminal_id)[0]
-                  for v in views_} if configs else {}  # fmt: skip
-        open_alerts = await _open_alerts(request, user)
-        # 2 000 rows of HTML take a while: render off the event loop, so heartbeats
-        # arriving meanwhile are still answered
-        return _html(await asyncio.to_thread(partial(views.terminals_page,
-            county=_county(request), user=user, csrf=csrf, views=views_, points=_points(request),
-            visible=visible, chosen=chosen, now=now, offline_after=s.offline_after,
-            refresh=s.refresh_seconds, open_alerts=open_alerts,
-            catalog_etag=request.app[CATALOG]["etag"].strip('"'), pushed=pushed)))  # fmt: skip
+        # 2 000 rows take a while to read, judge and render: done off the event loop, and
+        # once per scope every few seconds however many managers have the page open
+        body = await request.app[SNAPSHOTS].get((user.scope, chosen), partial(
+            _terminals_body, request.app, _scope(user, chosen), _points(request), visible,
+            chosen))  # fmt: skip
+        return _html(views.terminals_page(
+            county=_county(request), user=user, csrf=csrf, body=body,
+            refresh=request.app[SETTINGS].refresh_seconds,
+            open_alerts=await _open_alerts(request, user)))  # fmt: skip
 
     return await _guarded(request, user, csrf, build)
 
@@ -592,6 +599,7 @@ async def config_save(request: web.Request, user: User, csrf: str) -> web.Stream
         version = await asyncio.to_thread(remote.save, request.app[STORE].engine, scope, ident,
                                           settings, user.name, _now())  # fmt: skip
         request.app[remote.PUSHES].invalidate()
+        request.app[SNAPSHOTS].invalidate()
         log.info("remote configuration v%d for %s %s saved by %s", version, scope, ident, user.name)
         raise web.HTTPSeeOther(f"/dashboard/config?target={quote(target, safe='')}&saved={version}")
 
@@ -619,6 +627,7 @@ async def _sweeper(app: web.Application) -> None:
 async def _context(app: web.Application):
     app[SECRET] = await asyncio.to_thread(security.load_secret, app[CONFIG].data_dir)
     app[remote.PUSHES] = remote.Pushes(app[STORE].engine)  # heartbeat replies read it
+    app[SNAPSHOTS] = Snapshots(app[SETTINGS].snapshot_ttl)  # settings are final by now
     task = asyncio.create_task(_sweeper(app))
     yield
     task.cancel()

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from central.dashboard.data import User
-from central.dashboard.views import ago, bi, csrf_field, e, layout, when
+from central.dashboard.views import ago, bi, csrf_field, e, grid, layout, when
 
 FIELDS = (
     ("inactivity", "无操作多久后提醒（秒）", "Idle before the prompt (s)", "30–900"),
@@ -118,15 +118,12 @@ def config_page(*, county: str, user: User, csrf: str, points: Mapping[str, str]
                   f"Saved as version {e(saved)}; terminals take it at their next heartbeat.</p>")  # fmt: skip
     elif problems:
         banner = '<p class="error" role="alert">有设置超出范围，未保存。Some values are out of range; nothing was saved.</p>'
-    config_rows = (
-        "".join(
-            f'<tr data-scope="{e(c["scope"])}:{e(c["scope_id"])}"><td>{"服务点" if c["scope"] == "point" else "终端"}</td>'
-            f'<td><a href="/dashboard/config?target={quote(c["scope"] + ":" + c["scope_id"], safe="")}">'
-            f"{e(points.get(c['scope_id'], c['scope_id']))}</a></td><td>{e(summary(c['settings']))}</td>"
-            f'<td class="num">v{c["version"]}</td><td>{e(c["updated_by"])}<small>{e(when(c["updated_at"]))}</small></td></tr>'
-            for c in configs
-        )
-        or '<tr><td colspan="5" class="empty">尚未下发任何配置 Nothing pushed yet</td></tr>'
+    config_rows = "".join(
+        f'<tr data-scope="{e(c["scope"])}:{e(c["scope_id"])}"><td>{"服务点" if c["scope"] == "point" else "终端"}</td>'
+        f'<td><a href="/dashboard/config?target={quote(c["scope"] + ":" + c["scope_id"], safe="")}">'
+        f"{e(points.get(c['scope_id'], c['scope_id']))}</a></td><td>{e(summary(c['settings']))}</td>"
+        f'<td class="num">v{c["version"]}</td><td>{e(c["updated_by"])}<small>{e(when(c["updated_at"]))}</small></td></tr>'
+        for c in configs
     )
     status_rows = []
     for s in status:
@@ -150,19 +147,15 @@ def config_page(*, county: str, user: User, csrf: str, points: Mapping[str, str]
         f'<div class="titlebar"><h1>{bi("远程配置", "Remote configuration")}</h1>'
         '<span class="muted">超时时间 · 待机屏公告 · 老年模式默认</span></div>'
         f"{picker}{banner}{form}"
-        f'<h2>{bi("当前配置", "Settings in force")}</h2><table class="grid"><thead><tr>'
-        f"<th>{bi('层级', 'Level')}</th><th>{bi('对象', 'Applies to')}</th><th>{bi('设置', 'Settings')}</th>"
-        f"<th>{bi('版本', 'Version')}</th><th>{bi('修改人', 'Changed by')}</th></tr></thead>"
-        f"<tbody>{config_rows}</tbody></table>"
-        f"<h2>{bi('各终端下发与确认', 'Pushed and acknowledged, per terminal')}</h2>"
-        '<table class="grid"><thead><tr>'
-        f"<th>{bi('终端', 'Terminal')}</th><th>{bi('服务点', 'Service point')}</th>"
-        f"<th>{bi('已下发', 'Pushed')}</th><th>{bi('终端已确认', 'Acknowledged')}</th>"
-        f"<th>{bi('状态', 'State')}</th><th>{bi('生效设置', 'In force')}</th>"
-        f"<th>{bi('最后心跳', 'Last seen')}</th></tr></thead>"
-        f"<tbody>{''.join(status_rows) or '<tr><td colspan=7 class=empty>没有终端 No terminals</td></tr>'}"
-        "</tbody></table>"
-    )
+        f'<h2>{bi("当前配置", "Settings in force")}</h2>'
+        + grid([("层级", "Level"), ("对象", "Applies to"), ("设置", "Settings"),
+                ("版本", "Version"), ("修改人", "Changed by")],
+               [config_rows], "尚未下发任何配置 Nothing pushed yet")
+        + f"<h2>{bi('各终端下发与确认', 'Pushed and acknowledged, per terminal')}</h2>"
+        + grid([("终端", "Terminal"), ("服务点", "Service point"), ("已下发", "Pushed"),
+                ("终端已确认", "Acknowledged"), ("状态", "State"), ("生效设置", "In force"),
+                ("最后心跳", "Last seen")], status_rows, "没有终端 No terminals")
+    )  # fmt: skip
     return layout(title="远程配置", county=county, user=user, active="config", body=body, csrf=csrf,
                   open_alerts=open_alerts)  # fmt: skip
 

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from kiosk.health import FailedReads
+
 
 class Severity(IntEnum):
     """Sort order too: red first."""
@@ -30,7 +32,8 @@ class Severity(IntEnum):
 # kinds of condition; the ones in ALERTING open an alert a person must close
 OFFLINE, PAPER_OUT, PAPER_NEAR_END = "offline", "paper_out", "paper_near_end"
 DEVICE_FAULT, DEVICE_DEGRADED, HELP = "device_fault", "device_degraded", "help"
-ALERTING = (OFFLINE, PAPER_OUT, PAPER_NEAR_END, DEVICE_FAULT)
+FAILED_READS = "failed_reads"  # a reader failing card after card: dirty, or failing
+ALERTING = (OFFLINE, PAPER_OUT, PAPER_NEAR_END, DEVICE_FAULT, FAILED_READS)
 RED_KINDS = (OFFLINE, PAPER_OUT, DEVICE_FAULT, HELP)
 
 # the printer driver reports PrinterStatus values, the printer emulator short ones
@@ -96,6 +99,8 @@ def assess(terminal_id: str, service_point: str, last_seen: dt.datetime | None,
         state, name = d.get("state", ""), str(d.get("device", ""))
         if state == "fault":
             conds.append(Condition(DEVICE_FAULT, name))
+        elif _count(d.get("failed_reads")) >= FailedReads.ALERT_AT:
+            conds.append(Condition(FAILED_READS, name))
         elif state == "degraded":
             conds.append(Condition(DEVICE_DEGRADED, name))
     uptime = beat.get("uptime")
@@ -105,6 +110,13 @@ def assess(terminal_id: str, service_point: str, last_seen: dt.datetime | None,
                         uptime=uptime if isinstance(uptime, int) else None,
                         catalog_version=str(beat.get("catalog_version") or ""),
                         config_version=beat.get("config_version"))  # fmt: skip
+
+
+def _count(raw) -> int:
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return 0
 
 
 def by_severity(views: Iterable[TerminalView]) -> list[TerminalView]:

@@ -8,6 +8,7 @@ terminal goes through ``e()``; every POST form carries the CSRF token.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
@@ -35,6 +36,7 @@ KIND = {status.OFFLINE: ("终端离线", "Offline"), status.PAPER_OUT: ("打印�
         status.PAPER_NEAR_END: ("打印纸将尽", "Paper near end"),
         status.DEVICE_FAULT: ("设备故障", "Device fault"),
         status.DEVICE_DEGRADED: ("设备降级", "Device degraded"),
+        status.FAILED_READS: ("多次读卡失败", "Repeated failed card reads"),
         status.HELP: ("群众呼叫工作人员", "Citizen calls staff")}  # fmt: skip
 ACTION = {"opened": "产生", "cleared": "已自行恢复", "recurred": "再次出现",
           "acknowledged": "确认", "closed": "关闭"}  # fmt: skip
@@ -132,6 +134,18 @@ def message_page(*, county: str, user: User | None, csrf: str, title: str, text:
     return layout(title=title, county=county, user=user, active="", body=body, csrf=csrf)
 
 
+def grid(columns: Sequence[tuple[str, str]], rows: Iterable[str], empty: str = "",
+         foot: str = "") -> str:  # fmt: skip
+    """A table of the dashboard's: bilingual column heads, ``rows`` (each a ``<tr>``) or,
+    when there are none, one row saying ``empty``; ``foot``: the rows of a ``<tfoot>``."""
+    head = "".join(f"<th>{bi(zh, en)}</th>" for zh, en in columns)
+    body = "".join(rows)
+    if not body and empty:
+        body = f'<tr><td colspan="{len(columns)}" class="empty">{e(empty)}</td></tr>'
+    tail = f"<tfoot>{foot}</tfoot>" if foot else ""
+    return f'<table class="grid"><thead><tr>{head}</tr></thead><tbody>{body}</tbody>{tail}</table>'
+
+
 def point_filter(action: str, points: Mapping[str, str], visible: Iterable[str], chosen: str,
                  extra: str = "") -> str:  # fmt: skip
     everything = (
@@ -205,51 +219,69 @@ def _config(v: TerminalView, pushed: int) -> str:
     return f'<span class="chip amber" data-config="pending">v{pushed} 待确认</span>{had}'
 
 
-def terminals_page(*, county: str, user: User, csrf: str, views: Sequence[TerminalView],
-                   points: Mapping[str, str], visible: Sequence[str], chosen: str,
-                   now: dt.datetime, offline_after: float, refresh: int, open_alerts: int,
+def _paper(level: str) -> str:
+    cls = {"ok": "green", "near_end": "amber", "out": "red"}.get(level, "grey")
+    return f'<span class="chip {cls}">{bi(*PAPER[level])}</span>'
+
+
+def _software(v: TerminalView, catalog_etag: str) -> str:
+    return f"{e(v.software_version or '—')}{_catalog(v, catalog_etag)}"
+
+
+def terminals_page(*, county: str, user: User, csrf: str, body: str, refresh: int,
+                   open_alerts: int) -> str:  # fmt: skip
+    """The terminal page around a ``terminals_body`` (which many users may share)."""
+    return layout(title="终端状态", county=county, user=user, active="terminals", body=body,
+                  csrf=csrf, refresh=refresh, open_alerts=open_alerts)  # fmt: skip
+
+
+def terminals_body(*, views: Sequence[TerminalView], points: Mapping[str, str],
+                   visible: Sequence[str], chosen: str, now: dt.datetime, offline_after: float,
                    catalog_etag: str = "", pushed: Mapping[str, int] | None = None) -> str:  # fmt: skip
+    """The terminal page's content as of ``now``: the same for every user of one scope."""
     pushed = pushed or {}
-    counts = {s: sum(1 for v in views if v.severity is s) for s in Severity}
+    counts = Counter(v.severity for v in views)
     cards = "".join(
         f'<div class="card {s.css}"><b>{counts[s]}</b>{bi(*SEVERITY[s])}</div>' for s in Severity
     )
     rows = []
+    shared: dict[Any, str] = {}  # cells most terminals have alike, made once a build
+
+    def cell(key: Any, make, *args) -> str:
+        try:
+            return shared[key] if key in shared else shared.setdefault(key, make(*args))
+        except TypeError:  # an odd value from a terminal that cannot be a key
+            return make(*args)
+
     for v in views:
-        pz, pe = PAPER[v.paper]
-        paper_cls = {"ok": "green", "near_end": "amber", "out": "red"}.get(v.paper, "grey")
+        sev, tid = v.severity, e(v.terminal_id)
         seen_cls = "" if v.online else ' class="late"'
+        devices = tuple((d.get("device"), d.get("state"), d.get("reason")) for d in v.devices)
         rows.append(
-            f'<tr class="sev-{v.severity.css}" data-terminal="{e(v.terminal_id)}" '
-            f'data-severity="{v.severity.css}"><td>{badge(v.severity)}</td>'
-            f'<td class="mono">{e(v.terminal_id)}</td><td>{point_name(points, v.service_point)}</td>'
+            f'<tr class="sev-{sev.css}" data-terminal="{tid}" data-severity="{sev.css}">'
+            f'<td>{cell(("badge", sev), badge, sev)}</td><td class="mono">{tid}</td>'
+            f"<td>{cell(('point', v.service_point), point_name, points, v.service_point)}</td>"
             f"<td{seen_cls}>{e(ago(v.last_seen, now))}<small>{e(when(v.last_seen))}</small></td>"
-            f"<td>{_problems(v)}</td><td>{_devices(v)}</td>"
-            f'<td><span class="chip {paper_cls}">{bi(pz, pe)}</span></td>'
-            f'<td class="mono">{e(v.software_version or "—")}{_catalog(v, catalog_etag)}</td>'
+            f"<td>{cell(('problems', v.conditions), _problems, v)}</td>"
+            f"<td>{cell(('devices', devices), _devices, v)}</td>"
+            f"<td>{cell(('paper', v.paper), _paper, v.paper)}</td>"
+            f'<td class="mono">{cell(("software", v.software_version, v.catalog_version), _software, v, catalog_etag)}</td>'
             f"<td>{e(uptime(v.uptime))}</td><td>{_config(v, pushed.get(v.terminal_id, 0))}</td>"
-            f'<td class="mono">{e(v.screen or "—")}</td></tr>'
+            f'<td class="mono">{cell(("screen", v.screen), lambda s: e(s or "—"), v.screen)}</td></tr>'
         )
-    table = (
-        '<table class="grid"><thead><tr>'
-        f"<th>{bi('状态', 'Status')}</th><th>{bi('终端编号', 'Terminal')}</th>"
-        f"<th>{bi('服务点', 'Service point')}</th><th>{bi('最后心跳', 'Last seen')}</th>"
-        f"<th>{bi('问题', 'Problems')}</th><th>{bi('设备状态', 'Devices')}</th>"
-        f"<th>{bi('打印纸', 'Paper')}</th><th>{bi('软件 · 目录版本', 'Software · catalog')}</th>"
-        f"<th>{bi('运行时长', 'Uptime')}</th><th>{bi('远程配置', 'Remote config')}</th>"
-        f"<th>{bi('当前界面', 'Screen')}</th></tr></thead><tbody>"
-        + ("".join(rows) or '<tr><td colspan="11" class="empty">没有终端 No terminals</td></tr>')
-        + "</tbody></table>"
-    )
+    table = grid([("状态", "Status"), ("终端编号", "Terminal"), ("服务点", "Service point"),
+                  ("最后心跳", "Last seen"), ("问题", "Problems"), ("设备状态", "Devices"),
+                  ("打印纸", "Paper"), ("软件 · 目录版本", "Software · catalog"),
+                  ("运行时长", "Uptime"), ("远程配置", "Remote config"), ("当前界面", "Screen")],
+                 rows, "没有终端 No terminals")  # fmt: skip
     body = (
         f'<div class="titlebar"><h1>{bi("终端状态", "Terminals")}</h1>'
         f"{point_filter('/dashboard/terminals', points, visible, chosen)}</div>"
         f'<div class="cards">{cards}<div class="card info"><b>{len(views)}</b>'
-        f"{bi('台终端', 'terminals')}<small>超过 {offline_after:g} 秒无心跳视为离线</small></div></div>"
-        + table
+        f"{bi('台终端', 'terminals')}<small>超过 {offline_after:g} 秒无心跳视为离线</small>"
+        f'<small class="asof">数据时间 {e(when(now))}</small></div></div>' + table
     )
-    return layout(title="终端状态", county=county, user=user, active="terminals", body=body,
-                  csrf=csrf, refresh=refresh, open_alerts=open_alerts)  # fmt: skip
+    return body
 
 
 def _history(items: Sequence[Mapping[str, Any]], label) -> str:
@@ -304,15 +336,10 @@ def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[
             f'<a href="/dashboard/alerts?view=closed&point={quote(chosen)}"'
             f'{" class=active" if closed else ""}>已关闭 Closed</a></div>')  # fmt: skip
     extra = '<input type="hidden" name="view" value="closed">' if closed else ""
-    table = (
-        '<table class="grid"><thead><tr>'
-        f"<th>{bi('级别', 'Level')}</th><th>{bi('告警', 'Alert')}</th><th>{bi('终端', 'Terminal')}</th>"
-        f"<th>{bi('服务点', 'Service point')}</th><th>{bi('详情', 'Detail')}</th>"
-        f"<th>{bi('发生时间', 'Opened')}</th><th>{bi('现状', 'Now')}</th>"
-        f"<th>{bi('处理', 'Handling')}</th><th>{bi('操作', 'Actions')}</th></tr></thead><tbody>"
-        + ("".join(rows) or '<tr><td colspan="9" class="empty">没有告警 No alerts</td></tr>')
-        + "</tbody></table>"
-    )
+    table = grid([("级别", "Level"), ("告警", "Alert"), ("终端", "Terminal"),
+                  ("服务点", "Service point"), ("详情", "Detail"), ("发生时间", "Opened"),
+                  ("现状", "Now"), ("处理", "Handling"), ("操作", "Actions")],
+                 rows, "没有告警 No alerts")  # fmt: skip
     body = (f'<div class="titlebar"><h1>{bi("告警", "Alerts")}</h1>{tabs}'
             f"{point_filter('/dashboard/alerts', points, visible, chosen, extra)}</div>{table}")  # fmt: skip
     return layout(title="告警", county=county, user=user, active="alerts", body=body, csrf=csrf,
@@ -368,15 +395,10 @@ def ratings_page(*, county: str, user: User, csrf: str, distribution: Mapping[in
             f'<td><span class="chip {cls}">{bi(fz, fe)}</span><small>{e(r["assigned_to"] or "")}</small></td>'
             f'<td class="actions">{form}{_history(r["history"], lambda h: FOLLOW.get(h["state"], (h["state"],))[0])}</td></tr>'
         )
-    table = (
-        '<table class="grid"><thead><tr>'
-        f"<th>{bi('时间', 'Time')}</th><th>{bi('评价', 'Stars')}</th><th>{bi('原因', 'Reasons')}</th>"
-        f"<th>{bi('终端', 'Terminal')}</th><th>{bi('服务点', 'Service point')}</th>"
-        f"<th>{bi('办件编号', 'Application')}</th><th>{bi('跟进', 'Follow-up')}</th>"
-        f"<th>{bi('操作', 'Actions')}</th></tr></thead><tbody>"
-        + ("".join(rows) or '<tr><td colspan="8" class="empty">没有差评 No bad ratings</td></tr>')
-        + "</tbody></table>"
-    )
+    table = grid([("时间", "Time"), ("评价", "Stars"), ("原因", "Reasons"), ("终端", "Terminal"),
+                  ("服务点", "Service point"), ("办件编号", "Application"),
+                  ("跟进", "Follow-up"), ("操作", "Actions")],
+                 rows, "没有差评 No bad ratings")  # fmt: skip
     body = (
         f'<div class="titlebar"><h1>{bi("好差评", "Ratings")}</h1>'
         f"{point_filter('/dashboard/ratings', points, visible, chosen)}</div>"
@@ -409,16 +431,13 @@ def savings_page(*, county: str, user: User, csrf: str, rows: Sequence[Mapping[s
     ms = sum(r["materials_separate"] for r in rows)
     mh = sum(r["materials_handed"] for r in rows)
     n = sum(r["submitted"] for r in rows)
-    table = (
-        '<table class="grid"><thead><tr>'
-        f"<th>{bi('一件事', 'Life event')}</th><th>{bi('事项数', 'Matters')}</th>"
-        f"<th>{bi('填写项 分别办→一次办', 'Fields typed')}</th><th>{bi('少填', 'Saved')}</th>"
-        f"<th>{bi('材料 分别办→一次办', 'Materials')}</th><th>{bi('少交', 'Saved')}</th>"
-        f"<th>{bi('近 30 天提交', 'Submitted, 30 d')}</th></tr></thead><tbody>{''.join(body_rows)}</tbody>"
-        f'<tfoot><tr><td><b>合计 Total</b></td><td></td><td class="num">{fs} → <b>{ft}</b></td>'
-        f'<td class="num good">{pct(fs, ft)}</td><td class="num">{ms} → <b>{mh}</b></td>'
-        f'<td class="num good">{pct(ms, mh)}</td><td class="num">{n}</td></tr></tfoot></table>'
-    )
+    table = grid([("一件事", "Life event"), ("事项数", "Matters"),
+                  ("填写项 分别办→一次办", "Fields typed"), ("少填", "Saved"),
+                  ("材料 分别办→一次办", "Materials"), ("少交", "Saved"),
+                  ("近 30 天提交", "Submitted, 30 d")], body_rows,
+                 foot=f'<tr><td><b>合计 Total</b></td><td></td><td class="num">{fs} → <b>{ft}</b></td>'
+                 f'<td class="num good">{pct(fs, ft)}</td><td class="num">{ms} → <b>{mh}</b></td>'
+                 f'<td class="num good">{pct(ms, mh)}</td><td class="num">{n}</td></tr>')  # fmt: skip
     body = (f'<div class="titlebar"><h1>{bi("一件事成效", "What bundling saves")}</h1></div>'
             '<p class="lead">每件事按办理事项最多的情形计：分别到各部门办理需填写的项目和提交的材料，'
             '与在自助终端“一件事一次办”相比（身份证读取自动填写）。</p>' + table)  # fmt: skip

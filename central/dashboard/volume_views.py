@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 
 from central.dashboard import charts
 from central.dashboard.data import User
-from central.dashboard.views import bi, e, layout
+from central.dashboard.views import bi, e, grid, layout
 from central.dashboard.volumes import MEASURES, Report
 
 MEASURE = {"sessions": ("服务人次", "Sessions", "#1565c0"),
@@ -162,9 +162,6 @@ def _terminal_table(report: Report, points: Mapping[str, str], limit: int = 100)
         point = report.terminal_points[t]
         rows.append(f'<tr data-terminal="{e(t)}"><td class="mono">{e(t)}</td>'
                     f'<td>{e(points.get(point, point))}</td>{"".join(cells)}</tr>')  # fmt: skip
-    head = "".join(f"<th>{bi(MEASURE[m][0], MEASURE[m][1])}</th>" for m in MEASURES)
-    return (
-        f'<h2>{bi("按终端", "By terminal")}</h2><table class="grid"><thead><tr>'
-        f"<th>{bi('终端', 'Terminal')}</th><th>{bi('服务点', 'Service point')}</th>{head}</tr></thead>"
-        f"<tbody>{''.join(rows) or '<tr><td colspan=6 class=empty>暂无数据 No data</td></tr>'}</tbody></table>"
-    )
+    columns = [("终端", "Terminal"), ("服务点", "Service point"),
+               *((MEASURE[m][0], MEASURE[m][1]) for m in MEASURES)]  # fmt: skip
+    return f"<h2>{bi('按终端', 'By terminal')}</h2>" + grid(columns, rows, "暂无数据 No data")

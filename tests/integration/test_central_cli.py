@@ -13,6 +13,8 @@ from functools import partial
 import pytest
 
 from central import decide
+from central.dashboard.data import HallStore
+from central.dashboard.security import check_password
 from central.db import make_engine, migrate
 from central.store import Store
 from client.platform import PlatformClient
@@ -22,10 +24,9 @@ from tests.support.central import CentralProcess, a_submission, small_catalog
 pytestmark = pytest.mark.integration
 
 
-def central(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "central.cli", *args], capture_output=True, text=True, timeout=30
-    )
+def central(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "central.cli", *args], input=stdin,
+                          capture_output=True, text=True, timeout=30)  # fmt: skip
 
 
 def accepted_number(database_url: str) -> str:
@@ -55,6 +56,47 @@ def test_office_commands_move_an_application_and_explain_a_wrong_move(tmp_path):
     assert (
         done.returncode == 1 and "does not allow" in done.stderr and "Traceback" not in done.stderr
     )
+
+
+def test_users_disable_enable_and_reset_from_the_shell_as_the_accounts_page_does(tmp_path):
+    def users(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+        return central("users", *args, "--data-dir", str(tmp_path), stdin=stdin)
+
+    def signs_in(name: str, password: str) -> bool:
+        found = HallStore(engine).user(name)
+        return found is not None and check_password(password, found[1])
+
+    # Given an administrator and a hall manager made with ``central users add``
+    for name, role, extra in (("admin", "admin", []),
+                              ("hu-manager", "manager", ["--point", "hukeng"])):  # fmt: skip
+        done = users("add", name, "--role", role, *extra, "--password-stdin", stdin="first-pass\n")
+        assert done.returncode == 0, done.stderr
+    engine = make_engine(f"sqlite:///{tmp_path}/central.sqlite3")
+    epoch = HallStore(engine).user("hu-manager")[0].epoch
+    # When the manager is disabled from the shell
+    done = users("disable", "hu-manager")
+    # Then they cannot sign in, until enabled again
+    assert done.returncode == 0 and "disabled hu-manager" in done.stdout, done.stderr
+    assert HallStore(engine).user("hu-manager") is None
+    assert users("enable", "hu-manager").returncode == 0 and signs_in("hu-manager", "first-pass")
+    # When their password is reset
+    done = users("reset", "hu-manager", "--password-stdin", stdin="second-pass\n")
+    # Then only the new one works and the sessions they had are void (a new epoch)
+    assert done.returncode == 0, done.stderr
+    assert signs_in("hu-manager", "second-pass") and not signs_in("hu-manager", "first-pass")
+    assert HallStore(engine).user("hu-manager")[0].epoch > epoch
+    # And the accounts page's rules hold here too, with a sentence, not a traceback
+    refused = [users("reset", "hu-manager", "--password-stdin", stdin="short\n"),
+               users("reset", "hu-manager", "--password-stdin", stdin="HU-MANAGER\n"),
+               users("disable", "admin"), users("disable", "nobody")]  # fmt: skip
+    assert [r.returncode for r in refused] == [1, 1, 1, 1]
+    assert "at least 8 characters" in refused[0].stderr
+    assert "cannot be the user name" in refused[1].stderr
+    assert "last active administrator" in refused[2].stderr
+    assert "No such record" in refused[3].stderr
+    assert not any("Traceback" in r.stderr for r in refused)
+    assert signs_in("hu-manager", "second-pass") and signs_in("admin", "first-pass")
+    engine.dispose()
 
 
 def test_migrate_then_serve_prints_its_url_and_stops_cleanly_on_sigterm(tmp_path):

@@ -23,6 +23,7 @@ import pytest
 from PIL import Image
 
 from central import decide
+from central import store as store_module
 from central import tables as t
 from central.app import STORE, make_app
 from central.config import CentralConfig
@@ -389,3 +390,92 @@ async def test_openapi_document_describes_the_citizen_routes(platform):
                          ("get", "/records/social-insurance"), ("post", "/face-match")):  # fmt: skip
         assert (method, path) in routes
         assert method in doc["paths"][path], path
+
+
+# -- progress by ID number (card present) -----------------------------------------------
+
+
+async def test_a_citizen_with_their_card_sees_their_own_applications_newest_first(platform):
+    # Given one citizen with two applications (the first already moved on) and a neighbour's
+    _, app, client = platform
+    me, neighbour = id_number(), id_number("36242919850312123")
+    first = await client.submit(a_submission(client.terminal_id))
+    app[STORE].advance(first.acceptance_number, "转至县公安局")
+    theirs = await client.submit(a_submission(
+        client.terminal_id, fields={"applicant_name": "李四", "applicant_id_number": neighbour,
+                                    "newborn_name": "李小四", "applicant_phone": "13900139000"}))  # fmt: skip
+    second = await client.submit(a_submission(client.terminal_id))
+    # When the terminal that has just read my card asks
+    read_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=2)
+    mine = await client.applications_of(me, card_read_at=read_at)
+    # Then I see my two, the newest first, with where each one is; not my neighbour's
+    assert [p.outcome.acceptance_number for p in mine] == [second.acceptance_number,
+                                                           first.acceptance_number]  # fmt: skip
+    assert mine[1].outcome.stage.value == "routed" and mine[1].history[-1].note == "转至县公安局"
+    assert theirs.acceptance_number not in {p.outcome.acceptance_number for p in mine}
+    assert [p.outcome.acceptance_number for p in
+            await client.applications_of(neighbour, card_read_at=read_at)] == [theirs.acceptance_number]
+    # And somebody who never applied gets an empty list, not an error
+    assert await client.applications_of(id_number("11010519491231002"), card_read_at=read_at) == []
+
+
+async def test_applications_by_id_need_a_fresh_card_read_a_signature_and_a_valid_number(platform):
+    base, _, client = platform
+    await client.submit(a_submission(client.terminal_id))
+    # a card read eleven minutes ago is not "the card present"
+    with pytest.raises(PlatformRejected) as stale:
+        await client.applications_of(id_number(), card_read_at=dt.datetime.now(dt.UTC)
+                                     - dt.timedelta(minutes=11))  # fmt: skip
+    assert (stale.value.status, stale.value.message_key) == (403, "record.card_not_present")
+    # a wrong check digit is named, and nothing without a terminal's signature is answered
+    with pytest.raises(PlatformRejected) as bad:
+        await client.applications_of("360829199005010021", card_read_at=dt.datetime.now(dt.UTC))
+    assert (bad.value.status, bad.value.message_key) == (422, "submission.id_number_invalid")
+    body = {"id_number": id_number(), "card_read_at": int(time.time())}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{base}/api/v1/applications/lookup", json=body) as r,
+    ):
+        assert r.status == 401
+
+
+async def test_the_lookup_by_id_number_uses_its_index_on_both_databases(platform):
+    # A province's submissions table is large: the applicant's number must not mean a scan.
+    _, app, _ = platform
+    engine = app[STORE].engine
+    expr = store_module.applicant_sql(engine.dialect.name)
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            plan = conn.exec_driver_sql(
+                f"EXPLAIN SELECT key FROM submissions WHERE {expr} = '{id_number()}'").all()  # fmt: skip
+        else:
+            plan = conn.exec_driver_sql(
+                f"EXPLAIN QUERY PLAN SELECT key FROM submissions WHERE {expr} = '{id_number()}'").all()  # fmt: skip
+    assert store_module.APPLICANT_INDEX in " ".join(str(r) for r in plan)
+
+
+async def test_the_terminal_asks_with_the_card_of_this_visit_and_only_then(platform):
+    from kiosk.config import KioskConfig
+    from kiosk.errors import SessionError
+    from kiosk.terminal import Ports, Terminal
+    from peripherals.idcard.cards import sample_cards
+
+    _, _, client = platform
+    card = sample_cards()[0]
+    sub = a_submission(client.terminal_id, fields={
+        "applicant_name": card.name, "applicant_id_number": card.id_number,
+        "newborn_name": "张小伟", "applicant_phone": "13800138000"})  # fmt: skip
+    done = await client.submit(sub)
+    terminal = Terminal(Ports(platform=client), KioskConfig())
+    # Nobody identified: nothing is asked
+    with pytest.raises(SessionError):
+        await terminal.my_applications()
+    # The citizen's card read at the start of this visit: their application is found
+    terminal.begin(card)
+    found = await terminal.my_applications()
+    assert [p.outcome.acceptance_number for p in found] == [done.acceptance_number]
+    # After the visit, the next person cannot see it
+    terminal.end()
+    with pytest.raises(SessionError):
+        await terminal.my_applications()

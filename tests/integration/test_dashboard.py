@@ -23,7 +23,7 @@ import pytest
 from playwright.sync_api import expect
 
 from client.platform import PlatformClient
-from kiosk.health import Health
+from kiosk.health import FailedReads, Health
 from tests.support.browser import PASSWORD, shot, sign_in
 from tests.support.central import CentralProcess
 
@@ -108,6 +108,13 @@ def platform(tmp_path_factory):
         server.stop()
 
 
+def managers_alert(page, url: str, kiosk: Terminal, kind: str):
+    """The 洲湖 manager signs in and opens the alerts: the row of ``kiosk``'s ``kind``."""
+    sign_in(page, url, "zhouhu-mgr")
+    page.goto(f"{url}/dashboard/alerts")
+    return page.locator(f'tr[data-terminal="{kiosk.terminal_id}"][data-kind="{kind}"]')
+
+
 # -- the behaviours -------------------------------------------------------------------------
 
 
@@ -181,6 +188,23 @@ def test_paper_out_raises_an_alert_the_manager_acknowledges_and_closes(platform,
     expect(history.nth(3)).to_contain_text("关闭 · zhouhu-mgr")
 
 
+def test_a_reader_failing_card_after_card_is_an_alert_naming_the_reader(platform, page):
+    url, _ = platform
+    # Given a terminal whose ID card reader failed three citizens' cards within the hour
+    reads = FailedReads()
+    for t in (1.0, 2.0, 3.0):
+        reads.failed("idcard", t)
+        reads.cleared("idcard")
+    kiosk = Terminal(url, "zhouhu")
+    kiosk.beat(devices=[reads.judge(Health.good("idcard"), 4.0), *DEVICES_OK[1:]])
+    # When the manager opens the alerts
+    row = managers_alert(page, url, kiosk, "failed_reads")
+    # Then there is one, naming the reader, before the first citizen is turned away again
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("多次读卡失败")
+    expect(row).to_contain_text("身份证阅读器")
+
+
 def test_citizens_call_for_staff_is_an_alert_closed_by_a_person(platform, page):
     url, _ = platform
     # Given a citizen stuck on the form screen presses "call staff" (twice)
@@ -189,9 +213,7 @@ def test_citizens_call_for_staff_is_an_alert_closed_by_a_person(platform, page):
     first, second = kiosk.call_staff("apply.form"), kiosk.call_staff("apply.form")
     assert first == second  # one person is called, not two
     # When the manager looks at the alerts
-    sign_in(page, url, "zhouhu-mgr")
-    page.goto(f"{url}/dashboard/alerts")
-    row = page.locator(f'tr[data-terminal="{kiosk.terminal_id}"][data-kind="help"]')
+    row = managers_alert(page, url, kiosk, "help")
     # Then the call is there with the screen, and closing it ends it
     expect(row).to_have_count(1)
     expect(row).to_contain_text("群众呼叫工作人员")

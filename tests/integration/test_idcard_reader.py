@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import threading
 import time
@@ -9,15 +10,18 @@ import time
 import pytest
 import serial
 
+from client.platform import _device
+from kiosk.config import KioskConfig
 from kiosk.errors import CardError, CardExpired, DeviceError
 from kiosk.health import HealthState
 from kiosk.identity import CardType
+from kiosk.terminal import Ports, Terminal
 from peripherals.idcard import protocol as p
 from peripherals.idcard.cards import sample_cards
 from peripherals.idcard.driver import ReaderTimeout, SerialIdCardReader, check_valid
 from peripherals.idcard.emulator import IdCardReaderEmulator
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(30)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
 VALID, EXPIRED, LONG_TERM, FOREIGNER, HMT = range(5)
 TODAY = dt.date(2026, 11, 23)
@@ -380,3 +384,54 @@ def test_closing_the_driver_ends_a_read_stuck_on_a_silent_reader_promptly(emulat
     # Then the worker is released well before the reply timeout, with a DeviceError
     assert not worker.is_alive() and time.monotonic() - started < 1.0
     assert "closed" in outcome[0].detail
+
+
+# -- a reader failing card after card is reported to the hall ------------------------
+# The real terminal watching for cards: each damaged read counts once per card (not once
+# per poll); three within the hour turn the reader amber with a reason a technician can
+# act on, and the count rides on the heartbeat.
+
+
+async def until(check, what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)
+
+
+async def test_cards_failing_one_after_another_turn_the_reader_amber_with_the_count(emulator):
+    reader = SerialIdCardReader(emulator.path, reply_timeout=0.3)
+    terminal = Terminal(Ports(id_reader=reader), KioskConfig(), today=lambda: dt.date(2026, 11, 23))
+    stop = asyncio.Event()
+    watching = asyncio.ensure_future(terminal.wait_for_card(stop, interval=0.05))
+    try:
+        for n in (1, 2, 3):
+            # Given a citizen lays a card the reader cannot read cleanly
+            emulator.insert(0)
+            emulator.set_fault("corrupt_frame")
+            await until(lambda n=n: terminal.failed_reads.count(reader.name, time.monotonic()) == n,
+                        f"failure {n} counted")  # fmt: skip
+            # the reader keeps trying the same card: still one failure for it
+            await asyncio.sleep(0.4)
+            assert terminal.failed_reads.count(reader.name, time.monotonic()) == n
+            # When they take it away (the reader answers cleanly again: no card)
+            emulator.set_fault(None)
+            emulator.remove()
+            await asyncio.sleep(0.3)
+            if n < 3:
+                health = (await terminal.device_health())[0]
+                assert health.details["failed_reads"] == str(n)
+        # Then after the third card the reader is amber, saying what to do, with the count
+        health = (await terminal.device_health())[0]
+        assert health.state is HealthState.DEGRADED
+        assert "3 cards not read" in health.reason and "clean the reader" in health.reason
+        beat = _device(health)
+        assert beat["failed_reads"] == "3" and beat["state"] == "degraded"
+        # And a good card is still read and starts a visit: the count never blocks anyone
+        emulator.insert(0)
+        card = await asyncio.wait_for(watching, 10)
+        assert card is not None and card.id_number.startswith("362425")
+    finally:
+        stop.set()
+        watching.cancel()
+        reader.close()

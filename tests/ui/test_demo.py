@@ -3,9 +3,6 @@ every emulator and the local central server, checked as a person would look."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +10,7 @@ from PIL import Image
 
 from peripherals.idcard.emulator import sample_cards
 from tests.printer_samples import best_match
+from tests.support.demo import demo as kiosk_demo
 from tests.support.vision import decode_qr, is_blank, shows_text
 
 pytestmark = pytest.mark.ui
@@ -30,12 +28,7 @@ def still_running(pid_file: Path) -> set[str]:
 
 
 def run_demo(orientation: str, out: Path) -> dict[str, Path]:
-    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}  # the demo starts its own Xvfb
-    proc = subprocess.run(
-        [sys.executable, "-m", "kiosk.cli", "demo", "--orientation", orientation, "--out", str(out)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=240,
-    )
-    assert proc.returncode == 0, f"demo failed:\n{proc.stdout}\n{proc.stderr}"
+    proc = kiosk_demo(orientation, out, timeout=240)
     paths = [Path(line) for line in proc.stdout.splitlines() if line.endswith(".png")]
     shots = {p.stem.removeprefix(f"{orientation}-"): p for p in paths}
     pid_file = out / f"{orientation}-pids.txt"

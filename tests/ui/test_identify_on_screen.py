@@ -8,13 +8,11 @@ file the camera part serves (the citizen's photo, or somebody else's)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.demo import demo
 from tests.support.vision import shows_text
 
 pytestmark = pytest.mark.ui
@@ -22,15 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_scenario(scenario: str, orientation: str, out: Path) -> tuple[dict[str, Path], dict]:
-    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}  # the demo starts its own Xvfb
-    proc = subprocess.run(
-        [sys.executable, "-m", "kiosk.cli", "demo", "--orientation", orientation, "--scenario",
-         scenario, "--out", str(out)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert proc.returncode == 0, (
-        f"scenario {scenario} failed:\n{proc.stdout}\n{proc.stderr[-3000:]}"
-    )
+    proc = demo(orientation, out, scenario)
     prefix = f"{scenario}-{orientation}-"
     shots = {
         Path(p).stem.removeprefix(prefix): Path(p)

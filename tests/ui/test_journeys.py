@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
+from kiosk.i18n import translate
 from tests.printer_samples import best_match
 from tests.support.demo import run_scenario
 from tests.support.vision import decode_qr, shows_text
@@ -24,6 +25,7 @@ def test_the_whole_after_death_bundle_in_one_go_with_a_deferred_material(tmp_pat
     # Every matter of the bundle accepted under one number
     assert shows_text(shots["10-outcome"], "已受理", [60], bold=True)
     assert shows_text(shots["10-outcome"], "机动车驾驶证注销（死亡）", [26])
+    assert shows_text(shots["10-outcome"], translate("outcome.printed.accepted"), [32])
     receipt = Image.open(shots["receipt"])
     for line in ("火化证明开具", "死亡人员户口注销", "逝者机动车驾驶证"):
         assert best_match(receipt, line) > 0.97, line
@@ -54,6 +56,10 @@ def test_offline_submission_gets_a_pending_slip_and_is_delivered_once(tmp_path):
     shots = run_scenario("offline", tmp_path)
     # The platform was down: the citizen is told it was received, pending acceptance
     assert shows_text(shots["pending"], "已收件", [60], bold=True)
+    # and the paper in hand is named for what it is: a pending slip, not a receipt
+    assert shows_text(shots["pending"], translate("outcome.printed.pending"), [32])
+    assert not shows_text(shots["pending"], "受理回执", [32])
+    assert shows_text(shots["pending"], translate("outcome.scan_qr.pending"), [30])
     slip = Image.open(shots["pending-slip"])
     assert best_match(slip, "收件编号") > 0.97
     assert best_match(slip, "就业登记") > 0.97  # what was handed in

@@ -1,6 +1,7 @@
 """The query side of the kiosk in the real window, against the real emulators and
 the central server (`kiosk demo --scenario query`): progress of a real application
-by showing its printed receipt to the code scanner, a typed ID number, a queue
+by showing its printed receipt to the code scanner, the citizen's own applications
+with the ID card read, a typed ID number, a queue
 ticket, and matter search by pinyin initials with the guide's QR code.
 
 One walkthrough (portrait) serves every test here; the screenshots and the
@@ -10,9 +11,6 @@ walkthrough's report are checked as a person would look at them.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +18,7 @@ from PIL import Image
 
 from kiosk.i18n import translate
 from tests.printer_samples import best_match
+from tests.support.demo import demo
 from tests.support.vision import decode_qr, shows_text
 
 pytestmark = pytest.mark.ui
@@ -30,13 +29,7 @@ PREFIX = "query-portrait-"
 @pytest.fixture(scope="module")
 def seen(tmp_path_factory) -> tuple[dict[str, Path], dict]:
     out = tmp_path_factory.mktemp("query")
-    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}  # the demo starts its own Xvfb
-    proc = subprocess.run(
-        [sys.executable, "-m", "kiosk.cli", "demo", "--orientation", "portrait", "--scenario", "query",
-         "--out", str(out)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert proc.returncode == 0, f"query walkthrough failed:\n{proc.stdout}\n{proc.stderr[-3000:]}"
+    demo("portrait", out, "query")
     shots = {p.stem.removeprefix(PREFIX): p for p in out.glob(f"{PREFIX}*.png")}
     return shots, json.loads((out / f"{PREFIX}report.json").read_text())
 
@@ -67,15 +60,54 @@ def test_showing_a_printed_receipt_to_the_scanner_shows_its_stages(seen):
     # whose receipt was printed and is read back off the paper
     number = decode_qr(shots["earlier-receipt"]).rsplit("/track/", 1)[1]
     assert number.startswith("YF")
-    # When its QR is shown to the scanner on the progress screen
+    # When its QR is shown to the scanner at the attract screen, where one identifies,
+    # it is taken for a receipt (not an electronic ID): the progress screen opens on it
     assert report["shown_number"] == translate("progress.number", number=number)
     assert report["headline"] == translate("progress.status.accepted")
+    # and the progress screen's own scan tab reads it too
+    assert report["scanned_on_progress"] == report["shown_number"]
     # Then every stage is listed, those reached with their time, the current one large
     result = shots["q03-progress-result"]
     assert shows_text(result, "已受理，正在办理", [52], bold=True)
     assert shows_text(result, "审核", [32], bold=True)
     assert shows_text(result, "归档", [28])
     assert shows_text(result, translate("progress.not_yet"), [22])
+
+
+def test_with_the_card_read_my_applications_lists_the_citizens_own_and_opens_one(seen):
+    shots, report = seen
+    # Given the application made earlier with this citizen's card (its receipt read back)
+    number = decode_qr(shots["earlier-receipt"]).rsplit("/track/", 1)[1]
+    # When they lay their ID card, open 查询进度 and its third tab, now 我的办件
+    assert report["mine_tab"] and not report["mine_error"]
+    # Then their application is listed (found by the card, nothing typed), with where it is
+    assert report["mine"] == [number]
+    listed = shots["q00a-progress-mine"]
+    assert shows_text(listed, translate("progress.mine"), [28], bold=True)
+    assert shows_text(listed, translate("progress.mine_title"), [40], bold=True)
+    assert shows_text(listed, translate("progress.status.accepted"), [28], bold=True)
+    # And tapping it shows its stages; after the visit nothing of it is left on the screen
+    assert report["mine_opened"] == translate("progress.number", number=number)
+    assert shows_text(shots["q00b-progress-mine-result"], "审核", [32], bold=True)
+    assert report["mine_after_visit"] == []
+
+
+def test_elderly_mode_shows_four_large_life_events_a_page_with_big_page_buttons(seen):
+    shots, report = seen
+    pages = report["elderly_pages"]
+    # Four tiles a page, and turning the pages shows every life event once
+    assert [len(p) for p in pages[:-1]] == [4] * (len(pages) - 1) and 1 <= len(pages[-1]) <= 4
+    every = [code for page in pages for code in page]
+    assert len(every) == len(set(every)) == len(pages) * 4 - (4 - len(pages[-1]))
+    assert "birth" in pages[0] and len(pages) >= 3
+    # What an older citizen sees: large captions and the page buttons, in words
+    first = shots["q06b-home-elderly"]
+    assert shows_text(first, "新生儿出生一件事", [39], bold=True)
+    assert shows_text(first, translate("common.next_page"), [39], bold=True)
+    assert shows_text(first, translate("common.page_of", page=1, pages=len(pages)), [39], bold=True)
+    last = shots["q06c-home-elderly-last-page"]
+    last_of = translate("common.page_of", page=len(pages), pages=len(pages))
+    assert shows_text(last, last_of, [39], bold=True)
 
 
 def test_a_typed_id_number_is_checked_and_the_card_rule_explained(seen):

@@ -8,14 +8,12 @@ and the dashboard receives it), and the way out to the attract screen.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from kiosk.i18n import translate
+from tests.support.demo import demo
 from tests.support.vision import shows_text
 
 pytestmark = pytest.mark.ui
@@ -27,15 +25,7 @@ DEVICES = ["idcard", "sscard", "printer", "document_camera", "face_camera", "sca
 @pytest.fixture(scope="module")
 def seen(tmp_path_factory) -> tuple[dict[str, Path], dict]:
     out = tmp_path_factory.mktemp("technician")
-    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}  # the demo starts its own Xvfb
-    proc = subprocess.run(
-        [sys.executable, "-m", "kiosk.cli", "demo", "--orientation", "portrait", "--scenario",
-         "technician", "--out", str(out)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert proc.returncode == 0, (
-        f"technician walkthrough failed:\n{proc.stdout}\n{proc.stderr[-3000:]}"
-    )
+    demo("portrait", out, "technician")
     shots = {p.stem.removeprefix(PREFIX): p for p in out.glob(f"{PREFIX}*.png")}
     return shots, json.loads((out / f"{PREFIX}report.json").read_text())
 
@@ -69,7 +59,9 @@ def test_the_self_test_shows_every_device_passing_and_the_dashboard_gets_it(seen
     assert [device for device, _, _ in report["checks"]] == DEVICES
     assert all(passed for _, passed, _ in report["checks"]), report["checks"]
     assert shows_text(shots["t07-selftest"], "7项通过，0项失败", [24], bold=True)
-    assert shows_text(shots["t07-selftest"], "printed", [20])  # the printer check's detail
+    # the printer check's detail, in the screen's language (no English left on it)
+    assert shows_text(shots["t07-selftest"], translate("selftest.printed"), [20])
+    assert not shows_text(shots["t07-selftest"], "printed", [20])
     assert report["selftest_sent"] is True
     assert report["selftest_message"] == translate("technician.selftest_sent")
     # the platform holds the results under the terminal's new identity, every device ok
@@ -77,6 +69,7 @@ def test_the_self_test_shows_every_device_passing_and_the_dashboard_gets_it(seen
     assert beats and beats[-1]["devices"] == dict.fromkeys(DEVICES, "ok")
     # the same table in English
     assert shows_text(shots["t08-selftest-en"], "7 passed, 0 failed", [24], bold=True)
+    assert shows_text(shots["t08-selftest-en"], "printed", [20])
 
 
 def test_exit_gives_the_terminal_back_to_citizens(seen):

@@ -7,12 +7,13 @@ import dataclasses
 import datetime as dt
 
 import pytest
+from stdnum.cn import ric
 
 from central import decide, validate
 from central.errors import ApiError
 from kiosk.catalog import Material
 from kiosk.workdays import WorkdayCalendar
-from tests.support.central import a_submission, small_catalog
+from tests.support.central import a_submission, id_number, small_catalog
 
 PUBLISHED = WorkdayCalendar.from_toml(decide.CALENDAR_FILE)
 
@@ -128,3 +129,39 @@ def test_a_broken_calendar_file_does_not_stop_acceptance(tmp_path, monkeypatch):
     outcome = decide.accept(a_submission("T1"), catalog_with(), "YF1", dt.date(2026, 11, 23))
     # Then it still gets its date, from chinese-calendar's data
     assert outcome.promised_date == dt.date(2026, 11, 30)
+
+
+def test_the_id_number_check_says_what_stdnum_says_with_the_place_lookup_remembered():
+    # Given numbers good and bad in every part: length, digits, check digit, birth date,
+    # a county code that does not exist or did not yet exist in the birth year
+    numbers = [id_number(), id_number()[:-1] + "0", "11010519491231002X", "11010519491231002x",
+               " 110105-19491231002X ", "", "abc", "36242919900231002", "9999991990050100"]  # fmt: skip
+    for place in ("362429", "360829", "110105", "999999", "000000", "440300"):
+        for year in ("1850", "1949", "1990", "2030"):
+            first17 = f"{place}{year}0501002"
+            numbers += [first17 + ric.calc_check_digit(first17 + "0"), first17 + "5"]
+    # Then the platform's faster check agrees with stdnum on every one, twice (remembered)
+    for _ in range(2):
+        assert [validate.id_number_valid(n) for n in numbers] == [ric.is_valid(n) for n in numbers]
+    assert any(ric.is_valid(n) for n in numbers) and not all(ric.is_valid(n) for n in numbers)
+
+
+def test_answers_remembered_for_a_catalog_are_forgotten_with_it():
+    first, second = small_catalog(), small_catalog()
+    memo = validate.PerCatalog(size=2)
+    assert memo.get(first, "k", lambda: 1) == 1
+    assert memo.get(first, "k", lambda: 2) == 1  # remembered
+    assert memo.get(second, "k", lambda: 3) == 3  # another catalog: worked out again
+    assert memo.get(second, "j", lambda: 4) == 4 and memo.get(second, "i", lambda: 5) == 5
+    assert memo.get(second, "k", lambda: 6) == 6  # the bound forgot the oldest answers
+
+
+def test_the_same_bundle_is_decided_the_same_from_memory():
+    cat = catalog_with(order=(("hukou_birth", "social_card"),))
+    day = dt.date(2026, 9, 21)
+    first = decide.accept(a_submission("T1"), cat, "YF1", day, PUBLISHED)
+    again = decide.accept(a_submission("T1"), cat, "YF2", day, PUBLISHED)
+    assert again.matters == first.matters and again.promised_date == first.promised_date
+    # and another catalog's limits are its own
+    parallel = decide.accept(a_submission("T1"), catalog_with(), "YF3", day, PUBLISHED)
+    assert parallel.promised_date != first.promised_date

@@ -63,3 +63,19 @@ def test_alert_plan_opens_new_conditions_clears_ended_ones_and_notes_returns():
 def test_follow_up_goes_new_assigned_contacted_resolved_and_stops():
     assert [next_follow_up(s) for s in ("new", "assigned", "contacted", "resolved", "none")] == [
         "assigned", "contacted", "resolved", None, None]  # fmt: skip
+
+
+def test_a_reader_failing_card_after_card_opens_an_alert_but_a_few_failures_do_not():
+    seen = NOW - dt.timedelta(seconds=5)
+    failing = beat(idcard="degraded")
+    failing["devices"][0]["failed_reads"] = "3"
+    few = beat(idcard="ok")
+    few["devices"][0]["failed_reads"] = "2"
+    garbled = beat(idcard="ok")
+    garbled["devices"][0]["failed_reads"] = "many"
+    v = assess("T1", "zhouhu", seen, failing, NOW, 90)
+    assert [(c.kind, c.detail) for c in v.conditions] == [("failed_reads", "idcard")]
+    assert v.severity is Severity.AMBER
+    assert [c.kind for _, _, c in plan_alerts([v], {}).open] == ["failed_reads"]
+    assert assess("T1", "zhouhu", seen, few, NOW, 90).severity is Severity.GREEN
+    assert assess("T1", "zhouhu", seen, garbled, NOW, 90).severity is Severity.GREEN

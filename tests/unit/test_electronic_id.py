@@ -133,7 +133,7 @@ async def test_refused_codes_are_each_explained_and_the_kiosk_keeps_listening():
     t, events = terminal(platform, scanner)
     task = asyncio.ensure_future(t.wait_for_card(asyncio.Event(), 0.01, codes=lambda: True))
     await listening(scanner)
-    for code in ("https://gov.example/track/YF1", "EID1.forged", "EID1.forged"):
+    for code in ("https://pay.example/qr/6901234567892", "EID1.forged", "EID1.forged"):
         scanner.show(code)
     while events.count("error:eid.invalid") < 2:
         await asyncio.sleep(0.01)
@@ -141,6 +141,25 @@ async def test_refused_codes_are_each_explained_and_the_kiosk_keeps_listening():
     assert await asyncio.wait_for(task, 2) is person
     assert events == ["error:eid.not_eid", "eid:verifying", "error:eid.invalid", "eid:verifying",
                       "error:eid.invalid", "eid:verifying", "visit"]  # fmt: skip
+
+
+async def test_a_receipt_qr_shown_where_one_identifies_asks_for_its_progress_not_an_identity():
+    # Given the kiosk listening for an e-ID on the attract screen
+    scanner, platform = FakeScanner(), FakeIdentityPlatform({})
+    t, events = terminal(platform, scanner)
+    stop = asyncio.Event()
+    task = asyncio.ensure_future(t.wait_for_card(stop, 0.01, codes=lambda: True))
+    await listening(scanner)
+    # When a citizen shows a receipt's tracking QR (and then a pending slip's)
+    scanner.show("https://zwfw.example.gov.cn/track/YF2026112300001")
+    scanner.show("http://127.0.0.1:8080/track/LYF-ZH-0007-000001")
+    while len(events) < 2:
+        await asyncio.sleep(0.01)
+    stop.set()
+    # Then listeners are asked to show those numbers' progress: nobody is identified,
+    # nothing goes to the platform's e-ID check, no 'not an e-ID' message
+    assert await task is None and t.session is None
+    assert events == ["track:YF2026112300001", "track:LYF-ZH-0007-000001"]
 
 
 async def test_a_platform_that_cannot_be_reached_is_explained_as_such():

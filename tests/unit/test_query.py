@@ -18,6 +18,7 @@ from kiosk.query import (
     notice_time,
     number_from_code,
     timeline,
+    tracked_number,
 )
 from kiosk.receipts import build_receipt
 
@@ -55,6 +56,21 @@ def test_other_codes_are_not_receipts(code):
     with pytest.raises(NotANumber) as err:
         number_from_code(code)
     assert err.value.message_key == "query.not_a_receipt"
+
+
+def test_only_a_tracking_url_is_routed_to_progress_from_where_one_identifies():
+    # A receipt's QR names its number wherever it is shown...
+    assert tracked_number("https://zwfw.example.gov.cn/track/YF2026112300001") == "YF2026112300001"
+    assert tracked_number("http://127.0.0.1:8080/track/LYF-ZH-0007-000001/") == "LYF-ZH-0007-000001"
+    # ...but a bare number or barcode, a payment code or a broken link is not taken for one
+    for code in (
+        "YF2026112300001",
+        "6901234567892",
+        "https://qr.alipay.com/fkx12345",
+        "https://zwfw.example.gov.cn/track/",
+        "https://zwfw.example.gov.cn/track/<script>",
+    ):
+        assert tracked_number(code) is None, code
 
 
 def test_typed_numbers_are_checked_in_plain_words():

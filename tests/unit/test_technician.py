@@ -12,9 +12,11 @@ import pytest
 
 from kiosk import selftest
 from kiosk.config import KioskConfig, TechnicianConfig, TerminalConfig
-from kiosk.errors import DeviceError, PlatformUnreachable, ValidationError
+from kiosk.errors import DeviceError, PaperOut, PlatformUnreachable, ValidationError
 from kiosk.health import Health
+from kiosk.i18n import translate
 from kiosk.technician import (
+    LOCK_FILE,
     PATTERN,
     PIN_FILE,
     CornerGesture,
@@ -29,7 +31,7 @@ from kiosk.technician import (
     verify_pin,
 )
 from kiosk.terminal import Ports, Terminal
-from tests.fakes import FakeIdReader, an_id_card
+from tests.fakes import FakeIdReader, FakeSocialReader, an_id_card
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 
@@ -171,6 +173,52 @@ def test_the_right_pin_clears_the_wrong_count():
     assert lock.record(False, 6.0).tries_left == 4
 
 
+class Wall:
+    """A wall clock the test moves (PinLock's ``wall``)."""
+
+    def __init__(self, at: float):
+        self.at = at
+
+    def __call__(self) -> float:
+        return self.at
+
+
+def test_wrong_tries_and_the_lock_out_outlive_a_power_cycle(tmp_path):
+    wall = Wall(1_000_000.0)
+    # Given three wrong PINs, then a power cycle (a new PinLock; the monotonic clock restarts)
+    lock = PinLock.kept_in(tmp_path, now=50.0, wall=wall)
+    for i in range(3):
+        lock.record(False, 50.0 + i)
+    kept = tmp_path / LOCK_FILE
+    assert kept.is_file() and not kept.with_suffix(".tmp").exists()
+    after = PinLock.kept_in(tmp_path, now=2.0, wall=wall)
+    # Then two tries are left, not five, and the fifth wrong one locks the pad
+    assert after.record(False, 3.0).tries_left == 1
+    assert after.record(False, 4.0).just_locked
+    # When the kiosk is cut off and back a minute later
+    wall.at += 60
+    again = PinLock.kept_in(tmp_path, now=1.0, wall=wall)
+    # Then the lock-out goes on for the four minutes left of it, even to the right PIN
+    assert again.locked_for(1.0) == pytest.approx(240)
+    assert not again.record(True, 2.0).ok
+    # And a clock set back gains nothing: the remainder as written, never more
+    wall.at -= 3600
+    assert PinLock.kept_in(tmp_path, now=0.0, wall=wall).locked_for(0.0) == pytest.approx(300)
+    # When the lock-out has run out (five minutes after it began), five fresh tries
+    wall.at += 3600 + 240
+    fresh = PinLock.kept_in(tmp_path, now=0.0, wall=wall)
+    assert fresh.locked_for(0.0) == 0 and fresh.record(False, 1.0).tries_left == 4
+
+
+def test_a_right_pin_clears_the_kept_count_and_a_garbled_file_counts_as_none(tmp_path):
+    lock = PinLock.kept_in(tmp_path)
+    lock.record(False, 1.0)
+    lock.record(True, 2.0)
+    assert PinLock.kept_in(tmp_path).record(False, 3.0).tries_left == 4
+    (tmp_path / LOCK_FILE).write_text("{not json", encoding="utf-8")
+    assert PinLock.kept_in(tmp_path).record(False, 4.0).tries_left == 4
+
+
 # -- the technician's visit ----------------------------------------------------------------------
 
 
@@ -290,6 +338,41 @@ async def test_a_self_test_that_cannot_reach_the_platform_says_so(tmp_path):
     report = await selftest.run_and_report(t, NOW, "0.1.0")
     assert not report.passed and not report.sent and "refused" in report.not_sent
     assert "refused" in report.checks[0].detail
+
+
+class OutOfPaper:
+    name = "printer"
+
+    def print_receipt(self, receipt) -> None:
+        raise PaperOut("paper end sensor")
+
+    def close(self) -> None:
+        pass
+
+
+class SilentSocialReader(FakeSocialReader):
+    def health(self) -> Health:
+        return Health.fault(self.name, "no answer")
+
+
+async def test_each_check_is_said_in_the_screens_language_and_in_english_for_the_dashboard():
+    ports = Ports(id_reader=FakeIdReader(), social_reader=SilentSocialReader(),
+                  printer=OutOfPaper(), platform=BeatPlatform())  # fmt: skip
+    checks = await selftest.run(Terminal(ports, KioskConfig()), NOW)
+    said = {c.device: (c.text("zh"), c.text("en"), c.detail) for c in checks}
+    # The technician screen in Chinese says what was done or went wrong in Chinese,
+    # with the driver's own words beside a failure
+    assert said["idcard"][0] == translate("selftest.no_card") == "读卡器应答正常，读卡区没有卡"
+    assert said["sscard"][0] == "设备故障（DeviceError：no answer）"
+    assert said["printer"][0] == "打印机缺纸（PaperOut：paper end sensor）"
+    assert said["platform"][0] == "已连通平台，平台版本 0.1.0"
+    # And in English the same as the table and the dashboard get
+    assert said["idcard"][1] == said["idcard"][2] == "reader answers; no card on it"
+    assert said["printer"][1] == said["printer"][2] == "paper out (PaperOut: paper end sensor)"
+    health = {h.device: h for h in selftest.as_health(checks)}
+    assert health["printer"] == Health.fault("printer", "paper out (PaperOut: paper end sensor)")
+    table = selftest.table(checks)
+    assert "PASS" in table and "device fault (DeviceError: no answer)" in table
 
 
 def test_kiosk_set_pin_keeps_a_hash_or_prints_one_for_the_config(tmp_path, capsys):

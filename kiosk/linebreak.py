@@ -1,0 +1,66 @@
+"""Line breaking for Chinese text by its rules (避头尾, GB/T 15834 and W3C clreq):
+no line starts with a closing mark (，。、；：？！）》” …) and none ends with an
+opening one (（《“ …). A Latin word or number stays whole; a word longer than a
+line is cut where it must.
+
+The screens' labels wrap with this (screens.widgets): Kivy's own wrapping breaks
+Chinese anywhere, so a comma could begin a line. Pure logic: the caller measures.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+NO_START = frozenset("，。、；：？！）》」』】〕〉”’…—·～%‰,.;:?!)]}")  # 行首禁则
+NO_END = frozenset("（《「『【〔〈“‘([{")  # 行尾禁则
+# a run of Latin letters, digits and their joiners, with the spaces after it; else one character
+_UNIT = re.compile(r"[0-9A-Za-z\u00c0-\u024f@#&_\-+=/\\.,:;'%$]+ *| +|.", re.S)
+
+
+def units(paragraph: str) -> list[str]:
+    """What may not be split: a Latin word or number (with its trailing spaces), one
+    Chinese character or mark."""
+    return _UNIT.findall(paragraph)
+
+
+def wrap(text: str, width: float, measure: Callable[[str], float]) -> list[str]:
+    """``text`` as lines no wider than ``width`` (as ``measure`` says), broken by the
+    rules above; the text's own line breaks kept. Spaces at a break are dropped."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        lines.extend(_wrap_paragraph(paragraph, width, measure))
+    return lines
+
+
+def _wrap_paragraph(paragraph: str, width: float, measure: Callable[[str], float]) -> list[str]:
+    out: list[str] = []
+    line: list[str] = []
+    used = 0.0
+    pending = units(paragraph)
+    i = 0
+    while i < len(pending):
+        unit = pending[i]
+        ink = measure(unit.rstrip(" ")) if unit.strip() else 0.0  # trailing spaces may hang
+        if ink > width and len(unit.rstrip(" ")) > 1:  # longer than a line: cut where it must
+            pending[i : i + 1] = list(unit)
+            continue
+        if line and used + ink > width and unit.strip():
+            carry: list[str] = []
+            # a closing mark may not begin the next line: the unit before it comes along
+            while unit[0] in NO_START and len(line) > 1 and (not carry or carry[0][0] in NO_START):
+                carry.insert(0, line.pop())
+            # and an opening mark may not end this one
+            while len(line) > 1 and line[-1].rstrip(" ")[-1:] in NO_END:
+                carry.insert(0, line.pop())
+            out.append("".join(line).rstrip(" "))
+            line = carry
+            used = sum(measure(u) for u in line)
+        if not line and out and not unit.strip():  # no line begins with the space of a break
+            i += 1
+            continue
+        line.append(unit)
+        used += measure(unit)
+        i += 1
+    out.append("".join(line).rstrip(" "))
+    return out

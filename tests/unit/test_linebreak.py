@@ -1,0 +1,54 @@
+"""Chinese line breaking (避头尾): what a reader of Chinese checks on every screen."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kiosk.linebreak import NO_END, NO_START, units, wrap
+
+
+def width_of(text: str) -> float:
+    """A monospace measure: a Chinese character or mark is 2, anything else 1."""
+    return float(sum(2 if ord(c) > 0x2E7F else 1 for c in text))
+
+
+def test_a_comma_that_would_begin_a_line_takes_the_character_before_it_along():
+    text = "身份证号码校验正确，为保护您的隐私"
+    # 9 characters fit (18); the 10th would be the comma
+    lines = wrap(text, 18, width_of)
+    assert lines == ["身份证号码校验正", "确，为保护您的隐私"]
+    assert not any(line[0] in NO_START for line in lines)
+
+
+def test_an_opening_quote_never_ends_a_line():
+    lines = wrap("请点击“结束办理”按钮", 8, width_of)  # four characters a line
+    assert lines == ["请点击", "“结束办", "理”按钮"]
+
+
+def test_latin_words_and_numbers_stay_whole_and_spaces_at_a_break_go():
+    assert wrap("Tap Finish, then lay your card", 12, width_of) == ["Tap Finish,", "then lay", "your card"]
+    assert wrap("编号 YF2026112400001 已受理", 20, width_of) == ["编号 YF2026112400001", "已受理"]
+    assert wrap("编号 YF2026112400001 已受理", 16, width_of) == ["编号", "YF2026112400001", "已受理"]
+    assert units("编号YF20 ok") == ["编", "号", "YF20 ", "ok"]
+
+
+def test_a_word_longer_than_a_line_is_cut_and_the_texts_own_breaks_are_kept():
+    assert wrap("https://kiosk/track/YF1", 10, width_of) == ["https://ki", "osk/track/", "YF1"]
+    assert wrap("第一行\n\n第三行", 100, width_of) == ["第一行", "", "第三行"]
+
+
+TEXT = st.text(alphabet="我们的身份证号码，。、“”（）《》abc 12", max_size=60)
+
+
+@given(TEXT, st.integers(min_value=6, max_value=40))
+def test_wrapping_keeps_every_character_and_obeys_the_rules(text, width):
+    lines = wrap(text, width, width_of)
+    # nothing lost but the spaces at breaks
+    assert "".join(lines).replace(" ", "") == text.replace("\n", "").replace(" ", "")
+    for i, line in enumerate(lines):
+        # no line begins with a closing mark unless the one before could give nothing up
+        if i and line and line[0] in NO_START:
+            assert len(lines[i - 1].replace(" ", "")) <= 1 or all(c in NO_START for c in line)
+        if i < len(lines) - 1 and line and line[-1] in NO_END:
+            assert len(line) == 1
