@@ -49,6 +49,37 @@ def make_engine(url: str) -> sa.Engine:
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
+_READERS: dict[str, sa.Engine] = {}
+
+
+def reader(engine: sa.Engine) -> sa.Engine:
+    """An engine for long reads (the dashboard's pages) beside ``engine``. On SQLite its
+    transactions begin DEFERRED and may only read: in WAL mode they then never hold the
+    write lock that ``engine``'s BEGIN IMMEDIATE takes, so heartbeats and submissions
+    commit while a page of 2 000 terminals is read. Elsewhere it is ``engine`` itself."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    url = engine.url.render_as_string(hide_password=False)
+    found = _READERS.get(url)
+    if found is None:
+        found = sa.create_engine(url, connect_args={"timeout": 30})
+
+        @sa.event.listens_for(found, "connect")
+        def _pragmas(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA query_only=ON")
+            cur.close()
+
+        @sa.event.listens_for(found, "begin")
+        def _begin(conn):
+            conn.exec_driver_sql("BEGIN DEFERRED")
+
+        found = _READERS.setdefault(url, found)
+    return found
+
+
 def migrate(engine: sa.Engine, secret_box: SecretBox | None = None) -> None:
     """Bring the schema to the newest revision (idempotent; safe from several processes).
 

@@ -38,6 +38,7 @@ from central.dashboard import (
 )
 from central.dashboard.data import HallError, HallStore, User
 from central.dashboard.snapshots import SNAPSHOTS, Snapshots
+from central.db import reader
 from central.errors import ApiError
 
 log = logging.getLogger("central.dashboard")
@@ -225,7 +226,7 @@ async def root(request: web.Request) -> web.StreamResponse:
 def _terminals_body(app: web.Application, scope: tuple[str, ...] | None, points: dict[str, str],
                     visible: list[str], chosen: str) -> str:  # fmt: skip
     """Read, judge and render the terminals in ``scope`` now (blocking: a worker thread)."""
-    s, now, engine = app[SETTINGS], _now(), app[STORE].engine
+    s, now, engine = app[SETTINGS], _now(), reader(app[STORE].engine)
     found = HallStore(engine).terminal_views(scope, now, s.offline_after)
     configs = {(c["scope"], c["scope_id"]): c for c in remote.rows(engine)}
     pushed = {v.terminal_id: remote.effective(configs, v.service_point, v.terminal_id)[0]

@@ -14,7 +14,9 @@ Heartbeat ingest with the dashboard open: the same seeded platform as its own
 process (``central serve``); heartbeats from 16 enrolled terminals at 32 in
 flight, first with no dashboard open (the baseline, measured in the same run),
 then while 20 signed-in managers each have the terminal page open (it reloads
-itself every 15 s: 1.3 pages a second). The figure is the ratio of the two rates
+itself every 15 s: 1.3 pages a second), their browsers a process of their own (as
+they are other machines); each rate the median of 4 runs of 4 000 beats, the runs
+without and with the pages alternating. The figure is the ratio of the two rates
 (goal ≥ 0.9×: "unaffected"), with the p99 while the pages load, and the server's
 CPU time per heartbeat in both (a comment line: unlike the rates, other work on
 the machine hardly moves it). The managers all see every point (one scope), so
@@ -27,7 +29,6 @@ Run: `.venv/bin/python tests/bench/bench_dashboard.py` (about two minutes).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import datetime as dt
 import os
@@ -136,6 +137,7 @@ async def measure(data_dir: Path) -> list[float]:
 
 
 MANAGERS, REFRESH = 20, 15.0
+ROUNDS, BEATS = 4, 4000  # each rate the median of ROUNDS runs of BEATS heartbeats
 
 
 async def sign_in(http: aiohttp.ClientSession, base: str) -> None:
@@ -160,39 +162,72 @@ async def timed(pid: int, run) -> tuple[float, float, float]:
     return rate, p99, cpu_seconds(pid) - before
 
 
+async def _managers(base: str, opened, active, stop, served) -> None:
+    """MANAGERS signed-in managers, each reloading the terminal page every REFRESH s while
+    ``active`` is set, until ``stop`` (multiprocessing Events); then the page times go to
+    ``served``."""
+    pages: list[float] = []
+
+    async def manager(offset: float) -> None:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            await sign_in(http, base)
+            await asyncio.sleep(offset)
+            while not stop.is_set():
+                if not active.is_set():  # the page closed for a baseline round
+                    await asyncio.sleep(0.05)
+                    continue
+                start = time.perf_counter()
+                async with http.get(f"{base}/dashboard/terminals") as r:
+                    await r.read()
+                pages.append(time.perf_counter() - start)
+                for _ in range(int(REFRESH / 0.1)):
+                    if stop.is_set():
+                        break
+                    await asyncio.sleep(0.1)
+
+    managers = [asyncio.ensure_future(manager(i * REFRESH / MANAGERS)) for i in range(MANAGERS)]
+    await asyncio.sleep(REFRESH)  # every manager's page is open and reloading
+    opened.set()
+    await asyncio.gather(*managers)
+    served.put(pages)
+
+
+def managers_process(base: str, opened, active, stop, served) -> None:
+    asyncio.run(_managers(base, opened, active, stop, served))
+
+
 async def ingest_with_dashboard_open(data_dir: Path) -> None:
+    """The managers' browsers are a process of their own, as they are other machines: their
+    reading of the pages must not slow the load generator and pass for the server's doing."""
+    import multiprocessing
+
     from tests.bench.bench_platform import HB_PATH, enrol, load, signed_beats
     from tests.support.central import CentralProcess
 
     server = CentralProcess(data_dir, ROOT / "config" / "catalog")
     base = server.start()
+    mp = multiprocessing.get_context("spawn")
+    opened, active, stop, served = mp.Event(), mp.Event(), mp.Event(), mp.Queue()
     try:
         enrolled = await enrol(base, 16)
         await load(base + HB_PATH, signed_beats(enrolled, 300))  # warm up
-        idle = [await timed(server.proc.pid, load(base + HB_PATH, signed_beats(enrolled, 3000)))
-                for _ in range(2)]  # fmt: skip
-        stop = asyncio.Event()
-        pages: list[float] = []
-
-        async def manager(offset: float) -> None:
-            async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-                await sign_in(http, base)
-                await asyncio.sleep(offset)
-                while not stop.is_set():
-                    start = time.perf_counter()
-                    async with http.get(f"{base}/dashboard/terminals") as r:
-                        await r.read()
-                    pages.append(time.perf_counter() - start)
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), REFRESH)
-
-        managers = [asyncio.ensure_future(manager(i * REFRESH / MANAGERS)) for i in range(MANAGERS)]
-        await asyncio.sleep(REFRESH)  # every manager's page is open and reloading
-        busy = [await timed(server.proc.pid, load(base + HB_PATH, signed_beats(enrolled, 3000)))
-                for _ in range(2)]  # fmt: skip
+        active.set()
+        browsers = mp.Process(target=managers_process, args=(base, opened, active, stop, served))
+        browsers.start()
+        await asyncio.to_thread(opened.wait, 120)
+        # rounds alternate, pages closed then open, so a slow spell of the machine falls on both
+        idle, busy = [], []
+        for _ in range(ROUNDS):
+            for rounds, on in ((idle, False), (busy, True)):
+                (active.set if on else active.clear)()
+                await asyncio.sleep(1.0)  # pages in flight finish, or the reloads begin again
+                rounds.append(await timed(server.proc.pid,
+                                          load(base + HB_PATH, signed_beats(enrolled, BEATS))))  # fmt: skip
         stop.set()
-        await asyncio.gather(*managers)
+        pages = await asyncio.to_thread(served.get, True, 60)
+        browsers.join(30)
     finally:
+        stop.set()
         server.stop()
     idle_rps = statistics.median(r[0] for r in idle)
     busy_rps, busy_p99 = statistics.median(r[0] for r in busy), max(r[1] for r in busy)
@@ -200,10 +235,12 @@ async def ingest_with_dashboard_open(data_dir: Path) -> None:
     line("heartbeats with no dashboard open", idle_rps, "beats/s", "baseline", True)
     line(f"heartbeat ingest with {MANAGERS} terminal pages open", ratio, "× no dashboard",
          "≥ 0.9×", ratio >= 0.9)  # fmt: skip
+    idle_p99 = max(r[1] for r in idle)
     line(f"heartbeat p99 with {MANAGERS} terminal pages open", busy_p99 * 1000, "ms", "≤ 50 ms",
          busy_p99 <= 0.05)  # fmt: skip
+    print(f"# heartbeat p99 with no dashboard open: {idle_p99 * 1000:.1f} ms", flush=True)
     # the server's own CPU time per beat, which other work on the machine does not change
-    cpu_idle, cpu_busy = (statistics.median(r[2] for r in rs) / 3000 for rs in (idle, busy))
+    cpu_idle, cpu_busy = (statistics.median(r[2] for r in rs) / BEATS for rs in (idle, busy))
     print(f"# server CPU per heartbeat: {cpu_idle * 1e6:.0f} µs with no dashboard open, "
           f"{cpu_busy * 1e6:.0f} µs with the pages open ({cpu_idle / cpu_busy:.2f}×)", flush=True)  # fmt: skip
     print(f"# {len(pages)} terminal pages served meanwhile, median "
