@@ -64,3 +64,16 @@ def _wrap_paragraph(paragraph: str, width: float, measure: Callable[[str], float
         i += 1
     out.append("".join(line).rstrip(" "))
     return out
+
+
+def clip(lines: list[str], max_lines: int, width: float, measure: Callable[[str], float]) -> list[str]:
+    """At most ``max_lines`` of ``lines`` (0: all); when some are left out, the last one
+    kept ends in "…" (within ``width``) so nobody takes a cut sentence for a whole one."""
+    if not 0 < max_lines < len(lines):
+        return lines
+    kept = lines[:max_lines]
+    last = kept[-1]
+    while last and measure(last + "…") > width:
+        last = last[:-1]
+    kept[-1] = last.rstrip(" ，、；：,;:") + "…"
+    return kept

@@ -14,7 +14,7 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label as KivyLabel
 
-from kiosk.linebreak import wrap
+from kiosk.linebreak import clip, wrap
 
 FIT = 0.98  # of the width: the sum of characters' widths may differ from the line's by kerning
 
@@ -40,7 +40,8 @@ class Label(KivyLabel):
                     total += w
                 return total
 
-            core.text = "\n".join(wrap(self.text, width * FIT, measure))
+            lines = clip(wrap(self.text, width * FIT, measure), self.max_lines, width * FIT, measure)
+            core.text = "\n".join(lines)
         super().texture_update(*largs)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk.linebreak import NO_END, NO_START, units, wrap
+from kiosk.linebreak import NO_END, NO_START, clip, units, wrap
 
 
 def width_of(text: str) -> float:
@@ -52,3 +52,10 @@ def test_wrapping_keeps_every_character_and_obeys_the_rules(text, width):
             assert len(lines[i - 1].replace(" ", "")) <= 1 or all(c in NO_START for c in line)
         if i < len(lines) - 1 and line and line[-1] in NO_END:
             assert len(line) == 1
+
+
+def test_text_cut_to_fewer_lines_ends_in_an_ellipsis_that_fits():
+    lines = wrap("出生医学证明、预防接种证、户口登记、医保参保、社保卡申领一次办", 12, width_of)
+    assert lines[:2] == ["出生医学证", "明、预防接种"]  # (the comma took 明 along)
+    assert clip(lines, 2, 12, width_of) == ["出生医学证", "明、预防接…"]
+    assert clip(lines, 0, 12, width_of) == lines and clip(lines, 10, 12, width_of) == lines
