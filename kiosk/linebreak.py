@@ -50,9 +50,10 @@ def _wrap_paragraph(paragraph: str, width: float, measure: Callable[[str], float
             # a closing mark may not begin the next line: the unit before it comes along
             while unit[0] in NO_START and len(line) > 1 and (not carry or carry[0][0] in NO_START):
                 carry.insert(0, line.pop())
-            # and an opening mark may not end this one
-            while len(line) > 1 and line[-1].rstrip(" ")[-1:] in NO_END:
-                carry.insert(0, line.pop())
+            # and an opening mark may not end this one (spaces at the break go)
+            while len(line) > 1 and (not line[-1].strip() or line[-1].rstrip(" ")[-1] in NO_END):
+                if (last := line.pop()).strip():
+                    carry.insert(0, last)
             out.append("".join(line).rstrip(" "))
             line = carry
             used = sum(measure(u) for u in line)
