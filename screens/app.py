@@ -21,6 +21,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kiosk.config import china_time
 from kiosk.errors import KioskError
 from kiosk.i18n import LANGUAGES, translate
+from kiosk.identity import ElectronicId
 from kiosk.session import TimeoutStatus
 from kiosk.terminal import Terminal
 from screens import widgets  # noqa: F401 - registers BigButton and Tile with the Factory
@@ -279,7 +280,12 @@ class KioskApp(App):
         self.show("technician_pin")
 
     def finish(self):
-        if self.terminal.session is not None:
+        session = self.terminal.session
+        physical = session is not None and not isinstance(session.card, (ElectronicId, type(None)))
+        if physical and self.screens.current != "end":
+            self.show("end")  # a card may still lie on the reader: "take your card" first
+            return
+        if session is not None:
             self.terminal.end()
         self.show("attract")
 

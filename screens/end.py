@@ -1,9 +1,10 @@
-"""End: "take your card and receipt"; the session is wiped, then back to the start."""
+"""End: "take your card and receipt" (or just the card, when nothing was printed; thanks
+for the rating when there was one); the session is wiped, then back to the start."""
 
 from __future__ import annotations
 
 from kivy.clock import Clock
-from kivy.properties import NumericProperty
+from kivy.properties import BooleanProperty, NumericProperty
 
 from screens.base import KioskScreen
 
@@ -12,6 +13,8 @@ SECONDS = 8
 
 class EndScreen(KioskScreen):
     seconds = NumericProperty(SECONDS)
+    receipt = BooleanProperty(True)  # a receipt was printed in this visit
+    rated = BooleanProperty(True)  # the citizen rated the service
 
     def __init__(self, terminal, nav, on_finish, **kw):
         super().__init__(terminal, nav, **kw)
@@ -19,6 +22,9 @@ class EndScreen(KioskScreen):
         self._event = None
 
     def on_pre_enter(self, *_):
+        session = self.terminal.session
+        if session is not None:
+            self.receipt, self.rated = bool(session.receipt_number), session.rating > 0
         self.terminal.end("finished")  # nothing personal is left while the card is taken
         self.seconds = SECONDS
         self._event = Clock.schedule_interval(self._tick, 1.0)

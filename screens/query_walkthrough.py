@@ -144,8 +144,12 @@ async def mine_steps(w: Walkthrough, props: Props) -> dict:
         await w.tap("again")  # back to the list, not asked again
         await until(lambda: not w.screen().showing, 5, "the list again")
     await w.tap("finish")
-    await until(lambda: w.on("attract"), 10, "the attract screen after the visit")
+    await until(lambda: w.on("end"), 10, "the take-your-card page")
+    await w.screenshot("q00c-end-take-card")
+    seen["end_says"] = w.shows(w.app.t("end.take_card_only"))
     props.remove_id_card()
+    await w.tap("done")
+    await until(lambda: w.on("attract"), 10, "the attract screen after the visit")
     seen["mine_after_visit"] = [p.outcome.acceptance_number for p in w.app.screens.get_screen("progress").mine]
     return seen
 
