@@ -8,6 +8,7 @@ hold across worker processes (unique keys, counters).
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,7 +50,7 @@ def make_engine(url: str) -> sa.Engine:
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
-_READERS: dict[str, sa.Engine] = {}
+_READERS: weakref.WeakKeyDictionary[sa.Engine, sa.Engine] = weakref.WeakKeyDictionary()
 
 
 def reader(engine: sa.Engine) -> sa.Engine:
@@ -57,12 +58,13 @@ def reader(engine: sa.Engine) -> sa.Engine:
     transactions begin DEFERRED and may only read: in WAL mode they then never hold the
     write lock that ``engine``'s BEGIN IMMEDIATE takes, so heartbeats and submissions
     commit while a page of 2 000 terminals is read. Elsewhere it is ``engine`` itself."""
-    if engine.dialect.name != "sqlite":
-        return engine
-    url = engine.url.render_as_string(hide_password=False)
-    found = _READERS.get(url)
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return engine  # (a database in memory is the engine's own: no second connection sees it)
+    found = _READERS.get(engine)
     if found is None:
-        found = sa.create_engine(url, connect_args={"timeout": 30})
+        # no pool: a connection per read, closed after it, so readers of databases that
+        # are gone (tests make many) hold no file open
+        found = sa.create_engine(engine.url, connect_args={"timeout": 30}, poolclass=sa.pool.NullPool)
 
         @sa.event.listens_for(found, "connect")
         def _pragmas(dbapi_conn, _record):
@@ -76,7 +78,7 @@ def reader(engine: sa.Engine) -> sa.Engine:
         def _begin(conn):
             conn.exec_driver_sql("BEGIN DEFERRED")
 
-        found = _READERS.setdefault(url, found)
+        found = _READERS.setdefault(engine, found)
     return found
 
 

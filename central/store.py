@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from central import tables as t
+from central.db import reader
 from central.errors import ApiError
 from central.sealing import PREFIX, SecretBox
 from kiosk.outcomes import Outcome, OutcomeKind, Progress, Stage, StageEvent, Submission
@@ -627,7 +628,7 @@ class Store:
 
         :raises ApiError: 404 when there is no such application.
         """
-        with self.engine.connect() as conn:
+        with reader(self.engine).connect() as conn:  # a read: never the SQLite write lock
             app = self._application(conn, number)
             rows = conn.execute(
                 sa.select(t.stages).where(t.stages.c.number == app.number).order_by(t.stages.c.id)
@@ -648,7 +649,7 @@ class Store:
             .order_by(t.submissions.c.received_at.desc(), t.submissions.c.id.desc())
             .limit(limit)
         )
-        with self.engine.connect() as conn:
+        with reader(self.engine).connect() as conn:
             numbers = conn.execute(q).scalars().all()
         return [self.progress(n) for n in numbers]
 
