@@ -24,29 +24,33 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 7_310_006
 
 
+def _sqlite(url, begin: str, *pragmas: str, **kw) -> sa.Engine:
+    """A SQLite engine whose connections run ``pragmas`` and whose transactions start
+    with ``begin`` (pysqlite's own transaction handling would defer BEGIN: we issue it)."""
+    engine = sa.create_engine(url, connect_args={"timeout": 30}, **kw)
+
+    @sa.event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        for pragma in (*pragmas, "PRAGMA busy_timeout=30000"):
+            cur.execute(pragma)
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql(begin)
+
+    return engine
+
+
 def make_engine(url: str) -> sa.Engine:
-    """An engine for ``url``; SQLite files get WAL, full fsync and a busy timeout."""
+    """An engine for ``url``; SQLite files get WAL, full fsync and a busy timeout, and
+    BEGIN IMMEDIATE, which takes the write lock up front, so two processes never deadlock
+    upgrading read locks (and counters stay serial)."""
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 30})
-
-        @sa.event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record):
-            # pysqlite's own transaction handling would defer BEGIN; we issue it ourselves
-            dbapi_conn.isolation_level = None
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=FULL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.close()
-
-        @sa.event.listens_for(engine, "begin")
-        def _begin(conn):
-            # IMMEDIATE takes the write lock up front, so two processes never
-            # deadlock upgrading read locks (and counters stay serial).
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-        return engine
+        return _sqlite(url, "BEGIN IMMEDIATE", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
+                       "PRAGMA foreign_keys=ON")  # fmt: skip
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
@@ -54,31 +58,19 @@ _READERS: weakref.WeakKeyDictionary[sa.Engine, sa.Engine] = weakref.WeakKeyDicti
 
 
 def reader(engine: sa.Engine) -> sa.Engine:
-    """An engine for long reads (the dashboard's pages) beside ``engine``. On SQLite its
-    transactions begin DEFERRED and may only read: in WAL mode they then never hold the
-    write lock that ``engine``'s BEGIN IMMEDIATE takes, so heartbeats and submissions
-    commit while a page of 2 000 terminals is read. Elsewhere it is ``engine`` itself."""
+    """An engine for long reads (the dashboard's pages, progress queries) beside
+    ``engine``. On SQLite its transactions begin DEFERRED and may only read: in WAL mode
+    they then never hold the write lock that ``engine``'s BEGIN IMMEDIATE takes, so
+    heartbeats and submissions commit while a page of 2 000 terminals is read. Elsewhere
+    it is ``engine`` itself."""
     if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
         return engine  # (a database in memory is the engine's own: no second connection sees it)
     found = _READERS.get(engine)
     if found is None:
         # no pool: a connection per read, closed after it, so readers of databases that
         # are gone (tests make many) hold no file open
-        found = sa.create_engine(engine.url, connect_args={"timeout": 30}, poolclass=sa.pool.NullPool)
-
-        @sa.event.listens_for(found, "connect")
-        def _pragmas(dbapi_conn, _record):
-            dbapi_conn.isolation_level = None
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.execute("PRAGMA query_only=ON")
-            cur.close()
-
-        @sa.event.listens_for(found, "begin")
-        def _begin(conn):
-            conn.exec_driver_sql("BEGIN DEFERRED")
-
-        found = _READERS.setdefault(engine, found)
+        found = _READERS.setdefault(engine, _sqlite(engine.url, "BEGIN DEFERRED", "PRAGMA query_only=ON",
+                                                    poolclass=sa.pool.NullPool))  # fmt: skip
     return found
 
 
