@@ -629,10 +629,13 @@ class Store:
         :raises ApiError: 404 when there is no such application.
         """
         with reader(self.engine).connect() as conn:  # a read: never the SQLite write lock
-            app = self._application(conn, number)
-            rows = conn.execute(
-                sa.select(t.stages).where(t.stages.c.number == app.number).order_by(t.stages.c.id)
-            ).all()
+            return self._progress(conn, number)
+
+    def _progress(self, conn: sa.Connection, number: str) -> Progress:
+        app = self._application(conn, number)
+        rows = conn.execute(
+            sa.select(t.stages).where(t.stages.c.number == app.number).order_by(t.stages.c.id)
+        ).all()
         history = tuple(
             StageEvent(Stage(r.stage), OutcomeKind(r.kind), _aware(r.at), r.note) for r in rows
         )
@@ -649,9 +652,8 @@ class Store:
             .order_by(t.submissions.c.received_at.desc(), t.submissions.c.id.desc())
             .limit(limit)
         )
-        with reader(self.engine).connect() as conn:
-            numbers = conn.execute(q).scalars().all()
-        return [self.progress(n) for n in numbers]
+        with reader(self.engine).connect() as conn:  # one read, one snapshot of them all
+            return [self._progress(conn, n) for n in conn.execute(q).scalars().all()]
 
     def _change(self, number: str, change: Callable[[Outcome], tuple[Outcome, str]]) -> Progress:
         now = _now()
