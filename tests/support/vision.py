@@ -60,8 +60,13 @@ def decode_qr(path: Path | str) -> str:
     if img is None:
         raise AssertionError(f"{path} is not a readable image")
     detector = cv2.QRCodeDetector()
-    for candidate in (img, cv2.copyMakeBorder(img, 40, 40, 40, 40, cv2.BORDER_CONSTANT, value=(255, 255, 255))):
-        text, _points, _ = detector.detectAndDecode(candidate)
-        if text:
-            return text
+    # OpenCV's detector misses some small codes at 1:1 (a receipt's 3-dot modules), as a
+    # phone would not: larger copies too, each pixel repeated, with a quiet zone around
+    for scale in (1, 2, 3, 4):
+        big = img if scale == 1 else cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
+        bordered = cv2.copyMakeBorder(big, 40, 40, 40, 40, cv2.BORDER_CONSTANT, value=(255, 255, 255))
+        for candidate in (big, bordered) if scale == 1 else (bordered,):
+            text, _points, _ = detector.detectAndDecode(candidate)
+            if text:
+                return text
     return ""
