@@ -100,8 +100,24 @@ STATUS_KEYS = {404: "request.not_found", 405: "request.method", 413: "request.to
 
 
 @web.middleware
-async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def api_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Who may call (a handler's ``access`` mark), and every error as an ApiError's JSON.
+
+    One middleware, not two: it runs for every heartbeat of every terminal."""
     try:
+        marked = request.match_info.handler
+        level = getattr(marked, "access", PUBLIC)
+        if level == SIGNED:
+            cfg = request.app[CONFIG]
+            if cfg.require_signatures:
+                signed = await verify_signature(request, cfg.clock_skew)
+                request[TERMINAL] = signed.terminal_id
+                if getattr(marked, "nonce_in_write", False):
+                    request[NONCE] = signed.nonce
+                else:
+                    await request.app[WRITES].nonce(signed.terminal_id, signed.nonce)
+        elif level == OFFICE:
+            check_office(request, request.app[CONFIG].office_token)
         return await handler(request)
     except ApiError as err:
         return _json(err.body(), err.status)
@@ -114,23 +130,6 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     except Exception:  # a defect: say so without a traceback on the wire
         log.exception("unhandled error in %s %s", request.method, request.path)
         return _json(ApiError(500, "server.error").body(), 500)
-
-
-@web.middleware
-async def access_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    cfg = request.app[CONFIG]
-    marked = request.match_info.handler
-    level = getattr(marked, "access", PUBLIC)
-    if level == SIGNED and cfg.require_signatures:
-        signed = await verify_signature(request, cfg.clock_skew)
-        request[TERMINAL] = signed.terminal_id
-        if getattr(marked, "nonce_in_write", False):
-            request[NONCE] = signed.nonce
-        else:
-            await request.app[WRITES].nonce(signed.terminal_id, signed.nonce)
-    elif level == OFFICE:
-        check_office(request, cfg.office_token)
-    return await handler(request)
 
 
 # -- public -----------------------------------------------------------------------
@@ -347,7 +346,7 @@ def make_app(config: CentralConfig, catalog_override: Catalog | None = None) -> 
     ``catalog_override`` serves an already-loaded catalog instead of reading
     ``config.catalog_dir`` (tests, or a catalog built in code).
     """
-    app = web.Application(middlewares=[errors_middleware, access_middleware],
+    app = web.Application(middlewares=[api_middleware],
                           client_max_size=config.max_body)  # fmt: skip
     app[CONFIG] = config
     app[CATALOG] = _load_catalog(config, catalog_override)
