@@ -89,16 +89,14 @@ IDLE_COLLECTION_EVERY = 600.0  # seconds: the full collection of a kiosk nobody 
 
 
 def between_visits_collection() -> None:
-    """A full garbage collection, and none in the middle of a visit.
+    """A full garbage collection now, and none by Python's own choice from then on.
 
     A full collection walks every object the app holds (the catalog, every screen's
-    widgets: 400 000 and more) and stalled a frame for 60-190 ms, mid-journey, when
-    Python chose to run one. So the kiosk runs it itself, when a visit has ended (and
-    now and then while idle): what exists by then is frozen (never walked again: it
-    lives as long as the app or is collected by reference counting), and the automatic
-    collections left are the young generations' (about 1 ms)."""
+    widgets: 400 000 and more) and stalled a frame for 60-190 ms, mid-journey, whenever
+    Python chose to run one. So the kiosk runs it itself when a visit has ended (and
+    now and then while idle), and Python's automatic collections are left to the young
+    generations (about 1 ms each)."""
     gc.collect()
-    gc.freeze()
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, 1_000_000_000)  # no automatic full collection
 
