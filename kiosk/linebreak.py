@@ -64,7 +64,39 @@ def _wrap_paragraph(paragraph: str, width: float, measure: Callable[[str], float
         used += measure(unit)
         i += 1
     out.append("".join(line).rstrip(" "))
-    return out
+    return _no_widow(out, width, measure)
+
+
+def _lone(line: str) -> bool:
+    """One Chinese character alone on a line (with the closing marks after it, if any)."""
+    ink = [u for u in units(line) if u.strip()]
+    first = ink[0] if ink else ""
+    return (
+        len(first) == 1
+        and ord(first) >= 0x2E80
+        and first not in NO_START | NO_END
+        and all(u in NO_START for u in ink[1:])
+    )
+
+
+def _no_widow(lines: list[str], width: float, measure: Callable[[str], float]) -> list[str]:
+    """A paragraph whose last line is one character alone (a widow: "…一次" / "办") looks
+    cut off: the line before hands it one more character, as long as that line keeps two,
+    neither line breaks a rule above, and the last line still fits."""
+    if len(lines) < 2 or not _lone(lines[-1]):
+        return lines
+    before = units(lines[-2])
+    moved: list[str] = []
+    # no closing mark (nor a space) begins a line
+    while before and (not moved or not moved[0].strip() or moved[0][0] in NO_START):
+        moved.insert(0, before.pop())
+    while before and (not before[-1].strip() or before[-1].rstrip(" ")[-1] in NO_END):
+        if (last := before.pop()).strip():  # nor does an opening mark end one
+            moved.insert(0, last)
+    last = "".join(moved) + lines[-1]
+    if sum(1 for u in before if u.strip()) < 2 or measure(last) > width:
+        return lines
+    return [*lines[:-2], "".join(before).rstrip(" "), last]
 
 
 def clip(lines: list[str], max_lines: int, width: float, measure: Callable[[str], float]) -> list[str]:

@@ -937,6 +937,13 @@ class Terminal:
         self.language = language
         self._changed("language")
 
+    def point_name_in(self, language: str) -> str:
+        """This terminal's service point named in ``language`` (the catalog's name); the
+        configured name in Chinese, or when the catalog does not list the point."""
+        t = self.config.terminal
+        point = self.catalog.service_points.get(t.service_point) if self.catalog else None
+        return point.name.get(language) if point is not None and language != "zh" else t.point_name
+
     def toggle_elderly(self) -> None:
         self.elderly = not self.elderly
         if self.session is not None:

@@ -117,7 +117,8 @@ class FaceScreen(KioskScreen):
         lang = self.terminal.language
         catalog, j = self.terminal.catalog, self.journey
         names = [catalog.matters[m].name.get(lang) for m in face_matters(catalog, j.plan().matters)]
-        self.why = self.t("face.why", matters=("、" if lang == "zh" else ", ").join(names))
+        # a list of names that are capitalised and may hold commas: semicolons in English
+        self.why = self.t("face.why", matters=("、" if lang == "zh" else "; ").join(names))
 
     def _show(self, phase: str, key, **values):
         """Show a message (a key, or a KioskError) in the citizen's language."""

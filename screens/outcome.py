@@ -7,6 +7,8 @@ import qrcode
 from kivy.graphics.texture import Texture
 from kivy.properties import ColorProperty, StringProperty
 
+from kiosk.errors import KioskError
+from kiosk.i18n import message_for
 from kiosk.outcomes import OutcomeKind
 from screens.base import KioskScreen
 
@@ -44,10 +46,25 @@ class OutcomeScreen(KioskScreen):
     qr_text = StringProperty("")
     kind = StringProperty("accepted")  # which slip is printed, and what its QR is for
 
+    def __init__(self, terminal, nav, **kw):
+        super().__init__(terminal, nav, **kw)
+        self._printing_key = ""  # what ``printing`` says, kept as a key for a change of language
+        self._failure: Exception | None = None  # what ``error`` tells, for the same reason
+        terminal.subscribe(self._on_terminal)
+
     def on_pre_enter(self, *_):
+        self.kind = self.terminal.outcome.kind.value
+        self.fill()
+        receipt = self.terminal.receipt()
+        self.qr_text = next((b.data for b in receipt.blocks if hasattr(b, "data")), "")
+        self.ids.qr.texture = qr_texture(self.qr_text) if self.qr_text else None
+        self._say_printing("common.printing")
+        self.run(self._print(receipt))
+
+    def fill(self) -> None:
+        """The outcome's texts in the citizen's language (again, when they switch it)."""
         t, outcome = self.terminal, self.terminal.outcome
         lang = t.language
-        self.kind = outcome.kind.value
         self.headline = self.t(f"outcome.{outcome.kind.value}")
         self.headline_color = COLOURS[outcome.kind]
         if outcome.kind is OutcomeKind.ACCEPTED:
@@ -60,7 +77,7 @@ class OutcomeScreen(KioskScreen):
         elif outcome.kind is OutcomeKind.REFUSED:
             self.detail = outcome.reason
         else:
-            self.detail = "、".join(
+            self.detail = ("、" if lang == "zh" else ", ").join(
                 t.catalog.materials[c].name.get(lang) if c in t.catalog.materials else c
                 for c in outcome.missing)
         # each matter by its catalog name in the citizen's language (a pending slip's
@@ -69,28 +86,49 @@ class OutcomeScreen(KioskScreen):
                  for m in outcome.matters] or [
             t.catalog.matters[c].name.get(lang) for c in t.journey.plan().matters]
         self.matters = "\n".join(f"· {n}" for n in names)
-        receipt = t.receipt()
-        self.qr_text = next((b.data for b in receipt.blocks if hasattr(b, "data")), "")
-        self.ids.qr.texture = qr_texture(self.qr_text) if self.qr_text else None
-        self.printing = self.t("common.printing")
-        self.run(self._print(receipt))
 
     def wipe(self) -> None:
         super().wipe()
         self.detail = self.matters = self.qr_text = ""
+        self._failure = None
         self.ids.qr.texture = None
+
+    def _say_printing(self, key: str) -> None:
+        self._printing_key = key
+        self.printing = self.t(key)
+
+    def run(self, coro) -> None:
+        super().run(self._remembering(coro))
+
+    async def _remembering(self, coro):
+        """``coro``, its failure kept to be told again in another language (the base tells it)."""
+        self._failure = None
+        try:
+            await coro
+        except Exception as err:
+            self._failure = err
+            raise
 
     async def _print(self, receipt):
         await self.terminal.print_receipt(receipt)
-        self.printing = self.t(f"outcome.printed.{self.kind}")
+        self._say_printing(f"outcome.printed.{self.kind}")
 
     def reprint(self):
-        self.printing = self.t("common.printing")
+        self._say_printing("common.printing")
         self.run(self._reprint())
 
     async def _reprint(self):
         if await self.terminal.reprint():
-            self.printing = self.t(f"outcome.printed.{self.kind}")
+            self._say_printing(f"outcome.printed.{self.kind}")
+
+    def _on_terminal(self, what: str):
+        if what == "language" and self.manager is not None and self.manager.current == self.name:
+            self.fill()
+            self.printing = self.t(self._printing_key) if self._printing_key else ""
+            if self.error:
+                failure = self._failure
+                self.error = (message_for(failure, self.terminal.language)
+                              if isinstance(failure, KioskError) else self.t("error.generic"))  # fmt: skip
 
     def rate(self):
         self.nav("rate")

@@ -119,10 +119,10 @@ class TechnicianScreen(KioskScreen):
             log.exception("technician screen: terminal facts not read")
             return
         days, hours, minutes = uptime_parts(f.uptime)
+        point = self.terminal.point_name_in(self.terminal.language) or f.point_name
         rows = [
             ("technician.terminal_id", f.terminal_id),
-            ("technician.service_point", f"{f.point_name} ({f.service_point})"
-             if f.point_name else f.service_point),
+            ("technician.service_point", f"{point} ({f.service_point})" if point else f.service_point),
             ("technician.software", f.software_version),
             ("technician.catalog", f.catalog_version[:12] or self.t("technician.none")),
             ("technician.uptime", self.t("technician.uptime_value", days=days, hours=hours,

@@ -132,7 +132,9 @@ class TechnicianPinScreen(KioskScreen):
         self.back_to = "attract"
         self._pin = ""  # a plain attribute: never bound to a widget
         self._told = False  # the hall heard of the last lock-out
+        self._said: tuple[str, dict, str] = ("", {}, "")  # the error shown: key, values, text
         self._watch = IdleWatch(terminal, self.back)
+        terminal.subscribe(self._on_terminal)
 
     def on_kv_post(self, *_):
         pad = self.ids.pad
@@ -192,13 +194,13 @@ class TechnicianPinScreen(KioskScreen):
         left = self.lock.locked_for(time.monotonic())
         if left:
             key = "technician.pin_locked_told" if self._told else "technician.pin_locked"
-            self.error = self.t(key, minutes=math.ceil(left / 60))
+            self._say(key, minutes=math.ceil(left / 60))
         return bool(left)
 
     async def _check(self, pin: str) -> None:
         stored = await asyncio.to_thread(stored_pin, self.terminal.base_config)
         if not stored:
-            self.error = self.t("technician.no_pin")
+            self._say("technician.no_pin")
             return
         ok = await asyncio.to_thread(verify_pin, pin, stored)
         attempt = self.lock.record(ok, time.monotonic())
@@ -208,7 +210,7 @@ class TechnicianPinScreen(KioskScreen):
             self.nav("technician")
             return
         if not attempt.just_locked:
-            self.error = self.t("technician.pin_wrong", tries=attempt.tries_left)
+            self._say("technician.pin_wrong", tries=attempt.tries_left)
             return
         self._told = False
         self._locked_message()
@@ -223,3 +225,15 @@ class TechnicianPinScreen(KioskScreen):
 
     def back(self) -> None:
         self.nav(self.back_to if self.terminal.session is not None else "attract")
+
+    def _say(self, key: str, **values) -> None:
+        """Tell what happened to the PIN, kept as a key so a change of language re-tells it."""
+        self.error = self.t(key, **values)
+        self._said = (key, values, self.error)
+
+    def _on_terminal(self, what: str) -> None:
+        if what == "language" and self.manager is not None and self.manager.current == self.name:
+            self.message = self.t("technician.pin_prompt")
+            key, values, text = self._said
+            if key and self.error == text:
+                self._say(key, **values)

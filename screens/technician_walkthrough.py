@@ -45,6 +45,9 @@ async def technician_steps(w: Walkthrough, props: Props, pin: str, code: str) ->
     await until(lambda: bool(w.screen().error) and not w.screen().busy, 10, "the wrong-PIN message")
     await w.screenshot("t03-pin-wrong")
     seen["wrong_pin"] = w.screen().error
+    await w.tap("language")  # the pad in the other language, then back
+    seen["pin_pad_switched"] = [w.app.language, w.screen().message, w.screen().error]
+    await w.tap("language")
     await type_keys(w, pin)
     await w.tap("pin:ok")
     await until(lambda: w.on("technician"), 10, "the technician screen")
@@ -70,9 +73,14 @@ async def technician_steps(w: Walkthrough, props: Props, pin: str, code: str) ->
     seen["checks"] = [[c.device, c.passed, c.detail] for c in screen.report.checks]
     seen["selftest_sent"] = screen.report.sent
     seen["selftest_message"] = screen.message or screen.error
-    await w.tap("language")
-    await until(lambda: w.shows("Self-test results"), 5, "the screen in English")
-    await w.screenshot("t08-selftest-en")
+    first = w.app.language
+    await w.tap("language")  # the same table in the other language
+    await until(
+        lambda: w.app.language != first and w.shows(w.app.t("technician.selftest_title")),
+        5,
+        "the screen in the other language",
+    )
+    await w.screenshot(f"t08-selftest-{w.app.language}")
     await w.tap("language")
     await w.tap("technician:exit")
     await until(lambda: w.on("attract"), 5, "the attract screen")

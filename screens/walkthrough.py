@@ -287,18 +287,43 @@ async def journey_steps(w: Walkthrough, props: Props) -> None:
 
 async def paper_out_steps(w: Walkthrough, props: Props) -> None:
     """Paper runs out in the middle of the receipt: the citizen is told, the QR is
-    on screen, and once paper is back the receipt prints in full."""
+    on screen, and once paper is back the receipt prints in full. Both times the
+    citizen reads the outcome in the other language too."""
     await identify(w, props, shots=False)
     await apply_until_review(w, props, shots=False)
     props.paper_out_mid_job()
     await submit(w)
     await until(lambda: bool(w.screen().error), 10, "the paper-out message")
     await w.screenshot("paper-out")
+    seen = {"paper-out": await switch_language_on_outcome(w, "paper-out")}  # to read it, and back
     props.refill()
     await w.tap("reprint")
     await until(lambda: printed(w) and not w.screen().error, 20, "the reprinted receipt")
     await w.screenshot("reprinted")
     w.shots.append(props.render_receipt(w.out / f"{w.prefix}reprinted-receipt.png"))
+    seen["reprinted"] = await switch_language_on_outcome(w, "reprinted")
+    props.report(seen)
+
+
+async def switch_language_on_outcome(w: Walkthrough, shot: str) -> dict:
+    """The citizen switches the language on the outcome screen: its texts follow at once
+    (screenshot ``<shot>-<language>``); then back. What it said, by language: the
+    headline, the detail, the matters, and the printer's news (or the error)."""
+    screen = w.screen()
+
+    def texts() -> list[str]:
+        return [screen.headline, screen.detail, screen.matters, screen.error or screen.printing]
+
+    first = w.app.language
+    said = {first: texts()}
+    await w.tap("language")
+    await until(lambda: w.app.language != first, 5, "the other language")
+    said[w.app.language] = texts()
+    await w.screenshot(f"{shot}-{w.app.language}")
+    await w.tap("language")
+    await until(lambda: w.app.language == first and texts() == said[first], 5,
+                "the outcome in its first language again")  # fmt: skip
+    return said
 
 
 async def timeout_steps(w: Walkthrough, props: Props) -> None:
@@ -306,12 +331,13 @@ async def timeout_steps(w: Walkthrough, props: Props) -> None:
     await identify(w, props, shots=False)
     await w.tap(f"event:{props.life_event}")
     await until(lambda: w.on("question"), 5, "the first guided question")
-    await until(lambda: w.shows("您还在吗？"), 30, "the still-there countdown")
+    still_there = w.app.t("timeout.title")  # 您还在吗？ in the kiosk's language
+    await until(lambda: w.shows(still_there), 30, "the still-there countdown")
     await w.screenshot("still-there")
     await w.tap("continue")
-    await until(lambda: not w.shows("您还在吗？") and w.on("question"), 5, "the question again")
+    await until(lambda: not w.shows(still_there) and w.on("question"), 5, "the question again")
     await w.screenshot("continued")
-    await until(lambda: w.shows("您还在吗？"), 30, "the countdown a second time")
+    await until(lambda: w.shows(still_there), 30, "the countdown a second time")
     await until(lambda: w.on("attract"), 60, "the wipe after the countdown")
     props.remove_id_card()
     await w.screenshot("wiped")
@@ -399,11 +425,18 @@ async def identify_by_eid(w: Walkthrough, props: Props, shots: bool = True) -> N
     if shots:
         await w.screenshot("01-attract")
         props.scan_code(props.expired_eid_code)
-        await until(lambda: w.on("attract") and w.shows("已过期"), 20, "the expired e-ID code explained")
+        await until(
+            lambda: w.on("attract") and w.shows(w.app.t("eid.expired")),
+            20,
+            "the expired e-ID code explained",
+        )
         await w.screenshot("02-eid-expired")
         await w.tap("start")
-        await until(lambda: w.on("home") and w.shows("电子身份证二维码"), 5,
-                    "the home screen asking for a card or the e-ID")
+        await until(
+            lambda: w.on("home") and w.shows(w.app.t("home.lay_card_to_apply")),
+            5,
+            "the home screen asking for a card or the e-ID",
+        )
         await w.screenshot("02b-home-no-card")
         await w.settle(1.0)  # the kiosk listens for codes again on this screen
     else:
@@ -458,7 +491,7 @@ async def face_refused_steps(w: Walkthrough, props: Props) -> None:
     await until(lambda: w.screen().phase == "staff", 5, "staff help offered after three refusals")
     await w.screenshot("face-staff")
     await w.tap("face_ask_staff")
-    await until(lambda: w.shows("已通知工作人员"), 15, "the staff called")
+    await until(lambda: w.shows(w.app.t("staff.called")), 15, "the staff called")
     await w.screenshot("face-staff-called")
     session = w.app.terminal.session
     props.report({"face_verified": session.face_verified, "face_attempts": session.face_attempts})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
+from kiosk.i18n import translate
 from tests.printer_samples import best_match
 from tests.support.demo import run_scenario
 from tests.support.vision import decode_qr, shows_text
@@ -13,8 +14,13 @@ from tests.support.vision import decode_qr, shows_text
 pytestmark = pytest.mark.ui
 
 
-def test_paper_out_mid_receipt_is_explained_and_the_receipt_reprints_in_full(tmp_path):
-    shots = run_scenario("paper-out", tmp_path)
+@pytest.fixture(scope="module")
+def paper_out(tmp_path_factory) -> dict:
+    return run_scenario("paper-out", tmp_path_factory.mktemp("paper-out"))
+
+
+def test_paper_out_mid_receipt_is_explained_and_the_receipt_reprints_in_full(paper_out):
+    shots = paper_out
     # Given paper ran out in the middle of the acceptance receipt,
     # the citizen is told so, and the receipt's QR is on the screen meanwhile
     assert shows_text(shots["paper-out"], "打印纸用完了", [32])
@@ -24,6 +30,31 @@ def test_paper_out_mid_receipt_is_explained_and_the_receipt_reprints_in_full(tmp
     assert best_match(receipt, "扫码查询办理进度") > 0.97
     assert best_match(receipt, "打印时间") > 0.97
     assert "/track/YF" in decode_qr(shots["reprinted-receipt"])
+
+
+def has_chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def test_the_outcome_follows_a_change_of_language_at_once(paper_out):
+    # Given the outcome on screen, with the printer's paper out, then with the receipt printed,
+    # when the citizen switches to English, every text on it is English at once
+    said = paper_out["report"]
+    for when, news in (("paper-out", "error.paper_out"), ("reprinted", "outcome.printed.accepted")):
+        headline, detail, matters, told = said[when]["en"]
+        assert headline == translate("outcome.accepted", "en"), when
+        assert told == translate(news, "en"), when
+        assert detail.startswith(translate("outcome.accepted_detail", "en").split("{")[0]), detail
+        assert matters and not any(has_chinese(t) for t in said[when]["en"]), said[when]["en"]
+        # and switched back, the same texts in Chinese as before
+        assert said[when]["zh"][0] == "已受理" and said[when]["zh"][3] == translate(news)
+    # as the citizen sees it
+    shot = paper_out["paper-out-en"]
+    assert shows_text(shot, "Accepted", [60], bold=True)
+    assert shows_text(shot, "The printer is out of paper.", [32])
+    assert shows_text(shot, "Employment registration", [26])
+    assert not shows_text(shot, "已受理", [60], bold=True)
+    assert shows_text(paper_out["reprinted-en"], "Your acceptance receipt is printed", [32])
 
 
 def test_walking_away_brings_a_countdown_then_wipes_the_session(tmp_path):

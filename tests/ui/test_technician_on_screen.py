@@ -40,6 +40,9 @@ def test_the_gesture_and_the_pin_open_the_technician_screen_and_a_wrong_pin_is_c
     # A wrong PIN is refused with the tries left
     assert report["wrong_pin"] == translate("technician.pin_wrong", tries=4)
     assert shows_text(shots["t03-pin-wrong"], report["wrong_pin"], [30])
+    # and told again in English when the technician switches the language there
+    wrong = translate("technician.pin_wrong", "en", tries=4)
+    assert report["pin_pad_switched"] == ["en", translate("technician.pin_prompt", "en"), wrong]
     # The right one opens the technician screen, and cards start no visit meanwhile
     assert report["servicing"] is True
     assert shows_text(shots["t04-technician"], "终端维护", [44], bold=True)

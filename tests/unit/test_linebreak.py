@@ -54,6 +54,29 @@ def test_wrapping_keeps_every_character_and_obeys_the_rules(text, width):
             assert len([u for u in units(line) if u.strip()]) == 1
 
 
+def test_a_character_left_alone_on_the_last_line_takes_one_more_from_the_line_before():
+    # four characters a line would leave 办 alone (a widow): 次 comes down to keep it company
+    assert wrap("出生医学证明一次办", 8, width_of) == ["出生医学", "证明一", "次办"]
+    assert wrap("出生医学证明一次办。", 8, width_of) == ["出生医学", "证明一", "次办。"]
+    # a closing mark does not begin the last line: the character before it comes along
+    assert wrap("证明一次，办", 10, width_of) == ["证明一", "次，办"]
+    # two characters are no widow; nor is a line that would leave one alone above it
+    assert wrap("出生医学证明一次办理", 8, width_of) == ["出生医学", "证明一次", "办理"]
+    assert wrap("一二三", 4, width_of) == ["一二", "三"]
+    assert wrap("Tap card 办", 8, width_of) == ["Tap card", "办"]
+
+
+@given(
+    st.text(alphabet="我们的身份证号码办理", min_size=1, max_size=60),
+    st.integers(min_value=6, max_value=40),
+)
+def test_no_chinese_paragraph_ends_on_a_character_alone(text, width):
+    lines = wrap(text, width, width_of)
+    assert "".join(lines) == text
+    assert all(width_of(line) <= width for line in lines)
+    assert len(lines) == 1 or all(len(line) >= 2 for line in lines)
+
+
 def test_text_cut_to_fewer_lines_ends_in_an_ellipsis_that_fits():
     lines = wrap("出生医学证明、预防接种证、户口登记、医保参保、社保卡申领一次办", 12, width_of)
     assert lines[:2] == ["出生医学证", "明、预防接种"]  # (the comma took 明 along)
