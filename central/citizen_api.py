@@ -9,8 +9,9 @@ worker thread, answer JSON; every error is an ``ApiError`` with a message key.
 - ``POST /api/v1/tickets`` (signed): a queue ticket; numbered by a counter row
   per service point per day, incremented in the storing transaction, so two
   processes never hand out the same number.
-- ``GET  /api/v1/records/social-insurance`` (signed, card present): a sample
-  contribution record, clearly marked as the reference platform's.
+- ``POST /api/v1/records/social-insurance`` (signed, card present): a sample
+  contribution record, clearly marked as the reference platform's; the ID number
+  travels in the JSON body, never in a URL (proxies log URLs).
 - ``POST /api/v1/face-match`` (signed, up to 10 MB): the live photo against the
   photo of record in ``data_dir/photos/<id_number>.jpg``.
 - ``GET  /track/{number}`` (public HTML, central/track_page.py): what a receipt's
@@ -64,8 +65,6 @@ KINDS: dict[str, tuple[str, str, int]] = {
     "business": ("D", "企业开办", 15),
     "tax": ("E", "税务", 8),
 }
-
-
 
 
 def _id_number(value: Any, field: str = "id_number") -> str:
@@ -236,9 +235,11 @@ async def applications_of(request: web.Request) -> web.Response:
 
 @access(SIGNED)
 async def social_insurance_record(request: web.Request) -> web.Response:
-    q = request.query
-    number = _id_number(q.get("id_number"))
-    now = _card_present(q.get("card_read_at"))
+    """A citizen's contribution record for self-print: only from an enrolled terminal that
+    has just read their card (the number comes in the body, never in a URL a proxy logs)."""
+    body = _object(await _body(request), "id_number", "card_read_at")
+    number = _id_number(body["id_number"])
+    now = _card_present(body["card_read_at"])
     record = sample_record(number, now.astimezone(CHINA).date())
     record["generated_at"] = now.isoformat()
     return _json(record)
@@ -332,7 +333,7 @@ def setup(app: web.Application) -> None:
     app[MATCHER] = FaceMatcher()  # cheap: the model loads on the first comparison
     app.router.add_get(f"{API}/calendar", calendar)
     app.router.add_post(f"{API}/tickets", ticket)
-    app.router.add_get(f"{API}/records/social-insurance", social_insurance_record)
+    app.router.add_post(f"{API}/records/social-insurance", social_insurance_record)
     app.router.add_post(f"{API}/applications/lookup", applications_of)
     app.router.add_post(f"{API}/face-match", face_match)
     from central import guide_page, track_page  # they import this package's app module

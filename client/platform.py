@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 
@@ -37,6 +37,7 @@ from kiosk.errors import (
 from kiosk.health import Health
 from kiosk.identity import ElectronicId
 from kiosk.outcomes import Outcome, Progress, Submission
+from kiosk.records import ContributionRecord
 
 log = logging.getLogger("client.platform")
 API = "/api/v1"
@@ -239,23 +240,23 @@ class PlatformClient:
 
     async def social_insurance_record(
         self, id_number: str, *, card_read_at: dt.datetime
-    ) -> dict[str, Any]:
+    ) -> ContributionRecord:
         """The citizen's social-insurance contribution record for self-print.
 
         ``card_read_at`` is when this terminal read the citizen's card (the
         platform answers only within 10 minutes of it). The reference platform
-        answers a sample record marked ``"sample": true``.
+        answers a sample record, marked so (``sample`` is true).
+
+        The ID number travels in the body, never in the URL (a proxy's access log keeps
+        URLs), so a retry's log line names nothing personal.
 
         :raises PlatformRejected: 403 ``record.card_not_present`` (stale card read),
             422 ``submission.id_number_invalid``.
-        :raises PlatformError: unreachable, 5xx or garbled.
+        :raises PlatformError: unreachable, 5xx or garbled after every retry.
         """
-        query = urlencode({"id_number": id_number, "card_read_at": int(card_read_at.timestamp())})
-        # not retried here: the retry log line names the path, and this one holds an ID number
-        data = await self._call("GET", f"/records/social-insurance?{query}", retry=False)
-        if not isinstance(data, dict) or not isinstance(data.get("months"), list):
-            raise PlatformSchemaError("not a contribution record")
-        return data
+        data = await self._call("POST", "/records/social-insurance",
+                                {"id_number": id_number, "card_read_at": int(card_read_at.timestamp())})  # fmt: skip
+        return _parse(ContributionRecord.from_dict, data)
 
     async def face_match(self, id_number: str, jpeg_bytes: bytes) -> FaceMatch:
         """Compare a live photo with the platform's photo of record for ``id_number``.

@@ -483,6 +483,8 @@ def demo(orientation: str, out: Path, scenario: str = "journey", language: str =
 
         def report(facts: dict) -> None:  # what the walkthrough saw, for the UI tests
             facts = {**facts, "stored_submissions": stored_submissions(rig["central"].data_dir)}
+            if scenario == "query":  # every log written, for the tests to look for personal data
+                facts["logs"] = sorted(str(p) for p in rig.workdir.rglob("*.log*") if p.is_file())
             if scenario == "technician":
                 facts["selftest_beats"] = selftest_beats(rig["central"].data_dir)
             (out / f"{prefix_of(orientation, scenario)}report.json").write_text(json.dumps(facts))
@@ -496,6 +498,7 @@ def demo(orientation: str, out: Path, scenario: str = "journey", language: str =
             insert_social_card=rig["pcsc"].card.insert,
             remove_social_card=rig["pcsc"].card.remove,
             render_receipt=render_receipt,
+            printed_text=lambda: rig["printer"].emulator.text(),
             paper_out_mid_job=lambda: rig["printer"].emulator.run_out_after(n_lines=6),
             refill=rig["printer"].emulator.refill,
             expected_name=citizen.name,

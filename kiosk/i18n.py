@@ -8,6 +8,7 @@ a catalogue falls back to Chinese, then to the key itself (tests catch both).
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cache
 from pathlib import Path
 
@@ -30,6 +31,12 @@ def translate(key: str, language: str = "zh", **values: object) -> str:
     """The text for ``key`` in ``language``, with ``{name}`` placeholders filled."""
     text = catalogue(language).get(key) or catalogue("zh").get(key) or key
     return text.format(**values) if values else text
+
+
+def long_date(day: dt.date, language: str = "zh") -> str:
+    """``day`` as people write it: 2026年12月6日, 6 December 2026."""
+    month = translate("date.months", language).split()[day.month - 1]
+    return translate("date.long", language, year=day.year, month=month, day=day.day)
 
 
 def missing_keys(language: str) -> set[str]:

@@ -32,6 +32,17 @@ class Pair:
 
 
 @dataclass(frozen=True)
+class Row:
+    """One line of a table: the first cell left-aligned, the others right-aligned, in
+    columns of ``widths`` (columns of 80 mm paper, 48 in all; the driver scales them to
+    the paper it has). A row whose cells do not fit their columns is wrapped as text."""
+
+    cells: tuple[str, ...]
+    widths: tuple[int, ...]
+    bold: bool = False
+
+
+@dataclass(frozen=True)
 class Qr:
     data: str
     module_size: int = 6
@@ -48,7 +59,7 @@ class Feed:
     lines: int = 1
 
 
-Block = Text | Pair | Qr | Rule | Feed
+Block = Text | Pair | Row | Qr | Rule | Feed
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,8 @@ class Receipt:
                 out.append(b.text)
             elif isinstance(b, Pair):
                 out.append(f"{b.label}：{b.value}")
+            elif isinstance(b, Row):
+                out.append("  ".join(c for c in b.cells if c))
             elif isinstance(b, Qr):
                 out.append(b.caption or b.data)
         return "\n".join(out)

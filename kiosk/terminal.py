@@ -29,8 +29,10 @@ from kiosk.errors import (
     DeviceError,
     KioskError,
     NoCard,
+    PaperOut,
     PlatformError,
     PlatformRejected,
+    PrinterError,
     SessionError,
     ValidationError,
 )
@@ -55,6 +57,7 @@ from kiosk.ports import (
 from kiosk.query import tracked_number
 from kiosk.receipt import Receipt
 from kiosk.receipts import build_receipt, build_ticket_receipt
+from kiosk.records import ContributionRecord, build_record_receipt
 from kiosk.session import Session, State, Timeouts, TimeoutStatus
 
 log = logging.getLogger(__name__)
@@ -923,6 +926,69 @@ class Terminal:
         found = await self.ports.platform.applications_of(number, card_read_at=self.session.started_at)
         self.record_query("progress", found=bool(found))
         return found
+
+    async def social_insurance_record(self) -> ContributionRecord:
+        """The identified citizen's social-insurance contribution record (社保缴费记录), by
+        the ID number of the card read at the start of this visit: the platform answers
+        only for a fresh read. Counted as a query; nothing of it is kept here.
+
+        :raises SessionError: ``record.lay_card``, nobody identified by a card in this
+            visit; or the visit ended while the platform answered.
+        :raises PlatformRejected: ``record.card_again``, the card was read too long ago
+            (403); ``record.refused``, the platform refused the number.
+        :raises PlatformError: ``record.offline``, unreachable or garbled (or no platform).
+        """
+        session = self.session
+        number = id_number_of(session.card if session is not None else None)
+        if not number:
+            raise SessionError("no card read in this visit", message_key="record.lay_card")
+        ask = getattr(self.ports.platform, "social_insurance_record", None)
+        if ask is None:
+            raise PlatformError("this platform prints no records", message_key="record.offline")
+        self.pause(True)
+        try:
+            record = await ask(number, card_read_at=session.started_at)
+        except PlatformRejected as err:
+            key = "record.card_again" if err.status == 403 else "record.refused"
+            raise PlatformRejected(err.detail, status=err.status, message_key=key) from err
+        except PlatformError as err:
+            raise PlatformError(err.detail, message_key="record.offline") from err
+        finally:
+            self.pause(False)
+        if self.session is not session:
+            raise SessionError("the visit ended while the record was asked for")
+        self.record_query("record", found=bool(record.months))
+        return record
+
+    def record_receipt(self, record: ContributionRecord) -> Receipt:
+        """The slip of ``record`` for the citizen of this visit, in their language.
+
+        :raises SessionError: ``record.lay_card``, nobody identified by a card.
+        """
+        card = self.session.card if self.session is not None else None
+        if not id_number_of(card):
+            raise SessionError("no card read in this visit", message_key="record.lay_card")
+        return build_record_receipt(record, name=card.name, id_number=id_number_of(card),
+                                    point_name=self.point_name_in(self.language),
+                                    terminal_id=self.config.terminal.id, language=self.language,
+                                    printed_at=self.now())  # fmt: skip
+
+    async def print_record(self, record: ContributionRecord, again: bool = False) -> None:
+        """Print the slip of ``record``; ``again`` after a failure: the job the printer
+        kept (paper out) in full, or a new one when it kept none.
+
+        :raises PaperOut: ``record.paper_out``, no paper (the job is kept for ``again``).
+        :raises PrinterError: ``record.printer``, the printer fails or there is none.
+        :raises SessionError: ``record.lay_card``, nobody identified by a card.
+        """
+        receipt = self.record_receipt(record)
+        try:
+            if not (again and await self.reprint()):
+                await self.print_receipt(receipt)
+        except PaperOut as err:
+            raise PaperOut(err.detail, message_key="record.paper_out") from err
+        except DeviceError as err:
+            raise PrinterError(err.detail, message_key="record.printer") from err
 
     async def say(self, text: str) -> None:
         """A voice prompt in elderly mode (a side effect: silence is no failure)."""

@@ -8,7 +8,7 @@ from kivy.core.window import Window
 from kivy.properties import StringProperty
 from kivy.uix.widget import Widget
 
-from kiosk.identity import mask
+from kiosk.identity import id_number_of, mask
 from screens.base import KioskScreen
 from screens.widgets import Tile, pages_of
 
@@ -49,6 +49,8 @@ class HomeScreen(KioskScreen):
                 actions.add_widget(button, index=len(actions.children))
             actions.cols = len(actions.children)
             services.parent.remove_widget(services)
+            # six in a row: the longest words get a wider button, so none is cut in two
+            self.ids.read_social.size_hint_x, self.ids.finish.size_hint_x = 1.3, 0.8
 
     def on_pre_enter(self, *_):
         self.citizen = self.terminal.display_name
@@ -109,6 +111,14 @@ class HomeScreen(KioskScreen):
             return
         question = self.journey.choose(code, self.terminal.now())
         self.nav("question" if question else "form")
+
+    def open_record(self):
+        """The contribution record is printed for the card read in this visit only."""
+        session = self.terminal.session
+        if session is None or not id_number_of(session.card):
+            self.error = self.t("record.lay_card")
+            return
+        self.nav("record")
 
     def read_social_card(self):
         self.run(self._read_social_card())

@@ -143,6 +143,7 @@ async def mine_steps(w: Walkthrough, props: Props) -> dict:
         seen["mine_opened"] = w.screen().number_text
         await w.tap("again")  # back to the list, not asked again
         await until(lambda: not w.screen().showing, 5, "the list again")
+    seen |= await record_steps(w, props)
     await w.tap("finish")
     await until(lambda: w.on("end"), 10, "the take-your-card page")
     await w.screenshot("q00c-end-take-card")
@@ -151,6 +152,46 @@ async def mine_steps(w: Walkthrough, props: Props) -> dict:
     await w.tap("done")
     await until(lambda: w.on("attract"), 10, "the attract screen after the visit")
     seen["mine_after_visit"] = [p.outcome.acceptance_number for p in w.app.screens.get_screen("progress").mine]
+    record = w.app.screens.get_screen("record")
+    seen["record_after_visit"] = [record.who, record.record is not None, len(record.ids.rows.children)]  # fmt: skip
+    return seen
+
+
+async def record_steps(w: Walkthrough, props: Props) -> dict:
+    """With the card read: 打印缴费记录 on the home screen shows the citizen's social-insurance
+    contribution record month by month and prints it; then a page at a time in large
+    type, and in English."""
+    await w.tap("back")
+    await until(lambda: w.on("home"), 5, "the home screen")
+    await w.tap("record")
+    await until(lambda: w.on("record") and (w.screen().ready or bool(w.screen().error)), 20,
+                "the contribution record")  # fmt: skip
+    await w.screenshot("q00d-record")
+    screen = w.screen()
+    seen = {"record_error": screen.error, "record_who": screen.who, "record_notice": screen.notice,
+            "record_months": len(screen.record.months) if screen.record else 0,
+            "record_total": list(screen.total)}  # fmt: skip
+    await w.tap("print")
+    await until(lambda: w.screen().message == w.app.t("record.printed") or bool(w.screen().error), 30,
+                "the record, printed")  # fmt: skip
+    await w.screenshot("q00e-record-printed")
+    seen |= {"record_printed": w.screen().message, "record_print_error": w.screen().error,
+             "record_slip": props.printed_text()}  # fmt: skip
+    w.shots.append(props.render_receipt(w.out / f"{w.prefix}q-record-slip.png"))
+    await w.tap("elderly")
+    await until(lambda: w.screen().ids.pager.pages > 1, 5, "the record a page at a time")
+    await w.screenshot("q00f-record-elderly")
+    seen["record_elderly_pages"] = w.screen().ids.pager.pages
+    await w.tap("page:next")
+    await until(lambda: w.screen().ids.pager.page == 1, 5, "the record's next page")
+    await w.screenshot("q00g-record-elderly-page-2")
+    await w.tap("elderly")
+    head = list(w.screen().head)
+    await w.tap("language")
+    await until(lambda: list(w.screen().head) != head, 5, "the record in the other language")
+    await w.screenshot(f"q00h-record-{w.app.language}")
+    seen[f"record_{w.app.language}_head"] = list(w.screen().head)
+    await w.tap("language")
     return seen
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from peripherals.printer.render import render_png
-from peripherals.printer.tokens import next_token
+from peripherals.printer.tokens import next_token, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -292,6 +292,13 @@ class PrinterEmulator:
         with self._lock:
             return self._lock.wait_for(lambda: len(self.core.jobs) >= count, timeout=timeout)
 
+    def text(self, job_index: int = -1) -> list[str]:
+        """The text one finished job put on paper (default the last), a line a line.
+
+        :raises IndexError: no such job.
+        """
+        return printed_text(self.jobs()[job_index])
+
     def render(self, path: str | Path, job_index: int = -1) -> Path:
         """Write the PNG of one finished job (default the last).
 
@@ -299,6 +306,23 @@ class PrinterEmulator:
         """
         data = self.jobs()[job_index]
         return render_png(data, path, self.paper_mm)
+
+
+def printed_text(data: bytes) -> list[str]:
+    """What a person reads off the paper: each printed line's text, ASCII as it is and
+    the runs between FS & and FS . as GB18030 (a QR code or an image leaves no text)."""
+    lines, line, chinese = [], "", False
+    for token in tokenize(data):
+        if token.name == "FS &":
+            chinese = True
+        elif token.name == "FS .":
+            chinese = False
+        elif token.name == "text":
+            line += token.raw.decode("gb18030" if chinese else "latin-1", errors="replace")
+        elif token.name == "LF":
+            lines.append(line)
+            line = ""
+    return [*lines, line] if line else lines
 
 
 class PtyPrinterEmulator:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import qrcode
 
-from kiosk.receipt import Align, Feed, Pair, Qr, Receipt, Rule, Text
+from kiosk.receipt import Align, Feed, Pair, Qr, Receipt, Row, Rule, Text
 
 FS_CHINESE_ON, FS_CHINESE_OFF = b"\x1c\x26", b"\x1c\x2e"
 QR_QUIET_MODULES = 4  # white modules a scanner wants around the symbol
@@ -135,6 +135,34 @@ def pair_lines(label: str, value: str, width: int) -> list[str]:
     return wrap(label, width) + [" " * (width - columns(v)) + v for v in vals]
 
 
+def column_widths(widths: tuple[int, ...], width: int) -> list[int]:
+    """``widths`` (given for 80 mm paper) scaled to ``width`` columns in all, the
+    columns left over going to the largest remainders."""
+    total = sum(max(w, 0) for w in widths)
+    exact = [max(w, 0) * width / total if total else width / len(widths) for w in widths]
+    out = [int(x) for x in exact]
+    for i in sorted(range(len(out)), key=lambda i: out[i] - exact[i])[: width - sum(out)]:
+        out[i] += 1
+    return out
+
+
+def row_lines(cells: tuple[str, ...], widths: tuple[int, ...], width: int) -> list[str]:
+    """A table row on one line: the first cell left in its column, the others right in
+    theirs, each at least one space from the one before. Cells that do not fit their
+    columns (a narrower paper, a long value) are wrapped as text, none of them cut."""
+    texts = [clean(c).replace("\n", " ") for c in cells]
+    if not texts:
+        return [""]
+    shares = widths if len(widths) == len(texts) else (1,) * len(texts)
+    line = ""
+    for i, (text, w) in enumerate(zip(texts, column_widths(shares, width), strict=True)):
+        used = columns(text)
+        if used > (w if i == 0 else w - 1):
+            return wrap("  ".join(t for t in texts if t), width)
+        line += text + " " * (w - used) if i == 0 else " " * (w - used) + text
+    return [line.rstrip(" ")]
+
+
 def qr_module_size(data: str, wanted: int, dots: int) -> int:
     """The largest module size ≤ ``wanted`` whose symbol (with quiet zone) fits."""
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
@@ -190,6 +218,10 @@ def layout(receipt: Receipt, paper_mm: int = 80, *, native_qr: bool = True) -> b
                 ch = clean(block.char)[:1] or "-"
                 lines = [ch * (p.columns // char_columns(ch))]
             for line in lines:
+                out._raw(encode(line) + b"\n")
+        elif isinstance(block, Row):
+            out.set(align="left", bold=block.bold, custom_size=True, width=1, height=1)
+            for line in row_lines(block.cells, block.widths, p.columns):
                 out._raw(encode(line) + b"\n")
         elif isinstance(block, Feed):
             out.print_and_feed(min(max(int(block.lines), 1), 255))

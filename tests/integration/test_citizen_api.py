@@ -13,6 +13,7 @@ import dataclasses
 import datetime as dt
 import io
 import json
+import logging
 import subprocess
 import sys
 import time
@@ -94,13 +95,15 @@ def china_today() -> dt.date:
     return dt.datetime.now(CHINA).date()
 
 
-async def signed_get(client: PlatformClient, path_qs: str):
-    headers = signing.signed_headers(
-        client.terminal_id, client.secret, "GET", path_qs, b"", time.time()
-    )
+async def signed_post(client: PlatformClient, path: str, body: dict):
+    """A request the client never sends (a field left out), signed as this terminal."""
+    data = json.dumps(body).encode()
+    headers = signing.signed_headers(client.terminal_id, client.secret, "POST", path, data,
+                                     time.time())  # fmt: skip
+    headers["Content-Type"] = "application/json"
     async with (
         aiohttp.ClientSession() as http,
-        http.get(client.base_url + path_qs, headers=headers) as r,
+        http.post(client.base_url + path, data=data, headers=headers) as r,
     ):
         return r.status, await r.json()
 
@@ -252,14 +255,15 @@ async def test_record_is_printed_only_with_a_fresh_card_read(platform):
     # When the terminal asks for the contribution record
     record = await client.social_insurance_record(person, card_read_at=read_at)
     # Then it gets twelve months, plainly marked as the reference platform's sample
-    assert record["sample"] is True and record["source"] == "reference-platform"
-    assert "示例数据" in record["notice"]["zh"]
-    assert len(record["months"]) == 12 and person not in json.dumps(record)
-    month = record["months"][-1]
-    assert float(month["pension"]["personal"]) == pytest.approx(float(month["base"]) * 0.08)
+    assert record.sample is True
+    assert "示例数据" in record.notice("zh") and "not a proof" in record.notice("en")
+    assert len(record.months) == 12 and person not in repr(record)
+    month = record.months[-1]
+    pension = dict(month.insurances)["pension"]
+    assert float(pension.personal) == pytest.approx(float(month.base) * 0.08)
     # And asking again gives the same figures
     again = await client.social_insurance_record(person, card_read_at=read_at)
-    assert again["months"] == record["months"]
+    assert again.months == record.months
     # When the card was read eleven minutes ago
     with pytest.raises(PlatformRejected) as stale:
         await client.social_insurance_record(
@@ -271,19 +275,69 @@ async def test_record_is_printed_only_with_a_fresh_card_read(platform):
 
 async def test_record_without_evidence_unsigned_or_with_a_bad_id_number_is_refused(platform):
     base, _, client = platform
-    path = f"/api/v1/records/social-insurance?id_number={id_number()}"
-    status, got = await signed_get(client, path)
+    path = "/api/v1/records/social-insurance"
+    status, got = await signed_post(client, path, {"id_number": id_number()})
     assert (status, got["error"]["field"]) == (400, "card_read_at")
-    async with (
-        aiohttp.ClientSession() as http,
-        http.get(f"{base}{path}&card_read_at={int(time.time())}") as r,
-    ):
+    body = {"id_number": id_number(), "card_read_at": int(time.time())}
+    async with aiohttp.ClientSession() as http, http.post(f"{base}{path}", json=body) as r:
         assert r.status == 401
     with pytest.raises(PlatformRejected) as bad:
         await client.social_insurance_record(
             "360829199005010021", card_read_at=dt.datetime.now(dt.UTC)
         )
     assert (bad.value.status, bad.value.message_key) == (422, "submission.id_number_invalid")
+
+
+async def test_the_id_number_travels_in_the_body_and_reaches_no_log(platform, caplog):
+    # Given every log line of the platform and of the terminal's client, the access log
+    # (the request line a proxy would keep) included
+    base, _, client = platform
+    person = id_number()
+    caplog.set_level(logging.DEBUG)
+    await client.close()  # new connections from here: each one decides at its start to log
+    fresh, stale = dt.datetime.now(dt.UTC), dt.datetime.now(dt.UTC) - dt.timedelta(minutes=11)
+    # When records are asked for: a card present, a card read too long ago, a wrong number
+    await client.social_insurance_record(person, card_read_at=fresh)
+    with pytest.raises(PlatformRejected) as refused:
+        await client.social_insurance_record(person, card_read_at=stale)
+    assert refused.value.status == 403
+    wrong = person[:-1] + ("1" if person[-1] != "1" else "2")
+    with pytest.raises(PlatformRejected) as invalid:
+        await client.social_insurance_record(wrong, card_read_at=fresh)
+    assert invalid.value.status == 422
+    # Then the requests were logged, and neither number is in any line
+    access = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+    assert sum("POST /api/v1/records/social-insurance " in line for line in access) == 3
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert person not in logged and wrong not in logged
+    # And the old way, the number in a query string a proxy logs, is no longer a route
+    old = f"{base}/api/v1/records/social-insurance?id_number={person}&card_read_at={int(time.time())}"  # fmt: skip
+    async with aiohttp.ClientSession() as http, http.get(old) as r:
+        assert r.status == 405
+
+
+async def test_the_terminal_asks_for_the_record_with_the_card_of_this_visit(platform):
+    from kiosk.config import KioskConfig
+    from kiosk.errors import SessionError
+    from kiosk.terminal import Ports, Terminal
+    from peripherals.idcard.cards import sample_cards
+
+    _, _, client = platform
+    terminal = Terminal(Ports(platform=client), KioskConfig())
+    # Nobody identified by a card: nothing is asked, the citizen is told to lay it down
+    terminal.begin(None)
+    with pytest.raises(SessionError) as none:
+        await terminal.social_insurance_record()
+    assert none.value.message_key == "record.lay_card"
+    # The card read at the start of this visit: the record, over real HTTP
+    terminal.begin(sample_cards()[0])
+    record = await terminal.social_insurance_record()
+    assert record.sample and len(record.months) == 12
+    # A visit that began eleven minutes ago: the platform refuses, the citizen reads the card again
+    terminal.session.started_at -= dt.timedelta(minutes=11)
+    with pytest.raises(PlatformRejected) as stale:
+        await terminal.social_insurance_record()
+    assert stale.value.message_key == "record.card_again"
 
 
 # -- face match -------------------------------------------------------------------------
@@ -387,7 +441,7 @@ async def test_openapi_document_describes_the_citizen_routes(platform):
         if res.resource is not None and res.method != "HEAD"
     }
     for method, path in (("get", "/calendar"), ("post", "/tickets"),
-                         ("get", "/records/social-insurance"), ("post", "/face-match")):  # fmt: skip
+                         ("post", "/records/social-insurance"), ("post", "/face-match")):  # fmt: skip
         assert (method, path) in routes
         assert method in doc["paths"][path], path
 

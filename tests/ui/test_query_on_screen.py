@@ -17,6 +17,8 @@ import pytest
 from PIL import Image
 
 from kiosk.i18n import translate
+from kiosk.identity import mask
+from peripherals.idcard.cards import sample_cards
 from tests.printer_samples import best_match
 from tests.support.demo import demo
 from tests.support.vision import decode_qr, shows_text
@@ -29,9 +31,11 @@ PREFIX = "query-portrait-"
 @pytest.fixture(scope="module")
 def seen(tmp_path_factory) -> tuple[dict[str, Path], dict]:
     out = tmp_path_factory.mktemp("query")
-    demo("portrait", out, "query")
+    run = demo("portrait", out, "query")
     shots = {p.stem.removeprefix(PREFIX): p for p in out.glob(f"{PREFIX}*.png")}
-    return shots, json.loads((out / f"{PREFIX}report.json").read_text())
+    report = json.loads((out / f"{PREFIX}report.json").read_text())
+    report["demo_output"] = run.stdout + run.stderr  # the kiosk's own console, a log too
+    return shots, report
 
 
 def test_searching_csdj_finds_birth_registration_and_its_guide_qr_scans(seen):
@@ -93,6 +97,58 @@ def test_with_the_card_read_my_applications_lists_the_citizens_own_and_opens_one
     # Finishing with the card on the reader asks for the card first (nothing was printed)
     assert report["end_says"]
     assert shows_text(shots["q00c-end-take-card"], translate("end.take_card_only"), [60], bold=True)
+
+
+def test_the_contribution_record_is_shown_and_printed_with_the_id_number_masked(seen):
+    shots, report = seen
+    # Given the citizen whose ID card was read at the start of this visit
+    card = sample_cards()[0]
+    masked = mask(card.id_number, 6, 4)
+    # When they tap 打印缴费记录 on the home screen
+    assert not report["record_error"] and report["record_months"] == 12
+    # Then their record is on screen: who, the number masked, sample data said plainly,
+    # a line a month with whether it was paid, and the total
+    record = shots["q00d-record"]
+    assert shows_text(record, translate("record.title"), [44], bold=True)
+    assert shows_text(record, card.name, [30], bold=True)
+    assert shows_text(record, f"身份证号码 {masked}", [30], bold=True)
+    assert shows_text(record, "不能作为证明使用", [26], bold=True)
+    assert shows_text(record, translate("record.col.base"), [28], bold=True)
+    assert shows_text(record, translate("record.paid"), [28])
+    assert report["record_total"][0] == translate("record.total")
+    assert shows_text(record, report["record_total"][2], [28], bold=True)
+    # And printing puts it on paper: titled, the number masked, sample data marked above
+    # and below, a line a month under its year, and that it was self-printed here
+    assert report["record_printed"] == translate("record.printed")
+    assert not report["record_print_error"]
+    assert shows_text(shots["q00e-record-printed"], translate("record.printed"), [30])
+    paper = report["record_slip"]  # the text the emulated printer put on paper
+    assert paper[1] == "社会保险参保缴费记录" and paper.count("【示例数据  不能作为证明使用】") == 2
+    assert any(line.startswith("身份证号码") and line.endswith(masked) for line in paper)
+    assert any(line.startswith("姓名") and line.endswith(card.name) for line in paper)
+    assert sum(line[:2].isdigit() and line[2:3] == "月" for line in paper) == 12
+    assert "本记录由参保人本人在政务服务自助终端自助打印" in paper
+    slip = Image.open(shots["q-record-slip"])  # and what the slip looks like (its Chinese)
+    for line in ("身份证号码", "已缴", "本记录由参保人本人在政务服务自助终端自助打印"):
+        assert best_match(slip, line) > 0.9, line
+    for line in ("缴费基数", "不能作为证明使用"):  # the table's head, the sample mark: in bold
+        assert best_match(slip, line, bold=True) > 0.9, line
+    # The full number is on neither the paper nor in any log (the parts', the kiosk's)
+    assert card.id_number not in "\n".join(paper)
+    logs = [Path(p) for p in report["logs"]]
+    assert {"central.log", "kiosk.log"} <= {p.name for p in logs}
+    for text in [p.read_text(errors="replace") for p in logs] + [report["demo_output"]]:
+        assert card.id_number not in text
+    # In large type the record is shown a page at a time; English is complete too
+    assert report["record_elderly_pages"] == 2
+    page_one = translate("common.page_of", page=1, pages=2)
+    assert shows_text(shots["q00f-record-elderly"], page_one, [39], bold=True)
+    assert report["record_en_head"] == [translate(f"record.col.{c}", "en")
+                                        for c in ("month", "base", "employer", "personal", "state")]  # fmt: skip
+    english = shots["q00h-record-en"]
+    assert shows_text(english, "Social insurance contribution record", [44], bold=True)
+    # After the visit nothing of it is left on the screen
+    assert report["record_after_visit"] == ["", False, 0]
 
 
 def test_elderly_mode_shows_four_large_life_events_a_page_with_big_page_buttons(seen):

@@ -5,8 +5,17 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiosk.receipt import Align, Feed, Pair, Qr, Receipt, Rule, Text
-from peripherals.printer.layout import columns, encode, layout, pair_lines, wrap
+from kiosk.receipt import Align, Feed, Pair, Qr, Receipt, Row, Rule, Text
+from peripherals.printer.emulator import printed_text
+from peripherals.printer.layout import (
+    column_widths,
+    columns,
+    encode,
+    layout,
+    pair_lines,
+    row_lines,
+    wrap,
+)
 from peripherals.printer.tokens import tokenize
 
 ESC_AT, CUT_PARTIAL = b"\x1b@", b"\x1dV\x01"
@@ -160,3 +169,30 @@ def test_wrap_keeps_every_character_in_order_within_the_width(text, width):
     lines = wrap(text, width)
     assert all(columns(x) <= width for x in lines)
     assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+
+
+def test_a_table_row_puts_each_cell_in_its_column_the_first_left_the_others_right():
+    # Given a month of a contribution record in columns of 7, 12, 11, 11 and 7 (80 mm)
+    cells = ("03月", "4000.00", "996.00", "420.00", "已缴")
+    # When laid out on 48 columns
+    (line,) = row_lines(cells, (7, 12, 11, 11, 7), 48)
+    # Then the month starts the line and each amount ends where its column ends
+    assert line == "03月   " + "     4000.00" + "     996.00" + "     420.00" + "   已缴"
+    assert columns(line) == 48
+    # and the bytes the printer gets read back the same, bold where asked
+    data = job(Row(cells, (7, 12, 11, 11, 7), bold=True))
+    assert printed_text(data) == [line] and b"\x1bE\x01" in data
+
+
+def test_column_widths_scale_to_the_paper_and_add_up_to_its_width():
+    assert column_widths((7, 12, 11, 11, 7), 48) == [7, 12, 11, 11, 7]
+    narrow = column_widths((7, 12, 11, 11, 7), 32)
+    assert sum(narrow) == 32 and narrow[1] >= narrow[0]
+    assert column_widths((1, 1, 1), 10) in ([4, 3, 3], [3, 4, 3], [3, 3, 4])
+
+
+def test_a_row_that_does_not_fit_its_columns_wraps_as_text_and_loses_nothing():
+    cells = ("12月", "30000.00", "7470.00", "3150.00", "已缴")
+    lines = row_lines(cells, (7, 12, 11, 11, 7), 24)
+    assert all(columns(x) <= 24 for x in lines) and len(lines) > 1
+    assert " ".join(lines).split() == list(cells)

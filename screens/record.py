@@ -1,0 +1,210 @@
+"""Social-insurance contribution record (社保缴费记录 自助打印): the citizen's record,
+asked for by the card read in this visit, shown month by month (a page at a time in
+elderly mode) and printed on the receipt printer. Paper out is said plainly, with
+"print again"; the record goes with the visit (``wipe``). The rules are the core's
+(Terminal.social_insurance_record / print_record, kiosk.records).
+"""
+
+from __future__ import annotations
+
+from kivy.core.window import Window
+from kivy.properties import BooleanProperty, ListProperty, OptionProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+
+from kiosk.errors import KioskError, PrinterError
+from kiosk.i18n import message_for
+from kiosk.identity import id_number_of
+from kiosk.records import ContributionRecord, masked_id
+from screens.base import KioskScreen
+from screens.widgets import PagedRows, pages_of, rows_a_page
+
+ELDERLY_ROWS = (8, 4)  # lines of the table a page in elderly mode: portrait, landscape
+
+
+class RecordLine(BoxLayout):
+    """One line of the table: the column names, a year, a month, or the total."""
+
+    cells = ListProperty([])
+    kind = OptionProperty("month", options=("head", "year", "month", "total"))
+    paid = BooleanProperty(True)
+
+
+def _heads_a_year(line: RecordLine) -> bool:
+    return line.kind == "year"
+
+
+class RecordScreen(PagedRows, KioskScreen):
+    ready = BooleanProperty(False)  # a record is on screen: it can be printed
+    failed = BooleanProperty(False)  # printing failed: "print again" (the kept job, in full)
+    who = StringProperty("")
+    period = StringProperty("")
+    notice = StringProperty("")  # the platform's word that this is sample data
+    message = StringProperty("")  # what is happening (not an error)
+    head = ListProperty([])
+    total = ListProperty([])
+
+    def __init__(self, terminal, nav, on_finish, **kw):
+        self._rows: list[RecordLine] = []  # the table's lines, cut into ``_pages``
+        self._per_page = 0
+        super().__init__(terminal, nav, **kw)
+        self._on_finish = on_finish
+        self.record: ContributionRecord | None = None
+        self.page = 0
+        self._pages: list[list] = [[]]
+        self._message_key = ""  # ``message`` as a key, told again in another language
+        self._failure: Exception | None = None  # what ``error`` tells, for the same reason
+        terminal.subscribe(self._on_terminal)
+
+    def on_kv_post(self, *_):
+        self.ids.pager.on_turn = self.turn
+        self.ids.scroll.bind(height=self._refit)
+        if Window.width > Window.height:  # landscape: what is happening, beside the buttons
+            note, buttons = self.ids.note, self.ids.buttons
+            note.parent.remove_widget(note)
+            note.size_hint_x = 2.2
+            buttons.add_widget(note, index=len(buttons.children))
+
+    def on_pre_enter(self, *_):
+        self.wipe()
+        self.page = 0
+        self.fill()
+        self._say("record.looking")
+        self.run(self._load())
+
+    async def _load(self):
+        self.record = await self.terminal.social_insurance_record()
+        self._say("" if self.record.months else "record.none")
+        self.ready = True
+        self.fill()
+
+    def fill(self):
+        """The record's texts and table in the citizen's language (again, when they switch)."""
+        lang = self.terminal.language
+        self.head = [
+            self.t(f"record.col.{c}") for c in ("month", "base", "employer", "personal", "state")
+        ]
+        record, session = self.record, self.terminal.session
+        card = session.card if session is not None else None
+        if record is None or card is None:
+            self.who = self.period = self.notice = ""
+            self.total, self._rows = [], []
+            self._paginate()
+            return
+        self.who = self.t("record.who", name=card.name, number=masked_id(id_number_of(card)))
+        first, last = record.period()
+        period = (
+            self.t("record.period", first=first, last=last, months=len(record.months))
+            if first
+            else ""
+        )
+        if record.employer:
+            period = "\n".join(
+                x for x in (period, self.t("record.employer", employer=record.employer)) if x
+            )
+        self.period = period
+        self.notice = record.notice(lang) if record.sample else ""
+        rows = []
+        for year, months in record.by_year():
+            rows.append(RecordLine(kind="year", cells=[self.t("record.year", year=year)]))
+            for m in months:
+                rows.append(RecordLine(kind="month", paid=m.paid, cells=[
+                    self.t(f"record.month.{m.month.month}"), f"{m.base:.2f}", f"{m.employer:.2f}", f"{m.personal:.2f}",
+                    self.t("record.paid" if m.paid else "record.unpaid")]))  # fmt: skip
+        self.total = [self.t("record.total"), "", f"{record.employer_total:.2f}",
+                      f"{record.personal_total:.2f}", ""]  # fmt: skip
+        self._rows = rows
+        self._paginate()
+
+    def _paginate(self, *_) -> None:
+        """Elderly mode: as many larger lines a page as the table holds; a year goes
+        with the months it heads. Otherwise every line, scrolled."""
+        self._per_page = self._lines_that_fit()
+        self._pages = pages_of(self._rows, self._per_page, keeps_with_next=_heads_a_year)
+        self.show_page()
+
+    def _lines_that_fit(self) -> int:
+        guess = rows_a_page(self.terminal.elderly, Window.height >= Window.width, *ELDERLY_ROWS)
+        height, rows = self.ids.scroll.height, self._rows
+        if not guess or not rows or height < 2 * rows[0].height:  # not laid out yet: a guess
+            return guess
+        return max(2, int(height // rows[0].height))
+
+    def _refit(self, *_) -> None:
+        """The table's height is known (or changed: a longer title, another language)."""
+        if self._rows and self._lines_that_fit() != self._per_page:
+            self._paginate()
+
+    # -- printing --------------------------------------------------------------------
+    def print_record(self):
+        if self.busy or self.record is None:
+            return  # one tap, one slip
+        self.terminal.touch()
+        self._say("common.printing")
+        self.run(self._print(again=self.failed))
+
+    async def _print(self, again: bool):
+        try:
+            await self.terminal.print_record(self.record, again=again)
+        except PrinterError:
+            self.failed = True  # paper out or a fault: said, and "print again" offered
+            raise
+        self.failed = False
+        self._say("record.printed")
+
+    def run(self, coro) -> None:
+        super().run(self._remembering(coro))
+
+    async def _remembering(self, coro):
+        """``coro``, its failure kept to be told again in another language (the base tells it)."""
+        self._failure = None
+        try:
+            await coro
+        except Exception as err:
+            self._failure = err
+            self._say("")
+            raise
+
+    def _say(self, key: str) -> None:
+        self._message_key = key
+        self.message = self.t(key) if key else ""
+
+    # -- leaving ----------------------------------------------------------------------
+    def wipe(self) -> None:
+        """The record, the citizen's name and number leave with the visit."""
+        super().wipe()
+        self.record, self._failure = None, None
+        self.ready = self.failed = False
+        self.who = self.period = self.notice = ""
+        self.total, self._rows = [], []
+        self._say("")
+        self._pages = [[]]
+        self.ids.rows.clear_widgets()
+
+    def on_leave(self, *_):
+        super().on_leave()
+        self.wipe()  # back on the home screen, the record is no longer on any widget
+
+    def back(self):
+        self.nav("home")
+
+    def finish(self):
+        self._on_finish()
+
+    def _on_terminal(self, what: str):
+        if (
+            what not in ("language", "elderly")
+            or self.manager is None
+            or self.manager.current != self.name
+        ):
+            return
+        if what == "elderly":
+            self.page = 0
+        self.fill()
+        self.message = self.t(self._message_key) if self._message_key else ""
+        if self.error:
+            failure = self._failure
+            self.error = (message_for(failure, self.terminal.language)
+                          if isinstance(failure, KioskError) else self.t("error.generic"))  # fmt: skip
+
+    def spoken(self) -> str:
+        return self.t("record.title")
