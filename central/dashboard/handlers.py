@@ -36,9 +36,9 @@ from central.dashboard import (
     volume_views,
     volumes,
 )
+from central.dashboard.builder import BuildFailed, PageBuilder, terminals_body
 from central.dashboard.data import HallError, HallStore, User
 from central.dashboard.snapshots import SNAPSHOTS, Snapshots
-from central.db import reader
 from central.errors import ApiError
 
 log = logging.getLogger("central.dashboard")
@@ -223,32 +223,30 @@ async def root(request: web.Request) -> web.StreamResponse:
 # -- pages ---------------------------------------------------------------------------
 
 
-def _terminals_body(app: web.Application, scope: tuple[str, ...] | None, points: dict[str, str],
-                    visible: list[str], chosen: str) -> str:  # fmt: skip
-    """Read, judge and render the terminals in ``scope`` now (blocking: a worker thread)."""
-    s, now, engine = app[SETTINGS], _now(), reader(app[STORE].engine)
-    found = HallStore(engine).terminal_views(scope, now, s.offline_after)
-    configs = {(c["scope"], c["scope_id"]): c for c in remote.rows(engine)}
-    pushed = {v.terminal_id: remote.effective(configs, v.service_point, v.terminal_id)[0]
-              for v in found} if configs else {}  # fmt: skip
-    return views.terminals_body(views=found, points=points, visible=visible, chosen=chosen,
-                                now=now, offline_after=s.offline_after, pushed=pushed,
-                                catalog_etag=app[CATALOG]["etag"].strip('"'))  # fmt: skip
+# the terminal page when its build failed: it reloads by itself, and that tries again
+UNBUILT = ('<section class="message"><h1>终端状态暂时无法显示 Terminal status unavailable</h1>'
+           '<p>生成本页时出错，页面会自动刷新重试。The page could not be built just now; it '
+           'reloads by itself and tries again.</p></section>')  # fmt: skip
 
 
 @page("terminals")
 async def terminals(request: web.Request, user: User, csrf: str) -> web.StreamResponse:
     async def build():
         chosen, visible = _chosen_point(request, user)
-        # 2 000 rows take a while to read, judge and render: done off the event loop, and
-        # once per scope every few seconds however many managers have the page open
-        body = await request.app[SNAPSHOTS].get((user.scope, chosen), partial(
-            _terminals_body, request.app, _scope(user, chosen), _points(request), visible,
-            chosen))  # fmt: skip
+        app, status = request.app, 200
+        # 2 000 rows take a while to read, judge and render: done in the page builder's
+        # process (not on this one's GIL), once per scope every few seconds however many
+        # managers have the page open
+        try:
+            body = await app[SNAPSHOTS].get((user.scope, chosen), partial(
+                terminals_body, app[CONFIG].url, _scope(user, chosen), _points(request), visible,
+                chosen, app[SETTINGS].offline_after, app[CATALOG]["etag"].strip('"')))  # fmt: skip
+        except BuildFailed:  # logged by the builder; not kept, so the next request builds
+            body, status = UNBUILT, 503
         return _html(views.terminals_page(
             county=_county(request), user=user, csrf=csrf, body=body,
-            refresh=request.app[SETTINGS].refresh_seconds,
-            open_alerts=await _open_alerts(request, user)))  # fmt: skip
+            refresh=app[SETTINGS].refresh_seconds,
+            open_alerts=await _open_alerts(request, user)), status)  # fmt: skip
 
     return await _guarded(request, user, csrf, build)
 
@@ -628,12 +626,14 @@ async def _sweeper(app: web.Application) -> None:
 async def _context(app: web.Application):
     app[SECRET] = await asyncio.to_thread(security.load_secret, app[CONFIG].data_dir)
     app[remote.PUSHES] = remote.Pushes(app[STORE].engine)  # heartbeat replies read it
-    app[SNAPSHOTS] = Snapshots(app[SETTINGS].snapshot_ttl)  # settings are final by now
+    builder = PageBuilder(app[CONFIG].url)  # its process starts with the first terminal page
+    app[SNAPSHOTS] = Snapshots(app[SETTINGS].snapshot_ttl, run=builder.run)  # settings are final
     task = asyncio.create_task(_sweeper(app))
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+    await builder.close()
 
 
 def add_routes(app: web.Application) -> None:
