@@ -39,6 +39,7 @@ from central.dashboard import (
 from central.dashboard.builder import BuildFailed, PageBuilder, terminals_body
 from central.dashboard.data import HallError, HallStore, User
 from central.dashboard.snapshots import SNAPSHOTS, Snapshots
+from central.db import reader
 from central.errors import ApiError
 
 log = logging.getLogger("central.dashboard")
@@ -57,6 +58,12 @@ def _now() -> dt.datetime:
 
 def _hall(request: web.Request) -> HallStore:
     return HallStore(request.app[STORE].engine)
+
+
+def _reading(request: web.Request) -> HallStore:
+    """For reads only: on SQLite a connection whose transactions never take the write
+    lock (``central.db.reader``), so pages do not hold heartbeats' commits back."""
+    return HallStore(reader(request.app[STORE].engine))
 
 
 def _county(request: web.Request) -> str:
@@ -87,7 +94,7 @@ async def _user(request: web.Request) -> tuple[User, security.Session] | None:
     session = security.read_cookie(request.app[SECRET], cookie, time.time()) if cookie else None
     if session is None:
         return None
-    found = await asyncio.to_thread(_hall(request).user, session.user)
+    found = await asyncio.to_thread(_reading(request).user, session.user)
     if found is None or found[0].epoch != session.epoch:  # disabled, or the password was reset
         return None
     return found[0], session
@@ -141,7 +148,7 @@ def _scope(user: User, chosen: str) -> tuple[str, ...] | None:
 
 
 async def _open_alerts(request: web.Request, user: User) -> int:
-    return await asyncio.to_thread(_hall(request).count_open_alerts, user.scope)
+    return await asyncio.to_thread(_reading(request).count_open_alerts, user.scope)
 
 
 async def _guarded(request, user, csrf, build):
@@ -256,7 +263,7 @@ async def terminals_api(request: web.Request, user: User, csrf: str) -> web.Stre
     async def build():
         chosen, _ = _chosen_point(request, user)
         now = _now()
-        found = await asyncio.to_thread(_hall(request).terminal_views, _scope(user, chosen), now,
+        found = await asyncio.to_thread(_reading(request).terminal_views, _scope(user, chosen), now,
                                         request.app[SETTINGS].offline_after)  # fmt: skip
         return web.json_response([{
             "terminal_id": v.terminal_id, "service_point": v.service_point,
@@ -277,7 +284,7 @@ async def alerts(request: web.Request, user: User, csrf: str) -> web.StreamRespo
         hall = _hall(request)
         await asyncio.to_thread(hall.sweep, _now(), request.app[SETTINGS].offline_after)
         closed = request.query.get("view") == "closed"
-        found = await asyncio.to_thread(hall.alerts, _scope(user, chosen), closed)
+        found = await asyncio.to_thread(_reading(request).alerts, _scope(user, chosen), closed)
         return _html(views.alerts_page(
             county=_county(request), user=user, csrf=csrf, alerts=found, points=_points(request),
             visible=visible, chosen=chosen, closed=closed,
@@ -308,7 +315,7 @@ async def ratings(request: web.Request, user: User, csrf: str) -> web.StreamResp
 
     async def build():
         chosen, visible = _chosen_point(request, user)
-        hall, scope = _hall(request), _scope(user, chosen)
+        hall, scope = _reading(request), _scope(user, chosen)
         dist = await asyncio.to_thread(hall.rating_distribution, scope, _now() - MONTH)
         bad = await asyncio.to_thread(hall.bad_ratings, scope)
         return _html(views.ratings_page(
@@ -359,7 +366,7 @@ async def savings(request: web.Request, user: User, csrf: str) -> web.StreamResp
     cache = request.app[SAVINGS]
     if "rows" not in cache:  # the catalog is fixed for the life of the app
         cache["rows"] = await asyncio.to_thread(_savings_rows, request.app[CATALOG]["catalog"])
-    volumes = await asyncio.to_thread(_hall(request).volumes, user.scope, _now() - MONTH)
+    volumes = await asyncio.to_thread(_reading(request).volumes, user.scope, _now() - MONTH)
     rows = [{**r, "submitted": volumes.get(r["code"], 0)} for r in cache["rows"]]
     return _html(views.savings_page(county=_county(request), user=user, csrf=csrf, rows=rows,
                                     open_alerts=await _open_alerts(request, user)))  # fmt: skip
@@ -372,7 +379,7 @@ TERMINAL_CHOICES = 300  # more terminals than this in scope: pick a point first
 async def volumes_view(request: web.Request, user: User, csrf: str) -> web.StreamResponse:
     async def build():
         chosen, visible = _chosen_point(request, user)
-        q, engine, scope = request.query, request.app[STORE].engine, _scope(user, chosen)
+        q, engine, scope = request.query, reader(request.app[STORE].engine), _scope(user, chosen)
         today = _now().astimezone(views.CHINA).date()
         rng, note = volumes.parse_range(
             q.get("from", ""), q.get("to", ""), q.get("unit", ""), today
