@@ -15,7 +15,10 @@ from collections.abc import Callable
 NO_START = frozenset("，。、；：？！）》」』】〕〉”’…—·～%‰,.;:?!)]}")  # 行首禁则
 NO_END = frozenset("（《「『【〔〈“‘([{")  # 行尾禁则
 # a run of Latin letters, digits and their joiners, with the spaces after it; else one character
-_UNIT = re.compile(r"[0-9A-Za-z\u00c0-\u024f@#&_\-+=/\\.,:;'%$]+ *| +|.", re.S)
+_LATIN = r"[0-9A-Za-z\u00c0-\u024f@#&_\-+=/\\.,:;'%$]"
+_UNIT = re.compile(_LATIN + r"+ *| +|.", re.S)
+# a Latin word: a letter or digit first
+_WORD = re.compile(r"[0-9A-Za-z\u00c0-\u024f]" + _LATIN + "*")
 
 
 def units(paragraph: str) -> list[str]:
@@ -79,11 +82,25 @@ def _lone(line: str) -> bool:
     )
 
 
+def _lone_word(before: str, line: str) -> bool:
+    """One Latin word alone on a line that a space parted from the Latin line before it."""
+    ink = [u for u in units(line) if u.strip()]
+    return (
+        len(ink) == 1
+        and _WORD.fullmatch(ink[0]) is not None
+        and re.fullmatch(_LATIN, before[-1:]) is not None
+    )
+
+
 def _no_widow(lines: list[str], width: float, measure: Callable[[str], float]) -> list[str]:
-    """A paragraph whose last line is one character alone (a widow: "…一次" / "办") looks
-    cut off: the line before hands it one more character, as long as that line keeps two,
-    neither line breaks a rule above, and the last line still fits."""
-    if len(lines) < 2 or not _lone(lines[-1]):
+    """A paragraph whose last line is one character alone (a widow: "…一次" / "办"), or one
+    English word ("…and track" / "progress"), looks cut off: the line before hands it one
+    more character or word, as long as that line keeps two, neither line breaks a rule
+    above, and the last line still fits."""
+    if len(lines) < 2:
+        return lines
+    word = _lone_word(lines[-2], lines[-1])
+    if not (word or _lone(lines[-1])):
         return lines
     before = units(lines[-2])
     moved: list[str] = []
@@ -93,13 +110,15 @@ def _no_widow(lines: list[str], width: float, measure: Callable[[str], float]) -
     while before and (not before[-1].strip() or before[-1].rstrip(" ")[-1] in NO_END):
         if (last := before.pop()).strip():  # nor does an opening mark end one
             moved.insert(0, last)
-    last = "".join(moved) + lines[-1]
+    last = "".join(moved) + (" " if word else "") + lines[-1]  # the space the break took
     if sum(1 for u in before if u.strip()) < 2 or measure(last) > width:
         return lines
     return [*lines[:-2], "".join(before).rstrip(" "), last]
 
 
-def clip(lines: list[str], max_lines: int, width: float, measure: Callable[[str], float]) -> list[str]:
+def clip(
+    lines: list[str], max_lines: int, width: float, measure: Callable[[str], float]
+) -> list[str]:
     """At most ``max_lines`` of ``lines`` (0: all); when some are left out, the last one
     kept ends in "…" (within ``width``) so nobody takes a cut sentence for a whole one."""
     if not 0 < max_lines < len(lines):

@@ -8,7 +8,7 @@ from kivy.graphics.texture import Texture
 from kivy.properties import ColorProperty, StringProperty
 
 from kiosk.errors import KioskError
-from kiosk.i18n import message_for
+from kiosk.i18n import long_date, message_for
 from kiosk.outcomes import OutcomeKind
 from screens.base import KioskScreen
 
@@ -68,8 +68,10 @@ class OutcomeScreen(KioskScreen):
         self.headline = self.t(f"outcome.{outcome.kind.value}")
         self.headline_color = COLOURS[outcome.kind]
         if outcome.kind is OutcomeKind.ACCEPTED:
-            date = outcome.promised_date.isoformat() if outcome.promised_date else "—"
-            self.detail = self.t("outcome.accepted_detail", number=outcome.acceptance_number, date=date)
+            date = long_date(outcome.promised_date, lang) if outcome.promised_date else "—"
+            self.detail = self.t(
+                "outcome.accepted_detail", number=outcome.acceptance_number, date=date
+            )
             if outcome.promised_date_provisional:
                 self.detail += "\n" + self.t("outcome.provisional")
         elif outcome.kind is OutcomeKind.PENDING:
@@ -79,12 +81,14 @@ class OutcomeScreen(KioskScreen):
         else:
             self.detail = ("、" if lang == "zh" else ", ").join(
                 t.catalog.materials[c].name.get(lang) if c in t.catalog.materials else c
-                for c in outcome.missing)
+                for c in outcome.missing
+            )
         # each matter by its catalog name in the citizen's language (a pending slip's
         # outcome holds only codes; the platform's holds Chinese names)
-        names = [t.catalog.matters[m.code].name.get(lang) if m.code in t.catalog.matters else m.name
-                 for m in outcome.matters] or [
-            t.catalog.matters[c].name.get(lang) for c in t.journey.plan().matters]
+        names = [
+            t.catalog.matters[m.code].name.get(lang) if m.code in t.catalog.matters else m.name
+            for m in outcome.matters
+        ] or [t.catalog.matters[c].name.get(lang) for c in t.journey.plan().matters]
         self.matters = "\n".join(f"· {n}" for n in names)
 
     def wipe(self) -> None:

@@ -3,6 +3,8 @@ paper running out mid-receipt, and walking away (the inactivity wipe)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from PIL import Image
 
@@ -44,17 +46,37 @@ def test_the_outcome_follows_a_change_of_language_at_once(paper_out):
         headline, detail, matters, told = said[when]["en"]
         assert headline == translate("outcome.accepted", "en"), when
         assert told == translate(news, "en"), when
-        assert detail.startswith(translate("outcome.accepted_detail", "en").split("{")[0]), detail
+        # the acceptance number and the promised date, a line each, the date in words
+        number, date = detail.split("\n")[:2]
+        assert number.startswith("Acceptance number YF"), detail
+        assert re.fullmatch(r"To be completed by \d{1,2} [A-Z][a-z]+ 20\d\d", date), detail
         assert matters and not any(has_chinese(t) for t in said[when]["en"]), said[when]["en"]
         # and switched back, the same texts in Chinese as before
         assert said[when]["zh"][0] == "已受理" and said[when]["zh"][3] == translate(news)
+        number_zh, date_zh = said[when]["zh"][1].split("\n")[:2]
+        assert number_zh == "受理编号 " + number.removeprefix("Acceptance number "), number_zh
+        assert re.fullmatch(r"承诺办结日期 20\d\d年\d{1,2}月\d{1,2}日", date_zh), date_zh
     # as the citizen sees it
     shot = paper_out["paper-out-en"]
     assert shows_text(shot, "Accepted", [60], bold=True)
+    assert shows_text(shot, date, [32])
     assert shows_text(shot, "The printer is out of paper.", [32])
     assert shows_text(shot, "Employment registration", [26])
     assert not shows_text(shot, "已受理", [60], bold=True)
     assert shows_text(paper_out["reprinted-en"], "Your acceptance receipt is printed", [32])
+    assert shows_text(paper_out["paper-out"], date_zh, [32])
+
+
+def test_the_header_names_the_service_point_in_the_citizen_s_language(paper_out):
+    # Given the portrait header in Chinese: the title and the point's Chinese name
+    assert shows_text(paper_out["paper-out"], "24小时政务自助服务", [40], bold=True)
+    assert shows_text(paper_out["paper-out"], "洲湖镇便民服务中心", [24])
+    # When the citizen switches to English, the whole title (in the largest type that
+    # leaves the point's name room beside it) and the point's English name
+    shot = paper_out["paper-out-en"]
+    assert shows_text(shot, "24-hour Government Self-Service", range(34, 41), bold=True)
+    assert shows_text(shot, "Zhouhu Town Service Centre", [24])
+    assert not shows_text(shot, "洲湖镇便民服务中心", [24])
 
 
 def test_walking_away_brings_a_countdown_then_wipes_the_session(tmp_path):

@@ -27,9 +27,17 @@ def test_an_opening_quote_never_ends_a_line():
 
 
 def test_latin_words_and_numbers_stay_whole_and_spaces_at_a_break_go():
-    assert wrap("Tap Finish, then lay your card", 12, width_of) == ["Tap Finish,", "then lay", "your card"]
+    assert wrap("Tap Finish, then lay your card", 12, width_of) == [
+        "Tap Finish,",
+        "then lay",
+        "your card",
+    ]
     assert wrap("编号 YF2026112400001 已受理", 20, width_of) == ["编号 YF2026112400001", "已受理"]
-    assert wrap("编号 YF2026112400001 已受理", 16, width_of) == ["编号", "YF2026112400001", "已受理"]
+    assert wrap("编号 YF2026112400001 已受理", 16, width_of) == [
+        "编号",
+        "YF2026112400001",
+        "已受理",
+    ]
     assert units("编号YF20 ok") == ["编", "号", "YF20 ", "ok"]
 
 
@@ -49,7 +57,9 @@ def test_wrapping_keeps_every_character_and_obeys_the_rules(text, width):
     for i, line in enumerate(lines):
         # no line begins with a closing mark unless the one before could give nothing up
         if i and line and line[0] in NO_START:
-            assert len([u for u in units(lines[i - 1]) if u.strip()]) <= 1 or all(c in NO_START for c in line)
+            assert len([u for u in units(lines[i - 1]) if u.strip()]) <= 1 or all(
+                c in NO_START for c in line
+            )
         if i < len(lines) - 1 and line and line[-1] in NO_END:
             assert len([u for u in units(line) if u.strip()]) == 1
 
@@ -64,6 +74,21 @@ def test_a_character_left_alone_on_the_last_line_takes_one_more_from_the_line_be
     assert wrap("出生医学证明一次办理", 8, width_of) == ["出生医学", "证明一次", "办理"]
     assert wrap("一二三", 4, width_of) == ["一二", "三"]
     assert wrap("Tap card 办", 8, width_of) == ["Tap card", "办"]
+
+
+def test_an_english_word_left_alone_on_the_last_line_takes_one_more_from_the_line_before():
+    # 40 a line would leave "screen" alone: "on" comes down, with the space between them
+    text = "Staff have been told; scan the QR on screen"
+    assert wrap(text, 40, width_of) == ["Staff have been told; scan the QR", "on screen"]
+    # two words are no widow; nor is a line that would keep one word alone above it
+    assert wrap("Tap Finish, then lay your card", 12, width_of) == [
+        "Tap Finish,",
+        "then lay",
+        "your card",
+    ]
+    assert wrap("Paper refilled: print", 16, width_of) == ["Paper refilled:", "print"]
+    # a word after Chinese is left where it is (no space may have parted them)
+    assert wrap("请扫描二维码 Scan", 12, width_of) == ["请扫描二维码", "Scan"]
 
 
 @given(
