@@ -24,6 +24,7 @@ class KioskScreen(Screen):
         self.terminal = terminal
         self.nav = nav  # nav(screen_name): the app switches screens
         self._task: asyncio.Task | None = None
+        self._failure: Exception | None = None  # what ``error`` tells, to tell it again
 
     def t(self, key: str, **values) -> str:
         return translate(key, self.terminal.language, **values)
@@ -39,18 +40,35 @@ class KioskScreen(Screen):
         self._task = asyncio.get_event_loop().create_task(self._guard(coro))
 
     async def _guard(self, coro):
+        self._failure = None
         try:
             await coro
         except KioskError as err:
             log.warning("%s: %s", self.name, err.detail)
-            self.error = message_for(err, self.terminal.language)
+            self._failed(err)
         except asyncio.CancelledError:
             raise
-        except Exception:  # never a frozen screen: log for the technician, tell the citizen
+        except Exception as err:  # never a frozen screen: log for the technician, tell the citizen
             log.exception("%s failed", self.name)
-            self.error = self.t("error.generic")
+            self._failed(err)
         finally:
             self.busy = False
+
+    def _failed(self, err: Exception) -> None:
+        self._failure = err
+        self.retell_error()
+        self.on_failure()
+
+    def on_failure(self) -> None:
+        """Work given to ``run`` failed and ``error`` says so (a screen may tidy up)."""
+
+    def retell_error(self) -> None:
+        """``error`` in the citizen's language of now (after they switch it)."""
+        failure = self._failure
+        if failure is None:
+            return
+        self.error = (message_for(failure, self.terminal.language)
+                      if isinstance(failure, KioskError) else self.t("error.generic"))  # fmt: skip
 
     def spoken(self) -> str:
         """What elderly mode reads aloud when this screen appears ('' for nothing)."""
@@ -61,6 +79,7 @@ class KioskScreen(Screen):
         typed values, scans, numbers), so nothing of one citizen stays in memory
         or on a widget for the next. Screens that show personal data add to it."""
         self.error = ""
+        self._failure = None
 
     def on_leave(self, *_):
         if self._task and not self._task.done():

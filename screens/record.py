@@ -11,8 +11,7 @@ from kivy.core.window import Window
 from kivy.properties import BooleanProperty, ListProperty, OptionProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.errors import KioskError, PrinterError
-from kiosk.i18n import message_for
+from kiosk.errors import PrinterError
 from kiosk.identity import id_number_of
 from kiosk.records import ContributionRecord, masked_id
 from screens.base import KioskScreen
@@ -52,7 +51,6 @@ class RecordScreen(PagedRows, KioskScreen):
         self.page = 0
         self._pages: list[list] = [[]]
         self._message_key = ""  # ``message`` as a key, told again in another language
-        self._failure: Exception | None = None  # what ``error`` tells, for the same reason
         terminal.subscribe(self._on_terminal)
 
     def on_kv_post(self, *_):
@@ -151,18 +149,8 @@ class RecordScreen(PagedRows, KioskScreen):
         self.failed = False
         self._say("record.printed")
 
-    def run(self, coro) -> None:
-        super().run(self._remembering(coro))
-
-    async def _remembering(self, coro):
-        """``coro``, its failure kept to be told again in another language (the base tells it)."""
-        self._failure = None
-        try:
-            await coro
-        except Exception as err:
-            self._failure = err
-            self._say("")
-            raise
+    def on_failure(self) -> None:
+        self._say("")  # the error says what happened
 
     def _say(self, key: str) -> None:
         self._message_key = key
@@ -172,7 +160,7 @@ class RecordScreen(PagedRows, KioskScreen):
     def wipe(self) -> None:
         """The record, the citizen's name and number leave with the visit."""
         super().wipe()
-        self.record, self._failure = None, None
+        self.record = None
         self.ready = self.failed = False
         self.who = self.period = self.notice = ""
         self.total, self._rows = [], []
@@ -201,10 +189,7 @@ class RecordScreen(PagedRows, KioskScreen):
             self.page = 0
         self.fill()
         self.message = self.t(self._message_key) if self._message_key else ""
-        if self.error:
-            failure = self._failure
-            self.error = (message_for(failure, self.terminal.language)
-                          if isinstance(failure, KioskError) else self.t("error.generic"))  # fmt: skip
+        self.retell_error()
 
     def spoken(self) -> str:
         return self.t("record.title")

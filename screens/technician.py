@@ -253,13 +253,10 @@ class TechnicianScreen(KioskScreen):
             self.show_report()
             if self.message:
                 self.say(self._said[0], **self._said[1])
+            self.retell_error()
 
-    async def _guard(self, coro):
-        try:
-            await super()._guard(coro)
-        finally:
-            if self.error:  # what failed replaces what was being done
-                self.message = ""
+    def on_failure(self) -> None:
+        self.message = ""  # what failed replaces what was being done
 
     def device_name(self, device: str) -> str:
         key = f"device.{device}"
