@@ -7,8 +7,7 @@ import qrcode
 from kivy.graphics.texture import Texture
 from kivy.properties import ColorProperty, StringProperty
 
-from kiosk.errors import KioskError
-from kiosk.i18n import long_date, message_for
+from kiosk.i18n import long_date
 from kiosk.outcomes import OutcomeKind
 from screens.base import KioskScreen
 
@@ -49,7 +48,6 @@ class OutcomeScreen(KioskScreen):
     def __init__(self, terminal, nav, **kw):
         super().__init__(terminal, nav, **kw)
         self._printing_key = ""  # what ``printing`` says, kept as a key for a change of language
-        self._failure: Exception | None = None  # what ``error`` tells, for the same reason
         terminal.subscribe(self._on_terminal)
 
     def on_pre_enter(self, *_):
@@ -94,24 +92,11 @@ class OutcomeScreen(KioskScreen):
     def wipe(self) -> None:
         super().wipe()
         self.detail = self.matters = self.qr_text = ""
-        self._failure = None
         self.ids.qr.texture = None
 
     def _say_printing(self, key: str) -> None:
         self._printing_key = key
         self.printing = self.t(key)
-
-    def run(self, coro) -> None:
-        super().run(self._remembering(coro))
-
-    async def _remembering(self, coro):
-        """``coro``, its failure kept to be told again in another language (the base tells it)."""
-        self._failure = None
-        try:
-            await coro
-        except Exception as err:
-            self._failure = err
-            raise
 
     async def _print(self, receipt):
         await self.terminal.print_receipt(receipt)
@@ -129,10 +114,7 @@ class OutcomeScreen(KioskScreen):
         if what == "language" and self.manager is not None and self.manager.current == self.name:
             self.fill()
             self.printing = self.t(self._printing_key) if self._printing_key else ""
-            if self.error:
-                failure = self._failure
-                self.error = (message_for(failure, self.terminal.language)
-                              if isinstance(failure, KioskError) else self.t("error.generic"))  # fmt: skip
+            self.retell_error()
 
     def rate(self):
         self.nav("rate")
