@@ -16,7 +16,6 @@ from peripherals.printer.layout import (
     row_lines,
     wrap,
 )
-from peripherals.printer.tokens import tokenize
 
 ESC_AT, CUT_PARTIAL = b"\x1b@", b"\x1dV\x01"
 
@@ -25,20 +24,7 @@ def job(*blocks, paper_mm: int = 80, native_qr: bool = True) -> bytes:
     return layout(Receipt(job_id="t", blocks=tuple(blocks)), paper_mm, native_qr=native_qr)
 
 
-def printed_lines(data: bytes) -> list[str]:
-    """The text of each printed line, decoded the way the printer does."""
-    lines, cur, chinese = [], "", False
-    for t in tokenize(data):
-        if t.name == "FS &":
-            chinese = True
-        elif t.name == "FS .":
-            chinese = False
-        elif t.name == "text":
-            cur += t.raw.decode("gb18030" if chinese else "ascii")
-        elif t.name == "LF":
-            lines.append(cur)
-            cur = ""
-    return lines
+printed_lines = printed_text  # what a person reads off the paper, line by line
 
 
 def test_chinese_counts_two_columns_when_wrapping():
