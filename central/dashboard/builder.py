@@ -109,6 +109,8 @@ class PageBuilder:
         self._pool: ProcessPoolExecutor | None = None
 
     def _submit(self, build: Callable[[], T]) -> tuple[ProcessPoolExecutor, Future]:
+        if self._pool is not None and not _alive(self._pool):
+            self._discard(self._pool)  # died between builds, before its pool noticed: a new one
         if self._pool is None:
             self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
                                              initializer=_start, initargs=(self.url, os.getpid()))  # fmt: skip
@@ -169,6 +171,11 @@ class PageBuilder:
         if not done:
             _kill(pool)
             await stopping
+
+
+def _alive(pool: ProcessPoolExecutor) -> bool:
+    """False once the pool's process has died (the pool itself notices a moment later)."""
+    return all(process.is_alive() for process in list((pool._processes or {}).values()))
 
 
 def _kill(pool: ProcessPoolExecutor) -> None:
