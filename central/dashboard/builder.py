@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import TypeVar
 
 import sqlalchemy as sa
@@ -175,7 +176,17 @@ class PageBuilder:
 
 def _alive(pool: ProcessPoolExecutor) -> bool:
     """False once the pool's process has died (the pool itself notices a moment later)."""
-    return all(process.is_alive() for process in list((pool._processes or {}).values()))
+    return all(_running(pid) for pid in list(pool._processes or {}))
+
+
+def _running(pid: int) -> bool:
+    # /proc, not Process.is_alive(): the pool's own thread may be reaping the process at
+    # that moment, and is_alive() then says "alive" for a process that is gone
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    return state not in ("Z", "X")
 
 
 def _kill(pool: ProcessPoolExecutor) -> None:
