@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
+from kivy.core.text import Label as CoreLabel
 from kivy.factory import Factory
 from kivy.properties import (
     BooleanProperty,
     ColorProperty,
+    ListProperty,
     NumericProperty,
     ObjectProperty,
     StringProperty,
@@ -40,7 +44,9 @@ class Label(KivyLabel):
                     total += w
                 return total
 
-            lines = clip(wrap(self.text, width * FIT, measure), self.max_lines, width * FIT, measure)
+            lines = clip(
+                wrap(self.text, width * FIT, measure), self.max_lines, width * FIT, measure
+            )
             core.text = "\n".join(lines)
         super().texture_update(*largs)
 
@@ -92,11 +98,53 @@ def pages_of(items: list, per_page: int, keeps_with_next=lambda item: False) -> 
 class Pager(BoxLayout):
     """Big '上一页 / 下一页' buttons and 'page 2 of 3' between them, for a list shown a
     page at a time (elderly mode: fewer, larger items on each screen). It draws
-    nothing when everything fits on one page. ``on_turn(step)`` is called with ±1."""
+    nothing when everything fits on one page. ``on_turn(step)`` is called with ±1.
+
+    The buttons' wording is the first pair of ``prev_texts`` / ``next_texts`` (best first)
+    that fits both on one line at ``max_font_size``: a narrow pager in large English type
+    says "‹ Previous" rather than break "Previous page" over its edge. When none does,
+    the last pair shrinks, down to ``min_font_size``, and is cut with "…" below that."""
 
     page = NumericProperty(0)
     pages = NumericProperty(1)
     on_turn = ObjectProperty(None, allownone=True)
+    prev_texts = ListProperty([])
+    next_texts = ListProperty([])
+    max_font_size = NumericProperty(0)
+    min_font_size = NumericProperty(0)
+    # what the buttons show (widgets.kv binds them)
+    prev_text = StringProperty("")
+    next_text = StringProperty("")
+    button_font_size = NumericProperty(0)
+    button_shorten = BooleanProperty(False)
+
+    def on_kv_post(self, base_widget):
+        # the buttons (ids) are there once the kv rules have been applied
+        for name in ("prev_texts", "next_texts", "max_font_size", "min_font_size"):
+            self.fbind(name, self._fit)
+        self.ids.prev.fbind("text_size", self._fit)
+        self._fit()
+
+    def _fit(self, *_):
+        button = self.ids.prev  # both buttons are as wide
+        pairs = [pair for pair in zip(self.prev_texts, self.next_texts, strict=False) if all(pair)]
+        largest = self.max_font_size
+        if not pairs or largest <= 0:
+            return
+        extents = CoreLabel(font_size=largest, font_name=button.font_name,
+                            bold=button.bold).get_cached_extents()  # fmt: skip
+
+        def width(text: str) -> float:  # as the Label's own wrapping measures it (see FittedLine)
+            return max(extents(text)[0], sum(extents(ch)[0] for ch in text))
+
+        widths = [max(width(prev), width(nxt)) for prev, nxt in pairs]
+        room = (button.text_size[0] or button.width) * FIT
+        best = next((i for i, w in enumerate(widths) if w <= room + 0.5), len(pairs) - 1)
+        size = largest if widths[best] <= room + 0.5 else math.floor(largest * room / widths[best])
+        size = max(size, self.min_font_size or largest)
+        self.prev_text, self.next_text = pairs[best]
+        self.button_font_size = size
+        self.button_shorten = widths[best] * size / largest > room + 0.5
 
     def turn(self, step: int) -> None:
         if self.on_turn is not None and 0 <= self.page + step < self.pages:
