@@ -59,7 +59,7 @@ def tiles_shown(w: Walkthrough) -> list[str]:
 async def elderly_home_steps(w: Walkthrough) -> dict:
     """Elderly mode on the home screen: four larger tiles a page and big page buttons
     instead of a long scroll; the last page has the last life events; then back."""
-    await w.tap("elderly")
+    was = await elderly(w, True)
     await until(lambda: len(tiles_shown(w)) == 4, 5, "four tiles a page")
     await w.screenshot("q06b-home-elderly")
     seen = {"elderly_pages": [tiles_shown(w)]}
@@ -70,9 +70,18 @@ async def elderly_home_steps(w: Walkthrough) -> dict:
         await until(lambda n=turned_to: pager.page == n, 5, "the next page")
         seen["elderly_pages"].append(tiles_shown(w))
     await w.screenshot("q06c-home-elderly-last-page")
-    await w.tap("elderly")
-    await until(lambda: len(tiles_shown(w)) > 4, 5, "every tile again")
+    if not was:
+        await elderly(w, False)
+        await until(lambda: len(tiles_shown(w)) > 4, 5, "every tile again")
     return seen
+
+
+async def elderly(w: Walkthrough, on: bool) -> bool:
+    """Large type on or off (the demo may have started in it); whether it was on."""
+    was = w.app.terminal.elderly
+    if was != on:
+        await w.tap("elderly")
+    return was
 
 
 async def ticket_steps(w: Walkthrough, props: Props) -> dict:
@@ -107,17 +116,17 @@ async def search_steps(w: Walkthrough, props: Props) -> dict:
     await w.tap("apply:birth")
     await until(lambda: bool(w.screen().error), 5, "the lay-your-card message")
     seen["apply_without_card"] = w.screen().error
-    await w.tap("elderly")
+    was = await elderly(w, True)
     await w.screenshot("q12-guide-elderly")
     await w.tap("back")
     await until(lambda: w.on("search"), 5, "the search again")
     await w.screenshot("q13-search-elderly")
-    await w.tap("elderly")
+    await elderly(w, was)
     await w.tap("language")
+    name = w.app.terminal.catalog.matters["hukou_birth"].name.get(w.app.language)
     await w.tap("matter:hukou_birth")
-    await until(lambda: w.on("guide") and w.shows("Household registration of a newborn"), 5,
-                "the guide in English")  # fmt: skip
-    await w.screenshot("q14-guide-en")
+    await until(lambda: w.on("guide") and w.shows(name), 5, "the guide in the other language")
+    await w.screenshot(f"q14-guide-{w.app.language}")
     await w.tap("language")
     return seen
 
@@ -178,14 +187,14 @@ async def record_steps(w: Walkthrough, props: Props) -> dict:
     seen |= {"record_printed": w.screen().message, "record_print_error": w.screen().error,
              "record_slip": props.printed_text()}  # fmt: skip
     w.shots.append(props.render_receipt(w.out / f"{w.prefix}q-record-slip.png"))
-    await w.tap("elderly")
+    was = await elderly(w, True)
     await until(lambda: w.screen().ids.pager.pages > 1, 5, "the record a page at a time")
     await w.screenshot("q00f-record-elderly")
     seen["record_elderly_pages"] = w.screen().ids.pager.pages
     await w.tap("page:next")
     await until(lambda: w.screen().ids.pager.page == 1, 5, "the record's next page")
     await w.screenshot("q00g-record-elderly-page-2")
-    await w.tap("elderly")
+    await elderly(w, was)
     head = list(w.screen().head)
     await w.tap("language")
     await until(lambda: list(w.screen().head) != head, 5, "the record in the other language")
