@@ -16,7 +16,7 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
 
 from kiosk.catalog.model import Catalog
@@ -300,15 +300,13 @@ class Terminal:
         if verify is None:
             raise DeviceError("this platform verifies no electronic IDs", message_key="eid.unavailable")
         self._changed("eid:verifying")
-        self.pause(True)  # a card-less visit on the home screen waits meanwhile
-        try:
-            identity = await verify(code.strip())
-        except PlatformRejected:
-            raise
-        except PlatformError as err:
-            raise PlatformError(err.detail, message_key="eid.offline") from err
-        finally:
-            self.pause(False)
+        with self.working():  # a card-less visit on the home screen waits meanwhile
+            try:
+                identity = await verify(code.strip())
+            except PlatformRejected:
+                raise
+            except PlatformError as err:
+                raise PlatformError(err.detail, message_key="eid.offline") from err
         self.begin(identity)
         return identity
 
@@ -379,14 +377,11 @@ class Terminal:
             raise DeviceError("no social-security card reader configured")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
-        self.pause(True)
-        try:
+        with self.working():
             while (card := await asyncio.to_thread(reader.read_card)) is None:
                 if loop.time() >= deadline:
                     raise NoCard("no social-security card inserted")
                 await asyncio.sleep(interval)
-        finally:
-            self.pause(False)
         if self.session is None:
             self.begin(card)
         self.session.social_card = card
@@ -426,15 +421,13 @@ class Terminal:
         match = getattr(self.ports.platform, "face_match", None)
         if match is None:
             raise DeviceError("this platform has no face match", message_key="face.offline")
-        self.pause(True)
-        try:
-            result = await match(id_number_of(session.card), photo.data)
-        except PlatformRejected:
-            raise
-        except PlatformError as err:
-            raise PlatformError(err.detail, message_key="face.offline") from err
-        finally:
-            self.pause(False)
+        with self.working():
+            try:
+                result = await match(id_number_of(session.card), photo.data)
+            except PlatformRejected:
+                raise
+            except PlatformError as err:
+                raise PlatformError(err.detail, message_key="face.offline") from err
         if self.session is not session:
             raise SessionError("the visit ended while the photo was compared")
         answer = verdict(bool(result.match), session.face_attempts)
@@ -459,6 +452,16 @@ class Terminal:
         if self.session is not None and self.session.state is not State.ENDED:
             self.session.pause(paused, self.now())
 
+    @contextlib.contextmanager
+    def working(self) -> Iterator[None]:
+        """The inactivity clock held while the kiosk itself works in this block (a device,
+        the platform), and running again after it, however it ends."""
+        self.pause(True)
+        try:
+            yield
+        finally:
+            self.pause(False)
+
     def tick(self) -> tuple[TimeoutStatus, float]:
         """Called once a second by the shell; warns, then ends and wipes the session."""
         if self.session is None:
@@ -481,11 +484,8 @@ class Terminal:
         camera, j = self.ports.document_camera, self.journey
         if camera is None or j is None:
             raise DeviceError("no document camera configured")
-        self.pause(True)
-        try:
+        with self.working():
             frame = await asyncio.to_thread(camera.capture)
-        finally:
-            self.pause(False)
         pages = [frame.data] if replace else [*j.scan_pages.get(code, []), frame.data]
         j.attach_scan(code, pages, self.now())
         self._changed("scanned")
@@ -503,11 +503,8 @@ class Terminal:
         if j is None or self.ports.platform is None:
             raise DeviceError("no catalog or platform configured")
         sub = j.submission(self.config.terminal.id, self.config.terminal.service_point, self.now())
-        self.pause(True)
-        try:
+        with self.working():
             outcome = await self.ports.platform.submit(sub)
-        finally:
-            self.pause(False)
         self.session.go(State.SUBMITTED, self.now())
         self.session.receipt_number = outcome.acceptance_number or outcome.local_number
         self.outcome = outcome
@@ -549,14 +546,12 @@ class Terminal:
         """:raises PrinterError, PaperOut: see ReceiptPrinter.print_receipt."""
         if self.ports.printer is None:
             raise DeviceError("no printer configured")
-        self.pause(True)
-        try:
-            await asyncio.to_thread(self.ports.printer.print_receipt, receipt)
-        except KioskError:
-            self._beat_now.set()  # the dashboard learns of the printer fault at once
-            raise
-        finally:
-            self.pause(False)
+        with self.working():
+            try:
+                await asyncio.to_thread(self.ports.printer.print_receipt, receipt)
+            except KioskError:
+                self._beat_now.set()  # the dashboard learns of the printer fault at once
+                raise
 
     async def reprint(self) -> bool:
         """Print the receipt kept after a paper-out, in full (False: nothing to print).
@@ -565,11 +560,8 @@ class Terminal:
         """
         if self.ports.printer is None:
             raise DeviceError("no printer configured")
-        self.pause(True)
-        try:
+        with self.working():
             return await asyncio.to_thread(self.ports.printer.reprint_pending)
-        finally:
-            self.pause(False)
 
     # -- query services: scanned codes, queue tickets, guides ----------------
     async def read_code(self, timeout: float = 0.5) -> str | None:
@@ -945,16 +937,14 @@ class Terminal:
         ask = getattr(self.ports.platform, "social_insurance_record", None)
         if ask is None:
             raise PlatformError("this platform prints no records", message_key="record.offline")
-        self.pause(True)
-        try:
-            record = await ask(number, card_read_at=session.started_at)
-        except PlatformRejected as err:
-            key = "record.card_again" if err.status == 403 else "record.refused"
-            raise PlatformRejected(err.detail, status=err.status, message_key=key) from err
-        except PlatformError as err:
-            raise PlatformError(err.detail, message_key="record.offline") from err
-        finally:
-            self.pause(False)
+        with self.working():
+            try:
+                record = await ask(number, card_read_at=session.started_at)
+            except PlatformRejected as err:
+                key = "record.card_again" if err.status == 403 else "record.refused"
+                raise PlatformRejected(err.detail, status=err.status, message_key=key) from err
+            except PlatformError as err:
+                raise PlatformError(err.detail, message_key="record.offline") from err
         if self.session is not session:
             raise SessionError("the visit ended while the record was asked for")
         self.record_query("record", found=bool(record.months))
