@@ -44,8 +44,14 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PUBLIC, SIGNED, OFFICE = "public", "signed", "office"
 
 
+# json.dumps(data, ensure_ascii=False) and json.dumps(data, sort_keys=True), without building
+# an encoder per call (every answer, every submission's hash)
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+_CANONICAL = json.JSONEncoder(sort_keys=True).encode
+
+
 def _json(data: Any, status: int = 200, **headers: str) -> web.Response:
-    return web.Response(text=json.dumps(data, ensure_ascii=False), status=status,
+    return web.Response(text=_ENCODE(data), status=status,
                         content_type="application/json", headers=headers)  # fmt: skip
 
 
@@ -190,7 +196,7 @@ async def submit(request: web.Request) -> web.Response:
     validate.check_against_catalog(sub, cat)
     # the hash covers what the submission says, not how its JSON was spaced
     body = sub.to_dict()
-    body_hash = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    body_hash = hashlib.sha256(_CANONICAL(body).encode()).hexdigest()
     # answered only once committed (fsynced on SQLite), with the nonce in the same transaction
     accept = partial(decide.accept, sub, cat)
     _, new, outcome = await request.app[WRITES].submit(

@@ -40,6 +40,7 @@ def calendar_file() -> Path:
     return Path(os.environ.get("CENTRAL_CALENDAR") or CALENDAR_FILE)
 
 
+_CALENDAR_NAME = str(CALENDAR_FILE)
 _cache: dict[tuple[str, int, int], tuple[WorkdayCalendar, dict, str]] = {}
 _cache_lock = threading.Lock()
 
@@ -49,14 +50,19 @@ def published_calendar() -> tuple[WorkdayCalendar, dict[str, dict[str, list[str]
 
     :raises CalendarError: the file is unreadable or malformed.
     """
-    path = calendar_file()
+    # this runs for every accepted submission: one stat of the file, no Path built
+    name = os.environ.get("CENTRAL_CALENDAR") or _CALENDAR_NAME
     try:
-        st = path.stat()
-        key = (str(path), st.st_mtime_ns, st.st_size)
+        st = os.stat(name)
+        key = (name, st.st_mtime_ns, st.st_size)
     except OSError:
-        key = (str(path), 0, 0)  # from_toml below says what is wrong
+        key = (name, 0, 0)  # from_toml below says what is wrong
+    found = _cache.get(key)
+    if found is not None:
+        return found
     with _cache_lock:
         if key not in _cache:
+            path = Path(name)
             calendar = WorkdayCalendar.from_toml(path)
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
             years = {

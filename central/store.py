@@ -291,8 +291,8 @@ _Known = collections.namedtuple("_Known", ("revoked_at", "history_at", *HISTORY_
 
 class SqliteBusy:
     """SQLite: the busy writes of a batch (nonces, heartbeats, submissions) as short
-    statements on the DB-API connection, inside the transaction the SQLAlchemy connection
-    began (BEGIN IMMEDIATE: the write lock is held from the first statement).
+    statements on the DB-API connection, inside the transaction ``transaction`` began
+    (BEGIN IMMEDIATE: the write lock is held from the first statement).
 
     The same rows and the same rules (``_first_nonces``, ``_beat_rows``,
     ``Store._store_submissions``) as the SQLAlchemy path; only the execution differs:
@@ -313,7 +313,7 @@ class SqliteBusy:
         )
         self._outcome = self._impl(t.applications.c.outcome).result_processor(dialect, None)
         self._sql: dict[Any, str] = {}
-        self._binds: dict[tuple[str, ...], tuple[Any, ...]] = {}
+        self._binds: dict[tuple[str, ...], tuple[tuple[Any, bool], ...]] = {}
 
     def _impl(self, column: sa.Column) -> sa.types.TypeEngine:
         return column.type.dialect_impl(self.dialect)  # the dialect's own type: its processors
@@ -330,6 +330,27 @@ class SqliteBusy:
             raise sa.exc.DBAPIError.instance(None, None, err, sqlite3.Error) from err
         finally:
             cur.close()
+
+    @classmethod
+    @contextlib.contextmanager
+    def transaction(cls, conn: sa.Connection) -> Iterator[None]:
+        """BEGIN IMMEDIATE … COMMIT (rolled back on any error) on ``conn``'s DB-API
+        connection, for a batch whose statements all go through ``cursor``: what
+        ``conn.begin()`` does (the engine's begin event issues the same BEGIN IMMEDIATE),
+        without SQLAlchemy's transaction object, events and result per batch. The commit
+        is the driver's, with the engine's pragmas (synchronous=FULL: fsynced)."""
+        dbapi = conn.connection.dbapi_connection
+        with cls.cursor(conn) as cur:
+            cur.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            with cls.cursor(conn):
+                dbapi.commit()
+        except BaseException:
+            if dbapi.in_transaction:
+                with cls.cursor(conn):
+                    dbapi.rollback()
+            raise
 
     def terminals(self, cur: Any, ids: list[str]) -> dict[str, _Known]:
         """The batch's terminals: revoked or not, and their latest beat's history fields."""
@@ -406,13 +427,22 @@ class SqliteBusy:
                 sql += f" ON CONFLICT ({upsert_on}) DO UPDATE SET {kept}"
             self._sql[key] = sql
             self._binds[key] = tuple(
-                self._impl(table.c[c]).bind_processor(self.dialect) for c in columns
-            )
-        binds = self._binds[key]
-        cur.executemany(sql, [
-            tuple(v if p is None else p(v) for p, v in zip(binds, (r[c] for c in columns), strict=True))
-            for r in rows
-        ])  # fmt: skip
+                (self._impl(table.c[c]).bind_processor(self.dialect),
+                 isinstance(table.c[c].type, sa.DateTime))
+                for c in columns
+            )  # fmt: skip
+        # column by column: a processor runs over a column's values at C speed, and a
+        # timestamp the whole batch shares (``now``) is formatted once, not once a row
+        values = []
+        for c, (p, shared) in zip(columns, self._binds[key], strict=True):
+            col = [r[c] for r in rows]
+            if p is not None:
+                if shared and col.count(col[0]) == len(col):
+                    col = [p(col[0])] * len(col)
+                else:
+                    col = list(map(p, col))
+            values.append(col)
+        cur.executemany(sql, zip(*values, strict=True))
 
 
 class Store:
@@ -455,7 +485,8 @@ class Store:
             for w in writes:
                 w.result = w.error = None
             try:
-                with conn.begin():
+                # SQLite: every statement of the batch is SqliteBusy's, and so is the transaction
+                with conn.begin() if self._busy is None else self._busy.transaction(conn):
                     self._write_all(conn, writes, _now())
                 return
             except sa.exc.IntegrityError:

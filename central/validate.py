@@ -7,6 +7,7 @@ Nothing is written before all checks pass, so no bad input leaves a trace.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 from collections.abc import Callable, Hashable
@@ -71,6 +72,15 @@ def id_number_valid(value: str) -> bool:
     (a walk of stdnum's table of county codes, most of the cost) is remembered per
     place code and birth year, which are not the citizen's number and never change.
     """
+    if _PLAIN_RIC(value):  # as a kiosk sends it: compact() would change nothing
+        number = value
+        try:
+            year = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14])).year
+        except ValueError:  # what ric.get_birth_date raises InvalidComponent for
+            return False
+        if number[-1] != ric.calc_check_digit(number):
+            return False
+        return _place_known(number[:6], year)
     try:
         number = ric.compact(value)
         if len(number) != 18 or not isdigits(number[:-1]):
@@ -81,6 +91,10 @@ def id_number_valid(value: str) -> bool:
     except ValidationError:
         return False
     return _place_known(number[:6], year)
+
+
+# 17 ASCII digits and a digit or X: stdnum's compact() (clean, upper, strip) leaves it as it is
+_PLAIN_RIC = re.compile(r"[0-9]{17}[0-9X]").fullmatch
 
 
 @functools.lru_cache(maxsize=8192)

@@ -43,6 +43,8 @@ log = logging.getLogger("client.platform")
 API = "/api/v1"
 # transient: worth another try for an idempotent call (a wrong schema will not fix itself)
 RETRYABLE = (PlatformUnreachable, PlatformServerError, PlatformGarbled)
+# json.dumps(…, ensure_ascii=False) without building an encoder per request
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 
 
 @dataclass(frozen=True)
@@ -364,7 +366,7 @@ class PlatformClient:
             data = body
             headers.setdefault("Content-Type", "application/octet-stream")
         else:
-            data = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
+            data = b"" if body is None else _ENCODE(body).encode()
         if body is not None:
             headers.setdefault("Content-Type", "application/json")
         if signed and self.secret:
