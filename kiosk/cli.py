@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from kiosk.config import (
@@ -416,7 +417,7 @@ def demo_config(rig, orientation: str, language: str = "zh", elderly: bool = Fal
 
 
 SCENARIOS = ("journey", "paper-out", "timeout", "after-death", "card-removed", "offline", "eid",
-             "face-refused", "query", "technician")
+             "face-refused", "capture", "query", "technician")
 EID_SCENARIOS = ("eid", "face-refused")  # identify by electronic ID; retirement needs the face check
 DEMO_PIN = "274951"  # the technician's PIN in the technician scenario (kiosk set-pin)
 
@@ -440,6 +441,7 @@ def demo(orientation: str, out: Path, scenario: str = "journey", language: str =
                 child.wait(timeout=60)
                 raise
         return rc
+    from peripherals.camera.sample import write_document_photo
     from peripherals.supervisor import Supervisor
     from screens import walkthrough
     from screens.query_walkthrough import query_steps
@@ -451,6 +453,7 @@ def demo(orientation: str, out: Path, scenario: str = "journey", language: str =
              "card-removed": walkthrough.card_removed_steps,
              "offline": walkthrough.offline_steps, "eid": walkthrough.eid_steps,
              "face-refused": walkthrough.face_refused_steps,
+             "capture": walkthrough.capture_steps,
              "query": query_steps, "technician": technician_steps}[scenario]
 
     out.mkdir(parents=True, exist_ok=True)
@@ -467,8 +470,6 @@ def demo(orientation: str, out: Path, scenario: str = "journey", language: str =
             capture_output=True, text=True, check=True, timeout=60,
         ).stdout.split()[-1]
         if scenario == "technician":  # a new terminal: enrolled on its technician screen
-            from functools import partial
-
             from kiosk.technician import save_pin
 
             save_pin(cfg.data_dir, DEMO_PIN)
@@ -510,6 +511,7 @@ def demo(orientation: str, out: Path, scenario: str = "journey", language: str =
             platform_down=rig["central"].stop,
             platform_up=rig["central"].come_back,
             report=report,
+            show_document=partial(write_document_photo, rig["camera"].dir / "document.png"),
         )
         if scenario == "query":  # an application made here earlier; its receipt in hand
             props = replace(props, scan_code=rig["scanner"].emulator.scan, right_id=citizen.id_number,

@@ -148,6 +148,12 @@ class Journey:
         self.deferred_codes.discard(code)
         self.session.touch(now)
 
+    def forget_scan(self, code: str, now: dt.datetime) -> None:
+        """The material's pages dropped: it is outstanding again."""
+        self.scan_pages.pop(code, None)
+        self.session.scans.pop(code, None)
+        self.session.touch(now)
+
     def defer(self, code: str, now: dt.datetime) -> None:
         """:raises ValidationError: the material may not be missing at acceptance."""
         item = next((m for m in self.materials() if m.code == code), None)

@@ -103,3 +103,33 @@ def missing_core(
 ) -> tuple[MaterialItem, ...]:
     """Required items not provided and not deferrable: the application cannot be accepted without them."""
     return tuple(i for i in items if not i.waived and i.code not in provided and not i.deferrable)
+
+
+@dataclass
+class SteadyPage:
+    """Auto-capture of a document page: a page that holds still for ``hold`` seconds is taken.
+
+    Fed each look's verdict (a page in view, the picture steady since the last
+    look) with its monotonic time; answers how far the hold has got, 0..1, where 1
+    means "take it now". After a page is taken (``taken()``) nothing more is taken
+    until the picture changes (the page turned, lifted or swapped), so a page left
+    lying is captured once, not again every second.
+    """
+
+    hold: float = 1.0
+    armed: bool = True
+    _since: float | None = None
+
+    def feed(self, page: bool, steady: bool, t: float) -> float:
+        if not (page and steady):
+            self._since = None
+            self.armed = True  # something moved: the next steady page is a new one
+            return 0.0
+        if not self.armed:
+            return 0.0
+        if self._since is None:
+            self._since = t
+        return 1.0 if self.hold <= 0 else min(1.0, (t - self._since) / self.hold)
+
+    def taken(self) -> None:
+        self.armed, self._since = False, None

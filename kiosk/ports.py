@@ -126,6 +126,36 @@ class FaceCamera(Camera, Protocol):
         """
 
 
+@dataclass(frozen=True)
+class DocumentLook:
+    """One live look through the document camera (高拍仪), for the capture screen.
+
+    ``preview`` is raw RGB (``image/x-raw-rgb``, rows top first), small;
+    ``corners`` the page found (top-left, top-right, bottom-right, bottom-left, in
+    the preview's pixels), None when no page is in view; ``steady`` whether the
+    picture held still since the last look (hands off the page: time to take it).
+    Personal data: held only while on screen.
+    """
+
+    preview: Frame
+    corners: tuple[tuple[int, int], ...] | None = None
+    steady: bool = False
+
+    def __repr__(self) -> str:
+        return f"DocumentLook(page={self.corners is not None}, steady={self.steady})"
+
+
+class DocumentCamera(Camera, Protocol):
+    def look(self) -> DocumentLook:
+        """Grab a frame, find the page in it and compare it with the last look (a worker thread).
+
+        :raises DeviceError: the camera gives no frame.
+        """
+
+    def forget(self) -> None:
+        """Drop what the last look kept (the next look is never "steady")."""
+
+
 class CodeScanner(Device, Protocol):
     def read_code(self, timeout: float) -> str | None:
         """The next scanned code, or None after ``timeout`` seconds."""

@@ -43,8 +43,9 @@ from kiosk.identity import ElectronicId, Identity, SocialSecurityCard, id_number
 from kiosk.journey import Journey
 from kiosk.outcomes import Outcome, Progress
 from kiosk.ports import (
-    Camera,
     CodeScanner,
+    DocumentCamera,
+    DocumentLook,
     FaceCamera,
     FaceLook,
     Frame,
@@ -76,7 +77,7 @@ class Ports:
     social_reader: SocialCardReader | None = None
     printer: ReceiptPrinter | None = None
     platform: Platform | None = None
-    document_camera: Camera | None = None
+    document_camera: DocumentCamera | None = None
     face_camera: FaceCamera | None = None
     scanner: CodeScanner | None = None
     speech: Speech | None = None
@@ -475,6 +476,36 @@ class Terminal:
         return check.status, check.seconds_left
 
     # -- materials -------------------------------------------------------------
+    async def look_document(self) -> DocumentLook:
+        """One live look through the document camera: preview, the page found, steady or not.
+
+        :raises DeviceError: no document camera, or it gives no frame (``error.camera``).
+        """
+        camera = self.ports.document_camera
+        if camera is None or not hasattr(camera, "look"):
+            raise DeviceError("no document camera configured", message_key="error.camera")
+        return await asyncio.to_thread(camera.look)
+
+    def stop_document_looks(self) -> None:
+        """The capture screen closed: the camera keeps nothing of the last look."""
+        forget = getattr(self.ports.document_camera, "forget", None)
+        if forget is not None:
+            forget()
+
+    def drop_last_page(self, code: str) -> int:
+        """Retake: the last captured page of a material is dropped; returns the page count."""
+        j = self.journey
+        pages = list(j.scan_pages.get(code, [])) if j is not None else []
+        if not pages:
+            return 0
+        pages.pop()
+        if pages:
+            j.attach_scan(code, pages, self.now())
+        else:
+            j.forget_scan(code, self.now())
+        self._changed("scanned")
+        return len(pages)
+
     async def scan_material(self, code: str, replace: bool = False) -> int:
         """Capture one page of a material with the document camera; returns the page count.
 

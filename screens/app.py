@@ -40,6 +40,7 @@ LATER: dict[str, tuple[str, tuple[str, ...], bool]] = {
     "question": ("QuestionScreen", ("question.kv",), False),
     "form": ("FormScreen", ("keyboard.kv", "form.kv"), False),
     "materials": ("MaterialsScreen", ("materials.kv",), False),
+    "capture": ("CaptureScreen", ("capture.kv",), False),
     "review": ("ReviewScreen", ("form.kv", "review.kv"), False),
     "outcome": ("OutcomeScreen", ("outcome.kv",), False),
     "rate": ("RateScreen", ("rate.kv",), False),

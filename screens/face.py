@@ -13,20 +13,13 @@ import logging
 import time
 
 from kivy.clock import Clock
-from kivy.graphics.texture import Texture
-from kivy.properties import (
-    BooleanProperty,
-    ListProperty,
-    NumericProperty,
-    ObjectProperty,
-    StringProperty,
-)
-from kivy.uix.widget import Widget
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 
 from kiosk.errors import KioskError, PlatformRejected
 from kiosk.face import MAX_ATTEMPTS, FaceVerdict, SteadyFace, face_matters
 from kiosk.i18n import message_for
 from screens.base import KioskScreen
+from screens.widgets import CameraPreview
 
 log = logging.getLogger(__name__)
 
@@ -36,60 +29,28 @@ MATCHED_PAUSE = 1.2  # seconds "confirmed" stays on screen before the visit goes
 SPEAK_EVERY = 4.0  # elderly mode: at most one spoken hint this often
 
 
-class FacePreview(Widget):
-    """The camera's picture fitted inside the widget, with the face outlined."""
+class FacePreview(CameraPreview):
+    """The face camera's picture, with the face outlined."""
 
-    texture = ObjectProperty(None, allownone=True)
-    image_pos = ListProperty([0, 0])
-    image_size = ListProperty([0, 0])
     box = ListProperty([])  # the face, in window-side coordinates: x, y, w, h
     ok = BooleanProperty(False)
     progress = NumericProperty(0.0)
     _face = ()  # the face in the picture's pixels (top-left origin)
 
-    def on_texture(self, *_):
-        self._fit()
-
-    def on_size(self, *_):
-        self._fit()
-
-    def on_pos(self, *_):
-        self._fit()
-
     def show(self, frame, box) -> None:
         """Draw one raw-RGB preview frame (rows top first) and its face box."""
-        size = (frame.width, frame.height)
-        tex = self.texture
-        if tex is None or tuple(tex.size) != size:
-            tex = Texture.create(size=size, colorfmt="rgb")
-            tex.flip_vertical()  # the rows come top first; GL draws bottom first
-        tex.blit_buffer(frame.data, colorfmt="rgb", bufferfmt="ubyte")
         self._face = tuple(box) if box else ()
-        if tex is not self.texture:
-            self.texture = tex
-        else:
-            self._fit()
-            self.canvas.ask_update()
+        self.show_frame(frame)
 
     def clear(self) -> None:
-        self.texture = None
         self._face = ()
-        self.box = []
+        super().clear()
         self.progress = 0.0
 
-    def _fit(self) -> None:
-        if self.texture is None:
-            self.image_size = [0, 0]
-            self.box = []
-            return
-        tw, th = self.texture.size
-        scale = min(self.width / tw, self.height / th) if tw and th else 0
-        w, h = tw * scale, th * scale
-        x, y = self.x + (self.width - w) / 2, self.y + (self.height - h) / 2
-        self.image_pos, self.image_size = [x, y], [w, h]
-        if self._face:
+    def place(self, x, y, scale, height) -> None:
+        if self._face and scale:
             fx, fy, fw, fh = self._face
-            self.box = [x + fx * scale, y + h - (fy + fh) * scale, fw * scale, fh * scale]
+            self.box = [x + fx * scale, y + height - (fy + fh) * scale, fw * scale, fh * scale]
         else:
             self.box = []
 

@@ -159,14 +159,9 @@ class MaterialsScreen(PagedRows, KioskScreen):
             self.pad = None
 
     def scan(self, code: str, replace: bool = False):
-        if self.busy:
-            return  # one capture at a time: the camera is busy with the last one
-        self.run(self._scan(code, replace))
-
-    async def _scan(self, code: str, replace: bool):
-        self.hint = self.t("materials.place_page")
-        await self.terminal.scan_material(code, replace=replace)
-        self.refresh()
+        """Open the document camera's screen for this material (its pages replaced with ``replace``)."""
+        self.manager.get_screen("capture").open_for(code, replace=replace)
+        self.nav("capture")
 
     def defer(self, code: str):
         from kiosk.errors import KioskError

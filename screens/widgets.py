@@ -17,6 +17,7 @@ from kivy.properties import (
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label as KivyLabel
+from kivy.uix.widget import Widget
 
 from kiosk.linebreak import clip, wrap
 
@@ -178,3 +179,57 @@ def rows_a_page(elderly: bool, portrait: bool, in_portrait: int, in_landscape: i
     if not elderly:
         return 0
     return in_portrait if portrait else in_landscape
+
+
+class CameraPreview(Widget):
+    """A camera's live picture (raw RGB, rows top first) fitted inside the widget.
+    Subclasses draw their marks over it from ``place`` (face box, page outline)."""
+
+    texture = ObjectProperty(None, allownone=True)
+    image_pos = ListProperty([0, 0])
+    image_size = ListProperty([0, 0])
+
+    def on_texture(self, *_):
+        self._fit()
+
+    def on_size(self, *_):
+        self._fit()
+
+    def on_pos(self, *_):
+        self._fit()
+
+    def show_frame(self, frame) -> None:
+        """Draw one raw-RGB frame: the texture is reused while the size holds."""
+        from kivy.graphics.texture import Texture
+
+        size = (frame.width, frame.height)
+        tex = self.texture
+        if tex is None or tuple(tex.size) != size:
+            tex = Texture.create(size=size, colorfmt="rgb")
+            tex.flip_vertical()  # the rows come top first; GL draws bottom first
+        tex.blit_buffer(frame.data, colorfmt="rgb", bufferfmt="ubyte")
+        if tex is not self.texture:
+            self.texture = tex
+        else:
+            self._fit()
+            self.canvas.ask_update()
+
+    def clear(self) -> None:
+        """Nothing of the picture stays on screen or in the texture."""
+        self.texture = None
+
+    def _fit(self) -> None:
+        if self.texture is None:
+            self.image_size = [0, 0]
+            self.place(0, 0, 0.0, 0)
+            return
+        tw, th = self.texture.size
+        scale = min(self.width / tw, self.height / th) if tw and th else 0
+        w, h = tw * scale, th * scale
+        x, y = self.x + (self.width - w) / 2, self.y + (self.height - h) / 2
+        self.image_pos, self.image_size = [x, y], [w, h]
+        self.place(x, y, scale, h)
+
+    def place(self, x: float, y: float, scale: float, height: float) -> None:
+        """Put the marks over the picture drawn at (x, y), ``scale`` window pixels a
+        picture pixel, ``height`` high (scale 0: no picture)."""

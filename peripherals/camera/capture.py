@@ -16,10 +16,22 @@ import numpy as np
 
 from kiosk.errors import CaptureRejected
 from kiosk.health import Health
-from kiosk.ports import FaceLook, Frame
-from peripherals.camera.document import scan_page
+from kiosk.ports import DocumentLook, FaceLook, Frame
+from peripherals.camera.document import find_page, is_steady, scan_page
 from peripherals.camera.face import FaceCheck, FaceRules, check_face
 from peripherals.camera.source import CaptureSource, OpenCvCamera, encode
+
+PREVIEW_WIDTH = 640
+
+
+def _preview(img: np.ndarray, width: int) -> tuple[np.ndarray, float]:
+    """``img`` shrunk to at most ``width`` pixels across, and the scale used."""
+    h, w = img.shape[:2]
+    scale = min(1.0, width / w)
+    pw = max(4, int(w * scale) // 4 * 4)  # rows of whole words: GL unpacks them as they come
+    scale = pw / w
+    ph = max(1, round(h * scale))
+    return cv2.resize(img, (pw, ph), interpolation=cv2.INTER_AREA), scale
 
 
 class DocumentCamera:
@@ -28,6 +40,7 @@ class DocumentCamera:
     def __init__(self, source: CaptureSource | str, name: str = "document_camera") -> None:
         self.camera = OpenCvCamera(source, name)
         self.name = name
+        self._last: np.ndarray | None = None  # the last look's picture, to tell "steady"
 
     def capture(self) -> Frame:
         """The page in view, straightened to A4 and enhanced, as JPEG.
@@ -40,6 +53,30 @@ class DocumentCamera:
             raise CaptureRejected("no page in view", message_key="document.no_page")
         return encode(page, "image/jpeg", quality=85)
 
+    def look(self, preview_width: int = PREVIEW_WIDTH) -> DocumentLook:
+        """One frame for the live preview: the page's corners when one is in view, and
+        whether the picture held still since the last look (see
+        :class:`kiosk.ports.DocumentLook`).
+
+        :raises DeviceError: the camera gives no frame.
+        """
+        img = self.camera.grab()
+        quad = find_page(img)
+        small, scale = _preview(img, preview_width)
+        steady = is_steady(self._last, small)
+        self._last = small
+        ph, pw = small.shape[:2]
+        corners = None
+        if quad is not None:
+            corners = tuple((min(pw, max(0, round(x * scale))), min(ph, max(0, round(y * scale))))
+                            for x, y in quad)  # fmt: skip
+        rgb = cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
+        preview = Frame(rgb.tobytes(), width=pw, height=ph, media_type="image/x-raw-rgb")
+        return DocumentLook(preview, corners=corners, steady=steady)
+
+    def forget(self) -> None:
+        self._last = None
+
     def show(self, image: str | Path | np.ndarray) -> None:
         """Emulator hook: put another picture under a ``file://`` camera."""
         self.camera.show(image)
@@ -48,10 +85,8 @@ class DocumentCamera:
         return self.camera.health()
 
     def close(self) -> None:
+        self._last = None
         self.camera.close()
-
-
-PREVIEW_WIDTH = 640
 
 
 class FaceCamera:
@@ -89,12 +124,8 @@ class FaceCamera:
         img = self.camera.grab()
         check = check_face(img, self.rules)
         self.last_check = dataclasses.replace(check, jpeg=None)
-        h, w = img.shape[:2]
-        scale = min(1.0, preview_width / w)
-        pw = max(4, int(w * scale) // 4 * 4)  # rows of whole words: GL unpacks them as they come
-        scale = pw / w
-        ph = max(1, round(h * scale))
-        small = cv2.resize(img, (pw, ph), interpolation=cv2.INTER_AREA)
+        small, scale = _preview(img, preview_width)
+        ph, pw = small.shape[:2]
         rgb = cv2.cvtColor(cv2.flip(small, 1), cv2.COLOR_BGR2RGB)  # mirrored, as a selfie view
         box = None
         if check.box is not None:

@@ -247,9 +247,13 @@ async def script():
             j.set_value(f.id, normalize_date(DEMO_FORM[f.id]), terminal.now())
     await w.tap("form_done")
     await until(lambda: on("materials"), 5, "the materials")
-    for item in terminal.journey.outstanding():
-        await measure("capture", lambda c=item.code: w.tap(f"scan:{c}"),
-                      lambda c=item.code: c in terminal.journey.scan_pages and on("materials"))
+    for item in terminal.journey.outstanding():  # the live picture, then the page taken by itself
+        await w.tap(f"scan:{item.code}")
+        await until(lambda: on("capture"), 5, "the capture screen")
+        await measure("capture", lambda: asyncio.sleep(0),
+                      lambda: app.screens.current_screen.phase == "taken")
+        await w.tap("capture_done")
+        await until(lambda: on("materials"), 5, "the materials")
     await w.tap("materials_done")
     await until(lambda: on("review"), 5, "the review")
     await measure("print", lambda: w.tap("submit"), lambda: on("outcome"))  # not busy: printed

@@ -198,3 +198,29 @@ def test_document_camera_scans_a_page_and_says_when_there_is_none(tmp_path, clos
     camera.show(tmp_path / "page.png")
     frame = camera.capture()
     assert frame.height / frame.width == pytest.approx(297 / 210, rel=0.02)
+
+
+def test_document_camera_looks_find_the_page_and_tell_when_it_holds_still(tmp_path, closing):
+    # The capture screen's live view: the page outlined in the preview's pixels, and
+    # "steady" only once the same picture was seen twice (hands off the page)
+    desk = np.full((600, 800, 3), 50, np.uint8)
+    cv2.imwrite(str(tmp_path / "desk.png"), desk)
+    page = desk.copy()
+    cv2.fillConvexPoly(page, np.int32([[250, 60], [560, 80], [590, 540], [220, 520]]), (240,) * 3)
+    cv2.imwrite(str(tmp_path / "page.png"), page)
+    camera = DocumentCamera(f"file://{tmp_path / 'desk.png'}")
+    closing(camera)
+    first = camera.look(preview_width=400)
+    assert first.corners is None and not first.steady  # nothing seen before
+    assert (first.preview.width, first.preview.height) == (400, 300)
+    assert len(first.preview.data) == 400 * 300 * 3
+    camera.show(tmp_path / "page.png")
+    moved = camera.look(preview_width=400)
+    assert not moved.steady  # the page was just laid down
+    still = camera.look(preview_width=400)
+    assert still.steady
+    # the corners, halved with the preview, clockwise from top-left
+    for got, want in zip(still.corners, [(125, 30), (280, 40), (295, 270), (110, 260)], strict=True):
+        assert abs(got[0] - want[0]) <= 4 and abs(got[1] - want[1]) <= 4, still.corners
+    camera.forget()  # the screen closed: the next look starts afresh
+    assert not camera.look(preview_width=400).steady

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import pytest
 from PIL import Image
 
@@ -46,7 +47,8 @@ def demo(request, tmp_path_factory):
 
 
 STEPS = {"01-attract", "02-home-greeting", "03-social-card-read", "04-question", "05-form",
-         "06-form-filled", "07-materials", "08-materials-scanned", "09-review", "10-outcome",
+         "06-form-filled", "07-materials", "08a-capture-looking", "08b-capture-taken",
+         "08-materials-scanned", "09-review", "10-outcome",
          "11-rate", "12-end", "13-attract-again", "receipt"}
 
 
@@ -74,6 +76,19 @@ def test_the_form_shows_identity_fields_as_already_read_from_the_card(demo):
     assert shows_text(demo["05-form"], "已从证件读取", [30])
     id_number = sample_cards()[0].id_number
     assert shows_text(demo["09-review"], id_number, range(24, 28)), "ID number not carried over"
+
+
+def test_the_document_camera_page_is_outlined_live_then_taken_by_itself(demo):
+    # the live picture from the document camera, the page outlined in green (lying still)
+    looking = cv2.imread(str(demo["08a-capture-looking"]))
+    b, g, r = (looking[..., i].astype(int) for i in range(3))
+    outline = (g > 150) & (r < 90) & (b < 130)
+    assert outline.sum() > 3000, "no green page outline on the live picture"
+    assert shows_text(demo["08a-capture-looking"], "已找到材料", range(34, 40), bold=True)
+    assert shows_text(demo["08a-capture-looking"], "已拍 0 页", range(28, 32))
+    # nobody tapped "scan now": the page was taken because it held still
+    assert shows_text(demo["08b-capture-taken"], "已拍 1 页", range(28, 32))
+    assert shows_text(demo["08b-capture-taken"], "第 1 页已拍好", range(34, 40), bold=True)
 
 
 def test_the_application_is_accepted_with_a_number(demo):

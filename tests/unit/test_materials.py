@@ -101,3 +101,33 @@ def test_no_material_is_waived_unless_a_certificate_or_an_earlier_matter_provide
             assert all(u in later.get(producer.code, set()) for u in item.needed_by)
         else:
             assert not ecert or ecert not in certs
+
+
+def test_a_page_that_holds_still_is_taken_once_until_the_picture_changes():
+    from kiosk.materials import SteadyPage
+
+    s = SteadyPage(hold=1.0)
+    assert s.feed(page=True, steady=False, t=0.0) == 0.0  # laid down: still moving
+    assert s.feed(page=True, steady=True, t=0.2) == 0.0  # the hold starts
+    assert s.feed(page=True, steady=True, t=0.7) == pytest.approx(0.5)
+    assert s.feed(page=True, steady=True, t=1.2) == 1.0  # take it
+    s.taken()
+    # the same page left lying is not taken again, however long it lies there
+    assert s.feed(page=True, steady=True, t=5.0) == 0.0
+    assert not s.armed
+    # the page is turned (the picture moves): the next steady page is taken again
+    assert s.feed(page=True, steady=False, t=6.0) == 0.0
+    assert s.armed
+    assert s.feed(page=True, steady=True, t=6.1) == 0.0
+    assert s.feed(page=True, steady=True, t=7.1) == 1.0
+
+
+def test_no_page_in_view_restarts_the_hold():
+    from kiosk.materials import SteadyPage
+
+    s = SteadyPage(hold=1.0)
+    s.feed(page=True, steady=True, t=0.0)
+    assert s.feed(page=True, steady=True, t=0.9) == pytest.approx(0.9)
+    assert s.feed(page=False, steady=True, t=1.0) == 0.0  # an empty desk is not a page
+    assert s.feed(page=True, steady=True, t=1.1) == 0.0
+    assert s.feed(page=True, steady=True, t=1.6) == pytest.approx(0.5)

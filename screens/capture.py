@@ -1,0 +1,190 @@
+"""Scanning one material with the document camera (高拍仪): a live picture with the
+page outlined, the page taken by itself once it lies still, the count of pages,
+"retake last page", and "scan now" for a page the camera will not take by itself.
+
+Pages live in the journey (memory only, wiped with the visit); the picture is
+cleared when the screen is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
+
+from kiosk.errors import CaptureRejected, KioskError
+from kiosk.i18n import message_for
+from kiosk.materials import SteadyPage
+from screens.base import KioskScreen
+from screens.widgets import CameraPreview
+
+log = logging.getLogger(__name__)
+
+LOOK_PAUSE = 0.08  # seconds between looks (each ~20-40 ms in a worker): a live picture, cheap to draw
+HOLD = 1.0  # seconds a page lies still before it is taken
+
+
+class PagePreview(CameraPreview):
+    """The document camera's picture, with the page it found outlined."""
+
+    outline = ListProperty([])  # the page's corners in window-side coordinates: x0, y0, … x3, y3
+    ok = BooleanProperty(False)  # lying still: green, else amber
+    progress = NumericProperty(0.0)
+    _corners = ()  # the page in the picture's pixels (top-left origin)
+
+    def show(self, frame, corners) -> None:
+        self._corners = tuple(corners) if corners else ()
+        self.show_frame(frame)
+
+    def clear(self) -> None:
+        self._corners = ()
+        super().clear()
+        self.progress = 0.0
+        self.ok = False
+
+    def place(self, x, y, scale, height) -> None:
+        if self._corners and scale:
+            self.outline = [v for cx, cy in self._corners for v in (x + cx * scale, y + height - cy * scale)]
+        else:
+            self.outline = []
+
+
+class CaptureScreen(KioskScreen):
+    title = StringProperty("")
+    guidance = StringProperty("")
+    pages = NumericProperty(0)
+    phase = StringProperty("looking")  # looking, taking, taken, refused, fault
+
+    def __init__(self, terminal, nav, **kw):
+        super().__init__(terminal, nav, **kw)
+        self.code = ""
+        self._replace = False  # "retake" from the list: the first page taken replaces the old ones
+        self._loop: asyncio.Task | None = None
+        self._steady = SteadyPage(hold=HOLD)
+        self._told_until = 0.0  # a refusal stays on screen this long before the live guidance
+        self._message: tuple = ("capture.place", {})  # (key, values) or (KioskError,)
+        terminal.subscribe(self._on_terminal)
+
+    def open_for(self, code: str, replace: bool = False) -> None:
+        """Scan material ``code``; with ``replace`` the pages taken now replace the old ones."""
+        self.code, self._replace = code, replace
+
+    def on_pre_enter(self, *_):
+        j = self.journey
+        self.pages = 0 if self._replace else len(j.scan_pages.get(self.code, []))
+        self._title()
+        self.start()
+
+    def _title(self):
+        item = next((m for m in self.journey.materials() if m.code == self.code), None)
+        name = item.name.get(self.terminal.language) if item else self.code
+        self.title = self.t("capture.title", material=name)
+
+    def _on_terminal(self, what: str):
+        if what == "language" and self.manager is not None and self.manager.current == self.name:
+            self._title()
+            self._render()
+
+    def _show(self, phase: str, key, **values):
+        self.phase = phase
+        self._message = (key,) if isinstance(key, KioskError) else (key, values)
+        self._render()
+
+    def _render(self):
+        if isinstance(self._message[0], KioskError):
+            self.guidance = message_for(self._message[0], self.terminal.language)
+        else:
+            key, values = self._message
+            self.guidance = self.t(key, **values)
+
+    def start(self):
+        self._stop_loop()
+        self.error = ""
+        self._show("looking", "capture.place")
+        self._steady = SteadyPage(hold=HOLD)
+        self._loop = asyncio.get_event_loop().create_task(self._look())
+
+    async def _look(self):
+        preview = self.ids.preview
+        try:
+            while True:
+                look = await self.terminal.look_document()
+                if not look.steady and preview.texture is not None:
+                    self.terminal.touch()  # hands moving under the camera: somebody is here
+                preview.show(look.preview, look.corners)
+                page = look.corners is not None
+                progress = self._steady.feed(page, look.steady, time.monotonic())
+                preview.ok, preview.progress = page and look.steady, progress
+                if progress >= 1.0 and not self.busy:  # not while "scan now" is at work
+                    await self._take()
+                elif self._steady.armed and time.monotonic() >= self._told_until:
+                    self._guide("capture.hold_still" if page else "capture.place")
+                await asyncio.sleep(LOOK_PAUSE)
+        except asyncio.CancelledError:
+            raise
+        except KioskError as err:  # the camera is missing or gives no frame
+            log.warning("document camera: %s", err.detail)
+            self._fault(err)
+        except Exception:  # never a frozen screen
+            log.exception("document capture failed")
+            self._fault("error.generic")
+
+    def _guide(self, key: str):
+        if (self.phase, self._message) != ("looking", (key, {})):
+            self._show("looking", key)
+
+    async def _take(self) -> bool:
+        """Scan the page in view now; False (and the citizen told why) when there is none."""
+        self._show("taking", "capture.taking")
+        try:
+            self.pages = await self.terminal.scan_material(self.code, replace=self._replace)
+        except CaptureRejected as err:
+            self._show("refused", err)
+            self._told_until = time.monotonic() + 4.0
+            return False
+        self._steady.taken()  # this page is not taken again until the picture changes
+        self._replace = False
+        self._show("taken", "capture.taken", pages=self.pages)
+        return True
+
+    def take_now(self):
+        """The citizen's own "scan now" (a page the camera does not settle on by itself)."""
+        if self.phase == "taking" or self.busy:
+            return
+        self.run(self._take())
+
+    def retake_last(self):
+        if self.pages and not self._replace:
+            self.pages = self.terminal.drop_last_page(self.code)
+            self._show("looking", "capture.dropped")
+            self._told_until = time.monotonic() + 4.0
+            self._steady = SteadyPage(hold=HOLD)  # the page still lying there may be taken again
+
+    def done(self):
+        self._stop_loop()
+        self.nav("materials")
+
+    def _fault(self, why):
+        self._show("fault", why)
+        self.ids.preview.clear()
+
+    def _stop_loop(self):
+        if self._loop is not None and not self._loop.done():
+            self._loop.cancel()
+        self._loop = None
+
+    def on_leave(self, *_):
+        super().on_leave()
+        self._stop_loop()
+        self.terminal.stop_document_looks()
+        self.ids.preview.clear()  # nothing of the page stays on screen
+
+    def wipe(self) -> None:
+        super().wipe()
+        self._stop_loop()
+        self.code, self._replace, self.pages = "", False, 0
+
+    def spoken(self) -> str:
+        return self.title + "。" + self.t("capture.place")

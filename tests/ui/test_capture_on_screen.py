@@ -1,0 +1,46 @@
+"""A two-page material under the document camera (高拍仪), in the real window against
+the camera emulator: the live picture with the page outlined, each page taken by
+itself once it lies still (and only once), "retake last page", and "scan now"
+over an empty desk refused with what to do."""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk.i18n import translate
+from tests.support.demo import run_scenario
+from tests.support.vision import shows_text
+
+pytestmark = pytest.mark.ui
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory):
+    return run_scenario("capture", tmp_path_factory.mktemp("capture"))
+
+
+def test_a_page_lying_still_is_taken_by_itself_once(shots):
+    assert shots["report"]["first_page_once"], "the page left lying was taken again"
+    assert shows_text(shots["capture-page-1"], "第 1 页已拍好", range(34, 40), bold=True)
+    assert shows_text(shots["capture-page-1"], "已拍 1 页", range(28, 32))
+
+
+def test_the_next_page_laid_down_is_taken_as_page_two(shots):
+    assert shows_text(shots["capture-page-2"], "第 2 页已拍好", range(34, 40), bold=True)
+    assert shows_text(shots["capture-page-2"], "已拍 2 页", range(28, 32))
+
+
+def test_retake_last_page_drops_it(shots):
+    assert shows_text(shots["capture-retake"], translate("capture.dropped"), range(34, 40), bold=True)
+    assert shows_text(shots["capture-retake"], "已拍 1 页", range(28, 32))
+
+
+def test_scan_now_over_an_empty_desk_says_what_to_do(shots):
+    assert shows_text(shots["capture-no-page"], translate("document.no_page"), range(34, 40), bold=True)
+
+
+def test_the_list_counts_the_pages_the_submission_will_carry(shots):
+    assert shows_text(shots["capture-list"], "已拍摄 2 页", range(22, 26))
+    assert shots["report"]["pages"] == 2
+    [(code, scan)] = shots["report"]["scans"].items()
+    assert scan.startswith("scan:2:"), scan
