@@ -192,6 +192,14 @@ class MaterialsScreen(PagedRows, KioskScreen):
 
     def on_leave(self, *_):
         super().on_leave()
+        if self.manager is None or self.manager.current != "capture":
+            self._drop_signature()  # off to scan a page, the signature already made stays
+
+    def wipe(self) -> None:
+        super().wipe()
+        self._drop_signature()
+
+    def _drop_signature(self) -> None:
         self.ids.sign_area.clear_widgets()
         self.pad = None
 

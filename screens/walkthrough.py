@@ -211,8 +211,10 @@ async def identify(w: Walkthrough, props: Props, shots: bool = True) -> None:
                 "the home screen greeting the citizen by name")
 
 
-async def to_materials(w: Walkthrough, props: Props, shot) -> None:
-    """Choose the life event, answer the questions, fill the one form: the materials list."""
+async def to_materials(w: Walkthrough, props: Props, shot, typed: bool = True) -> None:
+    """Choose the life event, answer the questions, fill the one form: the materials list.
+    ``typed=False``: the values are put in as typed, not typed key by key (a walkthrough
+    about something else; the keyboard has walkthroughs of its own)."""
     await w.tap(f"event:{props.life_event}")
     await until(lambda: w.on("question"), 5, "the first guided question")
     await shot("04-question")
@@ -220,21 +222,31 @@ async def to_materials(w: Walkthrough, props: Props, shot) -> None:
         await w.tap(f"answer:{value}")
     await until(lambda: w.on("form"), 5, "the merged form")
     await shot("05-form")
-    await w.fill_form(props.form_values or {})
+    if typed:
+        await w.fill_form(props.form_values or {})
+    else:
+        from kiosk.validation import normalize_date
+
+        terminal = w.app.terminal
+        for f in terminal.journey.form().fields:
+            value = (props.form_values or {}).get(f.id)
+            if value and not terminal.session.values.get(f.id):
+                terminal.journey.set_value(f.id, normalize_date(value), terminal.now())
     await shot("06-form-filled")
     await w.tap("form_done")
     await until(lambda: w.on("materials"), 5, "the materials list")
     await shot("07-materials")
 
 
-async def apply_until_review(w: Walkthrough, props: Props, shots: bool = True) -> None:
+async def apply_until_review(w: Walkthrough, props: Props, shots: bool = True,
+                             typed: bool = True) -> None:  # fmt: skip
     """Choose the life event, answer, fill the one form, hand over the materials."""
 
     async def shot(name):
         if shots:
             await w.screenshot(name)
 
-    await to_materials(w, props, shot)
+    await to_materials(w, props, shot, typed)
     for code in props.defer:  # 容缺: brought later, promised with a signature
         await w.tap(f"defer:{code}")
         await until(lambda c=code: c in w.screen().journey.deferred_codes, 5, f"{code} to be deferred")
@@ -312,7 +324,7 @@ async def paper_out_steps(w: Walkthrough, props: Props) -> None:
     on screen, and once paper is back the receipt prints in full. Both times the
     citizen reads the outcome in the other language too."""
     await identify(w, props, shots=False)
-    await apply_until_review(w, props, shots=False)
+    await apply_until_review(w, props, shots=False, typed=False)  # the printer is the point
     props.paper_out_mid_job()
     await submit(w)
     await until(lambda: bool(w.screen().error), 10, "the paper-out message")
@@ -423,7 +435,7 @@ async def offline_steps(w: Walkthrough, props: Props) -> None:
     'received, pending acceptance' slip; when the platform is back the outbox
     delivers the application, and the platform stores it once."""
     await identify(w, props, shots=False)
-    await apply_until_review(w, props, shots=False)
+    await apply_until_review(w, props, shots=False, typed=False)  # the outbox is the point
     props.platform_down()
     await submit(w)
     outcome = w.screen().terminal.outcome
@@ -529,7 +541,7 @@ async def capture_steps(w: Walkthrough, props: Props) -> None:
     async def no_shot(_name):
         pass
 
-    await to_materials(w, props, no_shot)
+    await to_materials(w, props, no_shot, typed=False)
     code = w.screen().journey.outstanding()[0].code
     await w.tap(f"scan:{code}")
     await until(lambda: w.on("capture"), 5, "the capture screen")
