@@ -86,10 +86,13 @@ SCENARIO_EVENTS = {
     "paper-out": ("employment", EMPLOYMENT_ANSWERS, EMPLOYMENT_FORM),
     "offline": ("employment", EMPLOYMENT_ANSWERS, EMPLOYMENT_FORM),
 }
-DEMO_NOTICES = (
-    "夜间办事请走东侧24小时自助区，自助区全天开放",
-    "出生、入学、退休、身后事等“一件事”可在本机一次办理",
-    "不动产登记、社保、医保等业务全县通办，就近可办",
+DEMO_NOTICES = (  # as a hall manager writes them on the dashboard: the English after "|"
+    "夜间办事请走东侧24小时自助区，自助区全天开放 | At night, use the 24-hour self-service area"
+    " by the east door: it is open all day and night",
+    "出生、入学、退休、身后事等“一件事”可在本机一次办理 | A birth, starting school, retiring,"
+    " a death in the family: each “one thing” is done here in one go",
+    "不动产登记、社保、医保等业务全县通办，就近可办 | Property registration, social and medical"
+    " insurance: handled at any service point in the county",
 )
 
 

@@ -196,6 +196,15 @@ REMOTE_RANGES = {"inactivity": (30.0, 900.0), "warning": (20.0, 180.0),
 MAX_NOTICES, NOTICE_CHARS = 8, 80
 
 
+def _clipped(notice: str) -> str:
+    """A notice cut to NOTICE_CHARS characters in Chinese and twice that in English
+    (about as long on the screen)."""
+    from kiosk.i18n import NOTICE_SEPARATOR, notice_parts
+
+    zh, en = notice_parts(notice)
+    return f"{zh[:NOTICE_CHARS]} {NOTICE_SEPARATOR} {en[:2 * NOTICE_CHARS]}" if en else zh[:NOTICE_CHARS]
+
+
 def with_remote(cfg: KioskConfig, settings: Any) -> KioskConfig:
     """``cfg`` (the terminal's own file) with the platform's remote settings laid over it:
     timeouts, the attract screen's notices and the elderly-mode default. A setting that is
@@ -210,9 +219,7 @@ def with_remote(cfg: KioskConfig, settings: Any) -> KioskConfig:
     terminal: dict[str, Any] = {}
     notices = settings.get("notices")
     if isinstance(notices, list) and all(isinstance(n, str) for n in notices):
-        terminal["notices"] = tuple(
-            n.strip()[:NOTICE_CHARS] for n in notices[:MAX_NOTICES] if n.strip()
-        )
+        terminal["notices"] = tuple(_clipped(n) for n in notices[:MAX_NOTICES] if n.strip())
     if isinstance(settings.get("elderly_default"), bool):
         terminal["elderly_default"] = settings["elderly_default"]
     return replace(cfg, timeouts=replace(cfg.timeouts, **timeouts),

@@ -33,6 +33,22 @@ def translate(key: str, language: str = "zh", **values: object) -> str:
     return text.format(**values) if values else text
 
 
+NOTICE_SEPARATOR = "|"  # a hall's notice with its English: "夜间请走东侧 | At night, use the east door"
+
+
+def notice_parts(notice: str) -> tuple[str, str]:
+    """A hall notice as (Chinese, English): written "中文 | English" (a full-width ｜ too,
+    as a Chinese keyboard types it), or in Chinese alone (English then "")."""
+    zh, _, en = notice.replace("｜", NOTICE_SEPARATOR).partition(NOTICE_SEPARATOR)
+    return zh.strip(), en.strip()
+
+
+def notice_in(notice: str, language: str) -> str:
+    """The notice in ``language``; in Chinese where the hall wrote no English."""
+    zh, en = notice_parts(notice)
+    return en if language == "en" and en else zh
+
+
 def long_date(day: dt.date, language: str = "zh") -> str:
     """``day`` as people write it: 2026年12月6日, 6 December 2026."""
     month = translate("date.months", language).split()[day.month - 1]

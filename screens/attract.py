@@ -9,6 +9,8 @@ from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
+from kiosk.i18n import notice_in
+
 NOTICE_SECONDS = 8.0
 
 
@@ -48,6 +50,11 @@ class AttractScreen(Screen):
         self._events = []
         self.problem = ""
         self.info = ""
+
+    @staticmethod
+    def shown(notice: str, language: str) -> str:
+        """The notice in the citizen's language (the hall may have written only Chinese)."""
+        return notice_in(notice, language)
 
     def _next_notice(self, _dt):
         self._index = (self._index + 1) % len(self._notices)

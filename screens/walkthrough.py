@@ -322,7 +322,13 @@ async def journey_steps(w: Walkthrough, props: Props) -> None:
 async def paper_out_steps(w: Walkthrough, props: Props) -> None:
     """Paper runs out in the middle of the receipt: the citizen is told, the QR is
     on screen, and once paper is back the receipt prints in full. Both times the
-    citizen reads the outcome in the other language too."""
+    citizen reads the outcome in the other language too. First, on the attract screen,
+    the hall's notice in English (the dashboard's "中文 | English")."""
+    await w.tap("language")
+    await until(lambda: w.app.language == "en", 5, "English")
+    await w.screenshot("attract-en")
+    await w.tap("language")
+    await until(lambda: w.app.language == "zh", 5, "Chinese again")
     await identify(w, props, shots=False)
     await apply_until_review(w, props, shots=False, typed=False)  # the printer is the point
     props.paper_out_mid_job()

@@ -27,6 +27,7 @@ from aiohttp import web
 from sqlalchemy.dialects import postgresql, sqlite
 
 from central import tables as t
+from kiosk.i18n import notice_parts
 
 SCOPES = ("point", "terminal")
 RANGES = {"inactivity": (30, 900), "warning": (20, 180)}  # seconds; WCAG 2.2.1: warn >= 20 s
@@ -61,7 +62,11 @@ def parse_form(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]
     if elderly in ("on", "off"):
         settings["elderly_default"] = elderly == "on"
     lines = [x.strip() for x in str(form.get("notices", "")).splitlines() if x.strip()]
-    if len(lines) > MAX_NOTICES or any(len(x) > NOTICE_CHARS for x in lines):
+    # each line "中文 | English" (the English optional): NOTICE_CHARS characters in Chinese,
+    # twice that in English (about as long on the screen)
+    too_long = any(len(zh) > NOTICE_CHARS or len(en) > 2 * NOTICE_CHARS
+                   for zh, en in map(notice_parts, lines))  # fmt: skip
+    if len(lines) > MAX_NOTICES or too_long:
         problems["notices"] = f"≤ {MAX_NOTICES} × {NOTICE_CHARS}"
     elif lines:
         settings["notices"] = lines

@@ -95,7 +95,7 @@ def config_page(*, county: str, user: User, csrf: str, points: Mapping[str, str]
         )  # fmt: skip
         notices = "\n".join(own.get("notices", []))
         placeholder = (
-            "\n".join(inherited.get("notices", [])) or "每行一条公告，最多 8 条，每条不超过 80 字"
+            "\n".join(inherited.get("notices", [])) or "每行一条公告，最多 8 条，每条不超过 80 字；英文译文可写在“|”之后"
         )
         n_err = (
             f'<small class="bad">{e(problems["notices"])}</small>' if "notices" in problems else ""
@@ -109,7 +109,8 @@ def config_page(*, county: str, user: User, csrf: str, points: Mapping[str, str]
             f"{options}</select><small>大字、慢速、语音提示</small></label></div>"
             f'<label class="wide">{bi("待机屏公告", "Attract-screen notices")}'
             f'<textarea name="notices" rows="4" placeholder="{e(placeholder)}">{e(notices)}</textarea>'
-            f"<small>每行一条；留空则继承。One a line; empty inherits.</small>{n_err}</label>"
+            f"<small>每行一条，英文译文（可选）写在“|”之后；留空则继承。"
+            f"One a line, its English (optional) after “|”; empty inherits.</small>{n_err}</label>"
             '<button class="primary">保存并下发 Save and push</button></form>'
         )
     banner = ""

@@ -67,6 +67,13 @@ def test_the_outcome_follows_a_change_of_language_at_once(paper_out):
     assert shows_text(paper_out["paper-out"], date_zh, [32])
 
 
+def test_the_hall_notice_shows_in_english_when_the_citizen_chooses_english(paper_out):
+    # the dashboard's notice "夜间办事请走东侧… | At night, use…": the English part only
+    shot = paper_out["attract-en"]
+    assert shows_text(shot, "At night, use the 24-hour", [28])
+    assert not shows_text(shot, "夜间办事请走东侧24小时自助区", range(26, 30))
+
+
 def test_the_header_names_the_service_point_in_the_citizen_s_language(paper_out):
     # Given the portrait header in Chinese: the title and the point's Chinese name
     assert shows_text(paper_out["paper-out"], "24小时政务自助服务", [40], bold=True)

@@ -103,3 +103,21 @@ def test_the_catalog_fingerprint_is_the_platforms_catalog_etag():
     data = json.dumps(catalog.to_dict(), ensure_ascii=False, sort_keys=True).encode()
     # central/app.py: etag = '"' + sha256(data)[:32] + '"'
     assert asyncio.run(t.catalog_version()) == hashlib.sha256(data).hexdigest()[:32]
+
+
+def test_a_notice_may_carry_its_english_after_a_bar_each_language_within_its_length():
+    from kiosk.i18n import notice_in
+
+    english = "At night, use the self-service area by the east door " * 2  # 106: over 80, under 160
+    settings, problems = remote.parse_form({"notices": f"夜间请走东门 | {english}\n只有中文"})
+    assert problems == {}
+    notice, chinese_only = settings["notices"]
+    assert notice_in(notice, "zh") == "夜间请走东门" and notice_in(notice, "en") == english.strip()
+    assert notice_in(chinese_only, "en") == "只有中文"  # no English written: the Chinese shows
+    assert notice_in("夜间请走东门｜Use the east door", "en") == "Use the east door"  # a full-width bar
+    _, problems = remote.parse_form({"notices": "夜间请走东门 | " + "x" * 161})
+    assert set(problems) == {"notices"}
+    # the kiosk cuts each language to its own length, and keeps both
+    cfg = with_remote(KioskConfig(), {"notices": ["长" * 90 + " | " + "y" * 170]})
+    [kept] = cfg.terminal.notices
+    assert notice_in(kept, "zh") == "长" * 80 and notice_in(kept, "en") == "y" * 160
