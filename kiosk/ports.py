@@ -72,8 +72,10 @@ class ReceiptPrinter(Device, Protocol):
         :raises PrinterError: offline, cover open, or the link failed.
         """
 
-    def reprint_pending(self) -> bool:
+    def reprint_pending(self, fresh: Receipt | None = None) -> bool:
         """Print the job kept after a paper-out, in full, unless it has gone stale.
+        ``fresh``: the same job built again (the citizen changed language meanwhile),
+        printed in its place when its job id is the kept one's.
 
         :raises PaperOut: still no paper (the job stays kept).
         """

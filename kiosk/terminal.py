@@ -585,14 +585,16 @@ class Terminal:
                 raise
 
     async def reprint(self) -> bool:
-        """Print the receipt kept after a paper-out, in full (False: nothing to print).
+        """Print the receipt kept after a paper-out, in full (False: nothing to print), in
+        the language the citizen reads now (they may have switched since it was built).
 
         :raises PaperOut, PrinterError: still no paper, or the printer fails.
         """
         if self.ports.printer is None:
             raise DeviceError("no printer configured")
+        fresh = self.receipt() if self.outcome is not None else None
         with self.working():
-            return await asyncio.to_thread(self.ports.printer.reprint_pending)
+            return await asyncio.to_thread(self.ports.printer.reprint_pending, fresh)
 
     # -- query services: scanned codes, queue tickets, guides ----------------
     async def read_code(self, timeout: float = 0.5) -> str | None:

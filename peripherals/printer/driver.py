@@ -12,6 +12,7 @@ the next person.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import socket
@@ -237,8 +238,9 @@ class EscposPrinter:
         with self._lock:
             return self._pending.job_id if self._pending else None
 
-    def reprint_pending(self) -> bool:
-        """Print the kept job in full if paper is back and it is not stale.
+    def reprint_pending(self, fresh: Receipt | None = None) -> bool:
+        """Print the kept job in full if paper is back and it is not stale; ``fresh``, the
+        same job built again (in the language the citizen reads now), in its place.
 
         A stale job (``created_at`` older than ``stale_after`` s) is dropped,
         logged by job id only, and never printed. Returns True if it printed.
@@ -250,6 +252,8 @@ class EscposPrinter:
             job = self._pending
             if job is None:
                 return False
+            if fresh is not None and fresh.job_id == job.job_id:
+                job = self._pending = dataclasses.replace(fresh, created_at=job.created_at)
             age = (self._clock() - _utc(job.created_at)).total_seconds()
             if age > self.stale_after:
                 self._pending = None

@@ -275,3 +275,40 @@ def test_serial_connection_prints_over_a_pty():
     finally:
         p.close()
         emu.stop()
+
+
+def test_a_kept_receipt_reprints_in_the_language_the_citizen_switched_to(printer, emulator, clock):
+    import dataclasses
+
+    from kiosk.receipt import Text
+
+    # Given a receipt built in Chinese that met an empty roll
+    emulator.set_paper("out")
+    kept = acceptance_receipt(created_at=clock())
+    with pytest.raises(PaperOut):
+        printer.print_receipt(kept)
+    # When the citizen has switched to English and paper is back, the same job built again
+    later = clock() + dt.timedelta(seconds=200)  # built now: its own time does not reset staleness
+    english = dataclasses.replace(kept, blocks=(Text("Acceptance receipt", bold=True),), created_at=later)
+    other = dataclasses.replace(english, job_id="someone-else")
+    emulator.refill()
+    clock.t += dt.timedelta(seconds=10)
+    # a job that is not the kept one is not printed in its place
+    assert printer.reprint_pending(other) is True
+    assert emulator.wait_for_jobs(1, timeout=3)
+    assert "Acceptance receipt" not in emulator.text(0)
+    # Then the English one comes out in its place
+    emulator.set_paper("out")
+    with pytest.raises(PaperOut):
+        printer.print_receipt(kept)
+    emulator.refill()
+    assert printer.reprint_pending(english) is True
+    assert emulator.wait_for_jobs(2, timeout=3)
+    assert emulator.text(1) == ["Acceptance receipt"]
+    # and it is still the first build's time that makes a kept job stale
+    emulator.set_paper("out")
+    with pytest.raises(PaperOut):
+        printer.print_receipt(kept)
+    clock.t += dt.timedelta(seconds=121)
+    emulator.refill()
+    assert printer.reprint_pending(english) is False
