@@ -584,15 +584,18 @@ class Terminal:
                 self._beat_now.set()  # the dashboard learns of the printer fault at once
                 raise
 
-    async def reprint(self) -> bool:
+    async def reprint(self, fresh: Receipt | None = None) -> bool:
         """Print the receipt kept after a paper-out, in full (False: nothing to print), in
-        the language the citizen reads now (they may have switched since it was built).
+        the language the citizen reads now (they may have switched since it was built):
+        ``fresh``, by default the acceptance receipt built again, takes its place when it
+        is the same job.
 
         :raises PaperOut, PrinterError: still no paper, or the printer fails.
         """
         if self.ports.printer is None:
             raise DeviceError("no printer configured")
-        fresh = self.receipt() if self.outcome is not None else None
+        if fresh is None and self.outcome is not None:
+            fresh = self.receipt()
         with self.working():
             return await asyncio.to_thread(self.ports.printer.reprint_pending, fresh)
 
@@ -1006,7 +1009,7 @@ class Terminal:
         """
         receipt = self.record_receipt(record)
         try:
-            if not (again and await self.reprint()):
+            if not (again and await self.reprint(receipt)):
                 await self.print_receipt(receipt)
         except PaperOut as err:
             raise PaperOut(err.detail, message_key="record.paper_out") from err

@@ -67,7 +67,7 @@ class FakePrinter:
             raise PaperOut("no paper")
         self.printed.append(receipt)
 
-    def reprint_pending(self) -> bool:
+    def reprint_pending(self, fresh=None) -> bool:
         if self.pending is None or not self.paper:
             return False
         self.printed.append(self.pending)
