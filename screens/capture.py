@@ -147,6 +147,7 @@ class CaptureScreen(KioskScreen):
         self._steady.taken()  # this page is not taken again until the picture changes
         self._replace = False
         self._show("taken", "capture.taken", pages=self.pages)
+        asyncio.get_event_loop().create_task(self.terminal.say(self.guidance))  # elderly mode: said aloud
         return True
 
     def take_now(self):
