@@ -19,7 +19,7 @@ class CentralConfig:
 
     ``database_url`` defaults to a SQLite file in ``data_dir``; a fleet uses
     ``postgresql+psycopg://user@host:port/db``. ``number_prefix`` starts every
-    acceptance number (YF = 永丰 county). ``failpoint`` is a fault-injection
+    acceptance number (AF = 安福 county). ``failpoint`` is a fault-injection
     knob for drills and tests: ``"exit-after-commit"`` makes the process die
     after a submission is stored and before it is answered.
     """
@@ -28,7 +28,7 @@ class CentralConfig:
     database_url: str = ""
     catalog_dir: Path = field(default_factory=default_catalog_dir)
     version: str = __version__
-    number_prefix: str = "YF"
+    number_prefix: str = "AF"
     require_signatures: bool = True
     clock_skew: int = 300  # seconds a signed request's timestamp may be off
     max_body: int = 1024 * 1024  # bytes; a submission carries references to scans, not scans

@@ -402,7 +402,7 @@ def demo_config(rig, orientation: str, language: str = "zh", elderly: bool = Fal
     width, height = ORIENTATIONS[orientation]
     return KioskConfig(
         terminal=TerminalConfig(
-            id="YF-ZH-0007",
+            id="AF-ZH-0007",
             service_point="zhouhu",
             point_name="洲湖镇便民服务中心",
             notices=DEMO_NOTICES,

@@ -3,8 +3,8 @@ typed text names, what a typed ID number may be used for, and the stages of
 an application as a timeline to show.
 
 The receipt's QR holds ``<platform>/track/<number>``; a citizen may also type
-the number printed under it (acceptance number like YF2026112300001, or a
-pending slip's local number like LYF-ZH-0007-000001).
+the number printed under it (acceptance number like AF2026112300001, or a
+pending slip's local number like LAF-ZH-0007-000001).
 """
 
 from __future__ import annotations

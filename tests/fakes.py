@@ -18,9 +18,9 @@ def an_id_card(valid_to: dt.date | None = dt.date(2035, 1, 1), name: str = "王�
         gender=Gender.FEMALE,
         nation="01",
         birth_date=dt.date(1990, 5, 1),
-        address="江西省吉安市永丰县恩江镇城南路8号",
+        address="江西省吉安市安福县平都镇城南路8号",
         id_number="36082519900501002X",
-        authority="永丰县公安局",
+        authority="安福县公安局",
         valid_from=dt.date(2015, 1, 1),
         valid_to=valid_to,
     )

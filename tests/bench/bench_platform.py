@@ -242,7 +242,7 @@ async def store_submissions(url: str, n: int) -> float:
         async with sem:
             body = sub.to_dict()
             digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-            _, new, _ = await writer.submit(sub, digest, "YF", partial(decide.accept, sub, cat),
+            _, new, _ = await writer.submit(sub, digest, "AF", partial(decide.accept, sub, cat),
                                             None, body)  # fmt: skip
             assert new
 

@@ -82,7 +82,7 @@ async def test_accepted_submission_has_number_authorities_and_promised_date(plat
     outcome = await client.submit(sub)
     # Then it is accepted with a dated number, the accepting point and each matter's authority
     assert outcome.kind is OutcomeKind.ACCEPTED
-    assert outcome.acceptance_number.startswith("YF2") and len(outcome.acceptance_number) == 15
+    assert outcome.acceptance_number.startswith("AF2") and len(outcome.acceptance_number) == 15
     assert outcome.accepting_point == "hukeng"
     assert {m.handling_authority for m in outcome.matters} == {
         "安福县公安局",
@@ -218,5 +218,5 @@ async def test_progress_shows_office_movement_then_needs_more_and_refusal(platfo
 async def test_unknown_application_is_404(platform):
     _, client, _ = platform
     with pytest.raises(PlatformRejected) as err:
-        await client.progress("YF2099010100001")
+        await client.progress("AF2099010100001")
     assert (err.value.status, err.value.message_key) == (404, "application.not_found")

@@ -34,7 +34,7 @@ def accepted_number(database_url: str) -> str:
     try:
         migrate(engine)
         sub = a_submission("T1")
-        outcome, _ = Store(engine).submit(sub, hashlib.sha256(sub.key.encode()).hexdigest(), "YF",
+        outcome, _ = Store(engine).submit(sub, hashlib.sha256(sub.key.encode()).hexdigest(), "AF",
                                           partial(decide.accept, sub, small_catalog()))  # fmt: skip
         return outcome.acceptance_number
     finally:

@@ -352,7 +352,7 @@ def test_one_group_transaction_numbers_new_submissions_in_order_and_answers_each
             body = sub.to_dict() | changes
             digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
             return Write(sub.terminal_id,
-                         submission=(sub, digest, "YF", partial(decide.accept, sub, cat), body))  # fmt: skip
+                         submission=(sub, digest, "AF", partial(decide.accept, sub, cat), body))  # fmt: skip
 
         a, b, c = (a_submission("T1") for _ in range(3))
         writes = [write(a), write(b), write(b), write(c), write(c, delivery_address="elsewhere")]

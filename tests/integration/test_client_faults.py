@@ -103,7 +103,7 @@ async def test_5xx_is_retried_and_a_later_success_is_returned():
         if len(calls) < 3:
             return web.Response(status=503, text="busy")
         return web.json_response({"kind": "accepted", "submission_key": calls[-1]["key"],
-                                  "acceptance_number": "YF2026112300009"})  # fmt: skip
+                                  "acceptance_number": "AF2026112300009"})  # fmt: skip
 
     async with (
         app_server([web.post("/api/v1/submissions", submissions)]) as url,
@@ -112,7 +112,7 @@ async def test_5xx_is_retried_and_a_later_success_is_returned():
         # When the kiosk submits
         outcome = await client.submit(sub)
     # Then it got the outcome on the third try, each try with the same key
-    assert outcome.kind is OutcomeKind.ACCEPTED and outcome.acceptance_number == "YF2026112300009"
+    assert outcome.kind is OutcomeKind.ACCEPTED and outcome.acceptance_number == "AF2026112300009"
     assert [c["key"] for c in calls] == [sub.key] * 3
 
 

@@ -228,7 +228,7 @@ def test_bad_rating_is_followed_up_from_new_to_resolved(platform, page):
     kiosk = Terminal(url, "zhouhu")
     for stars in (5, 5, 4, 3):
         kiosk.rate(stars, [])
-    rating_id = kiosk.rate(1, ["slow", "materials"], reference="YF2026112300001")
+    rating_id = kiosk.rate(1, ["slow", "materials"], reference="AF2026112300001")
     sign_in(page, url, "zhouhu-mgr")
     page.goto(f"{url}/dashboard/ratings")
     row = page.locator(f'tr[data-rating="{rating_id}"]')

@@ -114,7 +114,7 @@ def test_read_text_and_photo_over_the_pty_gives_the_citizens_name_and_id_number(
     # Then the name and ID number come through the pty intact, and the photo block too
     assert card.name == "张伟"
     assert card.id_number == "362425198503121234"
-    assert card.address == "江西省吉安市永丰县恩江镇城北路28号"
+    assert card.address == "江西省吉安市安福县平都镇城北路28号"
     assert card.photo == sample_cards()[VALID].photo and len(card.photo) == 1024
 
 

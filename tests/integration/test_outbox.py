@@ -105,7 +105,7 @@ async def test_offline_submission_gets_a_pending_slip_and_is_linked_when_sent(tm
     # Then it was accepted once, and the local number leads to the acceptance number
     assert (report.sent, outbox.pending()) == (1, 0)
     number = outbox.linked(slip.local_number)
-    assert number and number.startswith("YF")
+    assert number and number.startswith("AF")
     progress = await client.progress(slip.local_number)
     assert (
         progress.outcome.acceptance_number == number

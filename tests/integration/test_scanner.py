@@ -17,7 +17,7 @@ from peripherals.supervisor import read_line, stop_process
 
 pytestmark = pytest.mark.integration
 
-RECEIPT_QR = "https://zwfw.example.gov.cn/track/YF2026112300001"
+RECEIPT_QR = "https://zwfw.example.gov.cn/track/AF2026112300001"
 
 
 @pytest.fixture
@@ -61,13 +61,13 @@ def test_receipt_qr_scanned_is_read_whatever_the_terminator(emulator, scanner, t
 
 
 def test_gbk_payload_from_an_older_scanner_is_decoded(emulator, scanner):
-    emulator.scan("受理编号：YF2026112300001", encoding="gbk")
-    assert scanner.read_code(2.0) == "受理编号：YF2026112300001"
+    emulator.scan("受理编号：AF2026112300001", encoding="gbk")
+    assert scanner.read_code(2.0) == "受理编号：AF2026112300001"
 
 
 def test_code_without_terminator_ends_on_idle(emulator, scanner):
-    emulator.scan("YF2026112300002", terminator="")
-    assert scanner.read_code(2.0) == "YF2026112300002"
+    emulator.scan("AF2026112300002", terminator="")
+    assert scanner.read_code(2.0) == "AF2026112300002"
 
 
 def test_two_quick_scans_come_back_in_order(emulator, scanner):
@@ -92,8 +92,8 @@ def test_garbled_bytes_degrade_health_with_a_hint_then_recover(emulator, scanner
     assert health.state is HealthState.DEGRADED
     assert "9600 8N1" in health.reason
     # And a good scan clears it
-    emulator.scan("YF2026112300003")
-    assert scanner.read_code(2.0) == "YF2026112300003"
+    emulator.scan("AF2026112300003")
+    assert scanner.read_code(2.0) == "AF2026112300003"
     assert scanner.health().ok
 
 

@@ -57,12 +57,12 @@ async def signed_post(http, base, client, path, body) -> tuple[int, dict]:
 async def test_bad_rating_is_stored_with_reasons_and_waits_for_follow_up(platform):
     base, client, http, hall = platform
     # When a citizen gives one star with two reasons, and another gives five
-    bad = await client.rate(1, ["slow", "materials", "slow"], reference="YF2026112300007")
+    bad = await client.rate(1, ["slow", "materials", "slow"], reference="AF2026112300007")
     await client.rate(5, [])
     # Then the bad one waits for a follow-up, reasons once each; the distribution counts both
     [row] = hall.bad_ratings(None)
     assert (row["id"], row["follow_up"], row["reasons"]) == (bad, "new", ["slow", "materials"])
-    assert row["reference"] == "YF2026112300007" and row["service_point"] == "hukeng"
+    assert row["reference"] == "AF2026112300007" and row["service_point"] == "hukeng"
     dist = hall.rating_distribution(None, dt.datetime.now(dt.UTC) - dt.timedelta(days=1))
     assert dist == {1: 1, 2: 0, 3: 0, 4: 0, 5: 1}
 

@@ -100,7 +100,7 @@ def test_printed_acceptance_receipt_has_readable_chinese_and_a_qr_that_tracks_it
     assert shows_text(receipt, "受理回执", range(44, 52, 2), bold=True), "title not legible"
     assert best_match(Image.open(receipt), "洲湖镇便民服务中心") > 0.97, "accepting point missing"
     tracked = decode_qr(receipt)
-    assert "/track/YF" in tracked, tracked
+    assert "/track/AF" in tracked, tracked
 
 
 def test_after_the_session_ends_the_attract_screen_shows_no_name(demo):

@@ -26,12 +26,12 @@ def test_paper_out_mid_receipt_is_explained_and_the_receipt_reprints_in_full(pap
     # Given paper ran out in the middle of the acceptance receipt,
     # the citizen is told so, and the receipt's QR is on the screen meanwhile
     assert shows_text(shots["paper-out"], "打印纸用完了", [32])
-    assert "/track/YF" in decode_qr(shots["paper-out"])
+    assert "/track/AF" in decode_qr(shots["paper-out"])
     # When paper is back, the whole receipt prints: its last lines are there
     receipt = Image.open(shots["reprinted-receipt"])
     assert best_match(receipt, "扫码查询办理进度") > 0.97
     assert best_match(receipt, "打印时间") > 0.97
-    assert "/track/YF" in decode_qr(shots["reprinted-receipt"])
+    assert "/track/AF" in decode_qr(shots["reprinted-receipt"])
 
 
 def has_chinese(text: str) -> bool:
@@ -48,7 +48,7 @@ def test_the_outcome_follows_a_change_of_language_at_once(paper_out):
         assert told == translate(news, "en"), when
         # the acceptance number and the promised date, a line each, the date in words
         number, date = detail.split("\n")[:2]
-        assert number.startswith("Acceptance number YF"), detail
+        assert number.startswith("Acceptance number AF"), detail
         assert re.fullmatch(r"To be completed by \d{1,2} [A-Z][a-z]+ 20\d\d", date), detail
         assert matters and not any(has_chinese(t) for t in said[when]["en"]), said[when]["en"]
         # and switched back, the same texts in Chinese as before

@@ -30,7 +30,7 @@ def test_the_whole_after_death_bundle_in_one_go_with_a_deferred_material(tmp_pat
     for line in ("火化证明开具", "死亡人员户口注销", "逝者机动车驾驶证"):
         assert best_match(receipt, line) > 0.97, line
     assert best_match(receipt, "容缺材料（请在期限前补交）", bold=True) > 0.97
-    assert "/track/YF" in decode_qr(shots["receipt"])
+    assert "/track/AF" in decode_qr(shots["receipt"])
     # The platform stored one submission, with the deferral and the signed promise
     [stored] = shots["report"]["stored_submissions"]
     assert stored["deferred"] == ["driving_licence"] and stored["signed"]

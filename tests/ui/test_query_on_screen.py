@@ -63,7 +63,7 @@ def test_showing_a_printed_receipt_to_the_scanner_shows_its_stages(seen):
     # Given an application accepted earlier and moved on by the office to 审核,
     # whose receipt was printed and is read back off the paper
     number = decode_qr(shots["earlier-receipt"]).rsplit("/track/", 1)[1]
-    assert number.startswith("YF")
+    assert number.startswith("AF")
     # When its QR is shown to the scanner at the attract screen, where one identifies,
     # it is taken for a receipt (not an electronic ID): the progress screen opens on it
     assert report["shown_number"] == translate("progress.number", number=number)

@@ -50,7 +50,7 @@ def test_the_scanner_finds_id_numbers_phones_names_and_photos():
         "a.json": json.dumps({"photo": png_b64}),
         "face.jpg": b"not even a jpeg",
         "blob.bin": b"xx" + jpeg,
-        "ok.txt": f"order YF2026112300001, invalid {NOT_ID}, time 1732345678\n",
+        "ok.txt": f"order AF2026112300001, invalid {NOT_ID}, time 1732345678\n",
     })  # fmt: skip
     found = privacy.scan_bundle(bundle, names=["李秀英", "张伟"])
     assert kinds(found) == {("logs/kiosk.log", "id_number"), ("logs/kiosk.log", "phone"),

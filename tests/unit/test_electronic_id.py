@@ -49,7 +49,7 @@ def test_a_code_is_opaque_to_whoever_photographs_it():
         lambda c: eid.issue(bytes(32), NUMBER, NAME, NOW),  # another issuer's key
         lambda c: "EID1.!!not base64!!",
         lambda c: "EID1.",
-        lambda c: "https://example.org/track/YF123",  # some other QR code
+        lambda c: "https://example.org/track/AF123",  # some other QR code
     ],
 )
 def test_a_changed_made_up_or_foreign_code_is_refused_as_invalid(forge):
@@ -88,7 +88,7 @@ def test_an_electronic_id_tells_gender_and_birth_date_from_the_number_and_masks_
 
 def test_only_codes_that_look_like_an_electronic_id_go_to_the_platform():
     assert looks_like_eid(" EID1.abc\r")
-    assert not looks_like_eid("https://gov.example/track/YF20261123")
+    assert not looks_like_eid("https://gov.example/track/AF20261123")
     assert not looks_like_eid("6901234567892")
 
 
@@ -151,15 +151,15 @@ async def test_a_receipt_qr_shown_where_one_identifies_asks_for_its_progress_not
     task = asyncio.ensure_future(t.wait_for_card(stop, 0.01, codes=lambda: True))
     await listening(scanner)
     # When a citizen shows a receipt's tracking QR (and then a pending slip's)
-    scanner.show("https://zwfw.example.gov.cn/track/YF2026112300001")
-    scanner.show("http://127.0.0.1:8080/track/LYF-ZH-0007-000001")
+    scanner.show("https://zwfw.example.gov.cn/track/AF2026112300001")
+    scanner.show("http://127.0.0.1:8080/track/LAF-ZH-0007-000001")
     while len(events) < 2:
         await asyncio.sleep(0.01)
     stop.set()
     # Then listeners are asked to show those numbers' progress: nobody is identified,
     # nothing goes to the platform's e-ID check, no 'not an e-ID' message
     assert await task is None and t.session is None
-    assert events == ["track:YF2026112300001", "track:LYF-ZH-0007-000001"]
+    assert events == ["track:AF2026112300001", "track:LAF-ZH-0007-000001"]
 
 
 async def test_a_platform_that_cannot_be_reached_is_explained_as_such():

@@ -34,9 +34,9 @@ def test_a_resident_block_built_from_the_reference_offsets_decodes_every_field()
             30: "1",
             32: "01",
             36: "19850312",
-            52: "江西省吉安市永丰县恩江镇城北路28号",
+            52: "江西省吉安市安福县平都镇城北路28号",
             122: "362425198503121234",
-            158: "永丰县公安局",
+            158: "安福县公安局",
             188: "20160520",
             204: "20360520",
         }
@@ -46,9 +46,9 @@ def test_a_resident_block_built_from_the_reference_offsets_decodes_every_field()
     # Then every field is where a citizen expects it
     assert (card.name, card.gender, card.nation) == ("张伟", Gender.MALE, "01")
     assert card.birth_date == dt.date(1985, 3, 12)
-    assert card.address == "江西省吉安市永丰县恩江镇城北路28号"
+    assert card.address == "江西省吉安市安福县平都镇城北路28号"
     assert card.id_number == "362425198503121234"
-    assert card.authority == "永丰县公安局"
+    assert card.authority == "安福县公安局"
     assert (card.valid_from, card.valid_to) == (dt.date(2016, 5, 20), dt.date(2036, 5, 20))
     assert card.card_type is CardType.RESIDENT and card.photo == b"WLf"
 

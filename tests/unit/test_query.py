@@ -27,19 +27,19 @@ T0 = dt.datetime(2026, 11, 23, 1, 0, tzinfo=dt.UTC)
 
 def test_a_receipts_qr_names_its_application():
     # Given the QR printed on an acceptance receipt
-    outcome = Outcome(OutcomeKind.ACCEPTED, "k", acceptance_number="YF2026112300001")
+    outcome = Outcome(OutcomeKind.ACCEPTED, "k", acceptance_number="AF2026112300001")
     receipt = build_receipt(outcome, track_url="http://127.0.0.1:8080/track/")
     qr = next(b.data for b in receipt.blocks if hasattr(b, "data"))
     # Then the number it names is the acceptance number
-    assert number_from_code(qr) == "YF2026112300001"
+    assert number_from_code(qr) == "AF2026112300001"
 
 
 @pytest.mark.parametrize(("code", "number"), [
-    ("https://zwfw.example.gov.cn/track/YF2026112300001", "YF2026112300001"),
-    ("https://zwfw.example.gov.cn/track/YF2026112300001?from=receipt#top", "YF2026112300001"),
-    ("https://zwfw.example.gov.cn/track/LYF-ZH-0007-000001/", "LYF-ZH-0007-000001"),
-    ("https://zwfw.example.gov.cn/track/LYF%2DZH%2D0007%2D000001", "LYF-ZH-0007-000001"),
-    ("  yf2026112300001\r\n", "YF2026112300001"),  # a code that is the bare number
+    ("https://zwfw.example.gov.cn/track/AF2026112300001", "AF2026112300001"),
+    ("https://zwfw.example.gov.cn/track/AF2026112300001?from=receipt#top", "AF2026112300001"),
+    ("https://zwfw.example.gov.cn/track/LAF-ZH-0007-000001/", "LAF-ZH-0007-000001"),
+    ("https://zwfw.example.gov.cn/track/LAF%2DZH%2D0007%2D000001", "LAF-ZH-0007-000001"),
+    ("  af2026112300001\r\n", "AF2026112300001"),  # a code that is the bare number
 ])  # fmt: skip
 def test_tracking_urls_and_bare_numbers(code, number):
     assert number_from_code(code) == number
@@ -60,11 +60,11 @@ def test_other_codes_are_not_receipts(code):
 
 def test_only_a_tracking_url_is_routed_to_progress_from_where_one_identifies():
     # A receipt's QR names its number wherever it is shown...
-    assert tracked_number("https://zwfw.example.gov.cn/track/YF2026112300001") == "YF2026112300001"
-    assert tracked_number("http://127.0.0.1:8080/track/LYF-ZH-0007-000001/") == "LYF-ZH-0007-000001"
+    assert tracked_number("https://zwfw.example.gov.cn/track/AF2026112300001") == "AF2026112300001"
+    assert tracked_number("http://127.0.0.1:8080/track/LAF-ZH-0007-000001/") == "LAF-ZH-0007-000001"
     # ...but a bare number or barcode, a payment code or a broken link is not taken for one
     for code in (
-        "YF2026112300001",
+        "AF2026112300001",
         "6901234567892",
         "https://qr.alipay.com/fkx12345",
         "https://zwfw.example.gov.cn/track/",
@@ -74,9 +74,9 @@ def test_only_a_tracking_url_is_routed_to_progress_from_where_one_identifies():
 
 
 def test_typed_numbers_are_checked_in_plain_words():
-    assert clean_number(" yf 2026 1123 00001 ") == "YF2026112300001"
-    for typed, key in (("", "query.number_empty"), ("YF20", "query.number_short"),
-                       ("YF2026/11/23", "query.number_chars")):  # fmt: skip
+    assert clean_number(" af 2026 1123 00001 ") == "AF2026112300001"
+    for typed, key in (("", "query.number_empty"), ("AF20", "query.number_short"),
+                       ("AF2026/11/23", "query.number_chars")):  # fmt: skip
         with pytest.raises(NotANumber) as err:
             clean_number(typed)
         assert err.value.message_key == key
@@ -106,7 +106,7 @@ def test_a_typed_id_number_is_checked_by_its_check_digit():
 def progress(stage: Stage, kind: OutcomeKind = OutcomeKind.ACCEPTED, events=()) -> Progress:
     history = (StageEvent(Stage.RECEIVED, OutcomeKind.ACCEPTED, T0),
                StageEvent(Stage.ACCEPTED, OutcomeKind.ACCEPTED, T0), *events)  # fmt: skip
-    return Progress(Outcome(kind, "k", acceptance_number="YF1", stage=stage), history)
+    return Progress(Outcome(kind, "k", acceptance_number="AF1", stage=stage), history)
 
 
 def test_the_timeline_has_every_stage_with_when_it_was_reached():

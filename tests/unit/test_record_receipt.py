@@ -32,7 +32,7 @@ def a_record(months: list[dict], sample: bool = True) -> ContributionRecord:
         "kind": "social_insurance_payments", "sample": sample, "source": "reference-platform",
         "notice": {"zh": "参考平台示例数据，不是真实的社会保险缴费记录，不能作为证明使用。",
                    "en": "Sample data from the reference platform: not a real contribution record, not a proof."},
-        "id_number": "360825********002X", "insured_since": "2013-05", "employer": "永丰县恩江建材有限公司",
+        "id_number": "360825********002X", "insured_since": "2013-05", "employer": "安福县平都建材有限公司",
         "months": months, "totals": {"employer": "0.00", "personal": "0.00"},
     })  # fmt: skip
 
@@ -48,7 +48,7 @@ def months_of(first_year: int, count: int, unpaid: tuple[str, ...] = ()) -> list
 
 def slip(record: ContributionRecord, language: str = "zh"):
     return build_record_receipt(record, name="王芳", id_number=ID_NUMBER, point_name="洲湖镇便民服务中心",
-                                terminal_id="YF-ZH-0007", language=language, printed_at=PRINTED_AT)  # fmt: skip
+                                terminal_id="AF-ZH-0007", language=language, printed_at=PRINTED_AT)  # fmt: skip
 
 
 def paper(receipt, mm: int = 80) -> list[str]:
@@ -67,11 +67,11 @@ def test_the_slip_names_the_citizen_with_the_id_number_masked_and_says_where_it_
     assert any(x.startswith("身份证号码") and x.endswith("360825********002X") for x in lines)
     assert ID_NUMBER not in text and ID_NUMBER.encode() not in layout(receipt, 80)
     # with the period, the employer and when and where it was printed, by the citizen themselves
-    for expected in ("记录期间", "2025-01 至 2025-12", "缴费单位", "永丰县恩江建材有限公司", "参保起始年月",
-                     "2026-03-05 14:30", "YF-ZH-0007", "本记录由参保人本人在政务服务自助终端自助打印"):  # fmt: skip
+    for expected in ("记录期间", "2025-01 至 2025-12", "缴费单位", "安福县平都建材有限公司", "参保起始年月",
+                     "2026-03-05 14:30", "AF-ZH-0007", "本记录由参保人本人在政务服务自助终端自助打印"):  # fmt: skip
         assert expected in text, expected
     # And nothing personal is in the job's id (the printer driver logs it)
-    assert receipt.job_id == "record-YF-ZH-0007-20260305143000" and receipt.kind == "record"
+    assert receipt.job_id == "record-AF-ZH-0007-20260305143000" and receipt.kind == "record"
 
 
 def test_sample_data_is_marked_at_the_top_and_the_bottom_and_a_real_record_is_not():

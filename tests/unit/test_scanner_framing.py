@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from peripherals.scanner.driver import KeyboardWedgeScanner
 from peripherals.scanner.framing import ScanFramer
 
-URL = "https://zwfw.example.gov.cn/track/YF2026112300001"
+URL = "https://zwfw.example.gov.cn/track/AF2026112300001"
 
 
 def test_cr_lf_and_crlf_each_end_one_code():
@@ -19,15 +19,15 @@ def test_cr_lf_and_crlf_each_end_one_code():
 
 def test_crlf_split_across_reads_gives_one_code_and_no_empty_one():
     framer = ScanFramer()
-    assert framer.feed(b"YF2026\r", now=0.0) == ["YF2026"]
+    assert framer.feed(b"AF2026\r", now=0.0) == ["AF2026"]
     assert framer.feed(b"\nNEXT\r", now=0.01) == ["NEXT"]
 
 
 def test_code_arriving_in_pieces_is_joined():
     framer = ScanFramer()
-    assert framer.feed(b"YF20", 0.0) == []
+    assert framer.feed(b"AF20", 0.0) == []
     assert framer.feed(b"2611", 0.01) == []
-    assert framer.feed(b"23\r\n", 0.02) == ["YF20261123"]
+    assert framer.feed(b"23\r\n", 0.02) == ["AF20261123"]
 
 
 def test_code_without_terminator_ends_after_idle_gap():
@@ -46,8 +46,8 @@ def test_late_bytes_start_a_new_code_after_idle_gap():
 
 def test_gbk_payload_is_decoded_when_not_utf8():
     framer = ScanFramer()
-    assert framer.feed("受理编号YF001\r".encode("gbk"), 0.0) == ["受理编号YF001"]
-    assert framer.feed("受理编号YF001\r".encode(), 0.1) == ["受理编号YF001"]
+    assert framer.feed("受理编号AF001\r".encode("gbk"), 0.0) == ["受理编号AF001"]
+    assert framer.feed("受理编号AF001\r".encode(), 0.1) == ["受理编号AF001"]
 
 
 def test_blank_lines_are_ignored():
@@ -126,8 +126,8 @@ def _type(wedge: KeyboardWedgeScanner, text: str, start: float, gap: float):
 
 def test_wedge_fast_burst_ending_in_enter_is_a_scan():
     wedge = KeyboardWedgeScanner()
-    assert _type(wedge, "YF2026112300001\r", start=10.0, gap=0.008) == "YF2026112300001"
-    assert wedge.read_code(0.1) == "YF2026112300001"
+    assert _type(wedge, "AF2026112300001\r", start=10.0, gap=0.008) == "AF2026112300001"
+    assert wedge.read_code(0.1) == "AF2026112300001"
 
 
 def test_wedge_human_typing_is_not_a_scan():

@@ -246,7 +246,7 @@ def test_uptime_in_days_hours_minutes():
 
 
 def a_terminal(**ports) -> tuple[Terminal, list[str]]:
-    t = Terminal(Ports(**ports), KioskConfig(terminal=TerminalConfig(id="YF-ZH-0007")),
+    t = Terminal(Ports(**ports), KioskConfig(terminal=TerminalConfig(id="AF-ZH-0007")),
                  today=lambda: dt.date(2026, 11, 23))  # fmt: skip
     events: list[str] = []
     t.subscribe(events.append)

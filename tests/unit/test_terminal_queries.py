@@ -88,16 +88,16 @@ class FakePlatform:
 
 def terminal(**ports) -> Terminal:
     config = KioskConfig(
-        terminal=TerminalConfig(id="YF-ZH-0007", service_point="zhouhu"),
+        terminal=TerminalConfig(id="AF-ZH-0007", service_point="zhouhu"),
         platform=PlatformConfig(url="https://zwfw.example.gov.cn/"),
     )
     return Terminal(Ports(**ports), config, catalog=CATALOG)
 
 
 async def test_a_code_shown_to_the_scanner_reaches_the_terminal():
-    scanner = FakeScanner(["https://zwfw.example.gov.cn/track/YF2026112300001"])
+    scanner = FakeScanner(["https://zwfw.example.gov.cn/track/AF2026112300001"])
     t = terminal(scanner=scanner)
-    assert await t.read_code(0.2) == "https://zwfw.example.gov.cn/track/YF2026112300001"
+    assert await t.read_code(0.2) == "https://zwfw.example.gov.cn/track/AF2026112300001"
     assert await t.read_code(0.2) is None  # nothing shown yet
     assert scanner.timeouts == [0.2, 0.2]
 

@@ -87,7 +87,7 @@ class FakePrinter:
 def terminal(**ports) -> Terminal:
     config = KioskConfig(
         terminal=TerminalConfig(
-            id="YF-ZH-0007", service_point="zhouhu", point_name="洲湖镇便民服务中心"
+            id="AF-ZH-0007", service_point="zhouhu", point_name="洲湖镇便民服务中心"
         ),
         platform=PlatformConfig(url="https://zwfw.example.gov.cn/"),
     )
@@ -159,7 +159,7 @@ async def test_the_slip_names_the_citizen_with_the_number_masked_in_their_langua
     text = slip.plain_text()
     assert "社会保险参保缴费记录" in text and "姓名：王芳" in text
     assert "身份证号码：360825********002X" in text and "36082519900501002X" not in text
-    assert "终端编号：YF-ZH-0007" in text and "服务网点：洲湖镇便民服务中心" in text
+    assert "终端编号：AF-ZH-0007" in text and "服务网点：洲湖镇便民服务中心" in text
     t.set_language("en")
     await t.print_record(A_YEAR)
     assert "Social insurance contribution record" in printer.printed[-1].plain_text()
