@@ -75,6 +75,7 @@ class CaptureScreen(KioskScreen):
         j = self.journey
         self.pages = 0 if self._replace else len(j.scan_pages.get(self.code, []))
         self._title()
+        self._steady = SteadyPage(hold=HOLD)
         self.start()
 
     def _title(self):
@@ -103,7 +104,7 @@ class CaptureScreen(KioskScreen):
         self._stop_loop()
         self.error = ""
         self._show("looking", "capture.place")
-        self._steady = SteadyPage(hold=HOLD)
+        # (after a camera fault, the page taken before it and still lying there is not taken again)
         self._loop = asyncio.get_event_loop().create_task(self._look())
 
     async def _look(self):
@@ -151,8 +152,12 @@ class CaptureScreen(KioskScreen):
         return True
 
     def take_now(self):
-        """The citizen's own "scan now" (a page the camera does not settle on by itself)."""
+        """The citizen's own "scan now" (a page the camera does not settle on by itself);
+        after a camera fault, the camera tried again."""
         if self.phase == "taking" or self.busy:
+            return
+        if self.phase == "fault":
+            self.start()
             return
         self.run(self._take())
 

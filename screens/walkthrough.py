@@ -571,9 +571,17 @@ async def capture_steps(w: Walkthrough, props: Props) -> None:
     await w.screenshot("capture-no-page")
     props.show_document("second_page")  # laid down again: taken by itself
     await until(lambda: capture.pages == 2 and capture.phase == "taken", 15, "the second page again")
+    props.show_document("gone")  # the camera fails: said calmly, and a way on
+    await until(lambda: capture.phase == "fault", 10, "the camera fault")
+    await w.screenshot("capture-camera-fault")
+    props.show_document("second_page")
+    await w.tap("capture_take_now")  # try the camera again
+    await until(lambda: capture.phase != "fault" and capture.ids.preview.outline, 10, "the camera back")
+    await asyncio.sleep(1.5)  # the page taken before the fault, still lying there, is not taken again
+    after_fault = capture.pages
     await w.tap("capture_done")
     await until(lambda: w.on("materials"), 5, "back on the materials list")
     await w.screenshot("capture-list")
-    props.report({"first_page_once": first_page_once,
+    props.report({"first_page_once": first_page_once, "pages_after_fault": after_fault,
                   "pages": len(w.screen().journey.scan_pages.get(code, [])),
                   "scans": dict(w.app.terminal.session.scans)})

@@ -74,8 +74,12 @@ def document_photo(size=(1600, 1200), lines: tuple[str, ...] = LINES,
 
 
 def write_document_photo(path: Path, what: str = "page") -> Path:
-    """Put a picture under the emulated document camera: "page", "second_page" or "desk".
-    Written beside and renamed over, so the camera never reads half a file."""
+    """Put a picture under the emulated document camera: "page", "second_page" or "desk";
+    "gone": none (the camera fails). Written beside and renamed over, so the camera never
+    reads half a file."""
+    if what == "gone":
+        path.unlink(missing_ok=True)
+        return path
     picture = {"page": document_photo, "desk": desk_photo,
                "second_page": lambda: document_photo(lines=SECOND_PAGE, where=TURNED)}[what]()  # fmt: skip
     tmp = path.with_name(path.stem + ".tmp" + path.suffix)

@@ -44,3 +44,9 @@ def test_the_list_counts_the_pages_the_submission_will_carry(shots):
     assert shots["report"]["pages"] == 2
     [(code, scan)] = shots["report"]["scans"].items()
     assert scan.startswith("scan:2:"), scan
+
+
+def test_a_camera_fault_is_told_calmly_and_trying_again_takes_nothing_twice(shots):
+    assert shows_text(shots["capture-camera-fault"], translate("error.camera"), range(34, 40), bold=True)
+    assert shows_text(shots["capture-camera-fault"], "再试一次", range(26, 34), bold=True)
+    assert shots["report"]["pages_after_fault"] == 2
