@@ -85,3 +85,66 @@ class KioskScreen(Screen):
         if self._task and not self._task.done():
             self._task.cancel()  # a stale result must not land on the next screen
         self.error = ""
+
+
+class CameraScreen(KioskScreen):
+    """A screen over a live camera picture (the face check, a document's pages): a loop
+    that looks, and one message at a time, kept as a key (or a KioskError) so that it
+    follows a change of language. Its .kv has the picture as ``ids.preview``."""
+
+    phase = StringProperty("looking")
+    guidance = StringProperty("")
+
+    def __init__(self, terminal, nav, **kw):
+        super().__init__(terminal, nav, **kw)
+        self._loop: asyncio.Task | None = None
+        self._message: tuple = ("", {})  # (key, values) or (KioskError,): shown now
+        terminal.subscribe(self._on_terminal)
+
+    def _on_terminal(self, what: str) -> None:
+        if what == "language" and self.manager is not None and self.manager.current == self.name:
+            self.retitle()
+            self._render()
+
+    def retitle(self) -> None:
+        """The screen's own texts in the citizen's language (after they switch it)."""
+
+    def _show(self, phase: str, key, **values) -> None:
+        """Show a message (a key, or a KioskError) in the citizen's language."""
+        self.phase = phase
+        self._message = (key,) if isinstance(key, KioskError) else (key, values)
+        self._render()
+
+    def _render(self) -> None:
+        if isinstance(self._message[0], KioskError):
+            self.guidance = message_for(self._message[0], self.terminal.language)
+        else:
+            key, values = self._message
+            self.guidance = self.t(key, **values) if key else ""
+
+    def _guide(self, key: str) -> bool:
+        """Live guidance while looking; True when it changed."""
+        if (self.phase, self._message) == ("looking", (key, {})):
+            return False
+        self._show("looking", key)
+        return True
+
+    def _fault(self, why) -> None:
+        self._show("fault", why)
+        self.ids.preview.clear()
+
+    def _begin(self, looking) -> None:
+        """Start looking (``looking``: the loop's coroutine), after any loop before it."""
+        self._stop_loop()
+        self.error = ""
+        self._loop = asyncio.get_event_loop().create_task(looking)
+
+    def _stop_loop(self) -> None:
+        if self._loop is not None and not self._loop.done():
+            self._loop.cancel()
+        self._loop = None
+
+    def on_leave(self, *_):
+        super().on_leave()
+        self._stop_loop()
+        self.ids.preview.clear()  # nothing of the picture stays in memory or on screen

@@ -12,12 +12,11 @@ import asyncio
 import logging
 import time
 
-from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
+from kivy.properties import ListProperty, NumericProperty, StringProperty
 
 from kiosk.errors import CaptureRejected, KioskError
-from kiosk.i18n import message_for
 from kiosk.materials import SteadyPage
-from screens.base import KioskScreen
+from screens.base import CameraScreen
 from screens.widgets import CameraPreview
 
 log = logging.getLogger(__name__)
@@ -30,42 +29,26 @@ class PagePreview(CameraPreview):
     """The document camera's picture, with the page it found outlined."""
 
     outline = ListProperty([])  # the page's corners in window-side coordinates: x0, y0, … x3, y3
-    ok = BooleanProperty(False)  # lying still: green, else amber
-    progress = NumericProperty(0.0)
-    _corners = ()  # the page in the picture's pixels (top-left origin)
-
-    def show(self, frame, corners) -> None:
-        self._corners = tuple(corners) if corners else ()
-        self.show_frame(frame)
-
-    def clear(self) -> None:
-        self._corners = ()
-        super().clear()
-        self.progress = 0.0
-        self.ok = False
 
     def place(self, x, y, scale, height) -> None:
-        if self._corners and scale:
-            self.outline = [v for cx, cy in self._corners for v in (x + cx * scale, y + height - cy * scale)]
+        if self._marks and scale:
+            self.outline = [v for cx, cy in self._marks for v in (x + cx * scale, y + height - cy * scale)]
         else:
             self.outline = []
 
 
-class CaptureScreen(KioskScreen):
+class CaptureScreen(CameraScreen):
+    # phase: looking, taking, taken, refused, fault
     title = StringProperty("")
-    guidance = StringProperty("")
     pages = NumericProperty(0)
-    phase = StringProperty("looking")  # looking, taking, taken, refused, fault
 
     def __init__(self, terminal, nav, **kw):
         super().__init__(terminal, nav, **kw)
         self.code = ""
         self._replace = False  # "retake" from the list: the first page taken replaces the old ones
-        self._loop: asyncio.Task | None = None
         self._steady = SteadyPage(hold=HOLD)
         self._told_until = 0.0  # a refusal stays on screen this long before the live guidance
-        self._message: tuple = ("capture.place", {})  # (key, values) or (KioskError,)
-        terminal.subscribe(self._on_terminal)
+        self._message = ("capture.place", {})
 
     def open_for(self, code: str, replace: bool = False) -> None:
         """Scan material ``code``; with ``replace`` the pages taken now replace the old ones."""
@@ -83,29 +66,13 @@ class CaptureScreen(KioskScreen):
         name = item.name.get(self.terminal.language) if item else self.code
         self.title = self.t("capture.title", material=name)
 
-    def _on_terminal(self, what: str):
-        if what == "language" and self.manager is not None and self.manager.current == self.name:
-            self._title()
-            self._render()
-
-    def _show(self, phase: str, key, **values):
-        self.phase = phase
-        self._message = (key,) if isinstance(key, KioskError) else (key, values)
-        self._render()
-
-    def _render(self):
-        if isinstance(self._message[0], KioskError):
-            self.guidance = message_for(self._message[0], self.terminal.language)
-        else:
-            key, values = self._message
-            self.guidance = self.t(key, **values)
+    def retitle(self) -> None:
+        self._title()
 
     def start(self):
-        self._stop_loop()
-        self.error = ""
         self._show("looking", "capture.place")
         # (after a camera fault, the page taken before it and still lying there is not taken again)
-        self._loop = asyncio.get_event_loop().create_task(self._look())
+        self._begin(self._look())
 
     async def _look(self):
         preview = self.ids.preview
@@ -131,10 +98,6 @@ class CaptureScreen(KioskScreen):
         except Exception:  # never a frozen screen
             log.exception("document capture failed")
             self._fault("error.generic")
-
-    def _guide(self, key: str):
-        if (self.phase, self._message) != ("looking", (key, {})):
-            self._show("looking", key)
 
     async def _take(self) -> bool:
         """Scan the page in view now; False (and the citizen told why) when there is none."""
@@ -172,20 +135,9 @@ class CaptureScreen(KioskScreen):
         self._stop_loop()
         self.nav("materials")
 
-    def _fault(self, why):
-        self._show("fault", why)
-        self.ids.preview.clear()
-
-    def _stop_loop(self):
-        if self._loop is not None and not self._loop.done():
-            self._loop.cancel()
-        self._loop = None
-
     def on_leave(self, *_):
-        super().on_leave()
-        self._stop_loop()
+        super().on_leave()  # the loop stopped, the picture cleared
         self.terminal.stop_document_looks()
-        self.ids.preview.clear()  # nothing of the page stays on screen
 
     def wipe(self) -> None:
         super().wipe()

@@ -13,12 +13,11 @@ import logging
 import time
 
 from kivy.clock import Clock
-from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
+from kivy.properties import ListProperty, StringProperty
 
 from kiosk.errors import KioskError, PlatformRejected
 from kiosk.face import MAX_ATTEMPTS, FaceVerdict, SteadyFace, face_matters
-from kiosk.i18n import message_for
-from screens.base import KioskScreen
+from screens.base import CameraScreen
 from screens.widgets import CameraPreview
 
 log = logging.getLogger(__name__)
@@ -33,42 +32,26 @@ class FacePreview(CameraPreview):
     """The face camera's picture, with the face outlined."""
 
     box = ListProperty([])  # the face, in window-side coordinates: x, y, w, h
-    ok = BooleanProperty(False)
-    progress = NumericProperty(0.0)
-    _face = ()  # the face in the picture's pixels (top-left origin)
-
-    def show(self, frame, box) -> None:
-        """Draw one raw-RGB preview frame (rows top first) and its face box."""
-        self._face = tuple(box) if box else ()
-        self.show_frame(frame)
-
-    def clear(self) -> None:
-        self._face = ()
-        super().clear()
-        self.progress = 0.0
 
     def place(self, x, y, scale, height) -> None:
-        if self._face and scale:
-            fx, fy, fw, fh = self._face
+        if self._marks and scale:
+            fx, fy, fw, fh = self._marks
             self.box = [x + fx * scale, y + height - (fy + fh) * scale, fw * scale, fh * scale]
         else:
             self.box = []
 
 
-class FaceScreen(KioskScreen):
-    phase = StringProperty("looking")  # looking, checking, matched, retry, staff, called, fault
-    guidance = StringProperty("")
+class FaceScreen(CameraScreen):
+    # phase: looking, checking, matched, retry, staff, called, fault
     why = StringProperty("")
     then = "form"  # where the visit goes once the face has matched
 
     def __init__(self, terminal, nav, **kw):
         super().__init__(terminal, nav, **kw)
-        self._loop: asyncio.Task | None = None
         self._paused = False
         self._spoken_at = 0.0
         self._spoken = ""
-        self._message: tuple = ("face.opening", {})  # (key, values) or (KioskError,): shown now
-        terminal.subscribe(self._on_terminal)
+        self._message = ("face.opening", {})
 
     def on_pre_enter(self, *_):
         self._explain()
@@ -81,30 +64,13 @@ class FaceScreen(KioskScreen):
         # a list of names that are capitalised and may hold commas: semicolons in English
         self.why = self.t("face.why", matters=("、" if lang == "zh" else "; ").join(names))
 
-    def _show(self, phase: str, key, **values):
-        """Show a message (a key, or a KioskError) in the citizen's language."""
-        self.phase = phase
-        self._message = (key,) if isinstance(key, KioskError) else (key, values)
-        self._render()
-
-    def _render(self):
-        if isinstance(self._message[0], KioskError):
-            self.guidance = message_for(self._message[0], self.terminal.language)
-        else:
-            key, values = self._message
-            self.guidance = self.t(key, **values)
-
-    def _on_terminal(self, what: str):
-        if what == "language" and self.manager is not None and self.manager.current == self.name:
-            self._explain()
-            self._render()
+    def retitle(self) -> None:
+        self._explain()
 
     def start(self):
         """Open the camera and look for a good, steady face."""
-        self._stop_loop()
-        self.error = ""
         self._show("looking", "face.opening")
-        self._loop = asyncio.get_event_loop().create_task(self._look())
+        self._begin(self._look())
 
     async def _look(self):
         steady = SteadyFace()
@@ -168,14 +134,11 @@ class FaceScreen(KioskScreen):
         if current and self.phase == "matched":
             self.nav(self.then)
 
-    def _fault(self, why):
-        self._show("fault", why)
-        self.ids.preview.clear()
-
-    def _guide(self, key: str):
-        if (self.phase, self._message) != ("looking", (key, {})):
-            self._show("looking", key)
+    def _guide(self, key: str) -> bool:
+        changed = super()._guide(key)
+        if changed:
             self._speak(self.guidance)
+        return changed
 
     def _speak(self, text: str):
         now = time.monotonic()
@@ -207,16 +170,9 @@ class FaceScreen(KioskScreen):
         question = self.journey.back(self.terminal.now())
         self.nav("question" if question else "home")
 
-    def _stop_loop(self):
-        if self._loop is not None and not self._loop.done():
-            self._loop.cancel()
-        self._loop = None
-
     def on_leave(self, *_):
-        super().on_leave()
-        self._stop_loop()
+        super().on_leave()  # the loop stopped, the picture cleared
         self._hold(False)
-        self.ids.preview.clear()  # nothing of the face stays in memory or on screen
 
     def spoken(self) -> str:
         return self.t("face.title") + "。" + self.t("face.look")

@@ -188,6 +188,9 @@ class CameraPreview(Widget):
     texture = ObjectProperty(None, allownone=True)
     image_pos = ListProperty([0, 0])
     image_size = ListProperty([0, 0])
+    ok = BooleanProperty(False)  # what was found is usable: marked green, else amber
+    progress = NumericProperty(0.0)  # how far the hold before taking it has got, 0..1
+    _marks = ()  # what was found (a face box, a page's corners), in the picture's pixels
 
     def on_texture(self, *_):
         self._fit()
@@ -197,6 +200,11 @@ class CameraPreview(Widget):
 
     def on_pos(self, *_):
         self._fit()
+
+    def show(self, frame, marks) -> None:
+        """Draw one raw-RGB frame (rows top first) and what was found in it."""
+        self._marks = tuple(marks) if marks else ()
+        self.show_frame(frame)
 
     def show_frame(self, frame) -> None:
         """Draw one raw-RGB frame: the texture is reused while the size holds."""
@@ -216,7 +224,10 @@ class CameraPreview(Widget):
 
     def clear(self) -> None:
         """Nothing of the picture stays on screen or in the texture."""
+        self._marks = ()
         self.texture = None
+        self.progress = 0.0
+        self.ok = False
 
     def _fit(self) -> None:
         if self.texture is None:

@@ -184,12 +184,17 @@ def test_face_camera_accepts_one_face_and_guides_on_two(tmp_path, closing):
     assert camera.health().ok  # a refused picture is not a device fault
 
 
-def test_document_camera_scans_a_page_and_says_when_there_is_none(tmp_path, closing):
+def desk_and_page(tmp_path: Path) -> None:
+    """desk.png, an empty dark desk, and page.png, a white page lying on it askew."""
     desk = np.full((600, 800, 3), 50, np.uint8)
     cv2.imwrite(str(tmp_path / "desk.png"), desk)
     page = desk.copy()
     cv2.fillConvexPoly(page, np.int32([[250, 60], [560, 80], [590, 540], [220, 520]]), (240,) * 3)
     cv2.imwrite(str(tmp_path / "page.png"), page)
+
+
+def test_document_camera_scans_a_page_and_says_when_there_is_none(tmp_path, closing):
+    desk_and_page(tmp_path)
     camera = DocumentCamera(f"file://{tmp_path / 'desk.png'}")
     closing(camera)
     with pytest.raises(CaptureRejected) as caught:
@@ -203,11 +208,7 @@ def test_document_camera_scans_a_page_and_says_when_there_is_none(tmp_path, clos
 def test_document_camera_looks_find_the_page_and_tell_when_it_holds_still(tmp_path, closing):
     # The capture screen's live view: the page outlined in the preview's pixels, and
     # "steady" only once the same picture was seen twice (hands off the page)
-    desk = np.full((600, 800, 3), 50, np.uint8)
-    cv2.imwrite(str(tmp_path / "desk.png"), desk)
-    page = desk.copy()
-    cv2.fillConvexPoly(page, np.int32([[250, 60], [560, 80], [590, 540], [220, 520]]), (240,) * 3)
-    cv2.imwrite(str(tmp_path / "page.png"), page)
+    desk_and_page(tmp_path)
     camera = DocumentCamera(f"file://{tmp_path / 'desk.png'}")
     closing(camera)
     first = camera.look(preview_width=400)
