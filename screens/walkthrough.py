@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from kiosk.i18n import notice_in
+from screens.attract import NOTICE_SECONDS
 from screens.touch import centre, find_action, move, press, release, walk
 
 
@@ -326,6 +328,9 @@ async def paper_out_steps(w: Walkthrough, props: Props) -> None:
     the hall's notice in English (the dashboard's "中文 | English")."""
     await w.tap("language")
     await until(lambda: w.app.language == "en", 5, "English")
+    # the notices take turns (8 s each): the picture is of the first, in English
+    first = notice_in(w.app.notices[0], "en")
+    await until(lambda: w.shows(first), 3 * NOTICE_SECONDS + 5, "the hall's first notice in English")
     await w.screenshot("attract-en")
     await w.tap("language")
     await until(lambda: w.app.language == "zh", 5, "Chinese again")

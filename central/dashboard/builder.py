@@ -11,8 +11,8 @@ for 2 000 terminals: under a millisecond to pass). It runs at a lower priority (
 on a busy machine the page waits, not the heartbeats.
 
 A build that fails there (the database, a defect, the process died, or no answer within
-``timeout`` s) raises ``BuildFailed``; the next build tries again, in a new process when
-the old one is gone. ``close()`` (the app stopping) ends the process; one whose server
+``timeout`` s; ``START`` s more for the build that starts the process) raises
+``BuildFailed``; the next build tries again, in a new process when the old one is gone. ``close()`` (the app stopping) ends the process; one whose server
 died without closing it (killed) ends by itself within a second.
 """
 
@@ -43,6 +43,7 @@ T = TypeVar("T")
 TIMEOUT = 30.0  # seconds; a build takes 0.1–0.3 s: past this its process is taken as stuck
 NICE = 10  # the builder yields the CPU to the server (heartbeats) when both want it
 CLOSE_WAIT = 5.0  # seconds a build under way may take to finish when the app stops
+START = 30.0  # seconds more for a build that first starts its process (a fresh interpreter, at nice 10)
 
 
 class BuildFailed(Exception):
@@ -109,13 +110,18 @@ class PageBuilder:
         self.url, self.timeout = url, timeout
         self._pool: ProcessPoolExecutor | None = None
 
-    def _submit(self, build: Callable[[], T]) -> tuple[ProcessPoolExecutor, Future]:
+    def _submit(self, build: Callable[[], T]) -> tuple[ProcessPoolExecutor, Future, float]:
+        """The pool, the build's future, and how long to wait for it: a build that starts the
+        process also waits for its start (on a busy machine a second or more), not only the
+        stuck-build ``timeout``."""
         if self._pool is not None and not _alive(self._pool):
             self._discard(self._pool)  # died between builds, before its pool noticed: a new one
+        wait = self.timeout
         if self._pool is None:
             self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
                                              initializer=_start, initargs=(self.url, os.getpid()))  # fmt: skip
-        return self._pool, self._pool.submit(build)
+            wait += START
+        return self._pool, self._pool.submit(build), wait
 
     async def run(self, build: Callable[[], T]) -> T:
         """What ``build()`` returns, run in the builder process. ``build`` must pickle: a
@@ -131,16 +137,16 @@ class PageBuilder:
 
     async def _run(self, build: Callable[[], T]) -> T:
         try:
-            pool, future = self._submit(build)
+            pool, future, wait = self._submit(build)
         except BrokenProcessPool:  # the process died between builds: a new one, nothing lost
             self._discard(self._pool)
-            pool, future = self._submit(build)
+            pool, future, wait = self._submit(build)
         waiting = asyncio.wrap_future(future)
-        done, _ = await asyncio.wait({waiting}, timeout=self.timeout)
+        done, _ = await asyncio.wait({waiting}, timeout=wait)
         if not done:
             waiting.cancel()
             self._discard(pool, kill=True)
-            raise BuildFailed(f"no page within {self.timeout:g} s: builder process killed")
+            raise BuildFailed(f"no page within {wait:g} s: builder process killed")
         try:
             return waiting.result()
         except BrokenProcessPool as err:
