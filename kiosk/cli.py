@@ -588,9 +588,9 @@ def seed_application(rig, cfg: KioskConfig, receipt_png: Path) -> str:
     finally:
         printer.close()
     rig["printer"].emulator.render(receipt_png)
-    import cv2
+    from peripherals.scanner.emulator import read_paper
 
-    code, _points, _ = cv2.QRCodeDetector().detectAndDecode(cv2.imread(str(receipt_png)))
+    code = read_paper(receipt_png)
     if not code:
         raise RuntimeError(f"the QR code on the printed receipt {receipt_png} does not scan")
     return code

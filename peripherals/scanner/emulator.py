@@ -25,6 +25,31 @@ import tty
 from pathlib import Path
 
 
+def read_paper(picture: Path | str) -> str:
+    """What a scanner reads off the QR code in ``picture`` (a printed slip's image), or ''
+    when none scans.
+
+    OpenCV's detector misses some small codes at 1:1 (a receipt's 3-dot modules) that a
+    scanner or a phone reads: larger copies are tried too, each pixel repeated, with a
+    quiet zone around.
+    """
+    import cv2  # only where paper is read: the emulator itself needs no OpenCV
+
+    img = cv2.imread(str(picture))
+    if img is None:
+        raise ValueError(f"{picture} is not a readable image")
+    detector = cv2.QRCodeDetector()
+    for scale in (1, 2, 3, 4):
+        big = img if scale == 1 else cv2.resize(img, None, fx=scale, fy=scale,
+                                                 interpolation=cv2.INTER_NEAREST)  # fmt: skip
+        bordered = cv2.copyMakeBorder(big, 40, 40, 40, 40, cv2.BORDER_CONSTANT, value=(255, 255, 255))
+        for candidate in (big, bordered) if scale == 1 else (bordered,):
+            text, _points, _ = detector.detectAndDecode(candidate)
+            if text:
+                return text
+    return ""
+
+
 class ScannerEmulator:
     """One emulated scanner; thread-safe, start() before use, stop() to clean up."""
 

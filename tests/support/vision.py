@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from kiosk.fonts import sc_font
+from peripherals.scanner.emulator import read_paper
 
 
 def load_gray(path: Path | str) -> np.ndarray:
@@ -55,18 +56,8 @@ def is_blank(path: Path | str) -> bool:
 
 
 def decode_qr(path: Path | str) -> str:
-    """The text of the QR code in the picture, or '' when none scans."""
-    img = cv2.imread(str(path))
-    if img is None:
-        raise AssertionError(f"{path} is not a readable image")
-    detector = cv2.QRCodeDetector()
-    # OpenCV's detector misses some small codes at 1:1 (a receipt's 3-dot modules), as a
-    # phone would not: larger copies too, each pixel repeated, with a quiet zone around
-    for scale in (1, 2, 3, 4):
-        big = img if scale == 1 else cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
-        bordered = cv2.copyMakeBorder(big, 40, 40, 40, 40, cv2.BORDER_CONSTANT, value=(255, 255, 255))
-        for candidate in (big, bordered) if scale == 1 else (bordered,):
-            text, _points, _ = detector.detectAndDecode(candidate)
-            if text:
-                return text
-    return ""
+    """The text of the QR code in the picture, or '' when none scans (as a scanner reads it)."""
+    try:
+        return read_paper(path)
+    except ValueError as err:
+        raise AssertionError(str(err)) from err
