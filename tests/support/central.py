@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from pathlib import Path
 
 from stdnum.cn import ric
 
@@ -136,20 +137,28 @@ class CentralProcess:
             cmd += ["--database-url", self.database_url]
         if self.workers > 1:
             cmd += ["--workers", str(self.workers)]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     env={**os.environ, **self.env})  # fmt: skip
+        # what it says on stderr goes to a file beside its data: the reason, should it not start
+        self.stderr = Path(self.data_dir).with_name(Path(self.data_dir).name + "-stderr.log")
+        self.stderr.parent.mkdir(parents=True, exist_ok=True)
+        with self.stderr.open("ab") as err:
+            self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err,
+                                         env={**os.environ, **self.env})  # fmt: skip
         sel = selectors.DefaultSelector()
         sel.register(self.proc.stdout, selectors.EVENT_READ)
         if not sel.select(timeout):
             self.stop()
-            raise AssertionError(f"central serve printed nothing within {timeout}s")
+            raise AssertionError(f"central serve printed nothing within {timeout}s: {self._said()}")
         line = self.proc.stdout.readline().decode().strip()
         if not line.startswith("listening on http://"):
             self.stop()
-            raise AssertionError(f"central serve did not start: {line!r}")
+            raise AssertionError(f"central serve did not start: {line!r}: {self._said()}")
         self.url = line.removeprefix("listening on ")
         self.port = int(self.url.rsplit(":", 1)[1])
         return self.url
+
+    def _said(self) -> str:
+        """The end of what the server wrote on stderr."""
+        return self.stderr.read_text(errors="replace")[-3000:]
 
     def worker_pids(self) -> list[int]:
         """The processes serving (the workers; the server itself when it has none)."""
