@@ -96,8 +96,18 @@ class Walkthrough:
     async def settle(self, seconds: float = 0.5) -> None:
         await asyncio.sleep(seconds)  # let a screen transition finish drawing
 
+    async def drawn(self, frames: int = 3, at_least: float = 0.2) -> None:
+        """Until ``frames`` more frames are on the screen (whatever the last step changed is
+        laid out and drawn: labels get their textures a frame late), and ``at_least`` s."""
+        from kivy.clock import Clock
+
+        target, began = Clock.frames_displayed + frames, time.monotonic()
+        await asyncio.sleep(at_least)
+        while Clock.frames_displayed < target and time.monotonic() - began < 5:
+            await asyncio.sleep(0.02)
+
     async def screenshot(self, name: str) -> Path:
-        await self.settle()
+        await self.drawn()
         from kivy.core.window import Window  # not at import: the window must be configured first
 
         target = self.out / f"{self.prefix}{name}.png"
