@@ -133,3 +133,8 @@ class SteadyPage:
 
     def taken(self) -> None:
         self.armed, self._since = False, None
+
+    def rearm(self) -> None:
+        """Forget what was taken: the page lying there now may be taken (a new visit to the
+        capture screen, or the last page dropped to be taken again)."""
+        self.armed, self._since = True, None

@@ -482,15 +482,14 @@ class Terminal:
         :raises DeviceError: no document camera, or it gives no frame (``error.camera``).
         """
         camera = self.ports.document_camera
-        if camera is None or not hasattr(camera, "look"):
+        if camera is None:
             raise DeviceError("no document camera configured", message_key="error.camera")
         return await asyncio.to_thread(camera.look)
 
     def stop_document_looks(self) -> None:
         """The capture screen closed: the camera keeps nothing of the last look."""
-        forget = getattr(self.ports.document_camera, "forget", None)
-        if forget is not None:
-            forget()
+        if self.ports.document_camera is not None:
+            self.ports.document_camera.forget()
 
     def drop_last_page(self, code: str) -> int:
         """Retake: the last captured page of a material is dropped; returns the page count."""

@@ -58,7 +58,7 @@ class CaptureScreen(CameraScreen):
         j = self.journey
         self.pages = 0 if self._replace else len(j.scan_pages.get(self.code, []))
         self._title()
-        self._steady = SteadyPage(hold=HOLD)
+        self._steady.rearm()
         self.start()
 
     def _title(self):
@@ -129,7 +129,7 @@ class CaptureScreen(CameraScreen):
             self.pages = self.terminal.drop_last_page(self.code)
             self._show("looking", "capture.dropped")
             self._told_until = time.monotonic() + 4.0
-            self._steady = SteadyPage(hold=HOLD)  # the page still lying there may be taken again
+            self._steady.rearm()  # the page still lying there may be taken again
 
     def done(self):
         self._stop_loop()

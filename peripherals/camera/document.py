@@ -1,13 +1,11 @@
 """Document capture (高拍仪): find the page, straighten it, make it look scanned.
 
-Pure functions on numpy images plus :class:`DocumentCapture`, which keeps the
-pages captured for one material. No camera I/O here; the screen grabs frames
-in a worker thread and calls these.
+Pure functions on numpy images. No camera I/O here: the document camera
+(peripherals/camera/capture.py) grabs frames in a worker thread and calls these;
+the pages taken live in the citizen's journey.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -149,38 +147,3 @@ def is_steady(
     b = cv2.GaussianBlur(_shrink(_gray(cur), 160)[0], (5, 5), 0)
     changed = cv2.absdiff(a, b) > level
     return float(changed.mean()) < share
-
-
-@dataclass
-class DocumentCapture:
-    """The pages captured for one material: add, retake the last, encode."""
-
-    material: str = ""
-    quality: int = 85
-    _pages: list[bytes] = field(default_factory=list)
-
-    @property
-    def count(self) -> int:
-        return len(self._pages)
-
-    @property
-    def pages(self) -> list[bytes]:
-        """Each page as JPEG bytes, in order."""
-        return list(self._pages)
-
-    def add_page(self, page: np.ndarray) -> int:
-        """Keep one page (already scanned/enhanced); returns the page count."""
-        ok, buf = cv2.imencode(".jpg", page, [cv2.IMWRITE_JPEG_QUALITY, self.quality])
-        if not ok:
-            raise ValueError("page could not be encoded as JPEG")
-        self._pages.append(buf.tobytes())
-        return self.count
-
-    def retake_last(self) -> int:
-        """Drop the last page so it can be captured again; returns the count."""
-        if self._pages:
-            self._pages.pop()
-        return self.count
-
-    def clear(self) -> None:
-        self._pages.clear()

@@ -8,7 +8,6 @@ import pytest
 
 from peripherals.camera.document import (
     A4_RATIO,
-    DocumentCapture,
     enhance,
     find_page,
     is_steady,
@@ -144,19 +143,3 @@ def test_still_frames_are_steady_and_a_moving_hand_is_not():
     cv2.rectangle(hand, (500, 300), (800, 900), (120, 150, 190), -1)  # a hand over the page
     assert not is_steady(frame, hand)
     assert not is_steady(None, frame)
-
-
-def test_document_capture_counts_pages_and_retakes_the_last():
-    page, _ = make_page(np.random.default_rng(0))
-    scanned = scan_page(photograph(page, TILTED))
-    capture = DocumentCapture(material="household register")
-    assert capture.add_page(scanned) == 1
-    assert capture.add_page(scanned) == 2
-    assert capture.retake_last() == 1
-    assert capture.count == 1
-    jpeg = capture.pages[0]
-    assert jpeg[:3] == b"\xff\xd8\xff"
-    decoded = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
-    assert decoded.shape == scanned.shape
-    capture.clear()
-    assert capture.count == 0 and capture.retake_last() == 0

@@ -120,6 +120,11 @@ def test_a_page_that_holds_still_is_taken_once_until_the_picture_changes():
     assert s.armed
     assert s.feed(page=True, steady=True, t=6.1) == 0.0
     assert s.feed(page=True, steady=True, t=7.1) == 1.0
+    s.taken()
+    # the citizen drops the last page to take it again: the page still lying there is taken
+    s.rearm()
+    assert s.feed(page=True, steady=True, t=8.0) == 0.0
+    assert s.feed(page=True, steady=True, t=9.0) == 1.0
 
 
 def test_no_page_in_view_restarts_the_hold():
