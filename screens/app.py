@@ -282,6 +282,8 @@ class KioskApp(App):
             self.point_name = self._point_name_now()
         elif what == "language":
             self.point_name = self._point_name_now()
+            if self.screens.current == "attract":  # the hall's notices again, in this language
+                self.screens.current_screen.restart_notices()
         elif what == "ended":
             for screen in self.screens.screens:
                 if hasattr(screen, "wipe"):

@@ -37,12 +37,17 @@ class AttractScreen(Screen):
         self._events = []
 
     def on_enter(self, *_):
+        self._events = [Clock.schedule_interval(self._animate, 1 / 30)]
+        self.restart_notices()
+
+    def restart_notices(self) -> None:
+        """The notices from the first, each for its full time (on entering, and when the
+        citizen switches language: they read the first one whole in their language)."""
+        for ev in self._events[1:]:
+            ev.cancel()
         self._index = 0
         self.notice = self._notices[0]
-        self._events = [
-            Clock.schedule_interval(self._next_notice, NOTICE_SECONDS),
-            Clock.schedule_interval(self._animate, 1 / 30),
-        ]
+        self._events[1:] = [Clock.schedule_interval(self._next_notice, NOTICE_SECONDS)]
 
     def on_leave(self, *_):
         for ev in self._events:
