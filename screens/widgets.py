@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 
+from kivy.clock import Clock
 from kivy.core.text import Label as CoreLabel
 from kivy.factory import Factory
+from kivy.metrics import dp
 from kivy.properties import (
     BooleanProperty,
     ColorProperty,
@@ -56,6 +58,47 @@ Factory.unregister("Label")
 Factory.register("Label", cls=Label)
 
 
+def fitting_font(text: str, width: float, room: float, largest: float, font_name: str,
+                 bold: bool = False, least: float = 0.6) -> float:  # fmt: skip
+    """The largest type, from ``largest`` down to ``least`` of it, at which ``text``
+    wrapped to ``width`` as a ``Label`` wraps it is at most ``room`` high (the least when
+    none is)."""
+    size = largest
+    if largest <= 0 or width <= 1 or room <= 0 or not text:
+        return size
+    while True:
+        extents = CoreLabel(font_size=size, font_name=font_name, bold=bold).get_cached_extents()
+
+        def measure(unit: str, extents=extents) -> float:
+            return sum(extents(ch)[0] for ch in unit)
+
+        if len(wrap(text, width * FIT, measure)) * extents("国Ag")[1] <= room:
+            return size
+        if size <= largest * least:
+            return size
+        size = max(largest * least, size - largest * 0.05)
+
+
+class FitLabel(Label):
+    """A label of a fixed height whose type shrinks (to 60 % of ``max_font_size`` at most)
+    when its text would wrap to more lines than fit: a long message in large type stays
+    in its box, and nothing below it moves when the message changes."""
+
+    max_font_size = NumericProperty(0)
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self._refit = Clock.create_trigger(self._fit)
+        for name in ("text", "width", "height", "max_font_size", "text_size"):
+            self.fbind(name, self._refit)
+
+    def _fit(self, *_):
+        width = (self.text_size[0] or self.width) - self.padding[0] - self.padding[2]
+        room = self.height - self.padding[1] - self.padding[3]
+        self.font_size = fitting_font(self.text, width, room, self.max_font_size,
+                                      self.font_name, self.bold)  # fmt: skip
+
+
 class BigButton(ButtonBehavior, Label):
     """A large rounded touch target. ``action`` names the intent it sends
     (the scripted walkthrough and the UI tests find buttons by it)."""
@@ -74,6 +117,32 @@ class Tile(ButtonBehavior, BoxLayout):
     caption = StringProperty("")
     note = StringProperty("")
     wide = BooleanProperty(False)  # wider than tall: glyph beside the caption
+    # the caption's type: ``max_caption_font`` where the caption fits in the tile, else as
+    # much smaller as it takes (down to 70 %): a long name in large English type, on a
+    # landscape row of four, stays inside its tile
+    max_caption_font = NumericProperty(0)
+    caption_font = NumericProperty(0)
+
+    def on_kv_post(self, base_widget):
+        self._fitted: tuple = ()
+        self._refit = Clock.create_trigger(self._fit)  # once a frame, however many changes
+        for name in ("caption", "max_caption_font", "height", "wide"):
+            self.fbind(name, self._refit)
+        self.ids.caption.fbind("width", self._refit)
+        self.ids.glyph.fbind("height", self._refit)
+        self._fit()
+
+    def _fit(self, *_):
+        label = self.ids.caption
+        room = self.height - self.padding[1] - self.padding[3] - dp(4)
+        if not self.wide:
+            room -= self.ids.glyph.height + self.spacing
+        key = (self.caption, round(label.width), round(room), self.max_caption_font)
+        if key != self._fitted:
+            self._fitted = key
+            self.caption_font = fitting_font(self.caption, label.width, room,
+                                             self.max_caption_font, label.font_name,
+                                             label.bold, least=0.7)  # fmt: skip
 
 
 def pages_of(items: list, per_page: int, keeps_with_next=lambda item: False) -> list[list]:
