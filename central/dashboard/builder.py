@@ -12,8 +12,9 @@ on a busy machine the page waits, not the heartbeats.
 
 A build that fails there (the database, a defect, the process died, or no answer within
 ``timeout`` s; ``START`` s more for the build that starts the process) raises
-``BuildFailed``; the next build tries again, in a new process when the old one is gone. ``close()`` (the app stopping) ends the process; one whose server
-died without closing it (killed) ends by itself within a second.
+``BuildFailed``; the next build tries again, in a new process when the old one is gone.
+``close()`` (the app stopping) ends the process; one whose server died without closing
+it (killed) ends by itself within a second.
 """
 
 from __future__ import annotations
