@@ -34,25 +34,26 @@ class AttractScreen(Screen):
         self._notices = notices or [""]
         self._on_start = on_start
         self._index = 0
-        self._events = []
+        self._animation = self._turn = None  # Clock events while the screen is shown
 
     def on_enter(self, *_):
-        self._events = [Clock.schedule_interval(self._animate, 1 / 30)]
+        self._animation = Clock.schedule_interval(self._animate, 1 / 30)
         self.restart_notices()
 
     def restart_notices(self) -> None:
         """The notices from the first, each for its full time (on entering, and when the
         citizen switches language: they read the first one whole in their language)."""
-        for ev in self._events[1:]:
-            ev.cancel()
+        if self._turn is not None:
+            self._turn.cancel()
         self._index = 0
         self.notice = self._notices[0]
-        self._events[1:] = [Clock.schedule_interval(self._next_notice, NOTICE_SECONDS)]
+        self._turn = Clock.schedule_interval(self._next_notice, NOTICE_SECONDS)
 
     def on_leave(self, *_):
-        for ev in self._events:
-            ev.cancel()
-        self._events = []
+        for ev in (self._animation, self._turn):
+            if ev is not None:
+                ev.cancel()
+        self._animation = self._turn = None
         self.problem = ""
         self.info = ""
 

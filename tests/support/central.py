@@ -162,8 +162,6 @@ class CentralProcess:
 
     def worker_pids(self) -> list[int]:
         """The processes serving (the workers; the server itself when it has none)."""
-        from pathlib import Path
-
         if self.workers == 1:
             return [self.proc.pid]
         kids = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text()
