@@ -17,6 +17,7 @@ from kivy.core.window import Window
 from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.uix.label import Label
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.config import china_time
@@ -125,6 +126,7 @@ class KioskApp(App):
         self._still_there: StillThere | None = None
         self._kv_loaded: set[str] = set()
         self._corners = None  # the technician's corner gesture, watched from the second frame
+        self._warmed = 0  # the home screen's two start-up steps done
         # the visit's garbage: collected just after the visit's last screen is drawn, always
         # (a collection left for a quiet moment never came in a busy hall: +0.7 MB a visit)
         self._collect_soon = Clock.create_trigger(lambda _dt: between_visits_collection(), 0.3)
@@ -190,6 +192,17 @@ class KioskApp(App):
             return True
         if "timeout.kv" not in self._kv_loaded:
             self._load_kv_file("timeout.kv")
+            return True
+        if self._warmed < 2:  # the home screen's tiles laid out and their words drawn now,
+            self._warmed += 1  # not in the frame that first shows them (about 100 ms)
+            home = self.screens.get_screen("home")
+            if self._warmed == 1:
+                home.warm()
+                home.size = self.screens.size  # laid out by the next frame
+            else:
+                for label in home.walk(restrict=True):
+                    if isinstance(label, Label) and label.texture is not None:
+                        label.texture.bind()  # Kivy renders a label's words when first bound
             return True
         return False
 

@@ -70,6 +70,11 @@ class KioskScreen(Screen):
         self.error = (message_for(failure, self.terminal.language)
                       if isinstance(failure, KioskError) else self.t("error.generic"))  # fmt: skip
 
+    def warm(self) -> None:
+        """Before anyone comes: put up what the screen shows every visitor alike, so
+        that its first showing draws it rather than builds it (the app lays the screen
+        out at the window's size just after)."""
+
     def spoken(self) -> str:
         """What elderly mode reads aloud when this screen appears ('' for nothing)."""
         return ""

@@ -58,6 +58,10 @@ class HomeScreen(KioskScreen):
         if self._language != self.terminal.language or self._elderly != self.terminal.elderly:
             self.fill_tiles()
 
+    def warm(self) -> None:
+        if self._language is None:
+            self.fill_tiles()  # the twelve tiles in the kiosk's language
+
     def catalog_changed(self) -> None:
         self._language = None  # the next visit draws the tiles from the new catalog
 

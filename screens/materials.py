@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kivy.clock import Clock
 from kivy.core.window import Window
-from kivy.graphics import Color, Line
+from kivy.graphics import Color, SmoothLine
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
@@ -37,7 +37,7 @@ class SignaturePad(Widget):
             return False
         with self.canvas:
             Color(0.05, 0.1, 0.3, 1)
-            touch.ud["line"] = Line(points=[*touch.pos], width=2.5)
+            touch.ud["line"] = SmoothLine(points=[*touch.pos], width=2.5)
         touch.grab(self)
         return True
 

@@ -38,6 +38,10 @@ def configure(display: DisplayConfig, kivy_home: Path, kiosk_mode: bool = True) 
     Config.set("graphics", "top", "0")
     Config.set("graphics", "show_cursor", "1" if display.show_cursor else "0")
     Config.set("graphics", "maxfps", "60")
+    # No multisample buffer: on a software renderer (llvmpipe) it doubles the cost of every
+    # pixel of every frame (the whole window is redrawn when anything changes); the kiosk's
+    # shapes draw their own smooth edges instead (Smooth* instructions in the .kv files).
+    Config.set("graphics", "multisamples", "0")
     Config.set("kivy", "exit_on_escape", "0" if kiosk_mode else "1")
     Config.set("kivy", "keyboard_mode", "system")
     Config.set("input", "mouse", "mouse,disable_multitouch")
