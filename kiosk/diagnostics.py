@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import importlib.metadata
 import io
 import json
 import logging
 import logging.handlers
 import os
-import platform
 import re
 import sys
 import zipfile
@@ -154,6 +152,9 @@ def record_selftest(data_dir: Path | str, checks: Iterable[Any], at: dt.datetime
 
 def versions() -> dict[str, Any]:
     """Python, the operating system and the packages that matter, read without importing them."""
+    import importlib.metadata  # here, not at the top: with platform, 20 ms of the kiosk's start
+    import platform
+
     packages = {}
     for name in PACKAGES:
         try:

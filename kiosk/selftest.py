@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from kiosk.errors import CaptureRejected, DeviceError, KioskError
 from kiosk.health import Health
-from kiosk.i18n import catalogue, translate
+from kiosk.i18n import known, translate
 from kiosk.receipt import Receipt, test_receipt
 from kiosk.terminal import Terminal
 
@@ -48,9 +48,8 @@ def _say(key: str, values: Mapping[str, str], language: str) -> str:
 
 
 def _failure(err: KioskError) -> tuple[str, dict[str, str]]:
-    known = catalogue("zh")
     key = next(k for k in (f"selftest.error.{c.__name__}" for c in type(err).__mro__)
-               if k in known or k == "selftest.error.KioskError")  # fmt: skip
+               if known(k) or k == "selftest.error.KioskError")  # fmt: skip
     return key, {"error": type(err).__name__, "detail": err.detail or err.message_key}
 
 

@@ -56,4 +56,14 @@ fi
 # Kivy cannot choose a face inside a .ttc, and face 0 of Noto Sans CJK is the
 # Japanese one: extract the Simplified Chinese faces to their own files.
 "$VENV/bin/python" -m kiosk.fonts --ensure >/dev/null || die "could not prepare the Noto Sans CJK SC font"
+# What an installer does once rather than every start: the message catalogues compiled
+# (.po -> .mo, read by gettext in a millisecond) and the project's bytecode (this machine's
+# PYTHONDONTWRITEBYTECODE would otherwise have every start compile every module again).
+for po in kiosk/locale/*/LC_MESSAGES/kiosk.po; do
+  if [ ! -f "${po%.po}.mo" ] || [ "$po" -nt "${po%.po}.mo" ]; then
+    "$VENV/bin/pybabel" -q compile -i "$po" -o "${po%.po}.mo" || die "could not compile $po"
+  fi
+done
+"$VENV/bin/python" -m compileall -q kiosk screens peripherals client central >/dev/null \
+  || die "could not compile the project's Python files"
 say "ready"
