@@ -5,6 +5,7 @@ terminal service, a navigator); business rules stay in the core."""
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import gc
 import importlib
 import logging
@@ -102,6 +103,25 @@ def between_visits_collection() -> None:
     gc.collect()
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, 1_000_000_000)  # no automatic full collection
+    _return_freed_memory()
+
+
+def _libc_trim():
+    """glibc's ``malloc_trim``, or None where the C library has none (musl)."""
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+_malloc_trim = _libc_trim()
+
+
+def _return_freed_memory() -> None:
+    """Give the memory a visit freed back to the system (glibc otherwise keeps it in
+    the heap, and a night of visits left the kiosk 4-7 MB larger than it needs)."""
+    if _malloc_trim is not None:
+        _malloc_trim(0)
 
 
 class KioskApp(App):
