@@ -1,0 +1,76 @@
+"""The home screen in a real window, a citizen's card read, then a message shown (the
+social-security card read): where the life-event tiles are before and after. Run by
+tests/ui/test_home_message.py in its own process (Kivy makes one window per process):
+``python tests/ui/home_message_app.py OUT_DIR WIDTH HEIGHT``.
+
+Prints one JSON line: the tiles' places before and after, and the screenshot with the
+message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+MESSAGE = "社保卡已读取：李*英，卡号 362424********0022"
+
+
+async def script(app, out: Path) -> dict:
+    from screens.touch import find_action
+    from screens.walkthrough import Walkthrough, until
+
+    w = Walkthrough(app, out)
+    await until(lambda: app.root is not None and app.screens.current == "attract", 30, "attract")
+    from peripherals.idcard.emulator import sample_cards
+
+    app.terminal.begin(sample_cards()[0])
+    app.show("home")
+    await until(lambda: app.screens.current == "home", 10, "home")
+    await w.drawn()
+
+    def tiles() -> dict[str, list[float]]:
+        return {a: list(find_action(app.root, a).to_window(*find_action(app.root, a).pos))
+                for a in ("event:birth", "event:school_entry")}  # fmt: skip
+
+    before = tiles()
+    app.screens.get_screen("home").message = MESSAGE
+    shot = await w.screenshot("home-message")
+    return {"before": before, "after": tiles(), "screenshot": str(shot)}
+
+
+def main() -> None:
+    out = Path(sys.argv[1])
+    sys.path.insert(0, str(ROOT))
+    from kiosk.config import DisplayConfig, KioskConfig
+    from screens.window import configure
+
+    display = DisplayConfig(width=int(sys.argv[2]), height=int(sys.argv[3]))
+    configure(display, out / "kivy")
+    from kiosk.catalog import default_catalog_dir, load_catalog
+    from kiosk.terminal import Ports, Terminal
+    from screens.app import KioskApp
+
+    terminal = Terminal(Ports(), KioskConfig(), load_catalog(default_catalog_dir()))
+    app = KioskApp(terminal, ["通知"], "洲湖镇便民服务中心")
+    result: dict = {}
+
+    async def run() -> None:
+        async def guarded():
+            try:
+                result.update(await script(app, out))
+            finally:
+                app.stop()
+
+        task = asyncio.ensure_future(guarded())
+        await app.async_run(async_lib="asyncio")
+        await task
+
+    asyncio.run(run())
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
