@@ -9,7 +9,6 @@ message.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from pathlib import Path
@@ -54,22 +53,10 @@ def main() -> None:
     from screens.app import KioskApp
 
     terminal = Terminal(Ports(), KioskConfig(), load_catalog(default_catalog_dir()))
+    from tests.support.window_child import drive
+
     app = KioskApp(terminal, ["通知"], "洲湖镇便民服务中心")
-    result: dict = {}
-
-    async def run() -> None:
-        async def guarded():
-            try:
-                result.update(await script(app, out))
-            finally:
-                app.stop()
-
-        task = asyncio.ensure_future(guarded())
-        await app.async_run(async_lib="asyncio")
-        await task
-
-    asyncio.run(run())
-    print(json.dumps(result))
+    print(json.dumps(drive(app, lambda: script(app, out))))
 
 
 if __name__ == "__main__":

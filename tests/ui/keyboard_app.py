@@ -169,21 +169,10 @@ def main(out: Path) -> int:
         def on_keyboard_done(self, _kb):
             self.done += 1
 
+    from tests.support.window_child import drive
+
     app = KeyboardApp()
-    result: dict = {}
-
-    async def run():
-        async def drive():
-            try:
-                result.update(await asyncio.wait_for(script(app, out), timeout=40))
-            finally:
-                app.stop()
-
-        task = asyncio.ensure_future(drive())
-        await app.async_run(async_lib="asyncio")
-        await task
-
-    asyncio.run(run())
+    result = drive(app, lambda: script(app, out), timeout=40)
     print(json.dumps(result, ensure_ascii=False))
     return 0
 
