@@ -5,7 +5,7 @@ elderly mode (larger, with big 上一页 / 下一页 buttons rather than a long 
 from __future__ import annotations
 
 from kivy.core.window import Window
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.properties import StringProperty
 from kivy.uix.widget import Widget
 
 from kiosk.identity import id_number_of, mask
@@ -31,8 +31,6 @@ def tile_grid(portrait: bool, elderly: bool) -> tuple[int, int]:
 class HomeScreen(KioskScreen):
     citizen = StringProperty("")
     message = StringProperty("")
-    # landscape: the message or error, while there is one, said on the prompt's line
-    said_in_prompt = BooleanProperty(False)
 
     def __init__(self, terminal, nav, on_finish, **kw):
         super().__init__(terminal, nav, **kw)
@@ -53,15 +51,6 @@ class HomeScreen(KioskScreen):
             services.parent.remove_widget(services)
             # six in a row: the longest words get a wider button, so none is cut in two
             self.ids.read_social.size_hint_x, self.ids.finish.size_hint_x = 1.3, 0.8
-
-    def on_message(self, *_):
-        self._said_in_prompt()
-
-    def on_error(self, *_):
-        self._said_in_prompt()
-
-    def _said_in_prompt(self):
-        self.said_in_prompt = Window.width > Window.height and bool(self.error or self.message)
 
     def on_pre_enter(self, *_):
         self.citizen = self.terminal.display_name
