@@ -186,9 +186,11 @@ _L = {
 
 def build_record_receipt(record: ContributionRecord, *, name: str, id_number: str,
                          point_name: str, terminal_id: str, language: str = "zh",
-                         printed_at: dt.datetime | None = None) -> Receipt:  # fmt: skip
+                         printed_at: dt.datetime | None = None, job_id: str = "",
+                         ) -> Receipt:  # fmt: skip
     """The slip of ``record`` for the citizen ``name`` (their ``id_number`` printed
-    masked), printed at ``terminal_id`` of the service point ``point_name``."""
+    masked), printed at ``terminal_id`` of the service point ``point_name``; ``job_id``
+    the printer's job (by default one for the terminal and the second it is printed)."""
     en = language.startswith("en")
     printed_at = printed_at or dt.datetime.now(dt.UTC)
 
@@ -246,5 +248,6 @@ def build_record_receipt(record: ContributionRecord, *, name: str, id_number: st
         Feed(3),
     ]
     # the job id is logged by the printer driver: nothing personal in it
-    return Receipt(job_id=f"record-{terminal_id}-{china_time(printed_at):%Y%m%d%H%M%S}",
+    job_id = job_id or f"record-{terminal_id}-{china_time(printed_at):%Y%m%d%H%M%S}"
+    return Receipt(job_id=job_id,
                    blocks=tuple(blocks), created_at=printed_at, kind="record")  # fmt: skip

@@ -70,6 +70,8 @@ class FakePrinter:
     def reprint_pending(self, fresh=None) -> bool:
         if self.pending is None or not self.paper:
             return False
+        if fresh is not None and fresh.job_id == self.pending.job_id:
+            self.pending = fresh  # the same job built again, in the language read now
         self.printed.append(self.pending)
         self.pending = None
         return True
@@ -179,6 +181,24 @@ async def test_paper_out_is_said_plainly_and_print_again_prints_the_kept_slip_on
     await t.print_record(A_YEAR, again=True)
     # Then the kept slip is printed, once
     assert printer.printed == [kept] and printer.pending is None
+
+
+async def test_printed_again_later_in_english_the_kept_slip_comes_out_in_english_once():
+    clock = [STARTED]
+    printer = FakePrinter(paper=False)
+    t = terminal(platform=FakeRecords(), printer=printer)
+    t.now = lambda: clock[0]
+    t.begin(an_id_card())
+    with pytest.raises(PaperOut):
+        await t.print_record(A_YEAR)
+    # The citizen switches to English; paper is back two minutes later
+    t.set_language("en")
+    clock[0] = STARTED + dt.timedelta(minutes=2)
+    printer.paper = True
+    await t.print_record(A_YEAR, again=True)
+    (slip,) = printer.printed
+    assert "Social insurance contribution record" in slip.plain_text()
+    assert "社会保险参保缴费记录" not in slip.plain_text() and printer.pending is None
 
 
 async def test_without_a_printer_the_citizen_is_told_where_else_to_get_the_record():
