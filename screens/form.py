@@ -6,9 +6,11 @@ the on-screen keyboard; problems are shown in plain words under each field.
 
 from __future__ import annotations
 
+from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.factory import Factory
+from kivy.metrics import dp
 from kivy.properties import StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
@@ -44,6 +46,14 @@ def shown_value(f: FieldDef, value: str, language: str) -> str:
         if c.value == value:
             return c.label.get(language)
     return value
+
+
+def even_rows(grid: GridLayout, buttons: list[BigButton]) -> None:
+    """Every choice as tall as the one whose words wrap most (as BigButton's own rule
+    sizes one), so a row's buttons line up at the top as well as the bottom."""
+    scale = App.get_running_app().scale
+    grid.row_default_height = max(
+        max(dp(96) * scale, b.texture_size[1] + dp(28)) for b in buttons)  # fmt: skip
 
 
 class FormScreen(KioskScreen):
@@ -103,13 +113,17 @@ class FormScreen(KioskScreen):
                 # two or three a row (many banks would squeeze into thin, ragged buttons)
                 n = len(f.choices)
                 choices = GridLayout(cols=n if n <= 3 else (2 if Window.height >= Window.width else 3),
-                                     size_hint_y=None, spacing=12)
+                                     size_hint_y=None, spacing=12, row_force_default=True)
                 choices.bind(minimum_height=choices.setter("height"))
-                for c in f.choices:
-                    b = BigButton(action=f"choice:{f.id}:{c.value}", text=c.label.get(lang),
-                                  bg_color=(0.09, 0.25, 0.52, 1) if value == c.value else (0.6, 0.65, 0.72, 1),
-                                  on_release=lambda _w, fid=f.id, v=c.value: self.pick(fid, v))
+                buttons = [BigButton(action=f"choice:{f.id}:{c.value}", text=c.label.get(lang),
+                                     bg_color=(0.09, 0.25, 0.52, 1) if value == c.value else (0.6, 0.65, 0.72, 1),
+                                     size_hint_y=1,  # the grid's one row height, below
+                                     on_release=lambda _w, fid=f.id, v=c.value: self.pick(fid, v))
+                           for c in f.choices]  # fmt: skip
+                for b in buttons:
                     choices.add_widget(b)
+                    b.bind(texture_size=lambda *_, g=choices, bs=buttons: even_rows(g, bs))
+                even_rows(choices, buttons)
                 row.add_widget(choices)
             else:
                 field_input = FieldInput(field_id=f.id, text=value, problem=problems.get(f.id, ""))
