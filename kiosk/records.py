@@ -186,11 +186,12 @@ _L = {
 
 def build_record_receipt(record: ContributionRecord, *, name: str, id_number: str,
                          point_name: str, terminal_id: str, language: str = "zh",
-                         printed_at: dt.datetime | None = None, job_id: str = "",
-                         ) -> Receipt:  # fmt: skip
+                         printed_at: dt.datetime | None = None,
+                         visit_began: dt.datetime | None = None) -> Receipt:  # fmt: skip
     """The slip of ``record`` for the citizen ``name`` (their ``id_number`` printed
-    masked), printed at ``terminal_id`` of the service point ``point_name``; ``job_id``
-    the printer's job (by default one for the terminal and the second it is printed)."""
+    masked), printed at ``terminal_id`` of the service point ``point_name``. Its printer
+    job is the visit's (``visit_began``; else the second it is printed): built again in
+    the same visit (after paper out, in another language) it is the same job."""
     en = language.startswith("en")
     printed_at = printed_at or dt.datetime.now(dt.UTC)
 
@@ -248,6 +249,6 @@ def build_record_receipt(record: ContributionRecord, *, name: str, id_number: st
         Feed(3),
     ]
     # the job id is logged by the printer driver: nothing personal in it
-    job_id = job_id or f"record-{terminal_id}-{china_time(printed_at):%Y%m%d%H%M%S}"
-    return Receipt(job_id=job_id,
+    job = china_time(visit_began or printed_at)
+    return Receipt(job_id=f"record-{terminal_id}-{job:%Y%m%d%H%M%S}",
                    blocks=tuple(blocks), created_at=printed_at, kind="record")  # fmt: skip

@@ -993,13 +993,11 @@ class Terminal:
         card = self.session.card if self.session is not None else None
         if not id_number_of(card):
             raise SessionError("no card read in this visit", message_key="record.lay_card")
-        # one job for the visit's slip, whenever it is built: printed again after paper
-        # out, the slip built anew (in the language the citizen reads now) takes its place
-        job_id = f"record-{self.config.terminal.id}-{china_time(self.session.started_at):%Y%m%d%H%M%S}"
         return build_record_receipt(record, name=card.name, id_number=id_number_of(card),
                                     point_name=self.point_name_in(self.language),
                                     terminal_id=self.config.terminal.id, language=self.language,
-                                    printed_at=self.now(), job_id=job_id)  # fmt: skip
+                                    printed_at=self.now(),
+                                    visit_began=self.session.started_at)  # fmt: skip
 
     async def print_record(self, record: ContributionRecord, again: bool = False) -> None:
         """Print the slip of ``record``; ``again`` after a failure: the job the printer

@@ -49,8 +49,9 @@ def shown_value(f: FieldDef, value: str, language: str) -> str:
 
 
 def even_rows(grid: GridLayout, buttons: list[BigButton]) -> None:
-    """Every choice as tall as the one whose words wrap most (as BigButton's own rule
-    sizes one), so a row's buttons line up at the top as well as the bottom."""
+    """Every choice as tall as the one whose words wrap most (the height BigButton's rule
+    in widgets.kv gives one; here the grid sets it), so a row's buttons line up at the
+    top as well as the bottom."""
     scale = App.get_running_app().scale
     grid.row_default_height = max(
         max(dp(96) * scale, b.texture_size[1] + dp(28)) for b in buttons)  # fmt: skip

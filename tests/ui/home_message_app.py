@@ -31,8 +31,8 @@ async def script(app, out: Path) -> dict:
     await w.drawn()
 
     def tiles() -> dict[str, list[float]]:
-        return {a: list(find_action(app.root, a).to_window(*find_action(app.root, a).pos))
-                for a in ("event:birth", "event:school_entry")}  # fmt: skip
+        found = {a: find_action(app.root, a) for a in ("event:birth", "event:school_entry")}
+        return {a: list(tile.to_window(*tile.pos)) for a, tile in found.items()}
 
     before = tiles()
     app.screens.get_screen("home").message = MESSAGE
