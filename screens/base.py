@@ -70,6 +70,24 @@ class KioskScreen(Screen):
         self.error = (message_for(failure, self.terminal.language)
                       if isinstance(failure, KioskError) else self.t("error.generic"))  # fmt: skip
 
+    async def drawn(self, timeout: float = 0.1) -> None:
+        """Until the window has drawn what just changed on it (its next flip), or
+        ``timeout`` seconds. Heavy work started after this does not share the cores with
+        the frame that tells the citizen it has begun (software GL draws on the CPU)."""
+        from kivy.core.window import Window
+
+        shown = asyncio.get_running_loop().create_future()
+
+        def flipped(*_):
+            if not shown.done():
+                shown.set_result(None)
+
+        Window.bind(on_flip=flipped)
+        try:
+            await asyncio.wait([shown], timeout=timeout)
+        finally:
+            Window.unbind(on_flip=flipped)
+
     def warm(self) -> None:
         """Before anyone comes: put up what the screen shows every visitor alike, so
         that its first showing draws it rather than builds it (the app lays the screen

@@ -102,6 +102,7 @@ class CaptureScreen(CameraScreen):
     async def _take(self) -> bool:
         """Scan the page in view now; False (and the citizen told why) when there is none."""
         self._show("taking", "capture.taking")
+        await self.drawn()  # "taking the page" on screen before the imaging takes the cores
         try:
             self.pages = await self.terminal.scan_material(self.code, replace=self._replace)
         except CaptureRejected as err:
