@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import importlib
 import itertools
 import logging
 import time
@@ -18,9 +19,9 @@ import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from kiosk.catalog.model import Catalog
-from kiosk.catalog.sync import CatalogCache, accept
 from kiosk.config import KioskConfig, china_time, save_remote, with_remote
 from kiosk.diagnostics import HealthHistory
 from kiosk.errors import (
@@ -37,11 +38,8 @@ from kiosk.errors import (
     ValidationError,
 )
 from kiosk.face import FaceVerdict, verdict
-from kiosk.guide import Guide, build_guide
 from kiosk.health import FailedReads, Health
 from kiosk.identity import ElectronicId, Identity, SocialSecurityCard, id_number_of, looks_like_eid
-from kiosk.journey import Journey
-from kiosk.outcomes import Outcome, Progress
 from kiosk.ports import (
     CodeScanner,
     DocumentCamera,
@@ -55,11 +53,18 @@ from kiosk.ports import (
     SocialCardReader,
     Speech,
 )
-from kiosk.query import tracked_number
-from kiosk.receipt import Receipt
-from kiosk.receipts import build_receipt, build_ticket_receipt
-from kiosk.records import ContributionRecord, build_record_receipt
 from kiosk.session import Session, State, Timeouts, TimeoutStatus
+
+# imported where used, and all at once by Terminal.ready_for_visits
+VISIT_MODULES = ("kiosk.journey", "kiosk.receipts", "kiosk.records", "kiosk.guide", "kiosk.query",
+                 "kiosk.catalog.sync")  # fmt: skip
+if TYPE_CHECKING:
+    from kiosk.catalog.sync import CatalogCache
+    from kiosk.guide import Guide
+    from kiosk.journey import Journey
+    from kiosk.outcomes import Outcome, Progress
+    from kiosk.receipt import Receipt
+    from kiosk.records import ContributionRecord
 
 log = logging.getLogger(__name__)
 
@@ -274,6 +279,7 @@ class Terminal:
         self._scanner_fault = False
         if not code:
             return None
+        from kiosk.query import tracked_number
         number = None if looks_like_eid(code) else tracked_number(code)
         if number is not None:  # a receipt's QR: its progress, not an identity
             self._changed(f"track:{number}")
@@ -357,10 +363,19 @@ class Terminal:
             elderly_warning=t.warning * t.elderly_factor,
         )
 
+    @staticmethod
+    def ready_for_visits() -> None:
+        """Import what a visit uses (the journey, receipts, guides, records): kept off the
+        start-up path so the attract screen shows sooner; the app calls this once it
+        shows, so that the first card read does not pay for it either."""
+        for name in VISIT_MODULES:
+            importlib.import_module(name)
+
     def begin(self, card: Identity | None) -> Session:
         """Start a visit (a card, a verified electronic ID, or None for services
         that need no identity)."""
         self.session = Session(card, self.now(), elderly=self.elderly, limits=self.limits())
+        from kiosk.journey import Journey
         self.journey = Journey(self.catalog, self.session) if self.catalog else None
         self.outcome = None
         self._changed("visit")
@@ -569,6 +584,7 @@ class Terminal:
 
     def receipt(self) -> Receipt:
         track = f"{self.config.platform.url.rstrip('/')}/track/"
+        from kiosk.receipts import build_receipt
         return build_receipt(self.outcome, self.catalog, language=self.language, track_url=track)
 
     # -- printing ----------------------------------------------------------
@@ -625,6 +641,7 @@ class Terminal:
 
     async def print_ticket(self, ticket, kind_name: str = "") -> None:
         """:raises PrinterError, PaperOut: see print_receipt."""
+        from kiosk.receipts import build_ticket_receipt
         receipt = build_ticket_receipt(ticket, self.catalog, language=self.language,
                                        kind_name=kind_name)  # fmt: skip
         await self.print_receipt(receipt)
@@ -637,6 +654,7 @@ class Terminal:
         if self.catalog is None:
             raise ValidationError("no catalog loaded", message_key="error.catalog")
         self.record_query("guide")
+        from kiosk.guide import build_guide
         return build_guide(self.catalog, code, self.language, self.config.platform.url)
 
     # -- health ------------------------------------------------------------
@@ -768,6 +786,7 @@ class Terminal:
             data, etag = await fetch(self.catalog_etag)
             if data is None:
                 return False  # unchanged
+            from kiosk.catalog.sync import accept
             catalog = await asyncio.to_thread(accept, data, etag, self.catalog_cache)
         except KioskError as err:  # unreachable, garbled, or not a valid catalog
             log.warning("catalog not refreshed: %s", err.detail)
@@ -993,6 +1012,7 @@ class Terminal:
         card = self.session.card if self.session is not None else None
         if not id_number_of(card):
             raise SessionError("no card read in this visit", message_key="record.lay_card")
+        from kiosk.records import build_record_receipt
         return build_record_receipt(record, name=card.name, id_number=id_number_of(card),
                                     point_name=self.point_name_in(self.language),
                                     terminal_id=self.config.terminal.id, language=self.language,

@@ -147,6 +147,7 @@ class KioskApp(App):
         self._kv_loaded: set[str] = set()
         self._corners = None  # the technician's corner gesture, watched from the second frame
         self._warmed = 0  # the home screen's two start-up steps done
+        self._visits_ready = False  # what a visit uses imported (Terminal.ready_for_visits)
         # the visit's garbage: collected just after the visit's last screen is drawn, always
         # (a collection left for a quiet moment never came in a busy hall: +0.7 MB a visit)
         self._collect_soon = Clock.create_trigger(lambda _dt: between_visits_collection(), 0.3)
@@ -212,6 +213,10 @@ class KioskApp(App):
             return True
         if "timeout.kv" not in self._kv_loaded:
             self._load_kv_file("timeout.kv")
+            return True
+        if not self._visits_ready:
+            self._visits_ready = True
+            self.terminal.ready_for_visits()
             return True
         if self._warmed < 2:  # the home screen's tiles laid out and their words drawn now,
             self._warmed += 1  # not in the frame that first shows them (about 100 ms)

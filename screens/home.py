@@ -129,6 +129,7 @@ class HomeScreen(KioskScreen):
 
     async def _read_social_card(self):
         self.message = self.t("home.insert_social_card")
+        await self.drawn()  # the words on screen before the reader and pcscd take the cores
         card = await self.terminal.read_social_card()
         self.message = self.t("home.social_card_read", name=mask(card.name), number=mask(card.ss_number, 6, 4))
 
