@@ -19,6 +19,7 @@ from kivy.properties import (
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label as KivyLabel
+from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
 from kiosk.linebreak import clip, wrap
@@ -248,6 +249,87 @@ def rows_a_page(elderly: bool, portrait: bool, in_portrait: int, in_landscape: i
     if not elderly:
         return 0
     return in_portrait if portrait else in_landscape
+
+
+class MoreScroll(ScrollView):
+    """A scrolled list that shows, over its foot, that it goes on below ("↓ swipe up for
+    more" on a fade), for as long as it does: not everyone knows to scroll, and a row cut
+    at the edge is easily taken for the last. Drawn only: a tap there reaches the row."""
+
+    more = BooleanProperty(False)  # part of the list lies below the view
+    cue_height = NumericProperty(dp(64))  # the fade at the foot (widgets.kv)
+    more_text = StringProperty("")
+    more_font_size = NumericProperty(dp(22))
+    more_texture = ObjectProperty(None, allownone=True)  # more_text, drawn (widgets.kv)
+    fade = ObjectProperty(None)  # white, opaque at the foot, clear at the top
+
+    _fade = None  # one texture for every list
+
+    def __init__(self, **kw):
+        if MoreScroll._fade is None:
+            from kivy.graphics.texture import Texture
+
+            tex = Texture.create(size=(1, 64), colorfmt="rgba")
+            ramp = bytes(v for i in range(64) for v in (255, 255, 255, 255 - i * 4))
+            tex.blit_buffer(ramp, colorfmt="rgba", bufferfmt="ubyte")  # row 0 at the foot
+            MoreScroll._fade = tex
+        self.fade = MoreScroll._fade
+        super().__init__(**kw)
+        self.fbind("scroll_y", self._more)
+        self.fbind("height", self._more)
+        self.fbind("more_text", self._draw_text)
+        self.fbind("more_font_size", self._draw_text)
+
+    def add_widget(self, widget, *args, **kw):
+        super().add_widget(widget, *args, **kw)
+        widget.fbind("height", self._more)
+        self._more()
+
+    def remove_widget(self, widget, *args, **kw):
+        widget.funbind("height", self._more)
+        super().remove_widget(widget, *args, **kw)
+        self._more()
+
+    def _more(self, *_):
+        content = self.children[0] if self.children else None
+        below = (content.height - self.height) * self.scroll_y if content is not None else 0
+        self.more = below > dp(6)
+
+    def scroll_to(self, widget, padding=10, animate=True):
+        """ScrollView's, keeping ``widget`` clear of the cue at the foot too (the field
+        being typed in, the row to scan next), where the list goes on below it."""
+        content = self.children[0] if self.children else None
+        if not self.parent or content is None or content.height <= self.height:
+            return super().scroll_to(widget, padding, animate)
+        if hasattr(content, "do_layout") and content._trigger_layout.is_triggered:
+            Clock.schedule_once(lambda _dt: self.scroll_to(widget, padding, animate))
+            return
+        pad = dp(padding if isinstance(padding, int | float) else padding[1])
+        bottom = self.parent.to_widget(*widget.to_window(*widget.pos))[1]
+        top = self.parent.to_widget(*widget.to_window(widget.right, widget.top))[1]
+        floor = self.y + self.cue_height
+        if top - bottom + pad > self.top - floor:  # too tall to clear it: as ScrollView does
+            return super().scroll_to(widget, padding, animate)
+        dy = floor - bottom + pad if bottom < floor else (self.top - top - pad if top > self.top else 0)
+        if not dy:
+            return
+        _, dsy = self.convert_distance_to_scroll(0, dy)
+        to = min(1, max(0, self.scroll_y - dsy))
+        if animate:
+            from kivy.animation import Animation
+
+            Animation.stop_all(self, "scroll_y")
+            Animation(scroll_y=to, **({"d": 0.2, "t": "out_quad"} if animate is True else animate)).start(self)
+        else:
+            self.scroll_y = to
+
+    def _draw_text(self, *_):
+        if not self.more_text:
+            self.more_texture = None
+            return
+        core = CoreLabel(text=self.more_text, font_size=self.more_font_size, bold=True)
+        core.refresh()
+        self.more_texture = core.texture
 
 
 class CameraPreview(Widget):
