@@ -40,6 +40,11 @@ async def _serve(config: CentralConfig, host: str, port: int, *, reuse_port: boo
 
     from central.app import make_app
 
+    # The group-commit thread lets go of the GIL for each SQLite call and its fsync, then
+    # waits to get it back while the loop parses requests: up to the 5 ms switch interval
+    # each time. 1 ms: its commits come back sooner (about 6% more submissions a second
+    # with 8 in flight, A/B on this 2-core machine).
+    sys.setswitchinterval(0.001)
     runner = web.AppRunner(make_app(config), handle_signals=False, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_port=reuse_port or None)
