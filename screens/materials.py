@@ -79,6 +79,8 @@ class MaterialsScreen(PagedRows, KioskScreen):
         self.pad: SignaturePad | None = None
         self.page = 0
         self._pages: list[list] = [[]]
+        self._per_page = 0  # elderly mode: rows a page (0: all, scrolled)
+        self._fits = 0  # how many rows the list held whole when last measured (0: not yet)
         terminal.subscribe(self._on_terminal)
 
     def _on_terminal(self, what: str):
@@ -87,6 +89,7 @@ class MaterialsScreen(PagedRows, KioskScreen):
 
     def on_kv_post(self, *_):
         self.ids.pager.on_turn = self.turn
+        self.ids.scroll.fbind("height", self._refit)  # the signature pad opened, a longer hint
 
     def on_pre_enter(self, *_):
         self.hint = self.t("materials.place_page")
@@ -129,13 +132,34 @@ class MaterialsScreen(PagedRows, KioskScreen):
                 target = row
         self.show_signature(bool(j.deferred_codes))
         # elderly mode: a few larger rows a page, turned to the next one to scan
-        per_page = rows_a_page(self.terminal.elderly, Window.height >= Window.width, *ELDERLY_ROWS)
-        self._pages = pages_of(shown, per_page)
-        if target is not None:
-            self.page = next(i for i, page in enumerate(self._pages) if target in page)
-        self.show_page()
+        guess = rows_a_page(self.terminal.elderly, Window.height >= Window.width, *ELDERLY_ROWS)
+        self._per_page = min(guess, self._fits or guess)
+        self._paginate(shown, target)
+        Clock.schedule_once(self._refit, 0)  # the rows' heights are known by the next frame
         if target is not None:  # bring the next material to scan into view
             Clock.schedule_once(lambda _dt: self.bring_into_view(target), 0)
+
+    def _paginate(self, rows: list, keep=None) -> None:
+        """``rows`` in pages of ``_per_page``, on the page that holds ``keep``."""
+        self._pages = pages_of(rows, self._per_page)
+        if keep is not None:
+            self.page = next(i for i, page in enumerate(self._pages) if keep in page)
+        self.show_page()
+
+    def _refit(self, *_) -> None:
+        """Elderly mode: no more rows a page than the list's height holds whole (landscape
+        large type leaves room for one, with the signature pad open), so no row of a page
+        is cut at its foot; never fewer than one."""
+        rows = [row for page in self._pages for row in page]
+        if not self._per_page or not rows or self.ids.scroll.height <= 0:
+            return
+        gap = self.ids.rows.spacing[1]
+        self._fits = max(1, int((self.ids.scroll.height + gap) // (max(r.height for r in rows) + gap)))
+        per_page = min(rows_a_page(True, Window.height >= Window.width, *ELDERLY_ROWS), self._fits)
+        if per_page != self._per_page:
+            page = self._pages[min(self.page, len(self._pages) - 1)]
+            self._per_page = per_page
+            self._paginate(rows, page[0] if page else None)
 
     def bring_into_view(self, row):
         scroll = self.ids.scroll
@@ -197,6 +221,8 @@ class MaterialsScreen(PagedRows, KioskScreen):
 
     def wipe(self) -> None:
         super().wipe()
+        self._pages = [[]]  # nothing of this visit's list (what was scanned, deferred) stays
+        self.ids.rows.clear_widgets()
         self._drop_signature()
 
     def _drop_signature(self) -> None:

@@ -25,9 +25,9 @@ def test_the_whole_after_death_bundle_in_one_go_with_a_deferred_material(tmp_pat
     # With the signature pad open the list shows under two rows: the foot of it says that
     # more lies below (as the long review does), and a page with nothing below does not
     more = translate("common.more_below")
-    assert shows_text(shots["07b-materials-deferred-signed"], more, [22], bold=True)
-    assert shows_text(shots["09-review"], more, [22], bold=True)
-    assert not shows_text(shots["10-outcome"], more, [22], bold=True)
+    assert shows_text(shots["07b-materials-deferred-signed"], more, [21], bold=True)
+    assert shows_text(shots["09-review"], more, [21], bold=True)
+    assert not shows_text(shots["10-outcome"], more, [21], bold=True)
     # Every matter of the bundle accepted under one number
     assert shows_text(shots["10-outcome"], "已受理", [60], bold=True)
     assert shows_text(shots["10-outcome"], "机动车驾驶证注销（死亡）", [26])
