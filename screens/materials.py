@@ -81,15 +81,20 @@ class MaterialsScreen(PagedRows, KioskScreen):
         self._pages: list[list] = [[]]
         self._per_page = 0  # elderly mode: rows a page (0: all, scrolled)
         self._fits = 0  # how many rows the list held whole when last measured (0: not yet)
+        self._tallest = 0.0  # the tallest row measured at the list's width
         terminal.subscribe(self._on_terminal)
 
     def _on_terminal(self, what: str):
-        if what == "elderly" and self.manager is not None and self.manager.current == self.name:
-            self.refresh()  # fewer, larger rows a page (or all of them again)
+        if what == "elderly":
+            self._fits, self._tallest = 0, 0.0  # another size of type: measured again
+            if self.manager is not None and self.manager.current == self.name:
+                self.refresh()  # fewer, larger rows a page (or all of them again)
 
     def on_kv_post(self, *_):
         self.ids.pager.on_turn = self.turn
-        self.ids.scroll.fbind("height", self._refit)  # the signature pad opened, a longer hint
+        # measured once heights have settled (a row's height follows its words a frame late)
+        self._refit_soon = Clock.create_trigger(self._refit, 0.1)
+        self.ids.scroll.fbind("height", self._refit_soon)  # the signature pad opened, a longer hint
 
     def on_pre_enter(self, *_):
         self.hint = self.t("materials.place_page")
@@ -135,7 +140,6 @@ class MaterialsScreen(PagedRows, KioskScreen):
         guess = rows_a_page(self.terminal.elderly, Window.height >= Window.width, *ELDERLY_ROWS)
         self._per_page = min(guess, self._fits or guess)
         self._paginate(shown, target)
-        Clock.schedule_once(self._refit, 0)  # the rows' heights are known by the next frame
         if target is not None:  # bring the next material to scan into view
             Clock.schedule_once(lambda _dt: self.bring_into_view(target), 0)
 
@@ -148,18 +152,31 @@ class MaterialsScreen(PagedRows, KioskScreen):
 
     def _refit(self, *_) -> None:
         """Elderly mode: no more rows a page than the list's height holds whole (landscape
-        large type leaves room for one, with the signature pad open), so no row of a page
-        is cut at its foot; never fewer than one."""
-        rows = [row for page in self._pages for row in page]
-        if not self._per_page or not rows or self.ids.scroll.height <= 0:
+        large type leaves room for one), so no row of a page is cut at its foot; never
+        fewer than one. Measured on the rows shown (laid out at the list's width)."""
+        rows = self.ids.rows
+        shown = list(rows.children)
+        if not self._per_page or not shown or self.ids.scroll.height <= 0:
             return
-        gap = self.ids.rows.spacing[1]
-        self._fits = max(1, int((self.ids.scroll.height + gap) // (max(r.height for r in rows) + gap)))
+        if any(r.width != rows.width for r in shown):  # not laid out at the list's width yet
+            self._refit_soon()
+            return
+        gap = rows.spacing[1]
+        # the tallest row seen in this visit, not this page's: pages do not see-saw
+        self._tallest = max(self._tallest, *(r.height for r in shown))
+        self._fits = max(1, int((self.ids.scroll.height + gap) // (self._tallest + gap)))
         per_page = min(rows_a_page(True, Window.height >= Window.width, *ELDERLY_ROWS), self._fits)
         if per_page != self._per_page:
             page = self._pages[min(self.page, len(self._pages) - 1)]
             self._per_page = per_page
-            self._paginate(rows, page[0] if page else None)
+            self._paginate([row for p in self._pages for row in p], page[0] if page else None)
+
+    def show_page(self):
+        super().show_page()
+        for row in self.ids.rows.children:  # this page's rows, measured once they settle
+            row.funbind("height", self._refit_soon)
+            row.fbind("height", self._refit_soon)
+        self._refit_soon()
 
     def bring_into_view(self, row):
         scroll = self.ids.scroll
@@ -222,6 +239,7 @@ class MaterialsScreen(PagedRows, KioskScreen):
     def wipe(self) -> None:
         super().wipe()
         self._pages = [[]]  # nothing of this visit's list (what was scanned, deferred) stays
+        self._fits, self._tallest = 0, 0.0
         self.ids.rows.clear_widgets()
         self._drop_signature()
 
