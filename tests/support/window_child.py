@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def drive(app, script: Callable[[], Awaitable[dict]], timeout: float = 60.0) -> dict:
@@ -24,3 +31,22 @@ def drive(app, script: Callable[[], Awaitable[dict]], timeout: float = 60.0) -> 
 
     asyncio.run(run())
     return result
+
+
+def run_child(child: Path, out: Path, size: tuple[int, int], timeout: float = 120) -> dict:
+    """Run the test window ``child`` (``python CHILD OUT WIDTH HEIGHT``) on an Xvfb of its
+    own at ``size``; the JSON of its last line. A child that fails fails the test."""
+    from peripherals.supervisor import Xvfb
+
+    display = Xvfb(*size)
+    display.start(out)
+    try:
+        proc = subprocess.run(
+            [sys.executable, str(child), str(out), *map(str, size)],
+            cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT), **display.env()),
+            capture_output=True, text=True, timeout=timeout,
+        )  # fmt: skip
+    finally:
+        display.stop()
+    assert proc.returncode == 0, f"{child.name} failed:\n{proc.stderr[-3000:]}"
+    return json.loads(proc.stdout.strip().splitlines()[-1])

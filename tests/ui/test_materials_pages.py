@@ -4,36 +4,20 @@ material on some page. A real window under Xvfb, each orientation in its own pro
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from peripherals.supervisor import Xvfb
 from tests.support.vision import shows_text
+from tests.support.window_child import run_child
 
 pytestmark = pytest.mark.ui
-ROOT = Path(__file__).resolve().parents[2]
 CHILD = Path(__file__).with_name("materials_pages_app.py")
 
 
 @pytest.mark.parametrize("size", [(1080, 1920), (1920, 1080)], ids=["portrait", "landscape"])
 def test_each_page_of_materials_in_large_type_shows_its_rows_whole(tmp_path, size):
-    display = Xvfb(*size)
-    display.start(tmp_path)
-    try:
-        proc = subprocess.run(
-            [sys.executable, str(CHILD), str(tmp_path), *map(str, size)],
-            cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT), **display.env()),
-            capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
-    finally:
-        display.stop()
-    assert proc.returncode == 0, f"materials window failed:\n{proc.stderr[-3000:]}"
-    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    got = run_child(CHILD, tmp_path, size)
     pages = got["pages"]
     assert all(p["rows"] >= 1 and p["whole"] == p["rows"] for p in pages), pages
     assert sum(p["rows"] for p in pages) >= got["materials"]  # none left off a page
