@@ -80,13 +80,12 @@ class MaterialsScreen(PagedRows, KioskScreen):
         self.page = 0
         self._pages: list[list] = [[]]
         self._per_page = 0  # elderly mode: rows a page (0: all, scrolled)
-        self._fits = 0  # how many rows the list held whole when last measured (0: not yet)
-        self._tallest = 0.0  # the tallest row measured at the list's width
+        self._tallest = 0.0  # the tallest row of this visit measured at the list's width
         terminal.subscribe(self._on_terminal)
 
     def _on_terminal(self, what: str):
         if what == "elderly":
-            self._fits, self._tallest = 0, 0.0  # another size of type: measured again
+            self._tallest = 0.0  # another size of type: measured again
             if self.manager is not None and self.manager.current == self.name:
                 self.refresh()  # fewer, larger rows a page (or all of them again)
 
@@ -137,8 +136,7 @@ class MaterialsScreen(PagedRows, KioskScreen):
                 target = row
         self.show_signature(bool(j.deferred_codes))
         # elderly mode: a few larger rows a page, turned to the next one to scan
-        guess = rows_a_page(self.terminal.elderly, Window.height >= Window.width, *ELDERLY_ROWS)
-        self._per_page = min(guess, self._fits or guess)
+        self._per_page = self._rows_a_page()
         self._paginate(shown, target)
         if target is not None:  # bring the next material to scan into view
             Clock.schedule_once(lambda _dt: self.bring_into_view(target), 0)
@@ -150,10 +148,20 @@ class MaterialsScreen(PagedRows, KioskScreen):
             self.page = next(i for i, page in enumerate(self._pages) if keep in page)
         self.show_page()
 
+    def _rows_a_page(self) -> int:
+        """Elderly mode: ELDERLY_ROWS, but no more than the list's height holds whole
+        (landscape large type leaves room for one), so no row of a page is cut at its foot;
+        0 (all, scrolled) otherwise."""
+        guess = rows_a_page(self.terminal.elderly, Window.height >= Window.width, *ELDERLY_ROWS)
+        height = self.ids.scroll.height
+        if not guess or not self._tallest or height <= 0:
+            return guess
+        gap = self.ids.rows.spacing[1]
+        return min(guess, max(1, int((height + gap) // (self._tallest + gap))))
+
     def _refit(self, *_) -> None:
-        """Elderly mode: no more rows a page than the list's height holds whole (landscape
-        large type leaves room for one), so no row of a page is cut at its foot; never
-        fewer than one. Measured on the rows shown (laid out at the list's width)."""
+        """Pages again when the rows shown (laid out at the list's width) or the list's
+        height say another number of rows fits."""
         rows = self.ids.rows
         shown = list(rows.children)
         if not self._per_page or not shown or self.ids.scroll.height <= 0:
@@ -161,11 +169,9 @@ class MaterialsScreen(PagedRows, KioskScreen):
         if any(r.width != rows.width for r in shown):  # not laid out at the list's width yet
             self._refit_soon()
             return
-        gap = rows.spacing[1]
         # the tallest row seen in this visit, not this page's: pages do not see-saw
         self._tallest = max(self._tallest, *(r.height for r in shown))
-        self._fits = max(1, int((self.ids.scroll.height + gap) // (self._tallest + gap)))
-        per_page = min(rows_a_page(True, Window.height >= Window.width, *ELDERLY_ROWS), self._fits)
+        per_page = self._rows_a_page()
         if per_page != self._per_page:
             page = self._pages[min(self.page, len(self._pages) - 1)]
             self._per_page = per_page
@@ -239,7 +245,7 @@ class MaterialsScreen(PagedRows, KioskScreen):
     def wipe(self) -> None:
         super().wipe()
         self._pages = [[]]  # nothing of this visit's list (what was scanned, deferred) stays
-        self._fits, self._tallest = 0, 0.0
+        self._tallest = 0.0
         self.ids.rows.clear_widgets()
         self._drop_signature()
 
