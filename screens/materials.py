@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kivy.clock import Clock
 from kivy.core.window import Window
-from kivy.graphics import Color, SmoothLine
+from kivy.graphics import Color, InstructionGroup, PopMatrix, PushMatrix, SmoothLine, Translate
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
@@ -26,26 +26,41 @@ class MaterialRow(BoxLayout):
 
 
 class SignaturePad(Widget):
-    """The citizen signs with a finger; strokes are drawn as they go."""
+    """The citizen signs with a finger; strokes are drawn as they go.
+
+    Strokes are kept in the pad's own coordinates (a translation follows the pad), so
+    a pad that moves as the screen lays out again (large type turned on) keeps the
+    signature where it was written, and the exported image holds all of it. Its size
+    is fixed: a pad that shrank would cut the signature."""
 
     def __init__(self, **kw):
         super().__init__(**kw)
         self.length = 0.0
+        with self.canvas:
+            PushMatrix()
+            self._origin = Translate(*self.pos)
+            self._ink = InstructionGroup()
+            PopMatrix()
+        self.bind(pos=self._moved)
+
+    def _moved(self, *_):
+        self._origin.xy = self.pos
 
     def on_touch_down(self, touch):
         if not self.collide_point(*touch.pos):
             return False
-        with self.canvas:
-            Color(0.05, 0.1, 0.3, 1)
-            touch.ud["line"] = SmoothLine(points=[*touch.pos], width=2.5)
+        self._ink.add(Color(0.05, 0.1, 0.3, 1))
+        touch.ud["line"] = SmoothLine(points=[touch.x - self.x, touch.y - self.y], width=2.5)
+        self._ink.add(touch.ud["line"])
         touch.grab(self)
         return True
 
     def on_touch_move(self, touch):
         if touch.grab_current is self and "line" in touch.ud and self.collide_point(*touch.pos):
             px, py = touch.ud["line"].points[-2:]
-            touch.ud["line"].points += [*touch.pos]
-            self.length += abs(touch.x - px) + abs(touch.y - py)
+            x, y = touch.x - self.x, touch.y - self.y
+            touch.ud["line"].points += [x, y]
+            self.length += abs(x - px) + abs(y - py)
             return True
         return False
 
@@ -60,7 +75,7 @@ class SignaturePad(Widget):
         return self.length > 60
 
     def clear(self):
-        self.canvas.clear()
+        self._ink.clear()
         self.length = 0.0
 
     def png(self) -> bytes:
@@ -73,6 +88,8 @@ class SignaturePad(Widget):
 
 class MaterialsScreen(PagedRows, KioskScreen):
     hint = StringProperty("")
+    signing = BooleanProperty(False)  # the signature pad is open (a material deferred)
+    side_by_side = BooleanProperty(False)  # the pad beside the list (landscape; set in .kv)
 
     def __init__(self, terminal, nav, **kw):
         super().__init__(terminal, nav, **kw)
@@ -201,9 +218,9 @@ class MaterialsScreen(PagedRows, KioskScreen):
             area.add_widget(Factory.Body(text=self.t("materials.sign")))
             self.pad = SignaturePad()
             area.add_widget(self.pad)
+            self.signing = True
         elif not needed and self.pad is not None:
-            area.clear_widgets()
-            self.pad = None
+            self._drop_signature()
 
     def scan(self, code: str, replace: bool = False):
         """Open the document camera's screen for this material (its pages replaced with ``replace``)."""
@@ -252,6 +269,7 @@ class MaterialsScreen(PagedRows, KioskScreen):
     def _drop_signature(self) -> None:
         self.ids.sign_area.clear_widgets()
         self.pad = None
+        self.signing = False
 
     def spoken(self) -> str:
         return self.t("materials.title")

@@ -1,0 +1,87 @@
+"""The signature pad of a deferred material in a real window: where it sits (beside the
+list in landscape, under it in portrait), how much of the list stays in view, and whether
+the signature made on it is still whole after the screen lays out again (large type: the
+words and buttons round the pad grow, and the pad moves). Run by tests/ui/test_signature.py
+in its own process (Kivy makes one window per process):
+``python tests/ui/signature_app.py OUT_DIR WIDTH HEIGHT``.
+
+Prints one JSON line: the list's and the pad's rectangles in window pixels, the dark
+pixels of the exported signature (how many, and where) before and after the change, and a screenshot.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def ink(png: bytes) -> dict:
+    """The strokes in a signature image: how many dark pixels, and where (the box round
+    them, in the image's pixels; the pad itself is near white)."""
+    from PIL import Image
+
+    grey = Image.open(io.BytesIO(png)).convert("L")
+    dark = grey.point(lambda v: 255 if v < 100 else 0)
+    return {"pixels": sum(grey.histogram()[:100]), "box": dark.getbbox()}
+
+
+def rect(widget) -> list[float]:
+    x, y = widget.to_window(widget.x, widget.y)
+    return [x, y, widget.width, widget.height]
+
+
+async def script(app, out: Path) -> dict:
+    from kiosk.cli import AFTER_DEATH_ANSWERS
+    from peripherals.idcard.emulator import sample_cards
+    from screens.walkthrough import Walkthrough, until
+
+    w = Walkthrough(app, out)
+    await until(lambda: app.root is not None and app.screens.current == "attract", 30, "attract")
+    terminal = app.terminal
+    terminal.begin(sample_cards()[0])
+    q = terminal.journey.choose("after_death", terminal.now())
+    for value in AFTER_DEATH_ANSWERS:
+        q = terminal.journey.answer(q.id, value, terminal.now())
+    app.show("materials")
+    await until(lambda: app.screens.current == "materials", 10, "materials")
+    screen = app.screens.current_screen
+    await w.drawn()
+    list_before = rect(screen.ids.scroll)
+    await w.tap("defer:driving_licence")  # 容缺: the licence brought later, with a promise
+    await until(lambda: screen.pad is not None, 5, "the signature pad")
+    await w.sign()
+    await w.drawn()
+    got = {"list_before": list_before, "list": rect(screen.ids.scroll), "pad": rect(screen.pad),
+           "signed": screen.pad.signed, "ink": ink(screen.pad.png())}  # fmt: skip
+    got["screenshot"] = str(await w.screenshot("signature"))
+    await w.tap("elderly")  # large type: the words and buttons round the pad grow
+    await until(lambda: app.scale > 1, 5, "large type")
+    await w.drawn()
+    got.update(pad_after=rect(screen.pad), ink_after=ink(screen.pad.png()),
+               screenshot_large=str(await w.screenshot("signature-large")))  # fmt: skip
+    return got
+
+
+def main() -> None:
+    out = Path(sys.argv[1])
+    sys.path.insert(0, str(ROOT))
+    from kiosk.config import DisplayConfig, KioskConfig
+    from screens.window import configure
+
+    configure(DisplayConfig(width=int(sys.argv[2]), height=int(sys.argv[3])), out / "kivy")
+    from kiosk.catalog import default_catalog_dir, load_catalog
+    from kiosk.terminal import Ports, Terminal
+    from screens.app import KioskApp
+    from tests.support.window_child import drive
+
+    terminal = Terminal(Ports(), KioskConfig(), load_catalog(default_catalog_dir()))
+    app = KioskApp(terminal, ["通知"], "洲湖镇便民服务中心")
+    print(json.dumps(drive(app, lambda: script(app, out))))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+"""The promise signed for a deferred material (容缺): in landscape the pad sits beside the
+materials list, which keeps its height (under the list it left room for a row and a half);
+in portrait it sits under the list. The signature stays whole on the pad and in the image
+sent with the submission when the screen lays out again. A real window under Xvfb."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.vision import shows_text
+from tests.support.window_child import run_child
+
+pytestmark = pytest.mark.ui
+CHILD = Path(__file__).with_name("signature_app.py")
+
+
+@pytest.mark.parametrize("size", [(1080, 1920), (1920, 1080)], ids=["portrait", "landscape"])
+def test_the_signature_pad_leaves_the_list_its_room_and_keeps_the_signature(tmp_path, size):
+    got = run_child(CHILD, tmp_path, size)
+    lx, ly, lw, lh = got["list"]
+    px, py, pw, ph = got["pad"]
+    if size[0] > size[1]:  # landscape: beside the list, which keeps its height
+        assert px >= lx + lw and py + ph <= ly + lh + 1
+        assert lh >= 0.95 * got["list_before"][3]
+    else:  # portrait: under the list, across the page
+        assert py + ph <= ly and pw >= 0.9 * lw
+    assert shows_text(got["screenshot"], "请在下方签名，承诺按期补交容缺材料", [30])
+    assert ph >= 200 and got["signed"] and got["ink"]["pixels"] > 500
+    # Large type turned on: the pad moves, and the signature goes with it, whole
+    assert got["pad_after"] != got["pad"]
+    assert got["ink_after"]["pixels"] >= 0.95 * got["ink"]["pixels"]
+    # the strokes where the finger made them on the pad (the image's rows run top down)
+    before, after = got["ink"]["box"], got["ink_after"]["box"]
+    assert all(abs(a - b) <= 2 for a, b in zip(before, after)), (before, after)
