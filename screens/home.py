@@ -10,7 +10,8 @@ from kivy.uix.widget import Widget
 
 from kiosk.identity import id_number_of, mask
 from screens.base import KioskScreen
-from screens.widgets import Tile, pages_of
+from screens.paging import pages_of
+from screens.widgets import Tile
 
 # One character a tile, drawn in a circle: Noto Sans CJK has no emoji, and a
 # single clear character reads well for the elderly.

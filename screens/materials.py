@@ -13,7 +13,8 @@ from kivy.uix.widget import Widget
 from kiosk.materials import MaterialStatus
 from kiosk.session import State
 from screens.base import KioskScreen
-from screens.widgets import BigButton, PagedRows, pages_of, rows_a_page
+from screens.paging import pages_of
+from screens.widgets import BigButton, PagedRows, rows_a_page
 
 ELDERLY_ROWS = (4, 2)  # materials a page in elderly mode: portrait, landscape
 

@@ -15,7 +15,8 @@ from kiosk.errors import PrinterError
 from kiosk.identity import id_number_of
 from kiosk.records import ContributionRecord, masked_id
 from screens.base import KioskScreen
-from screens.widgets import PagedRows, pages_of, rows_a_page
+from screens.paging import pages_of
+from screens.widgets import PagedRows, rows_a_page
 
 ELDERLY_ROWS = (8, 4)  # lines of the table a page in elderly mode: portrait, landscape
 

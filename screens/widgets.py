@@ -146,25 +146,23 @@ class Tile(ButtonBehavior, BoxLayout):
                                              label.bold, least=0.7)  # fmt: skip
 
 
-def pages_of(items: list, per_page: int, keeps_with_next=lambda item: False) -> list[list]:
-    """``items`` cut into pages of at most ``per_page`` (0: one page of all). An item
-    that ``keeps_with_next`` (a heading) never ends a page: it moves on with what it heads."""
-    if per_page <= 0 or len(items) <= per_page:
-        return [list(items)]
-    pages: list[list] = []
-    page: list = []
-    for item in items:
-        page.append(item)
-        if len(page) >= per_page:
-            carry: list = []
-            while len(page) > 1 and keeps_with_next(page[-1]):
-                carry.insert(0, page.pop())
-            pages.append(page)
-            page = carry
-    if page:
-        pages.append(page)
-    return pages
+def laid_out_height(widget: Widget, width: float) -> float:
+    """``widget``'s height laid out at ``width``, worked out now rather than over the next
+    frames: for rows not in the list yet, to page the list by what fits. Its layouts are
+    laid out top down and its labels rendered, so heights bound to their words follow."""
+    from kivy.uix.layout import Layout
 
+    widget.width = width
+    layouts = []
+    for w in widget.walk(restrict=True):  # parents first: each gives its children their widths
+        if isinstance(w, Layout):
+            w.do_layout()
+            layouts.append(w)
+        elif isinstance(w, KivyLabel):
+            w.texture_update()
+    for w in reversed(layouts):  # inner first: a minimum_height takes its children's heights
+        w.do_layout()
+    return widget.height
 
 class Pager(BoxLayout):
     """Big '上一页 / 下一页' buttons and 'page 2 of 3' between them, for a list shown a
@@ -179,6 +177,7 @@ class Pager(BoxLayout):
     page = NumericProperty(0)
     pages = NumericProperty(1)
     on_turn = ObjectProperty(None, allownone=True)
+    full_height = NumericProperty(0)  # its height once there are pages (a list pages by it)
     prev_texts = ListProperty([])
     next_texts = ListProperty([])
     max_font_size = NumericProperty(0)
@@ -224,7 +223,7 @@ class Pager(BoxLayout):
 
 class PagedRows:
     """A screen whose list (``ids.rows`` in ``ids.scroll``, ``ids.pager`` under it) is
-    shown a page at a time in elderly mode: ``self._pages`` from :func:`pages_of`."""
+    shown a page at a time in elderly mode: ``self._pages`` from :func:`screens.paging.pages_of`."""
 
     page = 0
     _pages: list[list]  # set by the screen

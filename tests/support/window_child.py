@@ -33,16 +33,17 @@ def drive(app, script: Callable[[], Awaitable[dict]], timeout: float = 60.0) -> 
     return result
 
 
-def run_child(child: Path, out: Path, size: tuple[int, int], timeout: float = 120) -> dict:
-    """Run the test window ``child`` (``python CHILD OUT WIDTH HEIGHT``) on an Xvfb of its
-    own at ``size``; the JSON of its last line. A child that fails fails the test."""
+def run_child(child: Path, out: Path, size: tuple[int, int], *args: str,
+              timeout: float = 120) -> dict:  # fmt: skip
+    """Run the test window ``child`` (``python CHILD OUT WIDTH HEIGHT ARGS…``) on an Xvfb
+    of its own at ``size``; the JSON of its last line. A child that fails fails the test."""
     from peripherals.supervisor import Xvfb
 
     display = Xvfb(*size)
     display.start(out)
     try:
         proc = subprocess.run(
-            [sys.executable, str(child), str(out), *map(str, size)],
+            [sys.executable, str(child), str(out), *map(str, size), *args],
             cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT), **display.env()),
             capture_output=True, text=True, timeout=timeout,
         )  # fmt: skip

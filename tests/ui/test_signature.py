@@ -33,4 +33,4 @@ def test_the_signature_pad_leaves_the_list_its_room_and_keeps_the_signature(tmp_
     assert got["ink_after"]["pixels"] >= 0.95 * got["ink"]["pixels"]
     # the strokes where the finger made them on the pad (the image's rows run top down)
     before, after = got["ink"]["box"], got["ink_after"]["box"]
-    assert all(abs(a - b) <= 2 for a, b in zip(before, after)), (before, after)
+    assert all(abs(a - b) <= 2 for a, b in zip(before, after, strict=True)), (before, after)

@@ -1,10 +1,11 @@
-"""The materials list in large type in a real window: for every page of the list, whether
-each row on it lies wholly inside the list (nothing cut at the page's foot). Run by
-tests/ui/test_materials_pages.py in its own process (Kivy makes one window per process):
-``python tests/ui/materials_pages_app.py OUT_DIR WIDTH HEIGHT``.
+"""A list shown a page at a time in large type, in a real window: the materials list or
+the review of the application. For every page, whether each row on it lies wholly inside
+the list (nothing cut at the page's foot). Run by tests/ui/test_paged_lists.py in its own
+process (Kivy makes one window per process):
+``python tests/ui/paged_list_app.py OUT_DIR WIDTH HEIGHT materials|review``.
 
-Prints one JSON line: per page, the rows shown and how many lie wholly in the list, and a
-screenshot of the first page.
+Prints one JSON line: per page, the rows shown and how many lie wholly in the list; the
+rows of the whole list; and a screenshot of the first page.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def script(app, out: Path) -> dict:
-    from kiosk.cli import DEMO_ANSWERS
+async def script(app, out: Path, which: str) -> dict:
+    from kiosk.cli import DEMO_ANSWERS, DEMO_FORM
+    from kiosk.validation import normalize_date
     from peripherals.idcard.emulator import sample_cards
     from screens.walkthrough import Walkthrough, until
 
@@ -29,13 +31,17 @@ async def script(app, out: Path) -> dict:
     q = terminal.journey.choose("birth", terminal.now())
     for value in DEMO_ANSWERS:
         q = terminal.journey.answer(q.id, value, terminal.now())
-    app.show("materials")
-    await until(lambda: app.screens.current == "materials", 10, "materials")
+    if which == "review":  # the form filled in, as the citizen typed it
+        for f in terminal.journey.form().fields:
+            if f.id in DEMO_FORM and not terminal.session.values.get(f.id):
+                terminal.journey.set_value(f.id, normalize_date(DEMO_FORM[f.id]), terminal.now())
+    app.show(which)
+    await until(lambda: app.screens.current == which, 10, which)
     screen = app.screens.current_screen
     shot = None
     pages = []
     while True:
-        await w.drawn()  # laid out, and fitted to the rows' heights
+        await w.drawn()  # laid out, and paged by the rows' heights
         scroll = screen.ids.scroll
         bottom, top = scroll.to_window(*scroll.pos)[1], scroll.to_window(scroll.right, scroll.top)[1]
         rows = list(screen.ids.rows.children)
@@ -43,16 +49,17 @@ async def script(app, out: Path) -> dict:
                  and r.to_window(r.right, r.top)[1] <= top + 1]  # fmt: skip
         pages.append({"rows": len(rows), "whole": len(whole)})
         if shot is None:
-            shot = str(await w.screenshot("materials-large-type"))
+            shot = str(await w.screenshot(f"{which}-large-type"))
         pager = screen.ids.pager
         if pager.page + 1 >= pager.pages:
             break
         await w.tap("page:next")
-    return {"pages": pages, "materials": len(terminal.journey.outstanding()), "screenshot": shot}
+    return {"pages": pages, "rows": sum(len(p) for p in screen._pages), "screenshot": shot,
+            "materials": len(terminal.journey.outstanding())}  # fmt: skip
 
 
 def main() -> None:
-    out = Path(sys.argv[1])
+    out, which = Path(sys.argv[1]), sys.argv[4]
     sys.path.insert(0, str(ROOT))
     from kiosk.config import DisplayConfig, KioskConfig
     from screens.window import configure
@@ -65,7 +72,7 @@ def main() -> None:
 
     terminal = Terminal(Ports(), KioskConfig(), load_catalog(default_catalog_dir()))
     app = KioskApp(terminal, ["通知"], "洲湖镇便民服务中心")
-    print(json.dumps(drive(app, lambda: script(app, out))))
+    print(json.dumps(drive(app, lambda: script(app, out, which))))
 
 
 if __name__ == "__main__":
