@@ -19,6 +19,7 @@ from kivy.properties import (
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label as KivyLabel
+from kivy.uix.relativelayout import RelativeLayout
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
@@ -163,6 +164,61 @@ def laid_out_height(widget: Widget, width: float) -> float:
     for w in reversed(layouts):  # inner first: a minimum_height takes its children's heights
         w.do_layout()
     return widget.height
+
+
+class DrawnOnce(RelativeLayout):
+    """Its children drawn into a picture of their own, which the window then shows each
+    frame; the picture is drawn again only when something in it changes (a tile pressed,
+    the page turned). Under software GL every frame draws the whole window: the home
+    screen's grid of tiles (rounded, outlined, each with a glyph and two labels) was most
+    of the frame that shows a message over it ("社保卡已读取"). The picture starts from
+    the window's white, so it is opaque: nothing under it shows or needs drawing.
+    Children are laid out in its own coordinates (a RelativeLayout)."""
+
+    def __init__(self, **kw):
+        from kivy.base import EventLoop
+        from kivy.graphics import ClearBuffers, ClearColor, Color, Fbo, Rectangle
+        from kivy.graphics.instructions import RenderContext
+
+        EventLoop.ensure_window()  # an Fbo needs the GL context
+        # the children's canvases go into the Fbo (add_widget below), the picture here
+        self.canvas = RenderContext(use_parent_projection=True, use_parent_modelview=True)
+        with self.canvas:
+            self.fbo = Fbo(size=(1, 1))
+            Color(1, 1, 1, 1)
+            self._picture = Rectangle(size=(1, 1), texture=self.fbo.texture)
+        with self.fbo:
+            ClearColor(1, 1, 1, 1)  # the window's clear colour (screens/app.py)
+            ClearBuffers()
+        super().__init__(**kw)
+        self.fbind("size", self._resized)
+
+    def _resized(self, *_):
+        size = (round(self.width), round(self.height))
+        if min(size) < 1:
+            # an empty framebuffer fails to be made, and Kivy leaves it bound: every
+            # frame after would be drawn into it (a black window). Laid out at 0 high a moment
+            return
+        self.fbo.size = size  # a new texture, drawn at the next frame
+        self._picture.size = self.size
+        self._picture.texture = self.fbo.texture
+        self.fbo.ask_update()
+
+    def _into_picture(self, change, *args, **kw):
+        canvas, self.canvas = self.canvas, self.fbo
+        try:
+            return change(*args, **kw)
+        finally:
+            self.canvas = canvas
+
+    def add_widget(self, *args, **kw):
+        return self._into_picture(super().add_widget, *args, **kw)
+
+    def remove_widget(self, *args, **kw):
+        return self._into_picture(super().remove_widget, *args, **kw)
+
+    def clear_widgets(self, *args, **kw):
+        return self._into_picture(super().clear_widgets, *args, **kw)
 
 class Pager(BoxLayout):
     """Big '上一页 / 下一页' buttons and 'page 2 of 3' between them, for a list shown a
