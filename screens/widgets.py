@@ -106,6 +106,10 @@ class BigButton(ButtonBehavior, Label):
     (the scripted walkthrough and the UI tests find buttons by it)."""
 
     action = StringProperty("")
+    # the least height at normal type (times the type's scale), and the height it takes:
+    # that, or its words' height and margins where they wrap (widgets.kv)
+    least_height = NumericProperty(dp(96))
+    natural_height = NumericProperty(0)
     bg_color = ColorProperty((0.12, 0.31, 0.62, 1))
     fg_color = ColorProperty((1, 1, 1, 1))
     busy = BooleanProperty(False)
