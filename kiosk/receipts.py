@@ -67,6 +67,23 @@ def _t(key: str, en: bool) -> str:
     return _L[key][1 if en else 0]
 
 
+def _material_name(code: str, catalog: Catalog | None, language: str) -> str:
+    """A material's name in ``language`` from the catalog; "" when it is not there."""
+    if catalog and code in catalog.materials:
+        return catalog.materials[code].name.get(language)
+    return ""
+
+
+def _department_name(authority: str, catalog: Catalog | None, language: str) -> str:
+    """The handling authority in ``language``: the platform routes by the department's
+    code or names it (its Chinese name, as the office's records have it)."""
+    if not catalog or not authority:
+        return authority
+    dept = catalog.departments.get(authority) or next(
+        (d for d in catalog.departments.values() if d.name.zh == authority), None)  # fmt: skip
+    return dept.name.get(language) if dept else authority
+
+
 def build_receipt(
     outcome: Outcome,
     catalog: Catalog | None = None,
@@ -101,8 +118,7 @@ def build_receipt(
             if catalog and m.code in catalog.matters:
                 name = catalog.matters[m.code].name.get(language)
                 authority = authority or catalog.matters[m.code].department  # a slip: not routed yet
-            if catalog and authority in catalog.departments:
-                authority = catalog.departments[authority].name.get(language)
+            authority = _department_name(authority, catalog, language)
             blocks.append(Text(f"· {name}"))
             if authority:
                 blocks.append(Pair(f"  {_t('authority', en)}", authority))
@@ -114,17 +130,13 @@ def build_receipt(
         blocks.append(Pair(_t("delivery", en), _DELIVERY[outcome.delivery][en]))
         if outcome.deferred:
             blocks.append(Text(_t("deferred", en), bold=True))
-            for d in outcome.deferred:
-                blocks.append(Pair(f"· {d.name}", f"{_t('due', en)} {d.due.isoformat()}"))
+            for d in outcome.deferred:  # named in the slip's language, as the matters are
+                name = _material_name(d.code, catalog, language) or d.name
+                blocks.append(Pair(f"· {name}", f"{_t('due', en)} {d.due.isoformat()}"))
     elif outcome.kind is OutcomeKind.NEEDS_MORE:
         blocks.append(Text(_t("missing", en), bold=True))
         for i, code in enumerate(outcome.missing, start=1):
-            name = (
-                catalog.materials[code].name.get(language)
-                if catalog and code in catalog.materials
-                else code
-            )
-            blocks.append(Text(f"{i}. {name}"))
+            blocks.append(Text(f"{i}. {_material_name(code, catalog, language) or code}"))
     elif outcome.kind is OutcomeKind.REFUSED:
         blocks.append(Pair(_t("reason", en), outcome.reason))
     else:

@@ -11,6 +11,7 @@ Chinese printer prints from its 24-dot font whatever its default mode.
 from __future__ import annotations
 
 import copy
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -95,6 +96,23 @@ def wrap(text: str, width: int) -> list[str]:
             used += w
         lines.append(line.rstrip(" "))
     return lines
+
+
+_MARKER = re.compile(r"^(?:[·•]\s*|-\s+|\d{1,2}(?:\.\s+|、))")  # "· ", "- ", "2. ", "2、"
+
+
+def paragraph_lines(text: str, width: int) -> list[str]:
+    """``wrap``, with the lines of a list item ("· name", "2. name") after its first
+    indented under its words, not under the marker: the next item's marker stays the
+    one thing at the left edge."""
+    marker = _MARKER.match(clean(text))
+    if marker is None or "\n" in text:
+        return wrap(text, width)
+    lead = columns(marker.group())
+    if width - lead < width // 2:
+        return wrap(text, width)
+    body = wrap(clean(text)[marker.end():], width - lead)
+    return [marker.group() + body[0]] + [" " * lead + line for line in body[1:]]
 
 
 def encode(text: str) -> bytes:
@@ -208,7 +226,7 @@ def layout(receipt: Receipt, paper_mm: int = 80, *, native_qr: bool = True) -> b
                 width=size,
                 height=size,
             )
-            for line in wrap(block.text, p.columns // size):
+            for line in paragraph_lines(block.text, p.columns // size):
                 out._raw(encode(line) + b"\n")
         elif isinstance(block, Pair | Rule):
             out.set(align="left", bold=False, custom_size=True, width=1, height=1)

@@ -13,6 +13,7 @@ from peripherals.printer.layout import (
     encode,
     layout,
     pair_lines,
+    paragraph_lines,
     row_lines,
     wrap,
 )
@@ -155,6 +156,22 @@ def test_wrap_keeps_every_character_in_order_within_the_width(text, width):
     lines = wrap(text, width)
     assert all(columns(x) <= width for x in lines)
     assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+
+
+def test_a_list_item_wraps_under_its_words_not_under_its_marker():
+    lines = printed_lines(job(Text("· Funeral grant and closing of resident pension insurance")))
+    assert lines[:2] == ["· Funeral grant and closing of resident pension", "   insurance"]
+    lines = printed_lines(job(Text("2. " + "结婚证" * 10), paper_mm=58))
+    assert lines[0].startswith("2. 结婚证") and lines[1].startswith("   ")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(["· ", "- ", "3. ", "12、", ""]), st.text(WRAP_ALPHABET, max_size=120),
+       st.integers(min_value=8, max_value=48))  # fmt: skip
+def test_a_list_item_keeps_every_character_in_order_within_the_width(marker, text, width):
+    lines = paragraph_lines(marker + text, width)
+    assert all(columns(x) <= width for x in lines)
+    assert "".join(lines).replace(" ", "") == (marker + text).replace(" ", "")
 
 
 def test_a_table_row_puts_each_cell_in_its_column_the_first_left_the_others_right():

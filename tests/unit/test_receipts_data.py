@@ -53,6 +53,14 @@ def test_the_english_receipt_is_complete(catalog):
     text = build_receipt(accepted(True), catalog, language="en", printed_at=PRINTED).plain_text()
     assert "Acceptance receipt" in text and "Zhouhu Town Service Centre" in text
     assert "Provisional" in text and "Anfu County Public Security Bureau" in text
+    # the platform names the handling authority as the office's records do (in Chinese):
+    # the slip names it in English
+    named = Outcome(kind=OutcomeKind.ACCEPTED, submission_key="k5", acceptance_number="N5",
+                    matters=(MatterOutcome("hukou_birth", "出生登记", "安福县公安局"),))  # fmt: skip
+    slip = build_receipt(named, catalog, language="en", printed_at=PRINTED).plain_text()
+    assert "Anfu County Public Security Bureau" in slip and "安福县公安局" not in slip
+    # the material to bring later named in English too, not as the platform stored it
+    assert "Mother's hospital discharge summary" in text and "产妇出院小结" not in text
 
 
 def test_the_correction_notice_lists_everything_missing_once(catalog):
