@@ -111,7 +111,7 @@ class ReviewScreen(PagedRows, KioskScreen):
             pages = pages_by_height(rows, heights, room, self.ids.rows.spacing[1], heads)
         else:
             pages = pages_of(rows, per_page, keeps_with_next=heads)
-        if keep_page and [list(p) for p in pages] == [list(p) for p in self._pages]:
+        if keep_page and pages == self._pages:  # the same rows on the same pages
             return
         self._pages = pages
         if first is not None:
