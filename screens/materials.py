@@ -4,7 +4,6 @@ document camera or, where the law allows, deferred (容缺) with a signed promis
 from __future__ import annotations
 
 from kivy.clock import Clock
-from kivy.core.window import Window
 from kivy.graphics import Color, InstructionGroup, PopMatrix, PushMatrix, SmoothLine, Translate
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
@@ -13,10 +12,7 @@ from kivy.uix.widget import Widget
 from kiosk.materials import MaterialStatus
 from kiosk.session import State
 from screens.base import KioskScreen
-from screens.paging import pages_of
-from screens.widgets import BigButton, PagedRows, rows_a_page
-
-ELDERLY_ROWS = (4, 2)  # materials a page in elderly mode: portrait, landscape
+from screens.widgets import BigButton, PagedRows
 
 
 class MaterialRow(BoxLayout):
@@ -91,27 +87,22 @@ class MaterialsScreen(PagedRows, KioskScreen):
     hint = StringProperty("")
     signing = BooleanProperty(False)  # the signature pad is open (a material deferred)
     side_by_side = BooleanProperty(False)  # the pad beside the list (landscape; set in .kv)
+    elderly_rows = (4, 2)  # materials a page in elderly mode before the list is measured
 
     def __init__(self, terminal, nav, **kw):
         super().__init__(terminal, nav, **kw)
         self.pad: SignaturePad | None = None
         self.page = 0
         self._pages: list[list] = [[]]
-        self._per_page = 0  # elderly mode: rows a page (0: all, scrolled)
-        self._tallest = 0.0  # the tallest row of this visit measured at the list's width
         terminal.subscribe(self._on_terminal)
 
     def _on_terminal(self, what: str):
-        if what == "elderly":
-            self._tallest = 0.0  # another size of type: measured again
-            if self.manager is not None and self.manager.current == self.name:
-                self.refresh()  # fewer, larger rows a page (or all of them again)
+        if what == "elderly" and self.manager is not None and self.manager.current == self.name:
+            self.refresh()  # fewer, larger rows a page (or all of them again)
 
     def on_kv_post(self, *_):
-        self.ids.pager.on_turn = self.turn
-        # measured once heights have settled (a row's height follows its words a frame late)
-        self._refit_soon = Clock.create_trigger(self._refit, 0.1)
-        self.ids.scroll.fbind("height", self._refit_soon)  # the signature pad opened, a longer hint
+        self._rows: list = []
+        self.watch_list()
 
     def on_pre_enter(self, *_):
         self.hint = self.t("materials.place_page")
@@ -154,53 +145,10 @@ class MaterialsScreen(PagedRows, KioskScreen):
                 target = row
         self.show_signature(bool(j.deferred_codes))
         # elderly mode: a few larger rows a page, turned to the next one to scan
-        self._per_page = self._rows_a_page()
-        self._paginate(shown, target)
+        self._rows = shown
+        self.paginate(keep=target)
         if target is not None:  # bring the next material to scan into view
             Clock.schedule_once(lambda _dt: self.bring_into_view(target), 0)
-
-    def _paginate(self, rows: list, keep=None) -> None:
-        """``rows`` in pages of ``_per_page``, on the page that holds ``keep``."""
-        self._pages = pages_of(rows, self._per_page)
-        if keep is not None:
-            self.page = next(i for i, page in enumerate(self._pages) if keep in page)
-        self.show_page()
-
-    def _rows_a_page(self) -> int:
-        """Elderly mode: ELDERLY_ROWS, but no more than the list's height holds whole
-        (landscape large type leaves room for one), so no row of a page is cut at its foot;
-        0 (all, scrolled) otherwise."""
-        guess = rows_a_page(self.terminal.elderly, Window.height >= Window.width, *ELDERLY_ROWS)
-        height = self.ids.scroll.height
-        if not guess or not self._tallest or height <= 0:
-            return guess
-        gap = self.ids.rows.spacing[1]
-        return min(guess, max(1, int((height + gap) // (self._tallest + gap))))
-
-    def _refit(self, *_) -> None:
-        """Pages again when the rows shown (laid out at the list's width) or the list's
-        height say another number of rows fits."""
-        rows = self.ids.rows
-        shown = list(rows.children)
-        if not self._per_page or not shown or self.ids.scroll.height <= 0:
-            return
-        if any(r.width != rows.width for r in shown):  # not laid out at the list's width yet
-            self._refit_soon()
-            return
-        # the tallest row seen in this visit, not this page's: pages do not see-saw
-        self._tallest = max(self._tallest, *(r.height for r in shown))
-        per_page = self._rows_a_page()
-        if per_page != self._per_page:
-            page = self._pages[min(self.page, len(self._pages) - 1)]
-            self._per_page = per_page
-            self._paginate([row for p in self._pages for row in p], page[0] if page else None)
-
-    def show_page(self):
-        super().show_page()
-        for row in self.ids.rows.children:  # this page's rows, measured once they settle
-            row.funbind("height", self._refit_soon)
-            row.fbind("height", self._refit_soon)
-        self._refit_soon()
 
     def bring_into_view(self, row):
         scroll = self.ids.scroll
@@ -263,7 +211,7 @@ class MaterialsScreen(PagedRows, KioskScreen):
     def wipe(self) -> None:
         super().wipe()
         self._pages = [[]]  # nothing of this visit's list (what was scanned, deferred) stays
-        self._tallest = 0.0
+        self._rows = []
         self.ids.rows.clear_widgets()
         self._drop_signature()
 

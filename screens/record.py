@@ -15,10 +15,7 @@ from kiosk.errors import PrinterError
 from kiosk.identity import id_number_of
 from kiosk.records import ContributionRecord, masked_id
 from screens.base import KioskScreen
-from screens.paging import pages_of
-from screens.widgets import PagedRows, rows_a_page
-
-ELDERLY_ROWS = (8, 4)  # lines of the table a page in elderly mode: portrait, landscape
+from screens.widgets import PagedRows
 
 
 class RecordLine(BoxLayout):
@@ -29,11 +26,8 @@ class RecordLine(BoxLayout):
     paid = BooleanProperty(True)
 
 
-def _heads_a_year(line: RecordLine) -> bool:
-    return line.kind == "year"
-
-
 class RecordScreen(PagedRows, KioskScreen):
+    elderly_rows = (8, 4)  # lines of the table a page in elderly mode before it is measured
     ready = BooleanProperty(False)  # a record is on screen: it can be printed
     failed = BooleanProperty(False)  # printing failed: "print again" (the kept job, in full)
     who = StringProperty("")
@@ -45,7 +39,6 @@ class RecordScreen(PagedRows, KioskScreen):
 
     def __init__(self, terminal, nav, on_finish, **kw):
         self._rows: list[RecordLine] = []  # the table's lines, cut into ``_pages``
-        self._per_page = 0
         super().__init__(terminal, nav, **kw)
         self._on_finish = on_finish
         self.record: ContributionRecord | None = None
@@ -55,8 +48,7 @@ class RecordScreen(PagedRows, KioskScreen):
         terminal.subscribe(self._on_terminal)
 
     def on_kv_post(self, *_):
-        self.ids.pager.on_turn = self.turn
-        self.ids.scroll.bind(height=self._refit)
+        self.watch_list()
         if Window.width > Window.height:  # landscape: what is happening, beside the buttons
             note, buttons = self.ids.note, self.ids.buttons
             note.parent.remove_widget(note)
@@ -87,7 +79,7 @@ class RecordScreen(PagedRows, KioskScreen):
         if record is None or card is None:
             self.who = self.period = self.notice = ""
             self.total, self._rows = [], []
-            self._paginate()
+            self.paginate()
             return
         self.who = self.t("record.who", name=card.name, number=masked_id(id_number_of(card)))
         first, last = record.period()
@@ -112,26 +104,10 @@ class RecordScreen(PagedRows, KioskScreen):
         self.total = [self.t("record.total"), "", f"{record.employer_total:.2f}",
                       f"{record.personal_total:.2f}", ""]  # fmt: skip
         self._rows = rows
-        self._paginate()
+        self.paginate()
 
-    def _paginate(self, *_) -> None:
-        """Elderly mode: as many larger lines a page as the table holds; a year goes
-        with the months it heads. Otherwise every line, scrolled."""
-        self._per_page = self._lines_that_fit()
-        self._pages = pages_of(self._rows, self._per_page, keeps_with_next=_heads_a_year)
-        self.show_page()
-
-    def _lines_that_fit(self) -> int:
-        guess = rows_a_page(self.terminal.elderly, Window.height >= Window.width, *ELDERLY_ROWS)
-        height, rows = self.ids.scroll.height, self._rows
-        if not guess or not rows or height < 2 * rows[0].height:  # not laid out yet: a guess
-            return guess
-        return max(2, int(height // rows[0].height))
-
-    def _refit(self, *_) -> None:
-        """The table's height is known (or changed: a longer title, another language)."""
-        if self._rows and self._lines_that_fit() != self._per_page:
-            self._paginate()
+    def heads(self, row) -> bool:
+        return row.kind == "year"  # a year goes with the months it heads
 
     # -- printing --------------------------------------------------------------------
     def print_record(self):

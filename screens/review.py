@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from kivy.clock import Clock
-from kivy.core.window import Window
 from kivy.factory import Factory
 from kivy.metrics import dp
 from kivy.properties import NumericProperty, StringProperty
@@ -16,10 +14,7 @@ from kiosk.session import State
 from kiosk.timelimits import bundle_limit
 from screens.base import KioskScreen
 from screens.form import shown_value
-from screens.paging import pages_by_height, pages_of
-from screens.widgets import BigButton, PagedRows, laid_out_height, rows_a_page
-
-ELDERLY_ROWS = (9, 4)  # lines a page in elderly mode before the list is measured: portrait, landscape
+from screens.widgets import BigButton, PagedRows
 
 
 class ReviewLine(BoxLayout):
@@ -29,6 +24,7 @@ class ReviewLine(BoxLayout):
 
 class ReviewScreen(PagedRows, KioskScreen):
     delivery_height = NumericProperty(0)  # the tallest delivery button's text needs
+    elderly_rows = (9, 4)  # lines a page in elderly mode before the list is measured
 
     def __init__(self, terminal, nav, **kw):
         super().__init__(terminal, nav, **kw)
@@ -37,12 +33,11 @@ class ReviewScreen(PagedRows, KioskScreen):
         terminal.subscribe(self._on_terminal)
 
     def on_kv_post(self, *_):
-        self.ids.pager.on_turn = self.turn
         self._rows: list = []
-        # large type: paged by what the list's height holds, again when that changes
-        self._repage_soon = Clock.create_trigger(lambda _dt: self._paginate(keep_page=True), 0.05)
-        self.ids.scroll.parent.fbind("height", self._repage_soon)
-        self.ids.rows.fbind("width", self._repage_soon)
+        self.watch_list()
+
+    def heads(self, row) -> bool:
+        return not isinstance(row, ReviewLine)  # a group's title, the promised days
 
     def _on_terminal(self, what: str):
         if what == "elderly" and self.manager is not None and self.manager.current == self.name:
@@ -91,32 +86,8 @@ class ReviewScreen(PagedRows, KioskScreen):
                                else "materials.waived_produced", matter="")
             rows.append(ReviewLine(label=item.name.get(lang), value=state))
         self._rows = rows
-        self._paginate()
+        self.paginate()
         self.fill_delivery()
-
-    def _paginate(self, keep_page: bool = False) -> None:
-        """Elderly mode: larger lines a page at a time, as many as the list shows whole
-        (each line measured at the list's width; ELDERLY_ROWS until the list has a size);
-        a heading goes with the lines it heads. Otherwise one scrolled page of all."""
-        rows, first = self._rows, None
-        if keep_page and self._pages and self.page < len(self._pages) and self._pages[self.page]:
-            first = self._pages[self.page][0]
-        heads = lambda w: not isinstance(w, ReviewLine)  # noqa: E731
-        per_page = rows_a_page(self.terminal.elderly, Window.height >= Window.width, *ELDERLY_ROWS)
-        column, width = self.ids.scroll.parent, self.ids.rows.width
-        # the list's room with the page buttons under it (they show once there are pages)
-        room = column.height - self.ids.pager.full_height - column.spacing
-        if per_page and width > 100 and room > 0:
-            heights = [laid_out_height(r, width) for r in rows]
-            pages = pages_by_height(rows, heights, room, self.ids.rows.spacing[1], heads)
-        else:
-            pages = pages_of(rows, per_page, keeps_with_next=heads)
-        if keep_page and pages == self._pages:  # the same rows on the same pages
-            return
-        self._pages = pages
-        if first is not None:
-            self.page = next(i for i, page in enumerate(pages) if first in page)
-        self.show_page()
 
     def fill_delivery(self):
         box = self.ids.delivery

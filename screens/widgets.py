@@ -24,6 +24,7 @@ from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
 from kiosk.linebreak import clip, wrap
+from screens.paging import pages_by_height, pages_of
 
 FIT = 0.98  # of the width: the sum of characters' widths may differ from the line's by kerning
 
@@ -237,7 +238,10 @@ class Pager(BoxLayout):
     page = NumericProperty(0)
     pages = NumericProperty(1)
     on_turn = ObjectProperty(None, allownone=True)
-    full_height = NumericProperty(0)  # its height once there are pages (a list pages by it)
+    # its height under a list, its width at a list's side, once there are pages (the list
+    # pages by the room left with it shown)
+    full_height = NumericProperty(0)
+    full_width = NumericProperty(0)
     prev_texts = ListProperty([])
     next_texts = ListProperty([])
     max_font_size = NumericProperty(0)
@@ -282,11 +286,53 @@ class Pager(BoxLayout):
 
 
 class PagedRows:
-    """A screen whose list (``ids.rows`` in ``ids.scroll``, ``ids.pager`` under it) is
-    shown a page at a time in elderly mode: ``self._pages`` from :func:`screens.paging.pages_of`."""
+    """A screen whose list (``ids.rows`` in ``ids.scroll``, ``ids.pager`` under it or at
+    its side) is shown a page at a time in elderly mode: as many of ``_rows`` a page as the
+    list shows whole, each row measured at the list's width (``elderly_rows``, for portrait
+    and landscape, until the list has a size); a row that ``heads`` the ones after it (a
+    year, a group's title) never ends a page. Otherwise one page of every row, scrolled.
+    ``watch_list()`` once the ids exist; ``paginate()`` when the rows change."""
 
     page = 0
+    elderly_rows = (4, 2)
     _pages: list[list]  # set by the screen
+    _rows: list  # every row of the list, set by the screen
+
+    def heads(self, row) -> bool:
+        return False
+
+    def watch_list(self) -> None:
+        """Page again when the list's room changes (a longer hint, the signature pad
+        opened beside it, another language), keeping the page the citizen is on."""
+        self.ids.pager.on_turn = self.turn
+        self._repage_soon = Clock.create_trigger(lambda _dt: self.paginate(keep_page=True), 0.05)
+        self.ids.scroll.fbind("size", self._repage_soon)
+
+    def paginate(self, keep=None, keep_page: bool = False) -> None:
+        """``_rows`` into pages, on the page that holds ``keep`` (or, ``keep_page``, the
+        first row of the page shown)."""
+        from kivy.core.window import Window
+
+        rows = self._rows
+        if keep_page and 0 <= self.page < len(self._pages) and self._pages[self.page]:
+            keep = self._pages[self.page][0]
+        guess = rows_a_page(self.terminal.elderly, Window.height >= Window.width, *self.elderly_rows)
+        # the list's room with the page buttons shown, whether they show now or not
+        scroll, pager = self.ids.scroll, self.ids.pager
+        under = pager.orientation == "horizontal"
+        width = scroll.width + (0 if under else pager.width - pager.full_width)
+        room = scroll.height + (pager.height - pager.full_height if under else 0)
+        if guess and width > 100 and room > 0:
+            heights = [laid_out_height(r, width) for r in rows]
+            pages = pages_by_height(rows, heights, room, self.ids.rows.spacing[1], self.heads)
+        else:
+            pages = pages_of(rows, guess, self.heads)
+        if keep_page and pages == self._pages:  # the same rows on the same pages
+            return
+        self._pages = pages
+        if keep is not None:
+            self.page = next((i for i, page in enumerate(pages) if keep in page), 0)
+        self.show_page()
 
     def show_page(self):
         self.page = max(0, min(self.page, len(self._pages) - 1))
