@@ -302,8 +302,9 @@ class PagedRows:
         return False
 
     def watch_list(self) -> None:
-        """Page again when the list's room changes (a longer hint, the signature pad
-        opened beside it, another language), keeping the page the citizen is on."""
+        """Turn pages with the pager, and page again when the list's room changes (a
+        longer hint, the signature pad opened beside it, another language), keeping the
+        page the citizen is on."""
         self.ids.pager.on_turn = self.turn
         self._repage_soon = Clock.create_trigger(lambda _dt: self.paginate(keep_page=True), 0.05)
         self.ids.scroll.fbind("size", self._repage_soon)
