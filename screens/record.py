@@ -54,6 +54,11 @@ class RecordScreen(PagedRows, KioskScreen):
             note.parent.remove_widget(note)
             note.size_hint_x = 2.2
             buttons.add_widget(note, index=len(buttons.children))
+            # and the page buttons under the notice, where the left column has room: under
+            # the table they took two of its lines in large type
+            pager = self.ids.pager
+            pager.parent.remove_widget(pager)
+            self.ids.about.add_widget(pager)
 
     def on_pre_enter(self, *_):
         self.wipe()

@@ -286,8 +286,8 @@ class Pager(BoxLayout):
 
 
 class PagedRows:
-    """A screen whose list (``ids.rows`` in ``ids.scroll``, ``ids.pager`` under it or at
-    its side) is shown a page at a time in elderly mode: as many of ``_rows`` a page as the
+    """A screen whose list (``ids.rows`` in ``ids.scroll``, ``ids.pager`` under it, at its
+    side or elsewhere on the screen) is shown a page at a time in elderly mode: as many of ``_rows`` a page as the
     list shows whole, each row measured at the list's width (``elderly_rows``, for portrait
     and landscape, until the list has a size); a row that ``heads`` the ones after it (a
     year, a group's title) never ends a page. Otherwise one page of every row, scrolled.
@@ -320,9 +320,12 @@ class PagedRows:
         guess = rows_a_page(self.terminal.elderly, Window.height >= Window.width, *self.elderly_rows)
         # the list's room with the page buttons shown, whether they show now or not
         scroll, pager = self.ids.scroll, self.ids.pager
-        under = pager.orientation == "horizontal"
-        width = scroll.width + (0 if under else pager.width - pager.full_width)
-        room = scroll.height + (pager.height - pager.full_height if under else 0)
+        width, room = scroll.width, scroll.height
+        if pager.parent is scroll.parent:  # the buttons share the list's box: under it or beside
+            if pager.orientation == "horizontal":
+                room += pager.height - pager.full_height
+            else:
+                width += pager.width - pager.full_width
         if guess and width > 100 and room > 0:
             heights = [laid_out_height(r, width) for r in rows]
             pages = pages_by_height(rows, heights, room, self.ids.rows.spacing[1], self.heads)
