@@ -15,7 +15,9 @@
   20), against the growth of the same loop with the session
   wiped but no screen shown (the baseline: what the core alone keeps) (goal ≤ 5 MB).
 
-Run: `.venv/bin/python tests/bench/bench_ui.py` (or scripts/bench.sh).
+Run: `.venv/bin/python tests/bench/bench_ui.py` (or scripts/bench.sh), about 15 minutes;
+`… bench_ui.py --frames N` runs only the longest-frame figures, N times over (a minute
+each): the figure that swings most from run to run on this VM.
 """
 
 from __future__ import annotations
@@ -364,6 +366,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp, Supervisor(Path(tmp), parts=parts) as sup:
         os.environ.update(sup.env())
         home = Path(tmp) / "kivy"
+        if len(sys.argv) == 3 and sys.argv[1] == "--frames":  # the frame figures alone, N runs
+            for i in range(int(sys.argv[2])):
+                frames(sup, home, Path(tmp) / f"run-{i}")
+            return 0
         run(HELLO, str(time.time()), str(home))  # warm the disk cache and ~/.kivy once
         run(KIOSK, str(time.time()), str(home))
         hellos, kiosks = [], []
