@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kivy.clock import Clock
 from kivy.graphics import Color, InstructionGroup, PopMatrix, PushMatrix, SmoothLine, Translate
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
@@ -85,15 +85,12 @@ class SignaturePad(Widget):
 
 class MaterialsScreen(PagedRows, KioskScreen):
     hint = StringProperty("")
-    signing = BooleanProperty(False)  # the signature pad is open (a material deferred)
+    pad = ObjectProperty(None, allownone=True)  # the signature pad, while a material is deferred
     side_by_side = BooleanProperty(False)  # the pad beside the list (landscape; set in .kv)
     elderly_rows = (4, 2)  # materials a page in elderly mode before the list is measured
 
     def __init__(self, terminal, nav, **kw):
         super().__init__(terminal, nav, **kw)
-        self.pad: SignaturePad | None = None
-        self.page = 0
-        self._pages: list[list] = [[]]
         terminal.subscribe(self._on_terminal)
 
     def _on_terminal(self, what: str):
@@ -101,7 +98,6 @@ class MaterialsScreen(PagedRows, KioskScreen):
             self.refresh()  # fewer, larger rows a page (or all of them again)
 
     def on_kv_post(self, *_):
-        self._rows: list = []
         self.watch_list()
 
     def on_pre_enter(self, *_):
@@ -167,7 +163,6 @@ class MaterialsScreen(PagedRows, KioskScreen):
             area.add_widget(Factory.Body(text=self.t("materials.sign")))
             self.pad = SignaturePad()
             area.add_widget(self.pad)
-            self.signing = True
         elif not needed and self.pad is not None:
             self._drop_signature()
 
@@ -210,15 +205,12 @@ class MaterialsScreen(PagedRows, KioskScreen):
 
     def wipe(self) -> None:
         super().wipe()
-        self._pages = [[]]  # nothing of this visit's list (what was scanned, deferred) stays
-        self._rows = []
-        self.ids.rows.clear_widgets()
+        self.forget_rows()  # nothing of this visit's list (what was scanned, deferred) stays
         self._drop_signature()
 
     def _drop_signature(self) -> None:
         self.ids.sign_area.clear_widgets()
         self.pad = None
-        self.signing = False
 
     def spoken(self) -> str:
         return self.t("materials.title")

@@ -38,12 +38,9 @@ class RecordScreen(PagedRows, KioskScreen):
     total = ListProperty([])
 
     def __init__(self, terminal, nav, on_finish, **kw):
-        self._rows: list[RecordLine] = []  # the table's lines, cut into ``_pages``
         super().__init__(terminal, nav, **kw)
         self._on_finish = on_finish
         self.record: ContributionRecord | None = None
-        self.page = 0
-        self._pages: list[list] = [[]]
         self._message_key = ""  # ``message`` as a key, told again in another language
         terminal.subscribe(self._on_terminal)
 
@@ -145,10 +142,9 @@ class RecordScreen(PagedRows, KioskScreen):
         self.record = None
         self.ready = self.failed = False
         self.who = self.period = self.notice = ""
-        self.total, self._rows = [], []
+        self.total = []
         self._say("")
-        self._pages = [[]]
-        self.ids.rows.clear_widgets()
+        self.forget_rows()
 
     def on_leave(self, *_):
         super().on_leave()

@@ -28,12 +28,9 @@ class ReviewScreen(PagedRows, KioskScreen):
 
     def __init__(self, terminal, nav, **kw):
         super().__init__(terminal, nav, **kw)
-        self.page = 0
-        self._pages: list[list] = [[]]
         terminal.subscribe(self._on_terminal)
 
     def on_kv_post(self, *_):
-        self._rows: list = []
         self.watch_list()
 
     def heads(self, row) -> bool:
@@ -49,9 +46,7 @@ class ReviewScreen(PagedRows, KioskScreen):
 
     def wipe(self) -> None:
         super().wipe()
-        self.ids.rows.clear_widgets()
-        self._pages = [[]]
-        self._rows = []
+        self.forget_rows()
 
     def fill(self):
         j, lang, cat = self.journey, self.terminal.language, self.terminal.catalog

@@ -287,15 +287,16 @@ class Pager(BoxLayout):
 
 class PagedRows:
     """A screen whose list (``ids.rows`` in ``ids.scroll``, ``ids.pager`` under it, at its
-    side or elsewhere on the screen) is shown a page at a time in elderly mode: as many of ``_rows`` a page as the
-    list shows whole, each row measured at the list's width (``elderly_rows``, for portrait
-    and landscape, until the list has a size); a row that ``heads`` the ones after it (a
-    year, a group's title) never ends a page. Otherwise one page of every row, scrolled.
-    ``watch_list()`` once the ids exist; ``paginate()`` when the rows change."""
+    side or elsewhere on the screen) is shown a page at a time in elderly mode: as many of
+    ``_rows`` a page as the list shows whole, each row measured at the list's width
+    (``elderly_rows``, for portrait and landscape, until the list has a size); a row that
+    ``heads`` the ones after it (a year, a group's title) never ends a page. Otherwise one
+    page of every row, scrolled. ``watch_list()`` once the ids exist (``on_kv_post``);
+    ``paginate()`` when ``_rows`` change; ``forget_rows()`` when the visit is wiped."""
 
     page = 0
     elderly_rows = (4, 2)
-    _pages: list[list]  # set by the screen
+    _pages: list[list]  # the rows of each page
     _rows: list  # every row of the list, set by the screen
 
     def heads(self, row) -> bool:
@@ -305,6 +306,7 @@ class PagedRows:
         """Turn pages with the pager, and page again when the list's room changes (a
         longer hint, the signature pad opened beside it, another language), keeping the
         page the citizen is on."""
+        self._rows, self._pages = [], [[]]
         self.ids.pager.on_turn = self.turn
         self._repage_soon = Clock.create_trigger(lambda _dt: self.paginate(keep_page=True), 0.05)
         self.ids.scroll.fbind("size", self._repage_soon)
@@ -337,6 +339,11 @@ class PagedRows:
         if keep is not None:
             self.page = next((i for i, page in enumerate(pages) if keep in page), 0)
         self.show_page()
+
+    def forget_rows(self) -> None:
+        """Nothing of the list stays (the visit is wiped)."""
+        self._rows, self._pages, self.page = [], [[]], 0
+        self.ids.rows.clear_widgets()
 
     def show_page(self):
         self.page = max(0, min(self.page, len(self._pages) - 1))
