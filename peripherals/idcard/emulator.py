@@ -223,9 +223,12 @@ class IdCardReaderEmulator:
             self.requests += 1
             size = p.HEADER_LEN + 3 + len(request.data)
             reply = self._answer(request)
-            self._send(reply, started + size * 10 / self.baudrate)
+            rate = self.baudrate
             if request.cmd == p.SET_BAUDRATE and reply[9] == p.SW_OK:
-                self.baudrate = p.BAUDRATES[request.para]  # the reply went at the old rate
+                # The reply goes at the old rate, but the switch is made before it is sent:
+                # a host that has read the reply may already speak at the new one.
+                self.baudrate = p.BAUDRATES[request.para]
+            self._send(reply, started + size * 10 / rate, rate)
 
     def _answer(self, req: p.Request) -> bytes:
         """The reply a reader gives to ``req`` in the current state (before faults)."""
@@ -263,8 +266,9 @@ class IdCardReaderEmulator:
                 return ok(p.SW_OK)
         return ok(0x21)
 
-    def _send(self, reply: bytes, not_before: float) -> None:
-        """Write ``reply`` as a UART would: byte k lands (k+1) byte-times after start."""
+    def _send(self, reply: bytes, not_before: float, baudrate: int | None = None) -> None:
+        """Write ``reply`` as a UART at ``baudrate`` (the current rate if None) would:
+        byte k lands (k+1) byte-times after start."""
         fault = self._fault
         if fault == "timeout":
             return
@@ -276,7 +280,7 @@ class IdCardReaderEmulator:
             frame[-1] ^= 0x01
         elif fault == "partial_frame":
             del frame[max(p.HEADER_LEN + 1, len(frame) // 2) :]
-        byte_time = 10 / self.baudrate
+        byte_time = 10 / (baudrate or self.baudrate)
         t0 = max(time.monotonic(), not_before)
         for at in range(0, len(frame), _CHUNK):
             chunk = bytes(frame[at : at + _CHUNK])
