@@ -481,6 +481,9 @@ def demo(orientation: str, out: Path, scenario: str = "journey", language: str =
             asyncio.run(enrol(cfg, code))
         idcard = rig["idcard"]
         citizen = idcard.cards[0]
+        from peripherals.sscard.emulator import card_of
+
+        rig["pcsc"].card.hold(card_of(citizen))  # the citizen's own social-security card
 
         def render_receipt(path: Path) -> Path:
             return rig["printer"].emulator.render(path)

@@ -44,6 +44,13 @@ class CardExpired(CardError):
     message_key = "error.card_expired"
 
 
+class CardOfAnotherPerson(CardError):
+    """A social-security card read well whose holder is not the citizen the visit
+    identified."""
+
+    message_key = "error.social_card_other_person"
+
+
 class PrinterError(DeviceError):
     """The printer refused or failed a job."""
 

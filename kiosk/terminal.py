@@ -27,6 +27,7 @@ from kiosk.diagnostics import HealthHistory
 from kiosk.errors import (
     CardError,
     CardExpired,
+    CardOfAnotherPerson,
     DeviceError,
     KioskError,
     NoCard,
@@ -385,7 +386,13 @@ class Terminal:
         """Read the social-security card, waiting up to ``wait`` s for it to be
         inserted, and keep it in the session.
 
+        A visit is one citizen's: a card whose holder is not the one the visit
+        identified (another family member's, one found in the hall) joins nothing
+        and nothing of it is kept; nor does an expired card.
+
         :raises NoCard: no card was inserted in time.
+        :raises CardOfAnotherPerson: the card's holder is not this visit's citizen.
+        :raises CardExpired: the card is past its validity date.
         :raises CardError, DeviceError: unreadable card or reader fault.
         """
         reader = self.ports.social_reader
@@ -398,6 +405,11 @@ class Terminal:
                 if loop.time() >= deadline:
                     raise NoCard("no social-security card inserted")
                 await asyncio.sleep(interval)
+        held = id_number_of(self.session.card) if self.session else ""
+        if held and card.ss_number.upper() != held.upper():
+            raise CardOfAnotherPerson("the social-security card's holder is not the citizen identified")
+        if card.expiry_date is not None and self.today() > card.expiry_date:
+            raise CardExpired("social-security card validity date has passed")
         if self.session is None:
             self.begin(card)
         self.session.social_card = card

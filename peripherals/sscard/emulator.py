@@ -30,7 +30,7 @@ import threading
 import time
 from typing import Literal
 
-from kiosk.identity import Gender, SocialSecurityCard
+from kiosk.identity import Gender, IdCard, SocialSecurityCard
 from peripherals.sscard import apdu
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,24 @@ def sample_card() -> SocialSecurityCard:
         issue_date=dt.date(2019, 6, 11),
         expiry_date=dt.date(2029, 6, 11),
         nation="01",
+        spec_version="3.00",
+    )
+
+
+def card_of(holder: IdCard) -> SocialSecurityCard:
+    """The social-security card of the holder of ``holder`` (an ID card): the same citizen
+    number (the social security number is the ID number), name, gender and birth date,
+    issued where the ID number's first six digits say, for ten years from 2019."""
+    return SocialSecurityCard(
+        ss_number=holder.id_number,
+        name=holder.name,
+        gender=holder.gender,
+        birth_date=holder.birth_date,
+        card_number="G" + holder.id_number[2:10],
+        region=holder.id_number[:6],
+        issue_date=dt.date(2019, 6, 11),
+        expiry_date=dt.date(2029, 6, 11),
+        nation=holder.nation,
         spec_version="3.00",
     )
 
@@ -171,6 +189,15 @@ class VirtualSocialCard:
     @property
     def inserted(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+    def hold(self, card: SocialSecurityCard) -> None:
+        """Be ``card`` from its next insertion on (a fault set stays set)."""
+        if self.inserted:
+            raise RuntimeError("take the card out before it becomes another")
+        fault = self.logic.fault
+        self.card = card
+        self.logic = CardLogic(apdu.SocialCardImage.from_card(card))
+        self.logic.fault = fault
 
     def set_fault(self, mode: Fault) -> None:
         """ "mute" (no answer to APDUs), "wrong_sw" (6A82 to SELECT EF, 6F00 to

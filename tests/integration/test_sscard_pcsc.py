@@ -7,6 +7,7 @@ of its first call for the whole process, so the path is reused if already set.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -18,12 +19,16 @@ from pathlib import Path
 import pytest
 from smartcard.System import readers as pcsc_readers
 
-from kiosk.errors import CardError, DeviceError
+from kiosk.config import KioskConfig
+from kiosk.errors import CardError, CardOfAnotherPerson, DeviceError
 from kiosk.health import HealthState
+from kiosk.i18n import message_for
+from kiosk.terminal import Ports, Terminal
 from peripherals.sscard import apdu
 from peripherals.sscard.driver import CardEvent, PcscSocialCardReader
-from peripherals.sscard.emulator import DEFAULT_ATR, VirtualSocialCard, sample_card
+from peripherals.sscard.emulator import DEFAULT_ATR, VirtualSocialCard, card_of, sample_card
 from peripherals.sscard.pcscd import SOCKET_ENV, PcscDaemon
+from tests.fakes import an_id_card
 
 pytestmark = pytest.mark.integration
 
@@ -111,6 +116,35 @@ def test_reading_the_card_gives_the_holder(card, reader):
         "362424195803120022",
         "G36082417",
     )
+
+
+async def test_a_visit_takes_its_own_citizens_social_card_and_refuses_anothers(pcscd, reader):
+    # Given a visit begun with 王芳's ID card, and 李秀英's social-security card in the reader
+    citizen = an_id_card()
+    terminal = Terminal(Ports(social_reader=reader), KioskConfig(), today=lambda: dt.date(2026, 11, 23))
+    terminal.begin(citizen)
+    emulated = VirtualSocialCard(sample_card(), pcscd.vpcd_port)
+    try:
+        emulated.insert()
+        # When the citizen asks for it to be read / Then the kiosk says it is someone else's
+        with pytest.raises(CardOfAnotherPerson) as refused:
+            await terminal.read_social_card(wait=5)
+        assert message_for(refused.value, "zh") == "这张社保卡不是您本人的，请取回；请插入您自己的社保卡"
+        assert message_for(refused.value, "en").startswith("This social security card belongs to someone else")
+        # And nothing of that card joined the visit
+        assert terminal.session.social_card is None and terminal.display_name == "王芳"
+        # When the citizen puts their own card in instead (its number ends in a capital X)
+        emulated.remove()
+        assert eventually(lambda: not reader.card_present())
+        emulated.hold(card_of(citizen))
+        emulated.insert()
+        # Then it is read through pcscd and kept with the visit
+        own = await terminal.read_social_card(wait=5)
+        assert (own.ss_number, own.name) == (citizen.id_number, "王芳")
+        assert terminal.session.social_card == own
+    finally:
+        emulated.stop()
+        assert eventually(lambda: not reader.card_present())
 
 
 def test_an_empty_reader_reads_as_no_card(reader):

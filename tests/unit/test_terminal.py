@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 
 from kiosk.config import KioskConfig
-from kiosk.errors import CardError, NoCard
+from kiosk.errors import CardError, CardExpired, CardOfAnotherPerson, NoCard
 from kiosk.identity import Gender, SocialSecurityCard
 from kiosk.terminal import Ports, Terminal
 from tests.fakes import FakeIdReader, FakeSocialReader, an_id_card
@@ -84,6 +84,34 @@ async def test_reading_an_empty_social_card_reader_says_no_card():
     t, _ = terminal(social_reader=FakeSocialReader(None))
     with pytest.raises(NoCard):
         await t.read_social_card(wait=0.05, interval=0.01)
+
+
+async def test_a_social_card_of_someone_else_joins_nobodys_visit():
+    # Given a visit begun with 王芳's ID card, and her mother's social-security card inserted
+    reader = FakeIdReader()
+    reader.card = an_id_card()
+    mother = SocialSecurityCard("362424195803120022", "李秀英", Gender.FEMALE, dt.date(1958, 3, 12))
+    social = FakeSocialReader(mother)
+    t, events = terminal(id_reader=reader, social_reader=social)
+    await t.wait_for_card(asyncio.Event(), interval=0.01)
+    # When it is read / Then the kiosk says whose it is not, and keeps nothing of it
+    with pytest.raises(CardOfAnotherPerson):
+        await t.read_social_card(wait=0.05, interval=0.01)
+    assert t.session.social_card is None and t.display_name == "王芳"
+    # And her own card, its check digit typed in lower case by its issuer, is hers
+    social.card = SocialSecurityCard("36082519900501002x", "王芳", Gender.FEMALE, dt.date(1990, 5, 1))
+    assert (await t.read_social_card(wait=0.05, interval=0.01)).name == "王芳"
+    assert t.session.social_card is social.card
+
+
+async def test_an_expired_social_card_read_in_a_visit_is_explained_and_not_kept():
+    reader = FakeIdReader()
+    reader.card = an_id_card()
+    t, _ = terminal(id_reader=reader, social_reader=FakeSocialReader(a_social_card(dt.date(2026, 1, 1))))
+    await t.wait_for_card(asyncio.Event(), interval=0.01)
+    with pytest.raises(CardExpired):
+        await t.read_social_card(wait=0.05, interval=0.01)
+    assert t.session.social_card is None
 
 
 async def test_a_social_card_inserted_while_waiting_is_read():
