@@ -20,6 +20,8 @@ it (killed) ends by itself within a second.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
 import datetime as dt
 import logging
 import multiprocessing
@@ -85,8 +87,9 @@ def terminals_body(url: str, scope: tuple[str, ...] | None, points: dict[str, st
                                 catalog_etag=catalog_etag)  # fmt: skip
 
 
-def _start(url: str, server: int) -> None:
-    """The builder process's start: its engine, and its end should its server die."""
+def _start(url: str, server: int, pid: ctypes.c_int) -> None:
+    """The builder process's start: its pid told, its engine, and its end should its server die."""
+    pid.value = os.getpid()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the group: the server ends us
     os.nice(NICE)
     read_only(url)
@@ -104,12 +107,22 @@ def _end_when_orphaned(server: int) -> None:
 # -- in the server process -------------------------------------------------------------------
 
 
+class _Pool(ProcessPoolExecutor):
+    """A pool of one builder process that knows that process's pid (its start tells it)."""
+
+    def __init__(self, url: str) -> None:
+        spawn = multiprocessing.get_context("spawn")
+        self.pid: ctypes.c_int = spawn.RawValue(ctypes.c_int, 0)  # 0 until the process has started
+        super().__init__(1, mp_context=spawn, initializer=_start,
+                         initargs=(url, os.getpid(), self.pid))  # fmt: skip
+
+
 class PageBuilder:
     """One builder process for this server process, started by the first ``run``."""
 
     def __init__(self, url: str, timeout: float = TIMEOUT) -> None:
         self.url, self.timeout = url, timeout
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: _Pool | None = None
 
     def _submit(self, build: Callable[[], T]) -> tuple[ProcessPoolExecutor, Future, float]:
         """The pool, the build's future, and how long to wait for it: a build that starts the
@@ -119,8 +132,7 @@ class PageBuilder:
             self._discard(self._pool)  # died between builds, before its pool noticed: a new one
         wait = self.timeout
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_start, initargs=(self.url, os.getpid()))  # fmt: skip
+            self._pool = _Pool(self.url)
             wait += START
         return self._pool, self._pool.submit(build), wait
 
@@ -181,9 +193,10 @@ class PageBuilder:
             await stopping
 
 
-def _alive(pool: ProcessPoolExecutor) -> bool:
+def _alive(pool: _Pool) -> bool:
     """False once the pool's process has died (the pool itself notices a moment later)."""
-    return all(_running(pid) for pid in list(pool._processes or {}))
+    pid = pool.pid.value
+    return pid == 0 or _running(pid)  # (0: not started yet)
 
 
 def _running(pid: int) -> bool:
@@ -196,8 +209,10 @@ def _running(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-def _kill(pool: ProcessPoolExecutor) -> None:
+def _kill(pool: _Pool) -> None:
     # ProcessPoolExecutor cannot stop a call under way (3.14 adds terminate_workers): its
-    # processes are killed; the pool then sees them gone and fails what waited on them.
-    for process in list((pool._processes or {}).values()):
-        process.kill()
+    # process is killed; the pool then sees it gone and fails what waited on it.
+    pid = pool.pid.value
+    if pid and _running(pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
