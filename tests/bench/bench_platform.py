@@ -12,7 +12,11 @@
   sqlite3 commits of a row of the same size with the same pragmas, a hall's worth
   of kiosks (8) submitting at once: through the platform's store as the server
   drives it (group commit: each citizen is answered once the transaction holding
-  their row is fsynced; central/writes.py), and end to end over signed HTTP;
+  their row is fsynced; central/writes.py), and end to end over signed HTTP; beside
+  them, for reading the HTTP figure, the same client and load against a handler that
+  answers an outcome and does nothing else (its rate against raw commits: what HTTP
+  alone allows on these cores; the platform's rate against it, as heartbeats are held
+  to a hello-world);
 - the time to drain 1 000 submissions queued in the client outbox during an outage.
 
 Each ratio is the median of ROUNDS rounds, each measuring the baseline and then the
@@ -25,6 +29,7 @@ Run: `.venv/bin/python tests/bench/bench_platform.py` (about 2 minutes).
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import json
 import math
@@ -70,9 +75,16 @@ async def hello(request):
     await request.read()
     return web.json_response({"ok": True})
 
+OUTCOME = os.environ.get("BENCH_OUTCOME", "{}").encode()
+
+async def outcome(request):  # a submission's answer, with nothing checked or stored
+    await request.read()
+    return web.Response(body=OUTCOME, status=201, content_type="application/json")
+
 async def main(port, ready):
     app = web.Application()
     app.router.add_post("/hello", hello)
+    app.router.add_post("/api/v1/submissions", outcome)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port, reuse_port=True).start()
@@ -103,14 +115,15 @@ def line(name: str, value: float, unit: str, goal: str, ok: bool) -> None:
 
 
 class HelloProcess:
-    def __init__(self, workers: int = 1) -> None:
-        self.workers = workers
+    def __init__(self, workers: int = 1, outcome: str = "{}") -> None:
+        self.workers, self.outcome = workers, outcome
         self.proc: subprocess.Popen | None = None
         self.url = ""
 
     def start(self) -> str:
         self.proc = subprocess.Popen([sys.executable, "-c", HELLO, str(self.workers)],
-                                     stdout=subprocess.PIPE, cwd=ROOT)  # fmt: skip
+                                     stdout=subprocess.PIPE, cwd=ROOT,
+                                     env={**os.environ, "BENCH_OUTCOME": self.outcome})  # fmt: skip
         text = self.proc.stdout.readline().decode().strip()
         if not text.startswith("listening on "):
             self.stop()
@@ -257,28 +270,41 @@ async def store_submissions(url: str, n: int) -> float:
 
 
 async def http_submissions(work: Path, catalog_dir: Path, n: int, raw_row: bytes) -> None:
-    """Per round: raw commits, then submissions through the store, then over signed HTTP."""
+    """Per round: raw commits, then submissions through the store, then over signed HTTP,
+    then the same client against a handler that answers with an outcome and does nothing
+    else (what HTTP alone allows on these cores, the load generator on them too)."""
     server = CentralProcess(work / "central-http", catalog_dir)
     base = server.start()
-    rounds: list[tuple[float, float, float]] = []  # (raw, store, http) per second
+    sub = a_submission("T1")
+    answer = decide.accept(sub, small_catalog(), "AF2026120600001", dt.date(2026, 12, 6))
+    bare = HelloProcess(outcome=json.dumps(answer.to_dict(), ensure_ascii=False))
+    rounds: list[tuple[float, float, float, float]] = []  # (raw, store, http, bare) per second
     try:
+        bare.start()
         (tid, secret), = await enrol(base, 1)  # fmt: skip
-        async with PlatformClient(base, tid, secret, timeout=30) as client:
-            sem = asyncio.Semaphore(8)  # a hall's worth of kiosks submitting at once
+        async with (PlatformClient(base, tid, secret, timeout=30) as client,
+                    PlatformClient(bare.url, tid, secret, timeout=30) as nothing):  # fmt: skip
 
-            async def one(sub) -> None:
-                async with sem:
-                    await client.submit(sub)
+            async def submit_all(to: PlatformClient) -> float:
+                sem = asyncio.Semaphore(8)  # a hall's worth of kiosks submitting at once
 
-            for i in range(ROUNDS):
-                raw = raw_commits(work / f"raw-{i}.sqlite3", n, raw_row)
-                stored = await store_submissions(f"sqlite:///{work / f'store-{i}.sqlite3'}", n)
+                async def one(sub) -> None:
+                    async with sem:
+                        await to.submit(sub)
+
                 subs = [a_submission(tid) for _ in range(n)]
                 start = time.perf_counter()
                 await asyncio.gather(*(one(s) for s in subs))
-                rounds.append((raw, stored, n / (time.perf_counter() - start)))
+                return n / (time.perf_counter() - start)
+
+            await submit_all(nothing)  # warm up
+            for i in range(ROUNDS):
+                raw = raw_commits(work / f"raw-{i}.sqlite3", n, raw_row)
+                stored = await store_submissions(f"sqlite:///{work / f'store-{i}.sqlite3'}", n)
+                rounds.append((raw, stored, await submit_all(client), await submit_all(nothing)))
     finally:
         server.stop()
+        bare.stop()
     line("sqlite_raw_commits", statistics.median(r[0] for r in rounds), "commits/s", "baseline",
          True)  # fmt: skip
     for k, how in ((1, "store"), (2, "http")):
@@ -287,6 +313,13 @@ async def http_submissions(work: Path, catalog_dir: Path, n: int, raw_row: bytes
     # the rate itself: this VM's fsync (the baseline) swings between runs far more than this
     line("durable_submissions_http_rate", statistics.median(r[2] for r in rounds),
          "submissions/s", "none: the ratio above is the goal", True)  # fmt: skip
+    # what HTTP alone allows here: the same client and load against a handler that does nothing
+    bare_ratio = statistics.median(r[3] / r[0] for r in rounds)
+    line("bare_http_submissions_ratio", bare_ratio, "× raw commits",
+         "none: the ceiling over HTTP on these cores, no platform work at all", True)  # fmt: skip
+    share = statistics.median(r[2] / r[3] for r in rounds)
+    line("durable_submissions_http_vs_bare_http", share, "× a handler that does nothing",
+         "none: the platform's whole cost as the heartbeat goal counts it", True)  # fmt: skip
 
 
 async def drain_after_outage(work: Path, catalog_dir: Path, n: int) -> float:
