@@ -480,10 +480,7 @@ def demo(orientation: str, out: Path, scenario: str = "journey", language: str =
         else:
             asyncio.run(enrol(cfg, code))
         idcard = rig["idcard"]
-        citizen = idcard.cards[0]
-        from peripherals.sscard.emulator import card_of
-
-        rig["pcsc"].card.hold(card_of(citizen))  # the citizen's own social-security card
+        citizen = idcard.cards[0]  # the rig's social-security card is theirs (rig_parts)
 
         def render_receipt(path: Path) -> Path:
             return rig["printer"].emulator.render(path)

@@ -34,7 +34,8 @@ class PcscPart:
     name = "pcsc"
 
     def start(self, workdir: Path) -> None:
-        from peripherals.sscard.emulator import VirtualSocialCard, sample_card
+        from peripherals.idcard.emulator import sample_cards
+        from peripherals.sscard.emulator import VirtualSocialCard, card_of
         from peripherals.sscard.pcscd import SOCKET_ENV, PcscDaemon
 
         # libpcsclite reads the socket path once per process: reuse this process's path.
@@ -43,7 +44,9 @@ class PcscPart:
             self.daemon.start()
         except Exception as err:
             raise SupervisorError(f"pcscd could not start: {err}") from err
-        self.card = VirtualSocialCard(sample_card(), self.daemon.vpcd_port)
+        # the social-security card of the citizen whose ID card the idcard part lays first:
+        # a visit refuses a card of anyone else
+        self.card = VirtualSocialCard(card_of(sample_cards()[0]), self.daemon.vpcd_port)
 
     @property
     def pid(self) -> int | None:

@@ -320,15 +320,9 @@ def run_all(code: str, *args: str, timeout: float = 300) -> list[float]:
 def run_with_rig(code: str, rig, *args: str, timeout: float = 600) -> dict:
     """Run ``code`` in a child; its ``do:<what>`` lines are done here, where the
     emulators live (a card laid on a reader), and answered once done."""
-    from peripherals.sscard.emulator import card_of
-
-    citizen = rig["idcard"].cards[0]
-    social = rig["pcsc"].card
-    if not social.inserted and social.card.ss_number != citizen.id_number:
-        social.hold(card_of(citizen))  # the citizen's own: a visit refuses another person's
     actions = {
-        "idcard-insert": lambda: rig["idcard"].emulator.insert(citizen),
-        "sscard-insert": social.insert,
+        "idcard-insert": lambda: rig["idcard"].emulator.insert(rig["idcard"].cards[0]),
+        "sscard-insert": rig["pcsc"].card.insert,  # that citizen's own (rig_parts.PcscPart)
     }
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     with (
