@@ -319,7 +319,11 @@ class PagedRows:
         rows = self._rows
         if keep_page and 0 <= self.page < len(self._pages) and self._pages[self.page]:
             keep = self._pages[self.page][0]
-        guess = rows_a_page(self.terminal.elderly, Window.height >= Window.width, *self.elderly_rows)
+        # rows a page before they are measured (or when they cannot be); 0: normal type,
+        # every row on one scrolled page
+        in_portrait, in_landscape = self.elderly_rows
+        portrait = Window.height >= Window.width
+        guess = (in_portrait if portrait else in_landscape) if self.terminal.elderly else 0
         # the list's room with the page buttons shown, whether they show now or not
         scroll, pager = self.ids.scroll, self.ids.pager
         width, room = scroll.width, scroll.height
@@ -358,13 +362,6 @@ class PagedRows:
         self.terminal.touch()
         self.page += step
         self.show_page()
-
-
-def rows_a_page(elderly: bool, portrait: bool, in_portrait: int, in_landscape: int) -> int:
-    """How many rows of a list elderly mode shows on one page (0: all, scrolled)."""
-    if not elderly:
-        return 0
-    return in_portrait if portrait else in_landscape
 
 
 class MoreScroll(ScrollView):
