@@ -7,21 +7,9 @@ from __future__ import annotations
 def pages_of(items: list, per_page: int, keeps_with_next=lambda item: False) -> list[list]:
     """``items`` cut into pages of at most ``per_page`` (0: one page of all). An item
     that ``keeps_with_next`` (a heading) never ends a page: it moves on with what it heads."""
-    if per_page <= 0 or len(items) <= per_page:
+    if per_page <= 0:
         return [list(items)]
-    pages: list[list] = []
-    page: list = []
-    for item in items:
-        page.append(item)
-        if len(page) >= per_page:
-            carry: list = []
-            while len(page) > 1 and keeps_with_next(page[-1]):
-                carry.insert(0, page.pop())
-            pages.append(page)
-            page = carry
-    if page:
-        pages.append(page)
-    return pages
+    return pages_by_height(items, [1] * len(items), per_page, 0, keeps_with_next)
 
 
 def pages_by_height(items: list, heights: list[float], room: float, gap: float = 0.0,

@@ -225,6 +225,7 @@ class DrawnOnce(RelativeLayout):
     def clear_widgets(self, *args, **kw):
         return self._into_picture(super().clear_widgets, *args, **kw)
 
+
 class Pager(BoxLayout):
     """Big '上一页 / 下一页' buttons and 'page 2 of 3' between them, for a list shown a
     page at a time (elderly mode: fewer, larger items on each screen). It draws

@@ -48,3 +48,13 @@ def test_all_on_one_page_when_it_fits_and_a_tall_row_alone():
 def test_pages_of_count_keeps_headings_with_their_lines():
     assert pages_of(list("abcde"), 0) == [list("abcde")]
     assert pages_of(["a", "H", "b", "c"], 2, lambda r: r == "H") == [["a"], ["H", "b"], ["c"]]
+
+
+@given(st.lists(st.booleans(), max_size=40), st.integers(1, 12))
+def test_pages_of_count_hold_every_item_in_order_and_at_most_their_count(headings, per_page):
+    items = list(enumerate(headings))  # (index, heading?)
+    pages = pages_of(items, per_page, lambda i: i[1])
+    assert [i for page in pages for i in page] == items
+    for page in pages:
+        # more only where headings carried over fill a page with what they head
+        assert len(page) <= per_page or sum(not h for _, h in page) <= 1, page
