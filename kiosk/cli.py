@@ -96,6 +96,11 @@ DEMO_NOTICES = (  # as a hall manager writes them on the dashboard: the English 
 )
 
 
+# A wedge scanner types a code in a few ms a key, but the window hands keys over once a
+# frame: a slow frame (a screen being built on software GL) must not split a code.
+WEDGE_GAP = 0.25
+
+
 def build_ports(cfg: KioskConfig) -> Ports:
     """Real adapters for the configured devices (an emulator is just another URL)."""
     ports = Ports()
@@ -123,6 +128,10 @@ def build_ports(cfg: KioskConfig) -> Ports:
         from peripherals.scanner.driver import SerialCodeScanner
 
         ports.scanner = SerialCodeScanner(cfg.scanner.port, baudrate=cfg.scanner.baudrate)
+    elif cfg.scanner.driver == "wedge":  # its keys come from the window (screens/app.py)
+        from peripherals.scanner.driver import KeyboardWedgeScanner
+
+        ports.scanner = KeyboardWedgeScanner(max_gap=WEDGE_GAP)
     if cfg.platform.url:
         ports.platform = build_platform(cfg)
     from peripherals.speech import EspeakSpeech
@@ -371,7 +380,7 @@ EID_CITIZEN = ("362425196504120015", "刘建国")  # retiring: his pension claim
 RETIREMENT_ANSWERS = ("normal", "yes")  # at the statutory age; withdraw the provident fund
 
 
-def eid_props(rig) -> dict:
+def eid_props(rig, scan) -> dict:
     """The e-ID scenarios' citizen: a photo of record on the platform (``central photos
     add``) and two e-ID codes from it (``central eid issue``), one already expired."""
     from peripherals.rig_parts import SHARED_FACES
@@ -391,14 +400,22 @@ def eid_props(rig) -> dict:
         shutil.copy(SHARED_FACES / photo, tmp)
         os.replace(tmp, face)
 
-    return dict(scan_code=rig["scanner"].emulator.scan, show_face=show_face,
+    return dict(scan_code=scan, show_face=show_face,
                 eid_code=central("eid", "issue", number, name),
                 expired_eid_code=central("eid", "issue", number, name, "--expired"),
                 eid_name=name, other_face="biden.jpg", life_event="retirement",
                 answers=RETIREMENT_ANSWERS, form_values={})
 
 
-def demo_config(rig, orientation: str, language: str = "zh", elderly: bool = False) -> KioskConfig:
+def type_as_wedge(code: str) -> None:
+    """``code`` shown to a keyboard-wedge scanner: it types the code and Enter, a few ms a
+    key, as key presses on the X display the kiosk's window is on (xdotool, through XTEST)."""
+    subprocess.run(["xdotool", "type", "--delay", "4", "--", code], check=True, timeout=60)
+    subprocess.run(["xdotool", "key", "Return"], check=True, timeout=10)
+
+
+def demo_config(rig, orientation: str, language: str = "zh", elderly: bool = False,
+                scanner: str = "serial") -> KioskConfig:  # fmt: skip
     width, height = ORIENTATIONS[orientation]
     return KioskConfig(
         terminal=TerminalConfig(
@@ -413,7 +430,7 @@ def demo_config(rig, orientation: str, language: str = "zh", elderly: bool = Fal
         idcard=IdCardConfig(port=rig["idcard"].port),
         printer=PrinterConfig(connection=rig["printer"].connection),
         camera=CameraConfig(document=rig["camera"].document_url, face=rig["camera"].face_url),
-        scanner=ScannerConfig(port=rig["scanner"].port),
+        scanner=ScannerConfig(driver=scanner, port=rig["scanner"].port),
         platform=PlatformConfig(url=rig["central"].url),
         data_dir=str(rig.workdir / "kiosk"),
     )
@@ -430,12 +447,13 @@ def prefix_of(orientation: str, scenario: str) -> str:
 
 
 def demo(orientation: str, out: Path, scenario: str = "journey", language: str = "zh",
-         elderly: bool = False) -> int:
+         elderly: bool = False, scanner: str = "serial") -> int:
     if orientation == "both":
         rc = 0
         for o in ORIENTATIONS:
             cmd = [sys.executable, "-m", "kiosk.cli", "demo", "--orientation", o, "--out", str(out),
-                   "--scenario", scenario, "--language", language, *(["--elderly"] if elderly else [])]
+                   "--scenario", scenario, "--language", language, "--scanner", scanner,
+                   *(["--elderly"] if elderly else [])]  # fmt: skip
             child = subprocess.Popen(cmd)
             try:
                 rc = child.wait() or rc
@@ -463,7 +481,8 @@ def demo(orientation: str, out: Path, scenario: str = "journey", language: str =
     workdir = Path(tempfile.mkdtemp(prefix="kiosk-demo-"))
     with Supervisor(workdir) as rig:
         os.environ.update(rig.env())
-        cfg = demo_config(rig, orientation, language, elderly)
+        cfg = demo_config(rig, orientation, language, elderly, scanner)
+        scan = rig["scanner"].emulator.scan if scanner == "serial" else type_as_wedge
         if scenario == "timeout":  # short enough to watch; the countdown keeps WCAG's 20 s
             cfg = replace(cfg, timeouts=TimeoutsConfig(inactivity=4.0, warning=20.0))
         # A technician's enrolment: a one-time code from the platform, traded for an identity.
@@ -517,11 +536,11 @@ def demo(orientation: str, out: Path, scenario: str = "journey", language: str =
             show_document=partial(write_document_photo, rig["camera"].dir / "document.png"),
         )
         if scenario == "query":  # an application made here earlier; its receipt in hand
-            props = replace(props, scan_code=rig["scanner"].emulator.scan, right_id=citizen.id_number,
+            props = replace(props, scan_code=scan, right_id=citizen.id_number,
                             receipt_code=seed_application(rig, cfg, out / f"{prefix_of(orientation, scenario)}"
                                                           "earlier-receipt.png"))
         if scenario in EID_SCENARIOS:
-            props = replace(props, **eid_props(rig))
+            props = replace(props, **eid_props(rig, scan))
         shots: list[Path] = []
 
         async def script(app):
@@ -655,6 +674,8 @@ def main(argv: list[str] | None = None) -> int:
     p_demo.add_argument("--language", choices=("zh", "en"), default="zh",
                         help="the kiosk's starting language (the screenshots' language)")
     p_demo.add_argument("--elderly", action="store_true", help="start in elderly mode (长辈模式)")
+    p_demo.add_argument("--scanner", choices=("serial", "wedge"), default="serial",
+                        help="the code scanner: on a serial port, or a USB one that types (xdotool)")
     sub.add_parser("savings", help="the savings table for the catalog")
     p_self = sub.add_parser("selftest", help="exercise every device; a pass/fail table")
     p_self.add_argument("--config", type=Path, default=Path("/etc/govkiosk/kiosk.toml"))
@@ -685,7 +706,8 @@ def main(argv: list[str] | None = None) -> int:
                 cfg = replace(cfg, display=replace(cfg.display, fullscreen=False, show_cursor=True))
             return run_app(cfg, Path(cfg.data_dir) / "kivy", kiosk_mode=not args.windowed)
         if args.command == "demo":
-            return demo(args.orientation, args.out.resolve(), args.scenario, args.language, args.elderly)
+            return demo(args.orientation, args.out.resolve(), args.scenario, args.language,
+                        args.elderly, args.scanner)  # fmt: skip
         if args.command == "selftest":
             return asyncio.run(selftest(with_enrolment(load_config(args.config))))
         if args.command == "diagnostics":

@@ -66,7 +66,7 @@ class CameraConfig:
 
 @dataclass(frozen=True)
 class ScannerConfig:
-    driver: str = "serial"  # serial | wedge | none
+    driver: str = "serial"  # serial | wedge (a USB scanner that types) | none
     port: str = "/dev/kiosk-scanner"
     baudrate: int = 9600
 
@@ -107,6 +107,15 @@ class KioskConfig:
     data_dir: str = "/var/lib/govkiosk"
 
 
+# each device's drivers (kiosk.cli.build_ports makes them); "none": no such device fitted
+DRIVERS: dict[str, tuple[str, ...]] = {
+    "idcard": ("ga467", "none"),
+    "sscard": ("pcsc", "none"),
+    "printer": ("escpos", "none"),
+    "scanner": ("serial", "wedge", "none"),
+}
+
+
 def _build(cls: type, data: dict[str, Any], where: str) -> Any:
     defaults = cls()
     kwargs: dict[str, Any] = {}
@@ -144,7 +153,14 @@ def load_config(path: Path | None) -> KioskConfig:
         raise ConfigError(f"{path}: cannot read: {err.strerror}") from err
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: {err}") from err
-    return _build(KioskConfig, data, str(path))
+    cfg = _build(KioskConfig, data, str(path))
+    for section, known in DRIVERS.items():
+        driver = getattr(cfg, section).driver
+        if driver not in known:  # a typo would leave the kiosk without the device, silently
+            raise ConfigError(
+                f"{path}: {section}.driver: unknown driver {driver!r} (one of: {', '.join(known)})"
+            )
+    return cfg
 
 
 def dump_config(cfg: KioskConfig) -> str:

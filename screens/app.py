@@ -9,6 +9,7 @@ import ctypes
 import gc
 import importlib
 import logging
+import time
 from pathlib import Path
 
 from kivy.app import App
@@ -57,6 +58,7 @@ LATER: dict[str, tuple[str, tuple[str, ...], bool]] = {
     "technician": ("TechnicianScreen", ("keyboard.kv", "technician.kv"), False),
 }
 ELDERLY_SCALE = 1.3
+ENTER_KEYS = (13, 271)  # Return, and Enter on a numeric keypad (Kivy key codes)
 
 
 class KeepRunning(ExceptionHandler):
@@ -265,7 +267,30 @@ class KioskApp(App):
         # Every touch anywhere, keyboard taps included, resets the inactivity timer.
         Window.bind(on_touch_down=lambda *_: self.terminal.touch())
         Window.bind(on_flip=self._after_first_frame)  # then the other screens, one step a frame
+        self._hand_keys_to_wedge_scanner()
         self._watcher = asyncio.get_event_loop().create_task(self._watch_cards())
+
+    def _hand_keys_to_wedge_scanner(self) -> None:
+        """A keyboard-wedge code scanner (``scanner.driver = "wedge"``) types its codes as a
+        USB keyboard: every key the window gets goes to it, and none reaches a form field
+        (a kiosk has no keyboard of its own; the citizen types on the screen's)."""
+        feed = getattr(self.terminal.ports.scanner, "feed_key", None)
+        if feed is None:
+            return
+
+        def typed(_window, text: str) -> bool:
+            now = time.monotonic()
+            for char in text:
+                feed(char, now)
+            return True  # handled: not typed into a focused field
+
+        def key_down(_window, key: int, *_args) -> bool:
+            if key in ENTER_KEYS:  # the end of a code
+                feed("\r", time.monotonic())
+                return True
+            return False
+
+        Window.bind(on_textinput=typed, on_key_down=key_down)
 
     def on_stop(self):
         self._stopping.set()

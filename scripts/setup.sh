@@ -14,6 +14,8 @@ APT_PACKAGES=(
   pcscd libpcsclite-dev swig pcsc-tools vsmartcard-vpcd
   # fonts, browser, voice, database
   fonts-noto-cjk chromium espeak-ng sox postgresql
+  # the key presses of a USB code scanner that types (the demo's --scanner wedge)
+  xdotool
   # building wheels and the venv on a bare Debian python3
   gcc python3-venv python3-dev
 )

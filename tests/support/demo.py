@@ -15,14 +15,14 @@ STOP_GRACE = 30  # seconds a timed-out demo has to stop its Xvfb, emulators and 
 
 
 def demo(orientation: str, out: Path, scenario: str = "journey", timeout: float = 300,
-         ) -> subprocess.CompletedProcess:  # fmt: skip
+         options: tuple[str, ...] = ()) -> subprocess.CompletedProcess:  # fmt: skip
     """``kiosk demo`` as a person runs it; a failure or a timeout fails the test with its
-    output. A demo past ``timeout`` is sent SIGTERM first (it then stops every part it
+    output (``options``: more of the demo's options). A demo past ``timeout`` is sent SIGTERM first (it then stops every part it
     started, as on Ctrl-C), and killed only if it does not stop: no Xvfb or server is
     left running behind a slow test."""
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}  # the demo starts its own Xvfb
     cmd = [sys.executable, "-m", "kiosk.cli", "demo", "--orientation", orientation,
-           "--scenario", scenario, "--out", str(out)]  # fmt: skip
+           "--scenario", scenario, "--out", str(out), *options]  # fmt: skip
     with subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True) as proc:  # fmt: skip
         try:

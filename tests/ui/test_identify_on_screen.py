@@ -1,8 +1,10 @@
 """Identifying without a card, and the face check, in the real window against the real
 emulators and the local central server: `kiosk demo --scenario eid|face-refused`.
 
-The e-ID codes come from `central eid issue` and reach the kiosk through the serial
-scanner emulator; the photo of record is `central photos add`; the face camera is a
+The e-ID codes come from `central eid issue` and reach the kiosk through a scanner: in
+the first test a USB one that types them (`--scanner wedge`: key presses on the X display,
+the kiosk's window passing them to the scanner), in the second the serial scanner
+emulator; the photo of record is `central photos add`; the face camera is a
 file the camera part serves (the citizen's photo, or somebody else's)."""
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ pytestmark = pytest.mark.ui
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_scenario(scenario: str, orientation: str, out: Path) -> tuple[dict[str, Path], dict]:
-    proc = demo(orientation, out, scenario)
+def run_scenario(scenario: str, orientation: str, out: Path, *options: str,
+                 ) -> tuple[dict[str, Path], dict]:  # fmt: skip
+    proc = demo(orientation, out, scenario, options=options)
     prefix = f"{scenario}-{orientation}-"
     shots = {
         Path(p).stem.removeprefix(prefix): Path(p)
@@ -31,7 +34,8 @@ def run_scenario(scenario: str, orientation: str, out: Path) -> tuple[dict[str, 
 
 
 def test_an_electronic_id_qr_identifies_the_citizen_and_the_right_face_passes(tmp_path):
-    shots, report = run_scenario("eid", "portrait", tmp_path)
+    # a scanner that types its codes as a USB keyboard (the serial one: the next test)
+    shots, report = run_scenario("eid", "portrait", tmp_path, "--scanner", "wedge")
     # An expired code shown to the scanner is explained, with what to do
     assert shows_text(shots["02-eid-expired"], "电子身份证二维码已过期", [30])
     # Touched to start without a card, the home screen still takes the e-ID

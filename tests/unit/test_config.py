@@ -36,6 +36,9 @@ def test_missing_settings_take_their_defaults(tmp_path):
         ("[printer]\ncolour = 1\n", "unknown setting 'colour'"),
         ("printer = 3\n", "printer: expected a table"),
         ("[printer\n", "Expected ']'"),
+        # a typo would leave the kiosk without its reader, saying nothing
+        ('[idcard]\ndriver = "GA467"\n', "idcard.driver: unknown driver 'GA467' (one of: ga467, none)"),
+        ('[scanner]\ndriver = "usb"\n', "scanner.driver: unknown driver 'usb' (one of: serial, wedge, none)"),
     ],
 )
 def test_a_bad_config_names_the_setting_and_what_is_wrong(tmp_path, text, words):
@@ -50,3 +53,15 @@ def test_a_bad_config_names_the_setting_and_what_is_wrong(tmp_path, text, words)
 def test_an_unreadable_config_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="cannot read"):
         load_config(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize("driver, kind", [("serial", "SerialCodeScanner"),
+                                          ("wedge", "KeyboardWedgeScanner"), ("none", None)])
+def test_every_scanner_driver_a_config_may_name_gives_that_scanner(tmp_path, driver, kind):
+    from kiosk.cli import build_ports
+
+    path = tmp_path / "k.toml"
+    path.write_text(f'platform.url = ""\n[scanner]\ndriver = "{driver}"\nport = "{tmp_path}/none"\n',
+                    encoding="utf-8")
+    ports = build_ports(load_config(path))
+    assert (type(ports.scanner).__name__ if ports.scanner else None) == kind
