@@ -184,10 +184,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from central.errors import ApiError
+    from kiosk.privacy import scrub_logs
 
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
+    scrub_logs()  # an ID number in an error (a citizen's lookup that failed) never lands
     config = _config(args)
     try:
         if args.command == "serve" and args.workers > 1:

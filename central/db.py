@@ -26,8 +26,10 @@ _MIGRATION_LOCK = 7_310_006
 
 def _sqlite(url, begin: str, *pragmas: str, **kw) -> sa.Engine:
     """A SQLite engine whose connections run ``pragmas`` and whose transactions start
-    with ``begin`` (pysqlite's own transaction handling would defer BEGIN: we issue it)."""
-    engine = sa.create_engine(url, connect_args={"timeout": 30}, **kw)
+    with ``begin`` (pysqlite's own transaction handling would defer BEGIN: we issue it).
+    Its errors never quote a statement's values (``hide_parameters``): a failed lookup by
+    ID number is logged without the number, as on PostgreSQL (``make_engine``)."""
+    engine = sa.create_engine(url, connect_args={"timeout": 30}, hide_parameters=True, **kw)
 
     @sa.event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn, _record):
@@ -51,7 +53,8 @@ def make_engine(url: str) -> sa.Engine:
     if url.startswith("sqlite"):
         return _sqlite(url, "BEGIN IMMEDIATE", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
                        "PRAGMA foreign_keys=ON")  # fmt: skip
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5,
+                            hide_parameters=True)
 
 
 _READERS: weakref.WeakKeyDictionary[sa.Engine, sa.Engine] = weakref.WeakKeyDictionary()

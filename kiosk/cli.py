@@ -479,6 +479,7 @@ def demo(orientation: str, out: Path, scenario: str = "journey", language: str =
 
     out.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="kiosk-demo-"))
+    logs = out / f"{prefix_of(orientation, scenario)}logs"  # the parts' logs, kept at the end
     with Supervisor(workdir) as rig:
         os.environ.update(rig.env())
         cfg = demo_config(rig, orientation, language, elderly, scanner)
@@ -507,7 +508,8 @@ def demo(orientation: str, out: Path, scenario: str = "journey", language: str =
         def report(facts: dict) -> None:  # what the walkthrough saw, for the UI tests
             facts = {**facts, "stored_submissions": stored_submissions(rig["central"].data_dir)}
             if scenario == "query":  # every log written, for the tests to look for personal data
-                facts["logs"] = sorted(str(p) for p in rig.workdir.rglob("*.log*") if p.is_file())
+                facts["logs"] = sorted(str(logs / p.relative_to(rig.workdir))
+                                       for p in rig.workdir.rglob("*.log*") if p.is_file())  # fmt: skip
             if scenario == "technician":
                 facts["selftest_beats"] = selftest_beats(rig["central"].data_dir)
             (out / f"{prefix_of(orientation, scenario)}report.json").write_text(json.dumps(facts))
@@ -552,6 +554,13 @@ def demo(orientation: str, out: Path, scenario: str = "journey", language: str =
     # What the demo started, for whoever checks that nothing is left running.
     (out / f"{prefix_of(orientation, scenario)}pids.txt").write_text(
         "".join(f"{name} {pid}\n" for name, pid in pids))
+    # The logs (scrubbed) go with the screenshots; the working directory goes: its platform
+    # database and the kiosk's data hold the demo citizen's application (kept when it failed)
+    for path in workdir.rglob("*.log*"):
+        if path.is_file():
+            (logs / path.relative_to(workdir)).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, logs / path.relative_to(workdir))
+    shutil.rmtree(workdir, ignore_errors=True)
     for path in shots:
         print(path)
     return 0
@@ -695,9 +704,13 @@ def main(argv: list[str] | None = None) -> int:
     p_enrol.add_argument("code")
     p_enrol.add_argument("--config", type=Path, default=Path("/etc/govkiosk/kiosk.toml"))
     args, rest = parser.parse_known_args(argv)
-    os.environ.setdefault("KIVY_NO_ARGS", "1")  # Kivy must not read our command line
+    from kiosk.privacy import scrub_logs
+    from screens.window import kivy_logging_env
+
+    kivy_logging_env()  # before any import of Kivy (the demo's walkthrough imports it early)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    scrub_logs()  # the copy on stderr (the journal under systemd) too, not only the file
     signal.signal(signal.SIGTERM, _terminate)
     try:
         if args.command == "run":

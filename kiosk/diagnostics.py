@@ -54,17 +54,6 @@ class DiagnosticsError(KioskError):
 # -- the log file ---------------------------------------------------------------------
 
 
-class ScrubFilter(logging.Filter):
-    """Replaces ID and phone numbers in a record's final message (after %-formatting)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        clean = privacy.scrub(message)
-        if clean != message:
-            record.msg, record.args = clean, None
-        return True
-
-
 def log_to_file(data_dir: Path | str, level: int = logging.INFO) -> Path:
     """Send the root logger to ``data_dir/logs/kiosk.log`` (1 MiB × 4, mode 0600); idempotent."""
     folder = Path(data_dir) / LOG_DIR
@@ -82,7 +71,7 @@ def log_to_file(data_dir: Path | str, level: int = logging.INFO) -> Path:
     finally:
         os.umask(old)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(ScrubFilter())
+    handler.addFilter(privacy.ScrubFilter())
     handler.setLevel(level)
     root.addHandler(handler)
     if root.level > level or root.level == logging.NOTSET:

@@ -69,13 +69,14 @@ class DeferredMaterial:
     due: dt.date
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Submission:
     """One citizen's one submission for a life event (or a single matter).
 
     ``key`` is chosen by the kiosk and makes the submission idempotent.
     ``fields`` maps field id → value (the merged form); ``consumers`` maps
-    matter code → the field ids that matter uses.
+    matter code → the field ids that matter uses. Its ``repr`` names the fields but
+    shows none of their values (a submission logged by accident carries no one's data).
     """
 
     key: str
@@ -94,6 +95,11 @@ class Submission:
     # the citizen's signed promise to bring the deferred materials: a reference to the
     # signature image kept with the scans ("signature:<bytes>:<sha256 prefix>")
     commitment_signature: str = ""
+
+    def __repr__(self) -> str:
+        return (f"Submission(key={self.key!r}, terminal_id={self.terminal_id!r}, "
+                f"life_event={self.life_event!r}, matters={self.matters!r}, "
+                f"fields={sorted(self.fields)!r}, materials={sorted(self.materials)!r})")  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         # written out rather than dataclasses.asdict (a deep copy): the platform and the

@@ -4,13 +4,16 @@
 digit and birth date are valid, GB 11643 via python-stdnum), mobile phone number,
 given name (the caller passes the names it knows of, e.g. the sample cards) and
 photo (an image file, image bytes, or a base64-encoded image) in any member.
-``scrub(text)`` replaces ID and phone numbers; it is the last line of defence for
-log files, and the bundle builder runs the scan on its own result before writing it.
+``scrub(text)`` replaces ID numbers (valid or not), other long digit runs (bank and card
+numbers) and phone numbers; it is the last line of defence for logs (``ScrubFilter`` on every
+handler, tracebacks included: ``scrub_logs``), and the bundle builder runs the scan on its own
+result before writing it.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 import re
 import zipfile
 from collections.abc import Iterable
@@ -19,6 +22,9 @@ from dataclasses import dataclass
 from stdnum.cn import ric
 
 ID_RE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+# what a log never needs whole: an ID number typed wrong (a check digit that fails), a bank
+# account or card number (16–19 digits), an old 15-digit ID number
+LONG_NUMBER_RE = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[Xx]|\d{15,19})(?![0-9A-Za-z])")
 PHONE_RE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)")
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".wlt", ".tif", ".tiff")
 IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"RIFF")
@@ -95,6 +101,34 @@ def scan_bundle(bundle: bytes | str, names: Iterable[str] = ()) -> list[Finding]
 
 
 def scrub(text: str) -> str:
-    """``text`` with every valid ID number and every mobile number replaced."""
-    text = ID_RE.sub(lambda m: REMOVED if is_id_number(m.group()) else m.group(), text)
-    return PHONE_RE.sub(REMOVED, text)
+    """``text`` with every ID number (valid or not), run of 15–19 digits and mobile number
+    replaced."""
+    return PHONE_RE.sub(REMOVED, LONG_NUMBER_RE.sub(REMOVED, text))
+
+
+class ScrubFilter(logging.Filter):
+    """``scrub`` over a record's final message (after %-formatting), its traceback and its
+    stack: an exception's text (a driver's error quoting a value) is in the traceback."""
+
+    _formatter = logging.Formatter()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = scrub(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:  # as a Formatter would, once per record
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = scrub(record.exc_text)
+        if record.stack_info:
+            record.stack_info = scrub(record.stack_info)
+        return True
+
+
+def scrub_logs(logger: logging.Logger | None = None) -> None:
+    """Every handler of ``logger`` (the root logger) scrubs what it writes; idempotent.
+    On each handler, not the logger: records of child loggers reach handlers directly."""
+    for handler in (logger or logging.getLogger()).handlers:
+        if not any(isinstance(f, ScrubFilter) for f in handler.filters):
+            handler.addFilter(ScrubFilter())

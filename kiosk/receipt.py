@@ -62,15 +62,19 @@ class Feed:
 Block = Text | Pair | Row | Qr | Rule | Feed
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Receipt:
     """One slip. ``job_id`` is unique per receipt (reprints reuse it);
-    ``created_at`` lets the printer refuse to reprint a stale job."""
+    ``created_at`` lets the printer refuse to reprint a stale job. Its ``repr`` shows the
+    kind and size, not the text (a name, a masked ID, an address are printed on it)."""
 
     job_id: str
     blocks: tuple[Block, ...]
     created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     kind: str = "receipt"
+
+    def __repr__(self) -> str:
+        return f"Receipt(job_id={self.job_id!r}, kind={self.kind!r}, blocks={len(self.blocks)})"
 
     def plain_text(self) -> str:
         """Every text on the slip, one block a line (for tests and the screen)."""

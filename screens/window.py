@@ -13,6 +13,15 @@ from kiosk.config import DisplayConfig
 from kiosk.fonts import sc_font
 
 
+def kivy_logging_env() -> None:
+    """Kivy's logging left to Python's (the kiosk's scrubbed handlers), no file log of its
+    own: set before anything imports Kivy, which reads these once (kiosk.cli does it first)."""
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+
+
 def configure(display: DisplayConfig, kivy_home: Path, kiosk_mode: bool = True) -> None:
     """Set Kivy's environment and graphics config for a borderless kiosk window.
 
@@ -21,11 +30,8 @@ def configure(display: DisplayConfig, kivy_home: Path, kiosk_mode: bool = True) 
     and landscape (1920x1080); the cursor is hidden in kiosk mode.
     """
     kivy_home.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ["KIVY_HOME"] = str(kivy_home)
-    os.environ.setdefault("KIVY_NO_FILELOG", "1")
-    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
-    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    kivy_logging_env()
 
     from kivy.config import Config
 

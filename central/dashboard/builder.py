@@ -68,6 +68,7 @@ def read_only(url: str) -> sa.Engine:
             found = reader(make_engine(url))
         else:
             found = sa.create_engine(url, pool_pre_ping=True, pool_size=1, max_overflow=0,
+                                     hide_parameters=True,
                                      connect_args={"options": "-c default_transaction_read_only=on"})  # fmt: skip
         found = _ENGINES.setdefault(url, found)
     return found

@@ -147,3 +147,30 @@ async def test_heartbeat_is_stored_with_devices_paper_and_screen(platform):
     assert beat["software_version"] == "0.3.1"
     assert {"device": "printer", "state": "degraded", "reason": "paper near end"} in beat["devices"]
     assert store.terminal(client.terminal_id).last_seen_at is not None
+
+
+async def test_office_calls_need_the_office_token_when_one_is_set(aiohttp_server, database_url,
+                                                                   tmp_path):  # fmt: skip
+    # Given a platform deployed with an office token (CENTRAL_OFFICE_TOKEN)
+    config = CentralConfig(data_dir=tmp_path / "central", database_url=database_url,
+                           office_token="county-office-7f3a")  # fmt: skip
+    server = await aiohttp_server(make_app(config, catalog_override=small_catalog()))
+    url = str(server.make_url("/api/v1/office/enrolment-codes"))
+    body = {"service_point": "afx"}
+    async with aiohttp.ClientSession() as http:
+        # When an enrolment code is asked for without the token, or with a wrong one
+        for headers in ({}, {"Authorization": "Bearer county-office-7f3b"},
+                        {"Authorization": "county-office-7f3a-and-more"}):  # fmt: skip
+            async with http.post(url, json=body, headers=headers) as r:
+                # Then it is refused, saying why, and no code is made
+                assert r.status == 401 and (await r.json())["error"]["key"] == "auth.office"
+        # When the office presents its token, the code is made and enrols a terminal
+        async with http.post(url, json=body,
+                             headers={"Authorization": "Bearer county-office-7f3a"}) as r:  # fmt: skip
+            assert r.status == 201
+            code = (await r.json())["code"]
+    client = PlatformClient(str(server.make_url("")).rstrip("/"), timeout=5)
+    try:
+        assert (await client.enrol(code)).service_point == "afx"
+    finally:
+        await client.close()

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import json
 import secrets
+import sqlite3
 import subprocess
 import sys
 from functools import partial
 
+import aiohttp
 import pytest
 
 from central import decide
@@ -18,8 +21,15 @@ from central.dashboard.security import check_password
 from central.db import make_engine, migrate
 from central.store import Store
 from client.platform import PlatformClient
+from kiosk.errors import PlatformError
 from kiosk.outcomes import OutcomeKind
-from tests.support.central import CentralProcess, a_submission, small_catalog
+from tests.support.central import (
+    CentralProcess,
+    a_submission,
+    enrolled_client,
+    id_number,
+    small_catalog,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -159,3 +169,28 @@ async def test_two_server_processes_on_one_postgresql_store_a_replayed_submissio
     finally:
         for p in procs:
             p.stop()
+
+
+async def test_a_database_error_on_a_citizen_s_lookup_is_logged_without_their_id_number(tmp_path):
+    # Given a served platform whose applications table has gone missing (any database fault
+    # on that statement: a timeout, a dropped connection), and an enrolled terminal
+    server = CentralProcess(tmp_path / "central", tmp_path / "no-catalog-here")
+    base = server.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            client = await enrolled_client(http, base, "hukeng")
+        with sqlite3.connect(tmp_path / "central" / "central.sqlite3") as db:
+            db.execute("ALTER TABLE applications RENAME TO applications_gone")
+        # When the citizen's ID card is read and their applications are asked for
+        try:
+            with pytest.raises(PlatformError):
+                await client.applications_of(id_number(), card_read_at=dt.datetime.now(dt.UTC))
+        finally:
+            await client.close()
+    finally:
+        server.stop()
+    # Then the platform's log says what failed, with the statement but not the number
+    log = server.stderr.read_text(encoding="utf-8")
+    assert "unhandled error in POST /api/v1/applications/lookup" in log
+    assert "no such table: applications" in log and "Traceback" in log
+    assert id_number() not in log and id_number()[:17] not in log

@@ -85,8 +85,10 @@ def test_the_id_card_read_at_the_kiosk_waives_the_id_card_copy():
                                                      ecert="id_card"))  # fmt: skip
     cat = dataclasses.replace(cat, materials=materials)
     sub = a_submission("T1", materials={"hukou_book": "scan:2", "birth_medical": "scan:3"})
-    # Then no copy of it is asked for
+    # Then no copy of it is asked for: the submission is taken (this raises when one is missing)
     validate.check_against_catalog(sub, cat)
+    # while without the certificate behind it, the copy is missing
+    assert materials_missing(sub, small_catalog()) == ["id_card"]
 
 
 def test_a_certificate_issued_by_an_earlier_matter_of_the_bundle_is_waived():

@@ -145,3 +145,37 @@ def test_a_bundle_has_logs_versions_history_and_config_and_nothing_secret(tmp_pa
 def test_a_bundle_that_would_carry_a_photo_is_refused(tmp_path):
     with pytest.raises(DiagnosticsError, match="photo"):
         build_bundle(config(tmp_path), NOW, {"camera.bin": b"\xff\xd8\xff\xe0 a frame"})
+
+
+def test_scrub_removes_a_mistyped_id_number_and_bank_or_card_numbers_too():
+    wrong = ID[:-1] + ("0" if ID[-1] != "0" else "1")  # a check digit that fails
+    text = f"typed {wrong}, account 6222021234567890123, card 6217001234567890, old {ID[:6]}{ID[8:17]}"
+    clean = privacy.scrub(text + " acceptance AF2026120600001 at 1733500000123 ms")
+    assert wrong not in clean and "6222021234567890123" not in clean
+    assert "6217001234567890" not in clean and ID[8:17] not in clean
+    assert clean.endswith("acceptance AF2026120600001 at 1733500000123 ms")
+
+
+def test_a_logged_traceback_and_the_stderr_copy_never_carry_an_id_number(tmp_path):
+    # Given the kiosk's file log and a console handler, both scrubbed (as kiosk.cli sets them)
+    console = io.StringIO()
+    handler = logging.StreamHandler(console)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    path = log_to_file(tmp_path, logging.DEBUG)
+    privacy.scrub_logs()
+    try:
+        # When an error quoting the citizen's number is logged with its traceback
+        try:
+            raise ValueError(f"bad value {ID} for the phone 13907961234")
+        except ValueError:
+            logging.getLogger("kiosk.test").exception("reading the card failed")
+    finally:
+        for h in list(root.handlers):
+            if h is handler or getattr(h, "baseFilename", "") == str(path):
+                root.removeHandler(h)
+                h.close()
+    # Then both say what failed, with the traceback, and neither holds the numbers
+    for text in (path.read_text(encoding="utf-8"), console.getvalue()):
+        assert "reading the card failed" in text and "ValueError: bad value" in text
+        assert "Traceback" in text and ID not in text and "13907961234" not in text

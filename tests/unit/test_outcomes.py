@@ -30,3 +30,16 @@ def test_a_submission_as_a_dict_has_every_field_as_json_and_comes_back_equal():
     data["materials"].clear()
     assert sub.fields["applicant_name"] == "王芳" and sub.materials
     assert Submission.from_dict(sub.to_dict()) == sub
+
+
+def test_a_submission_and_a_receipt_printed_by_accident_show_no_one_s_data():
+    from kiosk.receipt import Receipt, Text
+    from tests.support.central import a_submission
+
+    sub = a_submission("T1")
+    shown = repr(sub) + str(sub)
+    assert sub.key in shown and "T1" in shown and "applicant_id" in shown  # what it is
+    for value in sub.fields.values():  # but none of what the citizen gave
+        assert len(value) < 2 or value not in shown
+    slip = Receipt("job-1", (Text("张伟 362424198801016918"),))
+    assert repr(slip) == "Receipt(job_id='job-1', kind='receipt', blocks=1)" and "张伟" not in str(slip)
