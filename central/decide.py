@@ -127,11 +127,21 @@ def accept(sub: Submission, catalog: Catalog, number: str, today: dt.date,
     limits, bundle_days = _LIMITS.get(
         catalog, (event, selected), lambda: _limits(catalog, event, selected)
     )
+    # 容缺受理: a matter waiting for a material the citizen promised to bring is not done
+    # before that material's due date, nor is the bundle (the receipt never promises a
+    # result before the paper it needs)
+    waiting = {d.code: d.due for d in sub.deferred}
     matters = [
-        MatterOutcome(code, name, authority, _due(calendar, today, days).date)
+        MatterOutcome(code, name, authority, max(
+            [_due(calendar, today, days).date,
+             *(waiting[m] for m in catalog.matters[code].materials if m in waiting)]))
         for code, name, authority, days in limits
-    ]
+    ]  # fmt: skip
     due = _due(calendar, today, bundle_days)
+    if waiting and matters:
+        latest = max(m.promised_date for m in matters)
+        if latest > due.date:
+            due = DueDate(latest, due.provisional or calendar.is_provisional(latest))
     return Outcome(
         kind=OutcomeKind.ACCEPTED,
         submission_key=sub.key,

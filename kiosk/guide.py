@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from kiosk.catalog.model import Catalog
 from kiosk.errors import ValidationError
-from kiosk.i18n import translate
+from kiosk.i18n import translate, translate_days
 from kiosk.search import life_events_with
 
 GUIDE_PATH = "/guide/"
@@ -95,10 +95,10 @@ def build_guide(catalog: Catalog, code: str, language: str = "zh", platform_url:
 
 def time_limit(guide: Guide, language: str = "zh") -> str:
     """承诺时限 in words, with the legal limit beside it."""
-    legal = translate("guide.legal_days", language, days=guide.legal_days)
+    legal = translate_days("guide.legal_days", guide.legal_days, language)
     if guide.promised_days == 0:
         return translate("guide.on_the_spot", language, legal=legal)
-    return translate("guide.promised_days", language, days=guide.promised_days, legal=legal)
+    return translate_days("guide.promised_days", guide.promised_days, language, legal=legal)
 
 
 def where(guide: Guide, language: str = "zh") -> str:

@@ -70,6 +70,25 @@ def translate(key: str, language: str = "zh", **values: object) -> str:
     return text.format(**values) if values else text
 
 
+def translate_days(key: str, days: int, language: str = "zh", **values: object) -> str:
+    """``translate(key, days=days, …)``, in its ``key + ".one"`` form for one day where the
+    language has one ("1 working day", not "1 working days"; Chinese needs none)."""
+    one = f"{key}.one"
+    if days == 1 and translations(language).gettext(one) != one:
+        key = one
+    return translate(key, language, days=days, **values)
+
+
+def listed(keys: list[str], language: str = "zh") -> str:
+    """The texts of ``keys`` as a sentence lists them: 身份证、社保卡和回执 / ID card,
+    social security card and receipt."""
+    names = [translate(k, language) for k in keys]
+    if len(names) < 2:
+        return "".join(names)
+    return translate("common.list", language,
+                     items=translate("common.list_sep", language).join(names[:-1]), last=names[-1])  # fmt: skip
+
+
 def known(key: str) -> bool:
     """Whether the kiosk's catalogue has a message for ``key``."""
     return bool(key) and translations("zh").gettext(key) != key

@@ -13,7 +13,8 @@ from typing import Protocol
 
 from kiosk.catalog.model import Catalog
 from kiosk.config import china_time
-from kiosk.outcomes import Delivery, Outcome, OutcomeKind
+from kiosk.i18n import translate
+from kiosk.outcomes import Outcome, OutcomeKind
 from kiosk.receipt import Align, Block, Feed, Pair, Qr, Receipt, Rule, Text
 
 TRACK_URL = "https://zwfw.example.gov.cn/track/"  # the platform's progress page
@@ -30,14 +31,9 @@ _KINDS = {
     OutcomeKind.REFUSED: "refusal",
     OutcomeKind.PENDING: "pending",
 }
-_DELIVERY = {
-    Delivery.PICKUP: ("窗口领取", "Collect at the window"),
-    Delivery.MAIL: ("免费邮寄", "Free mail"),
-    Delivery.ECERT: ("电子证照", "Electronic certificate"),
-}
 _L = {
     "number": ("受理编号", "Acceptance no."),
-    "local": ("收件编号", "Receipt no."),
+    "local": ("收件编号", "Slip no."),  # as the screen calls it (outcome.pending_number)
     "point": ("受理点", "Accepting point"),
     "matters": ("办理事项", "Matters"),
     "authority": ("办理机关", "Handled by"),
@@ -127,7 +123,9 @@ def build_receipt(
             blocks.append(Pair(_t("promised", en), outcome.promised_date.isoformat()))
             if outcome.promised_date_provisional:
                 blocks.append(Text(_t("provisional", en)))
-        blocks.append(Pair(_t("delivery", en), _DELIVERY[outcome.delivery][en]))
+        # worded as the review screen's buttons were, in the slip's language
+        delivery = translate(f"delivery.{outcome.delivery.value}", "en" if en else "zh")
+        blocks.append(Pair(_t("delivery", en), delivery))
         if outcome.deferred:
             blocks.append(Text(_t("deferred", en), bold=True))
             for d in outcome.deferred:  # named in the slip's language, as the matters are

@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from kiosk.errors import SessionError
-from kiosk.identity import Identity, SocialSecurityCard
+from kiosk.identity import IdCard, Identity, SocialSecurityCard
 
 
 class State(StrEnum):
@@ -104,6 +104,7 @@ class Session:
     scans: dict[str, str] = field(default_factory=dict)  # material code → stored scan ref
     certificates: set[str] = field(default_factory=set)  # e-certs found for this citizen
     receipt_number: str = ""
+    printed: int = 0  # slips printed in this visit (receipt, record, ticket): paper to take
     rating: int = 0
     face_verified: bool = False  # the face match (人证比对) passed in this visit
     face_attempts: int = 0  # face photos the platform refused in this visit
@@ -174,11 +175,25 @@ class Session:
         self.certificates.clear()
         self.life_event = ""
         self.receipt_number = ""
+        self.printed = 0
         self.face_verified = False
         self.face_attempts = 0
         self._before_warning = None
         self.state = State.ENDED
         self.end_reason = reason
+
+    def to_take(self) -> list[str]:
+        """What the citizen must not leave behind, as the end of the visit names it:
+        "id_card" and "social_card" (each one read in this visit: it is on or in its
+        reader), then "receipt" (the acceptance receipt) or "printout" (another slip)."""
+        things = ["id_card"] if isinstance(self.card, IdCard) else []
+        if isinstance(self.card, SocialSecurityCard) or self.social_card is not None:
+            things.append("social_card")
+        if self.receipt_number:
+            things.append("receipt")
+        elif self.printed:
+            things.append("printout")
+        return things
 
     def holds_personal_data(self) -> bool:
         return bool(

@@ -610,6 +610,8 @@ class Terminal:
             except KioskError:
                 self._beat_now.set()  # the dashboard learns of the printer fault at once
                 raise
+        if self.session is not None:  # paper the end of the visit reminds them to take
+            self.session.printed += 1
 
     async def reprint(self, fresh: Receipt | None = None) -> bool:
         """Print the receipt kept after a paper-out, in full (False: nothing to print), in

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from kivy.clock import Clock
-from kivy.properties import NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
@@ -18,6 +18,7 @@ class CardPicture(Widget):
     """Drawn in units of ``k`` (its height / 300) so it fits both orientations."""
 
     k = NumericProperty(1.0)
+    room = BooleanProperty(True)  # whether the screen has room for it (attract.kv)
 
     def on_height(self, _w, height):
         self.k = height / 300.0

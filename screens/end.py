@@ -1,11 +1,13 @@
-"""End: "take your card and receipt" (or just the card, when nothing was printed; thanks
-for the rating when there was one); the session is wiped, then back to the start."""
+"""End: "take your ID card, social security card and receipt", naming what this visit
+read and printed (thanks for the rating when there was one); the session is wiped, then
+back to the start."""
 
 from __future__ import annotations
 
 from kivy.clock import Clock
-from kivy.properties import BooleanProperty, NumericProperty
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty
 
+from kiosk.i18n import listed, translate
 from screens.base import KioskScreen
 
 SECONDS = 8
@@ -13,7 +15,8 @@ SECONDS = 8
 
 class EndScreen(KioskScreen):
     seconds = NumericProperty(SECONDS)
-    receipt = BooleanProperty(True)  # a receipt was printed in this visit
+    # what the citizen must not leave behind (Session.to_take): cards in readers, paper
+    to_take = ListProperty(["id_card", "receipt"])
     rated = BooleanProperty(True)  # the citizen rated the service
 
     def __init__(self, terminal, nav, on_finish, **kw):
@@ -24,7 +27,7 @@ class EndScreen(KioskScreen):
     def on_pre_enter(self, *_):
         session = self.terminal.session
         if session is not None:
-            self.receipt, self.rated = bool(session.receipt_number), session.rating > 0
+            self.to_take, self.rated = session.to_take(), session.rating > 0
         self.terminal.end("finished")  # nothing personal is left while the card is taken
         self.seconds = SECONDS
         self._event = Clock.schedule_interval(self._tick, 1.0)
@@ -46,5 +49,11 @@ class EndScreen(KioskScreen):
             self._event.cancel()
             self._event = None
 
+    @staticmethod
+    def take_text(things: list[str], language: str) -> str:
+        if not things:  # an electronic ID, nothing printed: nothing is left in the kiosk
+            return translate("end.complete", language)
+        return translate("end.take", language, items=listed([f"end.item.{t}" for t in things], language))
+
     def spoken(self) -> str:
-        return self.t("end.take_card")
+        return self.take_text(self.to_take, self.terminal.language)

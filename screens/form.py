@@ -20,7 +20,7 @@ from kiosk.catalog.model import FieldDef, FieldType
 from kiosk.validation import normalize_date
 from screens.base import KioskScreen
 from screens.keyboard import KioskKeyboard
-from screens.widgets import BigButton
+from screens.widgets import BigButton, choice_look
 
 KEYBOARD_MODE = {
     FieldType.ID_NUMBER: "digits",
@@ -116,8 +116,9 @@ class FormScreen(KioskScreen):
                 choices = GridLayout(cols=n if n <= 3 else (2 if Window.height >= Window.width else 3),
                                      size_hint_y=None, spacing=12, row_force_default=True)
                 choices.bind(minimum_height=choices.setter("height"))
-                buttons = [BigButton(action=f"choice:{f.id}:{c.value}", text=c.label.get(lang),
-                                     bg_color=(0.09, 0.25, 0.52, 1) if value == c.value else (0.6, 0.65, 0.72, 1),
+                buttons = [BigButton(action=f"choice:{f.id}:{c.value}",
+                                     text=("✓ " if value == c.value else "") + c.label.get(lang),
+                                     **choice_look(value == c.value),
                                      size_hint_y=1,  # the grid's one row height, below
                                      on_release=lambda _w, fid=f.id, v=c.value: self.pick(fid, v))
                            for c in f.choices]  # fmt: skip
@@ -196,8 +197,15 @@ class FormScreen(KioskScreen):
         mode = KEYBOARD_MODE.get(self.field(field_input.field_id).type, "pinyin")
         keyboard.modes = ["digits"] if mode == "digits" else ["pinyin", "letters", "digits"]
         keyboard.mode = mode
+        keyboard.check_digit = self.field(field_input.field_id).type is FieldType.ID_NUMBER
         keyboard.attach(field_input)
-        self.ids.scroll.scroll_to(field_input, padding=40, animate=False)
+        # once the keyboard (new, or a pad of another height) is laid out: scrolled before
+        # that, the field can end up under it, and a citizen types without seeing it
+        Clock.schedule_once(lambda _dt: self._scroll_to_focused(field_input), 0)
+
+    def _scroll_to_focused(self, field_input: FieldInput) -> None:
+        if field_input.focus and field_input.get_parent_window() is not None:
+            self.ids.scroll.scroll_to(field_input, padding=40, animate=False)
 
     def ensure_keyboard(self) -> KioskKeyboard:
         if self.keyboard is None:

@@ -51,6 +51,8 @@ class KioskKeyboard(BoxLayout):
     has_prev = BooleanProperty(False)
     has_next = BooleanProperty(False)
     per_page = NumericProperty(6)
+    # the digit pad's X (an ID number's check digit): off for a phone number, a date, an amount
+    check_digit = BooleanProperty(True)
 
     __events__ = ("on_activity", "on_done")
 
@@ -59,6 +61,7 @@ class KioskKeyboard(BoxLayout):
         self._target = None
         self._layouts: dict[str, BoxLayout] = {}
         self._letter_keys: list = []
+        self._x_key = None  # the digit pad's X, once the pad is made
         self._warming: threading.Thread | None = None
         self._bar = None
         super().__init__(**kw)
@@ -127,6 +130,8 @@ class KioskKeyboard(BoxLayout):
             self._composer.clear()  # letters never chosen were never text
             self._refresh()
         elif len(name) == 1 and name.isascii() and name.isalnum():
+            if name == "x" and self.mode == "digits" and not self.check_digit:
+                return  # not offered (the key is hidden): a phone number has no X
             if self.mode == "pinyin" and name.isalpha():
                 self._composer.type(name)
                 self._refresh()
@@ -236,6 +241,9 @@ class KioskKeyboard(BoxLayout):
                     key.text = ch
                     if ch.isalpha() and name == "qwerty":
                         self._letter_keys.append(key)
+                    if ch == "X" and name == "digits":
+                        self._x_key = key
+                        self._offer_check_digit()
                     line.add_widget(key)
                 if n == len(rows) - 1:  # backspace ends the last row, where thumbs expect it
                     backspace = self._key_button("KeyBackspace")
@@ -245,6 +253,16 @@ class KioskKeyboard(BoxLayout):
                 box.add_widget(line)
             self._layouts[name] = box
         return self._layouts[name]
+
+    def on_check_digit(self, *_args) -> None:
+        self._offer_check_digit()
+
+    def _offer_check_digit(self) -> None:
+        """The X shown and usable only where the field takes one (its place kept: the pad
+        stays a 3 x 4 grid, the keys where fingers expect them)."""
+        if self._x_key is not None:
+            self._x_key.disabled = not self.check_digit
+            self._x_key.opacity = 1 if self.check_digit else 0
 
     def _bottom_row(self) -> None:
         row = self.ids.bottom

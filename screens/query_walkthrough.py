@@ -156,7 +156,7 @@ async def mine_steps(w: Walkthrough, props: Props) -> dict:
     await w.tap("finish")
     await until(lambda: w.on("end"), 10, "the take-your-card page")
     await w.screenshot("q00c-end-take-card")
-    seen["end_says"] = w.shows(w.app.t("end.take_card_only"))
+    seen["end_says"] = w.shows(w.screen().take_text(["id_card", "printout"], w.app.language))
     props.remove_id_card()
     await w.tap("done")
     await until(lambda: w.on("attract"), 10, "the attract screen after the visit")

@@ -7,7 +7,7 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
 from screens.base import KioskScreen
-from screens.widgets import BigButton
+from screens.widgets import BigButton, choice_look
 
 FACE_COLOURS = {5: (0.3, 0.75, 0.4, 1), 4: (0.6, 0.82, 0.35, 1), 3: (0.98, 0.8, 0.3, 1),
                 2: (0.97, 0.6, 0.3, 1), 1: (0.92, 0.38, 0.32, 1)}
@@ -53,7 +53,7 @@ class RateScreen(KioskScreen):
         for r in REASONS:
             on = r in self.chosen_reasons
             box.add_widget(BigButton(action=f"reason:{r}", text=("✓ " if on else "") + self.t(f"rate.reason.{r}"),
-                                     bg_color=(0.85, 0.33, 0.1, 1) if on else (0.6, 0.65, 0.72, 1),
+                                     **choice_look(on, accent=(0.85, 0.33, 0.1, 1)),
                                      on_release=lambda _w, r=r: self.toggle(r)))
 
     def toggle(self, reason: str):

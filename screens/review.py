@@ -8,13 +8,14 @@ from kivy.metrics import dp
 from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
+from kiosk.i18n import translate_days
 from kiosk.materials import MaterialStatus
 from kiosk.outcomes import Delivery
 from kiosk.session import State
 from kiosk.timelimits import bundle_limit
 from screens.base import KioskScreen
 from screens.form import shown_value
-from screens.widgets import BigButton, PagedRows
+from screens.widgets import BigButton, PagedRows, choice_look
 
 
 class ReviewLine(BoxLayout):
@@ -59,7 +60,7 @@ class ReviewScreen(PagedRows, KioskScreen):
             dept = cat.departments.get(matter.department)
             rows.append(ReviewLine(label=dept.name.get(lang) if dept else "",
                                                value=matter.name.get(lang)))
-        rows.append(Factory.Body(text=self.t("review.promised", days=limit.days)))
+        rows.append(Factory.Body(text=translate_days("review.promised", limit.days, self.terminal.language)))
         for group, items in j.review_groups(lang):
             heading = Factory.BoxLayout(size_hint_y=None, height=90)
             heading.add_widget(Factory.GroupHeading(text=self.t(f"group.{group}")))
@@ -91,7 +92,7 @@ class ReviewScreen(PagedRows, KioskScreen):
             chosen = self.journey.delivery is d
             button = BigButton(
                 action=f"delivery:{d.value}", text=("✓ " if chosen else "") + self.t(f"delivery.{d.value}"),
-                bg_color=(0.09, 0.25, 0.52, 1) if chosen else (0.6, 0.65, 0.72, 1), size_hint_y=1,
+                **choice_look(chosen), size_hint_y=1,
                 on_release=lambda _w, d=d: self.choose_delivery(d))
             button.bind(texture_size=self._fit_delivery)
             box.add_widget(button)

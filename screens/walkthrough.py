@@ -363,15 +363,18 @@ async def paper_out_steps(w: Walkthrough, props: Props) -> None:
     """Paper runs out in the middle of the receipt: the citizen is told, the QR is
     on screen, and once paper is back the receipt prints in full. Both times the
     citizen reads the outcome in the other language too. First, on the attract screen,
-    the hall's notice in English (the dashboard's "中文 | English")."""
+    the hall's notice in the other language (the dashboard's "中文 | English"): in English,
+    or in Chinese when the kiosk starts in English (``demo --language en``)."""
+    began = w.app.language
+    other = "zh" if began == "en" else "en"
     await w.tap("language")
-    await until(lambda: w.app.language == "en", 5, "English")
+    await until(lambda: w.app.language == other, 5, "the other language")
     # the notices start again from the first in the language chosen, for its full 8 s
-    first = notice_in(w.app.notices[0], "en")
-    await until(lambda: w.shows(first), 5, "the hall's first notice in English")
-    await w.screenshot("attract-en")
+    first = notice_in(w.app.notices[0], other)
+    await until(lambda: w.shows(first), 5, "the hall's first notice in the other language")
+    await w.screenshot(f"attract-{other}")
     await w.tap("language")
-    await until(lambda: w.app.language == "zh", 5, "Chinese again")
+    await until(lambda: w.app.language == began, 5, "the first language again")
     await identify(w, props, shots=False)
     await apply_until_review(w, props, shots=False, typed=False)  # the printer is the point
     props.paper_out_mid_job()

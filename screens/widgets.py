@@ -116,6 +116,19 @@ class BigButton(ButtonBehavior, Label):
     busy = BooleanProperty(False)
 
 
+CHOSEN_BLUE = (0.09, 0.25, 0.52, 1)
+NOT_CHOSEN_BG = (0.87, 0.91, 0.97, 1)  # light, dark words on it: clearly a button, not disabled
+
+
+def choice_look(chosen: bool, accent=CHOSEN_BLUE) -> dict:
+    """A choice button's colours (bank, delivery, a bad rating's reason): the chosen one
+    filled with ``accent``, white words and a ✓ (the text's job); the others light with
+    dark words (7:1 and more), so none of them looks greyed out and unusable."""
+    if chosen:
+        return {"bg_color": accent, "fg_color": (1, 1, 1, 1)}
+    return {"bg_color": NOT_CHOSEN_BG, "fg_color": (0.09, 0.2, 0.42, 1)}
+
+
 class Tile(ButtonBehavior, BoxLayout):
     """A picture tile (life events): a glyph in a circle, a caption, a note."""
 

@@ -105,7 +105,7 @@ def test_printed_acceptance_receipt_has_readable_chinese_and_a_qr_that_tracks_it
 
 def test_after_the_session_ends_the_attract_screen_shows_no_name(demo):
     name = sample_cards()[0].name
-    assert shows_text(demo["12-end"], "请取走您的身份证和回执", [60], bold=True)
+    assert shows_text(demo["12-end"], "请取走您的身份证、社保卡和回执", [60], bold=True)
     assert shows_text(demo["13-attract-again"], "请将身份证放在读卡区", [60], bold=True)
     assert not shows_text(demo["13-attract-again"], name, [52], bold=True)
 

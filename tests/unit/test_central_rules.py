@@ -28,10 +28,10 @@ def catalog_with(order=(), **matter_changes):
 
 
 def test_parallel_matters_are_promised_by_the_longest_one():
-    # Given the birth bundle with no ordering (3 and 5 promised working days)
+    # Given the birth bundle with no ordering (3 and 5 promised working days), nothing deferred
     cat = catalog_with()
     # When it is accepted on Monday 2026-11-23
-    outcome = decide.accept(a_submission("T1"), cat, "AF1", dt.date(2026, 11, 23), PUBLISHED)
+    outcome = decide.accept(a_submission("T1", deferred=()), cat, "AF1", dt.date(2026, 11, 23), PUBLISHED)
     # Then the bundle takes the longest single matter: 5 working days, Monday 11-30
     assert outcome.promised_date == dt.date(2026, 11, 30)
     assert outcome.promised_date_provisional is False
@@ -41,13 +41,28 @@ def test_a_chain_is_promised_its_compressed_legal_sum_across_the_national_day_ho
     # Given birth registration (legal 20) before the card (legal 15): ceil(0.3 × 35) = 11 > 5
     cat = catalog_with(order=(("hukou_birth", "social_card"),))
     # When accepted on Monday 2026-09-21 (National Day off 10-01..10-07, 10-10 a make-up day)
-    outcome = decide.accept(a_submission("T1"), cat, "AF1", dt.date(2026, 9, 21), PUBLISHED)
+    outcome = decide.accept(a_submission("T1", deferred=()), cat, "AF1", dt.date(2026, 9, 21), PUBLISHED)
     # Then 8 working days (Σ promised caps it): 22, 23, 24 (25-27 中秋), 28, 29, 30, 10-08, 10-09
     assert outcome.promised_date == dt.date(2026, 10, 9)
     assert {m.code: m.promised_date for m in outcome.matters} == {
         "hukou_birth": dt.date(2026, 9, 24),
         "social_card": dt.date(2026, 10, 9),
     }
+
+
+def test_a_matter_waiting_for_a_deferred_material_is_not_promised_before_it_is_due():
+    from kiosk.outcomes import DeferredMaterial
+
+    # Given the card's photo deferred (容缺) until Friday 12-04, on a bundle accepted Monday
+    # 11-23 whose matters take 3 (birth registration, 11-26) and 5 working days (card, 11-30)
+    sub = dataclasses.replace(a_submission("T1"), deferred=(
+        DeferredMaterial("photo", "一寸照片", dt.date(2026, 12, 4)),))  # fmt: skip
+    outcome = decide.accept(sub, catalog_with(), "AF1", dt.date(2026, 11, 23), PUBLISHED)
+    # Then the card, which needs the photo, is promised no earlier than the photo comes,
+    # and so is the bundle; the registration, which does not, keeps its own date
+    assert {m.code: m.promised_date for m in outcome.matters} == {
+        "hukou_birth": dt.date(2026, 11, 26), "social_card": dt.date(2026, 12, 4)}  # fmt: skip
+    assert outcome.promised_date == dt.date(2026, 12, 4)
 
 
 def test_a_date_in_2027_is_provisional_until_2027_is_published():
@@ -128,7 +143,7 @@ def test_a_broken_calendar_file_does_not_stop_acceptance(tmp_path, monkeypatch):
     broken.write_text('[2026]\nholidays = ["not a date"]\n', encoding="utf-8")
     monkeypatch.setenv("CENTRAL_CALENDAR", str(broken))
     # When a submission is accepted on the default calendar
-    outcome = decide.accept(a_submission("T1"), catalog_with(), "AF1", dt.date(2026, 11, 23))
+    outcome = decide.accept(a_submission("T1", deferred=()), catalog_with(), "AF1", dt.date(2026, 11, 23))
     # Then it still gets its date, from chinese-calendar's data
     assert outcome.promised_date == dt.date(2026, 11, 30)
 
@@ -161,9 +176,9 @@ def test_answers_remembered_for_a_catalog_are_forgotten_with_it():
 def test_the_same_bundle_is_decided_the_same_from_memory():
     cat = catalog_with(order=(("hukou_birth", "social_card"),))
     day = dt.date(2026, 9, 21)
-    first = decide.accept(a_submission("T1"), cat, "AF1", day, PUBLISHED)
-    again = decide.accept(a_submission("T1"), cat, "AF2", day, PUBLISHED)
+    first = decide.accept(a_submission("T1", deferred=()), cat, "AF1", day, PUBLISHED)
+    again = decide.accept(a_submission("T1", deferred=()), cat, "AF2", day, PUBLISHED)
     assert again.matters == first.matters and again.promised_date == first.promised_date
     # and another catalog's limits are its own
-    parallel = decide.accept(a_submission("T1"), catalog_with(), "AF3", day, PUBLISHED)
+    parallel = decide.accept(a_submission("T1", deferred=()), catalog_with(), "AF3", day, PUBLISHED)
     assert parallel.promised_date != first.promised_date

@@ -76,3 +76,21 @@ def test_a_catalogue_edited_since_it_was_compiled_is_read_as_edited(tmp_path, mo
         assert translate("app.title_narrow", "en") == "政务自助服务"
     finally:
         i18n.translations.cache_clear()
+
+
+def test_a_list_reads_as_a_sentence_in_each_language():
+    from kiosk.i18n import listed
+
+    things = ["end.item.id_card", "end.item.social_card", "end.item.receipt"]
+    assert listed(things) == "身份证、社保卡和回执"
+    assert listed(things, "en") == "ID card, social security card and receipt"
+    assert listed(things[:2], "en") == "ID card and social security card"
+    assert listed(things[:1]) == "身份证" and listed([]) == ""
+
+
+def test_one_working_day_is_singular_in_english():
+    from kiosk.i18n import translate_days
+
+    assert translate_days("review.promised", 1, "en") == "Expected within 1 working day"
+    assert translate_days("review.promised", 3, "en") == "Expected within 3 working days"
+    assert translate_days("review.promised", 1, "zh") == translate("review.promised", "zh", days=1)

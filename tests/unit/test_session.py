@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from kiosk.errors import SessionError
 from kiosk.session import Session, State, Timeouts, TimeoutStatus, timeout_status
-from tests.unit.cards import id_card
+from tests.unit.cards import id_card, social_card
 
 T0 = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 
@@ -150,3 +150,17 @@ def test_no_personal_data_is_left_after_end_or_timeout(actions, elderly, finish)
     assert session.state is State.ENDED
     assert not session.holds_personal_data()
     assert card.name not in str(vars(session)) and card.id_number not in str(vars(session))
+
+
+def test_the_end_of_a_visit_names_each_card_read_and_the_paper_printed():
+    now = dt.datetime(2026, 12, 7, 9, 0)
+    visit = Session(id_card(), now)
+    assert visit.to_take() == ["id_card"]
+    visit.social_card, visit.printed = social_card(), 1  # a record printed meanwhile
+    assert visit.to_take() == ["id_card", "social_card", "printout"]
+    visit.receipt_number = "AF2026120700001"  # the acceptance receipt is called what it is
+    assert visit.to_take() == ["id_card", "social_card", "receipt"]
+    # a visit begun with the social-security card has only that card in a reader
+    assert Session(social_card(), now).to_take() == ["social_card"]
+    visit.end()
+    assert visit.to_take() == []
