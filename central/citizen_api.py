@@ -13,7 +13,7 @@ worker thread, answer JSON; every error is an ``ApiError`` with a message key.
   contribution record, clearly marked as the reference platform's; the ID number
   travels in the JSON body, never in a URL (proxies log URLs).
 - ``POST /api/v1/face-match`` (signed, up to 10 MB): the live photo against the
-  photo of record in ``data_dir/photos/<id_number>.jpg``.
+  photo of record in ``data_dir/photos/``, sealed under a name that hides the ID number.
 - ``GET  /track/{number}`` (public HTML, central/track_page.py): what a receipt's
   QR opens, the application's progress without anything personal;
 - ``GET  /guide/{matter_code}`` (public HTML, central/guide_page.py): a matter's
@@ -44,6 +44,7 @@ from central.app import CATALOG, CONFIG, SIGNED, STORE, _body, _json, _object, _
 from central.auth import TERMINAL, terminal_of
 from central.errors import ApiError
 from central.facematch import FaceMatcher, FaceMatchError, FaceModelError
+from central.sealing import SecretBox
 from central.store import CHINA, Store
 from kiosk.errors import CalendarError
 from kiosk.identity import mask
@@ -252,20 +253,23 @@ def photos_dir(data_dir: Path) -> Path:
     return Path(data_dir) / "photos"
 
 
-def photo_path(data_dir: Path, id_number: str) -> Path:
-    return photos_dir(data_dir) / f"{id_number}.jpg"
+def photo_path(data_dir: Path, id_number: str, box: SecretBox) -> Path:
+    """Where the photo of record for ``id_number`` is kept, sealed: a name that is a keyed
+    hash, so a listing of the folder shows no ID number."""
+    return photos_dir(data_dir) / f"{box.file_name(id_number)}.sealed"
 
 
-def add_photo(
-    data_dir: Path, id_number: str, image: bytes, matcher: FaceMatcher | None = None
-) -> Path:
-    """Keep ``image`` as the photo of record for ``id_number`` (as JPEG, readable by the owner only).
+def add_photo(data_dir: Path, id_number: str, image: bytes, matcher: FaceMatcher | None = None,
+              box: SecretBox | None = None) -> Path:  # fmt: skip
+    """Keep ``image`` as the photo of record for ``id_number``: as JPEG, sealed with the
+    platform key (central/sealing.py), readable by the owner only.
 
     With a ``matcher``, the photo must show exactly one face first.
 
     :raises ValueError: the ID number fails its check digit.
     :raises FaceMatchError: the photo does not decode or does not show one face.
     :raises FaceModelError: the model cannot be loaded.
+    :raises SealError: the platform key is missing or exposed.
     """
     from PIL import Image
 
@@ -281,17 +285,48 @@ def add_photo(
         buf = io.BytesIO()
         Image.fromarray(rgb).save(buf, "JPEG", quality=95)
         image = buf.getvalue()
-    folder = photos_dir(data_dir)
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    target = photo_path(data_dir, number)
+    box = box or SecretBox.for_data_dir(data_dir)
+    target = photo_path(data_dir, number, box)
+    _write_private(target, box.seal_bytes(image, number))
+    _legacy_photo(data_dir, number).unlink(missing_ok=True)  # a plain one from before
+    return target
+
+
+def read_photo(data_dir: Path, id_number: str, box: SecretBox) -> bytes | None:
+    """The photo of record for ``id_number`` (None: there is none). One kept in plain
+    JPEG by an earlier version (``photos/<ID number>.jpg``) is sealed on its first read.
+
+    :raises SealError: the file does not open with this platform key.
+    """
+    target = photo_path(data_dir, id_number, box)
+    try:
+        return box.open_bytes(target.read_bytes(), id_number)
+    except FileNotFoundError:
+        pass
+    legacy = _legacy_photo(data_dir, id_number)
+    try:
+        image = legacy.read_bytes()
+    except FileNotFoundError:
+        return None
+    _write_private(target, box.seal_bytes(image, id_number))
+    legacy.unlink(missing_ok=True)
+    return image
+
+
+def _legacy_photo(data_dir: Path, id_number: str) -> Path:
+    return photos_dir(data_dir) / f"{id_number}.jpg"
+
+
+def _write_private(target: Path, data: bytes) -> None:
+    """``data`` in ``target``, whole or not at all (written beside, fsynced, renamed), 0600."""
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = target.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
-        f.write(image)
+        f.write(data)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, target)
-    return target
 
 
 @access(SIGNED_LARGE)
@@ -310,11 +345,9 @@ async def face_match(request: web.Request) -> web.Response:
         live = base64.b64decode(body["photo"], validate=True)
     except (binascii.Error, ValueError) as err:
         raise ApiError(400, "request.wrong_type", "photo") from err
-    record_file = photo_path(cfg.data_dir, number)
-    try:
-        record = await asyncio.to_thread(record_file.read_bytes)
-    except FileNotFoundError as err:
-        raise ApiError(404, "face.no_record", "id_number") from err
+    record = await asyncio.to_thread(read_photo, cfg.data_dir, number, request.app[STORE].box)
+    if record is None:
+        raise ApiError(404, "face.no_record", "id_number")
     try:
         # the first call loads the model (about 1 s) in this worker thread, once per process
         result = await request.app[MATCHER].compare_async(record, live)

@@ -96,6 +96,7 @@ def _office(args: argparse.Namespace, config: CentralConfig) -> int:
 def _photos(args: argparse.Namespace, config: CentralConfig) -> int:
     from central.citizen_api import add_photo
     from central.facematch import FaceMatcher
+    from central.sealing import SealError
     from kiosk.errors import KioskError
     from kiosk.identity import mask
 
@@ -103,7 +104,7 @@ def _photos(args: argparse.Namespace, config: CentralConfig) -> int:
         image = Path(args.file).read_bytes()
         # the photo must show one face now, not fail a citizen at the kiosk later
         add_photo(config.data_dir, args.id_number, image, FaceMatcher())
-    except (OSError, ValueError, KioskError) as err:
+    except (OSError, ValueError, KioskError, SealError) as err:
         print(f"central: photo not added: {err}", file=sys.stderr)
         return 1
     print("photo of record added for", mask(args.id_number.strip().upper(), 6, 4))

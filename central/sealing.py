@@ -1,4 +1,5 @@
-"""Terminal secrets sealed at rest: AES-GCM under one platform key, never in plain text.
+"""Terminal secrets and photos of record sealed at rest: AES-GCM under one platform key,
+never in plain text.
 
 The database holds ``gcm1:`` + base64(nonce ‖ ciphertext ‖ tag) in ``terminals.secret``,
 with the terminal id as associated data (a sealed secret copied to another
@@ -10,13 +11,17 @@ terminal's row does not open). The key is 32 bytes written as 64 hex digits:
   worker processes of one machine share it; copy its content into
   ``CENTRAL_SECRET_KEY`` to add a machine).
 
-Opened secrets live only in process memory (the auth cache).
+Opened secrets live only in process memory (the auth cache). A photo of record is sealed
+the same way (``seal_bytes``, its ID number as associated data) in a file whose name is a
+keyed hash of the ID number (``file_name``): the folder's listing shows no one's number.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import os
 import secrets
 import stat
@@ -27,6 +32,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 ENV = "CENTRAL_SECRET_KEY"
+SEALED = b"gcm1"  # the first bytes of a sealed file
 KEY_FILE = "terminal-secrets.key"
 PREFIX = "gcm1:"
 
@@ -84,6 +90,8 @@ class SecretBox:
 
     def __init__(self, key: bytes) -> None:
         self._aead = AESGCM(key)
+        # names of files about someone: a key of their own, derived from this one
+        self._names = hmac.new(key, b"govkiosk file names", hashlib.sha256).digest()
 
     @classmethod
     def for_data_dir(cls, data_dir: Path, env: Mapping[str, str] = os.environ) -> SecretBox:
@@ -106,6 +114,27 @@ class SecretBox:
                 f"the secret of terminal {terminal_id} does not open with this key "
                 f"(is {ENV} the same on every server?)"
             ) from err
+
+
+    def seal_bytes(self, data: bytes, about: str) -> bytes:
+        """``data`` sealed for ``about`` (e.g. an ID number: it opens for that one only)."""
+        nonce = os.urandom(12)
+        return SEALED + nonce + self._aead.encrypt(nonce, data, about.encode())
+
+    def open_bytes(self, sealed: bytes, about: str) -> bytes:
+        """:raises SealError: not sealed, or sealed with another key or for another ``about``."""
+        if not sealed.startswith(SEALED):
+            raise SealError("not a sealed file")
+        raw = sealed[len(SEALED) :]
+        try:
+            return self._aead.decrypt(raw[:12], raw[12:], about.encode())
+        except (ValueError, InvalidTag) as err:
+            raise SealError(f"a sealed file does not open with this key (is {ENV} the same "
+                            "on every server?)") from err  # fmt: skip
+
+    def file_name(self, about: str) -> str:
+        """A file name for what concerns ``about`` that does not show it (a keyed hash)."""
+        return hmac.new(self._names, about.encode(), hashlib.sha256).hexdigest()[:40]
 
 
 def is_sealed(stored: str) -> bool:

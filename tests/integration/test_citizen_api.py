@@ -418,6 +418,27 @@ async def test_face_match_explains_unusable_photos_and_takes_large_ones(face_pla
     assert huge.value.status == 413
 
 
+async def test_a_photo_of_record_is_kept_sealed_under_a_name_that_hides_the_id_number(
+        face_platform, tmp_path):  # fmt: skip
+    client, person = face_platform
+    # Given the photo added by the office command: one file, 0600, named by no ID number,
+    # holding no JPEG anyone could open
+    [kept] = (tmp_path / "central" / "photos").iterdir()
+    assert person not in kept.name and person[6:14] not in kept.name
+    assert kept.stat().st_mode & 0o077 == 0
+    data = kept.read_bytes()
+    assert b"\xff\xd8\xff" not in data and b"JFIF" not in data and b"Exif" not in data
+    # When a photo kept in plain JPEG by an earlier version is compared
+    other = id_number("11010519491231002")
+    legacy = tmp_path / "central" / "photos" / f"{other}.jpg"
+    legacy.write_bytes((FACES / "obama.jpg").read_bytes())
+    assert (await client.face_match(other, face("obama2.jpg"))).match is True
+    # Then it was sealed on that first read, and the plain file is gone
+    assert not legacy.exists()
+    assert len(list((tmp_path / "central" / "photos").iterdir())) == 2
+    assert (await client.face_match(other, face("obama2.jpg"))).match is True
+
+
 async def test_face_match_needs_a_signed_terminal(face_platform):
     client, person = face_platform
     stranger = PlatformClient(client.base_url, terminal_id=client.terminal_id, secret="forged")
@@ -437,7 +458,7 @@ def test_photos_add_refuses_a_photo_without_one_face(tmp_path):
     )  # fmt: skip
     assert done.returncode == 1 and "photo not added" in done.stderr
     assert "Traceback" not in done.stderr
-    assert not list(tmp_path.glob("photos/*.jpg"))
+    assert not list(tmp_path.glob("photos/*"))
 
 
 async def test_openapi_document_describes_the_citizen_routes(platform):
