@@ -66,9 +66,19 @@ async def script(app, out: Path) -> dict:
     kb.attach(app.id_field)
     for key in ("3", "6", "0", "9", "backspace", "8"):
         await tap(f"key:{key}")
+    await tap("key:x")  # an ID number's check digit
     await asyncio.sleep(0.2)
     digit_heights = key_heights(app.root)
     id_typed = app.id_field.text
+    # a phone number's pad: no X to see or to tap (a press of it changes nothing)
+    kb.check_digit = False
+    await asyncio.sleep(0.1)
+    x_hidden = find_action(app.root, "key:x") is None
+    kb.press("key:x")  # as a finger would, were it there
+    tapped.append("key:x")
+    await tap("key:7")
+    phone_typed = app.id_field.text
+    kb.check_digit = True
 
     # letters go in as capitals; in pinyin, space takes the first candidate
     await tap("mode:letters")
@@ -95,6 +105,7 @@ async def script(app, out: Path) -> dict:
     return {
         "name_after_zhang": name_after_zhang,
         "id": id_typed,
+        "phone_pad": [x_hidden, phone_typed],
         "name": name_typed,
         "name_after_clear": app.name_field.text,
         "first_for_anfu": first_for_anfu,

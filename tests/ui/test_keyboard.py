@@ -63,8 +63,13 @@ def test_backspace_removes_the_last_pinyin_letter_before_candidates_are_offered(
 
 
 def test_digits_typed_on_the_keypad_fill_the_id_field_and_backspace_deletes(typed):
-    # 3 6 0 9 ⌫ 8 on the digit keypad
-    assert typed["id"] == "3608"
+    # 3 6 0 9 ⌫ 8 X on the digit keypad
+    assert typed["id"] == "3608X"
+
+
+def test_a_phone_number_s_pad_has_no_x(typed):
+    # the same pad for a phone number: the X neither shown nor typed, the digits still are
+    assert typed["phone_pad"] == [True, "3608X7"]
 
 
 def test_letters_are_capitals_space_takes_the_first_candidate_and_pages_turn(typed):
@@ -94,7 +99,7 @@ def test_every_key_tap_reports_activity_once(typed):
     expected = (
         [f"key:{k}" for k in "zhangg"]
         + ["key:backspace", "candidate:0", "mode:digits"]
-        + [f"key:{k}" for k in ("3", "6", "0", "9", "backspace", "8")]
+        + [f"key:{k}" for k in ("3", "6", "0", "9", "backspace", "8", "x", "x", "7")]
         + ["mode:letters", "key:b", "mode:pinyin", "key:a", "key:n", "key:f", "key:u", "key:space"]
         + ["key:s", "key:h", "key:i", "candidates:next", "candidate:0", "key:clear", "key:done"]
     )
