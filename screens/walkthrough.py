@@ -218,9 +218,11 @@ class Walkthrough:
             if field_id not in form.inputs:
                 await self.tap(f"choice:{field_id}:{value}")
                 continue
-            # The form brings each field to the citizen in turn, keyboard up.
+            # The form brings each field to the citizen in turn, keyboard up, in view above it.
             await until(lambda fid=field_id: form.inputs[fid].focus and form.keyboard is not None, 5,
                         f"the {field_id} field to be focused")
+            await until(lambda fid=field_id: in_view_above_keyboard(form, fid), 2,
+                        f"the {field_id} field in view above the keyboard")
             await self.type_text(value)
             await self.tap("key:done")
 
@@ -238,6 +240,18 @@ class Walkthrough:
             await self.screenshot("failed")  # what the screen showed when the step did not happen
             raise
         return self.shots
+
+
+def in_view_above_keyboard(form, field_id: str) -> bool:
+    """Whether the field being typed into shows whole between the form's top and the
+    keyboard (a citizen must see what they type)."""
+    field, scroll, keyboard = form.inputs[field_id], form.ids.scroll, form.keyboard
+    _, bottom = field.to_window(field.x, field.y)
+    top = bottom + field.height
+    _, scroll_bottom = scroll.to_window(scroll.x, scroll.y)
+    _, keyboard_bottom = keyboard.to_window(keyboard.x, keyboard.y)
+    keyboard_top = keyboard_bottom + keyboard.height
+    return bottom >= max(scroll_bottom, keyboard_top) - 1 and top <= scroll_bottom + scroll.height + 1
 
 
 async def identify(w: Walkthrough, props: Props, shots: bool = True) -> None:
