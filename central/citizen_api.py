@@ -256,7 +256,7 @@ def photos_dir(data_dir: Path) -> Path:
 def photo_path(data_dir: Path, id_number: str, box: SecretBox) -> Path:
     """Where the photo of record for ``id_number`` is kept, sealed: a name that is a keyed
     hash, so a listing of the folder shows no ID number."""
-    return photos_dir(data_dir) / f"{box.file_name(id_number)}.sealed"
+    return photos_dir(data_dir) / f"{box.blind(id_number)}.sealed"
 
 
 def add_photo(data_dir: Path, id_number: str, image: bytes, matcher: FaceMatcher | None = None,

@@ -1,5 +1,5 @@
-"""Terminal secrets and photos of record sealed at rest: AES-GCM under one platform key,
-never in plain text.
+"""Terminal secrets, submissions and photos of record sealed at rest: AES-GCM under one
+platform key, never in plain text.
 
 The database holds ``gcm1:`` + base64(nonce ‖ ciphertext ‖ tag) in ``terminals.secret``,
 with the terminal id as associated data (a sealed secret copied to another
@@ -11,9 +11,10 @@ terminal's row does not open). The key is 32 bytes written as 64 hex digits:
   worker processes of one machine share it; copy its content into
   ``CENTRAL_SECRET_KEY`` to add a machine).
 
-Opened secrets live only in process memory (the auth cache). A photo of record is sealed
-the same way (``seal_bytes``, its ID number as associated data) in a file whose name is a
-keyed hash of the ID number (``file_name``): the folder's listing shows no one's number.
+Opened secrets live only in process memory (the auth cache). A submission's body is sealed
+the same way (``seal_text``, its key as associated data) and found by its applicant through a
+keyed hash of their ID number (``blind``); a photo of record is sealed (``seal_bytes``) in a
+file named by that hash: neither the database nor the photos' folder shows anyone's number.
 """
 
 from __future__ import annotations
@@ -90,30 +91,38 @@ class SecretBox:
 
     def __init__(self, key: bytes) -> None:
         self._aead = AESGCM(key)
-        # names of files about someone: a key of their own, derived from this one
-        self._names = hmac.new(key, b"govkiosk file names", hashlib.sha256).digest()
+        # stand-ins for ID numbers (``blind``): a key of their own, derived from this one
+        self._names = hmac.new(key, b"govkiosk blind names", hashlib.sha256).digest()
 
     @classmethod
     def for_data_dir(cls, data_dir: Path, env: Mapping[str, str] = os.environ) -> SecretBox:
         return cls(load_key(data_dir, env))
 
     def seal(self, secret: str, terminal_id: str) -> str:
-        nonce = os.urandom(12)
-        sealed = self._aead.encrypt(nonce, secret.encode(), terminal_id.encode())
-        return PREFIX + base64.b64encode(nonce + sealed).decode("ascii")
+        return self.seal_text(secret, terminal_id)
 
     def open(self, stored: str, terminal_id: str) -> str:
         """:raises SealError: not sealed, or sealed with another key or for another terminal."""
+        try:
+            return self.open_text(stored, terminal_id)
+        except SealError as err:
+            raise SealError(f"the secret of terminal {terminal_id} {err}") from err.__cause__
+
+    def seal_text(self, text: str, about: str) -> str:
+        """``text`` sealed for ``about`` (a terminal id, a submission key): ``gcm1:…``."""
+        nonce = os.urandom(12)
+        sealed = self._aead.encrypt(nonce, text.encode(), about.encode())
+        return PREFIX + base64.b64encode(nonce + sealed).decode("ascii")
+
+    def open_text(self, stored: str, about: str) -> str:
+        """:raises SealError: not sealed, or sealed with another key or for another ``about``."""
         if not is_sealed(stored):
-            raise SealError(f"the secret of terminal {terminal_id} is not sealed")
+            raise SealError("is not sealed")
         try:
             raw = base64.b64decode(stored[len(PREFIX) :], validate=True)
-            return self._aead.decrypt(raw[:12], raw[12:], terminal_id.encode()).decode()
+            return self._aead.decrypt(raw[:12], raw[12:], about.encode()).decode()
         except (binascii.Error, ValueError, InvalidTag) as err:
-            raise SealError(
-                f"the secret of terminal {terminal_id} does not open with this key "
-                f"(is {ENV} the same on every server?)"
-            ) from err
+            raise SealError(f"does not open with this key (is {ENV} the same on every server?)") from err
 
 
     def seal_bytes(self, data: bytes, about: str) -> bytes:
@@ -132,8 +141,9 @@ class SecretBox:
             raise SealError(f"a sealed file does not open with this key (is {ENV} the same "
                             "on every server?)") from err  # fmt: skip
 
-    def file_name(self, about: str) -> str:
-        """A file name for what concerns ``about`` that does not show it (a keyed hash)."""
+    def blind(self, about: str) -> str:
+        """A stand-in for ``about`` (an ID number) that does not show it: a keyed hash, the
+        same for the same ``about`` under this key (a file name, a column to look up by)."""
         return hmac.new(self._names, about.encode(), hashlib.sha256).hexdigest()[:40]
 
 

@@ -42,17 +42,38 @@ CHINA = ZoneInfo("Asia/Shanghai")
 HISTORY_FIELDS = ("software_version", "paper", "devices")
 HISTORY_EVERY = dt.timedelta(minutes=15)
 NONCE_KEEP = dt.timedelta(seconds=600)  # twice the default clock skew
-APPLICANT_INDEX = "ix_submissions_applicant"
+APPLICANT_INDEX = "ix_submissions_applicant"  # migration 0006; 0007 puts it on ``applicant``
 APPLICANTS_LISTED = 20  # a citizen's most recent applications shown by ID number
+_ENCODE_BODY = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def applicant_sql(dialect: str, qualified: bool = True) -> str:
-    """The applicant's ID number inside a submission's body, in the dialect's SQL: the
-    same text the index (migration 0006) is built on, so each database uses the index."""
+    """The applicant's ID number inside a plain submission body, in the dialect's SQL: what
+    migration 0006 indexed (bodies are sealed since 0007; it reads them to seal them)."""
     body = "submissions.body" if qualified else "body"
     if dialect == "postgresql":
         return f"({body} -> 'fields' ->> 'applicant_id_number')"
     return f"json_extract({body}, '$.fields.applicant_id_number')"
+
+
+def sealed_body(box: SecretBox, key: str, body: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """What the database keeps of a submission: the bundle and its matters in the open (the
+    dashboard counts them; codes, no one's data), the whole body sealed for its key; and the
+    applicant column: a keyed hash of their ID number (``applications_of`` looks it up)."""
+    kept = {"life_event": body.get("life_event"), "matters": list(body.get("matters", ())),
+            "sealed": box.seal_text(_ENCODE_BODY(body), key)}  # fmt: skip
+    number = str((body.get("fields") or {}).get("applicant_id_number") or "").strip().upper()
+    return kept, box.blind(number) if number else ""
+
+
+def open_body(box: SecretBox, key: str, kept: dict[str, Any]) -> dict[str, Any]:
+    """A submission's body as the terminal sent it (a body from before 0007 is plain).
+
+    :raises SealError: sealed with another key, or for another submission.
+    """
+    if "sealed" not in kept:
+        return kept
+    return json.loads(box.open_text(kept["sealed"], key))
 
 
 def _now() -> dt.datetime:
@@ -607,10 +628,12 @@ class Store:
                 number = f"{prefix}{today:%Y%m%d}{seq:05d}"
                 outcome = decide(number, today)
                 data = outcome.to_dict()
+                kept, applicant = sealed_body(self._sealing_box(), sub.key,
+                                              sub.to_dict() if body is None else body)  # fmt: skip
                 rows.append({"key": sub.key, "body_hash": body_hash, "terminal_id": sub.terminal_id,
                              "accepting_point": sub.accepting_point, "received_at": now,
-                             "local_number": sub.local_number,
-                             "body": sub.to_dict() if body is None else body})  # fmt: skip
+                             "local_number": sub.local_number, "body": kept,
+                             "applicant": applicant})  # fmt: skip
                 apps.append({"number": number, "submission_key": sub.key, "updated_at": now,
                              "kind": outcome.kind.value, "stage": outcome.stage.value,
                              "outcome": data})  # fmt: skip
@@ -628,6 +651,18 @@ class Store:
                 w.error = ApiError(409, "submission.key_reused", "key")
             else:
                 w.result = (first.result[0], False, first.result[2])
+
+    def _sealing_box(self) -> SecretBox:
+        if self.box is None:
+            raise RuntimeError("Store needs a SecretBox to store submissions (sealed at rest)")
+        return self.box
+
+    def submission_body(self, key: str) -> dict[str, Any] | None:
+        """The body of the submission stored under ``key``, opened (None: no such key)."""
+        with reader(self.engine).connect() as conn:
+            kept = conn.execute(sa.select(t.submissions.c.body)
+                                .where(t.submissions.c.key == key)).scalar()  # fmt: skip
+        return None if kept is None else open_body(self._sealing_box(), key, kept)
 
     def count_submissions(self, key: str | None = None) -> int:
         q = sa.select(sa.func.count()).select_from(t.submissions)
@@ -675,11 +710,11 @@ class Store:
     def applications_of(self, id_number: str, limit: int = APPLICANTS_LISTED) -> list[Progress]:
         """The applications whose applicant has ``id_number``, the newest first (the
         caller checked that the citizen's card is on the terminal)."""
-        applicant = sa.literal_column(applicant_sql(self.engine.dialect.name))
+        applicant = self._sealing_box().blind(id_number.strip().upper())
         q = (
             sa.select(t.applications.c.number)
             .join(t.submissions, t.submissions.c.key == t.applications.c.submission_key)
-            .where(applicant == id_number)
+            .where(t.submissions.c.applicant == applicant)
             .order_by(t.submissions.c.received_at.desc(), t.submissions.c.id.desc())
             .limit(limit)
         )

@@ -55,7 +55,10 @@ submissions = sa.Table(
     sa.Column("accepting_point", sa.String(32), nullable=False),
     sa.Column("local_number", sa.String(64), nullable=False, server_default="", index=True),
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    # {"life_event", "matters", "sealed"}: the body sealed at rest (central.store.sealed_body)
     sa.Column("body", sa.JSON, nullable=False),
+    # a keyed hash of the applicant's ID number (SecretBox.blind): their applications by it
+    sa.Column("applicant", sa.String(64), nullable=False, server_default="", index=True),
 )
 
 applications = sa.Table(

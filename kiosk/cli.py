@@ -652,11 +652,15 @@ def stored_submissions(central_data: Path) -> list[dict]:
     from central import tables
     from central.config import CentralConfig
     from central.db import make_engine
+    from central.sealing import SecretBox
+    from central.store import open_body
 
     engine = make_engine(CentralConfig(data_dir=central_data).url)
+    box = SecretBox.for_data_dir(central_data)  # the bodies are sealed at rest
     try:
         with engine.connect() as conn:
-            bodies = [row.body for row in conn.execute(sa.select(tables.submissions.c.body))]
+            rows = conn.execute(sa.select(tables.submissions.c.key, tables.submissions.c.body))
+            bodies = [open_body(box, row.key, row.body) for row in rows]
     finally:
         engine.dispose()
     return [{"matters": b["matters"], "deferred": [d["code"] for d in b.get("deferred", [])],

@@ -50,6 +50,7 @@ import aiohttp  # noqa: E402
 
 from central import decide  # noqa: E402
 from central.db import make_engine, migrate  # noqa: E402
+from central.sealing import SecretBox  # noqa: E402
 from central.store import Store  # noqa: E402
 from central.writes import GroupWriter  # noqa: E402
 from client.outbox import Outbox  # noqa: E402
@@ -245,7 +246,7 @@ async def store_submissions(url: str, n: int) -> float:
     """Submissions per second through the platform's store and group writer, 8 at once."""
     engine = make_engine(url)
     migrate(engine)
-    store, cat = Store(engine), small_catalog()
+    store, cat = Store(engine, SecretBox(os.urandom(32))), small_catalog()  # bodies sealed
     writer = GroupWriter(store)
     await writer.start()
     subs = [a_submission("T1") for _ in range(n)]

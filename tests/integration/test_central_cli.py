@@ -19,6 +19,7 @@ from central import decide
 from central.dashboard.data import HallStore
 from central.dashboard.security import check_password
 from central.db import make_engine, migrate
+from central.sealing import SecretBox
 from central.store import Store
 from client.platform import PlatformClient
 from kiosk.errors import PlatformError
@@ -39,12 +40,12 @@ def central(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess
                           capture_output=True, text=True, timeout=30)  # fmt: skip
 
 
-def accepted_number(database_url: str) -> str:
+def accepted_number(database_url: str, data_dir) -> str:
     engine = make_engine(database_url)
     try:
         migrate(engine)
         sub = a_submission("T1")
-        outcome, _ = Store(engine).submit(sub, hashlib.sha256(sub.key.encode()).hexdigest(), "AF",
+        outcome, _ = Store(engine, SecretBox.for_data_dir(data_dir)).submit(sub, hashlib.sha256(sub.key.encode()).hexdigest(), "AF",
                                           partial(decide.accept, sub, small_catalog()))  # fmt: skip
         return outcome.acceptance_number
     finally:
@@ -53,7 +54,7 @@ def accepted_number(database_url: str) -> str:
 
 def test_office_commands_move_an_application_and_explain_a_wrong_move(tmp_path):
     # Given an accepted application in a platform's database
-    number = accepted_number(f"sqlite:///{tmp_path}/central.sqlite3")
+    number = accepted_number(f"sqlite:///{tmp_path}/central.sqlite3", tmp_path)
     # When the office advances it, then asks for more materials
     done = central("office", "advance", number, "--data-dir", str(tmp_path), "--note", "转县公安局")
     assert done.returncode == 0, done.stderr

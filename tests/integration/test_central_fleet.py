@@ -22,7 +22,7 @@ from alembic.config import Config as AlembicConfig
 
 from central import tables as t
 from central.db import MIGRATIONS, make_engine
-from central.sealing import KEY_FILE, PREFIX
+from central.sealing import KEY_FILE, PREFIX, SecretBox
 from central.store import Store
 from client.platform import PlatformClient
 from kiosk.errors import PlatformAuthError
@@ -256,6 +256,50 @@ async def test_migrating_an_older_database_seals_plain_secrets_and_keeps_the_lat
         engine.dispose()
 
 
+def test_migrating_seals_the_plain_submissions_and_their_applicant_is_still_found(tmp_path):
+    # Given a database at revision 0006 holding a citizen's submission in plain JSON
+    data = tmp_path / "data"
+    data.mkdir()
+    url = f"sqlite:///{data / 'central.sqlite3'}"
+    sub = a_submission("T1")
+    body = sub.to_dict()
+    engine = make_engine(url)
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0006")
+        at = "2026-11-01 08:00:00.000000"
+        conn.execute(sa.text(
+            "INSERT INTO submissions (key, body_hash, terminal_id, accepting_point, local_number,"
+            " received_at, body) VALUES (:key, :hash, 'T1', 'afx', '', :at, :body)"),
+            {"key": sub.key, "hash": "0" * 64, "at": at,
+             "body": json.dumps(body, ensure_ascii=False)})  # fmt: skip
+        outcome = {"kind": "accepted", "submission_key": sub.key, "accepting_point": "afx",
+                   "acceptance_number": "AF2026110100001", "matters": [], "stage": "accepted"}
+        conn.execute(sa.text(
+            "INSERT INTO applications (number, submission_key, kind, stage, outcome, updated_at)"
+            " VALUES ('AF2026110100001', :key, 'accepted', 'accepted', :outcome, :at)"),
+            {"key": sub.key, "outcome": json.dumps(outcome), "at": at})  # fmt: skip
+    engine.dispose()
+    # When `central migrate` runs
+    done = central("migrate", "--data-dir", str(data))
+    assert done.returncode == 0, done.stderr
+    # Then the database no longer shows the citizen's data...
+    raw = (data / "central.sqlite3").read_bytes()
+    assert sub.fields["applicant_id_number"].encode() not in raw
+    assert sub.fields["applicant_name"].encode() not in raw
+    # ...the platform opens the body whole and finds the application by the ID number
+    engine = make_engine(url)
+    try:
+        store = Store(engine, SecretBox.for_data_dir(data))
+        assert store.submission_body(sub.key) == json.loads(json.dumps(body))
+        found = store.applications_of(sub.fields["applicant_id_number"])
+        assert [p.outcome.acceptance_number for p in found] == ["AF2026110100001"]
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
 async def platform(aiohttp_server, database_url, tmp_path):
     """The platform in this process on loopback (either database), with one enrolled terminal."""
@@ -346,7 +390,7 @@ def test_one_group_transaction_numbers_new_submissions_in_order_and_answers_each
     engine = make_engine(database_url)
     try:
         migrate(engine)
-        store, cat = Store(engine), small_catalog()
+        store, cat = Store(engine, SecretBox(os.urandom(32))), small_catalog()
 
         def write(sub, **changes) -> Write:
             body = sub.to_dict() | changes

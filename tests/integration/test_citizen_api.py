@@ -22,6 +22,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+import sqlalchemy as sa
 from PIL import Image
 
 from central import decide
@@ -527,16 +528,34 @@ async def test_the_lookup_by_id_number_uses_its_index_on_both_databases(platform
     # A province's submissions table is large: the applicant's number must not mean a scan.
     _, app, _ = platform
     engine = app[STORE].engine
-    expr = store_module.applicant_sql(engine.dialect.name)
+    blind = app[STORE].box.blind(id_number())
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
             conn.exec_driver_sql("SET enable_seqscan = off")
             plan = conn.exec_driver_sql(
-                f"EXPLAIN SELECT key FROM submissions WHERE {expr} = '{id_number()}'").all()  # fmt: skip
+                f"EXPLAIN SELECT key FROM submissions WHERE applicant = '{blind}'").all()  # fmt: skip
         else:
             plan = conn.exec_driver_sql(
-                f"EXPLAIN QUERY PLAN SELECT key FROM submissions WHERE {expr} = '{id_number()}'").all()  # fmt: skip
+                f"EXPLAIN QUERY PLAN SELECT key FROM submissions WHERE applicant = '{blind}'").all()  # fmt: skip
     assert store_module.APPLICANT_INDEX in " ".join(str(r) for r in plan)
+
+
+async def test_a_stored_submission_shows_no_one_s_data_and_opens_with_the_platform_key(platform):
+    # Given a citizen's submission stored by the platform
+    _, app, client = platform
+    sub = a_submission(client.terminal_id)
+    await client.submit(sub)
+    store = app[STORE]
+    # Then the database holds its bundle and matters, and none of what the citizen gave
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(t.submissions).where(t.submissions.c.key == sub.key)).one()
+    kept = json.dumps(row.body, ensure_ascii=False) + row.applicant
+    assert row.body["matters"] == list(sub.matters) and row.body["life_event"] == sub.life_event
+    for value in sub.fields.values():
+        assert len(value) < 3 or value not in kept, value
+    assert id_number() not in kept and id_number()[6:14] not in kept
+    # And the platform opens it whole, as the terminal sent it
+    assert store.submission_body(sub.key) == sub.to_dict()
 
 
 async def test_the_terminal_asks_with_the_card_of_this_visit_and_only_then(platform):

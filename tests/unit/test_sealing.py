@@ -25,6 +25,6 @@ def test_a_sealed_photo_opens_with_its_key_for_its_own_id_number_only():
 
 def test_a_file_name_hides_the_id_number_and_is_the_same_for_the_same_key():
     key = os.urandom(32)
-    name = SecretBox(key).file_name(ID)
+    name = SecretBox(key).blind(ID)
     assert ID not in name and ID[6:14] not in name and len(name) == 40
-    assert SecretBox(key).file_name(ID) == name != SecretBox(os.urandom(32)).file_name(ID)
+    assert SecretBox(key).blind(ID) == name != SecretBox(os.urandom(32)).blind(ID)
