@@ -1,4 +1,4 @@
-"""End: "take your ID card, social security card and receipt", naming what this visit
+"""End: "take your ID card, social-security card and receipt", naming what this visit
 read and printed (thanks for the rating when there was one); the session is wiped, then
 back to the start."""
 

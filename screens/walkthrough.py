@@ -218,11 +218,11 @@ class Walkthrough:
             if field_id not in form.inputs:
                 await self.tap(f"choice:{field_id}:{value}")
                 continue
-            # The form brings each field to the citizen in turn, keyboard up, in view above it.
+            # The form brings each field to the citizen in turn, keyboard up, in view beside it.
             await until(lambda fid=field_id: form.inputs[fid].focus and form.keyboard is not None, 5,
                         f"the {field_id} field to be focused")
-            await until(lambda fid=field_id: in_view_above_keyboard(form, fid), 2,
-                        f"the {field_id} field in view above the keyboard")
+            await until(lambda fid=field_id: in_view_beside_keyboard(form, fid), 2,
+                        f"the {field_id} field in view beside the keyboard")
             await self.type_text(value)
             await self.tap("key:done")
 
@@ -242,16 +242,19 @@ class Walkthrough:
         return self.shots
 
 
-def in_view_above_keyboard(form, field_id: str) -> bool:
-    """Whether the field being typed into shows whole between the form's top and the
-    keyboard (a citizen must see what they type)."""
-    field, scroll, keyboard = form.inputs[field_id], form.ids.scroll, form.keyboard
-    _, bottom = field.to_window(field.x, field.y)
-    top = bottom + field.height
-    _, scroll_bottom = scroll.to_window(scroll.x, scroll.y)
-    _, keyboard_bottom = keyboard.to_window(keyboard.x, keyboard.y)
-    keyboard_top = keyboard_bottom + keyboard.height
-    return bottom >= max(scroll_bottom, keyboard_top) - 1 and top <= scroll_bottom + scroll.height + 1
+def in_view_beside_keyboard(form, field_id: str) -> bool:
+    """Whether the field being typed into shows whole in the form's view and clear of the
+    keyboard (below it in portrait, beside it in landscape): a citizen sees what they type."""
+
+    def rect(w) -> tuple[float, float, float, float]:
+        x, y = w.to_window(w.x, w.y)
+        return x, y, x + w.width, y + w.height
+
+    fx0, fy0, fx1, fy1 = rect(form.inputs[field_id])
+    _, sy0, _, sy1 = rect(form.ids.scroll)
+    kx0, ky0, kx1, ky1 = rect(form.keyboard)
+    covered = fx0 < kx1 - 1 and kx0 < fx1 - 1 and fy0 < ky1 - 1 and ky0 < fy1 - 1
+    return fy0 >= sy0 - 1 and fy1 <= sy1 + 1 and not covered
 
 
 async def identify(w: Walkthrough, props: Props, shots: bool = True) -> None:

@@ -130,7 +130,7 @@ async def test_a_visit_takes_its_own_citizens_social_card_and_refuses_anothers(p
         with pytest.raises(CardOfAnotherPerson) as refused:
             await terminal.read_social_card(wait=5)
         assert message_for(refused.value, "zh") == "这张社保卡不是您本人的，请取回；请插入您自己的社保卡"
-        assert message_for(refused.value, "en").startswith("This social security card belongs to someone else")
+        assert message_for(refused.value, "en").startswith("This social-security card belongs to someone else")
         # And nothing of that card joined the visit
         assert terminal.session.social_card is None and terminal.display_name == "王芳"
         # When the citizen puts their own card in instead (its number ends in a capital X)

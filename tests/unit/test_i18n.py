@@ -83,8 +83,8 @@ def test_a_list_reads_as_a_sentence_in_each_language():
 
     things = ["end.item.id_card", "end.item.social_card", "end.item.receipt"]
     assert listed(things) == "身份证、社保卡和回执"
-    assert listed(things, "en") == "ID card, social security card and receipt"
-    assert listed(things[:2], "en") == "ID card and social security card"
+    assert listed(things, "en") == "ID card, social-security card and receipt"
+    assert listed(things[:2], "en") == "ID card and social-security card"
     assert listed(things[:1]) == "身份证" and listed([]) == ""
 
 
