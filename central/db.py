@@ -77,6 +77,22 @@ def reader(engine: sa.Engine) -> sa.Engine:
     return found
 
 
+def migration_secret_box(what: str) -> SecretBox:
+    """In a migration that seals or opens ``what``: the platform key ``migrate`` handed in.
+
+    :raises RuntimeError: none was (the database is refused rather than left half sealed).
+    """
+    from alembic import op
+
+    box = op.get_context().config.attributes.get("secret_box")
+    if box is None:
+        raise RuntimeError(
+            f"{what} need the platform key to be sealed or opened: run `central "
+            "migrate --data-dir DIR` (or set CENTRAL_SECRET_KEY)"
+        )
+    return box
+
+
 def migrate(engine: sa.Engine, secret_box: SecretBox | None = None) -> None:
     """Bring the schema to the newest revision (idempotent; safe from several processes).
 

@@ -201,20 +201,29 @@ async def _enrol_and_close(server: CentralProcess) -> str:
     return enrolment.terminal_id
 
 
+def sqlite_url(data: Path) -> str:
+    """The URL of a platform's SQLite file in ``data`` (made)."""
+    data.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{data / 'central.sqlite3'}"
+
+
+def upgrade_to(conn: sa.Connection, revision: str) -> None:
+    """The schema on ``conn`` as an older platform left it: migrated to ``revision`` only."""
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, revision)
+
+
 async def test_migrating_an_older_database_seals_plain_secrets_and_keeps_the_latest_beat(
     tmp_path, catalog
 ):
     # Given a database at revision 0003 with a terminal whose secret is in plain text,
     # two heartbeats and a last-seen time
-    data = tmp_path / "data"
-    data.mkdir()
-    url = f"sqlite:///{data / 'central.sqlite3'}"
+    data, url = tmp_path / "data", sqlite_url(tmp_path / "data")
     engine = make_engine(url)
-    cfg = AlembicConfig()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0003")
+        upgrade_to(conn, "0003")
         conn.execute(sa.text(
             "INSERT INTO terminals (id, service_point, secret, enrolled_at, last_seen_at)"
             " VALUES ('TOLD1', 'afx', 'plain-old-secret-plain-old-secret-plain-old', :at, :at)"),
@@ -258,17 +267,12 @@ async def test_migrating_an_older_database_seals_plain_secrets_and_keeps_the_lat
 
 def test_migrating_seals_the_plain_submissions_and_their_applicant_is_still_found(tmp_path):
     # Given a database at revision 0006 holding a citizen's submission in plain JSON
-    data = tmp_path / "data"
-    data.mkdir()
-    url = f"sqlite:///{data / 'central.sqlite3'}"
+    data, url = tmp_path / "data", sqlite_url(tmp_path / "data")
     sub = a_submission("T1")
     body = sub.to_dict()
     engine = make_engine(url)
-    cfg = AlembicConfig()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0006")
+        upgrade_to(conn, "0006")
         at = "2026-11-01 08:00:00.000000"
         conn.execute(sa.text(
             "INSERT INTO submissions (key, body_hash, terminal_id, accepting_point, local_number,"

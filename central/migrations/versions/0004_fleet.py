@@ -21,13 +21,9 @@ TZ = sa.DateTime(timezone=True)
 
 
 def _box():
-    box = op.get_context().config.attributes.get("secret_box")
-    if box is None:
-        raise RuntimeError(
-            "terminal secrets need the platform key to be sealed or opened: run `central "
-            "migrate --data-dir DIR` (or set CENTRAL_SECRET_KEY)"
-        )
-    return box
+    from central.db import migration_secret_box
+
+    return migration_secret_box("terminal secrets")
 
 
 def upgrade() -> None:

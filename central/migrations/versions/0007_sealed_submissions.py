@@ -28,13 +28,9 @@ submissions = sa.table("submissions", sa.column("key"), sa.column("body", sa.JSO
 
 
 def _box():
-    box = op.get_context().config.attributes.get("secret_box")
-    if box is None:
-        raise RuntimeError(
-            "submissions need the platform key to be sealed or opened: run `central "
-            "migrate --data-dir DIR` (or set CENTRAL_SECRET_KEY)"
-        )
-    return box
+    from central.db import migration_secret_box
+
+    return migration_secret_box("submissions")
 
 
 def _rows(conn) -> list:
