@@ -33,7 +33,15 @@ from kiosk.outcomes import Submission
 
 log = logging.getLogger("central.writes")
 MAX_BATCH = 256
-PRUNE_EVERY = 30.0  # seconds between sweeps of nonces too old to matter
+PRUNE_EVERY = 1.0  # seconds between sweeps of nonces too old to matter
+# the nonces of this long a pruning transaction: with the batches, in the writer thread, so
+# each holds SQLite's write lock for milliseconds between two batches (a sweep of 30 s of a
+# fleet's nonces at once held it a third of a second, and every heartbeat in flight waited)
+PRUNE_WINDOW = dt.timedelta(seconds=1)
+# SQLite: the WAL is copied into the database file by a checkpoint of its own this often,
+# not by the commit that happens to cross 1 000 pages (that batch's requests waited for the
+# copy and its fsync: 0.1–0.7 s on a database of a county's history)
+CHECKPOINT_EVERY = 1.0
 IDLE_RECONNECT = 30.0  # seconds: a connection quiet this long goes back through the pool's ping
 
 
@@ -50,6 +58,7 @@ class GroupWriter:
         self._used_at = 0.0
         self._task: asyncio.Task | None = None
         self._pruner: asyncio.Task | None = None
+        self._checkpointer: asyncio.Task | None = None
         self._signed = (
             PgSignedWriter(store.engine) if store.engine.dialect.name == "postgresql" else None
         )
@@ -62,9 +71,11 @@ class GroupWriter:
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="group-commit")
         self._pruner = asyncio.create_task(self._prune(), name="nonce-pruner")
+        if self._lock_path is not None:
+            self._checkpointer = asyncio.create_task(self._checkpoint(), name="wal-checkpoint")
 
     async def close(self) -> None:
-        for task in (self._pruner, self._task):
+        for task in (self._pruner, self._checkpointer, self._task):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -158,29 +169,57 @@ class GroupWriter:
                     self.busy += time.perf_counter() - began
 
     async def _prune(self) -> None:
-        # in a thread and a transaction of its own: the batches do not wait for it
         while True:
             await asyncio.sleep(PRUNE_EVERY)
             try:
-                await asyncio.to_thread(self.store.prune_nonces, self.nonce_keep)
+                await self.prune()
             except sa.exc.SQLAlchemyError:
                 log.exception("nonces not pruned (tried again in %.0f s)", PRUNE_EVERY)
 
+    async def _checkpoint(self) -> None:
+        # beside the batches (a thread and a connection of its own, PASSIVE: it never waits
+        # for the writer nor makes it wait); the writer's own connection never checkpoints
+        while True:
+            await asyncio.sleep(CHECKPOINT_EVERY)
+            try:
+                await asyncio.to_thread(self.store.checkpoint)
+            except Exception:  # noqa: BLE001 - the driver's own errors too: never stop checkpointing
+                log.exception("WAL not checkpointed (tried again in %.0f s)", CHECKPOINT_EVERY)
+
+    async def prune(self) -> int:
+        """Forget the nonces too old to matter, PRUNE_WINDOW of them a transaction, each
+        queued in the writer thread like a batch (so batches go between them); how many."""
+        loop, gone = asyncio.get_running_loop(), 0
+        while n := await loop.run_in_executor(self._thread, self._prune_window):
+            gone += n
+        return gone
+
+    def _prune_window(self) -> int:
+        with self._connection() as conn:
+            return self.store.prune_nonces(self.nonce_keep, conn, PRUNE_WINDOW)
+
     def _write(self, writes: list[Write]) -> None:
-        # In the writer thread, on the connection it keeps open while busy (no pool checkout
+        with self._connection() as conn:
+            self.store.write_batch(writes, conn)
+
+    @contextlib.contextmanager
+    def _connection(self):
+        # In the writer thread, the connection it keeps open while busy (no pool checkout
         # and ping per batch); after a quiet spell it takes one from the pool again, whose
         # pre-ping replaces a connection the database has dropped meanwhile.
         if self._conn is not None and time.monotonic() - self._used_at > IDLE_RECONNECT:
             self._disconnect()
         if self._conn is None:
             self._conn = self.store.engine.connect()
+            if self._lock_path is not None:  # SQLite: checkpoints are _checkpoint's
+                self._conn.connection.dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
         self._used_at = time.monotonic()
         if self._lock_path is not None:  # SQLite: one group transaction at a time (writers_lock)
             if self._lock_fd is None:
                 self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
         try:
-            self.store.write_batch(writes, self._conn)
+            yield self._conn
         except sa.exc.DBAPIError as err:
             if err.connection_invalidated or self._conn.invalidated:
                 self._disconnect()  # the next batch connects again

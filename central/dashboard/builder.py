@@ -88,6 +88,12 @@ def terminals_body(url: str, scope: tuple[str, ...] | None, points: dict[str, st
                                 catalog_etag=catalog_etag)  # fmt: skip
 
 
+def terminal_views(url: str, now: dt.datetime, offline_after: float) -> list:
+    """Every terminal judged as of ``now``, for the alert sweep (blocking: the builder
+    process; the sweep writes what changed in the server)."""
+    return HallStore(read_only(url)).terminal_views(None, now, offline_after)
+
+
 def _start(url: str, server: int, pid: ctypes.c_int) -> None:
     """The builder process's start: its pid told, its engine, and its end should its server die."""
     pid.value = os.getpid()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from central import tables as t
 from central.dashboard import status
@@ -260,9 +261,12 @@ class HallStore:
         conn.execute(t.alert_events.insert().values(alert_id=alert_id, action="opened", at=now))
         return alert_id
 
-    def sweep(self, now: dt.datetime, offline_after: float) -> status.AlertPlan:
-        """Open alerts for new conditions, mark ended ones cleared (a person still closes them)."""
-        views = self.terminal_views(None, now, offline_after)
+    def sweep(self, now: dt.datetime, offline_after: float,
+              views: Sequence[status.TerminalView] | None = None) -> status.AlertPlan:  # fmt: skip
+        """Open alerts for new conditions, mark ended ones cleared (a person still closes them).
+        ``views``: every terminal judged as of ``now`` already (in the page builder's process)."""
+        if views is None:
+            views = self.terminal_views(None, now, offline_after)
         a = t.alerts
         with self.engine.begin() as conn:
             rows = conn.execute(sa.select(a.c.id, a.c.open_key, a.c.cleared_at).where(
@@ -270,12 +274,20 @@ class HallStore:
             plan = status.plan_alerts(
                 views, {r.open_key: (r.id, r.cleared_at is not None) for r in rows}
             )
-            for terminal_id, point, cond in plan.open:
-                try:
-                    with conn.begin_nested():  # another process may open the same one first
-                        self._open_alert(conn, cond.key(terminal_id), terminal_id, point, cond, now)
-                except sa.exc.IntegrityError:
-                    pass
+            if plan.open:  # all in one statement: a network outage opens hundreds at once
+                # (one savepoint each held the write lock, and every heartbeat, for a second)
+                dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+                opened = conn.execute(
+                    dialect.insert(a).on_conflict_do_nothing(index_elements=[a.c.open_key])
+                    .returning(a.c.id),  # another process may open one of them first
+                    [{"open_key": cond.key(terminal_id), "terminal_id": terminal_id,
+                      "service_point": point, "kind": cond.kind, "detail": cond.detail[:200],
+                      "help_request_id": None, "opened_at": now}
+                     for terminal_id, point, cond in plan.open],
+                ).scalars().all()  # fmt: skip
+                if opened:
+                    conn.execute(t.alert_events.insert(),
+                                 [{"alert_id": i, "action": "opened", "at": now} for i in opened])  # fmt: skip
             for ids, cleared, action in (
                 (plan.clear, now, "cleared"),
                 (plan.recur, None, "recurred"),

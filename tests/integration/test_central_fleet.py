@@ -440,3 +440,71 @@ def test_pruning_forgets_only_nonces_too_old_to_be_replayed(database_url):
             assert list(conn.execute(sa.select(t.nonces.c.nonce)).scalars()) == ["new" * 6]
     finally:
         engine.dispose()
+
+
+async def test_the_writer_prunes_a_backlog_of_nonces_a_second_at_a_time(database_url):
+    # Given a minute of stale nonces (as after a restart) and one seen just now
+    from central.db import migrate
+    from central.writes import GroupWriter
+
+    engine = make_engine(database_url)
+    try:
+        migrate(engine)
+        now = dt.datetime.now(dt.UTC)
+        stale = [{"terminal_id": "T1", "nonce": f"old{i:015d}", "seen_at": now - dt.timedelta(
+            minutes=11, seconds=i / 10)} for i in range(600)]  # fmt: skip
+        with engine.begin() as conn:
+            conn.execute(t.nonces.insert(), [*stale, {"terminal_id": "T1", "nonce": "new" * 6,
+                                                      "seen_at": now}])  # fmt: skip
+        store = Store(engine)
+        # When one window is pruned, only its second goes (a transaction of a few ms)
+        window = store.prune_nonces(window=dt.timedelta(seconds=1))
+        assert 9 <= window <= 11
+        # And when the group writer sweeps, in windows between its batches, the rest go too
+        writer = GroupWriter(store)
+        await writer.start()
+        try:
+            assert await writer.prune() == 600 - window
+        finally:
+            await writer.close()
+        with engine.connect() as conn:
+            assert list(conn.execute(sa.select(t.nonces.c.nonce)).scalars()) == ["new" * 6]
+    finally:
+        engine.dispose()
+
+
+async def test_the_wal_is_copied_into_the_database_beside_the_batches(tmp_path):
+    # Given the group writer on a SQLite file (its own commits never checkpoint)
+    import hashlib
+    from functools import partial
+
+    from central import decide
+    from central.db import migrate
+    from central.writes import CHECKPOINT_EVERY, GroupWriter
+
+    path = tmp_path / "central.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        migrate(engine)
+        store, cat = Store(engine, SecretBox(os.urandom(32))), small_catalog()
+        writer = GroupWriter(store)
+        await writer.start()
+        before = path.stat().st_size
+        try:
+            # When a hall's worth of submissions is stored (megabytes of WAL)
+            async def one(sub):
+                body = sub.to_dict()
+                digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+                await writer.submit(sub, digest, "AF", partial(decide.accept, sub, cat), None, body)
+
+            await asyncio.gather(*(one(a_submission("T1")) for _ in range(600)))
+            wal = path.with_name(path.name + "-wal").stat().st_size
+            await asyncio.sleep(2.5 * CHECKPOINT_EVERY)
+        finally:
+            await writer.close()
+        # Then the checkpointer beside the writer has copied it into the database file
+        assert wal > 1_000_000 and path.stat().st_size - before > 500_000
+        with engine.connect() as conn:
+            assert conn.execute(sa.select(sa.func.count()).select_from(t.submissions)).scalar() == 600
+    finally:
+        engine.dispose()
