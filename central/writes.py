@@ -10,6 +10,11 @@ While one batch commits the next one gathers, so batches grow with the load and 
 lone request waits for nothing but its own commit. Each request still gets its
 own answer: a replayed nonce, a revoked terminal or a reused submission key fails
 that request alone.
+
+The writer's housekeeping keeps out of the batches' way: stale nonces are pruned a
+second's worth a transaction, queued in the writer thread between batches (``prune``);
+on SQLite the WAL is checkpointed by a task of its own (``PASSIVE``, its own connection),
+never by the commit of whichever batch crosses SQLite's threshold.
 """
 
 from __future__ import annotations
