@@ -29,6 +29,7 @@ import datetime as dt
 import hashlib
 import io
 import os
+import tempfile
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -307,7 +308,11 @@ def read_photo(data_dir: Path, id_number: str, box: SecretBox) -> bytes | None:
     try:
         image = legacy.read_bytes()
     except FileNotFoundError:
-        return None
+        # none, or another request has just sealed it: its sealed file is there by now
+        try:
+            return box.open_bytes(target.read_bytes(), id_number)
+        except FileNotFoundError:
+            return None
     _write_private(target, box.seal_bytes(image, id_number))
     legacy.unlink(missing_ok=True)
     return image
@@ -318,10 +323,10 @@ def _legacy_photo(data_dir: Path, id_number: str) -> Path:
 
 
 def _write_private(target: Path, data: bytes) -> None:
-    """``data`` in ``target``, whole or not at all (written beside, fsynced, renamed), 0600."""
+    """``data`` in ``target``, whole or not at all (written beside under a name of its own,
+    fsynced, renamed: two requests sealing one photo at once do not collide), 0600."""
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = target.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")  # 0600
     with os.fdopen(fd, "wb") as f:
         f.write(data)
         f.flush()

@@ -842,14 +842,6 @@ class Store:
             ).scalar()
         return None if sealed is None else self.box.open(sealed, terminal_id)
 
-    def checkpoint(self) -> None:
-        """SQLite: copy what the WAL holds into the database file, as far as no reader needs
-        it still (PASSIVE: it waits for nobody); elsewhere nothing."""
-        if self.engine.dialect.name != "sqlite":
-            return
-        with self.engine.connect() as conn:
-            conn.connection.dbapi_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-
     def check_key(self) -> None:
         """Refuse a platform key that does not open the secrets already stored.
 
@@ -875,15 +867,17 @@ class Store:
                 raise ApiError(404, "request.not_found")
 
     def prune_nonces(self, keep: dt.timedelta = NONCE_KEEP, conn: sa.Connection | None = None,
-                     window: dt.timedelta | None = None) -> int:  # fmt: skip
+                     window: dt.timedelta | None = None, before: dt.datetime | None = None,
+                     ) -> int:  # fmt: skip
         """Forget nonces older than ``keep`` (their requests' timestamps are stale: a replay
-        is refused as such), only the oldest ``window`` of them; how many. One transaction
-        (on ``conn``, else one of the pool's): a second of a fleet's nonces holds SQLite's
-        write lock for a few milliseconds, thirty seconds of them for a third of a second."""
+        is refused as such) or seen ``before`` a given time, only the oldest ``window`` of
+        them; how many. One transaction (on ``conn``, else one of the pool's): a second of a
+        fleet's nonces holds SQLite's write lock for a few milliseconds, thirty seconds of
+        them for a third of a second."""
         if conn is None:
             with self.engine.connect() as own:
-                return self.prune_nonces(keep, own, window)
-        cut = _now() - keep
+                return self.prune_nonces(keep, own, window, before)
+        cut = before if before is not None else _now() - keep
         with conn.begin():
             if window is not None:
                 oldest = conn.execute(sa.select(sa.func.min(t.nonces.c.seen_at))).scalar()

@@ -12,9 +12,7 @@ own answer: a replayed nonce, a revoked terminal or a reused submission key fail
 that request alone.
 
 The writer's housekeeping keeps out of the batches' way: stale nonces are pruned a
-second's worth a transaction, queued in the writer thread between batches (``prune``);
-on SQLite the WAL is checkpointed by a task of its own (``PASSIVE``, its own connection),
-never by the commit of whichever batch crosses SQLite's threshold.
+second's worth a transaction, queued in the writer thread between batches (``prune``).
 """
 
 from __future__ import annotations
@@ -43,10 +41,6 @@ PRUNE_EVERY = 1.0  # seconds between sweeps of nonces too old to matter
 # each holds SQLite's write lock for milliseconds between two batches (a sweep of 30 s of a
 # fleet's nonces at once held it a third of a second, and every heartbeat in flight waited)
 PRUNE_WINDOW = dt.timedelta(seconds=1)
-# SQLite: the WAL is copied into the database file by a checkpoint of its own this often,
-# not by the commit that happens to cross 1 000 pages (that batch's requests waited for the
-# copy and its fsync: 0.1–0.7 s on a database of a county's history)
-CHECKPOINT_EVERY = 1.0
 IDLE_RECONNECT = 30.0  # seconds: a connection quiet this long goes back through the pool's ping
 
 
@@ -63,7 +57,6 @@ class GroupWriter:
         self._used_at = 0.0
         self._task: asyncio.Task | None = None
         self._pruner: asyncio.Task | None = None
-        self._checkpointer: asyncio.Task | None = None
         self._signed = (
             PgSignedWriter(store.engine) if store.engine.dialect.name == "postgresql" else None
         )
@@ -76,11 +69,9 @@ class GroupWriter:
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="group-commit")
         self._pruner = asyncio.create_task(self._prune(), name="nonce-pruner")
-        if self._lock_path is not None:
-            self._checkpointer = asyncio.create_task(self._checkpoint(), name="wal-checkpoint")
 
     async def close(self) -> None:
-        for task in (self._pruner, self._checkpointer, self._task):
+        for task in (self._pruner, self._task):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -178,30 +169,22 @@ class GroupWriter:
             await asyncio.sleep(PRUNE_EVERY)
             try:
                 await self.prune()
-            except sa.exc.SQLAlchemyError:
+            except Exception:  # noqa: BLE001 - the driver's, the lock file's too: never stop pruning
                 log.exception("nonces not pruned (tried again in %.0f s)", PRUNE_EVERY)
 
-    async def _checkpoint(self) -> None:
-        # beside the batches (a thread and a connection of its own, PASSIVE: it never waits
-        # for the writer nor makes it wait); the writer's own connection never checkpoints
-        while True:
-            await asyncio.sleep(CHECKPOINT_EVERY)
-            try:
-                await asyncio.to_thread(self.store.checkpoint)
-            except Exception:  # noqa: BLE001 - the driver's own errors too: never stop checkpointing
-                log.exception("WAL not checkpointed (tried again in %.0f s)", CHECKPOINT_EVERY)
-
     async def prune(self) -> int:
-        """Forget the nonces too old to matter, PRUNE_WINDOW of them a transaction, each
-        queued in the writer thread like a batch (so batches go between them); how many."""
+        """Forget the nonces too old to matter as of now, PRUNE_WINDOW of them a transaction,
+        each queued in the writer thread like a batch (so batches go between them); how many.
+        The cut-off is fixed for the sweep: nonces going stale meanwhile wait for the next."""
         loop, gone = asyncio.get_running_loop(), 0
-        while n := await loop.run_in_executor(self._thread, self._prune_window):
+        before = dt.datetime.now(dt.UTC) - self.nonce_keep
+        while n := await loop.run_in_executor(self._thread, self._prune_window, before):
             gone += n
         return gone
 
-    def _prune_window(self) -> int:
+    def _prune_window(self, before: dt.datetime) -> int:
         with self._connection() as conn:
-            return self.store.prune_nonces(self.nonce_keep, conn, PRUNE_WINDOW)
+            return self.store.prune_nonces(conn=conn, window=PRUNE_WINDOW, before=before)
 
     def _write(self, writes: list[Write]) -> None:
         with self._connection() as conn:
@@ -216,8 +199,6 @@ class GroupWriter:
             self._disconnect()
         if self._conn is None:
             self._conn = self.store.engine.connect()
-            if self._lock_path is not None:  # SQLite: checkpoints are _checkpoint's
-                self._conn.connection.dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
         self._used_at = time.monotonic()
         if self._lock_path is not None:  # SQLite: one group transaction at a time (writers_lock)
             if self._lock_fd is None:

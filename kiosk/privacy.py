@@ -113,7 +113,11 @@ class ScrubFilter(logging.Filter):
     _formatter = logging.Formatter()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a malformed call: logging reports it, not the caller
+            message = str(record.msg)
+            record.args = None
         clean = scrub(message)
         if clean != message:
             record.msg, record.args = clean, None

@@ -179,3 +179,18 @@ def test_a_logged_traceback_and_the_stderr_copy_never_carry_an_id_number(tmp_pat
     for text in (path.read_text(encoding="utf-8"), console.getvalue()):
         assert "reading the card failed" in text and "ValueError: bad value" in text
         assert "Traceback" in text and ID not in text and "13907961234" not in text
+
+
+def test_a_malformed_log_call_is_still_written_and_does_not_raise(tmp_path):
+    root = logging.getLogger()
+    path = log_to_file(tmp_path, logging.DEBUG)
+    privacy.scrub_logs()  # as kiosk.cli does: every handler (pytest's too, here) scrubs
+    try:
+        logging.getLogger("kiosk.test").warning("two values %s %s for %s", ID)  # one missing
+    finally:
+        for h in list(root.handlers):
+            h.filters = [f for f in h.filters if not isinstance(f, privacy.ScrubFilter)]
+            if getattr(h, "baseFilename", "") == str(path):
+                root.removeHandler(h)
+                h.close()
+    assert "two values %s %s for %s" in path.read_text(encoding="utf-8")

@@ -33,22 +33,32 @@ def _box():
     return migration_secret_box("submissions")
 
 
-def _rows(conn) -> list:
-    rows = conn.execute(sa.select(submissions.c.key, submissions.c.body)).all()
+def _bodies(conn, keys: list[str]) -> list:
+    rows = conn.execute(sa.select(submissions.c.key, submissions.c.body)
+                        .where(submissions.c.key.in_(keys))).all()  # fmt: skip
     return [(key, json.loads(body) if isinstance(body, str) else body) for key, body in rows]
 
 
+def _each_chunk(conn):
+    """The submissions' (key, body), a few hundred at a time (a county's history)."""
+    keys = conn.execute(sa.select(submissions.c.key).order_by(submissions.c.key)).scalars().all()
+    for i in range(0, len(keys), 500):
+        yield _bodies(conn, keys[i : i + 500])
+
+
 def upgrade() -> None:
+    conn = op.get_bind()
+    if conn.dialect.name == "sqlite":  # what is deleted or rewritten below is zeroed, not left
+        op.execute("PRAGMA secure_delete = ON")  # in free pages (the old index holds every number)
     op.execute(f"DROP INDEX {APPLICANT_INDEX}")
     with op.batch_alter_table("submissions") as batch:
         batch.add_column(sa.Column("applicant", sa.String(64), nullable=False, server_default=""))
-    conn = op.get_bind()
-    plain = [(key, body) for key, body in _rows(conn) if "sealed" not in body and body.get("fields")]
-    if plain:
-        box = _box()
-        if conn.dialect.name == "sqlite":  # the plain rows' old bytes are zeroed, not left free
-            op.execute("PRAGMA secure_delete = ON")
-        for key, body in plain:
+    box = None
+    for chunk in _each_chunk(conn):
+        for key, body in chunk:
+            if "sealed" in body:
+                continue
+            box = box or _box()  # a database of plain submissions needs the key
             kept, applicant = sealed_body(box, key, body)
             conn.execute(submissions.update().where(submissions.c.key == key)
                          .values(body=kept, applicant=applicant))  # fmt: skip
@@ -58,15 +68,18 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(APPLICANT_INDEX, "submissions")
     conn = op.get_bind()
-    sealed = [(key, body) for key, body in _rows(conn) if "sealed" in body]
-    if sealed:
-        box = _box()
-        for key, body in sealed:
-            conn.execute(submissions.update().where(submissions.c.key == key)
-                         .values(body=open_body(box, key, body)))  # fmt: skip
-    with op.batch_alter_table("submissions") as batch:
+    box = None
+    for chunk in _each_chunk(conn):
+        for key, body in chunk:
+            if "sealed" in body:
+                box = box or _box()
+                conn.execute(submissions.update().where(submissions.c.key == key)
+                             .values(body=open_body(box, key, body)))  # fmt: skip
+    # a plain ALTER TABLE … DROP COLUMN: copying the table would trip the applications'
+    # foreign key to it
+    with op.batch_alter_table("submissions", recreate="never") as batch:
         batch.drop_column("applicant")
     from central.store import applicant_sql
 
-    sql = applicant_sql(op.get_bind().dialect.name, qualified=False)
+    sql = applicant_sql(conn.dialect.name, qualified=False)
     op.execute(f"CREATE INDEX {APPLICANT_INDEX} ON submissions (({sql}))")
