@@ -4,6 +4,7 @@ secrets sealed at rest, revocation that holds at once in every process."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import os
@@ -442,48 +443,55 @@ def test_pruning_forgets_only_nonces_too_old_to_be_replayed(database_url):
         engine.dispose()
 
 
-async def test_the_writer_prunes_a_backlog_of_nonces_a_second_at_a_time(database_url):
-    # Given a minute of stale nonces (as after a restart) and one seen just now
+@pytest.fixture
+def migrated(database_url):
+    """A migrated engine on a fresh database (either kind), disposed after the test."""
     from central.db import migrate
-    from central.writes import GroupWriter
 
     engine = make_engine(database_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def running(writer):
+    """``writer`` (a GroupWriter) started, and closed however the block ends."""
+    await writer.start()
     try:
-        migrate(engine)
-        now = dt.datetime.now(dt.UTC)
-        stale = [{"terminal_id": "T1", "nonce": f"old{i:015d}", "seen_at": now - dt.timedelta(
-            minutes=11, seconds=i / 10)} for i in range(600)]  # fmt: skip
-        with engine.begin() as conn:
-            conn.execute(t.nonces.insert(), [*stale, {"terminal_id": "T1", "nonce": "new" * 6,
-                                                      "seen_at": now}])  # fmt: skip
-        store = Store(engine)
-        # When one window is pruned, only its second goes (a transaction of a few ms)
-        window = store.prune_nonces(window=dt.timedelta(seconds=1))
-        assert 9 <= window <= 11
-        # And when the group writer sweeps, in windows between its batches, the rest go too
-        writer = GroupWriter(store)
-        await writer.start()
-        try:
-            assert await writer.prune() == 600 - window
-        finally:
-            await writer.close()
-        with engine.connect() as conn:
-            assert list(conn.execute(sa.select(t.nonces.c.nonce)).scalars()) == ["new" * 6]
+        yield writer
     finally:
-        engine.dispose()
+        await writer.close()
 
 
-
-async def test_a_sweep_of_nonces_ends_while_new_ones_keep_going_stale(database_url):
-    # Given a writer keeping nonces 0.2 s, and a terminal sending requests all the while
-    from central.db import migrate
+async def test_the_writer_prunes_a_backlog_of_nonces_a_second_at_a_time(migrated):
+    # Given a minute of stale nonces (as after a restart) and one seen just now
     from central.writes import GroupWriter
 
-    engine = make_engine(database_url)
-    try:
-        migrate(engine)
-        writer = GroupWriter(Store(engine), nonce_keep=dt.timedelta(seconds=0.2))
-        await writer.start()
+    engine = migrated
+    now = dt.datetime.now(dt.UTC)
+    stale = [{"terminal_id": "T1", "nonce": f"old{i:015d}", "seen_at": now - dt.timedelta(
+        minutes=11, seconds=i / 10)} for i in range(600)]  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(t.nonces.insert(), [*stale, {"terminal_id": "T1", "nonce": "new" * 6,
+                                                  "seen_at": now}])  # fmt: skip
+    store = Store(engine)
+    # When one window is pruned, only its second goes (a transaction of a few ms)
+    window = store.prune_nonces(window=dt.timedelta(seconds=1))
+    assert 9 <= window <= 11
+    # And when the group writer sweeps, in windows between its batches, the rest go too
+    async with running(GroupWriter(store)) as writer:
+        assert await writer.prune() == 600 - window
+    with engine.connect() as conn:
+        assert list(conn.execute(sa.select(t.nonces.c.nonce)).scalars()) == ["new" * 6]
+
+
+async def test_a_sweep_of_nonces_ends_while_new_ones_keep_going_stale(migrated):
+    # Given a writer keeping nonces 0.2 s, and a terminal sending requests all the while
+    from central.writes import GroupWriter
+
+    engine = migrated
+    async with running(GroupWriter(Store(engine), nonce_keep=dt.timedelta(seconds=0.2))) as writer:
         sending = True
 
         def send(i: int) -> None:
@@ -506,6 +514,3 @@ async def test_a_sweep_of_nonces_ends_while_new_ones_keep_going_stale(database_u
         finally:
             sending = False
             await going
-            await writer.close()
-    finally:
-        engine.dispose()
