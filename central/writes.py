@@ -194,7 +194,9 @@ class GroupWriter:
     def _connection(self):
         # In the writer thread, the connection it keeps open while busy (no pool checkout
         # and ping per batch); after a quiet spell it takes one from the pool again, whose
-        # pre-ping replaces a connection the database has dropped meanwhile.
+        # pre-ping replaces a connection the database has dropped meanwhile. (The prune each
+        # second keeps it from being quiet: a dropped connection is then mostly found by a
+        # prune, which fails, logged, and leaves the next batch a new connection.)
         if self._conn is not None and time.monotonic() - self._used_at > IDLE_RECONNECT:
             self._disconnect()
         if self._conn is None:

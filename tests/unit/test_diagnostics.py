@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import io
 import json
@@ -156,25 +157,35 @@ def test_scrub_removes_a_mistyped_id_number_and_bank_or_card_numbers_too():
     assert clean.endswith("acceptance AF2026120600001 at 1733500000123 ms")
 
 
+@contextlib.contextmanager
+def scrubbed_log(tmp_path, *handlers: logging.Handler):
+    """The kiosk's log file (its path) beside ``handlers``, every root handler scrubbing as
+    kiosk.cli sets them (pytest's too, for the test); all as before afterwards."""
+    root = logging.getLogger()
+    for h in handlers:
+        root.addHandler(h)
+    path = log_to_file(tmp_path, logging.DEBUG)
+    privacy.scrub_logs()
+    try:
+        yield path
+    finally:
+        for h in list(root.handlers):
+            h.filters = [f for f in h.filters if not isinstance(f, privacy.ScrubFilter)]
+            if h in handlers or getattr(h, "baseFilename", "") == str(path):
+                root.removeHandler(h)
+                h.close()
+
+
 def test_a_logged_traceback_and_the_stderr_copy_never_carry_an_id_number(tmp_path):
     # Given the kiosk's file log and a console handler, both scrubbed (as kiosk.cli sets them)
     console = io.StringIO()
     handler = logging.StreamHandler(console)
-    root = logging.getLogger()
-    root.addHandler(handler)
-    path = log_to_file(tmp_path, logging.DEBUG)
-    privacy.scrub_logs()
-    try:
+    with scrubbed_log(tmp_path, handler) as path:
         # When an error quoting the citizen's number is logged with its traceback
         try:
             raise ValueError(f"bad value {ID} for the phone 13907961234")
         except ValueError:
             logging.getLogger("kiosk.test").exception("reading the card failed")
-    finally:
-        for h in list(root.handlers):
-            if h is handler or getattr(h, "baseFilename", "") == str(path):
-                root.removeHandler(h)
-                h.close()
     # Then both say what failed, with the traceback, and neither holds the numbers
     for text in (path.read_text(encoding="utf-8"), console.getvalue()):
         assert "reading the card failed" in text and "ValueError: bad value" in text
@@ -182,15 +193,6 @@ def test_a_logged_traceback_and_the_stderr_copy_never_carry_an_id_number(tmp_pat
 
 
 def test_a_malformed_log_call_is_still_written_and_does_not_raise(tmp_path):
-    root = logging.getLogger()
-    path = log_to_file(tmp_path, logging.DEBUG)
-    privacy.scrub_logs()  # as kiosk.cli does: every handler (pytest's too, here) scrubs
-    try:
+    with scrubbed_log(tmp_path) as path:
         logging.getLogger("kiosk.test").warning("two values %s %s for %s", ID)  # one missing
-    finally:
-        for h in list(root.handlers):
-            h.filters = [f for f in h.filters if not isinstance(f, privacy.ScrubFilter)]
-            if getattr(h, "baseFilename", "") == str(path):
-                root.removeHandler(h)
-                h.close()
     assert "two values %s %s for %s" in path.read_text(encoding="utf-8")
