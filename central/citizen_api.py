@@ -27,11 +27,7 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
-import io
-import os
-import tempfile
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -45,7 +41,7 @@ from central.app import CATALOG, CONFIG, SIGNED, STORE, _body, _json, _object, _
 from central.auth import TERMINAL, terminal_of
 from central.errors import ApiError
 from central.facematch import FaceMatcher, FaceMatchError, FaceModelError
-from central.sealing import SecretBox
+from central.photos import read_photo
 from central.store import CHINA, Store
 from kiosk.errors import CalendarError
 from kiosk.identity import mask
@@ -248,90 +244,6 @@ async def social_insurance_record(request: web.Request) -> web.Response:
 
 
 # -- face match ---------------------------------------------------------------------
-
-
-def photos_dir(data_dir: Path) -> Path:
-    return Path(data_dir) / "photos"
-
-
-def photo_path(data_dir: Path, id_number: str, box: SecretBox) -> Path:
-    """Where the photo of record for ``id_number`` is kept, sealed: a name that is a keyed
-    hash, so a listing of the folder shows no ID number."""
-    return photos_dir(data_dir) / f"{box.blind(id_number)}.sealed"
-
-
-def add_photo(data_dir: Path, id_number: str, image: bytes, matcher: FaceMatcher | None = None,
-              box: SecretBox | None = None) -> Path:  # fmt: skip
-    """Keep ``image`` as the photo of record for ``id_number``: as JPEG, sealed with the
-    platform key (central/sealing.py), readable by the owner only.
-
-    With a ``matcher``, the photo must show exactly one face first.
-
-    :raises ValueError: the ID number fails its check digit.
-    :raises FaceMatchError: the photo does not decode or does not show one face.
-    :raises FaceModelError: the model cannot be loaded.
-    :raises SealError: the platform key is missing or exposed.
-    """
-    from PIL import Image
-
-    from central.facematch import decode
-
-    number = id_number.strip().upper()
-    if not ric.is_valid(number):
-        raise ValueError("the ID number fails its check digit")
-    rgb = decode(image)
-    if matcher is not None:
-        matcher.embed(image)
-    if not image.startswith(b"\xff\xd8"):  # PNG: store as JPEG, the one format of the store
-        buf = io.BytesIO()
-        Image.fromarray(rgb).save(buf, "JPEG", quality=95)
-        image = buf.getvalue()
-    box = box or SecretBox.for_data_dir(data_dir)
-    target = photo_path(data_dir, number, box)
-    _write_private(target, box.seal_bytes(image, number))
-    _legacy_photo(data_dir, number).unlink(missing_ok=True)  # a plain one from before
-    return target
-
-
-def read_photo(data_dir: Path, id_number: str, box: SecretBox) -> bytes | None:
-    """The photo of record for ``id_number`` (None: there is none). One kept in plain
-    JPEG by an earlier version (``photos/<ID number>.jpg``) is sealed on its first read.
-
-    :raises SealError: the file does not open with this platform key.
-    """
-    target = photo_path(data_dir, id_number, box)
-    try:
-        return box.open_bytes(target.read_bytes(), id_number)
-    except FileNotFoundError:
-        pass
-    legacy = _legacy_photo(data_dir, id_number)
-    try:
-        image = legacy.read_bytes()
-    except FileNotFoundError:
-        # none, or another request has just sealed it: its sealed file is there by now
-        try:
-            return box.open_bytes(target.read_bytes(), id_number)
-        except FileNotFoundError:
-            return None
-    _write_private(target, box.seal_bytes(image, id_number))
-    legacy.unlink(missing_ok=True)
-    return image
-
-
-def _legacy_photo(data_dir: Path, id_number: str) -> Path:
-    return photos_dir(data_dir) / f"{id_number}.jpg"
-
-
-def _write_private(target: Path, data: bytes) -> None:
-    """``data`` in ``target``, whole or not at all (written beside under a name of its own,
-    fsynced, renamed: two requests sealing one photo at once do not collide), 0600."""
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")  # 0600
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, target)
 
 
 @access(SIGNED_LARGE)

@@ -94,8 +94,8 @@ def _office(args: argparse.Namespace, config: CentralConfig) -> int:
 
 
 def _photos(args: argparse.Namespace, config: CentralConfig) -> int:
-    from central.citizen_api import add_photo
     from central.facematch import FaceMatcher
+    from central.photos import add_photo
     from central.sealing import SealError
     from kiosk.errors import KioskError
     from kiosk.identity import mask
@@ -109,6 +109,34 @@ def _photos(args: argparse.Namespace, config: CentralConfig) -> int:
         return 1
     print("photo of record added for", mask(args.id_number.strip().upper(), 6, 4))
     return 0
+
+
+def _key(args: argparse.Namespace, config: CentralConfig) -> int:
+    """Rotate the platform key in three steps (central/keys.py)."""
+    from central import keys
+    from central.sealing import SealError
+
+    try:
+        if args.action == "new":
+            told, value = keys.new_key(config.data_dir)
+            print(told, file=sys.stderr)
+            if value is not None:
+                print(value)  # the one line a script captures into its secret store
+            return 0
+        store = _store(config)
+        if args.action == "reseal":
+            survey = keys.reseal(store, config.data_dir, fix=not args.dry_run)
+            what = "to seal again" if args.dry_run else "sealed again"
+            print(f"sealing key {store.box.fingerprint}; " + "; ".join(survey.lines(what)))
+            if not args.dry_run and not survey.unopenable:
+                print("done: `central key retire` drops the older keys" if len(store.box.keys) > 1
+                      else "done")  # fmt: skip
+            return 1 if survey.unopenable else 0
+        print(keys.retire(store, config.data_dir, force=args.force))
+        return 0
+    except SealError as err:
+        print(f"central: {err}", file=sys.stderr)
+        return 1
 
 
 def _eid(args: argparse.Namespace, config: CentralConfig) -> int:
@@ -178,6 +206,17 @@ def _parser() -> argparse.ArgumentParser:
     eiss.add_argument("--valid-seconds", type=int, default=300, help="1..600 (default 300)")
     eiss.add_argument("--expired", action="store_true", help="a code that has already expired")
     eiss.add_argument("--png", default="", help="also write the code as a QR image to this file")
+    keyp = sub.add_parser("key", help="rotate the platform key that seals data at rest (central/keys.py)")
+    kacts = keyp.add_subparsers(dest="action", required=True)
+    kacts.add_parser("new", parents=[common],
+                     help="1. a new sealing key first, the old ones kept to open; restart the platform")  # fmt: skip
+    kres = kacts.add_parser("reseal", parents=[common],
+                            help="2. seal everything again under the new key (the platform may run)")  # fmt: skip
+    kres.add_argument("--dry-run", action="store_true", help="only count what is left to seal")
+    kret = kacts.add_parser("retire", parents=[common],
+                            help="3. drop the older keys once nothing needs them")  # fmt: skip
+    kret.add_argument("--force", action="store_true",
+                      help="even though photos sealed by an earlier version are left (they are lost)")  # fmt: skip
     users = sub.add_parser("users", help="dashboard sign-ins: hall managers, technicians, admins")
     __import__("central.dashboard.accounts", fromlist=["_"]).add_arguments(users, common)
     return p
@@ -213,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
             return _photos(args, config)
         elif args.command == "eid":
             return _eid(args, config)
+        elif args.command == "key":
+            return _key(args, config)
         elif args.command == "users":
             return __import__("central.dashboard.accounts", fromlist=["_"]).run(args, _store(config))  # fmt: skip
     except ApiError as err:

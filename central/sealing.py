@@ -15,6 +15,12 @@ Opened secrets live only in process memory (the auth cache). A submission's body
 the same way (``seal_text``, its key as associated data) and found by its applicant through a
 keyed hash of their ID number (``blind``); a photo of record is sealed (``seal_bytes``) in a
 file named by that hash: neither the database nor the photos' folder shows anyone's number.
+
+Rotation (central/keys.py, ``central key``): the variable or the file may hold several keys,
+the first one sealing, every one opening (``CENTRAL_SECRET_KEY="NEW,OLD"``, or one key a line
+in the file). ``central key new`` puts a new key first; once every server has restarted on
+it, ``central key reseal`` seals everything again under it (and names it by the new key's
+hash), and ``central key retire`` drops the older keys once nothing needs them.
 """
 
 from __future__ import annotations
@@ -42,24 +48,49 @@ class SealError(Exception):
     """The key is missing, malformed or exposed, or a sealed value does not open with it."""
 
 
-def _parse_key(text: str, where: str) -> bytes:
-    try:
-        key = bytes.fromhex(text.strip())
-    except ValueError:
-        key = b""
-    if len(key) != 32:
-        raise SealError(f"{where} must be 64 hex digits (a 256-bit key)")
-    return key
+def parse_keys(text: str, where: str) -> list[bytes]:
+    """The keys in ``text``: 64 hex digits each, separated by commas, spaces or lines; the
+    first one seals. A line starting with ``#`` is a comment.
+
+    :raises SealError: none, or one that is not 64 hex digits (which one is told by its
+        place, never by its value), or the same key twice.
+    """
+    words = [w for line in text.splitlines() if not line.lstrip().startswith("#")
+             for w in line.replace(",", " ").split()]  # fmt: skip
+    keys = []
+    for place, word in enumerate(words, start=1):
+        try:
+            key = bytes.fromhex(word)
+        except ValueError:
+            key = b""
+        if len(key) != 32:
+            raise SealError(f"{where}: key {place} must be 64 hex digits (a 256-bit key)")
+        if key in keys:
+            raise SealError(f"{where}: key {place} is there twice")
+        keys.append(key)
+    if not keys:
+        raise SealError(f"{where} must hold a key: 64 hex digits (a 256-bit key)")
+    return keys
+
+
+def key_file(data_dir: Path) -> Path:
+    return Path(data_dir) / KEY_FILE
 
 
 def load_key(data_dir: Path, env: Mapping[str, str] = os.environ) -> bytes:
-    """The platform key: ``CENTRAL_SECRET_KEY``, else the key file in ``data_dir`` (made once).
+    """The platform key that seals (the first of :func:`load_keys`)."""
+    return load_keys(data_dir, env)[0]
+
+
+def load_keys(data_dir: Path, env: Mapping[str, str] = os.environ) -> list[bytes]:
+    """The platform's keys, the sealing one first: ``CENTRAL_SECRET_KEY``, else the key file
+    in ``data_dir`` (made with one new key the first time).
 
     :raises SealError: malformed, unreadable, or the file is open to group or others.
     """
     if env.get(ENV, "").strip():
-        return _parse_key(env[ENV], ENV)
-    path = Path(data_dir) / KEY_FILE
+        return parse_keys(env[ENV], ENV)
+    path = key_file(data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         # written whole under a private name, then linked into place: a process starting
@@ -83,20 +114,42 @@ def load_key(data_dir: Path, env: Mapping[str, str] = os.environ) -> bytes:
         raise SealError(f"{path} unreadable: {err}") from err
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise SealError(f"{path} is open to others (mode {oct(mode & 0o777)}); chmod 600 it")
-    return _parse_key(text, str(path))
+    return parse_keys(text, str(path))
+
+
+def fingerprint(key: bytes) -> str:
+    """A name for ``key`` that a technician can compare between machines and that tells
+    nothing of it (8 hex digits of a keyed hash)."""
+    return hmac.new(key, b"govkiosk key fingerprint", hashlib.sha256).hexdigest()[:8]
 
 
 class SecretBox:
-    """Seal and open terminal secrets with one 256-bit key."""
+    """Seal with the first of the platform's 256-bit keys, open with any of them.
 
-    def __init__(self, key: bytes) -> None:
-        self._aead = AESGCM(key)
-        # stand-ins for ID numbers (``blind``): a key of their own, derived from this one
-        self._names = hmac.new(key, b"govkiosk blind names", hashlib.sha256).digest()
+    Several keys exist while a key is rotated (central/keys.py): values sealed under an older
+    key keep opening, and an applicant is looked up by the hashes of every key (``blinds``).
+    """
+
+    def __init__(self, key: bytes, *older: bytes) -> None:
+        self.keys = (key, *older)
+        self._aeads = [AESGCM(k) for k in self.keys]
+        self._aead = self._aeads[0]
+        # stand-ins for ID numbers (``blind``): a key of their own, derived from each key
+        self._names = [hmac.new(k, b"govkiosk blind names", hashlib.sha256).digest()
+                       for k in self.keys]  # fmt: skip
 
     @classmethod
     def for_data_dir(cls, data_dir: Path, env: Mapping[str, str] = os.environ) -> SecretBox:
-        return cls(load_key(data_dir, env))
+        return cls(*load_keys(data_dir, env))
+
+    def current(self) -> SecretBox:
+        """This box with its sealing key only: what opens here needs no older key."""
+        return self if len(self.keys) == 1 else SecretBox(self.keys[0])
+
+    @property
+    def fingerprint(self) -> str:
+        """The sealing key's :func:`fingerprint`."""
+        return fingerprint(self.keys[0])
 
     def seal(self, secret: str, terminal_id: str) -> str:
         return self.seal_text(secret, terminal_id)
@@ -120,10 +173,19 @@ class SecretBox:
             raise SealError("is not sealed")
         try:
             raw = base64.b64decode(stored[len(PREFIX) :], validate=True)
-            return self._aead.decrypt(raw[:12], raw[12:], about.encode()).decode()
+            return self._decrypt(raw, about).decode()
         except (binascii.Error, ValueError, InvalidTag) as err:
             raise SealError(f"does not open with this key (is {ENV} the same on every server?)") from err
 
+    def _decrypt(self, raw: bytes, about: str) -> bytes:
+        """:raises InvalidTag: no key opens it. (The sealing key is tried first: an older key
+        is tried only for what was sealed before a rotation.)"""
+        for aead in self._aeads:
+            try:
+                return aead.decrypt(raw[:12], raw[12:], about.encode())
+            except InvalidTag:
+                continue
+        raise InvalidTag
 
     def seal_bytes(self, data: bytes, about: str) -> bytes:
         """``data`` sealed for ``about`` (e.g. an ID number: it opens for that one only)."""
@@ -134,9 +196,8 @@ class SecretBox:
         """:raises SealError: not sealed, or sealed with another key or for another ``about``."""
         if not sealed.startswith(SEALED):
             raise SealError("not a sealed file")
-        raw = sealed[len(SEALED) :]
         try:
-            return self._aead.decrypt(raw[:12], raw[12:], about.encode())
+            return self._decrypt(sealed[len(SEALED) :], about)
         except (ValueError, InvalidTag) as err:
             raise SealError(f"a sealed file does not open with this key (is {ENV} the same "
                             "on every server?)") from err  # fmt: skip
@@ -144,7 +205,16 @@ class SecretBox:
     def blind(self, about: str) -> str:
         """A stand-in for ``about`` (an ID number) that does not show it: a keyed hash, the
         same for the same ``about`` under this key (a file name, a column to look up by)."""
-        return hmac.new(self._names, about.encode(), hashlib.sha256).hexdigest()[:40]
+        return _blind(self._names[0], about)
+
+    def blinds(self, about: str) -> list[str]:
+        """``about``'s stand-in under each key, the sealing key's first (what a lookup
+        matches while values sealed before a rotation are still being sealed again)."""
+        return [_blind(names, about) for names in self._names]
+
+
+def _blind(names: bytes, about: str) -> str:
+    return hmac.new(names, about.encode(), hashlib.sha256).hexdigest()[:40]
 
 
 def is_sealed(stored: str) -> bool:

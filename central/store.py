@@ -62,8 +62,14 @@ def sealed_body(box: SecretBox, key: str, body: dict[str, Any]) -> tuple[dict[st
     applicant column: a keyed hash of their ID number (``applications_of`` looks it up)."""
     kept = {"life_event": body.get("life_event"), "matters": list(body.get("matters", ())),
             "sealed": box.seal_text(_ENCODE_BODY(body), key)}  # fmt: skip
+    return kept, applicant_of(box, body)
+
+
+def applicant_of(box: SecretBox, body: dict[str, Any]) -> str:
+    """The applicant column for ``body``: the keyed hash of their ID number under ``box``'s
+    sealing key ("" when the form names none)."""
     number = str((body.get("fields") or {}).get("applicant_id_number") or "").strip().upper()
-    return kept, box.blind(number) if number else ""
+    return box.blind(number) if number else ""
 
 
 def open_body(box: SecretBox, key: str, kept: dict[str, Any]) -> dict[str, Any]:
@@ -710,11 +716,13 @@ class Store:
     def applications_of(self, id_number: str, limit: int = APPLICANTS_LISTED) -> list[Progress]:
         """The applications whose applicant has ``id_number``, the newest first (the
         caller checked that the citizen's card is on the terminal)."""
-        applicant = self._sealing_box().blind(id_number.strip().upper())
+        # by every key's hash: while a new key is rotated in, rows not sealed again yet
+        # still carry the old key's (central/keys.py)
+        applicant = self._sealing_box().blinds(id_number.strip().upper())
         q = (
             sa.select(t.applications.c.number)
             .join(t.submissions, t.submissions.c.key == t.applications.c.submission_key)
-            .where(t.submissions.c.applicant == applicant)
+            .where(t.submissions.c.applicant.in_(applicant))
             .order_by(t.submissions.c.received_at.desc(), t.submissions.c.id.desc())
             .limit(limit)
         )
