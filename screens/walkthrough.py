@@ -573,7 +573,17 @@ async def eid_steps(w: Walkthrough, props: Props) -> None:
     await w.screenshot("05-face-matched")
     await until(lambda: w.on("form"), 10, "the form after the face check")
     await w.screenshot("06-form")
-    props.report({"face_verified": w.app.terminal.session.face_verified})
+    # A code shown to the scanner while a field has the focus (a phone held near a scanner
+    # that types as a keyboard): the scanner takes the keys, the field gets none of them
+    form = w.screen()
+    await until(lambda: any(i.focus for i in form.inputs.values()), 5, "a field to be focused")
+    before = {f: i.text for f, i in form.inputs.items()}
+    props.scan_code("WEDGE0001")
+    await w.settle(1.0)
+    props.report({"face_verified": w.app.terminal.session.face_verified,
+                  "field_focused": next(f for f, i in form.inputs.items() if i.focus),
+                  "typed_into_fields": sorted(f for f, i in form.inputs.items()
+                                              if i.text != before[f])})  # fmt: skip
 
 
 async def face_refused_steps(w: Walkthrough, props: Props) -> None:

@@ -48,6 +48,8 @@ def test_an_electronic_id_qr_identifies_the_citizen_and_the_right_face_passes(tm
     # and the form follows, filled from the electronic ID
     assert shows_text(shots["06-form"], "362425196504120015", range(26, 33))
     assert report["face_verified"] is True
+    # And a code the typing scanner reads while a field has the focus reaches no field
+    assert report["field_focused"] and report["typed_into_fields"] == []
 
 
 def test_somebody_else_s_face_is_refused_three_times_then_staff_are_called(tmp_path):
