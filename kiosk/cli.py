@@ -33,6 +33,7 @@ from kiosk.config import (
     ScannerConfig,
     TerminalConfig,
     TimeoutsConfig,
+    china_time,
     load_config,
 )
 from kiosk.errors import KioskError
@@ -592,7 +593,7 @@ def seed_application(rig, cfg: KioskConfig, receipt_png: Path) -> str:
     for f in journey.form().fields:
         if f.id in DEMO_FORM and f.id not in prefilled:
             journey.set_value(f.id, normalize_date(DEMO_FORM[f.id]), now)
-    if problems := journey.problems(now.date()):
+    if problems := journey.problems(china_time(now).date()):
         raise RuntimeError(f"the demo application's form is not complete: {sorted(problems)}")
     for item in journey.outstanding():
         journey.attach_scan(item.code, [b"page"], now)

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from kiosk.catalog.model import Catalog, FieldDef, LifeEvent, Question
+from kiosk.config import china_time
 from kiosk.errors import ValidationError
 from kiosk.face import face_matters
 from kiosk.form import Form, build_form
@@ -130,7 +131,7 @@ class Journey:
 
     def form_done(self, now: dt.datetime) -> dict[str, str]:
         """Go on to the materials if the form is valid; else the problems by field."""
-        problems = self.problems(now.date())
+        problems = self.problems(china_time(now).date())  # the county's day, not UTC's
         if not problems:
             self.session.go(State.MATERIALS, now)
         return problems
@@ -211,7 +212,7 @@ class Journey:
         if self.needs_face_match():
             raise ValidationError("face match not passed", field="face", message_key="face.needed")
         plan, form = self.plan(), self.form()
-        today = now.date()
+        today = china_time(now).date()  # 00:00–08:00 in the county is still yesterday in UTC
         return Submission(
             key=uuid.uuid4().hex,
             terminal_id=terminal_id,

@@ -348,8 +348,11 @@ class Terminal:
                     present = present or await asyncio.to_thread(reader.read_card) is not None
                 except NoCard:
                     pass
-                except (CardError, DeviceError):
-                    present = True  # unreadable or faulty: keep waiting; the poller reports faults
+                except CardError:
+                    present = True  # a card there that does not read: keep waiting
+                except DeviceError:
+                    pass  # the reader itself is at fault (unplugged, pcscd gone): it holds no
+                    # card we could wait for, and waiting on it would end every visit here
             if not present:
                 return
             with contextlib.suppress(TimeoutError):
@@ -726,6 +729,8 @@ class Terminal:
                 log.warning("heartbeat not delivered: %s", err.detail)
             except OSError as err:  # the history could not be written: the beat still matters
                 log.warning("device history not written: %s", err)
+            except Exception:  # noqa: BLE001 - a driver's surprise must not end the beats for good
+                log.exception("heartbeat failed (the next one follows)")
             await self.send_events()  # what waited while the platform was away
             self._beat_now.clear()
             waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._beat_now.wait())]

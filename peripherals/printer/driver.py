@@ -16,6 +16,7 @@ import dataclasses
 import datetime as dt
 import logging
 import socket
+import termios
 import threading
 import time
 from collections.abc import Callable
@@ -31,6 +32,11 @@ from peripherals.printer.status import QUERY, StatusReport, check, decode
 log = logging.getLogger(__name__)
 
 _PRINTABLE = (PrinterStatus.OK, PrinterStatus.PAPER_NEAR_END)
+
+
+# what a serial port that has gone (unplugged, power-cycled) raises: pyserial's errors are
+# OSErrors, but termios.error (from reset_input_buffer on a vanished tty) is not
+_IO_ERRORS = (OSError, termios.error)
 
 
 class _LinkLost(PrinterError):
@@ -112,9 +118,15 @@ class EscposPrinter:
 
     def _drop(self) -> None:
         dev, self._dev = self._dev, None
-        if dev is not None:
-            with contextlib.suppress(OSError):
-                dev.close()
+        if dev is None:
+            return
+        try:
+            dev.close()
+        except _IO_ERRORS:
+            # a serial port that has gone fails the flush before its close: close the port
+            # itself, so its descriptor is freed now (and escpos' __del__ does not try again)
+            with contextlib.suppress(*_IO_ERRORS, AttributeError):
+                dev.device.close()
 
     def _drain(self, dev) -> None:
         """Throw away stale bytes (a late answer to an earlier query) before asking."""
@@ -158,7 +170,7 @@ class EscposPrinter:
         except PrinterError:
             self._drop()
             raise
-        except OSError as err:
+        except _IO_ERRORS as err:
             self._drop()
             raise _LinkLost(f"{self.connection}: {err}") from err
 
@@ -173,7 +185,7 @@ class EscposPrinter:
         dev = self._open()
         try:
             dev._raw(data)
-        except OSError as err:
+        except _IO_ERRORS as err:
             self._drop()
             raise PrinterError(
                 f"link failed while sending a job to {self.connection}: {err}"

@@ -277,6 +277,26 @@ def test_serial_connection_prints_over_a_pty():
         emu.stop()
 
 
+def test_a_serial_printer_unplugged_is_a_fault_in_its_health_never_an_error_that_escapes():
+    # Given the printer on a serial line that has answered once
+    emu = PtyPrinterEmulator()
+    path = emu.start()
+    p = EscposPrinter(f"serial://{path}?baudrate=9600", paper_mm=58, timeout=0.5, settle=0.1)
+    try:
+        assert p.status() is PrinterStatus.OK
+        # When it is unplugged (the line hangs up: termios.error on a vanished tty)
+        emu.stop()
+        # Then the heartbeat's health reading says fault, with the reason, again and again
+        for _ in range(2):
+            health = p.health()
+            assert health.state is HealthState.FAULT and path in health.reason
+        # And a receipt is refused with the kiosk's own error, for the screen to explain
+        with pytest.raises(PrinterError):
+            p.print_receipt(acceptance_receipt())
+    finally:
+        p.close()
+
+
 def test_a_kept_receipt_reprints_in_the_language_the_citizen_switched_to(printer, emulator, clock):
     import dataclasses
 

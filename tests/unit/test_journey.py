@@ -123,3 +123,19 @@ def test_wiping_the_journey_forgets_scans_and_the_signature(catalog):
     j.signature = b"png"
     j.wipe()
     assert j.scan_pages == {} and j.signature == b""
+
+
+def test_after_midnight_in_the_county_a_deferred_material_is_due_from_the_county_s_day(catalog):
+    # 01:30 on Tuesday 2026-03-10 in the county is still Monday 03-09 in UTC
+    early = dt.datetime(2026, 3, 9, 17, 30, tzinfo=dt.UTC)
+    j = Journey(catalog, Session(an_id_card(), early))
+    j.choose("birth", early)
+    answer_all(j)
+    j.start_form()
+    item = next(m for m in j.materials() if m.deferrable and not m.waived)
+    j.defer(item.code, early)
+    j.signature = b"\x89PNG signed"
+    [due] = j.submission("T-1", "zhouhu", early).deferred
+    # the same date the materials screen showed (counted from the county's today), not a day
+    # earlier; and never before the counted working days have passed from that day
+    assert due.due == j.defer_due(dt.date(2026, 3, 10)) != j.defer_due(dt.date(2026, 3, 9))

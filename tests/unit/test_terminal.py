@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 
 from kiosk.config import KioskConfig
-from kiosk.errors import CardError, CardExpired, CardOfAnotherPerson, NoCard
+from kiosk.errors import CardError, CardExpired, CardOfAnotherPerson, DeviceError, NoCard
 from kiosk.identity import Gender, SocialSecurityCard
 from kiosk.terminal import Ports, Terminal
 from tests.fakes import FakeIdReader, FakeSocialReader, an_id_card
@@ -132,6 +132,25 @@ async def test_waiting_for_removal_returns_once_the_card_is_lifted():
     await asyncio.sleep(0.05)
     assert not task.done()
     reader.card = None
+    await asyncio.wait_for(task, 2)
+
+
+async def test_a_reader_at_fault_does_not_keep_the_kiosk_waiting_for_a_card_to_be_lifted():
+    # Given the ID card lifted after a visit, and the social-security reader unplugged
+    class Unplugged(FakeSocialReader):
+        def read_card(self):
+            raise DeviceError("sscard: no reader (pcscd has none)")
+
+    ids = FakeIdReader()
+    t, _ = terminal(id_reader=ids, social_reader=Unplugged())
+    # Then the kiosk is ready for the next citizen, not waiting for ever
+    await asyncio.wait_for(t.wait_for_cards_removed(asyncio.Event(), interval=0.01), 2)
+    # But a card that is there and does not read is still waited for
+    ids.fault = CardError("idcard: unreadable")
+    task = asyncio.ensure_future(t.wait_for_cards_removed(asyncio.Event(), interval=0.01))
+    await asyncio.sleep(0.05)
+    assert not task.done()
+    ids.fault = None
     await asyncio.wait_for(task, 2)
 
 
