@@ -189,7 +189,6 @@ async def selftest(cfg: KioskConfig) -> int:
     """Run the self-test, print the table, and report the results to the dashboard."""
     from kiosk import __version__
     from kiosk import selftest as st
-    from kiosk.config import china_time
 
     terminal = Terminal(build_ports(cfg), cfg)
     try:  # the same run as the technician screen's: kept for diagnostics, sent to the dashboard

@@ -43,8 +43,11 @@ class SearchScreen(KioskScreen):
             self.run(self._build())
 
     async def _build(self):
-        self.index = await asyncio.to_thread(MatterSearch, self.terminal.catalog)
-        self.refresh()
+        catalog = self.terminal.catalog
+        index = await asyncio.to_thread(MatterSearch, catalog)
+        if catalog is self.terminal.catalog:  # not replaced meanwhile (that build follows)
+            self.index = index
+            self.refresh()
 
     def ensure_keyboard(self) -> KioskKeyboard:
         if self.keyboard is None:
@@ -99,6 +102,10 @@ class SearchScreen(KioskScreen):
             self.refresh()
         elif what == "ended":
             self.clear()  # the next citizen starts with an empty search
+        elif what == "catalog":  # a new catalog from the platform: its matters are searched
+            self.index = None
+            if self.manager is not None and self.manager.current == self.name:
+                self.run(self._build())
 
     def spoken(self) -> str:
         return self.t("search.hint")
