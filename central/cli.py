@@ -45,6 +45,10 @@ async def _serve(config: CentralConfig, host: str, port: int, *, reuse_port: boo
     # each time. 1 ms: its commits come back sooner (about 6% more submissions a second
     # with 8 in flight, A/B on this 2-core machine).
     sys.setswitchinterval(0.001)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):  # before it says it listens: a stop then is clean
+        loop.add_signal_handler(sig, stop.set)
     runner = web.AppRunner(make_app(config), handle_signals=False, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_port=reuse_port or None)
@@ -55,14 +59,34 @@ async def _serve(config: CentralConfig, host: str, port: int, *, reuse_port: boo
     else:
         os.write(ready_fd, b"+")
         os.close(ready_fd)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
     try:
         await stop.wait()
     finally:
         await runner.cleanup()
+
+
+def _exposed(host: str, config: CentralConfig) -> str:
+    """Why serving on ``host`` would leave the platform open to the network ("" if not).
+
+    On a loopback address (a desk, the demo, the tests) anything goes; on any other, the
+    office API (enrolment codes, revocation, moving applications) needs its token, and
+    terminals must sign their calls.
+    """
+    import ipaddress
+
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if loopback:
+        return ""
+    if not config.office_token:
+        return (f"not serving on {host} without CENTRAL_OFFICE_TOKEN: the office API (enrolment "
+                "codes, revocation, application stages) would be open to anyone on the network; "
+                "set it (e.g. in the unit's EnvironmentFile), or serve on 127.0.0.1")  # fmt: skip
+    if not config.require_signatures:
+        return f"--insecure-unsigned is for a desk on 127.0.0.1, not for {host}"
+    return ""
 
 
 def _store(config: CentralConfig):
@@ -231,6 +255,9 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
     scrub_logs()  # an ID number in an error (a citizen's lookup that failed) never lands
     config = _config(args)
+    if args.command == "serve" and (refusal := _exposed(args.host, config)):
+        print(f"central: {refusal}", file=sys.stderr)
+        return 2
     try:
         if args.command == "serve" and args.workers > 1:
             from central.workers import serve

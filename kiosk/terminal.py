@@ -198,7 +198,7 @@ class Terminal:
         # arrives as a burst of bytes, and a pause in reading would cut it in two.
         scan = asyncio.ensure_future(self._watch_codes(scanner, stop, interval, codes)) if scanner else None
         stopped = asyncio.ensure_future(stop.wait())
-        last_error = ""
+        last_errors: dict[str, str] = {}  # per reader: two failing differently do not alternate
         serviced = False
         try:
             while not stop.is_set():
@@ -220,6 +220,8 @@ class Terminal:
                     try:
                         card = await asyncio.to_thread(reader.read_card)
                         self.failed_reads.cleared(_name(reader))  # read, or the reader is empty
+                        if card is None:  # empty: its next failure is news again
+                            last_errors.pop(_name(reader), None)
                         if card is None or self.servicing:  # (a technician came in meanwhile)
                             continue
                         expiry = getattr(card, "valid_to", None) or getattr(card, "expiry_date", None)
@@ -229,14 +231,15 @@ class Terminal:
                         return card
                     except NoCard:
                         self.failed_reads.cleared(_name(reader))
+                        last_errors.pop(_name(reader), None)
                         continue
                     except (CardError, DeviceError) as err:
                         if not isinstance(err, CardExpired):  # an expired card was read well
                             self.failed_reads.failed(_name(reader), time.monotonic())
-                        if err.message_key != last_error:
+                        if err.message_key != last_errors.get(_name(reader)):  # said once, not each poll
                             log.warning("card read failed on %s: %s", getattr(reader, "name", "?"), err.detail)
                             self._changed(f"error:{err.message_key}")
-                        last_error = err.message_key
+                        last_errors[_name(reader)] = err.message_key
                 waits = [w for w in (stopped, scan) if w is not None and not w.done()] or [stopped]
                 await asyncio.wait(waits, timeout=interval, return_when=asyncio.FIRST_COMPLETED)
             return None

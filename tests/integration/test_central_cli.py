@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import json
+import os
 import secrets
 import sqlite3
 import subprocess
@@ -195,3 +196,30 @@ async def test_a_database_error_on_a_citizen_s_lookup_is_logged_without_their_id
     assert "unhandled error in POST /api/v1/applications/lookup" in log
     assert "no such table: applications" in log and "Traceback" in log
     assert id_number() not in log and id_number()[:17] not in log
+
+
+def test_serving_beyond_loopback_needs_the_office_token(tmp_path):
+    # Without CENTRAL_OFFICE_TOKEN, the platform refuses to listen on the network
+    env = {k: v for k, v in os.environ.items() if k != "CENTRAL_OFFICE_TOKEN"}
+    refused = subprocess.run(
+        [sys.executable, "-m", "central.cli", "serve", "--host", "0.0.0.0", "--port", "0",
+         "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=60, env=env)  # fmt: skip
+    assert refused.returncode == 2 and "CENTRAL_OFFICE_TOKEN" in refused.stderr
+    assert not (tmp_path / "central.sqlite3").exists()  # it stopped before anything
+    # Nor will it take unsigned terminal calls there, token or not
+    unsigned = subprocess.run(
+        [sys.executable, "-m", "central.cli", "serve", "--host", "0.0.0.0", "--port", "0",
+         "--insecure-unsigned", "--data-dir", str(tmp_path)], capture_output=True, text=True,
+        timeout=60, env={**env, "CENTRAL_OFFICE_TOKEN": secrets.token_hex(16)})  # fmt: skip
+    assert unsigned.returncode == 2 and "--insecure-unsigned" in unsigned.stderr
+    # With the token it serves on every address
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "central.cli", "serve", "--host", "0.0.0.0", "--port", "0",
+         "--data-dir", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        env={**env, "CENTRAL_OFFICE_TOKEN": secrets.token_hex(16)})  # fmt: skip
+    try:
+        assert proc.stdout.readline().decode().startswith("listening on http://0.0.0.0:")
+    finally:
+        proc.terminate()
+        assert proc.wait(20) == 0
+        proc.stdout.close()

@@ -24,10 +24,29 @@ def test_the_unit_passes_systemd_analyze_verify(unit, tmp_path):
     assert proc.returncode == 0 and proc.stderr.strip() == "", proc.stderr
 
 
-def test_the_kiosk_unit_is_a_notify_service_with_a_watchdog_and_restarts():
-    text = (ROOT / "systemd" / "govkiosk.service").read_text()
-    for line in ("Type=notify", "WatchdogSec=30", "Restart=on-failure", "After=graphical.target"):
-        assert line in text
+def settings(unit: str) -> dict[str, str]:
+    """The unit's settings as systemd reads them (the last of a key wins), comments aside."""
+    found = {}
+    for line in (ROOT / "systemd" / unit).read_text().splitlines():
+        if "=" in line and not line.lstrip().startswith(("#", ";")):
+            key, _, value = line.partition("=")
+            found[key.strip()] = value.strip()
+    return found
+
+
+def test_the_kiosk_unit_is_a_notify_service_with_a_watchdog_that_never_gives_up():
+    unit = settings("govkiosk.service")
+    assert unit["Type"] == "notify" and unit["WatchdogSec"] == "30"
+    assert "graphical.target" in unit["After"]
+    # restarted whatever the exit, with no start limit to leave it failed overnight
+    assert unit["Restart"] == "always" and unit["StartLimitIntervalSec"] == "0"
+    assert unit["MemoryMax"].endswith(("M", "G"))
+
+
+def test_the_platform_unit_reads_its_office_token_from_a_private_file():
+    unit = settings("govkiosk-central.service")
+    assert "--host 0.0.0.0" in unit["ExecStart"]  # which the platform refuses without a token
+    assert unit["EnvironmentFile"] == "/etc/govkiosk/central.env"
 
 
 def test_udev_rules_give_every_configured_device_a_stable_name():

@@ -65,6 +65,29 @@ async def test_an_unreadable_card_is_reported_and_polling_goes_on():
     assert events == ["error:error.card_unreadable", "visit"]
 
 
+async def test_two_readers_failing_differently_are_each_reported_once_not_every_poll():
+    # Given an expired ID card left on its reader and the social-security reader gone
+    class Unplugged(FakeSocialReader):
+        def read_card(self):
+            raise DeviceError("sscard: no reader", message_key="error.reader_fault")
+
+    ids = FakeIdReader()
+    ids.fault = CardExpired("card validity date has passed")
+    t, events = terminal(id_reader=ids, social_reader=Unplugged())
+    task = asyncio.ensure_future(t.wait_for_card(asyncio.Event(), interval=0.01))
+    while ids.reads < 20:
+        await asyncio.sleep(0.01)
+    # Then each is said once (a warning a poll filled the log in minutes, the screen flickered)
+    assert sorted(events) == sorted({f"error:{ids.fault.message_key}", "error:error.reader_fault"})
+    # And once the expired card is taken away and comes back, it is said again
+    ids.fault = None
+    await asyncio.sleep(0.05)
+    ids.fault = CardExpired("card validity date has passed")
+    while events.count(f"error:{ids.fault.message_key}") < 2:
+        await asyncio.sleep(0.01)
+    task.cancel()
+
+
 async def test_ending_the_visit_wipes_every_personal_datum():
     ss = SocialSecurityCard("36082519900501002X", "王芳", Gender.FEMALE, dt.date(1990, 5, 1))
     reader = FakeIdReader()
