@@ -79,22 +79,39 @@ def scan_bytes(member: str, data: bytes, names: Iterable[str] = ()) -> list[Find
     return found + scan_text(member, data.decode("utf-8", errors="replace"), names)
 
 
-def scan_bundle(bundle: bytes | str, names: Iterable[str] = ()) -> list[Finding]:
-    """Every personal datum found in the zip ``bundle`` (bytes, or a path).
+MAX_UNPACKED = 64 * 1024 * 1024  # bytes a bundle may unpack to, nested zips included
+
+
+class BundleTooLarge(ValueError):
+    """A zip that unpacks to more than ``MAX_UNPACKED`` (a zip bomb), or nests zips deeper
+    than one level: refused before it is unpacked."""
+
+
+def scan_bundle(bundle: bytes | str, names: Iterable[str] = (), *,
+                _budget: list[int] | None = None, _depth: int = 0) -> list[Finding]:  # fmt: skip
+    """Every personal datum found in the zip ``bundle`` (bytes, or a path), a zip inside it
+    included (one level).
 
     :raises zipfile.BadZipFile: not a zip.
+    :raises BundleTooLarge: it would unpack to more than ``MAX_UNPACKED``, or nests deeper.
     """
     names = tuple(names)
+    budget = [MAX_UNPACKED] if _budget is None else _budget  # what is left, shared with nested zips
     source = io.BytesIO(bundle) if isinstance(bundle, bytes) else bundle
     found: list[Finding] = []
     with zipfile.ZipFile(source) as zf:
-        for info in zf.infolist():
-            if info.is_dir():
-                continue
+        members = [info for info in zf.infolist() if not info.is_dir()]
+        # the sizes the zip declares: zipfile never unpacks a member past its own
+        budget[0] -= sum(info.file_size for info in members)
+        if budget[0] < 0:
+            raise BundleTooLarge(f"unpacks to more than {MAX_UNPACKED // 2**20} MB")
+        for info in members:
             data = zf.read(info)
             if info.filename.lower().endswith(".zip"):
+                if _depth >= 1:
+                    raise BundleTooLarge("a zip in a zip in a zip")
                 found += [Finding(f"{info.filename}/{f.member}", f.kind, f.where)
-                          for f in scan_bundle(data, names)]  # fmt: skip
+                          for f in scan_bundle(data, names, _budget=budget, _depth=_depth + 1)]  # fmt: skip
                 continue
             found += scan_bytes(info.filename, data, names)
     return found

@@ -70,16 +70,22 @@ def open_requests(engine: sa.Engine, terminal_id: str, now: dt.datetime) -> list
 
 
 def check_bundle(content: bytes) -> None:
-    """:raises ApiError: 413 too big; 400 not a zip; 422 personal data found in it."""
+    """:raises ApiError: 413 too big, or unpacking to too much (a zip bomb); 400 not a zip;
+    422 personal data found in it."""
     if len(content) > MAX_BUNDLE:
         raise ApiError(413, "request.too_large")
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as zf:
+            # what it unpacks to, before anything is unpacked (testzip reads every member)
+            if sum(i.file_size for i in zf.infolist()) > privacy.MAX_UNPACKED:
+                raise ApiError(413, "request.too_large", "bundle")
             if zf.testzip() is not None or "manifest.json" not in zf.namelist():
                 raise ApiError(400, "request.wrong_type", "bundle")
+        found = privacy.scan_bundle(content)
     except zipfile.BadZipFile:
         raise ApiError(400, "request.wrong_type", "bundle") from None
-    found = privacy.scan_bundle(content)
+    except privacy.BundleTooLarge:  # a zip inside that unpacks to too much, or nests deeper
+        raise ApiError(413, "request.too_large", "bundle") from None
     if found:
         raise HallError(422, "diagnostics.personal_data", found[0].member[:64],
                        details=[str(f) for f in found[:10]])  # fmt: skip

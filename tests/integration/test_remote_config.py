@@ -4,6 +4,7 @@ terminal uploads a bundle; and the checks on an upload."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import zipfile
@@ -149,3 +150,30 @@ async def test_an_upload_with_personal_data_or_not_a_zip_is_refused(platform, tm
         await one.upload_diagnostics(b"not a zip at all")
     assert err.value.status == 400
     assert await one.upload_diagnostics(a_bundle(tmp_path, one.terminal_id)) > 0
+
+
+def bomb(size: int, nested: bool = False) -> bytes:
+    """A zip of a few hundred kB that unpacks to ``size`` bytes of zeros (or holds one that does)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        zf.writestr("manifest.json", "{}")
+        if nested:
+            zf.writestr("logs.zip", bomb(size))
+        else:
+            with zf.open("logs/kiosk.log", "w", force_zip64=True) as f:
+                for _ in range(size // 2**20):
+                    f.write(bytes(2**20))
+    return buf.getvalue()
+
+
+async def test_a_zip_bomb_is_refused_before_it_is_unpacked_and_the_platform_keeps_beating(
+        platform, tmp_path):  # fmt: skip
+    _, one, _ = platform
+    # A bundle of well under the 8 MB limit that would unpack to 200 MB, as it is or in a zip
+    for body in (bomb(200 * 2**20), bomb(200 * 2**20, nested=True)):
+        assert len(body) < 1024 * 1024
+        with pytest.raises(PlatformRejected) as err:
+            await asyncio.wait_for(one.upload_diagnostics(body), 10)
+        assert (err.value.status, err.value.message_key) == (413, "request.too_large")
+    # And the terminal's next call is answered as ever
+    assert (await beat(one))["ok"] is True
