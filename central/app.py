@@ -70,7 +70,7 @@ def access(level: str, *, nonce_in_write: bool = False) -> Callable[[Handler], H
 async def _body(request: web.Request) -> Any:
     try:
         return json.loads(await request.read())
-    except (ValueError, UnicodeDecodeError) as err:
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:  # "[[[[…": too deep
         raise ApiError(400, "request.not_json") from err
 
 

@@ -81,7 +81,9 @@ async def verify_signature(request: web.Request, skew: int) -> Signed:
     signature = h.get(signing.HEADER_SIGNATURE, "")
     if not (terminal_id and timestamp and nonce and signature):
         raise ApiError(401, "auth.unsigned")
-    if not timestamp.isdigit() or not NONCE_RE.match(nonce) or len(terminal_id) > 64:
+    # isascii: "²" is a digit to str.isdigit, and int() of it raises
+    if not (timestamp.isascii() and timestamp.isdigit()) or not NONCE_RE.match(nonce) \
+            or len(terminal_id) > 64:  # fmt: skip
         raise ApiError(401, "auth.bad_signature")
     if abs(time.time() - int(timestamp)) > skew:
         raise ApiError(401, "auth.stale")

@@ -32,7 +32,9 @@ def sign(secret: str, method: str, path: str, timestamp: str, nonce: str, body: 
 
 def verify(secret: str, signature: str, method: str, path: str, timestamp: str, nonce: str,
            body: bytes) -> bool:  # fmt: skip
-    return hmac.compare_digest(sign(secret, method, path, timestamp, nonce, body), signature)
+    # bytes: a non-ASCII signature is a wrong one, not a TypeError
+    return hmac.compare_digest(sign(secret, method, path, timestamp, nonce, body).encode(),
+                               signature.encode())
 
 
 def signed_headers(terminal_id: str, secret: str, method: str, path: str, body: bytes,

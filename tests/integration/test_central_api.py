@@ -178,6 +178,25 @@ async def test_wrong_types_are_400(platform):
     )
 
 
+async def test_malformed_credentials_and_bodies_get_a_4xx_never_a_500(platform):
+    base, client, http = platform
+    path = "/api/v1/terminals/heartbeat"
+    # A timestamp of digits that int() refuses ("²" is a digit to str.isdigit)
+    status, got = await _signed_post(http, base, client, b"{}", path, **{signing.HEADER_TIMESTAMP: "²"})
+    assert (status, got["error"]["key"]) == (401, "auth.bad_signature")
+    # A signature with a character that is not ASCII
+    status, got = await _signed_post(http, base, client, b"{}", path,
+                                     **{signing.HEADER_SIGNATURE: "é" * 64})  # fmt: skip
+    assert (status, got["error"]["key"]) == (401, "auth.bad_signature")
+    # A body nested deeper than the JSON parser goes
+    async with http.post(f"{base}/api/v1/terminals/enrol", data=b"[" * 100_000) as r:
+        assert (r.status, (await r.json())["error"]["key"]) == (400, "request.not_json")
+    # A dashboard cookie with a character that is not ASCII: not signed in, sent to sign in
+    async with http.get(f"{base}/dashboard/terminals", allow_redirects=False,
+                        headers={"Cookie": "kiosk_dashboard=a.%C3%A9é"}) as r:  # fmt: skip
+        assert r.status in (302, 303) and "/dashboard/login" in r.headers["Location"]
+
+
 async def test_oversized_body_is_413(platform):
     base, client, http = platform
     status, got = await _signed_post(http, base, client, b"x" * (2 * 1024 * 1024))
