@@ -61,11 +61,20 @@ def determine_actions(entries: list[Entry], now: float, max_age: float = MAX_AGE
             actions.append(GiveUp(e.id, REJECTED))
         elif now - e.created_at > max_age:
             actions.append(GiveUp(e.id, "too_old"))
-        elif e.next_attempt_at <= now:
+        elif due_at(e, now) <= now:
             actions.append(Send(e.id))
         else:
             break
     return actions
+
+
+def due_at(e: Entry, now: float) -> float:
+    """When ``e`` is due. A retry time further ahead than any backoff sets means the clock
+    was set back since (NTP correcting a clock hours fast): it is due now, not in hours,
+    with every submission queued behind it."""
+    if e.next_attempt_at > now + 1.5 * BACKOFF_CAP:  # retry_at adds at most 1.5 × the cap
+        return now
+    return e.next_attempt_at
 
 
 def retry_at(attempts: int, now: float, rand: float) -> float:
@@ -75,5 +84,5 @@ def retry_at(attempts: int, now: float, rand: float) -> float:
 
 def next_wake(entries: list[Entry], now: float) -> float | None:
     """The earliest time a queued entry becomes due (None when nothing is queued)."""
-    times = [e.next_attempt_at for e in entries if e.state == QUEUED]
+    times = [due_at(e, now) for e in entries if e.state == QUEUED]
     return max(now, min(times)) if times else None

@@ -158,6 +158,8 @@ class Session:
         """Apply inactivity: enter WARNING, or end (and wipe) when it runs out."""
         if self.state is State.ENDED:
             return TimeoutCheck(TimeoutStatus.EXPIRED, 0.0)
+        if now < self.last_activity:  # the clock was set back (NTP, an RTC kept in local time):
+            self.last_activity = now  # count from now, not from a moment hours ahead
         check = timeout_status(now, self.last_activity, self.paused, self.elderly, self.limits)
         if check.status is TimeoutStatus.WARNING and self.state is not State.WARNING:
             self._before_warning, self.state = self.state, State.WARNING

@@ -38,6 +38,18 @@ def test_an_entry_waiting_for_its_retry_stops_the_round_so_nothing_overtakes_it(
     assert determine_actions(entries, NOW + 31) == [Send(1), Send(2)]
 
 
+def test_after_the_clock_is_set_back_hours_a_waiting_retry_is_due_now_not_in_hours():
+    # Given a retry set for five minutes ahead, on a clock that was 8 hours fast
+    fast = NOW + 8 * 3600
+    entries = [entry(1, attempts=9, next_attempt_at=retry_at(9, fast, 0.99)), entry(2)]
+    # When NTP sets the clock right, the line moves at once (it waited 8 hours before)
+    assert determine_actions(entries, NOW) == [Send(1), Send(2)]
+    assert next_wake(entries, NOW) == NOW
+    # And an ordinary backoff, up to its cap, is still waited for
+    ordinary = [entry(1, attempts=9, next_attempt_at=retry_at(9, NOW, 0.99))]
+    assert determine_actions(ordinary, NOW) == [] and next_wake(ordinary, NOW) > NOW + BACKOFF_CAP
+
+
 def test_a_refused_entry_is_given_up_and_the_line_moves_on():
     entries = [entry(1, last_error=REJECTED, attempts=1), entry(2)]
     assert determine_actions(entries, NOW) == [GiveUp(1, REJECTED), Send(2)]

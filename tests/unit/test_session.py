@@ -93,6 +93,15 @@ def test_timeout_ends_the_visit_and_wipes_personal_data():
         session.touch(s(152))
 
 
+def test_a_clock_set_back_hours_does_not_keep_a_citizen_s_data_on_screen_for_those_hours():
+    session = filled_session()
+    back = T0 - dt.timedelta(hours=8)  # NTP corrects an RTC that was kept in China time
+    session.tick(back)
+    assert session.state is State.FORM  # no timeout out of nowhere
+    session.tick(back + dt.timedelta(seconds=151))
+    assert session.state is State.ENDED and not session.holds_personal_data()
+
+
 def test_the_elderly_get_longer():
     session = filled_session(elderly=True)
     session.tick(s(200))
