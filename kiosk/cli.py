@@ -313,6 +313,12 @@ def run_app(cfg: KioskConfig, kivy_home: Path, script=None, kiosk_mode: bool = T
         history=HealthHistory(Path(cfg.data_dir) / HISTORY_FILE),
     )
     terminal.catalog_cache, terminal.catalog_etag = cache, cached.etag if cached else ""
+    # the platform's holiday calendar as last downloaded (kiosk/calendar_sync.py)
+    from kiosk.calendar_sync import CalendarCache
+
+    terminal.calendar_cache = CalendarCache(cfg.data_dir)
+    if (kept := terminal.calendar_cache.load()) is not None:
+        terminal.calendar, terminal.calendar_etag = kept.calendar, kept.etag
     terminal.diagnostics = bundle_builder(cfg)
     from client import credentials
 

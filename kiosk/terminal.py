@@ -58,14 +58,16 @@ from kiosk.session import Session, State, Timeouts, TimeoutStatus
 
 # imported where used, and all at once by Terminal.ready_for_visits
 VISIT_MODULES = ("kiosk.journey", "kiosk.receipts", "kiosk.records", "kiosk.guide", "kiosk.query",
-                 "kiosk.catalog.sync")  # fmt: skip
+                 "kiosk.catalog.sync", "kiosk.calendar_sync")  # fmt: skip
 if TYPE_CHECKING:
+    from kiosk.calendar_sync import CalendarCache
     from kiosk.catalog.sync import CatalogCache
     from kiosk.guide import Guide
     from kiosk.journey import Journey
     from kiosk.outcomes import Outcome, Progress
     from kiosk.receipt import Receipt
     from kiosk.records import ContributionRecord
+    from kiosk.workdays import WorkdayCalendar
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +142,11 @@ class Terminal:
         self.catalog_cache: CatalogCache | None = None  # where a downloaded catalog is kept
         self.catalog_etag = ""  # the platform's name for the catalog in use ("": bundled)
         self._next_catalog: Catalog | None = None  # downloaded during a visit: used after it
+        # the working days deferred materials are counted in (kiosk/calendar_sync.py): the
+        # platform's published calendar once it has sent one (None: chinese-calendar's)
+        self.calendar: WorkdayCalendar | None = None
+        self.calendar_cache: CalendarCache | None = None
+        self.calendar_etag = ""
         self.today = today
         self.now = now
         self.session: Session | None = None
@@ -383,7 +390,12 @@ class Terminal:
         that need no identity)."""
         self.session = Session(card, self.now(), elderly=self.elderly, limits=self.limits())
         from kiosk.journey import Journey
-        self.journey = Journey(self.catalog, self.session) if self.catalog else None
+        if self.catalog is None:
+            self.journey = None
+        elif self.calendar is None:
+            self.journey = Journey(self.catalog, self.session)
+        else:
+            self.journey = Journey(self.catalog, self.session, self.calendar)
         self.outcome = None
         self._changed("visit")
         return self.session
@@ -728,6 +740,7 @@ class Terminal:
                 await self.answer_diagnostics(reply)
                 if (beats - 1) % CATALOG_EVERY == 0:
                     await self.refresh_catalog()
+                    await self.refresh_calendar()
             except KioskError as err:
                 log.warning("heartbeat not delivered: %s", err.detail)
             except OSError as err:  # the history could not be written: the beat still matters
@@ -820,6 +833,30 @@ class Terminal:
         self._next_catalog = catalog
         if self.session is None:
             self._take_next_catalog()
+        return True
+
+    async def refresh_calendar(self) -> bool:
+        """Ask the platform whether its holiday calendar changed and, if it did, check and
+        keep the new one; visits from now on count by it. True when one was taken. Failures
+        are logged and the calendar in use stays."""
+        fetch = getattr(self.ports.platform, "calendar", None)
+        if fetch is None or self.calendar_cache is None:
+            return False
+        try:
+            data, etag = await fetch(self.calendar_etag)
+            if data is None:
+                return False  # unchanged
+            from kiosk import calendar_sync
+
+            calendar = calendar_sync.accept(data)
+            await asyncio.to_thread(self.calendar_cache.save, data, etag)
+        except KioskError as err:  # unreachable, garbled, or not a valid calendar
+            log.warning("calendar not refreshed: %s", err.detail)
+            return False
+        except OSError as err:
+            log.warning("calendar not kept on disk: %s", err)
+            return False
+        self.calendar, self.calendar_etag = calendar, etag
         return True
 
     def _take_next_catalog(self) -> None:
