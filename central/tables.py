@@ -172,6 +172,9 @@ dashboard_users = sa.Table(
     sa.Column("disabled_at", sa.DateTime(timezone=True)),
     # 0003: raised when the password is reset or changed; a cookie of an older epoch is void
     sa.Column("session_epoch", sa.Integer, nullable=False, server_default="0"),
+    # 0008: wrong passwords in a row, and the lock they earned (handlers.login_post)
+    sa.Column("failed_sign_ins", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_until", sa.DateTime(timezone=True)),
 )
 
 # One row per alert; ``open_key`` is set while the alert is not closed, so the

@@ -24,6 +24,8 @@ from central.dashboard.security import hash_password
 from central.errors import ApiError
 
 ROLES = ("manager", "technician", "admin")
+SIGN_IN_TRIES = 5  # wrong passwords in a row that lock an account…
+SIGN_IN_LOCK = dt.timedelta(minutes=5)  # …for this long (as the kiosk's technician PIN)
 HELP_REPEAT = dt.timedelta(minutes=2)  # the same call from the same screen within this is one call
 
 HALL_MESSAGES: dict[str, tuple[str, str]] = {
@@ -123,6 +125,42 @@ class HallStore:
         user = User(row.name, row.role, tuple(row.points or ()), row.session_epoch or 0)
         return user, row.password_hash
 
+    def locked_for(self, name: str, now: dt.datetime) -> float:
+        """Seconds the account ``name`` stays locked after too many wrong passwords (0: not
+        locked, or no such account)."""
+        u = t.dashboard_users
+        with self.engine.connect() as conn:
+            until = conn.execute(sa.select(u.c.locked_until).where(u.c.name == name)).scalar()
+        return max((_aware(until) - now).total_seconds(), 0.0) if until is not None else 0.0
+
+    def sign_in_failed(self, name: str, now: dt.datetime) -> bool:
+        """Count a wrong password for ``name``; the ``SIGN_IN_TRIES``-th in a row locks the
+        account for ``SIGN_IN_LOCK`` (and the count starts again). Whether it is now locked."""
+        u = t.dashboard_users
+        with self.engine.begin() as conn:
+            tries = conn.execute(u.update().where(u.c.name == name)
+                                 .values(failed_sign_ins=u.c.failed_sign_ins + 1)
+                                 .returning(u.c.failed_sign_ins)).scalar()  # fmt: skip
+            if tries is None or tries < SIGN_IN_TRIES:
+                return False
+            conn.execute(u.update().where(u.c.name == name)
+                         .values(failed_sign_ins=0, locked_until=now + SIGN_IN_LOCK))  # fmt: skip
+        return True
+
+    def signed_in(self, name: str) -> None:
+        """A right password: the count of wrong ones starts again."""
+        u = t.dashboard_users
+        with self.engine.begin() as conn:
+            conn.execute(u.update().where(u.c.name == name, u.c.failed_sign_ins != 0)
+                         .values(failed_sign_ins=0))  # fmt: skip
+
+    def end_sessions(self, name: str) -> None:
+        """Void every session cookie of ``name`` (signing out: a copied cookie stops working)."""
+        u = t.dashboard_users
+        with self.engine.begin() as conn:
+            conn.execute(u.update().where(u.c.name == name)
+                         .values(session_epoch=u.c.session_epoch + 1))  # fmt: skip
+
     def users(self) -> list[dict[str, Any]]:
         """Every account, active first, for the administrator's page (no password hashes)."""
         u = t.dashboard_users
@@ -157,7 +195,8 @@ class HallStore:
                 session_epoch=u.c.session_epoch + (1 if disabled else 0)))  # fmt: skip
 
     def set_password(self, name: str, password: str) -> int:
-        """A new password for ``name``, which ends every session of theirs; the new epoch.
+        """A new password for ``name``, which ends every session of theirs and lifts a lock
+        earned by wrong passwords; the new epoch.
 
         :raises ValueError: under 8 characters, or the user name itself.
         :raises HallError: 404 unknown.
@@ -171,6 +210,7 @@ class HallStore:
         with self.engine.begin() as conn:
             epoch = conn.execute(u.update().where(u.c.name == name).values(
                 password_hash=digest, session_epoch=u.c.session_epoch + 1,
+                failed_sign_ins=0, locked_until=None,  # a new password: a lock is lifted
             ).returning(u.c.session_epoch)).scalar()  # fmt: skip
         if epoch is None:
             raise HallError(404, "hall.not_found")

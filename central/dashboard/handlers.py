@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import math
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -37,7 +38,7 @@ from central.dashboard import (
     volumes,
 )
 from central.dashboard.builder import BuildFailed, PageBuilder, terminal_views, terminals_body
-from central.dashboard.data import HallError, HallStore, User
+from central.dashboard.data import SIGN_IN_LOCK, SIGN_IN_TRIES, HallError, HallStore, User
 from central.dashboard.snapshots import SNAPSHOTS, Snapshots
 from central.db import reader
 from central.errors import ApiError
@@ -48,6 +49,9 @@ STATIC = Path(__file__).with_name("static")
 SECRET: web.AppKey[bytes] = web.AppKey("dashboard_secret", bytes)
 SAVINGS: web.AppKey[dict] = web.AppKey("dashboard_savings", dict)
 BUILDER: web.AppKey[PageBuilder] = web.AppKey("dashboard_builder", PageBuilder)
+# password checks at once (each ~50 ms of scrypt in a worker thread): the threads the
+# terminals' calls use are not all taken by a flood of sign-ins
+HASHING: web.AppKey[asyncio.Semaphore] = web.AppKey("dashboard_hashing", asyncio.Semaphore)
 MONTH = dt.timedelta(days=30)
 
 Page = Callable[[web.Request, User, str], Awaitable[web.StreamResponse]]
@@ -194,13 +198,26 @@ async def login_post(request: web.Request) -> web.StreamResponse:
             request, "页面已过期，请重新登录。The form expired; please sign in again.", 403
         )
     name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
-    found = await asyncio.to_thread(_hall(request).user, name)
+    # Guessing is held back per account (a lock in the database, which every worker
+    # shares), not per address: behind a proxy every sign-in comes from one address
+    hall, now = _hall(request), dt.datetime.now(dt.UTC)
+    if (locked := await asyncio.to_thread(hall.locked_for, name, now)) > 0:
+        minutes = math.ceil(locked / 60)
+        return _login_form(request, f"密码错误次数过多，该账号已锁定，请 {minutes} 分钟后再试。"
+                                    f"Too many wrong passwords: this account is locked for "
+                                    f"{minutes} min.", 429)  # fmt: skip
+    found = await asyncio.to_thread(hall.user, name)
     stored = found[1] if found else security.dummy_hash()
-    ok = await asyncio.to_thread(security.check_password, password, stored)
+    async with request.app[HASHING]:  # a flood of sign-ins waits here, not in every thread
+        ok = await asyncio.to_thread(security.check_password, password, stored)
     if not (found and ok):
         log.info("dashboard sign-in refused for a user name of %d characters", len(name))
+        if found and await asyncio.to_thread(hall.sign_in_failed, name, now):
+            log.warning("dashboard account locked for %s after %d wrong passwords",
+                        SIGN_IN_LOCK, SIGN_IN_TRIES)  # fmt: skip
         await asyncio.sleep(0.5)  # a guesser waits; a person who mistyped hardly notices
         return _login_form(request, "用户名或密码不正确。Wrong user name or password.", 401)
+    await asyncio.to_thread(hall.signed_in, name)
     resp = _signed_in(request, name, found[0].epoch, _safe_next(str(form.get("next", ""))))
     resp.del_cookie(PRE_COOKIE, path="/dashboard")
     log.info("dashboard sign-in: %s", name)
@@ -219,6 +236,8 @@ def _signed_in(request: web.Request, name: str, epoch: int, location: str) -> we
 
 @page("terminals")
 async def logout(request: web.Request, user: User, csrf: str) -> web.StreamResponse:
+    # every cookie of this user is void from now: a copied one stops working too
+    await asyncio.to_thread(_hall(request).end_sessions, user.name)
     resp = web.HTTPSeeOther("/dashboard/login")
     resp.del_cookie(COOKIE, path="/dashboard")
     raise resp
@@ -642,6 +661,7 @@ async def _sweeper(app: web.Application) -> None:
 
 async def _context(app: web.Application):
     app[SECRET] = await asyncio.to_thread(security.load_secret, app[CONFIG].data_dir)
+    app[HASHING] = asyncio.Semaphore(2)
     app[remote.PUSHES] = remote.Pushes(app[STORE].engine)  # heartbeat replies read it
     # its process starts with the first terminal page or alert sweep
     builder = app[BUILDER] = PageBuilder(app[CONFIG].url)

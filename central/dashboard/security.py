@@ -115,3 +115,4 @@ def csrf_token(secret: bytes, sid: str) -> str:
 
 def csrf_ok(secret: bytes, sid: str, given: str) -> bool:
     return bool(sid) and hmac.compare_digest(csrf_token(secret, sid).encode(), (given or "").encode())
+

@@ -23,7 +23,8 @@ pytestmark = pytest.mark.integration
 
 USERS = {"admin": ("admin", []), "chief": ("admin", []), "zhouhu-mgr": ("manager", ["zhouhu"]),
          "afx-mgr": ("manager", ["afx"]), "tech": ("technician", []),
-         "wang": ("manager", ["hukeng"]), "li": ("manager", ["yangxi"])}  # fmt: skip
+         "wang": ("manager", ["hukeng"]), "li": ("manager", ["yangxi"]),
+         "zhao": ("manager", ["hukeng"]), "sun": ("technician", [])}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -125,6 +126,48 @@ def test_a_reset_password_ends_the_users_sessions_and_only_the_new_one_works(hal
     expect(manager.locator(".error")).to_be_visible()
     sign_in(manager, url, "afx-mgr", "新密码-afx-2026")
     signed_in(manager, "afx-mgr")
+
+
+def test_five_wrong_passwords_lock_the_account_until_a_wait_or_a_reset(hall, pages):
+    url = hall
+    guesser = pages()
+    # Given someone trying passwords for the 洪坑 manager's account
+    for attempt in range(5):
+        sign_in(guesser, url, "zhao", f"guess-{attempt}")
+        expect(guesser.locator(".error")).to_contain_text("用户名或密码不正确")
+    # Then the account is locked: even the right password is refused, and says for how long
+    sign_in(guesser, url, "zhao")
+    expect(guesser.locator(".error")).to_contain_text("该账号已锁定，请 5 分钟后再试")
+    shot(guesser, "sign-in-locked")
+    # And when the administrator gives the manager a new password, the lock is lifted
+    admin = pages()
+    sign_in(admin, url, "admin")
+    admin.goto(f"{url}/dashboard/accounts")
+    row = admin.locator('tr[data-user="zhao"]')
+    row.locator("summary").click()
+    row.locator("input[name=new]").fill("新密码-zhao-2026")
+    row.locator("input[name=repeat]").fill("新密码-zhao-2026")
+    row.get_by_role("button", name=re.compile("重置")).click()
+    expect(admin.locator(".done")).to_contain_text("密码已重置")
+    manager = pages()
+    sign_in(manager, url, "zhao", "新密码-zhao-2026")
+    signed_in(manager, "zhao")
+
+
+def test_signing_out_ends_the_session_even_for_a_copy_of_its_cookie(hall, pages):
+    url = hall
+    tech = pages()
+    sign_in(tech, url, "sun")
+    signed_in(tech, "sun")
+    copied = tech.context.cookies()
+    # When the technician signs out (someone had copied the session cookie before)
+    tech.get_by_role("button", name=re.compile("退出")).click()
+    expect(tech.locator("h1")).to_contain_text("工作人员登录")
+    # Then the copy no longer opens the dashboard
+    other = pages()
+    other.context.add_cookies(copied)
+    other.goto(f"{url}/dashboard/terminals")
+    expect(other.locator("h1")).to_contain_text("工作人员登录")
 
 
 def test_a_user_changes_their_own_password_with_the_old_one_and_stays_signed_in(hall, pages):
