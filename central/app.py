@@ -214,18 +214,24 @@ async def progress(request: web.Request) -> web.Response:
     return _json((await asyncio.to_thread(request.app[STORE].progress, number)).to_dict())
 
 
+DEVICE_FIELDS = 8  # a device in a heartbeat: device, state, reason, failed_reads (and room)
+DEVICE_TEXT = 300  # characters of each: every beat is stored, for every terminal
+
+
 @access(SIGNED, nonce_in_write=True)
 async def heartbeat(request: web.Request) -> web.Response:
     body = _object(await _body(request))
     devices = body.get("devices", [])
     if not isinstance(devices, list) or len(devices) > 50:
         raise ApiError(400, "request.wrong_type", "devices")
-    for d in devices:  # plain loops: this runs for every beat of every terminal
-        if type(d) is not dict:
+    for i, d in enumerate(devices):  # plain loops: this runs for every beat of every terminal
+        if type(d) is not dict or len(d) > DEVICE_FIELDS:
             raise ApiError(400, "request.wrong_type", "devices")
-        for v in d.values():
-            if type(v) is not str:
+        for k, v in d.items():
+            if type(v) is not str or len(k) > 32:
                 raise ApiError(400, "request.wrong_type", "devices")
+            if len(v) > DEVICE_TEXT:  # a long reason is cut, not refused: the beat matters
+                devices[i] = d = {**d, k: v[:DEVICE_TEXT]}
     beat = {
         "software_version": _text(body, "software_version", 32),
         "screen": _text(body, "screen", 64),

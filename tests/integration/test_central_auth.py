@@ -12,7 +12,7 @@ from central.app import STORE, make_app
 from central.config import CentralConfig
 from client.platform import PlatformClient
 from kiosk import signing
-from kiosk.errors import PlatformAuthError
+from kiosk.errors import PlatformAuthError, PlatformRejected
 from kiosk.health import Health
 from tests.support.central import a_submission, small_catalog
 
@@ -147,6 +147,21 @@ async def test_heartbeat_is_stored_with_devices_paper_and_screen(platform):
     assert beat["software_version"] == "0.3.1"
     assert {"device": "printer", "state": "degraded", "reason": "paper near end"} in beat["devices"]
     assert store.terminal(client.terminal_id).last_seen_at is not None
+
+
+async def test_a_device_s_long_reason_is_cut_and_a_device_with_too_many_fields_refused(platform):
+    _, _, client, _, store = platform
+    # A driver's reason of 100 kB (a traceback, say) is kept to its first 300 characters
+    await client.heartbeat([Health.fault("printer", "x" * 100_000)], software_version="1",
+                           screen="home", paper="unknown")  # fmt: skip
+    [printer] = store.last_heartbeat(client.terminal_id)["devices"]
+    assert printer["reason"] == "x" * 300
+    # A device of 50 made-up fields is refused: every beat of every terminal is stored
+    beat = {"devices": [{f"k{i}": "v" for i in range(50)}], "software_version": "1",
+            "screen": "home", "paper": "ok"}  # fmt: skip
+    with pytest.raises(PlatformRejected) as err:
+        await client._call("POST", "/terminals/heartbeat", beat)
+    assert (err.value.status, err.value.field) == (400, "devices")
 
 
 async def test_office_calls_need_the_office_token_when_one_is_set(aiohttp_server, database_url,
