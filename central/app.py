@@ -27,7 +27,7 @@ from central.dashboard.remote import PUSHES
 from central.db import make_engine, migrate
 from central.errors import ApiError
 from central.sealing import SecretBox
-from central.store import Store
+from central.store import NONCE_KEEP, Store
 from central.writes import WRITES, GroupWriter
 from kiosk.catalog import Catalog, load_catalog
 from kiosk.errors import CatalogError
@@ -372,7 +372,10 @@ def make_app(config: CentralConfig, catalog_override: Catalog | None = None) -> 
         await asyncio.to_thread(store.check_key)  # a fleet without one key stops here, not later
         app[STORE] = store
         app[SECRETS] = SecretCache(store)
-        writer = app[WRITES] = GroupWriter(store, dt.timedelta(seconds=2 * config.clock_skew))
+        # nonces kept for twice the clock skew, and never less than an e-ID code's life:
+        # its used id is in the same table (central/eid.py), and must outlive the code
+        keep = max(NONCE_KEEP, dt.timedelta(seconds=2 * config.clock_skew))
+        writer = app[WRITES] = GroupWriter(store, keep)
         await writer.start()
         yield
         await writer.close()
