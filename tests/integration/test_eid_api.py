@@ -114,3 +114,41 @@ async def test_the_api_document_describes_the_e_id_check(platform):
     post = doc["paths"]["/eid/verify"]["post"]
     assert {"409", "410", "422"} <= set(post["responses"])
     assert "national e-ID service" in post["description"]
+
+
+async def test_a_used_code_stays_used_for_its_whole_life_whatever_the_clock_skew(
+        aiohttp_server, tmp_path):  # fmt: skip
+
+    from central import eid
+    from central import tables as t
+    from central.app import STORE, make_app
+    from central.config import CentralConfig
+    from central.writes import WRITES
+    from tests.support.central import small_catalog
+
+    # Given a platform whose signed requests may be only 30 s off (their nonces kept 60 s)
+    config = CentralConfig(data_dir=tmp_path / "central", clock_skew=30)
+    app = make_app(config, catalog_override=small_catalog())
+    server = await aiohttp_server(app)
+    base = str(server.make_url("")).rstrip("/")
+    async with aiohttp.ClientSession() as http, http.post(
+            f"{base}/api/v1/office/enrolment-codes", json={"service_point": "afx"}) as r:  # fmt: skip
+        code = (await r.json())["code"]
+    client = PlatformClient(base, timeout=10)
+    try:
+        await client.enrol(code)
+        # And a code valid for 5 minutes, used once
+        token = eid.issue(eid.load_key(config.data_dir), NUMBER, NAME, dt.datetime.now(dt.UTC), 300)
+        await client.verify_eid(token)
+        # When two minutes pass (its use recorded 120 s ago) and the nonces are pruned
+        engine = app[STORE].engine
+        with engine.begin() as conn:
+            conn.execute(t.nonces.update().where(t.nonces.c.terminal_id == eid.NAMESPACE)
+                         .values(seen_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=120)))  # fmt: skip
+        await app[WRITES].prune()
+        # Then the same code, still within its life, is refused as used
+        with pytest.raises(PlatformRejected) as again:
+            await client.verify_eid(token)
+        assert (again.value.status, again.value.message_key) == (409, "eid.used")
+    finally:
+        await client.close()
