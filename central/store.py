@@ -703,6 +703,18 @@ class Store:
         with reader(self.engine).connect() as conn:  # a read: never the SQLite write lock
             return self._progress(conn, number)
 
+    def tracked(self, number: str) -> tuple[Progress, str]:
+        """``progress(number)`` and the terminal that sent the application (whose secret
+        the code in a receipt's tracking QR is made with).
+
+        :raises ApiError: 404 when there is no such application.
+        """
+        with reader(self.engine).connect() as conn:
+            progress = self._progress(conn, number)
+            terminal = conn.execute(sa.select(t.submissions.c.terminal_id).where(
+                t.submissions.c.key == progress.outcome.submission_key)).scalar()  # fmt: skip
+        return progress, terminal or ""
+
     def _progress(self, conn: sa.Connection, number: str) -> Progress:
         app = self._application(conn, number)
         rows = conn.execute(

@@ -3,23 +3,29 @@
 It says what the kiosk's progress screen says (``kiosk.query.progress_view``, the
 same words from the same .po files): status, matters, promised date, missing
 materials or the refusal's reason, and the stages with their dates. The number
-on a receipt is all it takes, so it shows nothing personal (an outcome holds no
-name or ID number). ``?lang=en`` for English; Chinese otherwise.
+on a receipt and the code beside it in the QR (``?c=``, kiosk.query.track_code: a keyed
+hash under the printing terminal's secret) are all it takes; numbers run in sequence, so
+without the code the page is a 404 like a number that does not exist. It shows nothing
+personal either way (an outcome holds no name or ID number). ``?lang=en`` for English;
+Chinese otherwise.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 from html import escape
+from urllib.parse import quote
 
 from aiohttp import web
 
-from central.app import CATALOG, PUBLIC, STORE, access
+from central.app import CATALOG, CONFIG, PUBLIC, STORE, access
+from central.auth import SECRETS
 from central.errors import ApiError
 from central.guide_page import STYLE
 from kiosk.config import china_time
 from kiosk.i18n import translate
-from kiosk.query import NotANumber, clean_number, progress_view
+from kiosk.query import TRACK_CODE, NotANumber, clean_number, progress_view, track_code
 
 TRACK_STYLE = (
     STYLE
@@ -34,19 +40,21 @@ ol.stages li.future{color:#8a93a6}
 )
 
 
-def _page(title: str, body: str, lang: str) -> str:
+def _page(title: str, body: str, lang: str, code: str = "") -> str:
     other = "zh" if lang == "en" else "en"
+    # the other language keeps the QR's code (the page does not open without it)
+    switch = f"?lang={other}" + (f"&{TRACK_CODE}={quote(code)}" if code else "")
     return (
         f'<!doctype html><html lang="{"en" if lang == "en" else "zh-CN"}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{escape(title)}</title><style>{TRACK_STYLE}</style></head><body>"
         f"<header><p>{escape(translate('progress.title', lang))}</p><h1>{escape(title)}</h1></header>"
-        f'<main><nav><a href="?lang={other}">{escape(translate("common.language", lang))}</a></nav>'
+        f'<main><nav><a href="{escape(switch)}">{escape(translate("common.language", lang))}</a></nav>'
         f"{body}</main></body></html>"
     )
 
 
-def render(view, lang: str) -> str:
+def render(view, lang: str, code: str = "") -> str:
     """The page for one application (every text escaped)."""
     matters = "".join(f"<li>{escape(line.lstrip('·').strip())}</li>"
                       for line in view.lines if line.startswith("·"))  # fmt: skip
@@ -63,7 +71,7 @@ def render(view, lang: str) -> str:
         f"<ul>{matters}</ul>{notes}</section>"
         f'<section><ol class="stages">{stages}</ol></section>'
     )
-    return _page(view.number, body, lang)
+    return _page(view.number, body, lang, code)
 
 
 @access(PUBLIC)
@@ -71,7 +79,9 @@ async def track_page(request: web.Request) -> web.Response:
     lang = "en" if request.query.get("lang", "zh").startswith("en") else "zh"
     try:
         number = clean_number(request.match_info["number"])
-        progress = await asyncio.to_thread(request.app[STORE].progress, number)
+        progress, terminal = await asyncio.to_thread(request.app[STORE].tracked, number)
+        if request.app[CONFIG].require_signatures:  # (a desk demo signs nothing)
+            await _check_code(request, number, terminal)
     except (NotANumber, ApiError) as err:
         if isinstance(err, ApiError) and err.status != 404:
             raise
@@ -79,8 +89,20 @@ async def track_page(request: web.Request) -> web.Response:
         return web.Response(status=404, text=_page(text, f"<section><p>{escape(text)}</p></section>", lang),
                             content_type="text/html", charset="utf-8")  # fmt: skip
     view = progress_view(progress, request.app[CATALOG]["catalog"], lang)
-    return web.Response(text=render(view, lang), content_type="text/html", charset="utf-8",
+    return web.Response(text=render(view, lang, request.query.get(TRACK_CODE, "")), content_type="text/html", charset="utf-8",
                         headers={"Cache-Control": "no-store"})  # fmt: skip
+
+
+async def _check_code(request: web.Request, number: str, terminal: str) -> None:
+    """The code in the QR must be the one the printing terminal made for this number
+    (kiosk.query.track_code): numbers run in sequence, and this page is public.
+
+    :raises ApiError: 404, as for a number that does not exist (nothing to tell a guesser).
+    """
+    given = request.query.get(TRACK_CODE, "")
+    secret = await request.app[SECRETS].secret(terminal) if terminal else None
+    if secret is None or not hmac.compare_digest(track_code(secret, number).encode(), given.encode()):
+        raise ApiError(404, "application.not_found")
 
 
 def setup(app: web.Application) -> None:

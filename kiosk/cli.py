@@ -618,7 +618,8 @@ def seed_application(rig, cfg: KioskConfig, receipt_png: Path) -> str:
     track = f"{cfg.platform.url.rstrip('/')}/track/"
     printer = EscposPrinter(cfg.printer.connection, paper_mm=cfg.printer.paper_mm)
     try:
-        printer.print_receipt(build_receipt(outcome, catalog, track_url=track))
+        printer.print_receipt(build_receipt(outcome, catalog, track_url=track,
+                                            track_secret=enrolment.secret))  # fmt: skip
     finally:
         printer.close()
     rig["printer"].emulator.render(receipt_png)

@@ -2,14 +2,18 @@
 typed text names, what a typed ID number may be used for, and the stages of
 an application as a timeline to show.
 
-The receipt's QR holds ``<platform>/track/<number>``; a citizen may also type
+The receipt's QR holds ``<platform>/track/<number>?c=<code>``; a citizen may also type
 the number printed under it (acceptance number like AF2026112300001, or a
-pending slip's local number like LAF-ZH-0007-000001).
+pending slip's local number like LAF-ZH-0007-000001). The code (``track_code``) is a keyed
+hash of the number under the secret of the terminal that printed it: the public page opens
+for the paper in the citizen's hand, not for anyone counting through numbers, which run
+in sequence (the platform checks it with the same secret).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import re
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
@@ -20,6 +24,13 @@ from kiosk.outcomes import OutcomeKind, Progress, Stage
 from kiosk.validation import check_id_number
 
 TRACK_PATH = "/track/"
+TRACK_CODE = "c"  # the query parameter that carries ``track_code``
+
+
+def track_code(secret: str, number: str) -> str:
+    """The code a receipt's QR adds to its number: 12 hex digits of an HMAC under the
+    printing terminal's secret (48 bits: not to be guessed through a public page)."""
+    return hmac.new(secret.encode(), f"track:{number}".encode(), "sha256").hexdigest()[:12]
 _NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9-]{5,39}$")
 MIN_NUMBER = 6
 
@@ -40,7 +51,7 @@ def number_from_code(code: str) -> str:
     """
     text = code.strip()
     if TRACK_PATH in text:
-        path = urlsplit(text).path if "://" in text else text
+        path = urlsplit(text).path if "://" in text else text.split("?", 1)[0]
         text = unquote(path.rsplit(TRACK_PATH, 1)[-1]).strip("/")
     try:
         return clean_number(text)

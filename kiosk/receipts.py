@@ -15,6 +15,7 @@ from kiosk.catalog.model import Catalog
 from kiosk.config import china_time
 from kiosk.i18n import translate
 from kiosk.outcomes import Outcome, OutcomeKind
+from kiosk.query import TRACK_CODE, track_code
 from kiosk.receipt import Align, Block, Feed, Pair, Qr, Receipt, Rule, Text
 
 TRACK_URL = "https://zwfw.example.gov.cn/track/"  # the platform's progress page
@@ -86,9 +87,11 @@ def build_receipt(
     *,
     language: str = "zh",
     track_url: str = TRACK_URL,
+    track_secret: str = "",
     printed_at: dt.datetime | None = None,
 ) -> Receipt:
-    """The slip for ``outcome``; names come from ``catalog`` when given."""
+    """The slip for ``outcome``; names come from ``catalog`` when given. ``track_secret``:
+    the printing terminal's, for the code in the tracking QR (kiosk.query.track_code)."""
     en = language.startswith("en")
     printed_at = printed_at or dt.datetime.now(dt.UTC)
     number = outcome.acceptance_number or outcome.local_number or outcome.submission_key
@@ -141,7 +144,8 @@ def build_receipt(
         blocks.append(Text(_t("pending", en)))
     blocks += [
         Rule(),
-        Qr(track_url + number, caption=_t("track", en)),
+        Qr(track_url + number + (f"?{TRACK_CODE}={track_code(track_secret, number)}"
+                                 if track_secret else ""), caption=_t("track", en)),  # fmt: skip
         Pair(_t("issued", en), china_time(printed_at).strftime("%Y-%m-%d %H:%M")),
         Feed(3),
     ]

@@ -615,7 +615,10 @@ class Terminal:
     def receipt(self) -> Receipt:
         track = f"{self.config.platform.url.rstrip('/')}/track/"
         from kiosk.receipts import build_receipt
-        return build_receipt(self.outcome, self.catalog, language=self.language, track_url=track)
+        # the tracking QR's code: under this terminal's secret, which the platform knows
+        secret = getattr(self.ports.platform, "secret", "") or ""
+        return build_receipt(self.outcome, self.catalog, language=self.language, track_url=track,
+                             track_secret=secret)  # fmt: skip
 
     # -- printing ----------------------------------------------------------
     async def print_receipt(self, receipt: Receipt) -> None:

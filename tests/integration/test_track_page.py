@@ -6,7 +6,9 @@ import aiohttp
 import pytest
 
 from central.app import STORE
-from kiosk.query import TRACK_PATH, number_from_code
+from kiosk.query import TRACK_PATH, number_from_code, track_code
+from kiosk.receipt import Qr
+from kiosk.receipts import build_receipt
 from tests.integration.test_citizen_api import platform, start_platform, terminals  # noqa: F401
 from tests.support.central import a_submission
 
@@ -18,14 +20,21 @@ async def page(url: str) -> tuple[int, str]:
         return r.status, await r.text()
 
 
+def receipt_qr(outcome, base: str, secret: str) -> str:
+    """What the QR on the kiosk's printed slip for ``outcome`` holds."""
+    receipt = build_receipt(outcome, track_url=f"{base}{TRACK_PATH}", track_secret=secret)
+    [qr] = [b for b in receipt.blocks if isinstance(b, Qr)]
+    return qr.data
+
+
 async def test_a_receipts_qr_opens_the_applications_progress_on_a_phone(platform):  # noqa: F811
     base, app, client = platform
     outcome = await client.submit(a_submission(client.terminal_id))
     # The office moves it on: routed, then reviewed
     app[STORE].advance(outcome.acceptance_number)
     app[STORE].advance(outcome.acceptance_number)
-    # Given the URL a receipt's QR holds (the kiosk builds it the same way)
-    url = f"{base}{TRACK_PATH}{outcome.acceptance_number}"
+    # Given the URL the receipt's QR holds
+    url = receipt_qr(outcome, base, client.secret)
     assert number_from_code(url) == outcome.acceptance_number
     status, html = await page(url)
     assert status == 200
@@ -42,8 +51,39 @@ async def test_a_receipts_qr_opens_the_applications_progress_on_a_phone(platform
 async def test_the_tracking_page_reads_in_english(platform):  # noqa: F811
     base, _app, client = platform
     outcome = await client.submit(a_submission(client.terminal_id))
-    status, html = await page(f"{base}{TRACK_PATH}{outcome.acceptance_number}?lang=en")
+    url = receipt_qr(outcome, base, client.secret)
+    status, html = await page(f"{url}&lang=en")
     assert status == 200 and "Accepted and being handled" in html
+    # and its link back to Chinese keeps the code, so it opens too
+    code = track_code(client.secret, outcome.acceptance_number)
+    assert f'href="?lang=zh&amp;c={code}"' in html
+    assert (await page(f"{url.split('?')[0]}?lang=zh&c={code}"))[0] == 200
+
+
+async def test_numbers_run_in_sequence_so_without_the_receipts_code_the_page_does_not_open(
+        platform):  # noqa: F811  # fmt: skip
+    base, _app, client = platform
+    first = await client.submit(a_submission(client.terminal_id))
+    second = await client.submit(a_submission(client.terminal_id))
+    assert (await page(receipt_qr(second, base, client.secret)))[0] == 200
+    # Someone with the first receipt counts on to the next number: it does not open
+    guessed = f"{base}{TRACK_PATH}{second.acceptance_number}"
+    for url in (guessed, f"{guessed}?c={track_code(client.secret, first.acceptance_number)}",
+                f"{guessed}?c={track_code('another terminal', second.acceptance_number)}"):
+        status, html = await page(url)
+        assert status == 404 and "已受理" not in html, url
+
+
+async def test_a_pending_slips_qr_opens_once_the_platform_has_its_submission(platform):  # noqa: F811
+    base, _app, client = platform
+    # Given a slip printed offline with the terminal's local number, its submission sent later
+    outcome = await client.submit(a_submission(client.terminal_id, local_number="LT1-000042"))
+    slip = outcome.__class__.from_dict({**outcome.to_dict(), "acceptance_number": ""})
+    url = receipt_qr(slip, base, client.secret)
+    assert url.split("?")[0].endswith("/track/LT1-000042")
+    # Then the slip's QR shows the application
+    status, html = await page(url)
+    assert status == 200 and outcome.acceptance_number in html
 
 
 async def test_an_unknown_or_hostile_number_is_a_plain_404_page(platform):  # noqa: F811

@@ -70,7 +70,8 @@ def test_offline_submission_gets_a_pending_slip_and_is_delivered_once(tmp_path):
     assert best_match(slip, "收件编号") > 0.97
     assert best_match(slip, "就业登记") > 0.97  # what was handed in
     report = shots["report"]
-    assert decode_qr(shots["pending-slip"]).endswith("/track/" + report["local_number"])
+    link, _, code = decode_qr(shots["pending-slip"]).partition("?c=")
+    assert link.endswith("/track/" + report["local_number"]) and len(code) == 12
     assert report["kind"] == "pending" and report["queued"] == 1
     # Back online, the outbox delivered it: one record, linked to the slip's number
     [stored] = report["stored_submissions"]

@@ -18,6 +18,7 @@ from PIL import Image
 
 from kiosk.i18n import translate
 from kiosk.identity import mask
+from kiosk.query import number_from_code
 from peripherals.idcard.cards import sample_cards
 from tests.printer_samples import best_match
 from tests.support.demo import demo
@@ -62,7 +63,7 @@ def test_showing_a_printed_receipt_to_the_scanner_shows_its_stages(seen):
     shots, report = seen
     # Given an application accepted earlier and moved on by the office to 审核,
     # whose receipt was printed and is read back off the paper
-    number = decode_qr(shots["earlier-receipt"]).rsplit("/track/", 1)[1]
+    number = number_from_code(decode_qr(shots["earlier-receipt"]))
     assert number.startswith("AF")
     # When its QR is shown to the scanner at the attract screen, where one identifies,
     # it is taken for a receipt (not an electronic ID): the progress screen opens on it
@@ -81,7 +82,7 @@ def test_showing_a_printed_receipt_to_the_scanner_shows_its_stages(seen):
 def test_with_the_card_read_my_applications_lists_the_citizens_own_and_opens_one(seen):
     shots, report = seen
     # Given the application made earlier with this citizen's card (its receipt read back)
-    number = decode_qr(shots["earlier-receipt"]).rsplit("/track/", 1)[1]
+    number = number_from_code(decode_qr(shots["earlier-receipt"]))
     # When they lay their ID card, open 查询进度 and its third tab, now 我的办件
     assert report["mine_tab"] and not report["mine_error"]
     # Then their application is listed (found by the card, nothing typed), with where it is

@@ -38,6 +38,8 @@ def test_a_receipts_qr_names_its_application():
     ("https://zwfw.example.gov.cn/track/AF2026112300001", "AF2026112300001"),
     ("https://zwfw.example.gov.cn/track/AF2026112300001?from=receipt#top", "AF2026112300001"),
     ("https://zwfw.example.gov.cn/track/LAF-ZH-0007-000001/", "LAF-ZH-0007-000001"),
+    ("https://zwfw.example.gov.cn/track/AF2026112300001?c=0123456789ab", "AF2026112300001"),
+    ("zwfw.example.gov.cn/track/AF2026112300001?c=0123456789ab", "AF2026112300001"),
     ("https://zwfw.example.gov.cn/track/LAF%2DZH%2D0007%2D000001", "LAF-ZH-0007-000001"),
     ("  af2026112300001\r\n", "AF2026112300001"),  # a code that is the bare number
 ])  # fmt: skip
