@@ -76,6 +76,7 @@ class EscposPrinter:
         self._lock = threading.RLock()
         self._dev = None  # an open python-escpos printer, or None
         self._pending: Receipt | None = None
+        self._discard = False  # the session ended: drop the kept job (see discard_pending)
 
     @staticmethod
     def _parse(url: str) -> tuple[str, dict]:
@@ -197,7 +198,7 @@ class EscposPrinter:
 
         :raises PrinterError: unreachable, no answer in time, or a garbled answer.
         """
-        with self._lock:
+        with self._locked():
             return self._report().status
 
     def print_receipt(self, receipt: Receipt) -> None:
@@ -210,7 +211,7 @@ class EscposPrinter:
         :raises PrinterError: offline, cover open, unreachable, or the link
             failed (a job the link failed in the middle of is kept too).
         """
-        with self._lock:
+        with self._locked():
             if self._pending is not None and self._pending.job_id != receipt.job_id:
                 log.warning("printer: pending job %s dropped for a new job", self._pending.job_id)
                 self._pending = None
@@ -247,7 +248,7 @@ class EscposPrinter:
 
     @property
     def pending_job_id(self) -> str | None:
-        with self._lock:
+        with self._locked():
             return self._pending.job_id if self._pending else None
 
     def reprint_pending(self, fresh: Receipt | None = None) -> bool:
@@ -260,7 +261,7 @@ class EscposPrinter:
         :raises PaperOut: paper ran out again (the job stays kept).
         :raises PrinterError: unreachable or the link failed.
         """
-        with self._lock:
+        with self._locked():
             job = self._pending
             if job is None:
                 return False
@@ -280,14 +281,35 @@ class EscposPrinter:
             return True
 
     def discard_pending(self) -> None:
-        """Forget the kept job (the session is being wiped)."""
+        """Forget the kept job (the session is being wiped). Never waits for the printer:
+        while a status reading holds it (a heartbeat's, up to the connect timeout when the
+        printer is gone), the screen would freeze; the job is dropped as that one lets go,
+        or before anything else is done with the printer."""
+        self._discard = True
+        if self._lock.acquire(blocking=False):
+            try:
+                self._drop_discarded()
+            finally:
+                self._lock.release()
+
+    @contextlib.contextmanager
+    def _locked(self):
+        """The printer to this thread; a job discarded meanwhile is dropped first and last."""
         with self._lock:
-            self._pending = None
+            self._drop_discarded()
+            try:
+                yield
+            finally:
+                self._drop_discarded()
+
+    def _drop_discarded(self) -> None:
+        if self._discard:
+            self._discard, self._pending = False, None
 
     def health(self) -> Health:
         """ok / degraded (paper near end) / fault, with a technician's reason; never raises."""
         details = {"connection": self.connection, "paper_mm": str(self.paper_mm)}
-        with self._lock:
+        with self._locked():
             if self._pending is not None:
                 details["pending_job"] = self._pending.job_id
             try:
@@ -333,5 +355,5 @@ class EscposPrinter:
         )
 
     def close(self) -> None:
-        with self._lock:
+        with self._locked():
             self._drop()

@@ -149,6 +149,40 @@ def test_cover_open_or_offline_refuses_the_job_with_a_reason(printer, emulator, 
     assert emulator.jobs() == []
 
 
+def test_a_visit_ending_drops_the_kept_job_without_waiting_for_a_slow_status_reading(
+        printer, emulator):  # fmt: skip
+    import threading
+
+    # Given a receipt kept after the paper ran out
+    emulator.set_paper("out")
+    with pytest.raises(PaperOut):
+        printer.print_receipt(acceptance_receipt())
+    assert printer.pending_job_id == "SL20250501000123"
+    # And a status reading that holds the printer (a heartbeat's, on a printer that is slow
+    # to answer: up to the connect timeout)
+    holding, let_go = threading.Event(), threading.Event()
+
+    def reading() -> None:
+        with printer._lock:
+            holding.set()
+            let_go.wait(10)
+
+    slow = threading.Thread(target=reading)
+    slow.start()
+    assert holding.wait(5)
+    try:
+        # When the visit ends (on the UI thread), it returns at once: the screen never froze
+        printer.discard_pending()
+        assert slow.is_alive()
+    finally:
+        let_go.set()
+        slow.join(5)
+    # Then the job is gone: the next citizen can never be handed the last one's receipt
+    emulator.refill()
+    assert printer.pending_job_id is None
+    assert printer.reprint_pending() is False and emulator.jobs() == []
+
+
 def test_paper_out_mid_job_is_noticed_and_the_receipt_is_reprinted_in_full(
     printer, emulator, paper_mm
 ):
