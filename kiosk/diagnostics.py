@@ -90,6 +90,7 @@ class HealthHistory:
         self.path = Path(path)
         self.keep = keep
         self._last = ""
+        self._kept_size = 0  # bytes left by the last trim: the next waits for half as many more
 
     def record(self, source: str, devices: Iterable[Health], at: dt.datetime,
                paper: str = "", always: bool = False) -> bool:  # fmt: skip
@@ -105,15 +106,19 @@ class HealthHistory:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as f:
             f.write(line + "\n")
-        if self.path.stat().st_size > self.keep * 400:
+        # trimmed once it is half as big again as the last trim left it (and over a floor):
+        # a bound of keep × 400 bytes alone was under ``keep`` lines of a kiosk with several
+        # devices, so every change rewrote the whole file
+        if self.path.stat().st_size > max(self.keep * 400, self._kept_size * 3 // 2):
             self._trim()
         return True
 
     def _trim(self) -> None:
-        lines = self.path.read_text(encoding="utf-8").splitlines(keepends=True)[-self.keep :]
+        text = "".join(self.path.read_text(encoding="utf-8").splitlines(keepends=True)[-self.keep :])
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text("".join(lines), encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, self.path)
+        self._kept_size = len(text.encode())
 
     def lines(self, last: int = 1000) -> list[str]:
         try:

@@ -101,6 +101,26 @@ def test_device_history_is_bounded(tmp_path):
     assert 10 <= len(history.lines()) < 60
 
 
+def test_a_long_history_is_not_rewritten_at_every_change(tmp_path):
+    # Given a kiosk whose lines are long (five devices, a reason each: over 400 bytes)
+    class Counting(HealthHistory):
+        trims = 0
+
+        def _trim(self) -> None:
+            Counting.trims += 1
+            super()._trim()
+
+    history = Counting(tmp_path / HISTORY_FILE, keep=10)
+    devices = [Health.fault(d, "unreachable: cannot open serial:///dev/kiosk-" + d * 8)
+               for d in ("idcard", "printer", "scanner", "camera", "sscard")]  # fmt: skip
+    for i in range(100):
+        history.record("heartbeat", [*devices, Health.degraded("extra", f"retry {i}")], NOW)
+    # Then it is trimmed now and then (every few changes), not at each of them, and still
+    # holds at least the last ten
+    assert Counting.trims <= 25
+    assert len(history.lines()) >= 10 and "retry 99" in history.lines()[-1]
+
+
 def config(tmp_path) -> KioskConfig:
     return KioskConfig(
         terminal=TerminalConfig(id="T0A1B2C3D4", service_point="zhouhu"),
