@@ -49,6 +49,7 @@ from kiosk.outcomes import MatterOutcome, Outcome, OutcomeKind, Submission
 
 log = logging.getLogger("client.outbox")
 
+LINKS_KEPT = 180 * 24 * 3600.0  # seconds a slip's local number stays linked to its acceptance number
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -62,7 +63,7 @@ CREATE TABLE IF NOT EXISTS entries (
     nonce BLOB NOT NULL,
     sealed BLOB NOT NULL
 );
-CREATE TABLE IF NOT EXISTS links (
+CREATE TABLE IF NOT EXISTS links (  -- kept LINKS_KEPT seconds
     local_number TEXT PRIMARY KEY,
     key TEXT NOT NULL,
     acceptance_number TEXT NOT NULL,
@@ -222,11 +223,14 @@ class Outbox:
                 "SELECT key, local_number FROM entries WHERE id = ?", (entry_id,)
             ).fetchone()
             if row is not None:
+                now = time.time()
                 db.execute(
                     "INSERT OR REPLACE INTO links VALUES (?, ?, ?, ?, ?)",
-                    (row[1], row[0], outcome.acceptance_number, outcome.kind.value, time.time()),
+                    (row[1], row[0], outcome.acceptance_number, outcome.kind.value, now),
                 )
                 db.execute("DELETE FROM entries WHERE id = ?", (entry_id,))
+                # a slip's number is looked up for weeks, not for ever: the table stays small
+                db.execute("DELETE FROM links WHERE linked_at < ?", (now - LINKS_KEPT,))
             db.execute("COMMIT")
 
     def failed(self, entry_id: int, error: str, now: float) -> None:

@@ -222,3 +222,27 @@ async def test_a_backlog_drains_several_at_a_time_and_each_is_stored_once(
         assert Store(engine).count_submissions() == 30
     finally:
         engine.dispose()
+
+
+def test_a_slips_link_is_kept_for_months_then_forgotten(tmp_path):
+    import sqlite3
+
+    from client.outbox import LINKS_KEPT
+    from kiosk.outcomes import Outcome
+
+    outbox = Outbox(tmp_path / "o.sqlite3", tmp_path / "o.key", "T1")
+
+    def acknowledged(number: str):
+        slip = outbox.put(a_submission("T1"))
+        outbox.acknowledge(outbox.entry_id(slip.key),
+                           Outcome(OutcomeKind.ACCEPTED, slip.key, acceptance_number=number))  # fmt: skip
+        return slip
+
+    old = acknowledged("AF2026060100001")
+    # Given that link made over six months ago
+    with sqlite3.connect(tmp_path / "o.sqlite3") as db:
+        db.execute("UPDATE links SET linked_at = ?", (time.time() - LINKS_KEPT - 60,))
+    recent = acknowledged("AF2026120700001")
+    # Then the next acknowledgement forgets it, and keeps the recent one
+    assert outbox.linked(old.local_number) is None
+    assert outbox.linked(recent.local_number) == "AF2026120700001"
