@@ -173,6 +173,12 @@ def _safe_next(value: str) -> str:
     return value if ok else "/dashboard/terminals"
 
 
+def _secure(request: web.Request) -> bool:
+    """Whether the browser reached us over HTTPS: directly, or through a proxy that ended
+    TLS and says so. (The header is taken from anyone: it can only make a cookie stricter.)"""
+    return request.secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
+
+
 def _login_form(request: web.Request, error: str = "", status: int = 200) -> web.Response:
     pre = request.cookies.get(PRE_COOKIE) or secrets.token_urlsafe(18)
     csrf = security.csrf_token(request.app[SECRET], "login:" + pre)
@@ -180,7 +186,7 @@ def _login_form(request: web.Request, error: str = "", status: int = 200) -> web
     resp = _html(views.login_page(county=_county(request), csrf=csrf, next_url=nxt, error=error),
                  status)  # fmt: skip
     resp.set_cookie(PRE_COOKIE, pre, max_age=3600, httponly=True, samesite="Strict",
-                    path="/dashboard", secure=request.secure)  # fmt: skip
+                    path="/dashboard", secure=_secure(request))  # fmt: skip
     return resp
 
 
@@ -230,7 +236,7 @@ def _signed_in(request: web.Request, name: str, epoch: int, location: str) -> we
     cookie = security.make_cookie(request.app[SECRET], name, time.time(), int(hours * 3600), epoch)
     resp = web.HTTPSeeOther(location)
     resp.set_cookie(COOKIE, cookie, max_age=int(hours * 3600), httponly=True, samesite="Strict",
-                    path="/dashboard", secure=request.secure)  # fmt: skip
+                    path="/dashboard", secure=_secure(request))  # fmt: skip
     return resp
 
 

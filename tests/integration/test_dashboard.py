@@ -137,6 +137,21 @@ def test_anonymous_visitor_is_sent_to_login_and_the_api_answers_401(platform, pa
     shot(page, "login")
 
 
+def test_behind_a_tls_proxy_the_sign_in_cookies_are_secure_only(platform):
+    import urllib.request
+
+    url, _ = platform
+    for proto, secure in (("https", True), ("", False)):
+        headers = {"X-Forwarded-Proto": proto} if proto else {}
+        with urllib.request.urlopen(urllib.request.Request(f"{url}/dashboard/login",
+                                                           headers=headers), timeout=10) as r:  # fmt: skip
+            cookie = r.headers["Set-Cookie"]
+        # HttpOnly and SameSite always; Secure when the browser came over HTTPS (through a
+        # proxy that ended TLS), so the cookie is never sent back over plain HTTP
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+        assert ("Secure" in cookie) is secure, cookie
+
+
 def test_offline_terminal_turns_red_within_threshold_and_green_when_it_beats_again(platform, page):
     url, _ = platform
     # Given a terminal at 洲湖 beating as a healthy one does (every half second here: the
