@@ -27,6 +27,7 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
+import logging
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -47,6 +48,7 @@ from kiosk.errors import CalendarError
 from kiosk.identity import mask
 
 API = central_app.API
+log = logging.getLogger("central.citizen_api")
 FACE_MAX_BODY = 10 * 1024 * 1024  # a phone-camera JPEG in base64 fits; the app's own limit is 1 MB
 CARD_FRESH = dt.timedelta(minutes=10)  # a record is printed only for a card read this recently
 CARD_CLOCK_SLACK = dt.timedelta(minutes=1)  # a terminal clock slightly ahead is not an attack
@@ -220,6 +222,26 @@ def _card_present(raw: Any) -> dt.datetime:
     return now
 
 
+LOOKUPS = 20  # a citizen's own data a terminal may ask for…
+LOOKUP_WINDOW = dt.timedelta(minutes=10)  # …in this long (a visit asks one to three times)
+
+
+async def note_lookup(request: web.Request, kind: str, number: str) -> None:
+    """Record who looked up whose data, and hold back a terminal that asks for more than
+    ``LOOKUPS`` in ``LOOKUP_WINDOW``: its secret taken from a kiosk would otherwise list
+    citizens one by one (``card_read_at`` is only the terminal's word).
+
+    :raises ApiError: 429 ``record.too_many``.
+    """
+    terminal = request.get(TERMINAL) or "unsigned"
+    count = await asyncio.to_thread(request.app[STORE].note_lookup, terminal, kind, number,
+                                    LOOKUP_WINDOW)  # fmt: skip
+    if count > LOOKUPS:
+        log.warning("terminal %s asked for %d citizens' %s in %s: refused", terminal, count,
+                    kind, LOOKUP_WINDOW)  # fmt: skip
+        raise ApiError(429, "record.too_many")
+
+
 @access(SIGNED)
 async def applications_of(request: web.Request) -> web.Response:
     """A citizen's own applications by ID number: only from an enrolled terminal that has
@@ -227,6 +249,7 @@ async def applications_of(request: web.Request) -> web.Response:
     body = _object(await _body(request), "id_number", "card_read_at")
     number = _id_number(body["id_number"])
     _card_present(body["card_read_at"])
+    await note_lookup(request, "applications", number)
     found = await asyncio.to_thread(request.app[STORE].applications_of, number)
     return _json({"applications": [p.to_dict() for p in found]})
 
@@ -238,6 +261,7 @@ async def social_insurance_record(request: web.Request) -> web.Response:
     body = _object(await _body(request), "id_number", "card_read_at")
     number = _id_number(body["id_number"])
     now = _card_present(body["card_read_at"])
+    await note_lookup(request, "record", number)
     record = sample_record(number, now.astimezone(CHINA).date())
     record["generated_at"] = now.isoformat()
     return _json(record)
@@ -262,6 +286,7 @@ async def face_match(request: web.Request) -> web.Response:
         live = base64.b64decode(body["photo"], validate=True)
     except (binascii.Error, ValueError) as err:
         raise ApiError(400, "request.wrong_type", "photo") from err
+    await note_lookup(request, "face", number)
     record = await asyncio.to_thread(read_photo, cfg.data_dir, number, request.app[STORE].box)
     if record is None:
         raise ApiError(404, "face.no_record", "id_number")

@@ -715,6 +715,20 @@ class Store:
                 t.submissions.c.key == progress.outcome.submission_key)).scalar()  # fmt: skip
         return progress, terminal or ""
 
+    def note_lookup(self, terminal_id: str, kind: str, id_number: str,
+                    window: dt.timedelta) -> int:  # fmt: skip
+        """Record that ``terminal_id`` looked up ``kind`` of the citizen with ``id_number``
+        (by the keyed hash of it); how many lookups it made within ``window`` so far, this
+        one included."""
+        now = _now()
+        row = {"terminal_id": terminal_id, "kind": kind, "at": now,
+               "applicant": self._sealing_box().blind(id_number.strip().upper())}  # fmt: skip
+        with self.engine.begin() as conn:
+            conn.execute(t.personal_lookups.insert().values(**row))
+            return conn.execute(sa.select(sa.func.count()).select_from(t.personal_lookups).where(
+                t.personal_lookups.c.terminal_id == terminal_id,
+                t.personal_lookups.c.at > now - window)).scalar_one()  # fmt: skip
+
     def _progress(self, conn: sa.Connection, number: str) -> Progress:
         app = self._application(conn, number)
         rows = conn.execute(

@@ -291,3 +291,20 @@ remote_configs = sa.Table(
     sa.Column("updated_by", sa.String(64), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# -- who looked up whose data (migration 0009) ------------------------------------------------
+# One row each time a terminal asks for a citizen's own data (their applications, their
+# contribution record, their photo of record for the face match): which terminal, what, when,
+# and whose, as the keyed hash of the ID number (SecretBox.blind; no number in the clear).
+# The same rows limit how many a terminal may ask in a while (citizen_api.note_lookup): a
+# terminal's secret taken from a kiosk does not list the county's citizens one by one.
+personal_lookups = sa.Table(
+    "personal_lookups",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("terminal_id", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # applications | record | face
+    sa.Column("applicant", sa.String(64), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_personal_lookups_terminal_at", "terminal_id", "at"),
+)

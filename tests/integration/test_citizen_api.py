@@ -283,6 +283,30 @@ async def test_record_is_printed_only_with_a_fresh_card_read(platform):
     assert (stale.value.status, stale.value.message_key) == (403, "record.card_not_present")
 
 
+async def test_a_terminal_listing_citizens_one_by_one_is_held_back_and_each_lookup_recorded(
+        platform, terminals):  # fmt: skip
+    base, app, client = platform
+    read_at = dt.datetime.now(dt.UTC)
+    people = [id_number(f"36242919900501{i:03d}") for i in range(21)]
+    # Given a terminal (its secret taken from a kiosk, say) asking for one citizen after another
+    for person in people[:20]:
+        await client.applications_of(person, card_read_at=read_at)
+    # Then the 21st in ten minutes is refused, saying so
+    with pytest.raises(PlatformRejected) as held:
+        await client.social_insurance_record(people[20], card_read_at=read_at)
+    assert (held.value.status, held.value.message_key) == (429, "record.too_many")
+    # while another terminal serves its citizens as ever
+    other = await terminals(base)
+    assert (await other.applications_of(people[0], card_read_at=read_at)) == []
+    # And every lookup is on record: which terminal, what, when, whose (by a keyed hash only)
+    with app[STORE].engine.connect() as conn:
+        rows = conn.execute(sa.select(t.personal_lookups)).all()
+    mine = [r for r in rows if r.terminal_id == client.terminal_id]
+    assert len(mine) == 21 and {r.kind for r in mine} == {"applications", "record"}
+    assert all(r.applicant and r.applicant not in people for r in rows)
+    assert {r.applicant for r in mine} == {app[STORE].box.blind(p) for p in people}
+
+
 async def test_record_without_evidence_unsigned_or_with_a_bad_id_number_is_refused(platform):
     base, _, client = platform
     path = "/api/v1/records/social-insurance"
