@@ -11,51 +11,20 @@ or a night offline, and counts by it from the next visit on.
 
 from __future__ import annotations
 
-import json
-import logging
-import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from kiosk.downloads import EtagCache
 from kiosk.errors import CalendarError
 from kiosk.workdays import WorkdayCalendar
 
-log = logging.getLogger(__name__)
 CACHE_FILE = "calendar.json"
 
 
-@dataclass(frozen=True)
-class CachedCalendar:
-    calendar: WorkdayCalendar
-    etag: str
-
-
-class CalendarCache:
+class CalendarCache(EtagCache[WorkdayCalendar]):
     """``<data_dir>/calendar.json``: the last calendar the platform published, with its ETag."""
 
     def __init__(self, data_dir: Path | str) -> None:
-        self.path = Path(data_dir) / CACHE_FILE
-
-    def load(self) -> CachedCalendar | None:
-        """The cached calendar, or None (none yet, or unreadable: then it is ignored, and said)."""
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            return CachedCalendar(accept(data["calendar"]), str(data["etag"]))
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, KeyError, TypeError, CalendarError) as err:
-            log.warning("cached calendar ignored: %s", str(err)[:200])
-            return None
-
-    def save(self, data: dict[str, Any], etag: str) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        with tmp.open("w", encoding="utf-8") as f:
-            json.dump({"etag": etag, "calendar": data}, f, ensure_ascii=False)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
+        super().__init__(Path(data_dir) / CACHE_FILE, "calendar", lambda data: accept(data))
 
 
 def accept(data: object) -> WorkdayCalendar:

@@ -309,7 +309,7 @@ def run_app(cfg: KioskConfig, kivy_home: Path, script=None, kiosk_mode: bool = T
     terminal = Terminal(
         build_ports(cfg),
         cfg,
-        catalog=cached.catalog if cached else load_catalog(default_catalog_dir()),
+        catalog=cached.value if cached else load_catalog(default_catalog_dir()),
         history=HealthHistory(Path(cfg.data_dir) / HISTORY_FILE),
     )
     terminal.catalog_cache, terminal.catalog_etag = cache, cached.etag if cached else ""
@@ -318,7 +318,7 @@ def run_app(cfg: KioskConfig, kivy_home: Path, script=None, kiosk_mode: bool = T
 
     terminal.calendar_cache = CalendarCache(cfg.data_dir)
     if (kept := terminal.calendar_cache.load()) is not None:
-        terminal.calendar, terminal.calendar_etag = kept.calendar, kept.etag
+        terminal.calendar, terminal.calendar_etag = kept.value, kept.etag
     terminal.diagnostics = bundle_builder(cfg)
     from client import credentials
 

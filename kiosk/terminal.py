@@ -62,6 +62,7 @@ VISIT_MODULES = ("kiosk.journey", "kiosk.receipts", "kiosk.records", "kiosk.guid
 if TYPE_CHECKING:
     from kiosk.calendar_sync import CalendarCache
     from kiosk.catalog.sync import CatalogCache
+    from kiosk.downloads import Kept
     from kiosk.guide import Guide
     from kiosk.journey import Journey
     from kiosk.outcomes import Outcome, Progress
@@ -817,23 +818,12 @@ class Terminal:
         did, check and keep the new one; a visit under way finishes on the catalog it
         began with. True when a new catalog was taken. A side effect: failures are
         logged and the catalog in use stays."""
-        fetch = getattr(self.ports.platform, "catalog", None)
-        if fetch is None or self.catalog_cache is None:
+        from kiosk.catalog.sync import accept
+
+        got = await self._download("catalog", self.catalog_etag, self.catalog_cache, accept)
+        if got is None:
             return False
-        try:
-            data, etag = await fetch(self.catalog_etag)
-            if data is None:
-                return False  # unchanged
-            from kiosk.catalog.sync import accept
-            catalog = await asyncio.to_thread(accept, data, etag, self.catalog_cache)
-        except KioskError as err:  # unreachable, garbled, or not a valid catalog
-            log.warning("catalog not refreshed: %s", err.detail)
-            return False
-        except OSError as err:
-            log.warning("catalog not kept on disk: %s", err)
-            return False
-        self.catalog_etag = etag
-        self._next_catalog = catalog
+        self._next_catalog, self.catalog_etag = got.value, got.etag
         if self.session is None:
             self._take_next_catalog()
         return True
@@ -842,25 +832,36 @@ class Terminal:
         """Ask the platform whether its holiday calendar changed and, if it did, check and
         keep the new one; visits from now on count by it. True when one was taken. Failures
         are logged and the calendar in use stays."""
-        fetch = getattr(self.ports.platform, "calendar", None)
-        if fetch is None or self.calendar_cache is None:
-            return False
-        try:
-            data, etag = await fetch(self.calendar_etag)
-            if data is None:
-                return False  # unchanged
-            from kiosk import calendar_sync
+        from kiosk.calendar_sync import accept
 
-            calendar = calendar_sync.accept(data)
-            await asyncio.to_thread(self.calendar_cache.save, data, etag)
-        except KioskError as err:  # unreachable, garbled, or not a valid calendar
-            log.warning("calendar not refreshed: %s", err.detail)
+        got = await self._download("calendar", self.calendar_etag, self.calendar_cache, accept)
+        if got is None:
             return False
-        except OSError as err:
-            log.warning("calendar not kept on disk: %s", err)
-            return False
-        self.calendar, self.calendar_etag = calendar, etag
+        self.calendar, self.calendar_etag = got.value, got.etag
         return True
+
+    async def _download(self, what: str, etag: str, cache, accept) -> Kept | None:
+        """The platform's ``what`` (its port's method of that name) if it changed since
+        ``etag``, checked by ``accept`` and kept in ``cache`` (kiosk/downloads.py); None when
+        unchanged, or when it failed (logged: what is in use stays)."""
+        fetch = getattr(self.ports.platform, what, None)
+        if fetch is None or cache is None:
+            return None
+        try:
+            data, new_etag = await fetch(etag)
+            if data is None:
+                return None  # unchanged
+            value = await asyncio.to_thread(accept, data)
+            await asyncio.to_thread(cache.save, data, new_etag)
+        except KioskError as err:  # unreachable, garbled, or not a valid one
+            log.warning("%s not refreshed: %s", what, err.detail)
+            return None
+        except OSError as err:
+            log.warning("%s not kept on disk: %s", what, err)
+            return None
+        from kiosk.downloads import Kept
+
+        return Kept(value, new_etag)
 
     def _take_next_catalog(self) -> None:
         if self._next_catalog is not None:

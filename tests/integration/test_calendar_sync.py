@@ -70,7 +70,7 @@ async def test_a_published_year_is_taken_kept_and_counted_by_the_next_visit(plat
         await terminal.ports.platform.close()
     # And a restart, offline, starts from the calendar kept on disk
     kept = CalendarCache(tmp_path / "kiosk").load()
-    assert kept is not None and kept.calendar.source(2027) == "published" and kept.etag
+    assert kept is not None and kept.value.source(2027) == "published" and kept.etag
 
 
 def test_a_calendar_that_is_not_one_is_refused():

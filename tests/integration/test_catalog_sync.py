@@ -43,7 +43,7 @@ async def test_a_new_terminal_takes_the_platforms_catalog_and_keeps_it(platform,
     # After a restart the kept catalog is used at once, with its ETag
     cached = CatalogCache(tmp_path / "kiosk").load()
     assert cached is not None and cached.etag == t.catalog_etag
-    assert set(cached.catalog.life_events) == {"birth"}
+    assert set(cached.value.life_events) == {"birth"}
     # and the heartbeat's catalog version names the same catalog as the platform's ETag
     assert await t.catalog_version() == t.catalog_etag.strip('"')
 

@@ -68,6 +68,17 @@ def pages(browser):
 sign_in = partial(browser.sign_in, target="/dashboard/alerts", check=False)
 
 
+def reset(admin: Page, url: str, name: str, password: str) -> None:
+    """The administrator gives ``name`` a new password on the accounts page."""
+    admin.goto(f"{url}/dashboard/accounts")
+    row = admin.locator(f'tr[data-user="{name}"]')
+    row.locator("summary").click()
+    row.locator("input[name=new]").fill(password)
+    row.locator("input[name=repeat]").fill(password)
+    row.get_by_role("button", name=re.compile("重置")).click()
+    expect(admin.locator(".done")).to_contain_text("密码已重置")
+
+
 def signed_in(page: Page, name: str) -> None:
     expect(page.locator(".who")).to_contain_text(name)
 
@@ -114,11 +125,7 @@ def test_a_reset_password_ends_the_users_sessions_and_only_the_new_one_works(hal
     row.locator("input[name=repeat]").fill("新密码-afx-2025")
     row.get_by_role("button", name=re.compile("重置")).click()
     expect(admin.locator(".error")).to_contain_text("两次输入的新密码不一致")
-    row = admin.locator('tr[data-user="afx-mgr"]')
-    row.locator("input[name=new]").fill("新密码-afx-2026")
-    row.locator("input[name=repeat]").fill("新密码-afx-2026")
-    row.get_by_role("button", name=re.compile("重置")).click()
-    expect(admin.locator(".done")).to_contain_text("密码已重置")
+    reset(admin, url, "afx-mgr", "新密码-afx-2026")
     # Then the manager's open session has ended, the old password fails, the new one works
     manager.goto(f"{url}/dashboard/terminals")
     expect(manager.locator("h1")).to_contain_text("工作人员登录")
@@ -142,13 +149,7 @@ def test_five_wrong_passwords_lock_the_account_until_a_wait_or_a_reset(hall, pag
     # And when the administrator gives the manager a new password, the lock is lifted
     admin = pages()
     sign_in(admin, url, "admin")
-    admin.goto(f"{url}/dashboard/accounts")
-    row = admin.locator('tr[data-user="zhao"]')
-    row.locator("summary").click()
-    row.locator("input[name=new]").fill("新密码-zhao-2026")
-    row.locator("input[name=repeat]").fill("新密码-zhao-2026")
-    row.get_by_role("button", name=re.compile("重置")).click()
-    expect(admin.locator(".done")).to_contain_text("密码已重置")
+    reset(admin, url, "zhao", "新密码-zhao-2026")
     manager = pages()
     sign_in(manager, url, "zhao", "新密码-zhao-2026")
     signed_in(manager, "zhao")

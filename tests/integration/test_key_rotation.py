@@ -8,8 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,26 +20,12 @@ from central.sealing import KEY_FILE, SealError, SecretBox, fingerprint, parse_k
 from central.store import open_body
 from client.platform import PlatformClient
 from kiosk.health import Health
-from tests.support.central import CentralProcess, a_submission, id_number, small_catalog
+from tests.integration.test_central_fleet import catalog, central  # noqa: F401
+from tests.support.central import CentralProcess, a_submission, id_number
 
 pytestmark = pytest.mark.integration
 
 FACES = Path(__file__).resolve().parents[3] / "shared" / "data" / "faces"
-
-
-def central(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "central.cli", *args], capture_output=True,
-                          text=True, timeout=120, env={**os.environ, **(env or {})})  # fmt: skip
-
-
-@pytest.fixture
-def catalog(tmp_path) -> Path:
-    folder = tmp_path / "catalog"
-    folder.mkdir()
-    (folder / "catalog.json").write_text(
-        json.dumps(small_catalog().to_dict(), ensure_ascii=False), encoding="utf-8"
-    )
-    return folder
 
 
 def keys_in(data: Path) -> list[bytes]:
@@ -86,7 +70,7 @@ async def again_after_restart(client: PlatformClient) -> PlatformClient:
 
 
 async def test_a_key_is_rotated_while_terminals_citizens_and_photos_of_record_carry_on(
-    tmp_path, catalog, database_url
+    tmp_path, catalog, database_url  # noqa: F811 - the fixture imported above
 ):
     data = tmp_path / "data"
     db = ["--data-dir", str(data), "--database-url", database_url]
@@ -162,7 +146,7 @@ async def test_a_key_is_rotated_while_terminals_citizens_and_photos_of_record_ca
         stale.start()
 
 
-def test_retire_refuses_while_anything_still_needs_the_old_key(tmp_path, catalog):
+def test_retire_refuses_while_anything_still_needs_the_old_key(tmp_path, catalog):  # noqa: F811
     data = tmp_path / "data"
     db = ["--data-dir", str(data)]
     assert central("migrate", *db).returncode == 0
