@@ -55,10 +55,6 @@ class Survey:
     unopenable: Counter[str] = field(default_factory=Counter)  # kind → rows no key opens
     wal_left: bool = False  # SQLite: readers kept the write-ahead log from being emptied
 
-    @property
-    def left(self) -> int:
-        return self.terminals + self.submissions + self.photos + self.photos_needing_number
-
     def lines(self, done: str) -> list[str]:
         out = [f"terminal secrets {done}: {self.terminals}",
                f"submissions {done}: {self.submissions}",
@@ -122,14 +118,18 @@ def retire(store: Store, data_dir: Path, env: Mapping[str, str] = os.environ,
     if box is None or len(box.keys) < 2:
         raise SealError("there is no older key to retire")
     survey = reseal(store, data_dir, fix=False)
+    # what no key opens is lost already: it does not hold the older keys back (it is told)
     blocking = survey.terminals + survey.submissions + survey.photos
-    if blocking or sum(survey.unopenable.values()) or (survey.photos_needing_number and not force):
+    if blocking or (survey.photos_needing_number and not force):
         raise SealError("older keys still needed: run `central key reseal` first; "
                         + "; ".join(survey.lines("still under an older key")))  # fmt: skip
     kept = box.keys[0]
     gone = ", ".join(fingerprint(k) for k in box.keys[1:])
     after = (f"backups taken before `central key reseal` open only with {gone}: keep it with "
              "them, offline, or destroy them")  # fmt: skip
+    lost = [line for line in survey.lines("") if "no key opens" in line]
+    if lost:
+        after += "; " + "; ".join(lost)
     if env.get(ENV, "").strip():
         return (
             f"nothing needs {gone} any more: set {ENV} to its first key alone "
