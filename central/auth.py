@@ -81,6 +81,8 @@ async def verify_signature(request: web.Request, skew: int) -> Signed:
     signature = h.get(signing.HEADER_SIGNATURE, "")
     if not (terminal_id and timestamp and nonce and signature):
         raise ApiError(401, "auth.unsigned")
+    if not (terminal_id + timestamp + nonce + signature).isascii():  # raw bytes too: never a 500
+        raise ApiError(401, "auth.bad_signature")
     # isascii: "²" is a digit to str.isdigit, and int() of it raises
     if not (timestamp.isascii() and timestamp.isdigit()) or not NONCE_RE.match(nonce) \
             or len(terminal_id) > 64:  # fmt: skip
@@ -113,5 +115,5 @@ def check_office(request: web.Request, token: str) -> None:
     if not token:
         return  # a reference server on loopback; a deployment sets office_token
     given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if not hmac.compare_digest(given.encode(), token.encode()):
+    if not given.isascii() or not hmac.compare_digest(given.encode(), token.encode()):
         raise ApiError(401, "auth.office")

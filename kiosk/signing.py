@@ -32,9 +32,10 @@ def sign(secret: str, method: str, path: str, timestamp: str, nonce: str, body: 
 
 def verify(secret: str, signature: str, method: str, path: str, timestamp: str, nonce: str,
            body: bytes) -> bool:  # fmt: skip
-    # bytes: a non-ASCII signature is a wrong one, not a TypeError
-    return hmac.compare_digest(sign(secret, method, path, timestamp, nonce, body).encode(),
-                               signature.encode())
+    # a signature that is not ASCII (a raw byte kept as a surrogate too) is a wrong one,
+    # not a TypeError
+    return signature.isascii() and hmac.compare_digest(
+        sign(secret, method, path, timestamp, nonce, body), signature)  # fmt: skip
 
 
 def signed_headers(terminal_id: str, secret: str, method: str, path: str, body: bytes,

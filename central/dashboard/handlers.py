@@ -180,7 +180,9 @@ def _secure(request: web.Request) -> bool:
 
 
 def _login_form(request: web.Request, error: str = "", status: int = 200) -> web.Response:
-    pre = request.cookies.get(PRE_COOKIE) or secrets.token_urlsafe(18)
+    pre = request.cookies.get(PRE_COOKIE, "")
+    if not pre or not pre.isascii():  # none yet, or garbled: a new one
+        pre = secrets.token_urlsafe(18)
     csrf = security.csrf_token(request.app[SECRET], "login:" + pre)
     nxt = _safe_next(request.query.get("next", "") or "")
     resp = _html(views.login_page(county=_county(request), csrf=csrf, next_url=nxt, error=error),
@@ -206,16 +208,20 @@ async def login_post(request: web.Request) -> web.StreamResponse:
     name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
     # Guessing is held back per account (a lock in the database, which every worker
     # shares), not per address: behind a proxy every sign-in comes from one address
-    hall, now = _hall(request), dt.datetime.now(dt.UTC)
-    if (locked := await asyncio.to_thread(hall.locked_for, name, now)) > 0:
+    hall = _hall(request)
+    found = await asyncio.to_thread(hall.user, name)
+    stored = found[1] if found else security.dummy_hash()
+    async with request.app[HASHING]:  # a flood of sign-ins waits here, not in every thread
+        # the lock is read right before the password is checked, not before the wait: a
+        # burst of guesses sent at once would all have passed it while it was still open
+        now = dt.datetime.now(dt.UTC)
+        locked = await asyncio.to_thread(hall.locked_for, name, now)
+        ok = locked <= 0 and await asyncio.to_thread(security.check_password, password, stored)
+    if locked > 0:
         minutes = math.ceil(locked / 60)
         return _login_form(request, f"密码错误次数过多，该账号已锁定，请 {minutes} 分钟后再试。"
                                     f"Too many wrong passwords: this account is locked for "
                                     f"{minutes} min.", 429)  # fmt: skip
-    found = await asyncio.to_thread(hall.user, name)
-    stored = found[1] if found else security.dummy_hash()
-    async with request.app[HASHING]:  # a flood of sign-ins waits here, not in every thread
-        ok = await asyncio.to_thread(security.check_password, password, stored)
     if not (found and ok):
         log.info("dashboard sign-in refused for a user name of %d characters", len(name))
         if found and await asyncio.to_thread(hall.sign_in_failed, name, now):

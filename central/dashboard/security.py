@@ -98,8 +98,10 @@ def make_cookie(secret: bytes, user: str, now: float, ttl: int, epoch: int = 0) 
 def read_cookie(secret: bytes, cookie: str, now: float) -> Session | None:
     """The session a cookie carries, or None when forged, garbled or expired."""
     payload, _, mac = cookie.partition(".")
-    # bytes: a cookie with a non-ASCII character is a forged one, not a TypeError (a 500)
-    if not mac or not hmac.compare_digest(mac.encode(), _mac(secret, "session:" + payload).encode()):
+    # a cookie with a character that is not ASCII (or a raw byte aiohttp kept as a surrogate)
+    # is a forged one, not a TypeError or UnicodeEncodeError (a 500)
+    if not mac or not cookie.isascii() or not hmac.compare_digest(
+            mac, _mac(secret, "session:" + payload)):  # fmt: skip
         return None
     try:
         data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
@@ -114,5 +116,7 @@ def csrf_token(secret: bytes, sid: str) -> str:
 
 
 def csrf_ok(secret: bytes, sid: str, given: str) -> bool:
-    return bool(sid) and hmac.compare_digest(csrf_token(secret, sid).encode(), (given or "").encode())
+    given = given or ""
+    return bool(sid) and sid.isascii() and given.isascii() and hmac.compare_digest(
+        csrf_token(secret, sid), given)  # fmt: skip
 

@@ -197,6 +197,42 @@ async def test_malformed_credentials_and_bodies_get_a_4xx_never_a_500(platform):
         assert r.status in (302, 303) and "/dashboard/login" in r.headers["Location"]
 
 
+async def _raw(base: str, request: bytes) -> int:
+    """The status of ``request`` sent as raw bytes (a fuzzer's header bytes, not UTF-8)."""
+    import asyncio
+    from urllib.parse import urlsplit
+
+    host = urlsplit(base)
+    reader, writer = await asyncio.open_connection(host.hostname, host.port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        return int((await reader.readline()).split()[1])
+    finally:
+        writer.close()
+
+
+async def test_raw_bytes_in_credentials_get_a_4xx_never_a_500(platform):
+    base, client, _http = platform
+    headers = signing.signed_headers(client.terminal_id, client.secret, "POST",
+                                     "/api/v1/terminals/heartbeat", b"{}", time.time())  # fmt: skip
+    for name in (signing.HEADER_SIGNATURE, signing.HEADER_TERMINAL, signing.HEADER_NONCE):
+        sent = {**headers, name: "ab"}
+        lines = b"".join(f"{k}: {v}".encode() + (b"\xff" if k == name else b"") + b"\r\n"
+                         for k, v in sent.items())  # fmt: skip
+        status = await _raw(base, b"POST /api/v1/terminals/heartbeat HTTP/1.1\r\nHost: x\r\n"
+                            + lines + b"Content-Length: 2\r\nConnection: close\r\n\r\n{}")  # fmt: skip
+        assert status == 401, name
+    for request in (
+        b"GET /dashboard/terminals HTTP/1.1\r\nHost: x\r\nCookie: kiosk_dashboard=a.b\xff\r\n"
+        b"Connection: close\r\n\r\n",
+        b"POST /dashboard/login HTTP/1.1\r\nHost: x\r\nCookie: kiosk_dashboard_login=p\xff\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 6\r\n"
+        b"Connection: close\r\n\r\ncsrf=x",
+    ):
+        assert await _raw(base, request) in (302, 303, 403), request
+
+
 async def test_oversized_body_is_413(platform):
     base, client, http = platform
     status, got = await _signed_post(http, base, client, b"x" * (2 * 1024 * 1024))

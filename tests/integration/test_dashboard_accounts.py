@@ -24,7 +24,8 @@ pytestmark = pytest.mark.integration
 USERS = {"admin": ("admin", []), "chief": ("admin", []), "zhouhu-mgr": ("manager", ["zhouhu"]),
          "afx-mgr": ("manager", ["afx"]), "tech": ("technician", []),
          "wang": ("manager", ["hukeng"]), "li": ("manager", ["yangxi"]),
-         "zhao": ("manager", ["hukeng"]), "sun": ("technician", [])}  # fmt: skip
+         "zhao": ("manager", ["hukeng"]), "sun": ("technician", []),
+         "qian": ("manager", ["afx"])}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +154,34 @@ def test_five_wrong_passwords_lock_the_account_until_a_wait_or_a_reset(hall, pag
     manager = pages()
     sign_in(manager, url, "zhao", "新密码-zhao-2026")
     signed_in(manager, "zhao")
+
+
+def test_a_burst_of_guesses_sent_at_once_gets_no_more_tries_than_the_lock_allows(hall):
+    import asyncio
+
+    import aiohttp
+
+    async def burst() -> tuple[list[int], int]:
+        # unsafe: the jar keeps cookies of an IP address (the platform is on 127.0.0.1)
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            async with http.get(f"{hall}/dashboard/login") as r:
+                csrf = re.search(r'name="csrf" value="([^"]+)"', await r.text()).group(1)
+
+            async def guess(password: str) -> int:
+                form = {"csrf": csrf, "name": "qian", "password": password}
+                async with http.post(f"{hall}/dashboard/login", data=form,
+                                     allow_redirects=False) as r:  # fmt: skip
+                    return r.status
+
+            statuses = await asyncio.gather(*(guess(f"guess-{i}") for i in range(12)))
+            return statuses, await guess(PASSWORD)
+
+    # When twelve wrong passwords arrive at the same moment
+    statuses, right = asyncio.run(burst())
+    # Then only the five the lock allows (and one racing the fifth) are checked; the rest,
+    # and the right password after them, meet the lock
+    assert statuses.count(401) <= 6 and statuses.count(429) >= 6, statuses
+    assert right == 429
 
 
 def test_signing_out_ends_the_session_even_for_a_copy_of_its_cookie(hall, pages):
