@@ -37,7 +37,7 @@ import sqlalchemy as sa
 
 from central import photos
 from central import tables as t
-from central.sealing import ENV, SealError, SecretBox, fingerprint, key_file, load_keys
+from central.sealing import ENV, SealError, SecretBox, fingerprint, keep_owner, key_file, load_keys
 from central.store import Store, applicant_of, open_body, sealed_body
 
 CHUNK = 500  # rows a transaction: the platform's own writes wait milliseconds, not minutes
@@ -223,6 +223,7 @@ def _write_keys(path: Path, keys: list[bytes]) -> None:
     """The key file, whole or not at all (a sibling fsynced and renamed over it), 0600."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # 0600
+    keep_owner(fd, path)
     try:
         with os.fdopen(fd, "w") as fh:
             fh.write("# the first key seals; every key opens (central/keys.py)\n")

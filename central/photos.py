@@ -22,7 +22,7 @@ from pathlib import Path
 from stdnum.cn import ric
 
 from central.facematch import FaceMatcher
-from central.sealing import SEALED, SealError, SecretBox
+from central.sealing import SEALED, SealError, SecretBox, keep_owner
 
 RECORD = b"photo2\n"  # the first bytes of a photo of record in the current form
 ABOUT = "photo of record"  # the sealed content's associated data
@@ -194,6 +194,7 @@ def _write_private(target: Path, data: bytes) -> None:
     fsynced, renamed: two requests sealing one photo at once do not collide), 0600."""
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")  # 0600
+    keep_owner(fd, target)
     with os.fdopen(fd, "wb") as f:
         f.write(data)
         f.flush()

@@ -117,6 +117,18 @@ def load_keys(data_dir: Path, env: Mapping[str, str] = os.environ) -> list[bytes
     return parse_keys(text, str(path))
 
 
+def keep_owner(fd: int, like: Path) -> None:
+    """Give the file open at ``fd`` the owner of ``like`` (that file, or else its folder)
+    when this process may, i.e. runs as root: a key or photo a technician rewrote with
+    ``sudo central …`` stays readable by the platform's own user, whose files these are."""
+    try:
+        st = (like if like.exists() else like.parent).stat()
+        if os.geteuid() == 0 and st.st_uid != 0:
+            os.fchown(fd, st.st_uid, st.st_gid)
+    except OSError:
+        pass  # not ours to change: the file keeps this process's owner
+
+
 def fingerprint(key: bytes) -> str:
     """A name for ``key`` that a technician can compare between machines and that tells
     nothing of it (8 hex digits of a keyed hash)."""

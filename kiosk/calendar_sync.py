@@ -20,13 +20,6 @@ from kiosk.workdays import WorkdayCalendar
 CACHE_FILE = "calendar.json"
 
 
-class CalendarCache(EtagCache[WorkdayCalendar]):
-    """``<data_dir>/calendar.json``: the last calendar the platform published, with its ETag."""
-
-    def __init__(self, data_dir: Path | str) -> None:
-        super().__init__(Path(data_dir) / CACHE_FILE, "calendar", lambda data: accept(data))
-
-
 def accept(data: object) -> WorkdayCalendar:
     """The calendar in the platform's answer ``{"years": {"2027": {"holidays": […],
     "workdays": […]}}}``.
@@ -36,4 +29,14 @@ def accept(data: object) -> WorkdayCalendar:
     years = data.get("years") if isinstance(data, dict) else None
     if not isinstance(years, dict):
         raise CalendarError("the platform's calendar has no years")
-    return WorkdayCalendar(years)
+    try:
+        return WorkdayCalendar(years)
+    except (TypeError, ValueError, AttributeError) as err:  # a list that is not one, a bad date
+        raise CalendarError(f"the platform's calendar does not parse: {err}") from err
+
+
+class CalendarCache(EtagCache[WorkdayCalendar]):
+    """``<data_dir>/calendar.json``: the last calendar the platform published, with its ETag."""
+
+    def __init__(self, data_dir: Path | str) -> None:
+        super().__init__(Path(data_dir) / CACHE_FILE, "calendar", accept)

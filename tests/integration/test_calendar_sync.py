@@ -74,6 +74,7 @@ async def test_a_published_year_is_taken_kept_and_counted_by_the_next_visit(plat
 
 
 def test_a_calendar_that_is_not_one_is_refused():
-    for bad in ({}, {"years": []}, {"years": {"2027": {"holidays": ["2028-01-01"]}}}):
+    for bad in ({}, {"years": []}, {"years": {"2027": {"holidays": ["2028-01-01"]}}},
+                {"years": {"2027": {"holidays": 5}}}, {"years": {"2027": {"holidays": ["soon"]}}}):
         with pytest.raises(CalendarError):
             accept(bad)

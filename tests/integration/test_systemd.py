@@ -46,7 +46,8 @@ def test_the_kiosk_unit_is_a_notify_service_with_a_watchdog_that_never_gives_up(
 def test_the_platform_unit_reads_its_office_token_from_a_private_file():
     unit = settings("govkiosk-central.service")
     assert "--host 0.0.0.0" in unit["ExecStart"]  # which the platform refuses without a token
-    assert unit["EnvironmentFile"] == "/etc/govkiosk/central.env"
+    assert unit["EnvironmentFile"] == "-/etc/govkiosk/central.env"  # missing: the refusal says why
+    assert unit["RestartPreventExitStatus"] == "2"  # a refusal is not retried every 3 s
 
 
 def test_udev_rules_give_every_configured_device_a_stable_name():

@@ -65,3 +65,25 @@ def test_a_plain_photo_from_before_sealing_is_sealed_by_a_reseal(tmp_path):
     assert photos.reseal(tmp_path, box).resealed == 1
     assert files(tmp_path) == [photos.photo_path(tmp_path, ID, box).name]
     assert photos.read_photo(tmp_path, ID, box) == FACE
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root may give a file to another user")
+def test_files_rewritten_by_root_stay_the_platform_users(tmp_path):
+    from central import keys
+    from central.sealing import KEY_FILE, load_keys
+
+    # Given the platform's key file and photo, owned by its own user (not root)
+    box = SecretBox(os.urandom(32))
+    photo = photos.keep(tmp_path, ID, FACE, box)
+    key_file = tmp_path / KEY_FILE
+    keys._write_keys(key_file, list(box.keys))
+    for path in (tmp_path, photo.parent, photo, key_file):
+        os.chown(path, 4321, 4321)
+    # When a technician rewrites them as root (`sudo central key new`, a reseal)
+    keys.new_key(tmp_path, env={})
+    photos.keep(tmp_path, ID, FACE + b"2", box)
+    # Then the platform's user still owns them, and only it may read them
+    for path in (key_file, photo):
+        st = path.stat()
+        assert (st.st_uid, st.st_gid, st.st_mode & 0o077) == (4321, 4321, 0), path
+    assert len(load_keys(tmp_path, env={})) == 2
