@@ -161,12 +161,21 @@ class ImageSequenceSource(_Tracked):
         pass
 
 
+STALE_AFTER = 0.5  # seconds without a read after which a device's queued frames are old
+QUEUED = 4  # frames a V4L2 driver may hold queued (OpenCV's default request)
+
+
 class CaptureDeviceSource(_Tracked):
     """cv2.VideoCapture over a video file or a V4L2 device.
 
     A device that stops giving frames is released and reopened on a later
     read, at most every ``reconnect_interval`` seconds, so a camera that is
     unplugged and plugged back comes back without a restart.
+
+    A device stays open between visits, and its driver keeps the last frames it filled
+    while nobody read them: the first frames of the next look would be of the citizen
+    before. After ``STALE_AFTER`` s without a read, those are thrown away first (and the
+    device is asked to queue one frame only).
     """
 
     def __init__(
@@ -187,6 +196,7 @@ class CaptureDeviceSource(_Tracked):
         self._cap: cv2.VideoCapture | None = None
         self._next_open = 0.0
         self._ended = False
+        self._last_read = 0.0  # monotonic time of the last frame read
 
     def describe(self) -> str:
         return f"{'video' if self.is_file else 'v4l2'} {self.target}"
@@ -201,6 +211,9 @@ class CaptureDeviceSource(_Tracked):
             if self._ended:
                 raise self._failed(f"end of video {self.target}", EndOfStream)
             cap = self._open()
+            if not self.is_file and time.monotonic() - self._last_read > STALE_AFTER:
+                for _ in range(QUEUED):  # frames queued while nobody looked: not this citizen
+                    cap.grab()
             ok, frame = cap.read()
             if not ok and self.is_file and self.loop:
                 cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
@@ -212,6 +225,7 @@ class CaptureDeviceSource(_Tracked):
                     raise self._failed(f"end of video {self.target}", EndOfStream)
                 raise self._failed(f"camera {self.target} gave no frame (unplugged?)")
             self._fault = ""
+            self._last_read = time.monotonic()
             return frame
 
     def _open(self) -> cv2.VideoCapture:
@@ -231,6 +245,8 @@ class CaptureDeviceSource(_Tracked):
         if not cap.isOpened():
             cap.release()
             raise self._failed(f"cannot open {self.describe()} (missing or busy)")
+        if not self.is_file:
+            cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # honoured by V4L2; the drain covers the rest
         self._cap = cap
         return cap
 
