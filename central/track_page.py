@@ -85,7 +85,8 @@ async def track_page(request: web.Request) -> web.Response:
     except (NotANumber, ApiError) as err:
         if isinstance(err, ApiError) and err.status != 404:
             raise
-        text = translate("progress.not_found", lang, number=request.match_info["number"][:40])
+        # one answer for a number that does not exist and for one without its receipt's code
+        text = translate("progress.not_found_link", lang, number=request.match_info["number"][:40])
         return web.Response(status=404, text=_page(text, f"<section><p>{escape(text)}</p></section>", lang),
                             content_type="text/html", charset="utf-8")  # fmt: skip
     view = progress_view(progress, request.app[CATALOG]["catalog"], lang)

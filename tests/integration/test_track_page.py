@@ -90,5 +90,6 @@ async def test_an_unknown_or_hostile_number_is_a_plain_404_page(platform):  # no
     base, _app, _client = platform
     status, html = await page(f"{base}{TRACK_PATH}AF2099010100001")
     assert status == 404 and "AF2099010100001" in html
+    assert "请扫描回执上的二维码" in html  # what to do instead, whether it exists or not
     status, html = await page(f"{base}{TRACK_PATH}%3Cscript%3Ealert(1)%3C%2Fscript%3E")
     assert status == 404 and "<script>" not in html
