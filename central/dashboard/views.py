@@ -174,18 +174,25 @@ def _devices(v: TerminalView) -> str:
         name = d.get("device", "")
         tip = e(d.get("reason", "")) if d.get("reason") else e(STATE.get(state, state))
         label = e(DEVICE.get(name, name))
-        cls = {"ok": "green", "degraded": "amber", "fault": "red"}.get(state, "grey")
+        # an offline terminal's chips are its last beat's, not now's: grey, and said so
+        cls = {"ok": "green", "degraded": "amber", "fault": "red"}.get(state, "grey") if v.online else "grey"
         chips.append(f'<span class="chip {cls}" title="{tip}">{label}'
                      f'{"" if state == "ok" else " · " + e(STATE.get(state, state))}</span>')  # fmt: skip
+    if not v.online:
+        chips.insert(0, f'<span class="muted">{bi("最后已知", "last known")}</span> ')
     return "".join(chips)
 
 
 def _problems(v: TerminalView) -> str:
+    reasons = {str(d.get("device", "")): str(d.get("reason", "")) for d in v.devices}
     parts = []
     for c in v.conditions:
         zh, _ = KIND.get(c.kind, (c.kind, c.kind))
         detail = f"（{e(DEVICE.get(c.detail, c.detail))}）" if c.detail else ""
-        parts.append(f'<span class="problem {c.severity.css}">{e(zh)}{detail}</span>')
+        # what the device itself says is wrong and what to do (the drivers write it for a
+        # technician: "cover open: close the printer cover"), not only a hover's tooltip
+        why = f'<span class="why">{e(reasons[c.detail])}</span>' if reasons.get(c.detail) else ""
+        parts.append(f'<span class="problem {c.severity.css}">{e(zh)}{detail}{why}</span>')
     return "".join(parts) or '<span class="muted">无 none</span>'
 
 
@@ -262,8 +269,8 @@ def terminals_body(*, views: Sequence[TerminalView], points: Mapping[str, str],
             f'<td>{cell(("badge", sev), badge, sev)}</td><td class="mono">{tid}</td>'
             f"<td>{cell(('point', v.service_point), point_name, points, v.service_point)}</td>"
             f"<td{seen_cls}>{e(ago(v.last_seen, now))}<small>{e(when(v.last_seen))}</small></td>"
-            f"<td>{cell(('problems', v.conditions), _problems, v)}</td>"
-            f"<td>{cell(('devices', devices), _devices, v)}</td>"
+            f"<td>{cell(('problems', v.conditions, devices), _problems, v)}</td>"
+            f"<td>{cell(('devices', devices, v.online), _devices, v)}</td>"
             f"<td>{cell(('paper', v.paper), _paper, v.paper)}</td>"
             f'<td class="mono">{cell(("software", v.software_version, v.catalog_version), _software, v, catalog_etag)}</td>'
             f"<td>{e(uptime(v.uptime))}</td><td>{_config(v, pushed.get(v.terminal_id, 0))}</td>"
@@ -310,8 +317,8 @@ def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[
             state = f'<span class="chip amber">已确认 Acknowledged</span><small>{e(a["acknowledged_by"])} {e(when(a["acknowledged_at"]))}</small>'
         else:
             state = '<span class="chip red">待确认 New</span>'
-        live = ('<span class="chip green">已恢复 Recovered</span>' if a["cleared_at"]
-                else '<span class="chip red">持续中 Ongoing</span>')  # fmt: skip
+        live = (f'<span class="chip green">已恢复 Recovered</span><small>{e(when(a["cleared_at"]))}</small>'
+                if a["cleared_at"] else '<span class="chip red">持续中 Ongoing</span>')  # fmt: skip
         if a["kind"] == status.HELP:
             live = ""
         actions = ""
@@ -322,10 +329,12 @@ def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[
                             f'<button class="primary">确认 Acknowledge</button></form>')  # fmt: skip
             actions += (f'<form method="post" action="{base}/close">{csrf_field(csrf)}'
                         f'<button>关闭 Close</button></form>')  # fmt: skip
-        sev = Severity.GREEN if a["closed_at"] else cond.severity
+        # recovered by itself: no longer red (it waits only for someone to close it)
+        now_sev = Severity.GREEN if a["cleared_at"] else cond.severity
+        sev = Severity.GREEN if a["closed_at"] else now_sev
         rows.append(
             f'<tr class="sev-{sev.css}" data-alert="{a["id"]}" data-kind="{e(a["kind"])}" '
-            f'data-terminal="{e(a["terminal_id"])}"><td>{badge(cond.severity)}</td>'
+            f'data-terminal="{e(a["terminal_id"])}"><td>{badge(now_sev)}</td>'
             f"<td><b>{e(zh)}</b><small>{e(en)}</small></td>"
             f'<td class="mono">{e(a["terminal_id"])}</td><td>{point_name(points, a["service_point"])}</td>'
             f"<td>{detail}</td><td>{e(when(a['opened_at']))}</td><td>{live}</td><td>{state}</td>"

@@ -178,9 +178,36 @@ def test_offline_terminal_turns_red_within_threshold_and_green_when_it_beats_aga
     expect(row).to_have_attribute("data-severity", "red", timeout=(OFFLINE_AFTER + 4) * 1000)
     assert time.monotonic() - last_beat <= OFFLINE_AFTER + 4
     expect(row).to_contain_text("终端离线")
+    # and its devices as last known, not as if they were fine now
+    expect(row).to_contain_text("最后已知")
+    expect(row.locator("td").nth(5).locator(".chip.green")).to_have_count(0)  # the devices
     # And when it beats again it turns green by itself, nobody clears anything
     kiosk.beat()
     expect(row).to_have_attribute("data-severity", "green", timeout=4000)
+
+
+def test_a_device_fault_says_what_is_wrong_and_what_to_do_and_an_empty_roll_is_one_alarm(
+        platform, page):  # fmt: skip
+    url, _ = platform
+    # Given a terminal whose printer cover is open, and another whose roll is empty
+    cover = Terminal(url, "zhouhu")
+    cover.beat(devices=[Health.fault("printer", "cover open: close the printer cover"),
+                        *[d for d in DEVICES_OK if d.device != "printer"]])  # fmt: skip
+    empty = Terminal(url, "zhouhu")
+    empty.beat(paper="paper_out",
+               devices=[Health.fault("printer", "paper out: load a new paper roll"),
+                        *[d for d in DEVICES_OK if d.device != "printer"]])  # fmt: skip
+    sign_in(page, url, "tech")
+    page.goto(f"{url}/dashboard/terminals")
+    # Then the technician reads what the printer itself says is wrong, on the page
+    row = page.locator(f'tr[data-terminal="{cover.terminal_id}"]')
+    expect(row.locator(".problem")).to_contain_text("设备故障（打印机）")
+    expect(row.locator(".problem .why")).to_have_text("cover open: close the printer cover")
+    shot(page, "terminals-reason")
+    # And the empty roll is one problem (paper out), not a printer fault besides
+    problems = page.locator(f'tr[data-terminal="{empty.terminal_id}"] .problem')
+    expect(problems).to_have_count(1)
+    expect(problems).to_contain_text("打印机缺纸")
 
 
 def test_paper_out_raises_an_alert_the_manager_acknowledges_and_closes(platform, page):
@@ -203,6 +230,7 @@ def test_paper_out_raises_an_alert_the_manager_acknowledges_and_closes(platform,
     kiosk.beat(paper="ok")
     page.goto(f"{url}/dashboard/alerts")
     expect(row).to_contain_text("已恢复")
+    expect(row).to_have_class(re.compile(r"\bsev-green\b"))  # recovered: no longer red
     shot(page, "alerts")
     row.get_by_role("button", name=re.compile("关闭")).click()
     expect(row).to_have_count(0)

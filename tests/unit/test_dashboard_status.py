@@ -48,16 +48,26 @@ def test_a_terminal_that_never_beat_is_offline_and_sorting_puts_red_first():
 
 
 def test_alert_plan_opens_new_conditions_clears_ended_ones_and_notes_returns():
-    v = assess("T1", "zhouhu", NOW, beat("out", printer="fault"), NOW, 90)
+    v = assess("T1", "zhouhu", NOW, beat("out", idcard="fault"), NOW, 90)
     existing = {
         "T1|paper_out|": (1, False),
         "T1|offline|": (2, False),
-        "T1|device_fault|printer": (3, True),
+        "T1|device_fault|idcard": (3, True),
     }
     plan = plan_alerts([v], existing)
     assert plan.open == () and plan.clear == (2,) and plan.recur == (3,)
     fresh = plan_alerts([v], {})
     assert {c.kind for _, _, c in fresh.open} == {"paper_out", "device_fault"}
+
+
+def test_an_empty_roll_is_one_alarm_not_a_printer_fault_as_well():
+    # the printer driver reports paper out (and near end) as its own fault (degraded) too
+    for paper, state, kind in (("out", "fault", "paper_out"), ("near_end", "degraded", "paper_near_end")):
+        v = assess("T1", "zhouhu", NOW, beat(paper, printer=state), NOW, 90)
+        assert [c.kind for c in v.conditions] == [kind]
+    # a printer at fault with paper in it (cover open, offline) is still a device fault
+    v = assess("T1", "zhouhu", NOW, beat("ok", printer="fault"), NOW, 90)
+    assert [(c.kind, c.detail) for c in v.conditions] == [("device_fault", "printer")]
 
 
 def test_follow_up_goes_new_assigned_contacted_resolved_and_stops():
