@@ -129,7 +129,8 @@ def store_upload(engine: sa.Engine, terminal_id: str, request_id: int | None, co
 
 def bundles(engine: sa.Engine, scope: Sequence[str] | None, terminal: str = "",
             limit: int = 200) -> list[dict[str, Any]]:  # fmt: skip
-    """Requests and uploads in scope, newest first (without their content)."""
+    """Requests and uploads in scope, newest first (without their content); ``expired``: a
+    request the terminal no longer hears."""
     d = t.diagnostics_bundles
     q = sa.select(d.c.id, d.c.terminal_id, d.c.service_point, d.c.state, d.c.requested_by,
                   d.c.requested_at, d.c.uploaded_at, d.c.size, d.c.sha256).where(
@@ -138,8 +139,11 @@ def bundles(engine: sa.Engine, scope: Sequence[str] | None, terminal: str = "",
         q = q.where(d.c.terminal_id == terminal)
     with engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(q.order_by(d.c.id.desc()).limit(limit))]
+    now = dt.datetime.now(dt.UTC)
     for r in rows:
         r["requested_at"], r["uploaded_at"] = _aware(r["requested_at"]), _aware(r["uploaded_at"])
+        # a request past OPEN_FOR is no longer asked at the terminal's heartbeats
+        r["expired"] = r["state"] != "uploaded" and r["requested_at"] < now - OPEN_FOR
     return rows
 
 

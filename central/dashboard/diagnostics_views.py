@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from central.dashboard.data import User
+from central.dashboard.diagnostics import OPEN_FOR
 from central.dashboard.views import bi, csrf_field, e, grid, layout, when
 
 
@@ -55,11 +56,13 @@ def diagnostics_page(
     rows = []
     for b in bundles:
         uploaded = b["state"] == "uploaded"
-        state = (
-            f'<span class="chip green">已上传 Uploaded</span><small>{e(when(b["uploaded_at"]))}</small>'
-            if uploaded
-            else '<span class="chip amber">等待终端上传 Waiting</span>'
-        )
+        if uploaded:
+            state = f'<span class="chip green">已上传 Uploaded</span><small>{e(when(b["uploaded_at"]))}</small>'
+        elif b.get("expired"):  # the terminal is no longer asked: say so, not "waiting" for ever
+            state = ('<span class="chip grey">已过期 Expired</span>'
+                     f'<small>终端 {OPEN_FOR.days} 天内未上传 not sent within {OPEN_FOR.days} days</small>')  # fmt: skip
+        else:
+            state = '<span class="chip amber">等待终端上传 Waiting</span>'
         who = e(b["requested_by"]) if b["requested_by"] else "终端现场上传 at the terminal"
         action = (
             f'<a class="button primary" href="/dashboard/diagnostics/{b["id"]}.zip" download>'

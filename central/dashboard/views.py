@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from central.dashboard import status
 from central.dashboard.data import User
 from central.dashboard.status import Severity, TerminalView
+from kiosk.technician import HELP_SCREEN as PIN_FAILURES  # its help request's screen
 
 CHINA = ZoneInfo("Asia/Shanghai")
 CSS = "/dashboard/static/dashboard.css"
@@ -307,7 +308,11 @@ def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[
     for a in alerts:
         cond = status.Condition(a["kind"], a["detail"])
         zh, en = KIND.get(a["kind"], (a["kind"], a["kind"]))
-        if a["kind"] == status.HELP:
+        if a["kind"] == status.HELP and a["detail"] == PIN_FAILURES:
+            # not a citizen asking for help: someone tried technician PINs (a break-in?)
+            zh, en = "技术员密码连续输错", "Technician PIN failures"
+            detail = "技术员入口已锁定 5 分钟 the technician screen is locked for 5 min"
+        elif a["kind"] == status.HELP:
             detail = f"界面 {e(a['detail'])}"
         else:
             detail = e(DEVICE.get(a["detail"], a["detail"])) or "—"

@@ -11,6 +11,7 @@ not simulated. Screenshots land in var/test-output/dashboard/ for a person.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import re
 import subprocess
 import sys
@@ -276,6 +277,49 @@ def test_citizens_call_for_staff_is_an_alert_closed_by_a_person(platform, page):
     expect(row).to_contain_text("apply.form")
     row.get_by_role("button", name=re.compile("关闭")).click()
     expect(row).to_have_count(0)
+
+
+def test_technician_pin_failures_are_not_shown_as_a_citizen_asking_for_help(platform, page):
+    from kiosk.technician import HELP_SCREEN
+
+    url, _ = platform
+    # Given someone tried five wrong PINs at a terminal's technician screen (it raises a
+    # help request from that "screen")
+    kiosk = Terminal(url, "zhouhu")
+    kiosk.beat()
+    kiosk.call_staff(HELP_SCREEN)
+    # Then the manager reads what happened, not "a citizen calls staff"
+    row = managers_alert(page, url, kiosk, "help")
+    expect(row).to_contain_text("技术员密码连续输错")
+    expect(row).not_to_contain_text("群众呼叫工作人员")
+
+
+def test_a_diagnostics_request_the_terminal_never_answered_says_it_expired(platform, page):
+
+    from central import tables as t
+    from central.db import make_engine
+
+    url, data = platform
+    kiosk = Terminal(url, "zhouhu")
+    kiosk.beat()
+    sign_in(page, url, "tech")
+    page.goto(f"{url}/dashboard/diagnostics")
+    page.locator("select[name=terminal]").select_option(kiosk.terminal_id)
+    page.get_by_role("button", name=re.compile("请求")).click()
+    row = page.locator(f'tr[data-terminal="{kiosk.terminal_id}"]')
+    expect(row).to_contain_text("等待终端上传")
+    # When eight days pass without the terminal sending it (no longer asked after seven)
+    engine = make_engine(f"sqlite:///{data / 'central.sqlite3'}")
+    try:
+        with engine.begin() as conn:
+            conn.execute(t.diagnostics_bundles.update()
+                         .where(t.diagnostics_bundles.c.terminal_id == kiosk.terminal_id)
+                         .values(requested_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=8)))  # fmt: skip
+    finally:
+        engine.dispose()
+    # Then the page says it expired, instead of waiting for ever
+    page.reload()
+    expect(row).to_contain_text("已过期")
 
 
 def test_bad_rating_is_followed_up_from_new_to_resolved(platform, page):
