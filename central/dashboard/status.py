@@ -97,8 +97,8 @@ def assess(terminal_id: str, service_point: str, last_seen: dt.datetime | None,
         conds.append(Condition(PAPER_NEAR_END))
     for d in devices:
         state, name = d.get("state", ""), str(d.get("device", ""))
-        if name == "printer" and level in ("out", "near_end"):
-            continue  # its fault or warning is the paper, said above: one alarm, not two
+        if name == "printer" and (level, state) in (("out", "fault"), ("near_end", "degraded")):
+            continue  # that fault or warning is the paper, said above: one alarm, not two
         if state == "fault":
             conds.append(Condition(DEVICE_FAULT, name))
         elif _count(d.get("failed_reads")) >= FailedReads.ALERT_AT:

@@ -19,6 +19,7 @@ from central.dashboard import status
 from central.dashboard.data import User
 from central.dashboard.status import Severity, TerminalView
 from kiosk.technician import HELP_SCREEN as PIN_FAILURES  # its help request's screen
+from kiosk.technician import LOCK_SECONDS as PIN_LOCK_SECONDS
 
 CHINA = ZoneInfo("Asia/Shanghai")
 CSS = "/dashboard/static/dashboard.css"
@@ -311,7 +312,8 @@ def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[
         if a["kind"] == status.HELP and a["detail"] == PIN_FAILURES:
             # not a citizen asking for help: someone tried technician PINs (a break-in?)
             zh, en = "技术员密码连续输错", "Technician PIN failures"
-            detail = "技术员入口已锁定 5 分钟 the technician screen is locked for 5 min"
+            minutes = round(PIN_LOCK_SECONDS / 60)
+            detail = f"技术员入口已锁定 {minutes} 分钟 the technician screen is locked for {minutes} min"
         elif a["kind"] == status.HELP:
             detail = f"界面 {e(a['detail'])}"
         else:

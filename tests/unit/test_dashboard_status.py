@@ -65,9 +65,13 @@ def test_an_empty_roll_is_one_alarm_not_a_printer_fault_as_well():
     for paper, state, kind in (("out", "fault", "paper_out"), ("near_end", "degraded", "paper_near_end")):
         v = assess("T1", "zhouhu", NOW, beat(paper, printer=state), NOW, 90)
         assert [c.kind for c in v.conditions] == [kind]
-    # a printer at fault with paper in it (cover open, offline) is still a device fault
+    # a printer at fault with paper in it (cover open, offline) is still a device fault,
+    # and so is one at fault while its paper runs low: it cannot print, which is more
     v = assess("T1", "zhouhu", NOW, beat("ok", printer="fault"), NOW, 90)
     assert [(c.kind, c.detail) for c in v.conditions] == [("device_fault", "printer")]
+    v = assess("T1", "zhouhu", NOW, beat("near_end", printer="fault"), NOW, 90)
+    assert {(c.kind, c.detail) for c in v.conditions} == {("paper_near_end", ""),
+                                                          ("device_fault", "printer")}  # fmt: skip
 
 
 def test_follow_up_goes_new_assigned_contacted_resolved_and_stops():
