@@ -14,6 +14,7 @@ import json
 import logging
 import os
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from central.store import NONCE_KEEP, Store
 from central.writes import WRITES, GroupWriter
 from kiosk.catalog import Catalog, load_catalog
 from kiosk.errors import CatalogError
+from kiosk.outcomes import Submission
 
 log = logging.getLogger("central")
 API = "/api/v1"
@@ -39,6 +41,7 @@ OPENAPI = Path(__file__).with_name("openapi.json")
 CONFIG: web.AppKey[CentralConfig] = web.AppKey("config", CentralConfig)
 STORE: web.AppKey[Store] = web.AppKey("store", Store)
 CATALOG: web.AppKey[dict] = web.AppKey("catalog", dict)  # {"catalog", "json", "etag", "error"}
+POINT_WARNED: web.AppKey[set] = web.AppKey("point_warned", set)  # terminals told once
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PUBLIC, SIGNED, OFFICE = "public", "signed", "office"
@@ -187,16 +190,39 @@ def _terminal(request: web.Request, claimed: str) -> str:
     return claimed
 
 
+async def _accepted_where_enrolled(request: web.Request, sub: Submission) -> Submission:
+    """``sub`` accepted at the service point its terminal was enrolled at: the citizen was
+    in that hall, and that hall's volumes count it. A kiosk whose file names another point
+    (a technician's slip) is not refused (the citizen is not turned away, nor a queued
+    submission lost): the platform's record wins, and the mismatch is logged once a
+    process for the technician (ids and point codes only)."""
+    terminal_id = request.get(TERMINAL)
+    if terminal_id is None:  # an unsigned reference server: the submission's word
+        return sub
+    point = await request.app[SECRETS].point(terminal_id)
+    if not point or point == sub.accepting_point:
+        return sub
+    warned = request.app[POINT_WARNED]
+    if terminal_id not in warned and len(warned) < 10_000:
+        warned.add(terminal_id)
+        log.warning("terminal %s submits for service point %r but is enrolled at %r: "
+                    "recorded at %r (correct the kiosk's config)", terminal_id,
+                    sub.accepting_point[:32], point, point)  # fmt: skip
+    return replace(sub, accepting_point=point)
+
+
 @access(SIGNED, nonce_in_write=True)
 async def submit(request: web.Request) -> web.Response:
     cfg = request.app[CONFIG]
     sub = validate.parse_submission(await _body(request))
     _terminal(request, sub.terminal_id)
+    # the hash covers what the submission says, not how its JSON was spaced (nor the point
+    # put right below: a replay of the same submission hashes the same)
+    body_hash = hashlib.sha256(_CANONICAL(sub.to_dict()).encode()).hexdigest()
+    sub = await _accepted_where_enrolled(request, sub)
     cat: Catalog = request.app[CATALOG]["catalog"]
     validate.check_against_catalog(sub, cat)
-    # the hash covers what the submission says, not how its JSON was spaced
     body = sub.to_dict()
-    body_hash = hashlib.sha256(_CANONICAL(body).encode()).hexdigest()
     # answered only once committed (fsynced on SQLite), with the nonce in the same transaction
     accept = partial(decide.accept, sub, cat)
     _, new, outcome = await request.app[WRITES].submit(
@@ -362,6 +388,7 @@ def make_app(config: CentralConfig, catalog_override: Catalog | None = None) -> 
                           client_max_size=config.max_body)  # fmt: skip
     app[CONFIG] = config
     app[CATALOG] = _load_catalog(config, catalog_override)
+    app[POINT_WARNED] = set()
 
     async def database(app: web.Application):
         Path(config.data_dir).mkdir(parents=True, exist_ok=True)

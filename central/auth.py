@@ -43,6 +43,7 @@ class SecretCache:
         self.store = store
         self.size = size
         self._secrets: dict[str, str] = {}
+        self._points: dict[str, str] = {}  # where each terminal was enrolled: never changes
 
     def cached(self, terminal_id: str) -> str | None:
         """The secret when this process has it already (no await: the hot path)."""
@@ -51,13 +52,22 @@ class SecretCache:
     async def secret(self, terminal_id: str) -> str | None:
         secret = self._secrets.get(terminal_id)
         if secret is None:
-            secret = await asyncio.to_thread(self.store.terminal_secret, terminal_id)
-            if secret is None:
+            found = await asyncio.to_thread(self.store.terminal_identity, terminal_id)
+            if found is None:
                 return None
             if len(self._secrets) >= self.size:  # a bound, not a policy: drop the oldest
-                del self._secrets[next(iter(self._secrets))]
+                oldest = next(iter(self._secrets))
+                del self._secrets[oldest]
+                self._points.pop(oldest, None)
+            secret, self._points[terminal_id] = found
             self._secrets[terminal_id] = secret
         return secret
+
+    async def point(self, terminal_id: str) -> str | None:
+        """The service point the terminal was enrolled at; None when unknown."""
+        if terminal_id not in self._points and await self.secret(terminal_id) is None:
+            return None
+        return self._points.get(terminal_id)
 
 
 SECRETS: web.AppKey[SecretCache] = web.AppKey("terminal_secrets", SecretCache)

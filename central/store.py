@@ -863,18 +863,20 @@ class Store:
                 .where(term.c.id == terminal_id)
             ).first()
 
-    def terminal_secret(self, terminal_id: str) -> str | None:
-        """The opened secret of a terminal (revoked or not); None when unknown.
+    def terminal_identity(self, terminal_id: str) -> tuple[str, str] | None:
+        """The opened secret of a terminal (revoked or not) and the service point it was
+        enrolled at; None when unknown.
 
         :raises SealError: the secret does not open with this platform's key.
         """
         if self.box is None:
             raise RuntimeError("Store needs a SecretBox to open terminal secrets")
         with self.engine.connect() as conn:
-            sealed = conn.execute(
-                sa.select(t.terminals.c.secret).where(t.terminals.c.id == terminal_id)
-            ).scalar()
-        return None if sealed is None else self.box.open(sealed, terminal_id)
+            row = conn.execute(
+                sa.select(t.terminals.c.secret, t.terminals.c.service_point)
+                .where(t.terminals.c.id == terminal_id)
+            ).first()
+        return None if row is None else (self.box.open(row.secret, terminal_id), row.service_point)
 
     def check_key(self) -> None:
         """Refuse a platform key that does not open the secrets already stored.

@@ -177,10 +177,10 @@ def enroller(cfg: KioskConfig, platform):
     at once (the outbox numbers its pending slips with the new id too)."""
     from client import credentials
 
-    async def enrol_now(code: str) -> str:
+    async def enrol_now(code: str) -> tuple[str, str]:
         enrolment = await credentials.enrol(platform.client, Path(cfg.data_dir), code)
         platform.outbox.terminal_id = enrolment.terminal_id
-        return enrolment.terminal_id
+        return enrolment.terminal_id, enrolment.service_point
 
     return enrol_now
 
@@ -279,13 +279,15 @@ async def diagnostics(cfg: KioskConfig, out: Path | None, upload: bool) -> int:
 
 
 def with_enrolment(cfg: KioskConfig) -> KioskConfig:
-    """The terminal's id is the one the platform gave it at enrolment."""
+    """The terminal's id, and its service point, are the ones the platform gave it at
+    enrolment."""
     from client import credentials
+    from kiosk.config import as_enrolled
 
     enrolment = credentials.load(Path(cfg.data_dir))
     if enrolment is None:
         return cfg
-    return replace(cfg, terminal=replace(cfg.terminal, id=enrolment.terminal_id))
+    return as_enrolled(cfg, enrolment.terminal_id, enrolment.service_point)
 
 
 def run_app(cfg: KioskConfig, kivy_home: Path, script=None, kiosk_mode: bool = True) -> int:

@@ -8,12 +8,15 @@ configuration").
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import tomllib
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from kiosk.errors import KioskError
+
+log = logging.getLogger(__name__)
 
 
 class ConfigError(KioskError):
@@ -219,6 +222,20 @@ def _clipped(notice: str) -> str:
 
     zh, en = notice_parts(notice)
     return f"{zh[:NOTICE_CHARS]} {NOTICE_SEPARATOR} {en[:2 * NOTICE_CHARS]}" if en else zh[:NOTICE_CHARS]
+
+
+def as_enrolled(cfg: KioskConfig, terminal_id: str, service_point: str = "") -> KioskConfig:
+    """``cfg`` speaking as the terminal the platform enrolled: its id and, when the
+    enrolment names one, its service point. The platform's record of where the terminal
+    stands wins over the file: submissions and tickets are counted for that hall. A file
+    naming another point keeps its own header name only when the point is the same."""
+    terminal = replace(cfg.terminal, id=terminal_id)
+    if service_point and service_point != cfg.terminal.service_point:
+        log.warning("config names service point %r, the platform enrolled this terminal at %r: "
+                    "using the enrolment (correct terminal.service_point in the config file)",
+                    cfg.terminal.service_point, service_point)  # fmt: skip
+        terminal = replace(terminal, service_point=service_point, point_name="")
+    return replace(cfg, terminal=terminal)
 
 
 def with_remote(cfg: KioskConfig, settings: Any) -> KioskConfig:

@@ -18,11 +18,11 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kiosk.catalog.model import Catalog
-from kiosk.config import KioskConfig, china_time, save_remote, with_remote
+from kiosk.config import KioskConfig, as_enrolled, china_time, save_remote, with_remote
 from kiosk.diagnostics import HealthHistory
 from kiosk.errors import (
     CardError,
@@ -129,7 +129,8 @@ class Terminal:
         self.diagnostics: Callable[[], bytes] | None = None  # builds the zip (set by the shell)
         self._answered: set[int] = set()  # diagnostics requests already answered
         # trades a one-time code for this terminal's identity and keeps it (set by the shell)
-        self.enroller: Callable[[str], Awaitable[str]] | None = None
+        # a one-time code -> (terminal id, service point) from the platform
+        self.enroller: Callable[[str], Awaitable[tuple[str, str]]] | None = None
         self.enrolled = False  # the platform gave this terminal its identity
         self.servicing = False  # a technician has the terminal: no card starts a visit
         self.config = config
@@ -786,10 +787,9 @@ class Terminal:
         """
         if self.enroller is None:
             raise DeviceError("no platform to enrol with", message_key="technician.no_enrolment")
-        terminal_id = await self.enroller(code)
-        self.config = replace(self.config, terminal=replace(self.config.terminal, id=terminal_id))
-        self.base_config = replace(self.base_config,
-                                   terminal=replace(self.base_config.terminal, id=terminal_id))  # fmt: skip
+        terminal_id, point = await self.enroller(code)
+        self.config = as_enrolled(self.config, terminal_id, point)
+        self.base_config = as_enrolled(self.base_config, terminal_id, point)
         self.enrolled = True
         log.info("enrolled as terminal %s", terminal_id)
         self._changed("enrolled")
@@ -1114,10 +1114,13 @@ class Terminal:
 
     def point_name_in(self, language: str) -> str:
         """This terminal's service point named in ``language`` (the catalog's name); the
-        configured name in Chinese, or when the catalog does not list the point."""
+        configured name in Chinese when there is one, or when the catalog does not list the
+        point."""
         t = self.config.terminal
         point = self.catalog.service_points.get(t.service_point) if self.catalog else None
-        return point.name.get(language) if point is not None and language != "zh" else t.point_name
+        if point is None or (language == "zh" and t.point_name):
+            return t.point_name
+        return point.name.get(language)
 
     def toggle_elderly(self) -> None:
         self.elderly = not self.elderly

@@ -116,7 +116,6 @@ async def test_same_key_with_other_content_is_a_conflict(platform):
     ("changes", "status", "key"),
     [
         ({"matters": ("no_such_matter",)}, 422, "submission.unknown_matter"),
-        ({"accepting_point": "mars"}, 422, "submission.unknown_point"),
         ({"fields": {"applicant_name": "王芳", "applicant_id_number": "360829199005010021",
                      "newborn_name": "王小明", "applicant_phone": "13800138000"}}, 422,
          "submission.id_number_invalid"),

@@ -7,7 +7,9 @@ import time
 
 import aiohttp
 import pytest
+import sqlalchemy as sa
 
+from central import tables as t
 from central.app import STORE, make_app
 from central.config import CentralConfig
 from client.platform import PlatformClient
@@ -119,6 +121,44 @@ async def test_submission_naming_another_terminal_is_403(platform):
     with pytest.raises(PlatformAuthError) as err:
         await client.submit(a_submission("T-SOMEONE-ELSE"))
     assert (err.value.status, err.value.message_key) == (403, "auth.terminal_mismatch")
+
+
+async def test_a_submission_is_accepted_at_the_hall_its_terminal_was_enrolled_at(platform, caplog):
+    # Given a terminal enrolled at afx whose config names another hall (hukeng)
+    _, _, client, _, store = platform
+    sub = a_submission(client.terminal_id, accepting_point="hukeng")
+    # When it submits
+    with caplog.at_level("WARNING", logger="central"):
+        first = await client.submit(sub)
+    # Then the platform records it at afx, where the citizen was, and tells the technician
+    assert first.accepting_point == "afx"
+    assert store.submission_body(sub.key)["accepting_point"] == "afx"
+    with store.engine.connect() as conn:  # the column the hall's volumes count by
+        assert conn.execute(sa.select(t.submissions.c.accepting_point)
+                            .where(t.submissions.c.key == sub.key)).scalar() == "afx"  # fmt: skip
+    said = [r.getMessage() for r in caplog.records if "enrolled at" in r.getMessage()]
+    assert said and client.terminal_id in said[0] and "王芳" not in said[0]
+    # and the same submission sent again is the same record, not a conflict
+    again = await client.submit(sub)
+    assert again.acceptance_number == first.acceptance_number
+    assert again.accepting_point == "afx"
+
+
+async def test_a_terminal_at_a_hall_the_catalog_no_longer_lists_gets_a_422_and_nothing_stored(
+        platform):  # fmt: skip
+    # Given a terminal enrolled at a hall the catalog has since dropped
+    _, _, client, _, store = platform
+    with store.engine.begin() as conn:
+        conn.execute(t.terminals.update().where(t.terminals.c.id == client.terminal_id)
+                     .values(service_point="mars"))  # fmt: skip
+    # When it submits (naming any point)
+    sub = a_submission(client.terminal_id)
+    with pytest.raises(PlatformRejected) as err:
+        await client.submit(sub)
+    # Then the answer says the point is unknown, and nothing was stored
+    assert (err.value.status, err.value.message_key) == (422, "submission.unknown_point")
+    assert err.value.messages["zh"] and err.value.messages["en"]
+    assert store.submission_body(sub.key) is None
 
 
 async def test_revoked_terminal_is_403(platform):

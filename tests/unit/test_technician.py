@@ -11,6 +11,7 @@ import stat
 import pytest
 
 from kiosk import selftest
+from kiosk.catalog import default_catalog_dir, load_catalog
 from kiosk.config import KioskConfig, TechnicianConfig, TerminalConfig
 from kiosk.errors import DeviceError, PaperOut, PlatformUnreachable, ValidationError
 from kiosk.health import Health
@@ -292,13 +293,45 @@ async def test_enrolment_on_the_screen_renames_the_terminal():
 
     async def enroller(code: str) -> str:  # the platform's side of the trade
         traded.append(code)
-        return "T5A0B3C9D2E"
+        return "T5A0B3C9D2E", "AF-ZH-POINT"
 
     t.enroller = enroller
     assert await t.enrol("3F9A0C21B7E4") == "T5A0B3C9D2E"
     assert traded == ["3F9A0C21B7E4"] and t.enrolled
     assert t.config.terminal.id == t.base_config.terminal.id == "T5A0B3C9D2E"
     assert events[-1] == "enrolled"
+
+
+async def test_enrolment_at_another_hall_than_the_config_file_names_takes_the_platform_s(caplog):
+    # Given a kiosk whose file says it stands in the Hukeng hall
+    catalog = load_catalog(default_catalog_dir())
+    cfg = KioskConfig(terminal=TerminalConfig(id="unenrolled", service_point="hukeng",
+                                              point_name="浒坑镇便民服务中心"))  # fmt: skip
+    t = Terminal(Ports(), cfg, catalog=catalog, today=lambda: dt.date(2026, 11, 23))
+
+    async def enroller(code: str) -> tuple[str, str]:  # enrolled by the office at Zhouhu
+        return "T5A0B3C9D2E", "zhouhu"
+
+    t.enroller = enroller
+    # When the technician enrols it
+    with caplog.at_level("WARNING", logger="kiosk.config"):
+        await t.enrol("3F9A0C21B7E4")
+    # Then tickets and submissions go out for Zhouhu, the header names Zhouhu,
+    # and the log tells the technician to correct the file
+    assert t.config.terminal.service_point == t.base_config.terminal.service_point == "zhouhu"
+    assert t.point_name_in("zh") == "洲湖镇便民服务中心"
+    assert t.point_name_in("en") == "Zhouhu Town Service Centre"
+    assert any("'zhouhu'" in r.getMessage() and "'hukeng'" in r.getMessage()
+               for r in caplog.records)  # fmt: skip
+    # and an enrolment at the hall the file names keeps the file's own header name
+    t2 = Terminal(Ports(), cfg, catalog=catalog, today=lambda: dt.date(2026, 11, 23))
+
+    async def same_hall(code: str) -> tuple[str, str]:
+        return "T0000000001", "hukeng"
+
+    t2.enroller = same_hall
+    await t2.enrol("3F9A0C21B7E4")
+    assert t2.config.terminal.point_name == "浒坑镇便民服务中心"
 
 
 class BeatPlatform:
