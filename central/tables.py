@@ -116,10 +116,11 @@ ratings = sa.Table(
     sa.Column("comment", sa.Text, nullable=False, server_default=""),
     sa.Column("follow_up", sa.String(16), nullable=False, server_default="none"),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("key", sa.String(64), unique=True),  # 0002
+    sa.Column("key", sa.String(64)),  # 0002
     sa.Column("reference", sa.String(128), nullable=False, server_default=""),  # 0002
     sa.Column("assigned_to", sa.String(64)),  # 0002
 )
+sa.Index("ix_ratings_key", ratings.c.key, unique=True)  # 0002 made it an index
 
 
 def _beat_columns() -> list[sa.Column]:
@@ -189,6 +190,8 @@ alerts = sa.Table(
     sa.Column("service_point", sa.String(32), nullable=False, index=True),
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("detail", sa.String(200), nullable=False, server_default=""),
+    # the device's own words when the alert opened (migration 0010)
+    sa.Column("reason", sa.String(300), nullable=False, server_default=""),
     sa.Column("help_request_id", sa.Integer),
     sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("cleared_at", sa.DateTime(timezone=True)),  # the condition ended by itself

@@ -322,7 +322,7 @@ class HallStore:
                     .returning(a.c.id),  # another process may open one of them first
                     [{"open_key": cond.key(terminal_id), "terminal_id": terminal_id,
                       "service_point": point, "kind": cond.kind, "detail": cond.detail[:200],
-                      "help_request_id": None, "opened_at": now}
+                      "reason": cond.reason, "help_request_id": None, "opened_at": now}
                      for terminal_id, point, cond in plan.open],
                 ).scalars().all()  # fmt: skip
                 if opened:
@@ -346,8 +346,11 @@ class HallStore:
         if closed:
             q = q.where(a.c.closed_at.is_not(None)).order_by(a.c.closed_at.desc())
         else:
+            # what still holds and nobody has seen first; recovered ones (waiting only to be
+            # closed) last
             q = q.where(a.c.closed_at.is_(None)).order_by(
-                a.c.acknowledged_at.is_not(None), a.c.opened_at.desc())  # fmt: skip
+                a.c.cleared_at.is_not(None), a.c.acknowledged_at.is_not(None),
+                a.c.opened_at.desc())  # fmt: skip
         with self.engine.connect() as conn:
             rows = [dict(r._mapping) for r in conn.execute(q.limit(limit))]
             ids = [r["id"] for r in rows]
@@ -365,10 +368,13 @@ class HallStore:
         return rows
 
     def count_open_alerts(self, scope: Sequence[str] | None) -> int:
+        """Alerts that still need someone: not closed, and not recovered by themselves
+        (a recovered one is listed, green, until closed, but calls nobody)."""
         a = t.alerts
         with self.engine.connect() as conn:
             return int(conn.execute(sa.select(sa.func.count()).where(
-                a.c.closed_at.is_(None), _in_scope(a.c.service_point, scope))).scalar_one())  # fmt: skip
+                a.c.closed_at.is_(None), a.c.cleared_at.is_(None),
+                _in_scope(a.c.service_point, scope))).scalar_one())  # fmt: skip
 
     def act_on_alert(
         self, alert_id: int, action: str, by: str, scope: Sequence[str] | None

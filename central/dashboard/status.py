@@ -47,6 +47,9 @@ FOLLOW_UP = ("new", "assigned", "contacted", "resolved")
 class Condition:
     kind: str
     detail: str = ""  # a device name, never personal data
+    # what the device itself said (its driver's words for a technician: "cover open: close
+    # the printer cover"); not part of the condition's identity
+    reason: str = field(default="", compare=False)
 
     @property
     def severity(self) -> Severity:
@@ -91,20 +94,22 @@ def assess(terminal_id: str, service_point: str, last_seen: dt.datetime | None,
     conds: list[Condition] = [] if online else [Condition(OFFLINE)]
     # an offline terminal keeps its last known problems: going quiet does not refill paper
     level = paper_level(paper_raw)
+    printer = next((d for d in devices if d.get("device") == "printer"), {})
+    paper_said = _reason(printer) if (level, printer.get("state")) in _PAPER_STATES else ""
     if level == "out":
-        conds.append(Condition(PAPER_OUT))
+        conds.append(Condition(PAPER_OUT, reason=paper_said))
     elif level == "near_end":
-        conds.append(Condition(PAPER_NEAR_END))
+        conds.append(Condition(PAPER_NEAR_END, reason=paper_said))
     for d in devices:
         state, name = d.get("state", ""), str(d.get("device", ""))
-        if name == "printer" and (level, state) in (("out", "fault"), ("near_end", "degraded")):
+        if name == "printer" and (level, state) in _PAPER_STATES:
             continue  # that fault or warning is the paper, said above: one alarm, not two
         if state == "fault":
-            conds.append(Condition(DEVICE_FAULT, name))
+            conds.append(Condition(DEVICE_FAULT, name, _reason(d)))
         elif _count(d.get("failed_reads")) >= FailedReads.ALERT_AT:
-            conds.append(Condition(FAILED_READS, name))
+            conds.append(Condition(FAILED_READS, name, _reason(d)))
         elif state == "degraded":
-            conds.append(Condition(DEVICE_DEGRADED, name))
+            conds.append(Condition(DEVICE_DEGRADED, name, _reason(d)))
     uptime = beat.get("uptime")
     return TerminalView(terminal_id, service_point, last_seen,
                         str(beat.get("software_version") or ""), str(beat.get("screen") or ""),
@@ -112,6 +117,16 @@ def assess(terminal_id: str, service_point: str, last_seen: dt.datetime | None,
                         uptime=uptime if isinstance(uptime, int) else None,
                         catalog_version=str(beat.get("catalog_version") or ""),
                         config_version=beat.get("config_version"))  # fmt: skip
+
+
+# a printer's state that is its paper's level, already said by the paper alarm
+_PAPER_STATES = (("out", "fault"), ("near_end", "degraded"))
+REASON_KEPT = 300  # characters, as the heartbeat keeps them (central/app.py DEVICE_TEXT)
+
+
+def _reason(device: Mapping) -> str:
+    reason = device.get("reason")
+    return reason[:REASON_KEPT] if isinstance(reason, str) else ""
 
 
 def _count(raw) -> int:

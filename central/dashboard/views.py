@@ -186,14 +186,13 @@ def _devices(v: TerminalView) -> str:
 
 
 def _problems(v: TerminalView) -> str:
-    reasons = {str(d.get("device", "")): str(d.get("reason", "")) for d in v.devices}
     parts = []
     for c in v.conditions:
         zh, _ = KIND.get(c.kind, (c.kind, c.kind))
         detail = f"（{e(DEVICE.get(c.detail, c.detail))}）" if c.detail else ""
         # what the device itself says is wrong and what to do (the drivers write it for a
         # technician: "cover open: close the printer cover"), not only a hover's tooltip
-        why = f'<span class="why">{e(reasons[c.detail])}</span>' if reasons.get(c.detail) else ""
+        why = f'<span class="why">{e(c.reason)}</span>' if c.reason else ""
         parts.append(f'<span class="problem {c.severity.css}">{e(zh)}{detail}{why}</span>')
     return "".join(parts) or '<span class="muted">无 none</span>'
 
@@ -318,6 +317,8 @@ def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[
             detail = f"界面 {e(a['detail'])}"
         else:
             detail = e(DEVICE.get(a["detail"], a["detail"])) or "—"
+            if a.get("reason"):  # the device's own words when the alert opened
+                detail += f'<span class="why">{e(a["reason"])}</span>'
         if a["closed_at"]:
             state = f'<span class="chip grey">已关闭 Closed</span><small>{e(a["closed_by"])} {e(when(a["closed_at"]))}</small>'
         elif a["acknowledged_at"]:

@@ -205,10 +205,16 @@ def test_a_device_fault_says_what_is_wrong_and_what_to_do_and_an_empty_roll_is_o
     expect(row.locator(".problem")).to_contain_text("设备故障（打印机）")
     expect(row.locator(".problem .why")).to_have_text("cover open: close the printer cover")
     shot(page, "terminals-reason")
-    # And the empty roll is one problem (paper out), not a printer fault besides
+    # And the empty roll is one problem (paper out), not a printer fault besides, with the
+    # printer's words under it
     problems = page.locator(f'tr[data-terminal="{empty.terminal_id}"] .problem')
     expect(problems).to_have_count(1)
     expect(problems).to_contain_text("打印机缺纸")
+    expect(problems.locator(".why")).to_have_text("paper out: load a new paper roll")
+    # And the alerts page says it too, for the manager who is called
+    page.goto(f"{url}/dashboard/alerts")
+    alert = page.locator(f'tr[data-terminal="{cover.terminal_id}"][data-kind="device_fault"]')
+    expect(alert.locator(".why")).to_have_text("cover open: close the printer cover")
 
 
 def test_paper_out_raises_an_alert_the_manager_acknowledges_and_closes(platform, page):

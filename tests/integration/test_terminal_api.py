@@ -138,9 +138,10 @@ async def test_sweep_opens_one_alert_per_condition_and_marks_it_cleared_when_it_
     # When the hall sweeps twice
     hall.sweep(now, 90)
     hall.sweep(now, 90)
-    # Then one alert per condition is open
-    kinds = sorted((a["kind"], a["detail"]) for a in hall.alerts(None))
-    assert kinds == [("device_fault", "idcard"), ("paper_out", "")]
+    # Then one alert per condition is open, keeping what the device said
+    kinds = sorted((a["kind"], a["detail"], a["reason"]) for a in hall.alerts(None))
+    assert kinds == [("device_fault", "idcard", "no answer"), ("paper_out", "", "")]
+    assert hall.count_open_alerts(None) == 2
     # When the paper is refilled and the reader answers again
     await client.heartbeat(
         [Health.good("idcard")], software_version="1.0", screen="home", paper="ok"
@@ -149,6 +150,8 @@ async def test_sweep_opens_one_alert_per_condition_and_marks_it_cleared_when_it_
     # Then both stay open for a person but show they ended by themselves
     cleared = sorted((a["kind"], a["detail"], a["cleared_at"] is not None) for a in hall.alerts(None))
     assert cleared == [("device_fault", "idcard", True), ("paper_out", "", True)]
+    # and call nobody: the Alerts badge counts only what still holds
+    assert hall.count_open_alerts(None) == 0
     # And when the terminal goes quiet past the threshold, an offline alert opens
     hall.sweep(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=200), 90)
     assert "offline" in {a["kind"] for a in hall.alerts(None)}
