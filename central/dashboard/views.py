@@ -32,6 +32,17 @@ DEVICE = {"printer": "打印机", "idcard": "身份证阅读器", "sscard": "社
           "scanner": "扫码器", "camera": "高拍仪", "document_camera": "高拍仪",
           "face_camera": "人脸摄像头", "speech": "语音", "platform": "平台连接"}  # fmt: skip
 STATE = {"ok": "正常", "degraded": "降级", "fault": "故障"}
+# the kiosk's screens (screens/app.py) as a heartbeat or a call for staff names them
+SCREEN = {"starting": ("启动中", "Starting"), "attract": ("待机画面", "Attract screen"),
+          "home": ("首页", "Home"), "question": ("情形引导", "Guided questions"),
+          "form": ("填写表单", "Form"), "materials": ("材料清单", "Materials"),
+          "capture": ("拍摄材料", "Document capture"), "review": ("核对提交", "Review"),
+          "outcome": ("办理结果", "Outcome"), "rate": ("评价", "Rating"),
+          "end": ("办理结束", "Goodbye"), "face": ("人脸比对", "Face check"),
+          "search": ("搜索事项", "Search"), "guide": ("办事指南", "Guide"),
+          "progress": ("进度查询", "Progress"), "ticket": ("取号", "Queue ticket"),
+          "record": ("打印记录", "Records"), "technician_pin": ("技术员登录", "Technician PIN"),
+          "technician": ("技术员维护", "Technician screen")}  # fmt: skip
 PAPER = {"ok": ("充足", "OK"), "near_end": ("将尽", "Near end"), "out": ("缺纸", "Out"),
          "unknown": ("未知", "Unknown")}  # fmt: skip
 KIND = {status.OFFLINE: ("终端离线", "Offline"), status.PAPER_OUT: ("打印机缺纸", "Paper out"),
@@ -82,6 +93,24 @@ def csrf_field(token: str) -> str:
     return f'<input type="hidden" name="csrf" value="{e(token)}">'
 
 
+def screen_label(code: str) -> str:
+    """A kiosk screen's name in both languages, its code kept in a tooltip."""
+    if not code:
+        return "—"
+    names = SCREEN.get(code) or SCREEN.get(code.rsplit(".", 1)[-1])
+    if names is None:
+        return f'<span class="mono">{e(code)}</span>'
+    return f'<span title="{e(code)}">{e(names[0])}<small>{e(names[1])}</small></span>'
+
+
+def terminal_cell(terminal_id: str) -> str:
+    """A terminal's id with, for a technician, the way to its diagnostics and settings
+    (hidden by the stylesheet from roles that may not open them; the pages check anyway)."""
+    tid, q = e(terminal_id), quote(terminal_id, safe="")
+    return (f'{tid}<span class="tech"><a href="/dashboard/diagnostics?terminal={q}">诊断包</a>'
+            f'<a href="/dashboard/config?target=terminal:{q}">远程配置</a></span>')
+
+
 def layout(*, title: str, county: str, user: User | None, active: str, body: str,
            csrf: str = "", refresh: int = 0, open_alerts: int = 0) -> str:  # fmt: skip
     nav = ""
@@ -111,7 +140,7 @@ def layout(*, title: str, county: str, user: User | None, active: str, body: str
 <meta name="viewport" content="width=device-width, initial-scale=1">{meta}
 <title>{e(title)} · 政务服务自助终端运行监控</title>
 <link rel="stylesheet" href="{CSS}"></head>
-<body><header><div class="brand"><span class="seal">政</span><div><b>{e(county)}政务服务自助终端</b>
+<body{' class="may-tech"' if user is not None and user.may("diagnostics") else ""}><header><div class="brand"><span class="seal">政</span><div><b>{e(county)}政务服务自助终端</b>
 <small>运行监控平台 · Kiosk operations</small></div></div>{nav}</header>
 <main>{body}</main>
 <footer>{f"每 {refresh} 秒自动刷新 · " if refresh else ""}不含群众个人信息 · No personal data is shown</footer>
@@ -267,7 +296,7 @@ def terminals_body(*, views: Sequence[TerminalView], points: Mapping[str, str],
         devices = tuple((d.get("device"), d.get("state"), d.get("reason")) for d in v.devices)
         rows.append(
             f'<tr class="sev-{sev.css}" data-terminal="{tid}" data-severity="{sev.css}">'
-            f'<td>{cell(("badge", sev), badge, sev)}</td><td class="mono">{tid}</td>'
+            f'<td>{cell(("badge", sev), badge, sev)}</td><td class="mono">{terminal_cell(v.terminal_id)}</td>'
             f"<td>{cell(('point', v.service_point), point_name, points, v.service_point)}</td>"
             f"<td{seen_cls}>{e(ago(v.last_seen, now))}<small>{e(when(v.last_seen))}</small></td>"
             f"<td>{cell(('problems', v.conditions, devices), _problems, v)}</td>"
@@ -275,7 +304,7 @@ def terminals_body(*, views: Sequence[TerminalView], points: Mapping[str, str],
             f"<td>{cell(('paper', v.paper), _paper, v.paper)}</td>"
             f'<td class="mono">{cell(("software", v.software_version, v.catalog_version), _software, v, catalog_etag)}</td>'
             f"<td>{e(uptime(v.uptime))}</td><td>{_config(v, pushed.get(v.terminal_id, 0))}</td>"
-            f'<td class="mono">{cell(("screen", v.screen), lambda s: e(s or "—"), v.screen)}</td></tr>'
+            f'<td>{cell(("screen", v.screen), screen_label, v.screen)}</td></tr>'
         )
     table = grid([("状态", "Status"), ("终端编号", "Terminal"), ("服务点", "Service point"),
                   ("最后心跳", "Last seen"), ("问题", "Problems"), ("设备状态", "Devices"),
@@ -314,11 +343,12 @@ def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[
             minutes = round(PIN_LOCK_SECONDS / 60)
             detail = f"技术员入口已锁定 {minutes} 分钟 the technician screen is locked for {minutes} min"
         elif a["kind"] == status.HELP:
-            detail = f"界面 {e(a['detail'])}"
+            detail = f"界面 Screen: {screen_label(a['detail'])}"
         else:
-            detail = e(DEVICE.get(a["detail"], a["detail"])) or "—"
+            detail = e(DEVICE.get(a["detail"], a["detail"]))
             if a.get("reason"):  # the device's own words when the alert opened
                 detail += f'<span class="why">{e(a["reason"])}</span>'
+            detail = detail or "—"
         if a["closed_at"]:
             state = f'<span class="chip grey">已关闭 Closed</span><small>{e(a["closed_by"])} {e(when(a["closed_at"]))}</small>'
         elif a["acknowledged_at"]:
@@ -344,7 +374,7 @@ def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[
             f'<tr class="sev-{sev.css}" data-alert="{a["id"]}" data-kind="{e(a["kind"])}" '
             f'data-terminal="{e(a["terminal_id"])}"><td>{badge(now_sev)}</td>'
             f"<td><b>{e(zh)}</b><small>{e(en)}</small></td>"
-            f'<td class="mono">{e(a["terminal_id"])}</td><td>{point_name(points, a["service_point"])}</td>'
+            f'<td class="mono">{terminal_cell(a["terminal_id"])}</td><td>{point_name(points, a["service_point"])}</td>'
             f"<td>{detail}</td><td>{e(when(a['opened_at']))}</td><td>{live}</td><td>{state}</td>"
             f'<td class="actions">{actions}{_history(a["history"], lambda h: ACTION.get(h["action"], h["action"]))}</td></tr>'
         )

@@ -205,6 +205,11 @@ def test_a_device_fault_says_what_is_wrong_and_what_to_do_and_an_empty_roll_is_o
     expect(row.locator(".problem")).to_contain_text("设备故障（打印机）")
     expect(row.locator(".problem .why")).to_have_text("cover open: close the printer cover")
     shot(page, "terminals-reason")
+    # and the screen it shows by name, and the way to its diagnostics from its id
+    expect(row.locator("td").nth(10)).to_contain_text("待机画面")
+    row.get_by_role("link", name="诊断包").click()
+    expect(page.locator("select[name=terminal]")).to_have_value(cover.terminal_id)
+    page.go_back()
     # And the empty roll is one problem (paper out), not a printer fault besides, with the
     # printer's words under it
     problems = page.locator(f'tr[data-terminal="{empty.terminal_id}"] .problem')
@@ -272,15 +277,18 @@ def test_citizens_call_for_staff_is_an_alert_closed_by_a_person(platform, page):
     url, _ = platform
     # Given a citizen stuck on the form screen presses "call staff" (twice)
     kiosk = Terminal(url, "zhouhu")
-    kiosk.beat(screen="apply.form")
-    first, second = kiosk.call_staff("apply.form"), kiosk.call_staff("apply.form")
+    kiosk.beat(screen="form")
+    first, second = kiosk.call_staff("form"), kiosk.call_staff("form")
     assert first == second  # one person is called, not two
     # When the manager looks at the alerts
     row = managers_alert(page, url, kiosk, "help")
-    # Then the call is there with the screen, and closing it ends it
+    # Then the call is there with the screen named as staff know it, and closing it ends it
     expect(row).to_have_count(1)
     expect(row).to_contain_text("群众呼叫工作人员")
-    expect(row).to_contain_text("apply.form")
+    expect(row).to_contain_text("填写表单")
+    expect(row).to_contain_text("Form")
+    # (a manager is not offered the technician's pages)
+    expect(row.locator(".tech")).to_be_hidden()
     row.get_by_role("button", name=re.compile("关闭")).click()
     expect(row).to_have_count(0)
 
