@@ -13,7 +13,6 @@ import contextlib
 import datetime as dt
 import json
 import logging
-import math
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -196,6 +195,12 @@ async def login_get(request: web.Request) -> web.Response:
     return _login_form(request)
 
 
+WRONG_SIGN_IN = (f"用户名或密码不正确。连续输错 {SIGN_IN_TRIES} 次，账号将锁定 "
+                 f"{round(SIGN_IN_LOCK.total_seconds() / 60)} 分钟。"
+                 f"Wrong user name or password. After {SIGN_IN_TRIES} wrong tries an account is "
+                 f"locked for {round(SIGN_IN_LOCK.total_seconds() / 60)} minutes.")
+
+
 async def login_post(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     pre = request.cookies.get(PRE_COOKIE, "")
@@ -216,19 +221,17 @@ async def login_post(request: web.Request) -> web.StreamResponse:
         # burst of guesses sent at once would all have passed it while it was still open
         now = dt.datetime.now(dt.UTC)
         locked = await asyncio.to_thread(hall.locked_for, name, now)
-        ok = locked <= 0 and await asyncio.to_thread(security.check_password, password, stored)
-    if locked > 0:
-        minutes = math.ceil(locked / 60)
-        return _login_form(request, f"密码错误次数过多，该账号已锁定，请 {minutes} 分钟后再试。"
-                                    f"Too many wrong passwords: this account is locked for "
-                                    f"{minutes} min.", 429)  # fmt: skip
+        # checked even when locked: a locked account answers as slowly as any other
+        ok = await asyncio.to_thread(security.check_password, password, stored) and locked <= 0
     if not (found and ok):
         log.info("dashboard sign-in refused for a user name of %d characters", len(name))
-        if found and await asyncio.to_thread(hall.sign_in_failed, name, now):
+        if found and locked <= 0 and await asyncio.to_thread(hall.sign_in_failed, name, now):
             log.warning("dashboard account locked for %s after %d wrong passwords",
                         SIGN_IN_LOCK, SIGN_IN_TRIES)  # fmt: skip
         await asyncio.sleep(0.5)  # a guesser waits; a person who mistyped hardly notices
-        return _login_form(request, "用户名或密码不正确。Wrong user name or password.", 401)
+        # one answer for a wrong password, an unknown name and a locked account: a guesser
+        # cannot learn which names exist; the person locked out reads the rule and waits
+        return _login_form(request, WRONG_SIGN_IN, 401)
     await asyncio.to_thread(hall.signed_in, name)
     resp = _signed_in(request, name, found[0].epoch, _safe_next(str(form.get("next", ""))))
     resp.del_cookie(PRE_COOKIE, path="/dashboard")
