@@ -21,6 +21,7 @@ async def script(app, out: Path, which: str) -> dict:
     from kiosk.cli import DEMO_ANSWERS, DEMO_FORM
     from kiosk.validation import normalize_date
     from peripherals.idcard.emulator import sample_cards
+    from screens.touch import find_action
     from screens.walkthrough import Walkthrough, until
 
     w = Walkthrough(app, out)
@@ -47,13 +48,18 @@ async def script(app, out: Path, which: str) -> dict:
         rows = list(screen.ids.rows.children)
         whole = [r for r in rows if r.to_window(*r.pos)[1] >= bottom - 1
                  and r.to_window(r.right, r.top)[1] <= top + 1]  # fmt: skip
-        pages.append({"rows": len(rows), "whole": len(whole)})
+        # which of the screen's own buttons it offers: Submit, or the next page to read
+        offers = [a for a in ("submit", "next_page")
+                  if find_action(app.root_window, a) is not None]  # fmt: skip
+        pages.append({"rows": len(rows), "whole": len(whole), "offers": offers})
         if shot is None:
             shot = str(await w.screenshot(f"{which}-large-type"))
         pager = screen.ids.pager
         if pager.page + 1 >= pager.pages:
             break
-        await w.tap("page:next")
+        # the review's big button turns its pages (as a citizen reads on); the list's pager
+        # elsewhere
+        await w.tap("next_page" if "next_page" in offers else "page:next")
     return {"pages": pages, "rows": sum(len(p) for p in screen._pages), "screenshot": shot,
             "materials": len(terminal.journey.outstanding())}  # fmt: skip
 
