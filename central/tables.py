@@ -310,4 +310,7 @@ personal_lookups = sa.Table(
     sa.Column("applicant", sa.String(64), nullable=False),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_personal_lookups_terminal_at", "terminal_id", "at"),
+    # migration 0011: one citizen's lookups (the audit page), and the old ones to forget
+    sa.Index("ix_personal_lookups_applicant", "applicant"),
+    sa.Index("ix_personal_lookups_at", "at"),
 )

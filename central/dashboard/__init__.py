@@ -28,6 +28,9 @@ class Settings:
     session_hours: float = 8.0
     sweep_every: float = 10.0  # seconds; a page that shows alerts sweeps first anyway
     page_cache_seconds: float = 5.0  # central/dashboard/snapshots.py
+    # the personal-data lookups audit trail (data.LookupAudit): at least the six months a
+    # network operator keeps its logs (网络安全法 第二十一条)
+    lookups_kept_days: int = 180
 
     @property
     def snapshot_ttl(self) -> float:
@@ -40,6 +43,7 @@ class Settings:
             offline_after=float(os.environ.get("CENTRAL_OFFLINE_AFTER", "90")),
             refresh_seconds=int(os.environ.get("CENTRAL_DASHBOARD_REFRESH", "15")),
             page_cache_seconds=float(os.environ.get("CENTRAL_DASHBOARD_CACHE", "5")),
+            lookups_kept_days=int(os.environ.get("CENTRAL_LOOKUPS_KEPT_DAYS", "180")),
         )
 
 

@@ -71,7 +71,7 @@ class User:
     def may(self, page: str) -> bool:
         if page in ("ratings", "savings", "volumes"):
             return self.role in ("manager", "admin")
-        if page == "accounts":
+        if page in ("accounts", "lookups"):
             return self.role == "admin"
         if page in ("diagnostics", "config"):
             return self.role in ("technician", "admin")
@@ -484,3 +484,57 @@ class HallStore:
             s.c.received_at >= since, _in_scope(s.c.accepting_point, scope)).group_by(event))  # fmt: skip
         with self.engine.connect() as conn:
             return Counter({(k or ""): int(n) for k, n in conn.execute(q)})
+
+
+# -- who looked up whose data (personal_lookups) ----------------------------------------------
+
+class LookupAudit:
+    """The audit trail of citizens' own data read by terminals, for the administrator:
+    each terminal's lookups in a while, and every lookup of one citizen (found by the keyed
+    hashes of their ID number; the number itself is never stored)."""
+
+    def __init__(self, engine: sa.Engine):
+        self.engine = engine
+
+    def by_terminal(self, since: dt.datetime, scope: Sequence[str] | None,
+                    limit: int = 100) -> list[dict[str, Any]]:  # fmt: skip
+        """Per terminal since ``since``: its point, lookups of each kind, the citizens
+        concerned and the last one's time; the busiest first."""
+        lk, term = t.personal_lookups, t.terminals
+        kinds = [sa.func.sum(sa.case((lk.c.kind == k, 1), else_=0)).label(k)
+                 for k in ("applications", "record", "face")]  # fmt: skip
+        q = (sa.select(lk.c.terminal_id, term.c.service_point, sa.func.count().label("total"),
+                       sa.func.count(sa.distinct(lk.c.applicant)).label("citizens"),
+                       sa.func.max(lk.c.at).label("last"), *kinds)
+             .select_from(lk.outerjoin(term, term.c.id == lk.c.terminal_id))
+             .where(lk.c.at >= since, _in_scope(term.c.service_point, scope))
+             .group_by(lk.c.terminal_id, term.c.service_point)
+             .order_by(sa.desc("total"), lk.c.terminal_id).limit(limit))  # fmt: skip
+        with self.engine.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(q)]
+        for r in rows:
+            r["last"] = _aware(r["last"])
+        return rows
+
+    def of_citizen(self, blinds: Sequence[str], limit: int = 200) -> list[dict[str, Any]]:
+        """Every lookup of the citizen whose ID number has these keyed hashes (one a key
+        of the platform's ring), newest first."""
+        lk, term = t.personal_lookups, t.terminals
+        q = (sa.select(lk.c.at, lk.c.terminal_id, lk.c.kind, term.c.service_point)
+             .select_from(lk.outerjoin(term, term.c.id == lk.c.terminal_id))
+             .where(lk.c.applicant.in_(list(blinds)))
+             .order_by(lk.c.at.desc(), lk.c.id.desc()).limit(limit))  # fmt: skip
+        with self.engine.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(q)]
+        for r in rows:
+            r["at"] = _aware(r["at"])
+        return rows
+
+    def prune(self, before: dt.datetime, batch: int = 5000) -> int:
+        """Forget up to ``batch`` lookups older than ``before`` (a small transaction: the
+        heartbeats wait for nothing long); how many went."""
+        lk = t.personal_lookups
+        old = sa.select(lk.c.id).where(lk.c.at < before).order_by(lk.c.id).limit(batch)
+        with self.engine.begin() as conn:
+            return conn.execute(lk.delete().where(lk.c.id.in_(old.scalar_subquery()))).rowcount
+

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
+from stdnum.cn import ric
 
 from central.app import CATALOG, CONFIG, STORE
 from central.dashboard import (
@@ -29,6 +30,7 @@ from central.dashboard import (
     account_views,
     diagnostics,
     diagnostics_views,
+    lookup_views,
     remote,
     remote_views,
     security,
@@ -37,10 +39,18 @@ from central.dashboard import (
     volumes,
 )
 from central.dashboard.builder import BuildFailed, PageBuilder, terminal_views, terminals_body
-from central.dashboard.data import SIGN_IN_LOCK, SIGN_IN_TRIES, HallError, HallStore, User
+from central.dashboard.data import (
+    SIGN_IN_LOCK,
+    SIGN_IN_TRIES,
+    HallError,
+    HallStore,
+    LookupAudit,
+    User,
+)
 from central.dashboard.snapshots import SNAPSHOTS, Snapshots
 from central.db import reader
 from central.errors import ApiError
+from kiosk.records import masked_id
 
 log = logging.getLogger("central.dashboard")
 COOKIE, PRE_COOKIE = "kiosk_dashboard", "kiosk_dashboard_login"
@@ -481,6 +491,40 @@ async def change_password(request: web.Request, user: User, csrf: str) -> web.St
     raise _signed_in(request, user.name, epoch, "/dashboard/account?done=password")
 
 
+LOOKUP_DAYS = 7  # the lookups page's table of terminals covers this many days
+
+
+async def _lookups_page(request: web.Request, user: User, csrf: str, status: int = 200,
+                        **found) -> web.Response:  # fmt: skip
+    audit = LookupAudit(reader(request.app[STORE].engine))
+    since = _now() - dt.timedelta(days=LOOKUP_DAYS)
+    terminals = await asyncio.to_thread(audit.by_terminal, since, user.scope)
+    return _html(lookup_views.lookups_page(
+        county=_county(request), user=user, csrf=csrf, points=_points(request),
+        terminals=terminals, days=LOOKUP_DAYS, kept_days=request.app[SETTINGS].lookups_kept_days,
+        open_alerts=await _open_alerts(request, user), **found), status)  # fmt: skip
+
+
+@page("lookups")
+async def lookups(request: web.Request, user: User, csrf: str) -> web.StreamResponse:
+    return await _lookups_page(request, user, csrf)
+
+
+@page("lookups")
+async def lookups_of_citizen(request: web.Request, user: User, csrf: str) -> web.StreamResponse:
+    """One citizen's lookups, by the ID number typed (a POST: the number is in no URL, no
+    access log and no browser history; it is not logged here either)."""
+    number = str((await request.post()).get("id_number", "")).strip().upper()
+    if not ric.is_valid(number):
+        return await _lookups_page(request, user, csrf, 422,
+                                   problem="身份证号码不正确（格式或校验位）。"
+                                           "That is not a valid ID number (format or check digit).")  # fmt: skip
+    audit = LookupAudit(reader(request.app[STORE].engine))
+    found = await asyncio.to_thread(audit.of_citizen, request.app[STORE].box.blinds(number))
+    log.info("lookups audit: %s looked up one citizen's lookups (%d found)", user.name, len(found))
+    return await _lookups_page(request, user, csrf, citizen=masked_id(number), found=found)
+
+
 @page("accounts")
 async def accounts(request: web.Request, user: User, csrf: str) -> web.StreamResponse:
     q = request.query
@@ -653,6 +697,15 @@ async def stylesheet(request: web.Request) -> web.StreamResponse:
 # -- assembly ---------------------------------------------------------------------------
 
 
+async def _forget_old_lookups(app: web.Application, now: dt.datetime) -> None:
+    """The lookups audit trail past its keeping time, a batch a sweep (normally none)."""
+    before = now - dt.timedelta(days=app[SETTINGS].lookups_kept_days)
+    gone = await asyncio.to_thread(LookupAudit(app[STORE].engine).prune, before)
+    if gone:
+        log.info("forgot %d personal-data lookups older than %d days", gone,
+                 app[SETTINGS].lookups_kept_days)  # fmt: skip
+
+
 async def _sweep(app: web.Application) -> None:
     """Open and clear alerts. Judging 2 000 terminals is 100 ms and more of Python: done in
     the page builder's process (in a thread here it held the GIL the heartbeats need, and
@@ -663,6 +716,7 @@ async def _sweep(app: web.Application) -> None:
     except BuildFailed:  # logged by the builder: judged here this time rather than not at all
         found = None
     await asyncio.to_thread(HallStore(app[STORE].engine).sweep, now, offline_after, found)
+    await _forget_old_lookups(app, now)
 
 
 async def _sweeper(app: web.Application) -> None:
@@ -713,6 +767,8 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/dashboard/account", account)
     r.add_post("/dashboard/account/password", change_password)
     r.add_get("/dashboard/accounts", accounts)
+    r.add_get("/dashboard/lookups", lookups)
+    r.add_post("/dashboard/lookups", lookups_of_citizen)
     r.add_post("/dashboard/accounts/{name}/{action}", account_action)
     r.add_get("/dashboard/api/terminals", terminals_api)
     r.add_get("/dashboard/static/dashboard.css", stylesheet)

@@ -423,3 +423,52 @@ def test_savings_board_shows_each_life_event_and_technician_cannot_open_ratings(
     response = page.goto(f"{url}/dashboard/ratings")
     assert response is not None and response.status == 403
     shot(page, "forbidden")
+
+
+def test_the_administrator_sees_who_read_a_citizen_s_data_and_finds_one_citizen_s_lookups(
+        platform, page):  # fmt: skip
+    from kiosk.records import masked_id
+    from tests.support.central import id_number
+
+    url, data = platform
+    # Given a kiosk that read one citizen's applications twice and another's once
+    kiosk = Terminal(url, "zhouhu")
+    kiosk.beat()
+    someone, other = id_number("11010519491231002"), id_number()
+    for number in (someone, someone, other):
+        kiosk._run(lambda c, n=number: c.applications_of(n, card_read_at=dt.datetime.now(dt.UTC)))
+    # When the administrator opens the lookups page
+    sign_in(page, url, "admin")
+    page.get_by_role("link", name=re.compile("查询记录")).click()
+    # Then the kiosk's row counts three lookups of applications, of two citizens
+    row = page.locator(f'tr[data-terminal="{kiosk.terminal_id}"]')
+    cells = row.locator("td")
+    expect(cells.nth(1)).to_have_text("洲湖镇便民服务中心")
+    expect(cells.nth(2)).to_have_text("3")  # applications
+    expect(cells.nth(5)).to_have_text("3")  # in all
+    expect(cells.nth(6)).to_have_text("2")  # citizens
+    # When the administrator types the first citizen's ID number
+    page.fill("input[name=id_number]", someone)
+    page.get_by_role("button", name=re.compile("查询")).click()
+    # Then that citizen's two lookups by the kiosk are listed, the number shown masked
+    heading = page.locator("h2.citizen")
+    expect(heading).to_contain_text(masked_id(someone))
+    found = page.locator("h2.citizen + table tbody tr")
+    expect(found).to_have_count(2)
+    expect(found.first).to_contain_text(kiosk.terminal_id)
+    expect(found.first).to_contain_text("办件查询")
+    shot(page, "lookups")
+    # and the number is in no address, nor in the platform's log
+    assert someone not in page.url
+    log = Path(str(data) + "-stderr.log").read_text(encoding="utf-8", errors="replace")
+    assert someone not in log and "lookups audit: admin" in log
+    # A mistyped number is refused with what is wrong
+    page.fill("input[name=id_number]", someone[:-1] + ("0" if someone[-1] != "0" else "1"))
+    page.get_by_role("button", name=re.compile("查询")).click()
+    expect(page.locator(".error")).to_contain_text("校验位")
+    # And a hall manager has no such page
+    other_page = page.context.browser.new_page()
+    sign_in(other_page, url, "zhouhu-mgr")
+    expect(other_page.locator("nav")).not_to_contain_text("查询记录")
+    assert other_page.goto(f"{url}/dashboard/lookups").status == 403
+    other_page.close()

@@ -1,0 +1,65 @@
+"""HTML for the audit of personal-data lookups (the administrator's): which terminals read
+citizens' own data lately, and, for one ID number typed in, every time a terminal read that
+citizen's data. Helpers come from ``views``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from central.dashboard.data import User
+from central.dashboard.views import bi, csrf_field, e, grid, layout, point_name, terminal_cell, when
+
+KIND = {"applications": ("办件查询", "Applications"), "record": ("缴费记录", "Contribution record"),
+        "face": ("人脸比对留存照片", "Photo of record")}  # fmt: skip
+
+
+def lookups_page(*, county: str, user: User, csrf: str, points: Mapping[str, str],
+                 terminals: Sequence[Mapping[str, Any]], days: int, kept_days: int,
+                 citizen: str = "", found: Sequence[Mapping[str, Any]] | None = None,
+                 problem: str = "", open_alerts: int = 0) -> str:  # fmt: skip
+    """``citizen``: the masked ID number searched for, with ``found`` its lookups."""
+    rows = [
+        f'<tr data-terminal="{e(r["terminal_id"])}"><td class="mono">{terminal_cell(r["terminal_id"])}</td>'
+        f'<td>{point_name(points, r["service_point"] or "")}</td>'
+        f'<td class="num">{r["applications"] or 0}</td><td class="num">{r["record"] or 0}</td>'
+        f'<td class="num">{r["face"] or 0}</td><td class="num"><b>{r["total"]}</b></td>'
+        f'<td class="num">{r["citizens"]}</td><td>{e(when(r["last"]))}</td></tr>'
+        for r in terminals
+    ]
+    summary = grid([("终端", "Terminal"), ("服务点", "Service point"), *KIND.values(),
+                    ("合计", "Total"), ("涉及群众", "Citizens"), ("最近一次", "Last")],
+                   rows, f"近 {days} 天没有查询 No lookups in {days} days")  # fmt: skip
+    err = f'<p class="error" role="alert">{e(problem)}</p>' if problem else ""
+    search = (
+        f'<form method="post" action="/dashboard/lookups" class="panel search" autocomplete="off">'
+        f"{csrf_field(csrf)}<label>{bi('身份证号', 'ID number')}"
+        '<input name="id_number" maxlength="18" required inputmode="text" '
+        'pattern="[0-9]{17}[0-9Xx]" autocomplete="off"></label>'
+        '<button class="primary">查询 Find</button>'
+        "<small>号码不会被保存或记入日志，只用于比对。The number is neither kept nor logged: "
+        "it is only compared.</small></form>"
+    )
+    result = ""
+    if found is not None:
+        lines = [
+            f'<tr><td>{e(when(r["at"]))}</td><td class="mono">{terminal_cell(r["terminal_id"])}</td>'
+            f'<td>{point_name(points, r["service_point"] or "")}</td>'
+            f"<td>{bi(*KIND.get(r['kind'], (r['kind'], r['kind'])))}</td></tr>"
+            for r in found
+        ]
+        result = (f'<h2 class="citizen">{bi("该群众的数据被读取记录", "Lookups of this citizen")}'
+                  f' <span class="mono">{e(citizen)}</span></h2>'
+                  + grid([("时间", "When"), ("终端", "Terminal"), ("服务点", "Service point"),
+                          ("读取内容", "What")], lines,
+                         f"保留期内没有读取记录 No lookups in the last {kept_days} days"))  # fmt: skip
+    body = (
+        f'<div class="titlebar"><h1>{bi("个人信息查询记录", "Personal data lookups")}</h1></div>'
+        f'<p class="lead">终端每次读取群众本人的数据（办件、缴费记录、人脸比对留存照片）都记录在此，'
+        f"保留 {kept_days} 天。Every time a terminal reads a citizen's own data it is recorded "
+        f"here, and kept {kept_days} days.</p>"
+        f"{err}{search}{result}"
+        f"<h2>{bi(f'近 {days} 天各终端的查询', f'Lookups by terminal, last {days} days')}</h2>{summary}"
+    )
+    return layout(title="个人信息查询记录", county=county, user=user, active="lookups",
+                  body=body, csrf=csrf, open_alerts=open_alerts)  # fmt: skip

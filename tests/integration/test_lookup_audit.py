@@ -1,0 +1,66 @@
+"""The personal-data lookups audit trail on both databases: one citizen's lookups found by
+the keyed hashes of their number (under every key of the ring), each terminal's counts in
+the administrator's scope, and rows past their keeping time forgotten a batch at a time."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from central import tables as t
+from central.dashboard.data import LookupAudit
+from central.db import make_engine, migrate
+from central.sealing import SecretBox
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = make_engine(database_url)
+    migrate(engine)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def test_lookups_are_found_by_citizen_counted_by_terminal_and_forgotten_when_old(engine):
+    now = dt.datetime.now(dt.UTC)
+    old_key, new_key = SecretBox(b"o" * 32), SecretBox(b"n" * 32, b"o" * 32)  # a rotation
+    someone, other = "11010519491231002X", "362429199005010021"
+    with engine.begin() as conn:
+        conn.execute(t.terminals.insert(), [
+            {"id": "T-ZH", "service_point": "zhouhu", "secret": "s", "enrolled_at": now},
+            {"id": "T-HK", "service_point": "hukeng", "secret": "s", "enrolled_at": now}])  # fmt: skip
+        conn.execute(t.personal_lookups.insert(), [
+            # before the key rotation, under the old key; after it, under the new one
+            {"terminal_id": "T-ZH", "kind": "applications", "applicant": old_key.blind(someone),
+             "at": now - dt.timedelta(days=2)},
+            {"terminal_id": "T-ZH", "kind": "face", "applicant": new_key.blind(someone),
+             "at": now - dt.timedelta(days=1)},
+            {"terminal_id": "T-HK", "kind": "record", "applicant": new_key.blind(other),
+             "at": now - dt.timedelta(hours=1)},
+            *[{"terminal_id": "T-HK", "kind": "record", "applicant": new_key.blind(other),
+               "at": now - dt.timedelta(days=200 + i)} for i in range(3)],
+        ])  # fmt: skip
+    audit = LookupAudit(engine)
+    # One citizen's lookups, by every key of the ring, newest first
+    found = audit.of_citizen(new_key.blinds(someone))
+    assert [(r["terminal_id"], r["kind"], r["service_point"]) for r in found] == [
+        ("T-ZH", "face", "zhouhu"), ("T-ZH", "applications", "zhouhu")]  # fmt: skip
+    # Each terminal's week, the busiest first; a scope sees its own points only. (Citizens
+    # are told apart by their hash: the one citizen looked up on both sides of the rotation
+    # counts once a key, as hashes under two keys cannot be matched without the number.)
+    week = audit.by_terminal(now - dt.timedelta(days=7), None)
+    assert [(r["terminal_id"], r["total"], r["citizens"]) for r in week] == [
+        ("T-ZH", 2, 2), ("T-HK", 1, 1)]  # fmt: skip
+    assert (week[0]["applications"], week[0]["face"], week[0]["record"]) == (1, 1, 0)
+    assert [r["terminal_id"] for r in audit.by_terminal(now - dt.timedelta(days=7), ["hukeng"])] == ["T-HK"]
+    # Rows past their keeping time go, a batch at a time; the recent ones stay
+    before = now - dt.timedelta(days=180)
+    assert [audit.prune(before, batch=2) for _ in range(3)] == [2, 1, 0]
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(t.personal_lookups)).scalar() == 3
