@@ -31,6 +31,9 @@ class Settings:
     # the personal-data lookups audit trail (data.LookupAudit): at least the six months a
     # network operator keeps its logs (网络安全法 第二十一条)
     lookups_kept_days: int = 180
+    # the heartbeats' history (a row a terminal when its health changes, and every 15 min):
+    # 50 000 terminals add some 5 M rows a day
+    heartbeats_kept_days: int = 90
 
     @property
     def snapshot_ttl(self) -> float:
@@ -44,6 +47,7 @@ class Settings:
             refresh_seconds=int(os.environ.get("CENTRAL_DASHBOARD_REFRESH", "15")),
             page_cache_seconds=float(os.environ.get("CENTRAL_DASHBOARD_CACHE", "5")),
             lookups_kept_days=int(os.environ.get("CENTRAL_LOOKUPS_KEPT_DAYS", "180")),
+            heartbeats_kept_days=int(os.environ.get("CENTRAL_HEARTBEATS_KEPT_DAYS", "90")),
         )
 
 

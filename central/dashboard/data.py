@@ -530,11 +530,24 @@ class LookupAudit:
             r["at"] = _aware(r["at"])
         return rows
 
-    def prune(self, before: dt.datetime, batch: int = 5000) -> int:
-        """Forget up to ``batch`` lookups older than ``before`` (a small transaction: the
-        heartbeats wait for nothing long); how many went."""
-        lk = t.personal_lookups
-        old = sa.select(lk.c.id).where(lk.c.at < before).order_by(lk.c.id).limit(batch)
-        with self.engine.begin() as conn:
-            return conn.execute(lk.delete().where(lk.c.id.in_(old.scalar_subquery()))).rowcount
+    def prune(self, before: dt.datetime, batch: int = 2000) -> int:
+        """Forget up to ``batch`` lookups older than ``before``; how many went."""
+        return forget_oldest(self.engine, t.personal_lookups, before, batch)
+
+
+def forget_oldest(engine: sa.Engine, table: sa.Table, before: dt.datetime,
+                  batch: int = 2000) -> int:  # fmt: skip
+    """Delete up to ``batch`` of ``table``'s rows written before ``before`` (its ``at``),
+    oldest first; how many went. A row's id grows with its ``at`` (rows are written as
+    they come), so the oldest are found by the primary key, and a table with nothing
+    old is not scanned at all: its first row is read and found recent. One small
+    transaction, so heartbeats wait for nothing long; called again until it answers 0."""
+    oldest = sa.select(table.c.at).order_by(table.c.id).limit(1)
+    ids = (sa.select(table.c.id).where(table.c.at < before).order_by(table.c.id)
+           .limit(batch).scalar_subquery())  # fmt: skip
+    with engine.begin() as conn:
+        first = _aware(conn.execute(oldest).scalar())
+        if first is None or first >= before:
+            return 0
+        return conn.execute(table.delete().where(table.c.id.in_(ids))).rowcount
 

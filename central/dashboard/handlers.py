@@ -24,6 +24,7 @@ from urllib.parse import quote
 from aiohttp import web
 from stdnum.cn import ric
 
+from central import tables as t
 from central.app import CATALOG, CONFIG, STORE
 from central.dashboard import (
     SETTINGS,
@@ -46,6 +47,7 @@ from central.dashboard.data import (
     HallStore,
     LookupAudit,
     User,
+    forget_oldest,
 )
 from central.dashboard.snapshots import SNAPSHOTS, Snapshots
 from central.db import reader
@@ -697,13 +699,16 @@ async def stylesheet(request: web.Request) -> web.StreamResponse:
 # -- assembly ---------------------------------------------------------------------------
 
 
-async def _forget_old_lookups(app: web.Application, now: dt.datetime) -> None:
-    """The lookups audit trail past its keeping time, a batch a sweep (normally none)."""
-    before = now - dt.timedelta(days=app[SETTINGS].lookups_kept_days)
-    gone = await asyncio.to_thread(LookupAudit(app[STORE].engine).prune, before)
-    if gone:
-        log.info("forgot %d personal-data lookups older than %d days", gone,
-                 app[SETTINGS].lookups_kept_days)  # fmt: skip
+async def _forget_old_rows(app: web.Application, now: dt.datetime) -> None:
+    """The lookups audit trail and the heartbeats' history past their keeping time, a batch
+    of each a sweep (normally none)."""
+    settings = app[SETTINGS]
+    for table, days in ((t.personal_lookups, settings.lookups_kept_days),
+                        (t.heartbeats, settings.heartbeats_kept_days)):  # fmt: skip
+        before = now - dt.timedelta(days=days)
+        gone = await asyncio.to_thread(forget_oldest, app[STORE].engine, table, before)
+        if gone:
+            log.info("forgot %d rows of %s older than %d days", gone, table.name, days)
 
 
 async def _sweep(app: web.Application) -> None:
@@ -716,7 +721,7 @@ async def _sweep(app: web.Application) -> None:
     except BuildFailed:  # logged by the builder: judged here this time rather than not at all
         found = None
     await asyncio.to_thread(HallStore(app[STORE].engine).sweep, now, offline_after, found)
-    await _forget_old_lookups(app, now)
+    await _forget_old_rows(app, now)
 
 
 async def _sweeper(app: web.Application) -> None:

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from central import tables as t
-from central.dashboard.data import LookupAudit
+from central.dashboard.data import LookupAudit, forget_oldest
 from central.db import make_engine, migrate
 from central.sealing import SecretBox
 
@@ -35,7 +35,9 @@ def test_lookups_are_found_by_citizen_counted_by_terminal_and_forgotten_when_old
         conn.execute(t.terminals.insert(), [
             {"id": "T-ZH", "service_point": "zhouhu", "secret": "s", "enrolled_at": now},
             {"id": "T-HK", "service_point": "hukeng", "secret": "s", "enrolled_at": now}])  # fmt: skip
-        conn.execute(t.personal_lookups.insert(), [
+        conn.execute(t.personal_lookups.insert(), [  # written as they came: oldest first
+            *[{"terminal_id": "T-HK", "kind": "record", "applicant": new_key.blind(other),
+               "at": now - dt.timedelta(days=202 - i)} for i in range(3)],
             # before the key rotation, under the old key; after it, under the new one
             {"terminal_id": "T-ZH", "kind": "applications", "applicant": old_key.blind(someone),
              "at": now - dt.timedelta(days=2)},
@@ -43,8 +45,6 @@ def test_lookups_are_found_by_citizen_counted_by_terminal_and_forgotten_when_old
              "at": now - dt.timedelta(days=1)},
             {"terminal_id": "T-HK", "kind": "record", "applicant": new_key.blind(other),
              "at": now - dt.timedelta(hours=1)},
-            *[{"terminal_id": "T-HK", "kind": "record", "applicant": new_key.blind(other),
-               "at": now - dt.timedelta(days=200 + i)} for i in range(3)],
         ])  # fmt: skip
     audit = LookupAudit(engine)
     # One citizen's lookups, by every key of the ring, newest first
@@ -64,3 +64,42 @@ def test_lookups_are_found_by_citizen_counted_by_terminal_and_forgotten_when_old
     assert [audit.prune(before, batch=2) for _ in range(3)] == [2, 1, 0]
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(t.personal_lookups)).scalar() == 3
+
+
+async def test_the_sweep_forgets_old_heartbeat_history_and_lookups_and_keeps_the_rest(engine):
+    from aiohttp import web
+
+    from central.app import STORE
+    from central.dashboard import SETTINGS, Settings
+    from central.dashboard.handlers import _forget_old_rows
+    from central.store import Store
+
+    now = dt.datetime.now(dt.UTC)
+    beat = {"terminal_id": "T-ZH", "software_version": "1.4.2", "screen": "attract",
+            "paper": "ok", "devices": []}  # fmt: skip
+    with engine.begin() as conn:  # written as they came: oldest first
+        conn.execute(t.heartbeats.insert(), [
+            *[{**beat, "at": now - dt.timedelta(days=100 - i)} for i in range(3)],
+            {**beat, "at": now - dt.timedelta(days=30)}])  # fmt: skip
+        conn.execute(t.personal_lookups.insert(), [
+            {"terminal_id": "T-ZH", "kind": "record", "applicant": "h", "at": now - dt.timedelta(days=d)}
+            for d in (10, 5)])  # fmt: skip
+    app = web.Application()
+    app[STORE] = Store(engine)
+    # kept 90 days of history and 7 of lookups (a county's own choice)
+    app[SETTINGS] = Settings(heartbeats_kept_days=90, lookups_kept_days=7)
+    # When the sweeps run
+    for _ in range(2):
+        await _forget_old_rows(app, now)
+    # Then what is past its time is gone, and only that
+    with engine.connect() as conn:
+        beats = conn.execute(sa.select(t.heartbeats.c.at)).scalars().all()
+        lookups = conn.execute(sa.select(t.personal_lookups.c.at)).scalars().all()
+    assert len(beats) == 1 and (now - _aware(beats[0])).days == 30
+    assert len(lookups) == 1 and (now - _aware(lookups[0])).days == 5
+    # and a table with nothing old is left alone
+    assert forget_oldest(engine, t.heartbeats, now - dt.timedelta(days=90)) == 0
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
