@@ -10,11 +10,15 @@ app starts: ``app[SETTINGS] = Settings(offline_after=2)``.
   offline (default 90);
 - ``CENTRAL_DASHBOARD_REFRESH``: seconds between reloads of the terminal page (15);
 - ``CENTRAL_DASHBOARD_CACHE``: seconds one build of the terminal page serves every
-  user with the same scope (5; at most half the refresh; 0: build for each request).
+  user with the same scope (5; at most half the refresh; 0: build for each request);
+- ``CENTRAL_LOOKUPS_KEPT_DAYS``: days the audit of personal-data lookups is kept (180, and
+  never less: six months at least, as network logs are kept);
+- ``CENTRAL_HEARTBEATS_KEPT_DAYS``: days of the heartbeats' history (90; at least 1).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 
@@ -46,9 +50,22 @@ class Settings:
             offline_after=float(os.environ.get("CENTRAL_OFFLINE_AFTER", "90")),
             refresh_seconds=int(os.environ.get("CENTRAL_DASHBOARD_REFRESH", "15")),
             page_cache_seconds=float(os.environ.get("CENTRAL_DASHBOARD_CACHE", "5")),
-            lookups_kept_days=int(os.environ.get("CENTRAL_LOOKUPS_KEPT_DAYS", "180")),
-            heartbeats_kept_days=int(os.environ.get("CENTRAL_HEARTBEATS_KEPT_DAYS", "90")),
+            lookups_kept_days=_days("CENTRAL_LOOKUPS_KEPT_DAYS", 180, LOOKUPS_KEPT_AT_LEAST),
+            heartbeats_kept_days=_days("CENTRAL_HEARTBEATS_KEPT_DAYS", 90, 1),
         )
+
+
+LOOKUPS_KEPT_AT_LEAST = 180  # days: the lookups are also what holds a terminal to its rate
+
+
+def _days(name: str, default: int, least: int) -> int:
+    """A keeping time in days from the environment, never under ``least`` (said in the log
+    when asked for less: the rows would go sooner than they may)."""
+    days = int(os.environ.get(name, str(default)))
+    if days < least:
+        logging.getLogger("central").warning("%s=%d is under %d days: keeping %d", name, days,
+                                             least, least)  # fmt: skip
+    return max(days, least)
 
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("dashboard_settings", Settings)

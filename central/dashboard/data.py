@@ -532,22 +532,24 @@ class LookupAudit:
 
     def prune(self, before: dt.datetime, batch: int = 2000) -> int:
         """Forget up to ``batch`` lookups older than ``before``; how many went."""
-        return forget_oldest(self.engine, t.personal_lookups, before, batch)
+        return forget_oldest(self.engine, t.personal_lookups, before, batch=batch)
 
 
 def forget_oldest(engine: sa.Engine, table: sa.Table, before: dt.datetime,
-                  batch: int = 2000) -> int:  # fmt: skip
+                  read: sa.Engine | None = None, batch: int = 2000) -> int:  # fmt: skip
     """Delete up to ``batch`` of ``table``'s rows written before ``before`` (its ``at``),
     oldest first; how many went. A row's id grows with its ``at`` (rows are written as
-    they come), so the oldest are found by the primary key, and a table with nothing
-    old is not scanned at all: its first row is read and found recent. One small
+    they come), so only the ``batch`` first rows by primary key are looked at, never the
+    whole table (it has no index on ``at``; a table of hundreds of millions of rows is
+    read a batch's worth), and a table with nothing old is only read (on ``read``, a
+    connection that takes no write lock): its first row is found recent. One small
     transaction, so heartbeats wait for nothing long; called again until it answers 0."""
     oldest = sa.select(table.c.at).order_by(table.c.id).limit(1)
-    ids = (sa.select(table.c.id).where(table.c.at < before).order_by(table.c.id)
-           .limit(batch).scalar_subquery())  # fmt: skip
-    with engine.begin() as conn:
+    with (read or engine).connect() as conn:
         first = _aware(conn.execute(oldest).scalar())
-        if first is None or first >= before:
-            return 0
-        return conn.execute(table.delete().where(table.c.id.in_(ids))).rowcount
+    if first is None or first >= before:
+        return 0
+    ids = sa.select(table.c.id).order_by(table.c.id).limit(batch).scalar_subquery()
+    with engine.begin() as conn:
+        return conn.execute(table.delete().where(table.c.id.in_(ids), table.c.at < before)).rowcount
 

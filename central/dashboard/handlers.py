@@ -706,7 +706,8 @@ async def _forget_old_rows(app: web.Application, now: dt.datetime) -> None:
     for table, days in ((t.personal_lookups, settings.lookups_kept_days),
                         (t.heartbeats, settings.heartbeats_kept_days)):  # fmt: skip
         before = now - dt.timedelta(days=days)
-        gone = await asyncio.to_thread(forget_oldest, app[STORE].engine, table, before)
+        gone = await asyncio.to_thread(forget_oldest, app[STORE].engine, table, before,
+                                       reader(app[STORE].engine))  # fmt: skip
         if gone:
             log.info("forgot %d rows of %s older than %d days", gone, table.name, days)
 
@@ -721,7 +722,6 @@ async def _sweep(app: web.Application) -> None:
     except BuildFailed:  # logged by the builder: judged here this time rather than not at all
         found = None
     await asyncio.to_thread(HallStore(app[STORE].engine).sweep, now, offline_after, found)
-    await _forget_old_rows(app, now)
 
 
 async def _sweeper(app: web.Application) -> None:
@@ -731,6 +731,10 @@ async def _sweeper(app: web.Application) -> None:
             await _sweep(app)
         except Exception:  # a side effect: log it and sweep again next time
             log.exception("alert sweep failed")
+        try:  # here only, not when a page sweeps first: a page never waits for it
+            await _forget_old_rows(app, _now())
+        except Exception:
+            log.exception("forgetting old rows failed")
 
 
 async def _context(app: web.Application):
