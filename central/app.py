@@ -195,20 +195,28 @@ async def _accepted_where_enrolled(request: web.Request, sub: Submission) -> Sub
     in that hall, and that hall's volumes count it. A kiosk whose file names another point
     (a technician's slip) is not refused (the citizen is not turned away, nor a queued
     submission lost): the platform's record wins, and the mismatch is logged once a
-    process for the technician (ids and point codes only)."""
+    process for the technician (ids and point codes only). A terminal enrolled at a point
+    the catalog no longer lists (a hall closed) keeps the submission's own point."""
     terminal_id = request.get(TERMINAL)
     if terminal_id is None:  # an unsigned reference server: the submission's word
         return sub
     point = await request.app[SECRETS].point(terminal_id)
     if not point or point == sub.accepting_point:
         return sub
+    if point not in request.app[CATALOG]["catalog"].service_points:
+        _warn_point(request, terminal_id, f"is enrolled at {point!r}, which the catalog no "
+                    f"longer lists: recorded at {sub.accepting_point[:32]!r}")  # fmt: skip
+        return sub
+    _warn_point(request, terminal_id, f"submits for service point {sub.accepting_point[:32]!r} "
+                f"but is enrolled at {point!r}: recorded at {point!r} (correct the kiosk's config)")  # fmt: skip
+    return replace(sub, accepting_point=point)
+
+
+def _warn_point(request: web.Request, terminal_id: str, what: str) -> None:
     warned = request.app[POINT_WARNED]
     if terminal_id not in warned and len(warned) < 10_000:
         warned.add(terminal_id)
-        log.warning("terminal %s submits for service point %r but is enrolled at %r: "
-                    "recorded at %r (correct the kiosk's config)", terminal_id,
-                    sub.accepting_point[:32], point, point)  # fmt: skip
-    return replace(sub, accepting_point=point)
+        log.warning("terminal %s %s", terminal_id, what)
 
 
 @access(SIGNED, nonce_in_write=True)

@@ -271,6 +271,13 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "office":
             return _office(args, config)
         elif args.command == "terminals" and args.action == "add-code":
+            from central.app import _load_catalog
+
+            points = _load_catalog(config, None)["catalog"].service_points
+            if points and args.point not in points:  # as the office API refuses it
+                print(f"central: no service point {args.point!r} in the catalog; one of: "
+                      f"{', '.join(sorted(points))}", file=sys.stderr)  # fmt: skip
+                return 2
             print(_store(config).add_code(args.point))
         elif args.command == "terminals" and args.action == "revoke":
             _store(config).revoke(args.terminal_id)

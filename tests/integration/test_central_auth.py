@@ -144,21 +144,26 @@ async def test_a_submission_is_accepted_at_the_hall_its_terminal_was_enrolled_at
     assert again.accepting_point == "afx"
 
 
-async def test_a_terminal_at_a_hall_the_catalog_no_longer_lists_gets_a_422_and_nothing_stored(
+async def test_a_terminal_at_a_hall_the_catalog_no_longer_lists_keeps_the_submission_s_point(
         platform):  # fmt: skip
     # Given a terminal enrolled at a hall the catalog has since dropped
     _, _, client, _, store = platform
     with store.engine.begin() as conn:
         conn.execute(t.terminals.update().where(t.terminals.c.id == client.terminal_id)
                      .values(service_point="mars"))  # fmt: skip
-    # When it submits (naming any point)
-    sub = a_submission(client.terminal_id)
+    # When it submits naming a hall the catalog lists
+    sub = a_submission(client.terminal_id, accepting_point="hukeng")
+    outcome = await client.submit(sub)
+    # Then it is accepted there (not refused for good: a queued submission is not lost)
+    assert outcome.accepting_point == "hukeng"
+    assert store.submission_body(sub.key)["accepting_point"] == "hukeng"
+    # And naming no hall the catalog knows either is a 422 that stores nothing
+    lost = a_submission(client.terminal_id, accepting_point="venus")
     with pytest.raises(PlatformRejected) as err:
-        await client.submit(sub)
-    # Then the answer says the point is unknown, and nothing was stored
+        await client.submit(lost)
     assert (err.value.status, err.value.message_key) == (422, "submission.unknown_point")
     assert err.value.messages["zh"] and err.value.messages["en"]
-    assert store.submission_body(sub.key) is None
+    assert store.submission_body(lost.key) is None
 
 
 async def test_revoked_terminal_is_403(platform):

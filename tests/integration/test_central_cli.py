@@ -223,3 +223,14 @@ def test_serving_beyond_loopback_needs_the_office_token(tmp_path):
         proc.terminate()
         assert proc.wait(20) == 0
         proc.stdout.close()
+
+
+def test_an_enrolment_code_for_a_point_the_catalog_does_not_list_is_refused(tmp_path):
+    # When a technician asks for a code at a mistyped point
+    typo = central("terminals", "add-code", "--point", "zhouhuu", "--data-dir", str(tmp_path))
+    # Then no code is made, and the known points are named
+    assert typo.returncode == 2 and typo.stdout == ""
+    assert "'zhouhuu'" in typo.stderr and "zhouhu" in typo.stderr.split("one of:")[1]
+    # and a code for a point the catalog lists is made as before
+    made = central("terminals", "add-code", "--point", "zhouhu", "--data-dir", str(tmp_path))
+    assert made.returncode == 0 and len(made.stdout.strip()) >= 8
