@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import time
+
 from kivy.factory import Factory
 from kivy.metrics import dp
 from kivy.properties import NumericProperty, StringProperty
@@ -26,6 +28,11 @@ class ReviewLine(BoxLayout):
 class ReviewScreen(PagedRows, KioskScreen):
     delivery_height = NumericProperty(0)  # the tallest delivery button's text needs
     elderly_rows = (9, 4)  # lines a page in elderly mode before the list is measured
+    # In large type the button under the list turns the pages, then submits on the last:
+    # a second tap this soon after a turn (a double tap, a trembling finger) is not a submit
+    # of the page that has only just appeared
+    TURN_GUARD = 1.0  # seconds
+    _turned_at = -TURN_GUARD
 
     def __init__(self, terminal, nav, **kw):
         super().__init__(terminal, nav, **kw)
@@ -117,7 +124,13 @@ class ReviewScreen(PagedRows, KioskScreen):
         self.terminal.session.go(State.MATERIALS, self.terminal.now())
         self.nav("materials")
 
+    def turn(self, step: int):
+        super().turn(step)
+        self._turned_at = time.monotonic()
+
     def submit(self):
+        if time.monotonic() - self._turned_at < self.TURN_GUARD:
+            return
         self.run(self._submit())
 
     async def _submit(self):

@@ -41,6 +41,7 @@ async def script(app, out: Path, which: str) -> dict:
     screen = app.screens.current_screen
     shot = None
     pages = []
+    double_tap = None
     while True:
         await w.drawn()  # laid out, and paged by the rows' heights
         scroll = screen.ids.scroll
@@ -60,8 +61,14 @@ async def script(app, out: Path, which: str) -> dict:
         # the review's big button turns its pages (as a citizen reads on); the list's pager
         # elsewhere
         await w.tap("next_page" if "next_page" in offers else "page:next")
+        if "next_page" in offers and pager.page + 1 == pager.pages:
+            # a double tap: the same button, now Submit on the last page, pressed at once
+            await w.tap("submit")
+            await w.drawn()
+            double_tap = {"still_on": app.screens.current, "busy": screen.busy,
+                          "tried": screen._failure is not None or bool(screen.error)}
     return {"pages": pages, "rows": sum(len(p) for p in screen._pages), "screenshot": shot,
-            "materials": len(terminal.journey.outstanding())}  # fmt: skip
+            "materials": len(terminal.journey.outstanding()), "double_tap": double_tap}  # fmt: skip
 
 
 def main() -> None:
