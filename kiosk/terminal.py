@@ -1115,12 +1115,14 @@ class Terminal:
     def point_name_in(self, language: str) -> str:
         """This terminal's service point named in ``language`` (the catalog's name); the
         configured name in Chinese when there is one, or when the catalog does not list the
-        point."""
+        point; its code when nothing names it (enrolled at a point this catalog lacks)."""
         t = self.config.terminal
         point = self.catalog.service_points.get(t.service_point) if self.catalog else None
-        if point is None or (language == "zh" and t.point_name):
+        if language == "zh" and t.point_name:
             return t.point_name
-        return point.name.get(language)
+        if point is not None:
+            return point.name.get(language)
+        return t.point_name or t.service_point
 
     def toggle_elderly(self) -> None:
         self.elderly = not self.elderly

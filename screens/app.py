@@ -343,7 +343,7 @@ class KioskApp(App):
         elif what == "catalog":  # a new catalog from the platform: tiles are drawn anew
             self.screens.get_screen("home").catalog_changed()
             self.point_name = self._point_name_now()
-        elif what == "language":
+        elif what in ("language", "enrolled"):  # enrolled: perhaps at another hall
             self.point_name = self._point_name_now()
             if self.screens.current == "attract":  # the hall's notices again, in this language
                 self.screens.current_screen.restart_notices()

@@ -332,6 +332,15 @@ async def test_enrolment_at_another_hall_than_the_config_file_names_takes_the_pl
     t2.enroller = same_hall
     await t2.enrol("3F9A0C21B7E4")
     assert t2.config.terminal.point_name == "浒坑镇便民服务中心"
+    # and a hall this catalog does not list yet is named by its code, not left blank
+    t3 = Terminal(Ports(), cfg, catalog=catalog, today=lambda: dt.date(2026, 11, 23))
+
+    async def new_hall(code: str) -> tuple[str, str]:
+        return "T0000000002", "newtown"
+
+    t3.enroller = new_hall
+    await t3.enrol("3F9A0C21B7E4")
+    assert t3.point_name_in("zh") == t3.point_name_in("en") == "newtown"
 
 
 class BeatPlatform:
