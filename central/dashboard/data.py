@@ -336,6 +336,11 @@ class HallStore:
                     conn.execute(a.update().where(a.c.id.in_(ids)).values(cleared_at=cleared))
                     conn.execute(t.alert_events.insert(),
                                  [{"alert_id": i, "action": action, "at": now} for i in ids])  # fmt: skip
+            if plan.recur:  # back again, perhaps for another cause: the device's words now
+                conn.execute(a.update().where(a.c.id == sa.bindparam("alert_id"))
+                             .values(reason=sa.bindparam("now_said")),
+                             [{"alert_id": i, "now_said": plan.recur_reasons.get(i, "")}
+                              for i in plan.recur])  # fmt: skip
         return plan
 
     def alerts(self, scope: Sequence[str] | None, closed: bool = False,

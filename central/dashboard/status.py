@@ -145,6 +145,9 @@ class AlertPlan:
     open: tuple[tuple[str, str, Condition], ...]  # (terminal, point, condition)
     clear: tuple[int, ...]  # alert ids whose condition ended
     recur: tuple[int, ...]  # cleared but not yet closed, and back again
+    # what each recurring one's device says now (it may be another cause: a cover open
+    # before, a paper jam now); by alert id
+    recur_reasons: Mapping[int, str] = field(default_factory=dict)
 
 
 def plan_alerts(
@@ -163,7 +166,9 @@ def plan_alerts(
     to_open = tuple(w for k, w in wanted.items() if k not in existing)
     clear = tuple(i for k, (i, cleared) in existing.items() if k not in wanted and not cleared)
     recur = tuple(i for k, (i, cleared) in existing.items() if k in wanted and cleared)
-    return AlertPlan(to_open, clear, recur)
+    reasons = {i: wanted[k][2].reason for k, (i, cleared) in existing.items()
+               if k in wanted and cleared}  # fmt: skip
+    return AlertPlan(to_open, clear, recur, reasons)
 
 
 def next_follow_up(current: str) -> str | None:

@@ -152,6 +152,14 @@ async def test_sweep_opens_one_alert_per_condition_and_marks_it_cleared_when_it_
     assert cleared == [("device_fault", "idcard", True), ("paper_out", "", True)]
     # and call nobody: the Alerts badge counts only what still holds
     assert hall.count_open_alerts(None) == 0
+    # When the reader fails again, for another cause, before anyone closed its alert
+    await client.heartbeat([Health.fault("idcard", "antenna not found"), Health.good("printer")],
+                           software_version="1.0", screen="home", paper="ok")  # fmt: skip
+    hall.sweep(dt.datetime.now(dt.UTC), 90)
+    # Then the same alert holds again, saying what the reader says now
+    [again] = [a for a in hall.alerts(None) if a["kind"] == "device_fault"]
+    assert again["cleared_at"] is None and again["reason"] == "antenna not found"
+    assert hall.count_open_alerts(None) == 1
     # And when the terminal goes quiet past the threshold, an offline alert opens
     hall.sweep(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=200), 90)
     assert "offline" in {a["kind"] for a in hall.alerts(None)}
