@@ -493,6 +493,10 @@ class HallStore:
 
 # -- who looked up whose data (personal_lookups) ----------------------------------------------
 
+AUDIT = "audit"  # a lookups row of an administrator's search, not a terminal's lookup
+SEARCHED_BY = "dashboard:"  # such a row's terminal_id: this, then the user's name
+
+
 class LookupAudit:
     """The audit trail of citizens' own data read by terminals, for the administrator:
     each terminal's lookups in a while, and every lookup of one citizen (found by the keyed
@@ -512,7 +516,7 @@ class LookupAudit:
                        sa.func.count(sa.distinct(lk.c.applicant)).label("citizens"),
                        sa.func.max(lk.c.at).label("last"), *kinds)
              .select_from(lk.outerjoin(term, term.c.id == lk.c.terminal_id))
-             .where(lk.c.at >= since, _in_scope(term.c.service_point, scope))
+             .where(lk.c.at >= since, lk.c.kind != AUDIT, _in_scope(term.c.service_point, scope))
              .group_by(lk.c.terminal_id, term.c.service_point)
              .order_by(sa.desc("total"), lk.c.terminal_id).limit(limit))  # fmt: skip
         with self.engine.connect() as conn:
@@ -534,6 +538,15 @@ class LookupAudit:
         for r in rows:
             r["at"] = _aware(r["at"])
         return rows
+
+    def note_search(self, by: str, applicant: str) -> None:
+        """Keep that the administrator ``by`` searched for the citizen ``applicant`` (their
+        keyed hash): the audit trail's own reader is in it, shown with that citizen's
+        lookups to whoever searches for them next."""
+        with self.engine.begin() as conn:
+            conn.execute(t.personal_lookups.insert().values(
+                terminal_id=f"{SEARCHED_BY}{by}"[:64], kind=AUDIT, applicant=applicant,
+                at=_now()))  # fmt: skip
 
     def prune(self, before: dt.datetime, batch: int = 2000) -> int:
         """Forget up to ``batch`` lookups older than ``before``; how many went."""

@@ -521,8 +521,12 @@ async def lookups_of_citizen(request: web.Request, user: User, csrf: str) -> web
         return await _lookups_page(request, user, csrf, 422,
                                    problem="身份证号码不正确（格式或校验位）。"
                                            "That is not a valid ID number (format or check digit).")  # fmt: skip
-    audit = LookupAudit(reader(request.app[STORE].engine))
-    found = await asyncio.to_thread(audit.of_citizen, request.app[STORE].box.blinds(number))
+    blinds = request.app[STORE].box.blinds(number)
+    found = await asyncio.to_thread(LookupAudit(reader(request.app[STORE].engine)).of_citizen,
+                                    blinds)  # fmt: skip
+    # the search itself joins the trail: whoever looks this citizen up next sees it
+    await asyncio.to_thread(LookupAudit(request.app[STORE].engine).note_search, user.name,
+                            blinds[0])  # fmt: skip
     log.info("lookups audit: %s looked up one citizen's lookups (%d found)", user.name, len(found))
     return await _lookups_page(request, user, csrf, citizen=masked_id(number), found=found)
 

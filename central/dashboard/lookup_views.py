@@ -7,11 +7,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from central.dashboard.data import User
+from central.dashboard.data import AUDIT, SEARCHED_BY, User
 from central.dashboard.views import bi, csrf_field, e, grid, layout, point_name, terminal_cell, when
 
 KIND = {"applications": ("办件查询", "Applications"), "record": ("缴费记录", "Contribution record"),
         "face": ("人脸比对留存照片", "Photo of record")}  # fmt: skip
+SEARCH = ("管理员查询本记录", "An administrator searched these lookups")
+
+
+def _who(r: Mapping[str, Any], points: Mapping[str, str]) -> str:
+    """The terminal and its hall, or the administrator who searched (data.AUDIT rows)."""
+    if r["kind"] == AUDIT:
+        return f'<td>{e(r["terminal_id"].removeprefix(SEARCHED_BY))}</td><td>—</td>'
+    return (f'<td class="mono">{terminal_cell(r["terminal_id"])}</td>'
+            f'<td>{point_name(points, r["service_point"] or "")}</td>')
 
 
 def lookups_page(*, county: str, user: User, csrf: str, points: Mapping[str, str],
@@ -43,14 +52,14 @@ def lookups_page(*, county: str, user: User, csrf: str, points: Mapping[str, str
     result = ""
     if found is not None:
         lines = [
-            f'<tr><td>{e(when(r["at"]))}</td><td class="mono">{terminal_cell(r["terminal_id"])}</td>'
-            f'<td>{point_name(points, r["service_point"] or "")}</td>'
-            f"<td>{bi(*KIND.get(r['kind'], (r['kind'], r['kind'])))}</td></tr>"
+            f'<tr data-kind="{e(r["kind"])}"><td>{e(when(r["at"]))}</td>{_who(r, points)}'
+            f"<td>{bi(*(SEARCH if r['kind'] == AUDIT else KIND.get(r['kind'], (r['kind'],) * 2)))}</td></tr>"
             for r in found
         ]
         result = (f'<h2 class="citizen">{bi("该群众的数据被读取记录", "Lookups of this citizen")}'
                   f' <span class="mono">{e(citizen)}</span></h2>'
-                  + grid([("时间", "When"), ("终端", "Terminal"), ("服务点", "Service point"),
+                  + grid([("时间", "When"), ("终端（或管理员）", "Terminal (or administrator)"),
+                          ("服务点", "Service point"),
                           ("读取内容", "What")], lines,
                          f"保留期内没有读取记录 No lookups in the last {kept_days} days"))  # fmt: skip
     body = (

@@ -457,6 +457,11 @@ def test_the_administrator_sees_who_read_a_citizen_s_data_and_finds_one_citizen_
     expect(found).to_have_count(2)
     expect(found.first).to_contain_text(kiosk.terminal_id)
     expect(found.first).to_contain_text("办件查询")
+    # and the search itself joins the trail: searched again, it shows who searched before
+    page.fill("input[name=id_number]", someone)
+    page.get_by_role("button", name=re.compile("查询")).click()
+    expect(found).to_have_count(3)
+    expect(page.locator('h2.citizen + table tr[data-kind="audit"]')).to_contain_text("admin")
     shot(page, "lookups")
     # and the number is in no address, nor in the platform's log
     assert someone not in page.url

@@ -51,7 +51,11 @@ def test_lookups_are_found_by_citizen_counted_by_terminal_and_forgotten_when_old
     found = audit.of_citizen(new_key.blinds(someone))
     assert [(r["terminal_id"], r["kind"], r["service_point"]) for r in found] == [
         ("T-ZH", "face", "zhouhu"), ("T-ZH", "applications", "zhouhu")]  # fmt: skip
-    # Each terminal's week, the busiest first; a scope sees its own points only. (Citizens
+    # (an administrator's search for them is kept too, and listed with them)
+    audit.note_search("admin", new_key.blind(someone))
+    assert [r["kind"] for r in audit.of_citizen(new_key.blinds(someone))][0] == "audit"
+    # Each terminal's week, the busiest first (searches are not a terminal's); a scope
+    # sees its own points only. (Citizens
     # are told apart by their hash: the one citizen looked up on both sides of the rotation
     # counts once a key, as hashes under two keys cannot be matched without the number.)
     week = audit.by_terminal(now - dt.timedelta(days=7), None)
@@ -63,7 +67,7 @@ def test_lookups_are_found_by_citizen_counted_by_terminal_and_forgotten_when_old
     before = now - dt.timedelta(days=180)
     assert [audit.prune(before, batch=2) for _ in range(3)] == [2, 1, 0]
     with engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(t.personal_lookups)).scalar() == 3
+        assert conn.execute(sa.select(sa.func.count()).select_from(t.personal_lookups)).scalar() == 4  # with the search
 
 
 async def test_the_sweep_forgets_old_heartbeat_history_and_lookups_and_keeps_the_rest(engine):
