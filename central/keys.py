@@ -130,6 +130,13 @@ def retire(store: Store, data_dir: Path, env: Mapping[str, str] = os.environ,
     lost = [line for line in survey.lines("") if "no key opens" in line]
     if lost:
         after += "; " + "; ".join(lost)
+    with store.engine.connect() as conn:  # their keyed hashes cannot be made again
+        lookups = conn.execute(sa.select(sa.func.count()).select_from(t.personal_lookups)).scalar()
+    if lookups:
+        after += (f"; the {lookups} personal-data lookups kept so far name each citizen by a "
+                  f"hash under the key of their day: those from before the new key are no "
+                  f"longer found by ID number on the dashboard's lookups page (they still count "
+                  f"for their terminal, until their keeping time ends)")  # fmt: skip
     if env.get(ENV, "").strip():
         return (
             f"nothing needs {gone} any more: set {ENV} to its first key alone "

@@ -124,6 +124,8 @@ async def test_a_key_is_rotated_while_terminals_citizens_and_photos_of_record_ca
         retired = central("key", "retire", *db)
         assert retired.returncode == 0, retired.stderr
         assert keys_in(data) == [new] and fingerprint(old) in retired.stdout
+        # (the lookups audit kept under the old key is told, not silently lost to a search)
+        assert "no longer found by ID number" in retired.stdout
         server.stop()
         server.start()
         client = await again_after_restart(client)
