@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+# The id of a table a fleet fills by the million a day (heartbeats' history, terminal events,
+# lookups): 64 bits on PostgreSQL (a 32-bit one runs out within a year or two at 50 000
+# terminals, deleted rows or not); SQLite's INTEGER PRIMARY KEY is 64 bits already.
+ROW_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 metadata = sa.MetaData()
 
 terminals = sa.Table(
@@ -141,7 +146,7 @@ def _beat_columns() -> list[sa.Column]:
 heartbeats = sa.Table(
     "heartbeats",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("id", ROW_ID, primary_key=True, autoincrement=True),  # 0012
     sa.Column("terminal_id", sa.String(64), nullable=False, index=True),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     *_beat_columns(),
@@ -233,7 +238,7 @@ sa.Index("ix_heartbeats_terminal_latest", heartbeats.c.terminal_id, heartbeats.c
 terminal_events = sa.Table(
     "terminal_events",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("id", ROW_ID, primary_key=True, autoincrement=True),  # 0012
     sa.Column("key", sa.String(64), nullable=False, unique=True),
     sa.Column("terminal_id", sa.String(64), nullable=False),
     sa.Column("service_point", sa.String(32), nullable=False),
@@ -304,7 +309,7 @@ remote_configs = sa.Table(
 personal_lookups = sa.Table(
     "personal_lookups",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("id", ROW_ID, primary_key=True, autoincrement=True),  # 0012
     sa.Column("terminal_id", sa.String(64), nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),  # applications | record | face
     sa.Column("applicant", sa.String(64), nullable=False),

@@ -26,3 +26,28 @@ def test_the_migrated_schema_is_the_declared_one(database_url):
         engine.dispose()
     # Then nothing is missing or extra on either side
     assert diff == []
+
+
+def test_the_history_s_row_ids_go_past_32_bits(database_url):
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    # Given the heartbeats' history after some 3 000 M rows (a fleet's year and a half)
+    engine = make_engine(database_url)
+    try:
+        migrate(engine)
+        beat = {"terminal_id": "T1", "at": dt.datetime.now(dt.UTC), "software_version": "1",
+                "screen": "home", "paper": "ok", "devices": []}  # fmt: skip
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('heartbeats', 'id'), "
+                                     "3000000000)"))  # fmt: skip
+            else:
+                conn.execute(t.heartbeats.insert().values(id=3_000_000_000, **beat))
+            # When the next row is written
+            new = conn.execute(t.heartbeats.insert().values(**beat).returning(t.heartbeats.c.id))
+            # Then it gets the next id, past 2^31
+            assert new.scalar_one() == 3_000_000_001
+    finally:
+        engine.dispose()
