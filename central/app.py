@@ -13,19 +13,23 @@ import hashlib
 import json
 import logging
 import os
+import sqlite3
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+import psycopg
+import sqlalchemy as sa
 from aiohttp import web
 
 from central import decide, validate
 from central.auth import NONCE, SECRETS, TERMINAL, SecretCache, check_office, verify_signature
 from central.config import CentralConfig
 from central.dashboard.remote import PUSHES
-from central.db import make_engine, migrate
+from central.db import make_engine, migrate, reader
 from central.errors import ApiError
 from central.sealing import SecretBox
 from central.store import NONCE_KEEP, Store
@@ -136,9 +140,44 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
         return _json(
             ApiError(err.status, STATUS_KEYS.get(err.status, "server.error")).body(), err.status
         )
-    except Exception:  # a defect: say so without a traceback on the wire
+    except Exception as err:
+        if database_down(err):  # not a defect: the database is away or busy; try again
+            _database_down(request.app, err)
+            return _json(ApiError(503, "server.database").body(), 503, **{"Retry-After": "5"})
+        # a defect: say so without a traceback on the wire
         log.exception("unhandled error in %s %s", request.method, request.path)
         return _json(ApiError(500, "server.error").body(), 500)
+
+
+def database_down(err: BaseException) -> bool:
+    """The database unreachable (restarting, a network fault, out of connections) or, on
+    SQLite, busy past its timeout: answered 503, which terminals retry (their outbox keeps
+    submissions), not a 500 with a traceback a request. A statement that is wrong (a
+    missing table) is a defect still."""
+    if isinstance(err, sa.exc.DBAPIError) and err.connection_invalidated:
+        return True
+    cause = getattr(err, "orig", None) or err
+    if isinstance(cause, psycopg.OperationalError | psycopg.InterfaceError):
+        return True  # psycopg's errors of a statement are other classes (UndefinedTable…)
+    if isinstance(cause, sqlite3.OperationalError):
+        return any(w in str(cause) for w in ("locked", "busy", "unable to open"))
+    return isinstance(err, sa.exc.InterfaceError)
+
+
+DOWN_SAID: web.AppKey[dict] = web.AppKey("database_down_said", dict)  # when last logged
+DOWN_LOG_EVERY = 30.0  # seconds: one line an outage's half-minute, not one a request
+
+
+def _database_down(app: web.Application, err: Exception) -> None:
+    said = app[DOWN_SAID]
+    now = time.monotonic()
+    said["count"] = said.get("count", 0) + 1
+    if now - said.get("at", -DOWN_LOG_EVERY) >= DOWN_LOG_EVERY:
+        # the kind of error only: a driver's message can carry a statement's parameters
+        cause = getattr(err, "orig", None) or err
+        log.warning("database unavailable (%s): %d requests answered 503 since the last report",
+                    type(cause).__name__, said["count"])  # fmt: skip
+        said["at"], said["count"] = now, 0
 
 
 # -- public -----------------------------------------------------------------------
@@ -146,14 +185,43 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
 
 @access(PUBLIC)
 async def health(request: web.Request) -> web.Response:
+    """Ok, or 503 when the database does not answer (a load balancer takes this server out;
+    a technician's self-test says so)."""
     cat = request.app[CATALOG]
+    reachable = await _database_answers(request.app)
     return _json({
-        "status": "ok",
+        "status": "ok" if reachable else "unavailable",
         "version": request.app[CONFIG].version,
         "time": dt.datetime.now(dt.UTC).isoformat(),
         "database": request.app[STORE].engine.dialect.name,
+        "database_reachable": reachable,
         "catalog": {"etag": cat["etag"], "error": cat["error"]},
-    })  # fmt: skip
+    }, 200 if reachable else 503)  # fmt: skip
+
+
+DB_SEEN: web.AppKey[dict] = web.AppKey("database_seen", dict)  # the last check and its answer
+DB_CHECK_EVERY = 2.0  # seconds: a fleet's health checks share one query a process
+
+
+async def _database_answers(app: web.Application) -> bool:
+    seen = app[DB_SEEN]
+    if time.monotonic() - seen.get("at", -DB_CHECK_EVERY) >= DB_CHECK_EVERY:
+        seen["at"] = time.monotonic()  # before the query: the checks meanwhile take the last answer
+        try:
+            await asyncio.wait_for(asyncio.to_thread(_select_one, app[STORE].engine), 5)
+            seen["ok"] = True
+        except TimeoutError:
+            seen["ok"] = False
+        except Exception as err:
+            if not database_down(err):
+                raise
+            seen["ok"] = False
+    return seen.get("ok", True)
+
+
+def _select_one(engine: sa.Engine) -> None:
+    with reader(engine).connect() as conn:
+        conn.execute(sa.text("SELECT 1"))
 
 
 @access(PUBLIC)
@@ -397,6 +465,8 @@ def make_app(config: CentralConfig, catalog_override: Catalog | None = None) -> 
     app[CONFIG] = config
     app[CATALOG] = _load_catalog(config, catalog_override)
     app[POINT_WARNED] = set()
+    app[DOWN_SAID] = {}
+    app[DB_SEEN] = {}
 
     async def database(app: web.Application):
         Path(config.data_dir).mkdir(parents=True, exist_ok=True)

@@ -42,6 +42,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "auth.office": ("需要工作人员凭据。", "Office credentials are required."),
     "enrol.bad_code": ("登记码无效、已使用或已过期。", "The enrolment code is invalid, used or expired."),
     "server.error": ("平台内部错误，请稍后再试。", "The platform failed; please try again later."),
+    "server.database": ("平台暂时无法读写数据，请稍后再试。", "The platform cannot reach its data just now; please try again shortly."),
     # citizen services (central/citizen_api.py)
     "ticket.unknown_kind": ("没有这种取号业务“{field}”。", "There is no queue “{field}”."),
     "ticket.other_point": ("本机只能为本服务点取号。", "This terminal issues tickets for its own service point only."),

@@ -43,12 +43,27 @@ class PostgresCluster:
         self.dir = Path(tempfile.mkdtemp(prefix="kiosk-pg-"))
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres", "postgres")
-        data, log = self.dir / "data", self.dir / "log"
+        data = self.dir / "data"
         done = self._run(str(BIN / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
                          "-E", "UTF8", "--no-locale", "--no-sync")  # fmt: skip
         if done.returncode:
             raise RuntimeError(f"initdb failed: {done.stderr.strip()[-500:]}")
         self.port = free_port()
+        self._launch()
+
+    def halt(self) -> None:
+        """Stop the server at once (as a crash or a restart does); its data stays."""
+        done = self._run(str(BIN / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "immediate",
+                         "-w", "stop")  # fmt: skip
+        if done.returncode:
+            raise RuntimeError(f"PostgreSQL did not stop: {done.stderr.strip()[-300:]}")
+
+    def resume(self) -> None:
+        """Start the halted server again, on the same port with the same data."""
+        self._launch()
+
+    def _launch(self) -> None:
+        data, log = self.dir / "data", self.dir / "log"
         opts = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off "
                 "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60")  # fmt: skip
         done = self._run(
