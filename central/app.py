@@ -13,7 +13,6 @@ import hashlib
 import json
 import logging
 import os
-import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -21,7 +20,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import sqlalchemy as sa
 from aiohttp import web
 
@@ -29,7 +27,7 @@ from central import decide, validate
 from central.auth import NONCE, SECRETS, TERMINAL, SecretCache, check_office, verify_signature
 from central.config import CentralConfig
 from central.dashboard.remote import PUSHES
-from central.db import make_engine, migrate, reader
+from central.db import database_down, make_engine, migrate, reader
 from central.errors import ApiError
 from central.sealing import SecretBox
 from central.store import NONCE_KEEP, Store
@@ -147,21 +145,6 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
         # a defect: say so without a traceback on the wire
         log.exception("unhandled error in %s %s", request.method, request.path)
         return _json(ApiError(500, "server.error").body(), 500)
-
-
-def database_down(err: BaseException) -> bool:
-    """The database unreachable (restarting, a network fault, out of connections) or, on
-    SQLite, busy past its timeout: answered 503, which terminals retry (their outbox keeps
-    submissions), not a 500 with a traceback a request. A statement that is wrong (a
-    missing table) is a defect still."""
-    if isinstance(err, sa.exc.DBAPIError) and err.connection_invalidated:
-        return True
-    cause = getattr(err, "orig", None) or err
-    if isinstance(cause, psycopg.OperationalError | psycopg.InterfaceError):
-        return True  # psycopg's errors of a statement are other classes (UndefinedTable…)
-    if isinstance(cause, sqlite3.OperationalError):
-        return any(w in str(cause) for w in ("locked", "busy", "unable to open"))
-    return isinstance(err, sa.exc.InterfaceError)
 
 
 DOWN_SAID: web.AppKey[dict] = web.AppKey("database_down_said", dict)  # when last logged

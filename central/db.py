@@ -8,10 +8,13 @@ hold across worker processes (unique keys, counters).
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import psycopg
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -107,3 +110,31 @@ def migrate(engine: sa.Engine, secret_box: SecretBox | None = None) -> None:
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+def database_down(err: BaseException) -> bool:
+    """The database unreachable (restarting, a network fault, out of connections) or, on
+    SQLite, busy past its timeout: answered 503, which terminals retry (their outbox keeps
+    submissions), not a 500 with a traceback a request. A statement that is wrong (a
+    missing table) is a defect still."""
+    if isinstance(err, sa.exc.DBAPIError) and err.connection_invalidated:
+        return True
+    cause = getattr(err, "orig", None) or err
+    if isinstance(cause, psycopg.OperationalError | psycopg.InterfaceError):
+        return True  # psycopg's errors of a statement are other classes (UndefinedTable…)
+    if isinstance(cause, sqlite3.OperationalError):
+        # busy past its timeout, or the disk full or failing: a condition to mend, not a bug
+        return any(w in str(cause) for w in ("locked", "busy", "unable to open", "disk is full",
+                                             "disk I/O error"))  # fmt: skip
+    return isinstance(err, sa.exc.InterfaceError)
+
+
+def log_failure(logger: logging.Logger, what: str, err: BaseException) -> None:
+    """A background task's failure (a sweep, a prune): with its traceback when it is a
+    defect; one line when the database is away (an outage is not a bug, and a traceback a
+    sweep of it buries the one that is)."""
+    if database_down(err):
+        cause = getattr(err, "orig", None) or err
+        logger.warning("%s: database unavailable (%s)", what, type(cause).__name__)
+    else:
+        logger.error("%s", what, exc_info=err)

@@ -31,6 +31,7 @@ import psycopg
 import sqlalchemy as sa
 from aiohttp import web
 
+from central.db import log_failure
 from central.store import NONCE_KEEP, Store, Write, pg_signed_batch, refuse
 from kiosk.outcomes import Submission
 
@@ -169,8 +170,8 @@ class GroupWriter:
             await asyncio.sleep(PRUNE_EVERY)
             try:
                 await self.prune()
-            except Exception:  # noqa: BLE001 - the driver's, the lock file's too: never stop pruning
-                log.exception("nonces not pruned (tried again in %.0f s)", PRUNE_EVERY)
+            except Exception as err:  # noqa: BLE001 - the driver's, the lock file's too: never stop
+                log_failure(log, f"nonces not pruned (tried again in {PRUNE_EVERY:.0f} s)", err)
 
     async def prune(self) -> int:
         """Forget the nonces too old to matter as of now, PRUNE_WINDOW of them a transaction,

@@ -11,6 +11,8 @@ app starts: ``app[SETTINGS] = Settings(offline_after=2)``.
 - ``CENTRAL_DASHBOARD_REFRESH``: seconds between reloads of the terminal page (15);
 - ``CENTRAL_DASHBOARD_CACHE``: seconds one build of the terminal page serves every
   user with the same scope (5; at most half the refresh; 0: build for each request);
+- ``CENTRAL_SWEEP_EVERY``: seconds between the background sweeps that open and clear
+  alerts and forget old rows (10);
 - ``CENTRAL_LOOKUPS_KEPT_DAYS``: days the audit of personal-data lookups is kept (180, and
   never less: six months at least, as network logs are kept);
 - ``CENTRAL_HEARTBEATS_KEPT_DAYS``: days of the heartbeats' history (90; at least 1).
@@ -50,6 +52,7 @@ class Settings:
             offline_after=float(os.environ.get("CENTRAL_OFFLINE_AFTER", "90")),
             refresh_seconds=int(os.environ.get("CENTRAL_DASHBOARD_REFRESH", "15")),
             page_cache_seconds=float(os.environ.get("CENTRAL_DASHBOARD_CACHE", "5")),
+            sweep_every=max(0.2, float(os.environ.get("CENTRAL_SWEEP_EVERY", "10"))),
             lookups_kept_days=_days("CENTRAL_LOOKUPS_KEPT_DAYS", 180, LOOKUPS_KEPT_AT_LEAST),
             heartbeats_kept_days=_days("CENTRAL_HEARTBEATS_KEPT_DAYS", 90, 1),
         )

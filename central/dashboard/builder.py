@@ -39,7 +39,7 @@ import sqlalchemy as sa
 
 from central.dashboard import remote, views
 from central.dashboard.data import HallStore
-from central.db import make_engine, reader
+from central.db import log_failure, make_engine, reader
 
 log = logging.getLogger("central.dashboard")
 T = TypeVar("T")
@@ -151,8 +151,8 @@ class PageBuilder:
         """
         try:
             return await self._run(build)
-        except BuildFailed:
-            log.exception("terminal page not built")  # once a build: the requests share it
+        except BuildFailed as err:  # once a build: the requests share it
+            log_failure(log, "terminal page not built", err.__cause__ or err)
             raise
 
     async def _run(self, build: Callable[[], T]) -> T:

@@ -50,7 +50,7 @@ from central.dashboard.data import (
     forget_oldest,
 )
 from central.dashboard.snapshots import SNAPSHOTS, Snapshots
-from central.db import reader
+from central.db import log_failure, reader
 from central.errors import ApiError
 from kiosk.records import masked_id
 
@@ -733,12 +733,12 @@ async def _sweeper(app: web.Application) -> None:
         await asyncio.sleep(app[SETTINGS].sweep_every)
         try:
             await _sweep(app)
-        except Exception:  # a side effect: log it and sweep again next time
-            log.exception("alert sweep failed")
+        except Exception as err:  # a side effect: log it and sweep again next time
+            log_failure(log, "alert sweep failed", err)
         try:  # here only, not when a page sweeps first: a page never waits for it
             await _forget_old_rows(app, _now())
-        except Exception:
-            log.exception("forgetting old rows failed")
+        except Exception as err:
+            log_failure(log, "forgetting old rows failed", err)
 
 
 async def _context(app: web.Application):
