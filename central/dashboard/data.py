@@ -73,6 +73,8 @@ class User:
             return self.role in ("manager", "admin")
         if page in ("accounts", "lookups"):
             return self.role == "admin"
+        if page == "notices":  # a hall's own notices: its manager's (technicians: config)
+            return self.role in ("manager", "admin")
         if page in ("diagnostics", "config"):
             return self.role in ("technician", "admin")
         return True  # terminals, alerts

@@ -32,6 +32,7 @@ from central.dashboard import (
     diagnostics,
     diagnostics_views,
     lookup_views,
+    notice_views,
     remote,
     remote_views,
     security,
@@ -696,6 +697,54 @@ async def config_save(request: web.Request, user: User, csrf: str) -> web.Stream
     return await _guarded(request, user, csrf, build)
 
 
+# -- a hall's notices (its manager's) ---------------------------------------------------------
+
+
+async def _notices_page(request, user, csrf, problems=None, typed=None, saved="", status=200):
+    engine = request.app[STORE].engine
+    visible = list(_points(request)) if user.scope is None else list(user.scope)
+    rows = await asyncio.to_thread(remote.rows, engine)
+    current = {r["scope_id"]: r for r in rows if r["scope"] == "point"}
+    own = {r["scope_id"] for r in rows if r["scope"] == "terminal" and "notices" in r["settings"]}
+    counts: dict[str, dict[str, int]] = {}
+    for s in await asyncio.to_thread(remote.push_status, engine, user.scope):
+        c = counts.setdefault(s["service_point"], {"terminals": 0, "applied": 0, "own": 0})
+        c["terminals"] += 1
+        c["applied"] += int(s["pushed"] == 0 or s["acknowledged"] == s["pushed"])
+        c["own"] += int(s["terminal_id"] in own)
+    return _html(notice_views.notices_page(
+        county=_county(request), user=user, csrf=csrf, points=_points(request), visible=visible,
+        current=current, status=counts, problems=problems or {}, typed=typed or {}, saved=saved,
+        open_alerts=await _open_alerts(request, user)), status)  # fmt: skip
+
+
+@page("notices")
+async def notices_view(request: web.Request, user: User, csrf: str) -> web.StreamResponse:
+    return await _notices_page(request, user, csrf, saved=request.query.get("saved", ""))
+
+
+@page("notices")
+async def notices_save(request: web.Request, user: User, csrf: str) -> web.StreamResponse:
+    async def build():
+        form = await request.post()
+        point, text = str(form.get("point", "")), str(form.get("notices", ""))
+        await _target(request, user, f"point:{point}")  # 404 unknown, 403 another hall's
+        settings, problems = remote.parse_form({"notices": text})
+        if problems:
+            return await _notices_page(
+                request, user, csrf, {point: f"公告过多或过长（{problems['notices']} 字），未保存。"
+                                             f"Too many or too long ({problems['notices']}); not saved."},
+                {point: text}, status=422)  # fmt: skip
+        version = await asyncio.to_thread(remote.save_notices, request.app[STORE].engine, point,
+                                          settings.get("notices", []), user.name, _now())  # fmt: skip
+        request.app[remote.PUSHES].invalidate()
+        request.app[SNAPSHOTS].invalidate()
+        log.info("notices of %s saved by %s (v%d)", point, user.name, version)
+        raise web.HTTPSeeOther(f"/dashboard/notices?saved={quote(point, safe='')}#point-{quote(point, safe='')}")
+
+    return await _guarded(request, user, csrf, build)
+
+
 async def stylesheet(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(STATIC / "dashboard.css", headers={"Cache-Control": "max-age=300"})
 
@@ -781,6 +830,8 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/dashboard/account/password", change_password)
     r.add_get("/dashboard/accounts", accounts)
     r.add_get("/dashboard/lookups", lookups)
+    r.add_get("/dashboard/notices", notices_view)
+    r.add_post("/dashboard/notices", notices_save)
     r.add_post("/dashboard/lookups", lookups_of_citizen)
     r.add_post("/dashboard/accounts/{name}/{action}", account_action)
     r.add_get("/dashboard/api/terminals", terminals_api)

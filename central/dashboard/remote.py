@@ -102,6 +102,34 @@ def save(engine: sa.Engine, scope: str, scope_id: str, settings: Mapping[str, An
     raise RuntimeError("remote configuration not saved")
 
 
+def save_notices(engine: sa.Engine, point: str, notices: Sequence[str], by: str,
+                 now: dt.datetime) -> int:  # fmt: skip
+    """Set one point's attract-screen notices (none: the terminals' own), keeping the rest
+    of its settings (a technician's timeouts) as they are, in one transaction; the new
+    version."""
+    r = t.remote_configs
+    for _ in range(3):
+        try:
+            with engine.begin() as conn:
+                found = conn.execute(sa.select(r.c.settings).where(
+                    r.c.scope == "point", r.c.scope_id == point)).scalar()  # fmt: skip
+                settings = {k: v for k, v in (found or {}).items() if k != "notices"}
+                if notices:
+                    settings["notices"] = list(notices)
+                version = _next_version(conn)
+                values = {"settings": settings, "version": version, "updated_by": by,
+                          "updated_at": now}  # fmt: skip
+                if found is None:
+                    conn.execute(r.insert().values(scope="point", scope_id=point, **values))
+                else:
+                    conn.execute(r.update().where(r.c.scope == "point", r.c.scope_id == point)
+                                 .values(**values))  # fmt: skip
+                return version
+        except sa.exc.IntegrityError:  # the point's first settings saved elsewhere meanwhile
+            continue
+    raise RuntimeError("notices not saved")
+
+
 def _next_version(conn: sa.Connection) -> int:
     # one upsert on the counter row: created at 1 or incremented, locked until commit
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite

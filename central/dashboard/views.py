@@ -117,7 +117,8 @@ def layout(*, title: str, county: str, user: User | None, active: str, body: str
     if user is not None:
         tabs = [("terminals", "终端状态", "Terminals"), ("alerts", "告警", "Alerts"),
                 ("volumes", "业务量", "Volumes"), ("ratings", "好差评", "Ratings"),
-                ("savings", "一件事成效", "Savings"), ("config", "远程配置", "Configuration"),
+                ("savings", "一件事成效", "Savings"), ("notices", "大厅公告", "Notices"),
+                ("config", "远程配置", "Configuration"),
                 ("diagnostics", "诊断包", "Diagnostics"), ("accounts", "账号", "Accounts"),
                 ("lookups", "查询记录", "Lookups")]  # fmt: skip
         links = []

@@ -205,3 +205,43 @@ def test_a_bundle_asked_for_on_the_dashboard_arrives_at_the_next_heartbeat(hall,
     names = zipfile.ZipFile(io.BytesIO(data)).namelist()
     assert "versions.json" in names and "config.toml" in names
     shot(page, "diagnostics-requested")
+
+
+def test_a_hall_manager_posts_the_hall_s_notices_and_only_its_kiosks_show_them(hall, page):
+    url, (one, two, county) = hall
+    timeouts = one.terminal.config.timeouts  # what technicians set for the hall stays
+    # Given the 洲湖 manager on the notices page: their own hall only
+    sign_in(page, url, "zhouhu-mgr", target="/dashboard/alerts")
+    page.get_by_role("link", name=re.compile("大厅公告")).click()
+    expect(page.locator("form.notices")).to_have_count(1)
+    panel = page.locator('form.notices[data-point="zhouhu"]')
+    expect(panel.locator("h2")).to_have_text("洲湖镇便民服务中心")
+    # When they post tonight's maintenance
+    panel.locator("textarea").fill("今晚 22:00—24:00 系统维护，暂停自助服务 | Self-service pauses "
+                                   "tonight 22:00–24:00 for maintenance")  # fmt: skip
+    panel.get_by_role("button", name=re.compile("保存并下发")).click()
+    expect(page.locator(".done")).to_contain_text("已保存")
+    # Then both kiosks of the hall show it on their attract screen, the county centre's not
+    until(lambda: any("系统维护" in n for n in one.terminal.notices))
+    until(lambda: any("系统维护" in n for n in two.terminal.notices))
+    time.sleep(1)
+    assert not any("系统维护" in n for n in county.terminal.notices)
+    # and the hall's other settings are as the technician left them
+    assert one.terminal.config.timeouts == timeouts
+    # And the page says how many of the hall's kiosks show it
+    page.reload()
+    expect(panel.locator(".hint")).to_contain_text("2 台终端")
+    shot(page, "notices")
+    # A form changed to post for another hall is refused, and nothing reaches its kiosk
+    page.evaluate("document.querySelector('form.notices input[name=point]').value = 'afx'")
+    panel.locator("textarea").fill("不属于本服务点的公告")
+    with page.expect_response(lambda r: r.url.endswith("/dashboard/notices")) as answer:
+        panel.get_by_role("button", name=re.compile("保存并下发")).click()
+    assert answer.value.status == 403
+    time.sleep(1)
+    assert not any("不属于" in n for n in county.terminal.notices)
+    # And a technician keeps using the configuration page (no notices page of their own)
+    other = page.context.browser.new_page()
+    sign_in(other, url, "tech", target="/dashboard/alerts")
+    expect(other.locator('nav a[href="/dashboard/notices"]')).to_have_count(0)
+    other.close()
