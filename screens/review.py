@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import time
 
+from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.metrics import dp
-from kivy.properties import NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.i18n import translate_days
@@ -31,8 +32,9 @@ class ReviewScreen(PagedRows, KioskScreen):
     # In large type the button under the list turns the pages, then submits on the last:
     # a second tap this soon after a turn (a double tap, a trembling finger) is not a submit
     # of the page that has only just appeared
-    TURN_GUARD = 1.0  # seconds
+    TURN_GUARD = 1.0  # seconds; the button is greyed meanwhile, so a tap is not lost unseen
     _turned_at = -TURN_GUARD
+    guarded = BooleanProperty(False)
 
     def __init__(self, terminal, nav, **kw):
         super().__init__(terminal, nav, **kw)
@@ -127,6 +129,13 @@ class ReviewScreen(PagedRows, KioskScreen):
     def turn(self, step: int):
         super().turn(step)
         self._turned_at = time.monotonic()
+        self.guarded = True
+        Clock.schedule_once(self._unguard, self.TURN_GUARD)
+
+    def _unguard(self, _dt=None):
+        self.guarded = time.monotonic() - self._turned_at < self.TURN_GUARD
+        if self.guarded:  # turned again meanwhile: its own second
+            Clock.schedule_once(self._unguard, self.TURN_GUARD - (time.monotonic() - self._turned_at))
 
     def submit(self):
         if time.monotonic() - self._turned_at < self.TURN_GUARD:

@@ -338,10 +338,16 @@ async def scan(w: Walkthrough, code: str, shot=None) -> None:
 async def submit(w: Walkthrough) -> None:
     # in large type the review is read a page at a time: its button turns the pages until
     # the last one, which offers Submit
+    # (greyed for a second after each turn, as a citizen sees it)
+    def ready() -> bool:
+        return not (w.on("review") and w.screen().guarded)
+
+    await until(ready, 5, "the review's button to be enabled")
     while w.on("review") and find_action(w.app.root_window, "submit") is None:
         page = w.screen().page
         await w.tap("next_page")
         await until(lambda p=page: w.screen().page == p + 1, 5, "the next page of the review")
+        await until(ready, 5, "the review's button to be enabled")
     await w.tap("submit")
     await until(lambda: w.on("outcome"), 30, "the outcome")
     await until(lambda: not w.screen().busy, 30, "the receipt to print (or fail)")

@@ -10,6 +10,7 @@ rows of the whole list; and a screenshot of the first page.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from pathlib import Path
@@ -21,7 +22,7 @@ async def script(app, out: Path, which: str) -> dict:
     from kiosk.cli import DEMO_ANSWERS, DEMO_FORM
     from kiosk.validation import normalize_date
     from peripherals.idcard.emulator import sample_cards
-    from screens.touch import find_action
+    from screens.touch import centre, find_action, press, release
     from screens.walkthrough import Walkthrough, until
 
     w = Walkthrough(app, out)
@@ -44,6 +45,8 @@ async def script(app, out: Path, which: str) -> dict:
     double_tap = None
     while True:
         await w.drawn()  # laid out, and paged by the rows' heights
+        if which == "review":  # its button greyed for a second after a turn: read on after
+            await until(lambda: not screen.guarded, 5, "the button to be enabled again")
         scroll = screen.ids.scroll
         bottom, top = scroll.to_window(*scroll.pos)[1], scroll.to_window(scroll.right, scroll.top)[1]
         rows = list(screen.ids.rows.children)
@@ -62,11 +65,15 @@ async def script(app, out: Path, which: str) -> dict:
         # elsewhere
         await w.tap("next_page" if "next_page" in offers else "page:next")
         if "next_page" in offers and pager.page + 1 == pager.pages:
-            # a double tap: the same button, now Submit on the last page, pressed at once
-            await w.tap("submit")
+            # a double tap: the same button, now Submit on the last page, pressed again at once
+            button = screen.ids.submit_button
+            touch = press(*centre(button))
+            await asyncio.sleep(0.08)
+            release(touch)
             await w.drawn()
             double_tap = {"still_on": app.screens.current, "busy": screen.busy,
-                          "tried": screen._failure is not None or bool(screen.error)}
+                          "tried": screen._failure is not None or bool(screen.error),
+                          "greyed": screen.ids.submit_button.disabled}
     return {"pages": pages, "rows": sum(len(p) for p in screen._pages), "screenshot": shot,
             "materials": len(terminal.journey.outstanding()), "double_tap": double_tap}  # fmt: skip
 

@@ -32,7 +32,9 @@ def test_each_page_of_the_review_in_large_type_shows_its_lines_whole(tmp_path, s
     pages = got["pages"]
     # a double tap on the page before the last does not submit the last page unread (the
     # button under the list turns the pages, then submits: see below)
-    assert got["double_tap"] == {"still_on": "review", "busy": False, "tried": False}
+    # (the button greyed meanwhile: the citizen sees why the tap did nothing)
+    assert got["double_tap"] == {"still_on": "review", "busy": False, "tried": False,
+                                 "greyed": True}
     assert all(p["rows"] >= 1 and p["whole"] == p["rows"] for p in pages), pages
     assert sum(p["rows"] for p in pages) == got["rows"]  # every line on a page
     # pages as full as the list's height allows: the birth bundle's review (about thirty
