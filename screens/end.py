@@ -28,8 +28,10 @@ class EndScreen(KioskScreen):
         session = self.terminal.session
         if session is not None:
             self.to_take, self.rated = session.to_take(), session.rating > 0
+        # an older citizen gets longer to gather cards and receipt (the timeouts' factor)
+        factor = self.terminal.config.timeouts.elderly_factor if self.terminal.elderly else 1.0
         self.terminal.end("finished")  # nothing personal is left while the card is taken
-        self.seconds = SECONDS
+        self.seconds = round(SECONDS * factor)
         self._event = Clock.schedule_interval(self._tick, 1.0)
 
     def _tick(self, _dt):

@@ -104,7 +104,8 @@ class FormScreen(KioskScreen):
                 group = f.group
                 rows.add_widget(Factory.GroupHeading(text=self.t(f"group.{group}")))
             row = FieldRow(field_id=f.id)
-            row.add_widget(Factory.FieldLabel(text=f.label.get(lang) + ("" if f.required else "（选填）")))
+            row.add_widget(Factory.FieldLabel(
+                text=f.label.get(lang) + ("" if f.required else self.t("form.optional"))))
             value = values.get(f.id, "")
             if f.id in prefilled:
                 row.add_widget(Factory.PrefilledValue(

@@ -119,5 +119,9 @@ class OutcomeScreen(KioskScreen):
     def rate(self):
         self.nav("rate")
 
+    def finish(self):
+        """No rating: on to "take your card and receipt" (rating is voluntary)."""
+        self.nav("end")
+
     def spoken(self) -> str:
         return f"{self.headline}。{self.detail}"

@@ -61,6 +61,9 @@ class RateScreen(KioskScreen):
         self.terminal.touch()
         self.fill_reasons()
 
+    def skip(self):
+        self.nav("end")
+
     def send(self):
         self.run(self._send())
 

@@ -86,9 +86,12 @@ class ReviewScreen(PagedRows, KioskScreen):
                 pages = len(j.scan_pages.get(item.code, []))
                 state = (self.t("materials.scanned", pages=pages) if pages else
                          self.t("materials.deferred", due=j.defer_due(self.terminal.today()).isoformat()))
-            else:
-                state = self.t("materials.waived_ecert" if item.status is MaterialStatus.ECERT
-                               else "materials.waived_produced", matter="")
+            elif item.status is MaterialStatus.ECERT:
+                state = self.t("materials.waived_ecert")
+            else:  # made by a matter of this very visit: named, as the materials list names it
+                matter = cat.matters.get(item.produced_by)
+                state = self.t("materials.waived_produced",
+                               matter=matter.name.get(lang) if matter else item.produced_by)
             rows.append(ReviewLine(label=item.name.get(lang), value=state))
         self._rows = rows
         self.paginate()

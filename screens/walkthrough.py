@@ -417,6 +417,12 @@ async def paper_out_steps(w: Walkthrough, props: Props) -> None:
     await w.screenshot("reprinted")
     w.shots.append(props.render_receipt(w.out / f"{w.prefix}reprinted-receipt.png"))
     seen["reprinted"] = await switch_language_on_outcome(w, "reprinted")
+    # the citizen opens the rating, then leaves without rating: the visit ends all the same
+    await w.tap("rate")
+    await until(lambda: w.on("rate"), 5, "the rating screen")
+    await w.tap("skip_rating")
+    await until(lambda: w.on("end"), 5, "the end screen without a rating")
+    seen["skipped_rating"] = {"rated": w.screen().rated, "wiped": w.app.terminal.session is None}
     props.report(seen)
 
 
@@ -526,8 +532,12 @@ async def offline_steps(w: Walkthrough, props: Props) -> None:
     queued = outbox.pending()
     props.platform_up()
     await until(lambda: outbox.pending() == 0, 90, "the outbox to deliver the application")
+    # the citizen finishes from the outcome, not rating: on to taking card and slip
+    await w.tap("finish")
+    await until(lambda: w.on("end"), 5, "the end screen")
     props.report({"local_number": outcome.local_number, "kind": outcome.kind.value,
-                  "queued": queued, "linked": outbox.linked(outcome.local_number)})
+                  "queued": queued, "linked": outbox.linked(outcome.local_number),
+                  "finished_unrated": w.on("end") and not w.screen().rated})
 
 
 # -- identification by electronic ID, and the face check ---------------------------------

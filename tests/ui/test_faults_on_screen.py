@@ -32,6 +32,8 @@ def test_paper_out_mid_receipt_is_explained_and_the_receipt_reprints_in_full(pap
     assert best_match(receipt, "扫码查询办理进度") > 0.97
     assert best_match(receipt, "打印时间") > 0.97
     assert "/track/AF" in decode_qr(shots["reprinted-receipt"])
+    # And rating is voluntary: opened, then skipped, the visit ends and is wiped all the same
+    assert shots["report"]["skipped_rating"] == {"rated": False, "wiped": True}
 
 
 def has_chinese(text: str) -> bool:

@@ -77,3 +77,5 @@ def test_offline_submission_gets_a_pending_slip_and_is_delivered_once(tmp_path):
     [stored] = report["stored_submissions"]
     assert stored["local_number"] == report["local_number"]
     assert report["linked"], "the slip's number was not linked to an acceptance number"
+    # and the citizen could finish from the slip's screen without rating
+    assert report["finished_unrated"] is True
