@@ -17,6 +17,7 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.textinput import TextInput
 
 from kiosk.catalog.model import FieldDef, FieldType
+from kiosk.records import masked_id
 from kiosk.validation import normalize_date
 from screens.base import KioskScreen
 from screens.keyboard import KioskKeyboard
@@ -41,10 +42,16 @@ class FieldInput(TextInput):
     problem = StringProperty("")
 
 
-def shown_value(f: FieldDef, value: str, language: str) -> str:
+def shown_value(f: FieldDef, value: str, language: str, from_card: bool = False) -> str:
+    """``value`` as the screen shows it: a choice by its label; an ID number read from the
+    card masked as the receipts mask it (the region and the last four: whoever stands
+    behind the citizen does not read it, and the card is right by construction). What the
+    citizen typed is shown whole, for them to check."""
     for c in f.choices:
         if c.value == value:
             return c.label.get(language)
+    if from_card and f.type is FieldType.ID_NUMBER and value:
+        return masked_id(value)
     return value
 
 
@@ -109,7 +116,7 @@ class FormScreen(KioskScreen):
             value = values.get(f.id, "")
             if f.id in prefilled:
                 row.add_widget(Factory.PrefilledValue(
-                    text=f"{shown_value(f, value, lang)}    [color=1f8a4c]✓ {self.t('form.prefilled')}[/color]",
+                    text=f"{shown_value(f, value, lang, from_card=True)}    [color=1f8a4c]✓ {self.t('form.prefilled')}[/color]",
                     markup=True))
             elif f.type is FieldType.CHOICE:
                 # two or three a row (many banks would squeeze into thin, ragged buttons)

@@ -63,6 +63,7 @@ class ReviewScreen(PagedRows, KioskScreen):
         rows = []
         plan = j.plan()
         limit = bundle_limit(cat.matters, plan.matters, j.event.order)
+        from_card = j.form().prefill(self.terminal.session.card)  # masked, as on the form
         rows.append(Factory.GroupHeading(text=self.t("review.matters")))
         for code in plan.matters:
             matter = cat.matters[code]
@@ -78,8 +79,8 @@ class ReviewScreen(PagedRows, KioskScreen):
                                          on_release=lambda _w: self.change()))
             rows.append(heading)
             for f, value in items:
-                rows.append(ReviewLine(label=f.label.get(lang),
-                                                   value=shown_value(f, value, lang) or "—"))
+                shown = shown_value(f, value, lang, from_card=f.id in from_card)
+                rows.append(ReviewLine(label=f.label.get(lang), value=shown or "—"))
         rows.append(Factory.GroupHeading(text=self.t("materials.title")))
         for item in j.materials():
             if item.status is MaterialStatus.REQUIRED:
