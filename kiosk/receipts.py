@@ -36,6 +36,7 @@ _L = {
     "number": ("受理编号", "Acceptance no."),
     "local": ("收件编号", "Slip no."),  # as the screen calls it (outcome.pending_number)
     "point": ("受理点", "Accepting point"),
+    "address": ("地址", "Address"),
     "matters": ("办理事项", "Matters"),
     "authority": ("办理机关", "Handled by"),
     "promised": ("承诺办结日期", "Promised by"),
@@ -104,11 +105,14 @@ def build_receipt(
         blocks.append(Pair(_t("local", en), outcome.local_number or number))
     else:
         blocks.append(Pair(_t("number", en), number))
-    point = outcome.accepting_point
+    point, address = outcome.accepting_point, ""
     if catalog and point in catalog.service_points:
+        address = catalog.service_points[point].address  # where to collect, to bring things
         point = catalog.service_points[point].name.get(language)
     if point:
         blocks.append(Pair(_t("point", en), point))
+    if address:
+        blocks.append(Pair(_t("address", en), address))
     if outcome.matters:
         blocks.append(Text(_t("matters", en), bold=True))
         for m in outcome.matters:

@@ -72,6 +72,15 @@ class OutcomeScreen(KioskScreen):
             )
             if outcome.promised_date_provisional:
                 self.detail += "\n" + self.t("outcome.provisional")
+            # how the result reaches them, and what they still owe: the screen says it too
+            # (the receipt may not have printed)
+            self.detail += "\n" + self.t("outcome.delivery",
+                                         how=self.t(f"delivery.{outcome.delivery.value}"))
+            for d in outcome.deferred:
+                material = t.catalog.materials.get(d.code) if t.catalog else None
+                self.detail += "\n" + self.t("outcome.bring_later",
+                                             material=material.name.get(lang) if material else d.name,
+                                             date=long_date(d.due, lang))  # fmt: skip
         elif outcome.kind is OutcomeKind.PENDING:
             self.detail = self.t("outcome.pending_detail", number=outcome.local_number)
         elif outcome.kind is OutcomeKind.REFUSED:

@@ -32,9 +32,12 @@ def test_the_whole_after_death_bundle_in_one_go_with_a_deferred_material(tmp_pat
     assert shows_text(shots["10-outcome"], "已受理", [60], bold=True)
     assert shows_text(shots["10-outcome"], "机动车驾驶证注销（死亡）", [26])
     assert shows_text(shots["10-outcome"], translate("outcome.printed.accepted"), [32])
+    # and the screen itself says what is still owed, and by when (should the paper fail)
+    assert shows_text(shots["10-outcome"], "前补交：逝者机动车驾驶证", range(28, 34))
+    assert shows_text(shots["10-outcome"], "领取方式：窗口领取", range(28, 34))
     receipt = Image.open(shots["receipt"])
-    for line in ("火化证明开具", "死亡人员户口注销", "逝者机动车驾驶证"):
-        assert best_match(receipt, line) > 0.97, line
+    for line in ("火化证明开具", "死亡人员户口注销", "逝者机动车驾驶证", "安福县洲湖镇"):
+        assert best_match(receipt, line) > 0.97, line  # the hall's address: where to bring it
     assert best_match(receipt, "容缺材料（请在期限前补交）", bold=True) > 0.97
     assert "/track/AF" in decode_qr(shots["receipt"])
     # The platform stored one submission, with the deferral and the signed promise
