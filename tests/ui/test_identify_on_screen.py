@@ -45,8 +45,8 @@ def test_an_electronic_id_qr_identifies_the_citizen_and_the_right_face_passes(tm
     # Retiring needs the face check: the live picture, then the match with the photo of record
     assert shows_text(shots["04-face-looking"], "人脸核验：确认是您本人", [44], bold=True)
     assert shows_text(shots["05-face-matched"], "核验通过，谢谢", [40], bold=True)
-    # and the form follows, filled from the electronic ID
-    assert shows_text(shots["06-form"], "362425196504120015", range(26, 33))
+    # and the form follows, filled from the electronic ID (its number masked, as a card's)
+    assert shows_text(shots["06-form"], "362425********0015", range(26, 33))
     assert report["face_verified"] is True
     # And a code the typing scanner reads while a field has the focus reaches no field
     assert report["field_focused"] and report["typed_into_fields"] == []
