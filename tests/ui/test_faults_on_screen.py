@@ -51,7 +51,8 @@ def test_the_outcome_follows_a_change_of_language_at_once(paper_out):
         # the acceptance number and the promised date, a line each, the date in words
         number, date = detail.split("\n")[:2]
         assert number.startswith("Acceptance number AF"), detail
-        assert re.fullmatch(r"To be completed by \d{1,2} [A-Z][a-z]+ 20\d\d", date), detail
+        # (one word for the deadline on the review, this screen and the receipt: promised)
+        assert re.fullmatch(r"Promised by \d{1,2} [A-Z][a-z]+ 20\d\d", date), detail
         assert matters and not any(has_chinese(t) for t in said[when]["en"]), said[when]["en"]
         # and switched back, the same texts in Chinese as before
         assert said[when]["zh"][0] == "已受理" and said[when]["zh"][3] == translate(news)
