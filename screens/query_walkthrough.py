@@ -6,6 +6,7 @@ languages. Like screens.walkthrough it knows the screens, not the devices.
 
 from __future__ import annotations
 
+from screens.touch import find_action
 from screens.walkthrough import Props, Walkthrough, until
 
 
@@ -62,7 +63,7 @@ async def elderly_home_steps(w: Walkthrough) -> dict:
     was = await elderly(w, True)
     await until(lambda: len(tiles_shown(w)) == 4, 5, "four tiles a page")
     await w.screenshot("q06b-home-elderly")
-    seen = {"elderly_pages": [tiles_shown(w)]}
+    seen = {"elderly_pages": [tiles_shown(w)], "elderly_button": [elderly_button(w)]}
     pager = w.screen().ids.pager
     while pager.page < pager.pages - 1:
         turned_to = pager.page + 1
@@ -73,7 +74,13 @@ async def elderly_home_steps(w: Walkthrough) -> dict:
     if not was:
         await elderly(w, False)
         await until(lambda: len(tiles_shown(w)) > 4, 5, "every tile again")
+        seen["elderly_button"].append(elderly_button(w))
     return seen
+
+
+def elderly_button(w: Walkthrough) -> str:
+    """What the large-type button says now."""
+    return find_action(w.app.root_window, "elderly").text
 
 
 async def elderly(w: Walkthrough, on: bool) -> bool:

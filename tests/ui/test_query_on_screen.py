@@ -163,6 +163,9 @@ def test_elderly_mode_shows_four_large_life_events_a_page_with_big_page_buttons(
     # What an older citizen sees: large captions and the page buttons, in words
     first = shots["q06b-home-elderly"]
     assert shows_text(first, "新生儿出生一件事", [39], bold=True)
+    # and the button that set large type says it is on, and no longer once it is off
+    assert report["elderly_button"] == ["✓ 长者模式", "长者模式"]
+    assert shows_text(first, "✓ 长者模式", range(34, 40), bold=True)
     assert shows_text(first, translate("common.next_page"), [39], bold=True)
     assert shows_text(first, translate("common.page_of", page=1, pages=len(pages)), [39], bold=True)
     last = shots["q06c-home-elderly-last-page"]
