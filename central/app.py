@@ -188,10 +188,15 @@ DB_CHECK_EVERY = 2.0  # seconds: a fleet's health checks share one query a proce
 
 async def _database_answers(app: web.Application) -> bool:
     seen = app[DB_SEEN]
-    if time.monotonic() - seen.get("at", -DB_CHECK_EVERY) >= DB_CHECK_EVERY:
+    # one probe at a time: one that hangs (a network fault) holds a thread, not every one
+    if time.monotonic() - seen.get("at", -DB_CHECK_EVERY) >= DB_CHECK_EVERY \
+            and not seen.get("probing"):  # fmt: skip
         seen["at"] = time.monotonic()  # before the query: the checks meanwhile take the last answer
+        seen["probing"] = True
+        probe = asyncio.ensure_future(asyncio.to_thread(_select_one, app[STORE].engine))
+        probe.add_done_callback(partial(_probed, seen))
         try:
-            await asyncio.wait_for(asyncio.to_thread(_select_one, app[STORE].engine), 5)
+            await asyncio.wait_for(asyncio.shield(probe), 5)
             seen["ok"] = True
         except TimeoutError:
             seen["ok"] = False
@@ -200,6 +205,12 @@ async def _database_answers(app: web.Application) -> bool:
                 raise
             seen["ok"] = False
     return seen.get("ok", True)
+
+
+def _probed(seen: dict, probe: asyncio.Future) -> None:
+    seen["probing"] = False
+    if not probe.cancelled():
+        probe.exception()  # taken: a probe that failed after its answer was given up on
 
 
 def _select_one(engine: sa.Engine) -> None:

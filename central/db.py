@@ -56,8 +56,13 @@ def make_engine(url: str) -> sa.Engine:
     if url.startswith("sqlite"):
         return _sqlite(url, "BEGIN IMMEDIATE", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
                        "PRAGMA foreign_keys=ON")  # fmt: skip
+    # a server that does not answer (packets dropped, not refused) fails a connection in
+    # seconds, not libpq's default of never; a dead one is found by the keepalives
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5,
-                            hide_parameters=True)
+                            hide_parameters=True, pool_timeout=10,
+                            connect_args={"connect_timeout": 5, "keepalives": 1,
+                                          "keepalives_idle": 30, "keepalives_interval": 10,
+                                          "keepalives_count": 3})  # fmt: skip
 
 
 _READERS: weakref.WeakKeyDictionary[sa.Engine, sa.Engine] = weakref.WeakKeyDictionary()
@@ -119,14 +124,25 @@ def database_down(err: BaseException) -> bool:
     missing table) is a defect still."""
     if isinstance(err, sa.exc.DBAPIError) and err.connection_invalidated:
         return True
+    if isinstance(err, sa.exc.TimeoutError):  # no pooled connection came free in time
+        return True
     cause = getattr(err, "orig", None) or err
-    if isinstance(cause, psycopg.OperationalError | psycopg.InterfaceError):
-        return True  # psycopg's errors of a statement are other classes (UndefinedTable…)
-    if isinstance(cause, sqlite3.OperationalError):
-        # busy past its timeout, or the disk full or failing: a condition to mend, not a bug
-        return any(w in str(cause) for w in ("locked", "busy", "unable to open", "disk is full",
-                                             "disk I/O error"))  # fmt: skip
+    if isinstance(cause, psycopg.Error):
+        # by SQLSTATE: no state (the client could not connect), a connection exception, the
+        # server shutting down or out of connections; a deadlock, a serialization failure
+        # or a statement too big is a defect to see (a traceback), not an outage
+        state = cause.sqlstate
+        return (state is None or state.startswith("08") or state in PG_DOWN) \
+            and isinstance(cause, psycopg.OperationalError | psycopg.InterfaceError)  # fmt: skip
+    if isinstance(cause, sqlite3.Error):
+        # by its result code: busy past the timeout, the disk full or failing, the file not
+        # opened; never by the message's words (a column named locked_until is no outage)
+        return getattr(cause, "sqlite_errorcode", 0) & 0xFF in SQLITE_DOWN
     return isinstance(err, sa.exc.InterfaceError)
+
+
+PG_DOWN = {"57P01", "57P02", "57P03", "53300"}  # admin shutdown, crash, cannot connect now, too many
+SQLITE_DOWN = {5, 10, 13, 14}  # SQLITE_BUSY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN
 
 
 def log_failure(logger: logging.Logger, what: str, err: BaseException) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-# The id of a table a fleet fills by the million a day (heartbeats' history, terminal events,
-# lookups): 64 bits on PostgreSQL (a 32-bit one runs out within a year or two at 50 000
-# terminals, deleted rows or not); SQLite's INTEGER PRIMARY KEY is 64 bits already.
+# The id of a table a fleet fills by the million a day or keeps for ever (heartbeats'
+# history, terminal events, lookups, submissions and their stages, tickets): 64 bits on
+# PostgreSQL (a 32-bit one runs out within a year or two at 50 000 terminals, deleted rows
+# or not); SQLite's INTEGER PRIMARY KEY is 64 bits already.
 ROW_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 metadata = sa.MetaData()
@@ -53,7 +54,7 @@ counters = sa.Table(
 submissions = sa.Table(
     "submissions",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("id", ROW_ID, primary_key=True, autoincrement=True),  # 0012
     sa.Column("key", sa.String(128), nullable=False, unique=True),
     sa.Column("body_hash", sa.String(64), nullable=False),
     sa.Column("terminal_id", sa.String(64), nullable=False),
@@ -86,7 +87,7 @@ applications = sa.Table(
 stages = sa.Table(
     "stages",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("id", ROW_ID, primary_key=True, autoincrement=True),  # 0012
     sa.Column(
         "number", sa.String(32), sa.ForeignKey("applications.number"), nullable=False, index=True
     ),
@@ -99,7 +100,7 @@ stages = sa.Table(
 tickets = sa.Table(
     "tickets",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("id", ROW_ID, primary_key=True, autoincrement=True),  # 0012
     sa.Column("service_point", sa.String(32), nullable=False),
     sa.Column("day", sa.String(8), nullable=False),
     sa.Column("seq", sa.Integer, nullable=False),

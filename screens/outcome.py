@@ -72,17 +72,10 @@ class OutcomeScreen(KioskScreen):
             )
             if outcome.promised_date_provisional:
                 self.detail += "\n" + self.t("outcome.provisional")
-            # how the result reaches them, and what they still owe: the screen says it too
-            # (the receipt may not have printed)
-            self.detail += "\n" + self.t("outcome.delivery",
-                                         how=self.t(f"delivery.{outcome.delivery.value}"))
-            for d in outcome.deferred:
-                material = t.catalog.materials.get(d.code) if t.catalog else None
-                self.detail += "\n" + self.t("outcome.bring_later",
-                                             material=material.name.get(lang) if material else d.name,
-                                             date=long_date(d.due, lang))  # fmt: skip
+            self.detail += self._owed(outcome)
         elif outcome.kind is OutcomeKind.PENDING:
             self.detail = self.t("outcome.pending_detail", number=outcome.local_number)
+            self.detail += self._owed(outcome)  # offline: the slip may not print either
         elif outcome.kind is OutcomeKind.REFUSED:
             self.detail = outcome.reason
         else:
@@ -97,6 +90,17 @@ class OutcomeScreen(KioskScreen):
             for m in outcome.matters
         ] or [t.catalog.matters[c].name.get(lang) for c in t.journey.plan().matters]
         self.matters = "\n".join(f"· {n}" for n in names)
+
+    def _owed(self, outcome) -> str:
+        """How the result reaches the citizen and what they still owe, by when: the screen
+        says it too (the receipt may not have printed)."""
+        t, lang = self.terminal, self.terminal.language
+        lines = [self.t("outcome.delivery", how=self.t(f"delivery.{outcome.delivery.value}"))]
+        for d in outcome.deferred:
+            material = t.catalog.materials.get(d.code) if t.catalog else None
+            lines.append(self.t("outcome.bring_later", date=long_date(d.due, lang),
+                                material=material.name.get(lang) if material else d.name))  # fmt: skip
+        return "".join("\n" + line for line in lines)
 
     def wipe(self) -> None:
         super().wipe()

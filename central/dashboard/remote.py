@@ -111,12 +111,14 @@ def save_notices(engine: sa.Engine, point: str, notices: Sequence[str], by: str,
     for _ in range(3):
         try:
             with engine.begin() as conn:
+                # the counter's lock first, as every save takes it: a technician's save is
+                # then wholly before this read or wholly after this write, never lost
+                version = _next_version(conn)
                 found = conn.execute(sa.select(r.c.settings).where(
                     r.c.scope == "point", r.c.scope_id == point)).scalar()  # fmt: skip
                 settings = {k: v for k, v in (found or {}).items() if k != "notices"}
                 if notices:
                     settings["notices"] = list(notices)
-                version = _next_version(conn)
                 values = {"settings": settings, "version": version, "updated_by": by,
                           "updated_at": now}  # fmt: skip
                 if found is None:

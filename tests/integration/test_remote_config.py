@@ -177,3 +177,40 @@ async def test_a_zip_bomb_is_refused_before_it_is_unpacked_and_the_platform_keep
         assert (err.value.status, err.value.message_key) == (413, "request.too_large")
     # And the terminal's next call is answered as ever
     assert (await beat(one))["ok"] is True
+
+
+def test_a_hall_s_notices_are_saved_over_its_other_settings_and_leave_them_be(database_url):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from central.db import make_engine, migrate
+
+    engine = make_engine(database_url)
+    try:
+        migrate(engine)
+        now = dt.datetime.now(dt.UTC)
+        # Given a technician's timeouts for the hall
+        remote.save(engine, "point", "zhouhu", {"inactivity": 120, "warning": 40}, "tech", now)
+        # When its manager posts notices, then clears them
+        remote.save_notices(engine, "zhouhu", ["今晚维护 | Maintenance tonight"], "mgr", now)
+        [row] = [r for r in remote.rows(engine) if r["scope_id"] == "zhouhu"]
+        assert row["settings"] == {"inactivity": 120, "warning": 40,
+                                   "notices": ["今晚维护 | Maintenance tonight"]}  # fmt: skip
+        remote.save_notices(engine, "zhouhu", [], "mgr", now)
+        [row] = [r for r in remote.rows(engine) if r["scope_id"] == "zhouhu"]
+        assert row["settings"] == {"inactivity": 120, "warning": 40}
+        # And saves of notices and of settings at once, many times, lose neither: each
+        # waits for the other (the counter's lock comes first in both)
+        def technician(i: int) -> None:
+            remote.save(engine, "point", "zhouhu", {"inactivity": 100 + i, "warning": 40}, "tech",
+                        now)  # fmt: skip
+
+        def manager(i: int) -> None:
+            remote.save_notices(engine, "zhouhu", [f"公告 {i}"], "mgr", now)
+
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda i: (technician if i % 2 else manager)(i), range(40)))
+        remote.save_notices(engine, "zhouhu", ["最后一条"], "mgr", now)
+        [row] = [r for r in remote.rows(engine) if r["scope_id"] == "zhouhu"]
+        assert row["settings"]["notices"] == ["最后一条"] and "inactivity" in row["settings"]
+    finally:
+        engine.dispose()
