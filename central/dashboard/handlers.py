@@ -236,9 +236,13 @@ async def login_post(request: web.Request) -> web.StreamResponse:
         locked = await asyncio.to_thread(hall.locked_for, name, now)
         # checked even when locked: a locked account answers as slowly as any other
         ok = await asyncio.to_thread(security.check_password, password, stored) and locked <= 0
+        # a wrong try counted before the next guess gets in to read the lock (counted after
+        # the wait, a burst got one guess more past the lock than the two checked at once)
+        locked_now = (found is not None and not ok and locked <= 0
+                      and await asyncio.to_thread(hall.sign_in_failed, name, now))  # fmt: skip
     if not (found and ok):
         log.info("dashboard sign-in refused for a user name of %d characters", len(name))
-        if found and locked <= 0 and await asyncio.to_thread(hall.sign_in_failed, name, now):
+        if locked_now:
             log.warning("dashboard account locked for %s after %d wrong passwords",
                         SIGN_IN_LOCK, SIGN_IN_TRIES)  # fmt: skip
         await asyncio.sleep(0.5)  # a guesser waits; a person who mistyped hardly notices
