@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -83,53 +83,49 @@ def save(engine: sa.Engine, scope: str, scope_id: str, settings: Mapping[str, An
 
     :raises ValueError: unknown scope.
     """
-    if scope not in SCOPES:
-        raise ValueError(scope)
-    r = t.remote_configs
-    for _ in range(3):
-        try:
-            with engine.begin() as conn:
-                version = _next_version(conn)
-                values = {"settings": dict(settings), "version": version, "updated_by": by,
-                          "updated_at": now}  # fmt: skip
-                done = conn.execute(r.update().where(r.c.scope == scope, r.c.scope_id == scope_id)
-                                    .values(**values))  # fmt: skip
-                if done.rowcount == 0:
-                    conn.execute(r.insert().values(scope=scope, scope_id=scope_id, **values))
-                return version
-        except sa.exc.IntegrityError:  # the same scope saved by another process a moment ago
-            continue
-    raise RuntimeError("remote configuration not saved")
+    return _change(engine, scope, scope_id, lambda _old: dict(settings), by, now)
 
 
 def save_notices(engine: sa.Engine, point: str, notices: Sequence[str], by: str,
                  now: dt.datetime) -> int:  # fmt: skip
     """Set one point's attract-screen notices (none: the terminals' own), keeping the rest
-    of its settings (a technician's timeouts) as they are, in one transaction; the new
-    version."""
+    of its settings (a technician's timeouts) as they are; the new version."""
+
+    def with_notices(old: Mapping[str, Any]) -> dict[str, Any]:
+        settings = {k: v for k, v in old.items() if k != "notices"}
+        return {**settings, "notices": list(notices)} if notices else settings
+
+    return _change(engine, "point", point, with_notices, by, now)
+
+
+def _change(engine: sa.Engine, scope: str, scope_id: str,
+            change: Callable[[Mapping[str, Any]], dict[str, Any]], by: str,
+            now: dt.datetime) -> int:  # fmt: skip
+    """``change(the settings now)`` saved as one point's or terminal's settings, in one
+    transaction that takes the counter's lock first: every save queues on it, so one save
+    is wholly before another's read or wholly after its write, never lost; the new version.
+
+    :raises ValueError: unknown scope.
+    """
+    if scope not in SCOPES:
+        raise ValueError(scope)
     r = t.remote_configs
+    here = (r.c.scope == scope, r.c.scope_id == scope_id)
     for _ in range(3):
         try:
             with engine.begin() as conn:
-                # the counter's lock first, as every save takes it: a technician's save is
-                # then wholly before this read or wholly after this write, never lost
                 version = _next_version(conn)
-                found = conn.execute(sa.select(r.c.settings).where(
-                    r.c.scope == "point", r.c.scope_id == point)).scalar()  # fmt: skip
-                settings = {k: v for k, v in (found or {}).items() if k != "notices"}
-                if notices:
-                    settings["notices"] = list(notices)
-                values = {"settings": settings, "version": version, "updated_by": by,
+                found = conn.execute(sa.select(r.c.settings).where(*here)).scalar()
+                values = {"settings": change(found or {}), "version": version, "updated_by": by,
                           "updated_at": now}  # fmt: skip
                 if found is None:
-                    conn.execute(r.insert().values(scope="point", scope_id=point, **values))
+                    conn.execute(r.insert().values(scope=scope, scope_id=scope_id, **values))
                 else:
-                    conn.execute(r.update().where(r.c.scope == "point", r.c.scope_id == point)
-                                 .values(**values))  # fmt: skip
+                    conn.execute(r.update().where(*here).values(**values))
                 return version
-        except sa.exc.IntegrityError:  # the point's first settings saved elsewhere meanwhile
+        except sa.exc.IntegrityError:  # the same scope saved by another process a moment ago
             continue
-    raise RuntimeError("notices not saved")
+    raise RuntimeError("remote configuration not saved")
 
 
 def _next_version(conn: sa.Connection) -> int:

@@ -291,7 +291,7 @@ async def test_enrolment_on_the_screen_renames_the_terminal():
     assert err.value.message_key == "technician.no_enrolment"
     traded: list[str] = []
 
-    async def enroller(code: str) -> str:  # the platform's side of the trade
+    async def enroller(code: str) -> tuple[str, str]:  # the platform's side of the trade
         traded.append(code)
         return "T5A0B3C9D2E", "AF-ZH-POINT"
 
