@@ -494,6 +494,8 @@ def demo(orientation: str, out: Path, scenario: str = "journey", language: str =
         scan = rig["scanner"].emulator.scan if scanner == "serial" else type_as_wedge
         if scenario == "timeout":  # short enough to watch; the countdown keeps WCAG's 20 s
             cfg = replace(cfg, timeouts=TimeoutsConfig(inactivity=4.0, warning=20.0))
+        if scenario == "query":  # a card forgotten on the reader: staff called in 5 s, not 60
+            cfg = replace(cfg, timeouts=replace(cfg.timeouts, card_left=5.0))
         # A technician's enrolment: a one-time code from the platform, traded for an identity.
         code = subprocess.run(
             [sys.executable, "-m", "central.cli", "terminals", "add-code", "--point",
@@ -518,6 +520,7 @@ def demo(orientation: str, out: Path, scenario: str = "journey", language: str =
             if scenario == "query":  # every log written, for the tests to look for personal data
                 facts["logs"] = sorted(str(logs / p.relative_to(rig.workdir))
                                        for p in rig.workdir.rglob("*.log*") if p.is_file())  # fmt: skip
+                facts["help_requests"] = help_requests(rig["central"].data_dir)
             if scenario == "technician":
                 facts["selftest_beats"] = selftest_beats(rig["central"].data_dir)
             (out / f"{prefix_of(orientation, scenario)}report.json").write_text(json.dumps(facts))
@@ -649,6 +652,23 @@ def selftest_beats(central_data: Path) -> list[dict]:
             rows = conn.execute(sa.select(h.c.terminal_id, h.c.devices).where(h.c.screen == "selftest"))
             return [{"terminal_id": r.terminal_id,
                      "devices": {d["device"]: d["state"] for d in r.devices}} for r in rows]  # fmt: skip
+    finally:
+        engine.dispose()
+
+
+def help_requests(central_data: Path) -> list[str]:
+    """The screens of the help requests the demo's platform holds open."""
+    import sqlalchemy as sa
+
+    from central import tables
+    from central.config import CentralConfig
+    from central.db import make_engine
+
+    engine = make_engine(CentralConfig(data_dir=central_data).url)
+    h = tables.help_requests
+    try:
+        with engine.connect() as conn:
+            return list(conn.scalars(sa.select(h.c.screen).where(h.c.closed_at.is_(None))))
     finally:
         engine.dispose()
 

@@ -86,6 +86,9 @@ class TimeoutsConfig:
     inactivity: float = 90.0  # seconds of no touch before the "still there?" prompt
     warning: float = 30.0  # length of that prompt's countdown (WCAG 2.2.1: >= 20 s)
     elderly_factor: float = 2.0
+    # seconds a card may stay in its reader after the visit ends (the goodbye asks for it,
+    # aloud too) before the kiosk calls staff to collect it and shows the attract screen
+    card_left: float = 60.0
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,10 @@ from typing import Any
 from kiosk.errors import SessionError
 from kiosk.identity import IdCard, Identity, SocialSecurityCard
 
+# The "screen" of the help request a kiosk raises when a card stays in its reader after the
+# goodbye (screens/end.py): the hall's dashboard names it for what it is, a card to collect
+CARD_LEFT_HELP = "end.card_left"
+
 
 class State(StrEnum):
     IDENTIFIED = "identified"

@@ -54,7 +54,7 @@ from kiosk.ports import (
     SocialCardReader,
     Speech,
 )
-from kiosk.session import Session, State, Timeouts, TimeoutStatus
+from kiosk.session import CARD_LEFT_HELP, Session, State, Timeouts, TimeoutStatus
 
 # imported where used, and all at once by Terminal.ready_for_visits
 VISIT_MODULES = ("kiosk.journey", "kiosk.receipts", "kiosk.records", "kiosk.guide", "kiosk.query",
@@ -164,6 +164,10 @@ class Terminal:
         self._tasks: set[asyncio.Task] = set()
         self._scanner_fault = False
         self.failed_reads = FailedReads()  # cards the readers could not read, for staff
+        # the readers still holding a card after a visit ("id_card", "social_card"): watched
+        # by wait_for_cards_removed until they are taken
+        self.cards_left: list[str] = []
+        self.card_forgotten = False  # one of them stayed past timeouts.card_left: staff told
 
     # -- listeners -------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
@@ -349,26 +353,70 @@ class Terminal:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval)
 
+    async def cards_on_readers(self) -> list[str]:
+        """What the readers hold now: "id_card" and "social_card" (Session.to_take's names).
+        A card that does not read counts; a reader at fault (unplugged, pcscd gone) holds
+        none we could wait for."""
+        held = []
+        for what, reader in (("id_card", self.ports.id_reader),
+                             ("social_card", self.ports.social_reader)):  # fmt: skip
+            if reader is None:
+                continue
+            try:
+                present = await asyncio.to_thread(reader.read_card) is not None
+            except NoCard:
+                present = False
+            except CardError:
+                present = True  # a card there that does not read: still a card to take
+            except DeviceError:
+                present = False
+            if present:
+                held.append(what)
+        return held
+
     async def wait_for_cards_removed(self, stop: asyncio.Event, interval: float = 0.3) -> None:
         """Wait until no reader holds a card, so a card just used does not start
-        a new visit by lying on the reader (or staying in the slot)."""
-        readers = [r for r in (self.ports.id_reader, self.ports.social_reader) if r is not None]
-        while readers and not stop.is_set():
-            present = False
-            for reader in readers:
-                try:
-                    present = present or await asyncio.to_thread(reader.read_card) is not None
-                except NoCard:
-                    pass
-                except CardError:
-                    present = True  # a card there that does not read: keep waiting
-                except DeviceError:
-                    pass  # the reader itself is at fault (unplugged, pcscd gone): it holds no
-                    # card we could wait for, and waiting on it would end every visit here
-            if not present:
-                return
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval)
+        a new visit by lying on the reader (or staying in the slot). Meanwhile
+        ``cards_left`` says which readers still hold one, and listeners hear
+        ``cards_left`` each time that changes (the goodbye and attract screens tell).
+        A card still there ``timeouts.card_left`` seconds on (longer in elderly mode) is
+        forgotten: the hall is told to collect it (``report_card_left``), once."""
+        t = self.config.timeouts
+        forgotten = time.monotonic() + t.card_left * (t.elderly_factor if self.elderly else 1.0)
+        self.card_forgotten = False
+        try:
+            while not stop.is_set():
+                held = await self.cards_on_readers()
+                self._cards_left(held)
+                if not held:
+                    return
+                if not self.card_forgotten and time.monotonic() >= forgotten:
+                    self.card_forgotten = True  # the goodbye gives up asking
+                    task = asyncio.get_running_loop().create_task(self.report_card_left())
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
+                    self._changed("cards_left")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), interval)
+        finally:
+            self._cards_left([])  # stopped: no longer watched, so not said to be there
+
+    def _cards_left(self, held: list[str]) -> None:
+        if held != self.cards_left:
+            self.cards_left = held
+            self.card_forgotten = self.card_forgotten and bool(held)
+            self._changed("cards_left")
+
+    async def report_card_left(self) -> bool:
+        """Tell the hall a card stays in a reader after the visit (a help request: this
+        terminal, nothing of whose card it is); False when it did not get there."""
+        try:
+            await self.call_staff(CARD_LEFT_HELP)
+        except KioskError as err:
+            log.warning("card left in the reader not reported to the hall: %s", err.detail)
+            return False
+        log.info("a card stays in the reader after the visit: the hall is told")
+        return True
 
     def limits(self) -> Timeouts:
         t = self.config.timeouts
@@ -1099,9 +1147,10 @@ class Terminal:
         except DeviceError as err:
             raise PrinterError(err.detail, message_key="record.printer") from err
 
-    async def say(self, text: str) -> None:
-        """A voice prompt in elderly mode (a side effect: silence is no failure)."""
-        if not (self.elderly and self.ports.speech and text):
+    async def say(self, text: str, always: bool = False) -> None:
+        """A voice prompt in elderly mode, or ``always`` (a card left behind: everyone hears
+        it); a side effect: silence is no failure."""
+        if not ((self.elderly or always) and self.ports.speech and text):
             return
         try:
             await asyncio.to_thread(self.ports.speech.say, text, self.language)

@@ -347,6 +347,12 @@ class KioskApp(App):
             self.point_name = self._point_name_now()
             if self.screens.current == "attract":  # the hall's notices again, in this language
                 self.screens.current_screen.restart_notices()
+        elif what == "cards_left":  # a card still in a reader after the visit, or taken
+            left = bool(self.terminal.cards_left)
+            if self.screens.current == "end":
+                self.screens.current_screen.cards_changed()
+            # the goodbye asks for it; past it (given up, or skipped) the attract screen tells
+            self.screens.get_screen("attract").card_left = left and self.screens.current != "end"
         elif what == "ended":
             for screen in self.screens.screens:
                 if hasattr(screen, "wipe"):
@@ -399,6 +405,8 @@ class KioskApp(App):
         if session is not None:
             self.terminal.end()
         self.show("attract")
+        # a card left in a reader past the goodbye: the next citizen is told staff will come
+        self.screens.current_screen.card_left = bool(self.terminal.cards_left)
 
     def toggle_language(self):
         i = LANGUAGES.index(self.language)

@@ -28,6 +28,8 @@ class AttractScreen(Screen):
     notice = StringProperty("")
     problem = StringProperty("")  # a card problem, shown until the next card
     info = StringProperty("")  # what the kiosk is doing (checking an electronic ID)
+    # a card stays in a reader from the last visit (Terminal.cards_left): staff are coming
+    card_left = BooleanProperty(False)
     bob = NumericProperty(0.0)  # the card picture's gentle motion
 
     def __init__(self, notices: list[str], on_start, **kw):

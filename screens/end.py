@@ -1,8 +1,17 @@
 """End: "take your ID card, social-security card and receipt", naming what this visit
 read and printed (thanks for the rating when there was one); the session is wiped, then
-back to the start."""
+back to the start.
+
+A card still in its reader holds the goodbye: once the countdown has run (or "done" is
+touched) the screen says which card is still there, aloud too every REMIND_EVERY seconds,
+and goes back to the start the moment it is taken. Once the
+terminal's watch of the readers calls the card forgotten (``timeouts.card_left`` after the
+visit) it gives up: the hall is told to collect it (a help request naming this terminal)
+and the attract screen tells the next citizen."""
 
 from __future__ import annotations
+
+import asyncio
 
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty
@@ -11,6 +20,7 @@ from kiosk.i18n import listed, translate
 from screens.base import KioskScreen
 
 SECONDS = 8
+REMIND_EVERY = 10  # seconds between spoken reminders of a card still in its reader
 
 
 class EndScreen(KioskScreen):
@@ -18,6 +28,8 @@ class EndScreen(KioskScreen):
     # what the citizen must not leave behind (Session.to_take): cards in readers, paper
     to_take = ListProperty(["id_card", "receipt"])
     rated = BooleanProperty(True)  # the citizen rated the service
+    # the cards still in their readers once the countdown has run: the screen asks for them
+    left = ListProperty([])
 
     def __init__(self, terminal, nav, on_finish, **kw):
         super().__init__(terminal, nav, **kw)
@@ -32,17 +44,52 @@ class EndScreen(KioskScreen):
         factor = self.terminal.config.timeouts.elderly_factor if self.terminal.elderly else 1.0
         self.terminal.end("finished")  # nothing personal is left while the card is taken
         self.seconds = round(SECONDS * factor)
+        self.left = []
+        self._held = 0  # seconds a card has stayed since the countdown ran out
         self._event = Clock.schedule_interval(self._tick, 1.0)
 
     def _tick(self, _dt):
-        self.seconds -= 1
-        if self.seconds <= 0:
-            self.finish()
+        if self.seconds > 0:
+            self.seconds -= 1
+        if self.seconds > 0:
+            return
+        if not self.terminal.cards_left or self.terminal.card_forgotten:
+            self.finish()  # taken; or forgotten (the hall is told): the next citizen's turn
+            return
+        if self._held % REMIND_EVERY == 0:
+            self._remind()
+        self._held += 1
+
+    def done(self):
+        """The button: goodbye, unless a card is still in its reader (then: take it)."""
+        if self.terminal.cards_left and not self.terminal.card_forgotten \
+                and self._event is not None:  # fmt: skip
+            self.seconds = 0
+            if not self.left:
+                self._remind()
+                self._held = max(self._held, 1)  # the tick that follows does not say it again
+            return
+        self.finish()
+
+    def cards_changed(self) -> None:
+        """The terminal's watch of the readers says a card came, went or is forgotten."""
+        if self._event is None:
+            return
+        if self.terminal.card_forgotten or (self.left and not self.terminal.cards_left):
+            self.finish()  # taken while asked for: goodbye at once; forgotten: staff will come
+        elif self.left:
+            self.left = list(self.terminal.cards_left)
+
+    def _remind(self) -> None:
+        self.left = list(self.terminal.cards_left)
+        # aloud for everyone, not only in elderly mode: they may be walking away
+        asyncio.get_event_loop().create_task(self.terminal.say(self.spoken(), always=True))
 
     def finish(self):
         if self._event is not None:
             self._event.cancel()
             self._event = None
+        self.left = []
         self._on_finish()
 
     def on_leave(self, *_):
@@ -52,10 +99,13 @@ class EndScreen(KioskScreen):
             self._event = None
 
     @staticmethod
-    def take_text(things: list[str], language: str) -> str:
+    def take_text(things: list[str], language: str, left: list[str] = ()) -> str:
+        if left:  # the countdown ran and a card is still in its reader
+            return translate("end.still_there", language,
+                             items=listed([f"end.item.{t}" for t in left], language))  # fmt: skip
         if not things:  # an electronic ID, nothing printed: nothing is left in the kiosk
             return translate("end.complete", language)
         return translate("end.take", language, items=listed([f"end.item.{t}" for t in things], language))
 
     def spoken(self) -> str:
-        return self.take_text(self.to_take, self.terminal.language)
+        return self.take_text(self.to_take, self.terminal.language, self.left)

@@ -164,9 +164,17 @@ async def mine_steps(w: Walkthrough, props: Props) -> dict:
     await until(lambda: w.on("end"), 10, "the take-your-card page")
     await w.screenshot("q00c-end-take-card")
     seen["end_says"] = w.shows(w.screen().take_text(["id_card", "printout"], w.app.language))
-    props.remove_id_card()
+    # They touch 完成 and walk away, the card still on the reader: the goodbye asks for it
     await w.tap("done")
-    await until(lambda: w.on("attract"), 10, "the attract screen after the visit")
+    await until(lambda: w.on("end") and w.screen().left == ["id_card"], 5, "the card asked for")
+    await w.screenshot("q00k-end-card-still-there")
+    # Not taken within the kiosk's card_left time (5 s in this demo): staff are called and
+    # the next citizen is told a card lies there
+    await until(lambda: w.on("attract") and w.screen().card_left, 15, "the card-left notice")
+    await w.screenshot("q00l-attract-card-left")
+    props.remove_id_card()  # they come back for it (or staff collect it)
+    await until(lambda: not w.app.screens.get_screen("attract").card_left, 10, "the notice gone")
+    await w.screenshot("q00m-attract-card-taken")
     seen["mine_after_visit"] = [p.outcome.acceptance_number for p in w.app.screens.get_screen("progress").mine]
     record = w.app.screens.get_screen("record")
     seen["record_after_visit"] = [record.who, record.record is not None, len(record.ids.rows.children)]  # fmt: skip

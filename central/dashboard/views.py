@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from central.dashboard import status
 from central.dashboard.data import User
 from central.dashboard.status import Severity, TerminalView
+from kiosk.session import CARD_LEFT_HELP as CARD_LEFT  # a card stayed in a reader
 from kiosk.technician import HELP_SCREEN as PIN_FAILURES  # its help request's screen
 from kiosk.technician import LOCK_SECONDS as PIN_LOCK_SECONDS
 
@@ -344,6 +345,10 @@ def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[
             zh, en = "技术员密码连续输错", "Technician PIN failures"
             minutes = round(PIN_LOCK_SECONDS / 60)
             detail = f"技术员入口已锁定 {minutes} 分钟 the technician screen is locked for {minutes} min"
+        elif a["kind"] == status.HELP and a["detail"] == CARD_LEFT:
+            # nobody called: a citizen's card stayed in a reader after their visit
+            zh, en = "读卡器遗留卡片", "Card left in a reader"
+            detail = bi("请到终端取出卡片并登记保管", "collect it from the terminal and log it")
         elif a["kind"] == status.HELP:
             detail = f"界面 Screen: {screen_label(a['detail'])}"
         else:

@@ -308,6 +308,22 @@ def test_technician_pin_failures_are_not_shown_as_a_citizen_asking_for_help(plat
     expect(row).not_to_contain_text("群众呼叫工作人员")
 
 
+def test_a_card_left_in_a_reader_is_shown_as_a_card_to_collect(platform, page):
+    from kiosk.session import CARD_LEFT_HELP
+
+    url, _ = platform
+    # Given a citizen's card stayed in a terminal's reader long after their visit (the kiosk
+    # raises a help request from that "screen")
+    kiosk = Terminal(url, "zhouhu")
+    kiosk.beat()
+    kiosk.call_staff(CARD_LEFT_HELP)
+    # Then the manager reads that a card waits to be collected, not that someone called
+    row = managers_alert(page, url, kiosk, "help")
+    expect(row).to_contain_text("读卡器遗留卡片")
+    expect(row).to_contain_text("请到终端取出卡片")
+    expect(row).not_to_contain_text("群众呼叫工作人员")
+
+
 def test_a_diagnostics_request_the_terminal_never_answered_says_it_expired(platform, page):
 
     from central import tables as t

@@ -100,6 +100,21 @@ def test_with_the_card_read_my_applications_lists_the_citizens_own_and_opens_one
     assert shows_text(shots["q00c-end-take-card"], "请取走您的身份证和打印的凭条", [60], bold=True)
 
 
+def test_a_card_forgotten_on_the_reader_is_asked_for_then_left_to_staff(seen):
+    shots, report = seen
+    # Given the citizen touched 完成 and walked off, their ID card still on the reader
+    # Then the goodbye does not go: it names the card and says it goes once it is taken
+    still = shots["q00k-end-card-still-there"]
+    assert shows_text(still, "别忘了取走读卡器上的身份证", [60], bold=True)
+    assert shows_text(still, translate("end.card_where"), [30])
+    # And left there past the kiosk's time, the hall is told a card waits to be collected
+    assert "end.card_left" in report["help_requests"]
+    # and the next citizen reads that a card lies there (until it is taken)
+    assert shows_text(shots["q00l-attract-card-left"], "读卡器上留有一张卡片", [30])
+    assert not shows_text(shots["q00m-attract-card-taken"], "读卡器上留有一张卡片", [30])
+    assert shows_text(shots["q00m-attract-card-taken"], "请将身份证放在读卡区", [60], bold=True)
+
+
 def test_the_contribution_record_is_shown_and_printed_with_the_id_number_masked(seen):
     shots, report = seen
     # Given the citizen whose ID card was read at the start of this visit

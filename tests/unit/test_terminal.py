@@ -150,12 +150,65 @@ async def test_a_social_card_inserted_while_waiting_is_read():
 async def test_waiting_for_removal_returns_once_the_card_is_lifted():
     reader = FakeIdReader()
     reader.card = an_id_card()
-    t, _ = terminal(id_reader=reader)
+    t, events = terminal(id_reader=reader)
     task = asyncio.ensure_future(t.wait_for_cards_removed(asyncio.Event(), interval=0.01))
     await asyncio.sleep(0.05)
     assert not task.done()
+    # the goodbye screen can tell which card is still there, and hears when that changes
+    assert t.cards_left == ["id_card"] and events == ["cards_left"]
     reader.card = None
     await asyncio.wait_for(task, 2)
+    assert t.cards_left == [] and events == ["cards_left", "cards_left"]
+
+
+async def test_a_card_left_behind_is_reported_to_the_hall_as_nobody_in_particular():
+    from kiosk.errors import PlatformError
+    from kiosk.session import CARD_LEFT_HELP
+
+    class Platform:
+        def __init__(self):
+            self.calls, self.down = [], False
+
+        async def call_staff(self, screen):
+            if self.down:
+                raise PlatformError("platform unreachable")
+            self.calls.append(screen)
+
+    from dataclasses import replace
+
+    # Given a card left on the reader after a visit, on a kiosk that waits 0.1 s for it
+    platform, reader = Platform(), FakeIdReader()
+    reader.card = an_id_card()
+    config = KioskConfig()
+    config = replace(config, timeouts=replace(config.timeouts, card_left=0.1))
+    t = Terminal(Ports(id_reader=reader, platform=platform), config, today=lambda: TODAY)
+    task = asyncio.ensure_future(t.wait_for_cards_removed(asyncio.Event(), interval=0.01))
+    await asyncio.sleep(0.05)
+    assert platform.calls == []  # not yet: they may come back for it
+    await asyncio.sleep(0.2)
+    # Then the hall is told once (which terminal is in the signature; no name, no number)
+    assert platform.calls == [CARD_LEFT_HELP]
+    reader.card = None
+    await asyncio.wait_for(task, 2)
+    platform.down = True  # not reported: said so in the log, and nothing else fails
+    assert await t.report_card_left() is False
+
+
+async def test_both_cards_left_are_named_and_nothing_is_said_to_be_left_once_unwatched():
+    ss = SocialSecurityCard("36082519900501002X", "王芳", Gender.FEMALE, dt.date(1990, 5, 1))
+    ids, social = FakeIdReader(), FakeSocialReader(ss)
+    ids.card = an_id_card()
+    t, _ = terminal(id_reader=ids, social_reader=social)
+    stop = asyncio.Event()
+    task = asyncio.ensure_future(t.wait_for_cards_removed(stop, interval=0.01))
+    await asyncio.sleep(0.05)
+    assert t.cards_left == ["id_card", "social_card"]
+    ids.card = None
+    await asyncio.sleep(0.05)
+    assert t.cards_left == ["social_card"]
+    stop.set()  # the kiosk stopping: no longer watched
+    await asyncio.wait_for(task, 2)
+    assert t.cards_left == []
 
 
 async def test_a_reader_at_fault_does_not_keep_the_kiosk_waiting_for_a_card_to_be_lifted():
