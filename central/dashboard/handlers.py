@@ -642,7 +642,14 @@ async def _target(request: web.Request, user: User, target: str) -> tuple[str, s
     raise HallError(404, "hall.not_found")
 
 
-async def _config_page(request, user, csrf, chosen: str, problems=None, form=None, saved=""):
+def _seen(form) -> int | None:
+    """The settings version a form was made from (None: a form without one)."""
+    raw = str(form.get("version", ""))
+    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+
+
+async def _config_page(request, user, csrf, chosen: str, problems=None, form=None, saved="",
+                       changed: remote.Changed | None = None):  # fmt: skip
     engine = request.app[STORE].engine
     everything = list(_points(request))
     visible = everything if user.scope is None else list(user.scope)
@@ -652,14 +659,17 @@ async def _config_page(request, user, csrf, chosen: str, problems=None, form=Non
     configs = sorted((c for c in configs if c["scope_id"] in in_scope),
                      key=lambda c: (c["scope"] != "point", c["scope_id"]))  # fmt: skip
     by_key = {(c["scope"], c["scope_id"]): c for c in configs}
-    own, inherited = {}, {}
+    own, inherited, version = {}, {}, 0
     if chosen:
         scope, ident, point = await _target(request, user, chosen)
         own = dict(by_key.get((scope, ident), {}).get("settings", {}))
+        version = by_key.get((scope, ident), {}).get("version", 0)
         if scope == "terminal":
             inherited = dict(by_key.get(("point", point), {}).get("settings", {}))
-    if form is not None:  # a refused form keeps what was typed
-        own = {k: v for k, v in form.items() if k not in ("csrf", "target") and v != ""}
+    if form is not None:  # a refused form keeps what was typed, and the version it was made from
+        own = {k: v for k, v in form.items()
+               if k not in ("csrf", "target", "version") and v != ""}  # fmt: skip
+        version = _seen(form) if _seen(form) is not None else version
         if "notices" in own:
             own["notices"] = str(own["notices"]).splitlines()
         if "elderly_default" in own:
@@ -668,8 +678,9 @@ async def _config_page(request, user, csrf, chosen: str, problems=None, form=Non
     return _html(remote_views.config_page(
         county=_county(request), user=user, csrf=csrf, points=_points(request), visible=visible,
         terminals=terms, chosen=chosen, own=own, inherited=inherited, configs=configs,
-        status=status, problems=problems or {}, saved=saved,
-        open_alerts=await _open_alerts(request, user)), 422 if problems else 200)  # fmt: skip
+        status=status, problems=problems or {}, saved=saved, version=version, changed=changed,
+        open_alerts=await _open_alerts(request, user)),
+        409 if changed else 422 if problems else 200)  # fmt: skip
 
 
 @page("config")
@@ -691,8 +702,11 @@ async def config_save(request: web.Request, user: User, csrf: str) -> web.Stream
         if problems:
             return await _config_page(request, user, csrf, target, problems,
                                       {k: str(v) for k, v in form.items()})  # fmt: skip
-        version = await asyncio.to_thread(remote.save, request.app[STORE].engine, scope, ident,
-                                          settings, user.name, _now())  # fmt: skip
+        try:
+            version = await asyncio.to_thread(remote.save, request.app[STORE].engine, scope,
+                                              ident, settings, user.name, _now(), _seen(form))  # fmt: skip
+        except remote.Changed as changed:  # the form is shown again as the settings are now
+            return await _config_page(request, user, csrf, target, changed=changed)
         request.app[remote.PUSHES].invalidate()
         request.app[SNAPSHOTS].invalidate()
         log.info("remote configuration v%d for %s %s saved by %s", version, scope, ident, user.name)
@@ -704,7 +718,8 @@ async def config_save(request: web.Request, user: User, csrf: str) -> web.Stream
 # -- a hall's notices (its manager's) ---------------------------------------------------------
 
 
-async def _notices_page(request, user, csrf, problems=None, typed=None, saved="", status=200):
+async def _notices_page(request, user, csrf, problems=None, typed=None, saved="", status=200,
+                        seen=None):  # fmt: skip
     engine = request.app[STORE].engine
     visible = list(_points(request)) if user.scope is None else list(user.scope)
     rows = await asyncio.to_thread(remote.rows, engine)
@@ -719,7 +734,7 @@ async def _notices_page(request, user, csrf, problems=None, typed=None, saved=""
     return _html(notice_views.notices_page(
         county=_county(request), user=user, csrf=csrf, points=_points(request), visible=visible,
         current=current, status=counts, problems=problems or {}, typed=typed or {}, saved=saved,
-        open_alerts=await _open_alerts(request, user)), status)  # fmt: skip
+        seen=seen or {}, open_alerts=await _open_alerts(request, user)), status)  # fmt: skip
 
 
 @page("notices")
@@ -736,11 +751,16 @@ async def notices_save(request: web.Request, user: User, csrf: str) -> web.Strea
         settings, problems = remote.parse_form({"notices": text})
         if problems:
             return await _notices_page(
-                request, user, csrf, {point: f"公告过多或过长（{problems['notices']} 字），未保存。"
-                                             f"Too many or too long ({problems['notices']}); not saved."},
-                {point: text}, status=422)  # fmt: skip
-        version = await asyncio.to_thread(remote.save_notices, request.app[STORE].engine, point,
-                                          settings.get("notices", []), user.name, _now())  # fmt: skip
+                request, user, csrf, {point: views.e(f"公告过多或过长（{problems['notices']} 字），未保存。"
+                                             f"Too many or too long ({problems['notices']}); not saved.")},
+                {point: text}, status=422, seen={point: _seen(form)})  # fmt: skip
+        try:
+            version = await asyncio.to_thread(remote.save_notices, request.app[STORE].engine,
+                                              point, settings.get("notices", []), user.name,
+                                              _now(), _seen(form))  # fmt: skip
+        except remote.Changed as changed:  # shown again as they are now, with who changed them
+            return await _notices_page(request, user, csrf, {point: remote_views.changed_note(
+                changed)}, status=409)  # fmt: skip
         request.app[remote.PUSHES].invalidate()
         request.app[SNAPSHOTS].invalidate()
         log.info("notices of %s saved by %s (v%d)", point, user.name, version)

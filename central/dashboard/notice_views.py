@@ -16,18 +16,22 @@ from central.dashboard.views import bi, csrf_field, e, layout, when
 def notices_page(*, county: str, user: User, csrf: str, points: Mapping[str, str],
                  visible: Sequence[str], current: Mapping[str, Mapping[str, Any]],
                  status: Mapping[str, Mapping[str, int]], problems: Mapping[str, str],
-                 typed: Mapping[str, str], saved: str, open_alerts: int) -> str:  # fmt: skip
+                 typed: Mapping[str, str], saved: str, open_alerts: int,
+                 seen: Mapping[str, int | None] | None = None) -> str:  # fmt: skip
     """``current``: each point's remote settings row; ``status``: per point its terminals,
     those that applied the latest settings, and those with notices of their own;
-    ``typed``: a refused form's text, by point."""
+    ``typed``: a refused form's text, by point, and ``seen`` the version it was made from.
+    A problem's text is HTML (escaped by whoever wrote it)."""
     panels = []
     for point in visible:
         row = current.get(point) or {}
         lines = (row.get("settings") or {}).get("notices", [])
         text = typed.get(point, "\n".join(lines))
         counts = status.get(point, {"terminals": 0, "applied": 0, "own": 0})
-        err = (f'<p class="error" role="alert">{e(problems[point])}</p>' if point in problems
+        err = (f'<p class="error" role="alert">{problems[point]}</p>' if point in problems
                else "")  # fmt: skip
+        version = (seen or {}).get(point)
+        version = row.get("version", 0) if version is None else version
         done = ('<p class="done" role="status">已保存，终端将在下次心跳（30 秒内）时显示。'
                 "Saved; the terminals show it at their next heartbeat (within 30 s).</p>"
                 if saved == point and not err else "")  # fmt: skip
@@ -40,6 +44,7 @@ def notices_page(*, county: str, user: User, csrf: str, points: Mapping[str, str
             f'<form class="panel notices" id="point-{e(point)}" data-point="{e(point)}" '
             f'method="post" action="/dashboard/notices">{csrf_field(csrf)}'
             f'<input type="hidden" name="point" value="{e(point)}">'
+            f'<input type="hidden" name="version" value="{int(version)}">'
             f"<h2>{e(points.get(point, point))}</h2>{err}{done}"
             f'<label class="wide">{bi("待机屏公告", "Attract-screen notices")}'
             f'<textarea name="notices" rows="5" placeholder="例：今晚 22:00—24:00 系统维护，'

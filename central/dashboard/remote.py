@@ -77,35 +77,52 @@ def merge(point: Mapping[str, Any] | None, terminal: Mapping[str, Any] | None) -
     return {**(point or {}), **(terminal or {})}
 
 
+class Changed(Exception):
+    """The settings were saved by someone else since the form was opened: not saved."""
+
+    def __init__(self, by: str, at: dt.datetime | None) -> None:
+        super().__init__(f"changed meanwhile by {by}")
+        self.by, self.at = by, at
+
+
 def save(engine: sa.Engine, scope: str, scope_id: str, settings: Mapping[str, Any], by: str,
-         now: dt.datetime) -> int:  # fmt: skip
-    """Replace the settings of one point or terminal; the new version.
+         now: dt.datetime, seen: int | None = None) -> int:  # fmt: skip
+    """Replace the settings of one point or terminal; the new version. ``seen``: the
+    version the form showed (0: none yet); the form replaces the settings whole, so a save
+    made meanwhile (a manager's notices) would be undone by it silently.
 
     :raises ValueError: unknown scope.
+    :raises Changed: saved by someone else since ``seen``: nothing is saved.
     """
-    return _change(engine, scope, scope_id, lambda _old: dict(settings), by, now)
+    return _change(engine, scope, scope_id, lambda _old: dict(settings), by, now, seen)
 
 
 def save_notices(engine: sa.Engine, point: str, notices: Sequence[str], by: str,
-                 now: dt.datetime) -> int:  # fmt: skip
+                 now: dt.datetime, seen: int | None = None) -> int:  # fmt: skip
     """Set one point's attract-screen notices (none: the terminals' own), keeping the rest
-    of its settings (a technician's timeouts) as they are; the new version."""
+    of its settings (a technician's timeouts) as they are; the new version.
+
+    :raises Changed: saved by someone else since ``seen`` (the version the page showed).
+    """
 
     def with_notices(old: Mapping[str, Any]) -> dict[str, Any]:
         settings = {k: v for k, v in old.items() if k != "notices"}
         return {**settings, "notices": list(notices)} if notices else settings
 
-    return _change(engine, "point", point, with_notices, by, now)
+    return _change(engine, "point", point, with_notices, by, now, seen)
 
 
 def _change(engine: sa.Engine, scope: str, scope_id: str,
             change: Callable[[Mapping[str, Any]], dict[str, Any]], by: str,
-            now: dt.datetime) -> int:  # fmt: skip
+            now: dt.datetime, seen: int | None = None) -> int:  # fmt: skip
     """``change(the settings now)`` saved as one point's or terminal's settings, in one
     transaction that takes the counter's lock first: every save queues on it, so one save
     is wholly before another's read or wholly after its write, never lost; the new version.
+    With ``seen`` (the version a form was made from, 0 for none), only if nobody saved
+    these settings since.
 
     :raises ValueError: unknown scope.
+    :raises Changed: ``seen`` is not the version now.
     """
     if scope not in SCOPES:
         raise ValueError(scope)
@@ -115,7 +132,11 @@ def _change(engine: sa.Engine, scope: str, scope_id: str,
         try:
             with engine.begin() as conn:
                 version = _next_version(conn)
-                found = conn.execute(sa.select(r.c.settings).where(*here)).scalar()
+                row = conn.execute(sa.select(r.c.settings, r.c.version, r.c.updated_by,
+                                             r.c.updated_at).where(*here)).first()  # fmt: skip
+                found = None if row is None else row.settings
+                if seen is not None and (0 if row is None else row.version) != seen:
+                    raise Changed(row.updated_by if row else "", row.updated_at if row else None)
                 values = {"settings": change(found or {}), "version": version, "updated_by": by,
                           "updated_at": now}  # fmt: skip
                 if found is None:

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from central.dashboard.data import User
+from central.dashboard.remote import Changed
 from central.dashboard.views import ago, bi, csrf_field, e, grid, layout, when
 
 FIELDS = (
@@ -20,6 +21,15 @@ DEFAULTS = {
     "warning": 30,
     "elderly_factor": 2.0,
 }  # kiosk/config.py TimeoutsConfig
+
+
+def changed_note(changed: Changed) -> str:
+    """Why a save was refused: who saved the same settings since the form was opened (HTML)."""
+    who = f"{e(changed.by)}（{e(when(changed.at))}）" if changed.by else "他人"
+    return (f"未保存：打开此页后，{who}修改了这些设置（例如大厅公告）。下面显示的是现在的设置，"
+            "请核对后重新修改并保存。Not saved: someone changed these settings after this page "
+            "was opened (a hall's notices, perhaps). Below is what is in force now: make your "
+            "change again and save.")
 
 
 def summary(settings: Mapping[str, Any]) -> str:
@@ -63,7 +73,10 @@ def config_page(*, county: str, user: User, csrf: str, points: Mapping[str, str]
                 visible: Sequence[str], terminals: Sequence[tuple[str, str]], chosen: str,
                 own: Mapping[str, Any], inherited: Mapping[str, Any],
                 configs: Sequence[Mapping[str, Any]], status: Sequence[Mapping[str, Any]],
-                problems: Mapping[str, str], saved: str, open_alerts: int) -> str:  # fmt: skip
+                problems: Mapping[str, str], saved: str, open_alerts: int, version: int = 0,
+                changed: Changed | None = None) -> str:  # fmt: skip
+    """``version``: of the settings the form shows (saved with it: a save made meanwhile
+    refuses it); ``changed``: such a refusal, the form showing the settings as they are now."""
     picker = (
         '<form class="filter wide" method="get" action="/dashboard/config">'
         f'<label>配置对象 Applies to<select name="target" onchange="this.form.submit()">'
@@ -103,6 +116,7 @@ def config_page(*, county: str, user: User, csrf: str, points: Mapping[str, str]
         form = (
             f'<form class="panel config" method="post" action="/dashboard/config">{csrf_field(csrf)}'
             f'<input type="hidden" name="target" value="{e(chosen)}">'
+            f'<input type="hidden" name="version" value="{int(version)}">'
             f'<h2>{bi("设置", "Settings")} <span class="muted">{e(_target_name(chosen, points))}</span></h2>'
             f'<div class="boxes">{"".join(boxes)}'
             f'<label>{bi("老年模式默认", "Elderly mode by default")}<select name="elderly_default">'
@@ -114,7 +128,9 @@ def config_page(*, county: str, user: User, csrf: str, points: Mapping[str, str]
             '<button class="primary">保存并下发 Save and push</button></form>'
         )
     banner = ""
-    if saved:
+    if changed is not None:
+        banner = f'<p class="error" role="alert">{changed_note(changed)}</p>'
+    elif saved:
         banner = (f'<p class="done" role="status">已保存为版本 {e(saved)}，终端将在下次心跳时收到。'
                   f"Saved as version {e(saved)}; terminals take it at their next heartbeat.</p>")  # fmt: skip
     elif problems:

@@ -245,3 +245,44 @@ def test_a_hall_manager_posts_the_hall_s_notices_and_only_its_kiosks_show_them(h
     sign_in(other, url, "tech", target="/dashboard/alerts")
     expect(other.locator('nav a[href="/dashboard/notices"]')).to_have_count(0)
     other.close()
+
+
+def test_a_settings_form_opened_before_a_managers_notices_cannot_put_the_old_ones_back(hall, page):
+    url, (_one, two, _county) = hall  # (one has a timeout of its own)
+    # Given a technician with 洲湖's settings form open (its notices as they were then)
+    sign_in(page, url, "tech", target="/dashboard/config?target=point%3Azhouhu")
+    form = page.locator("form.config")
+    before = form.locator("textarea[name=notices]").input_value()
+    # And meanwhile the hall's manager posts a new notice
+    manager = page.context.browser.new_page()
+    sign_in(manager, url, "zhouhu-mgr", target="/dashboard/notices")
+    panel = manager.locator('form.notices[data-point="zhouhu"]')
+    panel.locator("textarea").fill("明日上午停电检修，自助区暂停开放")
+    panel.get_by_role("button", name=re.compile("保存并下发")).click()
+    expect(manager.locator(".done")).to_contain_text("已保存")
+    until(lambda: any("停电检修" in n for n in two.terminal.notices))
+    # When the technician saves a timeout from the form they had open
+    form.locator("input[name=inactivity]").fill("200")
+    with page.expect_response(lambda r: r.url.endswith("/dashboard/config")) as answer:
+        form.get_by_role("button", name=re.compile("保存并下发")).click()
+    # Then nothing is saved: they are told who changed the settings, and shown them as now
+    assert answer.value.status == 409
+    expect(page.locator('p.error[role="alert"]')).to_contain_text("zhouhu-mgr")
+    expect(form.locator("textarea[name=notices]")).to_have_value(re.compile("停电检修"))
+    assert "停电检修" not in before
+    time.sleep(1)
+    assert any("停电检修" in n for n in two.terminal.notices)  # the manager's notice stays
+    shot(page, "config-changed-meanwhile")
+    # And saving again from the form now shown keeps the notice and sets the timeout
+    form.locator("input[name=inactivity]").fill("200")
+    form.get_by_role("button", name=re.compile("保存并下发")).click()
+    expect(page.locator(".done")).to_contain_text("已保存")
+    until(lambda: two.terminal.config.timeouts.inactivity == 200)
+    assert any("停电检修" in n for n in two.terminal.notices)
+    # A manager's notices page opened before that save is refused the same way
+    panel.locator("textarea").fill("过期页面上的公告")
+    with manager.expect_response(lambda r: r.url.endswith("/dashboard/notices")) as answer:
+        panel.get_by_role("button", name=re.compile("保存并下发")).click()
+    assert answer.value.status == 409
+    expect(manager.locator('p.error[role="alert"]')).to_contain_text("tech")
+    manager.close()
