@@ -549,7 +549,7 @@ def demo(orientation: str, out: Path, scenario: str = "journey", language: str =
             show_document=partial(write_document_photo, rig["camera"].dir / "document.png"),
         )
         if scenario == "query":  # an application made here earlier; its receipt in hand
-            props = replace(props, scan_code=scan, right_id=citizen.id_number,
+            props = replace(props, scan_code=scan,
                             receipt_code=seed_application(rig, cfg, out / f"{prefix_of(orientation, scenario)}"
                                                           "earlier-receipt.png"))
         if scenario in EID_SCENARIOS:

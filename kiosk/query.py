@@ -21,7 +21,6 @@ from urllib.parse import unquote, urlsplit
 from kiosk.catalog.model import Catalog
 from kiosk.i18n import translate
 from kiosk.outcomes import OutcomeKind, Progress, Stage
-from kiosk.validation import check_id_number
 
 TRACK_PATH = "/track/"
 TRACK_CODE = "c"  # the query parameter that carries ``track_code``
@@ -85,20 +84,6 @@ def clean_number(typed: str) -> str:
     if not _NUMBER.match(text):
         raise NotANumber("query.number_chars")
     return text
-
-
-def id_number_problem(typed: str, today: dt.date | None = None) -> str | None:
-    """A translation key saying what is wrong with a typed ID number, or None.
-
-    A typed ID number is for query services only, and only its form and check
-    digit can be checked here; the platform decides what it may show for it.
-    """
-    text = re.sub(r"\s+", "", typed).upper()
-    if not text:
-        return "query.id_empty"
-    if len(text) != 18:
-        return "error.id_format"
-    return check_id_number(text, today)
 
 
 @dataclass(frozen=True)

@@ -312,11 +312,15 @@ class KioskApp(App):
             )
             if card is None:
                 return
-            if self.screens.current == "home":  # a card-less visit has just been identified
-                home = self.screens.get_screen("home")
-                home.error = ""
-                home.on_pre_enter()
-            self.show("home")
+            current = self.screens.current_screen
+            if self.screens.current == "progress" and current.mode == "id":
+                current.card_read()  # laid where "my applications" asked for it: shown there
+            else:
+                if self.screens.current == "home":  # a card-less visit has just been identified
+                    home = self.screens.get_screen("home")
+                    home.error = ""
+                    home.on_pre_enter()
+                self.show("home")
             self._visit_over.clear()
             removal = asyncio.ensure_future(self.terminal.end_when_card_removed(self._stopping))
             await self._visit_over.wait()

@@ -22,7 +22,7 @@ from kiosk.config import china_time
 from kiosk.errors import DeviceError, PlatformError, PlatformRejected, SessionError
 from kiosk.identity import id_number_of
 from kiosk.outcomes import Progress
-from kiosk.query import NotANumber, clean_number, id_number_problem, number_from_code, progress_view
+from kiosk.query import NotANumber, clean_number, number_from_code, progress_view
 from screens.base import KioskScreen
 from screens.keyboard import KioskKeyboard
 
@@ -112,12 +112,21 @@ class ProgressScreen(KioskScreen):
         self._show_panel()
 
     def choose(self, mode: str):
-        """A tab: scan the receipt, type its number, or type an ID number."""
+        """A tab: scan the receipt, type its number, or "my applications" (by the ID card
+        read in this visit; without one, what to do: lay it on the reader, nothing typed:
+        an ID number alone shows nobody's applications)."""
         self.terminal.touch()
         self.reset(mode)
         if mode == "id" and self.has_card:
             self.message = self.t("progress.looking")
             self.run(self._mine())
+        elif mode == "id":
+            self.message = self.t("progress.mine_needs_card")
+
+    def card_read(self) -> None:
+        """A card was laid on the reader while "my applications" asked for it: show them."""
+        self.has_card = True
+        self.choose("id")
 
     def on_mode(self, *_):
         self._show_panel()
@@ -130,7 +139,7 @@ class ProgressScreen(KioskScreen):
             return
         if self.showing:
             name = "result"
-        elif self.mode == "id" and self.has_card:
+        elif self.mode == "id":
             name = "mine"
         else:
             name = "scan" if self.mode == "scan" else "type"
@@ -139,29 +148,22 @@ class ProgressScreen(KioskScreen):
             body.clear_widgets()
             body.add_widget(self._panels[name])
         if name == "type":
-            keyboard = self.ensure_keyboard()
-            keyboard.modes = ["digits"] if self.mode == "id" else ["letters", "digits"]
-            keyboard.mode = "digits" if self.mode == "id" else "letters"
+            self.ensure_keyboard()
 
     def ensure_keyboard(self) -> KioskKeyboard:
         if self.keyboard is None:
             self.keyboard = KioskKeyboard(on_activity=lambda *_: self.terminal.touch(),
                                           on_done=lambda *_: self.lookup())  # fmt: skip
             self.keyboard.bind(text=lambda _k, text: setattr(self, "typed", text))
+            self.keyboard.modes = ["letters", "digits"]  # an acceptance number: AF2026…
+            self.keyboard.mode = "letters"
             self.ids.keyboard_area.add_widget(self.keyboard)
         return self.keyboard
 
     # -- looking up ------------------------------------------------------------------
     def lookup(self):
-        """Look up what was typed: a number, or explain what an ID number can do here."""
+        """Look up the acceptance number typed."""
         self.error = self.message = ""
-        if self.mode == "id":
-            problem = id_number_problem(self.typed, self.terminal.today())
-            if problem:
-                self.error = self.t(problem)
-            else:
-                self.message = self.t("progress.id_needs_card")
-            return
         try:
             number = clean_number(self.typed)
         except NotANumber as err:

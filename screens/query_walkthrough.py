@@ -15,10 +15,9 @@ async def type_keys(w: Walkthrough, text: str) -> None:
         await w.tap(f"key:{ch.lower()}")
 
 
-async def progress_steps(w: Walkthrough, props: Props, receipt_code: str, right_id: str) -> dict:
+async def progress_steps(w: Walkthrough, props: Props, receipt_code: str) -> dict:
     """The receipt's QR shown to the scanner at the attract screen → its stages; the
-    same QR on the progress screen's own scan tab; then a typed ID number: a wrong
-    check digit, then a right one."""
+    same QR on the progress screen's own scan tab."""
     await w.screenshot("q01-attract")
     await w.settle(1.0)  # the citizen walks up: the kiosk is listening by then
     props.scan_code(receipt_code)  # where one identifies: taken for a receipt, not an e-ID
@@ -32,19 +31,6 @@ async def progress_steps(w: Walkthrough, props: Props, receipt_code: str, right_
     props.scan_code(receipt_code)
     await until(lambda: w.screen().showing, 20, "the progress of the receipt scanned there")
     seen["scanned_on_progress"] = w.screen().number_text
-    await w.tap("by:id")
-    wrong = right_id[:-1] + ("1" if right_id[-1] != "1" else "2")  # the last character mistyped
-    await type_keys(w, wrong)
-    await w.tap("lookup")
-    await until(lambda: bool(w.screen().error), 5, "the check-digit message")
-    await w.screenshot("q04-progress-id-wrong")
-    seen["id_error"] = w.screen().error
-    await w.tap("key:backspace")
-    await type_keys(w, right_id[-1])
-    await w.tap("lookup")
-    await until(lambda: bool(w.screen().message), 5, "what a typed ID number can do here")
-    await w.screenshot("q05-progress-id")
-    seen["id_message"] = w.screen().message
     await w.tap("back")
     await until(lambda: w.on("home"), 5, "the home screen")
     await w.screenshot("q06-home")
@@ -142,14 +128,21 @@ async def mine_steps(w: Walkthrough, props: Props) -> dict:
     """With the ID card read: 查询进度 → 我的办件 lists the citizen's own applications
     (the platform answers by ID number only for a card just read); one opens its stages.
     Then the visit ends and the card is taken."""
-    props.insert_id_card()
-    await until(lambda: w.on("home") and w.shows(props.expected_name), 15, "the greeting")
+    # 查询办理进度 from the attract screen, no card yet: "my applications" asks for it
     await w.tap("progress")
     await until(lambda: w.on("progress"), 5, "the progress screen")
-    await w.tap("by:id")  # with a card read this tab is "my applications"
-    await until(lambda: bool(w.screen().mine) or bool(w.screen().error), 20, "the citizen's list")
+    await w.tap("by:id")
+    await until(lambda: w.screen().message == w.app.t("progress.mine_needs_card"), 5,
+                "what my applications needs")  # fmt: skip
+    await w.screenshot("q00-progress-mine-needs-card")
+    seen_first = {"needs_card": w.screen().message,
+                  "needs_card_panel": w.screen().ids.body.children[0] is w.screen().ids.mine_panel.__self__}  # fmt: skip
+    props.insert_id_card()  # laid on the reader there: the list comes, on this very screen
+    await until(lambda: w.on("progress") and (bool(w.screen().mine) or bool(w.screen().error)), 20,
+                "the citizen's list")  # fmt: skip
     await w.screenshot("q00a-progress-mine")
-    seen = {"mine_tab": w.screen().ids.body.children[0] is w.screen().ids.mine_panel.__self__,
+    seen = {**seen_first,
+            "mine_tab": w.screen().ids.body.children[0] is w.screen().ids.mine_panel.__self__,
             "mine": [p.outcome.acceptance_number for p in w.screen().mine],
             "mine_error": w.screen().error}  # fmt: skip
     if seen["mine"]:
@@ -223,7 +216,7 @@ async def query_steps(w: Walkthrough, props: Props) -> None:
     """The query side: first with a card (the citizen's own applications), then as one
     visit without a card."""
     facts = await mine_steps(w, props)
-    facts |= await progress_steps(w, props, props.receipt_code, props.right_id)
+    facts |= await progress_steps(w, props, props.receipt_code)
     facts |= await ticket_steps(w, props)
     facts |= await search_steps(w, props)
     props.report(facts)

@@ -48,7 +48,6 @@ class Props:
     eid_name: str = ""  # whom the electronic ID names
     other_face: str = ""  # a photo of somebody else, for the refused face check
     receipt_code: str = ""  # what an earlier receipt's QR holds, read off the printed slip
-    right_id: str = ""  # an ID number a citizen might type (the demo citizen's)
     printed_text: Callable[[], list[str]] = lambda: []  # the last slip's text, read off the paper
 
 

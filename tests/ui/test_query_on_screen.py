@@ -83,7 +83,7 @@ def test_with_the_card_read_my_applications_lists_the_citizens_own_and_opens_one
     shots, report = seen
     # Given the application made earlier with this citizen's card (its receipt read back)
     number = number_from_code(decode_qr(shots["earlier-receipt"]))
-    # When they lay their ID card, open 查询进度 and its third tab, now 我的办件
+    # When they open 查询进度 and its third tab, 我的办件, and lay their ID card there
     assert report["mine_tab"] and not report["mine_error"]
     # Then their application is listed (found by the card, nothing typed), with where it is
     assert report["mine"] == [number]
@@ -188,12 +188,16 @@ def test_elderly_mode_shows_four_large_life_events_a_page_with_big_page_buttons(
     assert shows_text(last, last_of, [39], bold=True)
 
 
-def test_a_typed_id_number_is_checked_and_the_card_rule_explained(seen):
+def test_my_applications_without_a_card_asks_for_the_card_and_takes_nothing_typed(seen):
     shots, report = seen
-    assert report["id_error"] == translate("error.id_check_digit")
-    assert shows_text(shots["q04-progress-id-wrong"], translate("error.id_check_digit"), [30])
-    assert report["id_message"] == translate("progress.id_needs_card")
-    assert shows_text(shots["q05-progress-id"], "身份证号码校验正确", [30])
+    # Given a citizen with no card read on 查询办理进度, choosing 我的办件
+    # Then they are told at once to lay the card, and offered no keypad for an ID number
+    assert report["needs_card"] == translate("progress.mine_needs_card")
+    assert report["needs_card_panel"]
+    asks = shots["q00-progress-mine-needs-card"]
+    assert shows_text(asks, "请把身份证放到读卡区，即可查看您名下的办件", [30])
+    assert not shows_text(asks, translate("progress.number_hint"), [30])
+    # And laying the card there showed their applications on that screen (the test above)
 
 
 def test_a_queue_ticket_is_shown_and_printed(seen):

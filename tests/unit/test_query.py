@@ -8,13 +8,11 @@ import datetime as dt
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from stdnum.cn import ric
 
 from kiosk.outcomes import Outcome, OutcomeKind, Progress, Stage, StageEvent
 from kiosk.query import (
     NotANumber,
     clean_number,
-    id_number_problem,
     notice_time,
     number_from_code,
     timeline,
@@ -92,17 +90,6 @@ def test_any_scanned_text_gives_a_clean_number_or_a_plain_refusal(code):
         assert err.message_key == "query.not_a_receipt"
     else:
         assert number == number.strip().upper() and 6 <= len(number) <= 40
-
-
-def test_a_typed_id_number_is_checked_by_its_check_digit():
-    good = "36242919900501002" + ric.calc_check_digit("362429199005010020")
-    wrong = good[:-1] + ("0" if good[-1] != "0" else "1")
-    assert id_number_problem(good) is None
-    assert id_number_problem(good.lower()) is None  # a lower-case x is fine
-    assert id_number_problem(wrong) == "error.id_check_digit"
-    assert id_number_problem("3624291990") == "error.id_format"
-    assert id_number_problem("") == "query.id_empty"
-    assert id_number_problem(good, today=dt.date(1980, 1, 1)) == "error.id_format"  # born later
 
 
 def progress(stage: Stage, kind: OutcomeKind = OutcomeKind.ACCEPTED, events=()) -> Progress:
