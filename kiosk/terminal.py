@@ -662,6 +662,16 @@ class Terminal:
         await call(screen)
         return True
 
+    def call_failed(self) -> tuple[str, dict[str, str]]:
+        """What to tell a citizen whose call for staff did not get through (a message key and
+        its values): the hall's front desk, and its phone when the catalog gives one, else
+        the 12345 government service hotline, which answers in every county."""
+        point = self.catalog.service_points.get(self.config.terminal.service_point) \
+            if self.catalog else None  # fmt: skip
+        if point is not None and point.phone:
+            return "staff.call_failed", {"phone": point.phone}
+        return "staff.call_failed_hotline", {}
+
     def receipt(self) -> Receipt:
         track = f"{self.config.platform.url.rstrip('/')}/track/"
         from kiosk.receipts import build_receipt

@@ -58,6 +58,8 @@ LATER: dict[str, tuple[str, tuple[str, ...], bool]] = {
     "technician": ("TechnicianScreen", ("keyboard.kv", "technician.kv"), False),
 }
 ELDERLY_SCALE = 1.3
+CALLED_SECONDS = 20  # the header says staff were called this long
+CALL_FAILED_SECONDS = 60  # ... or where help is instead, when the call did not get through
 ENTER_KEYS = (13, 271)  # Return, and Enter on a numeric keypad (Kivy key codes)
 
 
@@ -146,6 +148,8 @@ class KioskApp(App):
         self._watcher: asyncio.Task | None = None
         self._visit_over = asyncio.Event()
         self._still_there: StillThere | None = None
+        self._notice: tuple[str, dict] | None = None  # the header's notice, as a message key
+        self._notice_event = None  # the Clock event that ends it
         self._kv_loaded: set[str] = set()
         self._corners = None  # the technician's corner gesture, watched from the second frame
         self._warmed = 0  # the home screen's two start-up steps done
@@ -349,6 +353,8 @@ class KioskApp(App):
             self.point_name = self._point_name_now()
         elif what in ("language", "enrolled"):  # enrolled: perhaps at another hall
             self.point_name = self._point_name_now()
+            if self._notice is not None:  # the header's notice in the language chosen
+                self.notice = self.t(self._notice[0], **self._notice[1])
             if self.screens.current == "attract":  # the hall's notices again, in this language
                 self.screens.current_screen.restart_notices()
         elif what == "cards_left":  # a card still in a reader after the visit, or taken
@@ -358,6 +364,9 @@ class KioskApp(App):
             # the goodbye asks for it; past it (given up, or skipped) the attract screen tells
             self.screens.get_screen("attract").card_left = left and self.screens.current != "end"
         elif what == "ended":
+            if self._notice is not None:  # the visit's news is not the next citizen's
+                self._notice_event.cancel()
+                self._notice_over()
             for screen in self.screens.screens:
                 if hasattr(screen, "wipe"):
                     screen.wipe()  # nothing of this citizen stays on a widget
@@ -427,8 +436,21 @@ class KioskApp(App):
     async def _call_staff(self, screen: str):
         try:
             await self.terminal.call_staff(screen)
-            self.notice = self.t("staff.called")
+            self._notify(("staff.called", {}), CALLED_SECONDS)
         except KioskError as err:
             log.warning("help request not delivered: %s", err.detail)
-            self.notice = self.t("staff.call_failed")
-        Clock.schedule_once(lambda _dt: setattr(self, "notice", ""), 20)
+            # where help is instead, for long enough to find a pen or walk to the desk
+            self._notify(self.terminal.call_failed(), CALL_FAILED_SECONDS)
+
+    def _notify(self, message: tuple[str, dict], seconds: float) -> None:
+        """A passing notice in the header, in the citizen's language (again after they switch
+        it), for ``seconds`` (longer in elderly mode)."""
+        self._notice = message
+        self.notice = self.t(message[0], **message[1])
+        if self._notice_event is not None:
+            self._notice_event.cancel()
+        factor = self.terminal.config.timeouts.elderly_factor if self.terminal.elderly else 1.0
+        self._notice_event = Clock.schedule_once(self._notice_over, seconds * factor)
+
+    def _notice_over(self, _dt=None) -> None:
+        self._notice, self._notice_event, self.notice = None, None, ""

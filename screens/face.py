@@ -161,7 +161,8 @@ class FaceScreen(CameraScreen):
             await self.terminal.call_staff(self.name)
         except KioskError as err:  # the platform is away: say where help is instead
             log.warning("help request not delivered: %s", err.detail)
-            self._show("staff", "staff.call_failed")
+            key, values = self.terminal.call_failed()
+            self._show("staff", key, **values)
             return
         self._show("called", "staff.called")
 

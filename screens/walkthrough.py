@@ -529,13 +529,21 @@ async def offline_steps(w: Walkthrough, props: Props) -> None:
     w.shots.append(props.render_receipt(w.out / f"{w.prefix}pending-slip.png"))
     outbox = w.screen().terminal.ports.platform.outbox
     queued = outbox.pending()
+    # meanwhile, in large type, they call for staff: the call cannot get through either
+    await w.tap("elderly")
+    await w.tap("call_staff")
+    await until(lambda: bool(w.app.notice), 60, "the header's word on the call")
+    await w.screenshot("call-failed-elderly")
+    called = w.app.notice
+    await w.tap("elderly")
     props.platform_up()
     await until(lambda: outbox.pending() == 0, 90, "the outbox to deliver the application")
     # the citizen finishes from the outcome, not rating: on to taking card and slip
     await w.tap("finish")
     await until(lambda: w.on("end"), 5, "the end screen")
     props.report({"local_number": outcome.local_number, "kind": outcome.kind.value,
-                  "queued": queued, "linked": outbox.linked(outcome.local_number),
+                  "queued": queued, "linked": outbox.linked(outcome.local_number), "called": called,
+                  "notice_after_visit": w.app.notice,
                   "finished_unrated": w.on("end") and not w.screen().rated})
 
 

@@ -51,6 +51,7 @@ class ServicePoint:
     kind: str  # "county" | "township"
     address: str
     any_point: bool  # accepts any-point (全县通办) matters of other points
+    phone: str = ""  # the hall's front desk, for a citizen whose call for staff failed
 
 
 @dataclass(frozen=True)

@@ -166,9 +166,8 @@ def build(raw: dict[str, Any], where: Where = _nowhere) -> Catalog:
     sp_e = [labelled(e) for e in entries("service_point")]
     points = []
     for e in sp_e:
-        sp = ServicePoint(
-            e.code(), e.bilingual(), e.str("kind"), e.str("address"), e.bool("any_point")
-        )
+        sp = ServicePoint(e.code(), e.bilingual(), e.str("kind"), e.str("address"),
+                          e.bool("any_point"), e.str("phone", required=False))  # fmt: skip
         if sp.kind not in ("county", "township"):
             e.fail("kind", f"must be 'county' or 'township', not {sp.kind!r}")
         points.append(sp)
@@ -425,7 +424,8 @@ def to_raw(c: Catalog) -> dict[str, Any]:
         },
         "department": [{"code": d.code, **bi(d.name)} for d in c.departments.values()],
         "service_point": [
-            {"code": p.code, **bi(p.name), "kind": p.kind, "address": p.address, "any_point": p.any_point}
+            {"code": p.code, **bi(p.name), "kind": p.kind, "address": p.address, "any_point": p.any_point,
+             **({"phone": p.phone} if p.phone else {})}
             for p in c.service_points.values()
         ],
         "certificate": [

@@ -82,3 +82,9 @@ def test_offline_submission_gets_a_pending_slip_and_is_delivered_once(tmp_path):
     assert report["linked"], "the slip's number was not linked to an acceptance number"
     # and the citizen could finish from the slip's screen without rating
     assert report["finished_unrated"] is True
+    # Their call for staff while the platform was away said where help is instead: the desk,
+    # or a number to phone (the 12345 hotline: the catalog gives this hall no number), in
+    # large type as they had chosen; and it is gone once their visit is over
+    assert report["called"] == translate("staff.call_failed_hotline")
+    assert shows_text(shots["call-failed-elderly"], "请到服务台，或拨打 12345", range(32, 36), bold=True)
+    assert report["notice_after_visit"] == ""

@@ -360,3 +360,25 @@ async def test_a_visit_by_id_card_is_not_ended_by_the_social_card_reader():
     await t.wait_for_card(asyncio.Event(), interval=0.01)
     await asyncio.wait_for(t.end_when_card_removed(asyncio.Event(), interval=0.01), 1)
     assert t.session is not None
+
+
+def test_a_failed_call_for_staff_names_the_hall_s_phone_or_else_the_12345_hotline():
+    from dataclasses import replace
+
+    from kiosk.catalog.schema import catalog_from_dict, catalog_to_dict
+    from kiosk.config import TerminalConfig
+    from kiosk.i18n import translate
+    from tests.support.county import county_catalog
+
+    cat = county_catalog()
+    cfg = KioskConfig(terminal=TerminalConfig(service_point="zhouhu"))
+    t = Terminal(Ports(), cfg, catalog=cat)
+    # A hall the catalog gives no phone: the hotline that answers in every county
+    assert t.call_failed() == ("staff.call_failed_hotline", {})
+    # A hall with its front desk's number, as the platform sends it in the catalog
+    points = {**cat.service_points,
+              "zhouhu": replace(cat.service_points["zhouhu"], phone="0796-7000000")}  # fmt: skip
+    t.catalog = catalog_from_dict(catalog_to_dict(replace(cat, service_points=points)))
+    key, values = t.call_failed()
+    assert "大厅电话 0796-7000000" in translate(key, "zh", **values)
+    assert "0796-7000000" in translate(key, "en", **values)
