@@ -71,13 +71,23 @@ class FormScreen(KioskScreen):
         self.rows: dict[str, FieldRow] = {}
         self.to_fill: list[str] = []  # fields the citizen fills, in form order
         self.problem_labels: dict[str, object] = {}
+        self.headings: dict[str, object] = {}  # each group's heading, by group
         self.keyboard = None
+        self._open_group: str | None = None  # the section the review's "change" asked for
 
     def on_pre_enter(self, *_):
         self.journey.start_form()
         self.build_rows()
 
+    def open_at(self, group: str) -> None:
+        """The form opens next at ``group``'s section (the review's "change" beside it)."""
+        self._open_group = group
+
     def on_enter(self, *_):
+        group, self._open_group = self._open_group, None
+        if group in self.headings:  # back from the review to change one section: that one
+            Clock.schedule_once(lambda _dt: self.show_group(group), 0.1)  # once laid out
+            return
         # The cursor waits in the first field to fill, keyboard up: no hunting for it.
         values = self.terminal.session.values
         first = next((f for f in self.to_fill if not values.get(f)), None)
@@ -91,6 +101,8 @@ class FormScreen(KioskScreen):
         self.inputs.clear()
         self.rows.clear()
         self.problem_labels.clear()
+        self.headings.clear()
+        self._open_group = None
         self.to_fill = []
 
     def build_rows(self, problems: dict[str, str] | None = None):
@@ -104,12 +116,14 @@ class FormScreen(KioskScreen):
         self.inputs.clear()
         self.rows.clear()
         self.problem_labels.clear()
+        self.headings.clear()
         self.to_fill = [f.id for f in form.fields if f.id not in prefilled]
         group = None
         for f in form.fields:
             if f.group != group:
                 group = f.group
-                rows.add_widget(Factory.GroupHeading(text=self.t(f"group.{group}")))
+                self.headings[group] = Factory.GroupHeading(text=self.t(f"group.{group}"))
+                rows.add_widget(self.headings[group])
             row = FieldRow(field_id=f.id)
             row.add_widget(Factory.FieldLabel(
                 text=f.label.get(lang) + ("" if f.required else self.t("form.optional"))))
@@ -145,6 +159,18 @@ class FormScreen(KioskScreen):
             row.add_widget(label)
             rows.add_widget(row)
             self.rows[f.id] = row
+
+    def show_group(self, group: str) -> None:
+        """Scroll so that ``group``'s heading is at the top of the view (or as near as the
+        end of the form allows)."""
+        heading, view, rows = self.headings.get(group), self.ids.scroll, self.ids.rows
+        if heading is None or heading.parent is not rows.__self__:  # (ids are weak proxies)
+            return
+        scrollable = rows.height - view.height
+        if scrollable <= 0:
+            return  # the whole form is in view
+        below = heading.top - rows.y  # from the foot of the form to the heading's top
+        view.scroll_y = min(1.0, max(0.0, (below - view.height) / scrollable))
 
     # -- editing -------------------------------------------------------------
     def field(self, field_id: str) -> FieldDef:

@@ -76,7 +76,7 @@ class ReviewScreen(PagedRows, KioskScreen):
             heading.add_widget(Factory.GroupHeading(text=self.t(f"group.{group}")))
             heading.add_widget(BigButton(action=f"change:{group}", text=self.t("review.change"),
                                          size_hint=(None, None), width=180, height=72,
-                                         on_release=lambda _w: self.change()))
+                                         on_release=lambda _w, g=group: self.change(g)))
             rows.append(heading)
             for f, value in items:
                 shown = shown_value(f, value, lang, from_card=f.id in from_card)
@@ -122,8 +122,11 @@ class ReviewScreen(PagedRows, KioskScreen):
         self.terminal.touch()
         self.fill_delivery()
 
-    def change(self):
+    def change(self, group: str | None = None):
+        """Back to the form to change ``group`` (the form opens at that section)."""
         self.terminal.session.go(State.FORM, self.terminal.now())
+        if group is not None and self.manager is not None:
+            self.manager.get_screen("form").open_at(group)
         self.nav("form")
 
     def back(self):

@@ -369,6 +369,16 @@ async def journey_steps(w: Walkthrough, props: Props) -> None:
                 "the social-security card to be read")
     await w.screenshot("03-social-card-read")
     await apply_until_review(w, props)
+    # "修改" beside the review's second section opens the form at that section, not its top
+    second = w.app.terminal.journey.review_groups()[1][0]
+    await w.tap(f"change:{second}")
+    await until(lambda: w.on("form"), 5, "the form again")
+    await w.settle(0.6)
+    await w.screenshot("09b-form-at-section")
+    await w.tap("form_done")
+    await until(lambda: w.on("materials"), 5, "the materials list again")
+    await w.tap("materials_done")
+    await until(lambda: w.on("review"), 5, "the review again")
     await submit(w)
     await until(lambda: printed(w), 5, "the receipt printed")
     await w.screenshot("10-outcome")

@@ -48,7 +48,7 @@ def demo(request, tmp_path_factory):
 
 STEPS = {"01-attract", "02-home-greeting", "03-social-card-read", "04-question", "05-form",
          "06-form-filled", "07-materials", "08a-capture-looking", "08b-capture-taken",
-         "08-materials-scanned", "09-review", "10-outcome",
+         "08-materials-scanned", "09-review", "09b-form-at-section", "10-outcome",
          "11-rate", "12-end", "13-attract-again", "receipt"}
 
 
@@ -80,6 +80,13 @@ def test_the_form_shows_identity_fields_as_already_read_from_the_card(demo):
     id_number = sample_cards()[0].id_number
     assert shows_text(demo["09-review"], "*" * 8 + id_number[-4:], range(22, 30)), \
         "the ID number not carried over, or shown whole"
+
+
+def test_changing_a_section_on_the_review_opens_the_form_at_that_section(demo):
+    # The birth form's second section is the spouse's; its first, the applicant's
+    shot = demo["09b-form-at-section"]
+    assert shows_text(shot, "配偶信息", range(26, 40), bold=True)
+    assert not shows_text(shot, "申请人信息", range(26, 40), bold=True)
 
 
 def test_the_document_camera_page_is_outlined_live_then_taken_by_itself(demo):
