@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from kivy.clock import Clock
 from kivy.graphics import Color, InstructionGroup, PopMatrix, PushMatrix, SmoothLine, Translate
+from kivy.metrics import dp
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.widget import Widget
 
 from kiosk.materials import MaterialStatus
@@ -90,6 +92,7 @@ class MaterialsScreen(PagedRows, KioskScreen):
     elderly_rows = (4, 2)  # materials a page in elderly mode before the list is measured
 
     def __init__(self, terminal, nav, **kw):
+        self._promise = None  # the words over the signature pad
         super().__init__(terminal, nav, **kw)
         terminal.subscribe(self._on_terminal)
 
@@ -140,6 +143,8 @@ class MaterialsScreen(PagedRows, KioskScreen):
             if item.code == next_up:
                 target = row
         self.show_signature(bool(j.deferred_codes))
+        if self._promise is not None:  # what the signature promises, named beside it
+            self._promise.text = self._promise_text()
         # elderly mode: a few larger rows a page, turned to the next one to scan
         self._rows = shown
         self.paginate(keep=target)
@@ -156,15 +161,39 @@ class MaterialsScreen(PagedRows, KioskScreen):
                          on_release=lambda _w: self.scan(code, replace))
 
     def show_signature(self, needed: bool):
+        """The pad to sign the promise on, under what it promises (the deferred materials
+        by name and their date: the list may have scrolled them away), with a button to
+        start the signature again."""
         area = self.ids.sign_area
         if needed and self.pad is None:
             from kivy.factory import Factory
 
-            area.add_widget(Factory.Body(text=self.t("materials.sign")))
-            self.pad = SignaturePad()
-            area.add_widget(self.pad)
+            self._promise = Factory.Body(text=self._promise_text())
+            area.add_widget(self._promise)
+            # "sign again" in the pad's corner: beside the list in landscape there is no
+            # room under the pad in large type (it is no part of the exported signature)
+            self.pad = SignaturePad(pos_hint={"x": 0, "y": 0})
+            holder = FloatLayout(size_hint_y=None, height=self.pad.height)
+            holder.add_widget(self.pad)
+            holder.add_widget(BigButton(action="sign_again", text=self.t("materials.sign_clear"),
+                                        size_hint=(None, None), width=dp(190), height=dp(60),
+                                        pos_hint={"right": 1, "top": 1},
+                                        bg_color=(0.45, 0.49, 0.56, 0.85),
+                                        on_release=lambda _w: self.sign_again()))  # fmt: skip
+            area.add_widget(holder)
         elif not needed and self.pad is not None:
             self._drop_signature()
+
+    def _promise_text(self) -> str:
+        j, lang = self.journey, self.terminal.language
+        names = [i.name.get(lang) for i in j.materials() if i.code in j.deferred_codes]
+        return self.t("materials.sign", due=j.defer_due(self.terminal.today()).isoformat(),
+                      names="、".join(names) if lang == "zh" else ", ".join(names))  # fmt: skip
+
+    def sign_again(self) -> None:
+        if self.pad is not None:
+            self.terminal.touch()
+            self.pad.clear()
 
     def scan(self, code: str, replace: bool = False):
         """Open the document camera's screen for this material (its pages replaced with ``replace``)."""
@@ -189,8 +218,11 @@ class MaterialsScreen(PagedRows, KioskScreen):
                 return
             j.signature = self.pad.png()
         left = j.materials_done(self.terminal.now())
-        if left:
-            self.error = self.t("materials.left", count=len(left))
+        if left:  # named: "2 still missing" sends a citizen hunting down the list
+            lang = self.terminal.language
+            names = [i.name.get(lang) for i in left]
+            self.error = self.t("materials.left",
+                                names="、".join(names) if lang == "zh" else ", ".join(names))  # fmt: skip
             return
         self.nav("review")
 
@@ -210,7 +242,7 @@ class MaterialsScreen(PagedRows, KioskScreen):
 
     def _drop_signature(self) -> None:
         self.ids.sign_area.clear_widgets()
-        self.pad = None
+        self.pad = self._promise = None
 
     def spoken(self) -> str:
         return self.t("materials.title")

@@ -63,6 +63,13 @@ async def script(app, out: Path) -> dict:
     await w.drawn()
     got.update(pad_after=rect(screen.pad), ink_after=ink(screen.pad.png()),
                screenshot_large=str(await w.screenshot("signature-large")))  # fmt: skip
+    # A signature gone wrong is made again: the pad is cleared, and a promise not yet
+    # signed again does not let the citizen on
+    await w.tap("sign_again")
+    await w.drawn()
+    got.update(cleared_signed=screen.pad.signed, cleared_ink=ink(screen.pad.png()))
+    await w.tap("materials_done")
+    got["unsigned_error"] = screen.error
     return got
 
 

@@ -20,7 +20,7 @@ def test_the_whole_after_death_bundle_in_one_go_with_a_deferred_material(tmp_pat
     shots = run_scenario("after-death", tmp_path, orientation="landscape")
     # The citizen deferred the driving licence and signed the promise on the screen
     assert shows_text(
-        shots["07b-materials-deferred-signed"], "请在下方签名，承诺按期补交容缺材料", [30]
+        shots["07b-materials-deferred-signed"], "请在下方签名，承诺于", [30]
     )
     # With the signature pad open the list shows under two rows: the foot of it says that
     # more lies below (as the long review does), and a page with nothing below does not

@@ -26,7 +26,9 @@ def test_the_signature_pad_leaves_the_list_its_room_and_keeps_the_signature(tmp_
         assert lh >= 0.95 * got["list_before"][3]
     else:  # portrait: under the list, across the page
         assert py + ph <= ly and pw >= 0.9 * lw
-    assert shows_text(got["screenshot"], "请在下方签名，承诺按期补交容缺材料", [30])
+    # over the pad, what it promises: the deferred material by name, and by when
+    assert shows_text(got["screenshot"], "请在下方签名，承诺于", [30])
+    assert shows_text(got["screenshot"], "逝者机动车驾驶证", [30])
     assert ph >= 200 and got["signed"] and got["ink"]["pixels"] > 500
     # Large type turned on: the pad moves, and the signature goes with it, whole
     assert got["pad_after"] != got["pad"]
@@ -34,3 +36,6 @@ def test_the_signature_pad_leaves_the_list_its_room_and_keeps_the_signature(tmp_
     # the strokes where the finger made them on the pad (the image's rows run top down)
     before, after = got["ink"]["box"], got["ink_after"]["box"]
     assert all(abs(a - b) <= 2 for a, b in zip(before, after, strict=True)), (before, after)
+    # And "sign again" clears the pad: nothing is sent until a new signature is made
+    assert not got["cleared_signed"] and got["cleared_ink"]["pixels"] < 50
+    assert got["unsigned_error"] == "请先签名"
