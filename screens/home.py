@@ -101,6 +101,7 @@ class HomeScreen(KioskScreen):
         for event in shown:
             grid.add_widget(Tile(
                 action=f"event:{event.code}",
+                icon=event.icon,  # a picture; where none is drawn, a character
                 glyph=GLYPHS.get(event.code, event.title.zh[:1]),
                 caption=event.title.get(lang),
                 note=event.description.get(lang),

@@ -133,7 +133,8 @@ class Tile(ButtonBehavior, BoxLayout):
     """A picture tile (life events): a glyph in a circle, a caption, a note."""
 
     action = StringProperty("")
-    glyph = StringProperty("")
+    glyph = StringProperty("")  # a character in the circle, where there is no picture
+    icon = StringProperty("")  # the catalog's picture (screens/pictograms.py)
     caption = StringProperty("")
     note = StringProperty("")
     wide = BooleanProperty(False)  # wider than tall: glyph beside the caption
@@ -151,6 +152,22 @@ class Tile(ButtonBehavior, BoxLayout):
         self.ids.caption.fbind("width", self._refit)
         self.ids.glyph.fbind("height", self._refit)
         self._fit()
+        self._picture = None  # the icon's strokes, on the circle's canvas
+        self._redraw = Clock.create_trigger(self._draw_icon)
+        self.fbind("icon", self._redraw)
+        self.ids.glyph.fbind("pos", self._redraw)
+        self.ids.glyph.fbind("size", self._redraw)
+        self._draw_icon()
+
+    def _draw_icon(self, *_):
+        from screens.pictograms import draw
+
+        circle = self.ids.glyph
+        if self._picture is not None:
+            circle.canvas.after.remove(self._picture)
+        self._picture = draw(self.icon, circle.x, circle.y, circle.width)
+        if self._picture is not None:
+            circle.canvas.after.add(self._picture)
 
     def _fit(self, *_):
         label = self.ids.caption

@@ -66,6 +66,8 @@ def test_home_screen_greets_the_citizen_by_the_name_read_over_the_serial_pty(dem
     name = sample_cards()[0].name
     assert shows_text(demo["02-home-greeting"], f"{name}，您好", [52], bold=True)
     assert not shows_text(demo["01-attract"], f"{name}，您好", [52], bold=True)
+    # each life event's tile has a picture, not a character (婴, 学: nothing in English)
+    assert not shows_text(demo["02-home-greeting"], "婴", range(40, 70), bold=True)
 
 
 def test_social_security_card_read_through_pcscd_is_confirmed_on_screen(demo):
