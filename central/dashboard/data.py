@@ -92,6 +92,14 @@ def _in_scope(column: sa.ColumnElement, scope: Sequence[str] | None) -> sa.Colum
     return sa.true() if scope is None else column.in_(list(scope))
 
 
+def bump_counter(name: str, conn: sa.Connection) -> sa.Insert:
+    """The upsert that adds one to counter ``name`` (made at 1): its row stays locked until
+    the transaction ends, so transactions that start with it go one at a time."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(t.counters).values(name=name, value=1).on_conflict_do_update(
+        index_elements=[t.counters.c.name], set_={"value": t.counters.c.value + 1})  # fmt: skip
+
+
 class HallStore:
     def __init__(self, engine: sa.Engine):
         self.engine = engine
@@ -303,6 +311,23 @@ class HallStore:
         conn.execute(t.alert_events.insert().values(alert_id=alert_id, action="opened", at=now))
         return alert_id
 
+    def take_turn(self, task: str, every: float, now: dt.datetime) -> bool:
+        """Whether this process does ``task`` now: only the first of the processes sharing
+        the database to ask in each ``every`` seconds does (a lease: the time it was last
+        taken, in milliseconds, in the counters table). Every worker of a fleet sweeps on
+        its clock; one sweep a period does the work, the others wait for the next."""
+        c, name, ms = t.counters, f"turn:{task}", int(now.timestamp() * 1000)
+        with self.engine.begin() as conn:
+            taken = conn.execute(c.update().where(c.c.name == name, c.c.value <= ms - int(every * 1000))
+                                 .values(value=ms)).rowcount  # fmt: skip
+            if taken:
+                return True
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            made = conn.execute(dialect.insert(c).values(name=name, value=ms)
+                                .on_conflict_do_nothing(index_elements=[c.c.name])
+                                .returning(c.c.name)).scalar()  # (rowcount: -1 on psycopg)
+            return made is not None
+
     def sweep(self, now: dt.datetime, offline_after: float,
               views: Sequence[status.TerminalView] | None = None) -> status.AlertPlan:  # fmt: skip
         """Open alerts for new conditions, mark ended ones cleared (a person still closes them).
@@ -311,6 +336,11 @@ class HallStore:
             views = self.terminal_views(None, now, offline_after)
         a = t.alerts
         with self.engine.begin() as conn:
+            # Every worker of a fleet sweeps, and a page sweeps before it shows alerts: they
+            # queue here (the counter row's lock, held to the commit), so each reads what the
+            # last one wrote. Side by side, two plans from one read each recorded the same
+            # change (an alert "cleared" twice in its history).
+            conn.execute(bump_counter("alert_sweep", conn))
             rows = conn.execute(sa.select(a.c.id, a.c.open_key, a.c.cleared_at).where(
                 a.c.closed_at.is_(None), a.c.kind != status.HELP)).all()  # fmt: skip
             plan = status.plan_alerts(

@@ -802,8 +802,15 @@ async def _sweep(app: web.Application) -> None:
 
 
 async def _sweeper(app: web.Application) -> None:
+    every, hall = app[SETTINGS].sweep_every, HallStore(app[STORE].engine)
     while True:
-        await asyncio.sleep(app[SETTINGS].sweep_every)
+        await asyncio.sleep(every)
+        try:  # one worker of a fleet a period (its page builder judges, it writes, it prunes)
+            if not await asyncio.to_thread(hall.take_turn, "sweep", every * 0.8, _now()):
+                continue
+        except Exception as err:
+            log_failure(log, "alert sweep failed", err)
+            continue
         try:
             await _sweep(app)
         except Exception as err:  # a side effect: log it and sweep again next time

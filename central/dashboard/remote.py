@@ -24,9 +24,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from aiohttp import web
-from sqlalchemy.dialects import postgresql, sqlite
 
 from central import tables as t
+from central.dashboard.data import bump_counter
 from kiosk.i18n import notice_parts
 
 SCOPES = ("point", "terminal")
@@ -151,10 +151,8 @@ def _change(engine: sa.Engine, scope: str, scope_id: str,
 
 def _next_version(conn: sa.Connection) -> int:
     # one upsert on the counter row: created at 1 or incremented, locked until commit
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    step = dialect.insert(t.counters).values(name=COUNTER, value=1).on_conflict_do_update(
-        index_elements=[t.counters.c.name], set_={"value": t.counters.c.value + 1})  # fmt: skip
-    return int(conn.execute(step.returning(t.counters.c.value)).scalar_one())
+    step = bump_counter(COUNTER, conn).returning(t.counters.c.value)
+    return int(conn.execute(step).scalar_one())
 
 
 def rows(engine: sa.Engine) -> list[dict[str, Any]]:

@@ -165,6 +165,49 @@ async def test_sweep_opens_one_alert_per_condition_and_marks_it_cleared_when_it_
     assert "offline" in {a["kind"] for a in hall.alerts(None)}
 
 
+async def test_sweeps_at_once_in_several_workers_record_each_change_once(platform):
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    import sqlalchemy as sa
+
+    from central import tables as t
+
+    base, client, http, hall = platform
+    # Given a terminal out of paper, its alert open
+    await client.heartbeat([Health.good("printer")], software_version="1.0", screen="home",
+                           paper="paper_out")  # fmt: skip
+    hall.sweep(dt.datetime.now(dt.UTC), 90)
+    # When the paper is back and every worker of a fleet sweeps at the same moment
+    await client.heartbeat([Health.good("printer")], software_version="1.0", screen="home",
+                           paper="ok")  # fmt: skip
+    now = dt.datetime.now(dt.UTC)
+    views = hall.terminal_views(None, now, 90)  # judged once, as each worker's builder does
+    with ThreadPoolExecutor(6) as pool:
+        await asyncio.gather(*(asyncio.wrap_future(pool.submit(hall.sweep, now, 90, views))
+                               for _ in range(6)))  # fmt: skip
+    # Then the alert's history says once that it ended by itself, not once per worker
+    with hall.engine.connect() as conn:
+        actions = list(conn.scalars(sa.select(t.alert_events.c.action)
+                                    .order_by(t.alert_events.c.id)))  # fmt: skip
+    assert actions == ["opened", "cleared"]
+
+
+async def test_one_worker_of_a_fleet_sweeps_in_each_period(platform):
+    base, client, http, hall = platform
+    other = HallStore(hall.engine)  # another worker's, on the same database
+    now = dt.datetime.now(dt.UTC)
+    # The first to ask in a period sweeps; the others wait for the next period
+    assert hall.take_turn("sweep", 8, now) is True
+    assert other.take_turn("sweep", 8, now + dt.timedelta(seconds=1)) is False
+    assert hall.take_turn("sweep", 8, now + dt.timedelta(seconds=2)) is False
+    later = now + dt.timedelta(seconds=9)
+    assert other.take_turn("sweep", 8, later) is True
+    assert hall.take_turn("sweep", 8, later) is False
+    # a task's turns are its own
+    assert hall.take_turn("another", 8, later) is True
+
+
 async def test_follow_up_moves_one_step_from_the_state_seen_and_respects_scope(platform):
     base, client, http, hall = platform
     rating = await client.rate(2, ["staff"])
