@@ -4,11 +4,24 @@ citizen's data. Helpers come from ``views``."""
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from central.dashboard.data import AUDIT, SEARCHED_BY, User
-from central.dashboard.views import bi, csrf_field, e, grid, layout, point_name, terminal_cell, when
+from central.dashboard.views import (
+    CHINA,
+    bi,
+    csrf_field,
+    e,
+    grid,
+    layout,
+    point_name,
+    terminal_cell,
+    when,
+)
 
 KIND = {"applications": ("办件查询", "Applications"), "record": ("缴费记录", "Contribution record"),
         "face": ("人脸比对留存照片", "Photo of record")}  # fmt: skip
@@ -21,6 +34,28 @@ def _who(r: Mapping[str, Any], points: Mapping[str, str]) -> str:
         return f'<td>{e(r["terminal_id"].removeprefix(SEARCHED_BY))}</td><td>—</td>'
     return (f'<td class="mono">{terminal_cell(r["terminal_id"])}</td>'
             f'<td>{point_name(points, r["service_point"] or "")}</td>')
+
+
+def lookups_csv(rows: Sequence[Mapping[str, Any]], points: Mapping[str, str], days: int,
+                until: dt.datetime) -> str:
+    """The per-terminal table (``LookupAudit.by_terminal``) as CSV, a header row in both
+    languages; times in China's."""
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow([f"近 {days} 天至 {when_full(until)} Lookups in the {days} days to {when_full(until)}"])
+    w.writerow(["终端 Terminal", "服务点 Service point",
+                *(f"{zh} {en}" for zh, en in KIND.values()),
+                "合计 Total", "涉及群众 Citizens", "最近一次 Last"])  # fmt: skip
+    for r in rows:
+        point = r["service_point"] or ""
+        w.writerow([r["terminal_id"], points.get(point, point), r["applications"] or 0,
+                    r["record"] or 0, r["face"] or 0, r["total"], r["citizens"],
+                    when_full(r["last"])])  # fmt: skip
+    return out.getvalue()
+
+
+def when_full(value: dt.datetime | None) -> str:
+    return "" if value is None else value.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def lookups_page(*, county: str, user: User, csrf: str, points: Mapping[str, str],
@@ -36,7 +71,9 @@ def lookups_page(*, county: str, user: User, csrf: str, points: Mapping[str, str
         f'<td class="num">{r["citizens"]}</td><td>{e(when(r["last"]))}</td></tr>'
         for r in terminals
     ]
-    summary = grid([("终端", "Terminal"), ("服务点", "Service point"), *KIND.values(),
+    export = (f'<p class="hint"><a href="/dashboard/lookups.csv?days={min(30, kept_days)}" download>'
+              f"导出近 {min(30, kept_days)} 天（CSV） Export the last {min(30, kept_days)} days (CSV)</a></p>")
+    summary = export + grid([("终端", "Terminal"), ("服务点", "Service point"), *KIND.values(),
                     ("合计", "Total"), ("涉及群众", "Citizens"), ("最近一次", "Last")],
                    rows, f"近 {days} 天没有查询 No lookups in {days} days")  # fmt: skip
     err = f'<p class="error" role="alert">{e(problem)}</p>' if problem else ""

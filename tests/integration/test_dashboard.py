@@ -11,7 +11,9 @@ not simulated. Screenshots land in var/test-output/dashboard/ for a person.
 from __future__ import annotations
 
 import asyncio
+import csv
 import datetime as dt
+import io
 import re
 import subprocess
 import sys
@@ -487,9 +489,20 @@ def test_the_administrator_sees_who_read_a_citizen_s_data_and_finds_one_citizen_
     page.fill("input[name=id_number]", someone[:-1] + ("0" if someone[-1] != "0" else "1"))
     page.get_by_role("button", name=re.compile("查询")).click()
     expect(page.locator(".error")).to_contain_text("校验位")
+    # And the table downloads for an audit report, readable by a spreadsheet: counts and
+    # codes, no citizen's number
+    with page.expect_download() as download:
+        page.get_by_role("link", name=re.compile("导出")).click()
+    raw = Path(download.value.path()).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # the BOM: Excel reads it as UTF-8
+    table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    [mine] = [r for r in table if r and r[0] == kiosk.terminal_id]
+    assert mine[1:4] == ["洲湖镇便民服务中心", "3", "0"] and mine[5:7] == ["3", "2"]
+    assert someone not in raw.decode("utf-8-sig") and other not in raw.decode("utf-8-sig")
     # And a hall manager has no such page
     other_page = page.context.browser.new_page()
     sign_in(other_page, url, "zhouhu-mgr")
     expect(other_page.locator("nav")).not_to_contain_text("查询记录")
     assert other_page.goto(f"{url}/dashboard/lookups").status == 403
+    assert other_page.request.get(f"{url}/dashboard/lookups.csv").status == 403
     other_page.close()
