@@ -8,8 +8,13 @@ hold across worker processes (unique keys, counters).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import socket
 import sqlite3
+import threading
+import time
 import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,9 +27,26 @@ from alembic.config import Config as AlembicConfig
 if TYPE_CHECKING:
     from central.sealing import SecretBox
 
+log = logging.getLogger("central.db")
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Any fixed number: serialises migrations of several processes starting at once on PostgreSQL.
 _MIGRATION_LOCK = 7_310_006
+
+
+# Seconds PostgreSQL is waited for before it is taken as unreachable: a new connection's
+# start-up (libpq's connect_timeout: a whole number, at least 2), and the statements of a
+# write batch (``StatementDeadline``), which take milliseconds when it answers. Under the
+# kiosk's 10 s request timeout: a terminal whose heartbeat meets a network fault is answered
+# 503, not left to time out. CENTRAL_DB_TIMEOUT shortens it (the tests of a network fault).
+DB_TIMEOUT = max(2, int(float(os.environ.get("CENTRAL_DB_TIMEOUT", "5"))))
+
+
+# libpq's settings for every connection to PostgreSQL: give up a start-up after DB_TIMEOUT;
+# keepalives find a dead idle connection; and data left unacknowledged 10 s (a network
+# dropping packets: a pool's check of a connection, any statement) fails the connection
+# rather than waiting the ~15 minutes of TCP's retries
+PG_CONNECT = {"connect_timeout": DB_TIMEOUT, "keepalives": 1, "keepalives_idle": 30,
+              "keepalives_interval": 10, "keepalives_count": 3, "tcp_user_timeout": 10_000}
 
 
 def _sqlite(url, begin: str, *pragmas: str, **kw) -> sa.Engine:
@@ -60,9 +82,104 @@ def make_engine(url: str) -> sa.Engine:
     # seconds, not libpq's default of never; a dead one is found by the keepalives
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5,
                             hide_parameters=True, pool_timeout=10,
-                            connect_args={"connect_timeout": 5, "keepalives": 1,
-                                          "keepalives_idle": 30, "keepalives_interval": 10,
-                                          "keepalives_count": 3})  # fmt: skip
+                            connect_args=PG_CONNECT)  # fmt: skip
+
+
+class StatementDeadline:
+    """Gives up a PostgreSQL connection whose statements have not been answered in
+    ``seconds``: its socket is shut, so that the statement waiting on it fails at once as
+    on a lost connection (the request answered 503, the connection replaced by the next).
+
+    Without it a statement sent into a network that drops packets waits for ever: libpq
+    has no statement timeout of its own, the keepalives only watch an idle connection,
+    and TCP gives up on unacknowledged bytes after some 15 minutes; a server that hangs
+    (a frozen disk, a stopped process) is waited for with no end at all. The group-commit
+    writer is one queue for every heartbeat, nonce and submission of its process: one such
+    statement would stall them all (central/writes.py).
+
+    ``arm(connection)`` before the statements, ``disarm()`` after them (in a ``finally``),
+    from one thread or task; the deadline is watched by one thread of its own
+    (``threaded``: started with the first batch, for the writer's life; no thread a batch)
+    or by the running event loop. Only the socket the connection had when armed is shut,
+    never what its descriptor's number was given to after a close meanwhile."""
+
+    def __init__(self, seconds: float = DB_TIMEOUT, *, threaded: bool) -> None:
+        self.seconds = seconds
+        self.threaded = threaded
+        self._cv = threading.Condition()  # guards the two below; the watcher waits on it
+        self._armed: tuple[int, tuple[int, int]] | None = None  # (descriptor, its socket's id)
+        self._due = 0.0  # time.monotonic() when the armed statements are given up
+        self._watcher: threading.Thread | None = None
+        self._timer: asyncio.TimerHandle | None = None
+
+    def arm(self, dbapi_conn: psycopg.Connection | psycopg.AsyncConnection) -> None:
+        try:
+            fileno = dbapi_conn.fileno()
+            st = os.fstat(fileno)
+        except (OSError, psycopg.Error):  # no socket left: a statement on it fails by itself
+            return
+        with self._cv:
+            self._armed = (fileno, (st.st_dev, st.st_ino))
+            self._due = time.monotonic() + self.seconds
+            if self.threaded:
+                if self._watcher is None:
+                    self._watcher = threading.Thread(target=self._watch, daemon=True,
+                                                     name="statement-deadline")  # fmt: skip
+                    self._watcher.start()
+                self._cv.notify()
+        if not self.threaded:
+            self._timer = asyncio.get_running_loop().call_later(self.seconds, self._fire)
+
+    def disarm(self) -> None:
+        with self._cv:
+            self._armed = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _watch(self) -> None:
+        with self._cv:
+            while True:
+                if self._armed is None:
+                    self._cv.wait()
+                elif (left := self._due - time.monotonic()) > 0:
+                    self._cv.wait(left)
+                else:
+                    self._give_up()
+
+    def _fire(self) -> None:
+        with self._cv:  # disarm() waits: the connection is not closed while this shuts it
+            if self._armed is not None:
+                self._give_up()
+
+    def _give_up(self) -> None:
+        fileno, ident = self._armed
+        self._armed = None
+        if _shut(fileno, ident):
+            log.warning("PostgreSQL did not answer within %.0f s: its connection is given up "
+                        "(a network fault, or the server hangs)", self.seconds)  # fmt: skip
+
+
+def _shut(fileno: int, ident: tuple[int, int]) -> bool:
+    """Shut the socket ``fileno`` both ways if it is still the one ``ident`` names; whether
+    it was. The descriptor stays open: its connection closes it (a copy is shut)."""
+    try:
+        copy = os.dup(fileno)
+    except OSError:  # closed meanwhile
+        return False
+    try:
+        st = os.fstat(copy)
+        if (st.st_dev, st.st_ino) != ident:
+            return False
+        with socket.socket(fileno=copy) as sock:
+            copy = -1  # the socket object closes it
+            sock.shutdown(socket.SHUT_RDWR)
+        return True
+    except OSError:
+        return False
+    finally:
+        if copy >= 0:
+            os.close(copy)
 
 
 _READERS: weakref.WeakKeyDictionary[sa.Engine, sa.Engine] = weakref.WeakKeyDictionary()

@@ -31,13 +31,14 @@ import psycopg
 import sqlalchemy as sa
 from aiohttp import web
 
-from central.db import log_failure
+from central.db import PG_CONNECT, StatementDeadline, log_failure
 from central.store import NONCE_KEEP, Store, Write, pg_signed_batch, refuse
 from kiosk.outcomes import Submission
 
 log = logging.getLogger("central.writes")
 MAX_BATCH = 256
 PRUNE_EVERY = 1.0  # seconds between sweeps of nonces too old to matter
+PRUNE_AFTER_FAILURE = 15.0  # ... and after one that failed (the database away)
 # the nonces of this long a pruning transaction: with the batches, in the writer thread, so
 # each holds SQLite's write lock for milliseconds between two batches (a sweep of 30 s of a
 # fleet's nonces at once held it a third of a second, and every heartbeat in flight waited)
@@ -63,6 +64,11 @@ class GroupWriter:
         )
         self._lock_path = writers_lock(store.engine)
         self._lock_fd: int | None = None  # opened in the writer thread
+        # PostgreSQL: a batch or a prune that the network leaves unanswered is given up in
+        # seconds, not waited for by every write queued behind it (StatementDeadline)
+        self._deadline = (
+            StatementDeadline(threaded=True) if store.engine.dialect.name == "postgresql" else None
+        )
         # how well requests shared transactions, for the log
         self.batches = self.writes = 0
         self.busy = 0.0  # seconds spent in transactions
@@ -166,12 +172,17 @@ class GroupWriter:
                     self.busy += time.perf_counter() - began
 
     async def _prune(self) -> None:
+        wait = PRUNE_EVERY
         while True:
-            await asyncio.sleep(PRUNE_EVERY)
+            await asyncio.sleep(wait)
             try:
                 await self.prune()
+                wait = PRUNE_EVERY
             except Exception as err:  # noqa: BLE001 - the driver's, the lock file's too: never stop
-                log_failure(log, f"nonces not pruned (tried again in {PRUNE_EVERY:.0f} s)", err)
+                # not again each second: while the database is away every try waits its
+                # timeout in the writer thread, ahead of the citizens' submissions
+                wait = PRUNE_AFTER_FAILURE
+                log_failure(log, f"nonces not pruned (tried again in {wait:.0f} s)", err)
 
     async def prune(self) -> int:
         """Forget the nonces too old to matter as of now, PRUNE_WINDOW of them a transaction,
@@ -208,7 +219,13 @@ class GroupWriter:
                 self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
         try:
-            yield self._conn
+            if self._deadline is not None:
+                self._deadline.arm(self._conn.connection.dbapi_connection)
+            try:
+                yield self._conn
+            finally:
+                if self._deadline is not None:
+                    self._deadline.disarm()  # before a failed connection is closed below
         except sa.exc.DBAPIError as err:
             if err.connection_invalidated or self._conn.invalidated:
                 self._disconnect()  # the next batch connects again
@@ -259,6 +276,7 @@ class PgSignedWriter:
         self.dialect = engine.dialect
         self._conn: psycopg.AsyncConnection | None = None
         self._sql: dict[int, str] = {}
+        self._deadline = StatementDeadline(threaded=False)  # fired by the event loop
 
     async def write(self, writes: list[Write]) -> None:
         """:raises psycopg.Error: the statement failed (a lost connection is made again
@@ -269,18 +287,23 @@ class PgSignedWriter:
             sql = self._sql[id(statement)] = str(statement.compile(dialect=self.dialect))
         if self._conn is None or self._conn.closed:
             self._conn = await psycopg.AsyncConnection.connect(
-                self.conninfo, autocommit=True, connect_timeout=10
-            )
+                self.conninfo, autocommit=True, **PG_CONNECT)  # the engine's timeouts
         try:
-            cur = await self._conn.execute(sql, params)
-            fresh = {tuple(r) for r in await cur.fetchall()}
-            refused = {k: w for k, w in first.items() if k not in fresh}
-            if refused:  # revoked, replayed, or gone: say which
-                cur = await self._conn.execute(
-                    "SELECT id, revoked_at FROM terminals WHERE id = ANY(%s)",
-                    (sorted({k[0] for k in refused}),),
-                )
-                refuse(refused, dict(await cur.fetchall()))
+            # a statement the network leaves unanswered fails in seconds (the batch is
+            # answered 503), not never: every write of this process waits behind it
+            self._deadline.arm(self._conn)
+            try:
+                cur = await self._conn.execute(sql, params)
+                fresh = {tuple(r) for r in await cur.fetchall()}
+                refused = {k: w for k, w in first.items() if k not in fresh}
+                if refused:  # revoked, replayed, or gone: say which
+                    cur = await self._conn.execute(
+                        "SELECT id, revoked_at FROM terminals WHERE id = ANY(%s)",
+                        (sorted({k[0] for k in refused}),),
+                    )
+                    refuse(refused, dict(await cur.fetchall()))
+            finally:
+                self._deadline.disarm()  # before a failed connection is closed below
         except psycopg.OperationalError:
             await self.close()
             raise
