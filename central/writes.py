@@ -43,7 +43,7 @@ PRUNE_AFTER_FAILURE = 15.0  # ... and after one that failed (the database away)
 # each holds SQLite's write lock for milliseconds between two batches (a sweep of 30 s of a
 # fleet's nonces at once held it a third of a second, and every heartbeat in flight waited)
 PRUNE_WINDOW = dt.timedelta(seconds=1)
-IDLE_RECONNECT = 30.0  # seconds: a connection quiet this long goes back through the pool's ping
+IDLE_RECONNECT = 30.0  # seconds: a connection quiet this long is made again
 
 
 class GroupWriter:
@@ -56,6 +56,13 @@ class GroupWriter:
         self._wake = asyncio.Event()
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="group-commit")
         self._conn: sa.Connection | None = None  # used in that thread only
+        # PostgreSQL: the writer's connection is its own, made afresh when lost (bounded
+        # by libpq's connect_timeout), never a pooled one checked by a ping that nothing
+        # bounds, which a network dropping packets would leave waiting with every write
+        # queued behind it
+        self._engine = (sa.create_engine(store.engine.url, poolclass=sa.pool.NullPool,
+                                         hide_parameters=True, connect_args=PG_CONNECT)
+                        if store.engine.dialect.name == "postgresql" else store.engine)  # fmt: skip
         self._used_at = 0.0
         self._task: asyncio.Task | None = None
         self._pruner: asyncio.Task | None = None
@@ -91,6 +98,8 @@ class GroupWriter:
             await self._signed.close()
         self._thread.submit(self._disconnect).result()
         self._thread.shutdown(wait=True)
+        if self._engine is not self.store.engine:
+            self._engine.dispose()
         if self.batches:
             log.info("group commit: %d writes in %d transactions (%.1f each, %.1f ms each)",
                      self.writes, self.batches, self.writes / self.batches,
@@ -204,15 +213,15 @@ class GroupWriter:
 
     @contextlib.contextmanager
     def _connection(self):
-        # In the writer thread, the connection it keeps open while busy (no pool checkout
-        # and ping per batch); after a quiet spell it takes one from the pool again, whose
-        # pre-ping replaces a connection the database has dropped meanwhile. (The prune each
+        # In the writer thread, the connection it keeps open while busy (no checkout and
+        # ping per batch); after a quiet spell, a new one (SQLite: from the pool, whose
+        # pre-ping replaces one dropped meanwhile; PostgreSQL: a fresh one). (The prune each
         # second keeps it from being quiet: a dropped connection is then mostly found by a
         # prune, which fails, logged, and leaves the next batch a new connection.)
         if self._conn is not None and time.monotonic() - self._used_at > IDLE_RECONNECT:
             self._disconnect()
         if self._conn is None:
-            self._conn = self.store.engine.connect()
+            self._conn = self._engine.connect()
         self._used_at = time.monotonic()
         if self._lock_path is not None:  # SQLite: one group transaction at a time (writers_lock)
             if self._lock_fd is None:

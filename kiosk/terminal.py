@@ -56,6 +56,17 @@ from kiosk.ports import (
 )
 from kiosk.session import CARD_LEFT_HELP, Session, State, Timeouts, TimeoutStatus
 
+CARD_REPORT_AGAIN = 60.0  # seconds before a card left that the hall did not hear of is told again
+
+def _untold(report: asyncio.Task | None) -> bool:
+    """Whether the hall is yet to hear of a card left (not tried, or tried and failed)."""
+    if report is None:
+        return True
+    if not report.done():
+        return False
+    return report.cancelled() or report.exception() is not None or not report.result()
+
+
 # imported where used, and all at once by Terminal.ready_for_visits
 VISIT_MODULES = ("kiosk.journey", "kiosk.receipts", "kiosk.records", "kiosk.guide", "kiosk.query",
                  "kiosk.catalog.sync", "kiosk.calendar_sync")  # fmt: skip
@@ -168,6 +179,7 @@ class Terminal:
         # by wait_for_cards_removed until they are taken
         self.cards_left: list[str] = []
         self.card_forgotten = False  # one of them stayed past timeouts.card_left: staff told
+        self.cards_checked_at = 0.0  # time.monotonic() of the watch's last look at the readers
 
     # -- listeners -------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
@@ -384,18 +396,22 @@ class Terminal:
         t = self.config.timeouts
         forgotten = time.monotonic() + t.card_left * (t.elderly_factor if self.elderly else 1.0)
         self.card_forgotten = False
+        report: asyncio.Task | None = None  # the hall told; tried again while it fails
         try:
             while not stop.is_set():
                 held = await self.cards_on_readers()
+                self.cards_checked_at = time.monotonic()
                 self._cards_left(held)
                 if not held:
                     return
                 if not self.card_forgotten and time.monotonic() >= forgotten:
                     self.card_forgotten = True  # the goodbye gives up asking
-                    task = asyncio.get_running_loop().create_task(self.report_card_left())
-                    self._tasks.add(task)
-                    task.add_done_callback(self._tasks.discard)
                     self._changed("cards_left")
+                if self.card_forgotten and time.monotonic() >= forgotten and _untold(report):
+                    forgotten = time.monotonic() + CARD_REPORT_AGAIN  # (the next try's time)
+                    report = asyncio.get_running_loop().create_task(self.report_card_left())
+                    self._tasks.add(report)
+                    report.add_done_callback(self._tasks.discard)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), interval)
         finally:

@@ -343,11 +343,11 @@ class KioskApp(App):
             limits = self.terminal.limits()
             seconds = limits.elderly_warning if self.terminal.elderly else limits.warning
             self._load_kv_file("timeout.kv")
+            self._dismiss_still_there()  # never two: the one under would stay for good
             self._still_there = StillThere(on_continue=self.terminal.touch, seconds=int(seconds))
             self._still_there.open()
-        elif what == "resumed" and self._still_there is not None:
-            self._still_there.dismiss()
-            self._still_there = None
+        elif what in ("resumed", "visit"):  # a card laid meanwhile starts a visit: they are here
+            self._dismiss_still_there()
         elif what == "catalog":  # a new catalog from the platform: tiles are drawn anew
             self.screens.get_screen("home").catalog_changed()
             self.point_name = self._point_name_now()
@@ -370,9 +370,7 @@ class KioskApp(App):
             for screen in self.screens.screens:
                 if hasattr(screen, "wipe"):
                     screen.wipe()  # nothing of this citizen stays on a widget
-            if self._still_there is not None:
-                self._still_there.dismiss()
-                self._still_there = None
+            self._dismiss_still_there()
             self._visit_over.set()
             if self.screens.current not in ("attract", "end"):
                 self.show("attract")  # a timeout: the form, scans and faces are already gone
@@ -434,13 +432,21 @@ class KioskApp(App):
         asyncio.get_event_loop().create_task(self._call_staff(self.screens.current))
 
     async def _call_staff(self, screen: str):
+        visit = self.terminal.session
         try:
             await self.terminal.call_staff(screen)
-            self._notify(("staff.called", {}), CALLED_SECONDS)
+            said = (("staff.called", {}), CALLED_SECONDS)
         except KioskError as err:
             log.warning("help request not delivered: %s", err.detail)
             # where help is instead, for long enough to find a pen or walk to the desk
-            self._notify(self.terminal.call_failed(), CALL_FAILED_SECONDS)
+            said = (self.terminal.call_failed(), CALL_FAILED_SECONDS)
+        if self.terminal.session is visit:  # (tries take seconds: not to the next citizen)
+            self._notify(*said)
+
+    def _dismiss_still_there(self) -> None:
+        if self._still_there is not None:
+            self._still_there.dismiss()
+            self._still_there = None
 
     def _notify(self, message: tuple[str, dict], seconds: float) -> None:
         """A passing notice in the header, in the citizen's language (again after they switch

@@ -12,6 +12,7 @@ and the attract screen tells the next citizen."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty
@@ -21,6 +22,7 @@ from screens.base import KioskScreen
 
 SECONDS = 8
 REMIND_EVERY = 10  # seconds between spoken reminders of a card still in its reader
+LOOK_WAIT = 3  # seconds the goodbye waits, at most, for the readers to be looked at
 
 
 class EndScreen(KioskScreen):
@@ -46,12 +48,21 @@ class EndScreen(KioskScreen):
         self.seconds = round(SECONDS * factor)
         self.left = []
         self._held = 0  # seconds a card has stayed since the countdown ran out
+        self._entered = time.monotonic()
         self._event = Clock.schedule_interval(self._tick, 1.0)
+
+    def _looked(self) -> bool:
+        """Whether the readers were looked at since the goodbye began (a card read in this
+        visit: the watch of the readers starts as it ends), so ``cards_left`` is news;
+        after LOOK_WAIT seconds the answer is taken as it is."""
+        carded = {"id_card", "social_card"} & set(self.to_take)
+        return (not carded or self.terminal.cards_checked_at >= self._entered
+                or time.monotonic() - self._entered >= LOOK_WAIT)  # fmt: skip
 
     def _tick(self, _dt):
         if self.seconds > 0:
             self.seconds -= 1
-        if self.seconds > 0:
+        if self.seconds > 0 or not self._looked():
             return
         if not self.terminal.cards_left or self.terminal.card_forgotten:
             self.finish()  # taken; or forgotten (the hall is told): the next citizen's turn
@@ -62,6 +73,9 @@ class EndScreen(KioskScreen):
 
     def done(self):
         """The button: goodbye, unless a card is still in its reader (then: take it)."""
+        if self._event is not None and not self._looked():
+            self.seconds = 0  # touched before the readers were looked at: the next tick tells
+            return
         if self.terminal.cards_left and not self.terminal.card_forgotten \
                 and self._event is not None:  # fmt: skip
             self.seconds = 0

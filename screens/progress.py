@@ -316,6 +316,8 @@ class ProgressScreen(KioskScreen):
         if what == "language" and self.manager is not None and self.manager.current == self.name:
             self.fill()
             self.fill_mine()
+            if self.mode == "id" and not self.has_card:  # what to do, in the language chosen
+                self.message = self.t("progress.mine_needs_card")
 
     def spoken(self) -> str:
         return self.t("progress.scan_hint")

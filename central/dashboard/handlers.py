@@ -523,7 +523,9 @@ async def lookups_export(request: web.Request, user: User, csrf: str) -> web.Str
     for an audit report: counts and codes only, no citizen's number or hash."""
     kept = request.app[SETTINGS].lookups_kept_days
     raw = request.query.get("days", "30")
-    days = min(int(raw), kept) if raw.isdigit() and 0 < len(raw) < 5 and int(raw) > 0 else 30
+    # isascii: "²" is a digit to str.isdigit, and int() of it raises
+    days = (min(int(raw), kept) if raw.isascii() and raw.isdigit() and 0 < len(raw) < 5
+            and int(raw) > 0 else 30)  # fmt: skip
     until = _now()
     audit = LookupAudit(reader(request.app[STORE].engine))
     rows = await asyncio.to_thread(audit.by_terminal, until - dt.timedelta(days=days),
@@ -664,7 +666,7 @@ async def _target(request: web.Request, user: User, target: str) -> tuple[str, s
 def _seen(form) -> int | None:
     """The settings version a form was made from (None: a form without one)."""
     raw = str(form.get("version", ""))
-    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
 
 
 async def _config_page(request, user, csrf, chosen: str, problems=None, form=None, saved="",

@@ -48,10 +48,16 @@ def lookups_csv(rows: Sequence[Mapping[str, Any]], points: Mapping[str, str], da
                 "合计 Total", "涉及群众 Citizens", "最近一次 Last"])  # fmt: skip
     for r in rows:
         point = r["service_point"] or ""
-        w.writerow([r["terminal_id"], points.get(point, point), r["applications"] or 0,
-                    r["record"] or 0, r["face"] or 0, r["total"], r["citizens"],
-                    when_full(r["last"])])  # fmt: skip
+        w.writerow([_cell(r["terminal_id"]), _cell(points.get(point, point)),
+                    r["applications"] or 0, r["record"] or 0, r["face"] or 0, r["total"],
+                    r["citizens"], when_full(r["last"])])  # fmt: skip
     return out.getvalue()
+
+
+def _cell(text: str) -> str:
+    """Text a spreadsheet shows as text: one starting as a formula would (=, +, -, @) is
+    run by it when opened (OWASP's CSV injection); a leading apostrophe keeps it text."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def when_full(value: dt.datetime | None) -> str:

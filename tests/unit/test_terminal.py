@@ -194,6 +194,41 @@ async def test_a_card_left_behind_is_reported_to_the_hall_as_nobody_in_particula
     assert await t.report_card_left() is False
 
 
+async def test_a_card_left_the_hall_did_not_hear_of_is_told_again(monkeypatch):
+    from dataclasses import replace
+
+    from kiosk import terminal as terminal_module
+    from kiosk.errors import PlatformError
+    from kiosk.session import CARD_LEFT_HELP
+
+    monkeypatch.setattr(terminal_module, "CARD_REPORT_AGAIN", 0.1)
+
+    class Platform:
+        down, calls = True, []
+
+        async def call_staff(self, screen):
+            if self.down:
+                raise PlatformError("platform unreachable")
+            self.calls.append(screen)
+
+    platform, reader = Platform(), FakeIdReader()
+    reader.card = an_id_card()
+    config = KioskConfig()
+    config = replace(config, timeouts=replace(config.timeouts, card_left=0.05))
+    t = Terminal(Ports(id_reader=reader, platform=platform), config, today=lambda: TODAY)
+    task = asyncio.ensure_future(t.wait_for_cards_removed(asyncio.Event(), interval=0.01))
+    # Given the platform away when the card is taken for forgotten
+    await asyncio.sleep(0.1)
+    assert t.card_forgotten and platform.calls == []
+    # When it is back, the hall hears of it at the next try, and once
+    platform.down = False
+    await asyncio.sleep(0.4)
+    assert platform.calls == [CARD_LEFT_HELP]
+    reader.card = None
+    await asyncio.wait_for(task, 2)
+    assert not t.card_forgotten
+
+
 async def test_both_cards_left_are_named_and_nothing_is_said_to_be_left_once_unwatched():
     ss = SocialSecurityCard("36082519900501002X", "王芳", Gender.FEMALE, dt.date(1990, 5, 1))
     ids, social = FakeIdReader(), FakeSocialReader(ss)
