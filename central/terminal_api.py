@@ -13,6 +13,9 @@ Unknown fields are refused, so nothing else slips in.
 - ``POST /api/v1/help-requests``: ``{"screen": "apply.form"}``; the same call
   from the same screen within two minutes is the same request (a citizen
   pressing twice calls one person).
+- ``POST /api/v1/help-requests/over``: ``{"screen": …}``: what the terminal called staff for
+  from that screen is over by itself (a card left in a reader has been taken): its open
+  alert is marked cleared, still for a person to close;
 - ``POST /api/v1/events``: ``{"events": [{"key", "kind": "session"|"query", "at", …}]}``:
   visits and queries the terminal finished, for the volumes page; codes and counts only
   (see central/dashboard/volumes.py); a key sent again is stored once.
@@ -112,6 +115,18 @@ async def call_staff(request: web.Request) -> web.Response:
 
 
 @access(SIGNED)
+async def help_over(request: web.Request) -> web.Response:
+    """What a terminal called staff for is over by itself (a card left in a reader, taken):
+    its alert shows so, and waits for a person to close it."""
+    body = _object(await _body(request), "screen")
+    _only(body, "screen", "terminal_id")
+    screen = _text(body, "screen", 64)
+    cleared = await asyncio.to_thread(_hall(request).help_over, _terminal_id(request, body),
+                                      screen)  # fmt: skip
+    return _json({"cleared": cleared})
+
+
+@access(SIGNED)
 async def events(request: web.Request) -> web.Response:
     """Sessions and queries a terminal finished (central/dashboard/volumes.py checks them)."""
     now = dt.datetime.now(dt.UTC)
@@ -150,4 +165,5 @@ def setup(app: web.Application) -> None:
     app.router.add_post(f"{API}/ratings", rate)
     app.router.add_post(f"{API}/help-requests", call_staff)
     app.router.add_post(f"{API}/events", events)
+    app.router.add_post(f"{API}/help-requests/over", help_over)
     app.router.add_post(f"{API}/diagnostics", upload_diagnostics)

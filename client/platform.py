@@ -313,6 +313,15 @@ class PlatformClient:
         data = await self._call("POST", "/help-requests", {"screen": screen})
         return _parse(lambda d: int(d["id"]), data)
 
+    async def help_over(self, screen: str) -> int:
+        """What this terminal called staff for from ``screen`` is over by itself (a card
+        left in a reader has been taken); how many open calls that clears.
+
+        :raises PlatformError: unreachable, 5xx or garbled after every retry.
+        """
+        data = await self._call("POST", "/help-requests/over", {"screen": screen})
+        return _parse(lambda d: int(d["cleared"]), data)
+
     async def send_events(self, events: list[Mapping[str, Any]]) -> int:
         """Report finished sessions and queries for the hall's volume counts (codes and
         counts only, never personal data; see ``Terminal.end``). Each event carries its

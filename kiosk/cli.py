@@ -656,8 +656,9 @@ def selftest_beats(central_data: Path) -> list[dict]:
         engine.dispose()
 
 
-def help_requests(central_data: Path) -> list[str]:
-    """The screens of the help requests the demo's platform holds open."""
+def help_requests(central_data: Path) -> list[list]:
+    """The help requests the demo's platform holds open: [screen, whether its alert says it
+    is over by itself (a card left, then taken)]."""
     import sqlalchemy as sa
 
     from central import tables
@@ -665,10 +666,13 @@ def help_requests(central_data: Path) -> list[str]:
     from central.db import make_engine
 
     engine = make_engine(CentralConfig(data_dir=central_data).url)
-    h = tables.help_requests
+    h, a = tables.help_requests, tables.alerts
     try:
         with engine.connect() as conn:
-            return list(conn.scalars(sa.select(h.c.screen).where(h.c.closed_at.is_(None))))
+            rows = conn.execute(sa.select(h.c.screen, a.c.cleared_at)
+                                .join(a, a.c.help_request_id == h.c.id)
+                                .where(h.c.closed_at.is_(None)))  # fmt: skip
+            return [[r.screen, r.cleared_at is not None] for r in rows]
     finally:
         engine.dispose()
 

@@ -403,15 +403,15 @@ class Terminal:
                 self.cards_checked_at = time.monotonic()
                 self._cards_left(held)
                 if not held:
+                    if report is not None and not _untold(report):  # staff need not come
+                        self._background(self.report_card_taken())
                     return
                 if not self.card_forgotten and time.monotonic() >= forgotten:
                     self.card_forgotten = True  # the goodbye gives up asking
                     self._changed("cards_left")
                 if self.card_forgotten and time.monotonic() >= forgotten and _untold(report):
                     forgotten = time.monotonic() + CARD_REPORT_AGAIN  # (the next try's time)
-                    report = asyncio.get_running_loop().create_task(self.report_card_left())
-                    self._tasks.add(report)
-                    report.add_done_callback(self._tasks.discard)
+                    report = self._background(self.report_card_left())
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), interval)
         finally:
@@ -422,6 +422,26 @@ class Terminal:
             self.cards_left = held
             self.card_forgotten = self.card_forgotten and bool(held)
             self._changed("cards_left")
+
+    def _background(self, work) -> asyncio.Task:
+        """``work`` run beside the visit, kept until done (and awaited at close)."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def report_card_taken(self) -> None:
+        """Tell the hall the card it was told of has been taken (its alert shows so, for a
+        person to close); a side effect: a failure is logged, and staff find no card."""
+        over = getattr(self.ports.platform, "help_over", None)
+        if over is None:
+            return
+        try:
+            await over(CARD_LEFT_HELP)
+        except KioskError as err:
+            log.info("the hall not told the card left was taken: %s", err.detail)
+            return
+        log.info("the card left in the reader was taken: the hall is told")
 
     async def report_card_left(self) -> bool:
         """Tell the hall a card stays in a reader after the visit (a help request: this
@@ -1035,12 +1055,10 @@ class Terminal:
     def _record(self, event: dict) -> None:
         self._events.append(event)
         try:
-            loop = asyncio.get_running_loop()
+            asyncio.get_running_loop()
         except RuntimeError:
             return  # no loop (a script, a test): the next heartbeat sends it
-        task = loop.create_task(self.send_events())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._background(self.send_events())
 
     def pending_events(self) -> list[dict]:
         return list(self._events)

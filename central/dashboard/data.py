@@ -303,6 +303,23 @@ class HallStore:
 
     # -- alerts ---------------------------------------------------------------------
 
+    def help_over(self, terminal_id: str, screen: str) -> int:
+        """The terminal says what it called staff for from ``screen`` is over by itself (a
+        card left in a reader has been taken): that call's open alerts are marked cleared,
+        as a device's recover, still for a person to close; how many."""
+        now, a, h = _now(), t.alerts, t.help_requests
+        with self.engine.begin() as conn:
+            ids = list(conn.scalars(
+                sa.select(a.c.id).join(h, h.c.id == a.c.help_request_id)
+                .where(a.c.terminal_id == terminal_id, a.c.kind == status.HELP,
+                       a.c.detail == screen[:200], h.c.screen == screen,
+                       a.c.closed_at.is_(None), a.c.cleared_at.is_(None))))  # fmt: skip
+            if ids:
+                conn.execute(a.update().where(a.c.id.in_(ids)).values(cleared_at=now))
+                conn.execute(t.alert_events.insert(),
+                             [{"alert_id": i, "action": "cleared", "at": now} for i in ids])  # fmt: skip
+        return len(ids)
+
     def _open_alert(self, conn, key, terminal_id, point, cond, now, help_id=None) -> int:
         alert_id = conn.execute(t.alerts.insert().values(
             open_key=key, terminal_id=terminal_id, service_point=point, kind=cond.kind,

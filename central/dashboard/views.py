@@ -364,7 +364,10 @@ def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[
             state = '<span class="chip red">待确认 New</span>'
         live = (f'<span class="chip green">已恢复 Recovered</span><small>{e(when(a["cleared_at"]))}</small>'
                 if a["cleared_at"] else '<span class="chip red">持续中 Ongoing</span>')  # fmt: skip
-        if a["kind"] == status.HELP:
+        if a["kind"] == status.HELP and a["detail"] == CARD_LEFT and a["cleared_at"]:
+            live = (f'<span class="chip green">卡片已取走 Taken</span>'
+                    f'<small>{e(when(a["cleared_at"]))}</small>')  # fmt: skip
+        elif a["kind"] == status.HELP:
             live = ""
         actions = ""
         if not a["closed_at"]:

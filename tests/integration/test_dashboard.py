@@ -324,6 +324,14 @@ def test_a_card_left_in_a_reader_is_shown_as_a_card_to_collect(platform, page):
     expect(row).to_contain_text("读卡器遗留卡片")
     expect(row).to_contain_text("请到终端取出卡片")
     expect(row).not_to_contain_text("群众呼叫工作人员")
+    # When the citizen comes back for it (the kiosk tells the hall it was taken)
+    assert kiosk._run(lambda c: c.help_over(CARD_LEFT_HELP)) == 1
+    # Then the alert says so, green, and no longer counts on the badge; a person closes it
+    page.reload()
+    row = page.locator(f'tr[data-terminal="{kiosk.terminal_id}"][data-kind="help"]')
+    expect(row).to_contain_text("卡片已取走")
+    expect(row).to_have_class(re.compile("sev-green"))
+    expect(row.get_by_role("button", name=re.compile("关闭"))).to_be_visible()
 
 
 def test_a_diagnostics_request_the_terminal_never_answered_says_it_expired(platform, page):

@@ -107,8 +107,9 @@ def test_a_card_forgotten_on_the_reader_is_asked_for_then_left_to_staff(seen):
     still = shots["q00k-end-card-still-there"]
     assert shows_text(still, "别忘了取走读卡器上的身份证", [60], bold=True)
     assert shows_text(still, translate("end.card_where"), [30])
-    # And left there past the kiosk's time, the hall is told a card waits to be collected
-    assert "end.card_left" in report["help_requests"]
+    # And left there past the kiosk's time, the hall is told a card waits to be collected,
+    # and then (the citizen came back for it) that it was taken
+    assert report["help_requests"] == [["end.card_left", True]]
     # and the next citizen reads that a card lies there (until it is taken)
     assert shows_text(shots["q00l-attract-card-left"], "读卡器上留有一张卡片", [30])
     assert not shows_text(shots["q00m-attract-card-taken"], "读卡器上留有一张卡片", [30])

@@ -167,12 +167,15 @@ async def test_a_card_left_behind_is_reported_to_the_hall_as_nobody_in_particula
 
     class Platform:
         def __init__(self):
-            self.calls, self.down = [], False
+            self.calls, self.over, self.down = [], [], False
 
         async def call_staff(self, screen):
             if self.down:
                 raise PlatformError("platform unreachable")
             self.calls.append(screen)
+
+        async def help_over(self, screen):
+            self.over.append(screen)
 
     from dataclasses import replace
 
@@ -187,9 +190,12 @@ async def test_a_card_left_behind_is_reported_to_the_hall_as_nobody_in_particula
     assert platform.calls == []  # not yet: they may come back for it
     await asyncio.sleep(0.2)
     # Then the hall is told once (which terminal is in the signature; no name, no number)
-    assert platform.calls == [CARD_LEFT_HELP]
+    assert platform.calls == [CARD_LEFT_HELP] and platform.over == []
+    # When the citizen comes back for it, the hall hears that too: nobody need come
     reader.card = None
     await asyncio.wait_for(task, 2)
+    await asyncio.sleep(0.05)
+    assert platform.over == [CARD_LEFT_HELP]
     platform.down = True  # not reported: said so in the log, and nothing else fails
     assert await t.report_card_left() is False
 
