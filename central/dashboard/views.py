@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from central.dashboard import status
 from central.dashboard.data import User
+from central.dashboard.reasons import in_chinese
 from central.dashboard.status import Severity, TerminalView
 from kiosk.session import CARD_LEFT_HELP as CARD_LEFT  # a card stayed in a reader
 from kiosk.technician import HELP_SCREEN as PIN_FAILURES  # its help request's screen
@@ -206,7 +207,8 @@ def _devices(v: TerminalView) -> str:
     for d in v.devices:
         state = d.get("state", "")
         name = d.get("device", "")
-        tip = e(d.get("reason", "")) if d.get("reason") else e(STATE.get(state, state))
+        reason = d.get("reason") or ""
+        tip = e(f"{in_chinese(reason)} {reason}".strip()) if reason else e(STATE.get(state, state))
         label = e(DEVICE.get(name, name))
         # an offline terminal's chips are its last beat's, not now's: grey, and said so
         cls = {"ok": "green", "degraded": "amber", "fault": "red"}.get(state, "grey") if v.online else "grey"
@@ -217,6 +219,16 @@ def _devices(v: TerminalView) -> str:
     return "".join(chips)
 
 
+def said(reason: str) -> str:
+    """What a device says is wrong (HTML): in Chinese where the words are known
+    (central/dashboard/reasons.py), the driver's own under it; "" for nothing."""
+    if not reason:
+        return ""
+    zh = in_chinese(reason)
+    en = f'<small class="en">{e(reason)}</small>' if zh else e(reason)
+    return f'<span class="why">{e(zh)}{en}</span>'
+
+
 def _problems(v: TerminalView) -> str:
     parts = []
     for c in v.conditions:
@@ -224,7 +236,7 @@ def _problems(v: TerminalView) -> str:
         detail = f"（{e(DEVICE.get(c.detail, c.detail))}）" if c.detail else ""
         # what the device itself says is wrong and what to do (the drivers write it for a
         # technician: "cover open: close the printer cover"), not only a hover's tooltip
-        why = f'<span class="why">{e(c.reason)}</span>' if c.reason else ""
+        why = said(c.reason)
         parts.append(f'<span class="problem {c.severity.css}">{e(zh)}{detail}{why}</span>')
     return "".join(parts) or '<span class="muted">无 none</span>'
 
@@ -354,7 +366,7 @@ def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[
         else:
             detail = e(DEVICE.get(a["detail"], a["detail"]))
             if a.get("reason"):  # the device's own words when the alert opened
-                detail += f'<span class="why">{e(a["reason"])}</span>'
+                detail += said(a["reason"])
             detail = detail or "—"
         if a["closed_at"]:
             state = f'<span class="chip grey">已关闭 Closed</span><small>{e(a["closed_by"])} {e(when(a["closed_at"]))}</small>'

@@ -205,7 +205,9 @@ def test_a_device_fault_says_what_is_wrong_and_what_to_do_and_an_empty_roll_is_o
     # Then the technician reads what the printer itself says is wrong, on the page
     row = page.locator(f'tr[data-terminal="{cover.terminal_id}"]')
     expect(row.locator(".problem")).to_contain_text("设备故障（打印机）")
-    expect(row.locator(".problem .why")).to_have_text("cover open: close the printer cover")
+    # (in Chinese for the hall, the driver's words under it for the technician)
+    expect(row.locator(".problem .why")).to_contain_text("打印机盖未合上：请合上机盖")
+    expect(row.locator(".problem .why .en")).to_have_text("cover open: close the printer cover")
     shot(page, "terminals-reason")
     # and the screen it shows by name, and the way to its diagnostics from its id
     expect(row.locator("td").nth(10)).to_contain_text("待机画面")
@@ -217,11 +219,13 @@ def test_a_device_fault_says_what_is_wrong_and_what_to_do_and_an_empty_roll_is_o
     problems = page.locator(f'tr[data-terminal="{empty.terminal_id}"] .problem')
     expect(problems).to_have_count(1)
     expect(problems).to_contain_text("打印机缺纸")
-    expect(problems.locator(".why")).to_have_text("paper out: load a new paper roll")
+    expect(problems.locator(".why")).to_contain_text("缺纸：请装入新纸卷")
+    expect(problems.locator(".why .en")).to_have_text("paper out: load a new paper roll")
     # And the alerts page says it too, for the manager who is called
     page.goto(f"{url}/dashboard/alerts")
     alert = page.locator(f'tr[data-terminal="{cover.terminal_id}"][data-kind="device_fault"]')
-    expect(alert.locator(".why")).to_have_text("cover open: close the printer cover")
+    expect(alert.locator(".why")).to_contain_text("打印机盖未合上：请合上机盖")
+    expect(alert.locator(".why .en")).to_have_text("cover open: close the printer cover")
 
 
 def test_paper_out_raises_an_alert_the_manager_acknowledges_and_closes(platform, page):

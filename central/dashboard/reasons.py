@@ -1,0 +1,61 @@
+"""What a device says is wrong, in Chinese for the hall.
+
+The drivers write their reasons for a technician, in English, as "what: what to do"
+(peripherals/printer/status.py: "cover open: close the printer cover (DLE EOT 1/2/4 = …)").
+A hall manager reads Chinese: the dashboard shows the Chinese first and keeps the driver's
+words under it (the status bytes are a technician's). A reason not known here is shown as
+the driver wrote it.
+"""
+
+from __future__ import annotations
+
+import re
+
+# (the driver's words, matched from their start; the Chinese, with the groups matched)
+KNOWN: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), zh)
+    for pattern, zh in (
+        # the receipt printer (peripherals/printer/status.py)
+        (r"cover open\b", "打印机盖未合上：请合上机盖"),
+        (r"paper out\b", "缺纸：请装入新纸卷"),
+        (r"paper near end\b", "纸将用完：请尽快更换纸卷"),
+        (r"printer error\b", "打印机故障（切刀或机芯）：请检查并重新开关打印机"),
+        (r"printer reports offline\b", "打印机脱机：请查看打印机面板"),
+        (r"unreachable: cannot open\b", "打印机连不上：请检查连线和电源"),
+        (r"no reply to (DLE EOT|a status query)\b", "打印机无应答：请检查连线和电源"),
+        (r"link failed while sending a job\b", "发送打印任务时连接中断：请检查连线"),
+        # the ID card reader (peripherals/idcard/driver.py)
+        (r"(\d+) garbled or partial frames in the last (\d+) exchanges",
+         "最近 {1} 次通信中 {0} 次数据错误或不完整：请检查串口线"),
+        (r"driver closed\b", "驱动已关闭：请重启终端程序"),
+        # the social-security card reader (peripherals/sscard/driver.py)
+        (r"card does not answer\b", "卡片无应答：请取出后重新插入"),
+        (r"card gives no ATR\b", "卡片无复位应答：插反或卡片损坏"),
+        # the code scanner, the voice (peripherals/scanner, peripherals/speech.py)
+        (r"port not opened yet\b", "串口尚未打开"),
+        (r"cannot open scanner port\b", "扫码器串口打不开：请检查连线"),
+        (r"scanner port \S+ failed\b", "扫码器串口故障：是否被拔出？"),
+        (r"unreadable data from scanner\b", "扫码器数据无法识别：请检查其串口设置"),
+        (r"scanned code too long\b", "扫描的码过长，已丢弃"),
+        (r"espeak-ng is not installed\b", "未安装语音合成程序 espeak-ng"),
+        (r"no audio player\b", "没有音频播放程序：语音提示已关闭"),
+        # repeated failed card reads (kiosk/health.py FailedReads)
+        (r"(\d+) cards not read in the last (\d+) min\b",
+         "{1} 分钟内 {0} 张卡未能读取：请清洁读卡器，检查连线"),
+    )
+)
+
+
+def in_chinese(reason: str) -> str:
+    """The Chinese for a driver's ``reason`` (findings joined by "; " each in turn), or ""
+    when none of it is known here."""
+    said = [zh for part in reason.split("; ") if (zh := _one(part.strip()))]
+    return "；".join(said)
+
+
+def _one(text: str) -> str:
+    for pattern, zh in KNOWN:
+        found = pattern.match(text)
+        if found:
+            return zh.format(*found.groups())
+    return ""

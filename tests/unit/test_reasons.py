@@ -1,0 +1,24 @@
+"""A device's reason, as its driver writes it, in Chinese for the hall's dashboard."""
+
+from __future__ import annotations
+
+from central.dashboard.reasons import in_chinese
+from kiosk.health import FailedReads, Health
+from peripherals.printer.status import decode
+
+
+def test_the_printer_s_own_words_read_in_chinese():
+    cover_open = decode(0x16, 0x04, 0x12).reason  # what the printer said, status bytes and all
+    assert in_chinese(cover_open) == "打印机盖未合上：请合上机盖"
+    assert in_chinese(decode(0x16, 0x12, 0x72).reason).startswith("缺纸")
+
+
+def test_findings_joined_are_each_said_and_unknown_words_left_to_the_english():
+    reads = FailedReads()
+    for i in range(3):
+        reads.failed("idcard", 100.0 + i)
+        reads.cleared("idcard")
+    said = reads.judge(Health.degraded("idcard", "2 garbled or partial frames in the last 40 exchanges"), 103.0)
+    assert in_chinese(said.reason) == ("最近 40 次通信中 2 次数据错误或不完整：请检查串口线；"
+                                       "60 分钟内 3 张卡未能读取：请清洁读卡器，检查连线")
+    assert in_chinese("the flux capacitor hums") == ""
