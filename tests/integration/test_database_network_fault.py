@@ -20,15 +20,19 @@ import time
 import aiohttp
 import pytest
 
-from central.db import make_engine
-from central.store import Store
 from client.durable import DurablePlatform
 from client.outbox import Outbox
 from client.platform import PlatformClient
 from kiosk.errors import PlatformServerError, PlatformUnreachable
 from kiosk.health import Health
 from kiosk.outcomes import OutcomeKind
-from tests.support.central import CentralProcess, a_submission, enrolled_client, small_catalog
+from tests.support.central import (
+    CentralProcess,
+    a_submission,
+    enrolled_client,
+    small_catalog,
+    stored_times,
+)
 from tests.support.netfault import NetFault
 from tests.support.postgres import PostgresCluster
 
@@ -163,11 +167,7 @@ async def test_a_network_dropping_the_database_packets_is_survived(tmp_path):
                 assert outbox.linked(slip.local_number).startswith("AF")
             finally:
                 await client.close()
-        engine = make_engine(url)
-        try:
-            assert Store(engine).count_submissions(sub.key) == 1
-        finally:
-            engine.dispose()
+        assert stored_times(url, sub.key) == 1
         # and the platform's log says what happened, in a line each, without a traceback
         said = server.stderr.read_text(encoding="utf-8", errors="replace")
         assert "Traceback" not in said and "unhandled error" not in said

@@ -14,14 +14,18 @@ import time
 import aiohttp
 import pytest
 
-from central.db import make_engine
-from central.store import Store
 from client.durable import DurablePlatform
 from client.outbox import Outbox
 from kiosk.errors import PlatformServerError
 from kiosk.health import Health
 from kiosk.outcomes import OutcomeKind
-from tests.support.central import CentralProcess, a_submission, enrolled_client, small_catalog
+from tests.support.central import (
+    CentralProcess,
+    a_submission,
+    enrolled_client,
+    small_catalog,
+    stored_times,
+)
 from tests.support.postgres import PostgresCluster
 
 pytestmark = pytest.mark.integration
@@ -87,11 +91,7 @@ async def test_the_database_restarting_under_the_platform_loses_nothing_and_heal
                     await asyncio.sleep(0.5)
             finally:
                 await client.close()
-        engine = make_engine(url)
-        try:
-            assert Store(engine).count_submissions(sub.key) == 1
-        finally:
-            engine.dispose()
+        assert stored_times(url, sub.key) == 1
         # and the platform's log says what happened, in a line each, without a traceback
         said = server.stderr.read_text(encoding="utf-8", errors="replace")
         assert "database unavailable" in said and "Traceback" not in said

@@ -184,3 +184,16 @@ class CentralProcess:
                 self.proc.wait(5)
         self.proc.stdout.close()
         return self.proc.returncode
+
+
+def stored_times(database_url: str, key: str) -> int:
+    """How many times the platform's database at ``database_url`` stored submission ``key``
+    (read by a connection of its own, after the server's own are gone)."""
+    from central.db import make_engine
+    from central.store import Store
+
+    engine = make_engine(database_url)
+    try:
+        return Store(engine).count_submissions(key)
+    finally:
+        engine.dispose()

@@ -161,31 +161,44 @@ async def test_waiting_for_removal_returns_once_the_card_is_lifted():
     assert t.cards_left == [] and events == ["cards_left", "cards_left"]
 
 
-async def test_a_card_left_behind_is_reported_to_the_hall_as_nobody_in_particular():
-    from kiosk.errors import PlatformError
-    from kiosk.session import CARD_LEFT_HELP
+class StaffCalls:
+    """The platform as the card-left reports see it: calls for staff, and calls over."""
 
-    class Platform:
-        def __init__(self):
-            self.calls, self.over, self.down = [], [], False
+    def __init__(self, down: bool = False):
+        self.calls: list[str] = []
+        self.over: list[str] = []
+        self.down = down
 
-        async def call_staff(self, screen):
-            if self.down:
-                raise PlatformError("platform unreachable")
-            self.calls.append(screen)
+    async def call_staff(self, screen):
+        from kiosk.errors import PlatformError
 
-        async def help_over(self, screen):
-            self.over.append(screen)
+        if self.down:
+            raise PlatformError("platform unreachable")
+        self.calls.append(screen)
 
+    async def help_over(self, screen):
+        self.over.append(screen)
+
+
+def card_left_on(platform: StaffCalls, card_left: float) -> tuple[Terminal, FakeIdReader, asyncio.Future]:
+    """A terminal with a card left on its reader, the kiosk waiting ``card_left`` seconds
+    for it, and its watch of the readers running."""
     from dataclasses import replace
 
-    # Given a card left on the reader after a visit, on a kiosk that waits 0.1 s for it
-    platform, reader = Platform(), FakeIdReader()
+    reader = FakeIdReader()
     reader.card = an_id_card()
     config = KioskConfig()
-    config = replace(config, timeouts=replace(config.timeouts, card_left=0.1))
+    config = replace(config, timeouts=replace(config.timeouts, card_left=card_left))
     t = Terminal(Ports(id_reader=reader, platform=platform), config, today=lambda: TODAY)
-    task = asyncio.ensure_future(t.wait_for_cards_removed(asyncio.Event(), interval=0.01))
+    return t, reader, asyncio.ensure_future(t.wait_for_cards_removed(asyncio.Event(), interval=0.01))
+
+
+async def test_a_card_left_behind_is_reported_to_the_hall_as_nobody_in_particular():
+    from kiosk.session import CARD_LEFT_HELP
+
+    # Given a card left on the reader after a visit, on a kiosk that waits 0.1 s for it
+    platform = StaffCalls()
+    t, reader, task = card_left_on(platform, 0.1)
     await asyncio.sleep(0.05)
     assert platform.calls == []  # not yet: they may come back for it
     await asyncio.sleep(0.2)
@@ -201,29 +214,13 @@ async def test_a_card_left_behind_is_reported_to_the_hall_as_nobody_in_particula
 
 
 async def test_a_card_left_the_hall_did_not_hear_of_is_told_again(monkeypatch):
-    from dataclasses import replace
-
     from kiosk import terminal as terminal_module
-    from kiosk.errors import PlatformError
     from kiosk.session import CARD_LEFT_HELP
 
     monkeypatch.setattr(terminal_module, "CARD_REPORT_AGAIN", 0.1)
-
-    class Platform:
-        down, calls = True, []
-
-        async def call_staff(self, screen):
-            if self.down:
-                raise PlatformError("platform unreachable")
-            self.calls.append(screen)
-
-    platform, reader = Platform(), FakeIdReader()
-    reader.card = an_id_card()
-    config = KioskConfig()
-    config = replace(config, timeouts=replace(config.timeouts, card_left=0.05))
-    t = Terminal(Ports(id_reader=reader, platform=platform), config, today=lambda: TODAY)
-    task = asyncio.ensure_future(t.wait_for_cards_removed(asyncio.Event(), interval=0.01))
     # Given the platform away when the card is taken for forgotten
+    platform = StaffCalls(down=True)
+    t, reader, task = card_left_on(platform, 0.05)
     await asyncio.sleep(0.1)
     assert t.card_forgotten and platform.calls == []
     # When it is back, the hall hears of it at the next try, and once
