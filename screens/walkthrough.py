@@ -471,6 +471,24 @@ async def timeout_steps(w: Walkthrough, props: Props) -> None:
     await until(lambda: w.on("attract"), 60, "the wipe after the countdown")
     props.remove_id_card()
     await w.screenshot("wiped")
+    # Another citizen, no card yet, opens 我的办件 and goes to fetch the card; the countdown
+    # comes up meanwhile, and the card is laid: the question goes, their list comes
+    await w.tap("progress")
+    await until(lambda: w.on("progress"), 5, "the progress screen")
+    await w.tap("by:id")
+    await until(lambda: w.app._still_there is not None, 30, "the countdown while the card is fetched")
+    asked = w.app._still_there
+    props.insert_id_card()
+    mine = ("progress.mine_none", "progress.card_again", "progress.offline")
+    await until(lambda: asked.parent is None and w.on("progress") and w.screen().has_card
+                and (bool(w.screen().mine) or w.screen().message in [w.app.t(k) for k in mine]
+                     or bool(w.screen().error)), 20, "the card's applications, the question gone")  # fmt: skip
+    await w.screenshot("card-brought")
+    from screens.timeout import StillThere
+
+    props.report({"asked_gone": asked.parent is None, "on": w.app.screens.current,
+                  "questions_up": sum(isinstance(c, StillThere) for c in w.app.root_window.children)})
+    props.remove_id_card()
 
 
 async def after_death_steps(w: Walkthrough, props: Props) -> None:

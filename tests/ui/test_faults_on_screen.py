@@ -98,3 +98,8 @@ def test_walking_away_brings_a_countdown_then_wipes_the_session(tmp_path):
     assert shows_text(shots["continued"], "医院是否已签发", [48], bold=True)
     # Left alone, the visit is wiped back to the attract screen
     assert shows_text(shots["wiped"], "请将身份证放在读卡区", [60], bold=True)
+    # And a card laid while the countdown asks (its citizen went to fetch it for 我的办件)
+    # takes the question away and shows their applications; no question is left over it
+    report = shots["report"]
+    assert report["asked_gone"] and report["on"] == "progress" and report["questions_up"] <= 1
+    assert not shows_text(shots["card-brought"], "您还在吗？", [56], bold=True)
