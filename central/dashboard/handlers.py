@@ -339,7 +339,10 @@ async def alerts(request: web.Request, user: User, csrf: str) -> web.StreamRespo
         return _html(views.alerts_page(
             county=_county(request), user=user, csrf=csrf, alerts=found, points=_points(request),
             visible=visible, chosen=chosen, closed=closed,
-            open_alerts=await _open_alerts(request, user)))  # fmt: skip
+            open_alerts=await _open_alerts(request, user),
+            # the open ones kept current on a hall's screen (a citizen calling staff shows
+            # here); the closed ones are history, read at leisure
+            refresh=0 if closed else ALERTS_REFRESH))  # fmt: skip
 
     return await _guarded(request, user, csrf, build)
 
@@ -499,6 +502,7 @@ async def change_password(request: web.Request, user: User, csrf: str) -> web.St
 
 
 LOOKUP_DAYS = 7  # the lookups page's table of terminals covers this many days
+ALERTS_REFRESH = 30  # seconds: the open alerts page reloads itself
 
 
 async def _lookups_page(request: web.Request, user: User, csrf: str, status: int = 200,

@@ -50,8 +50,8 @@ def notices_page(*, county: str, user: User, csrf: str, points: Mapping[str, str
             f'<textarea name="notices" rows="5" placeholder="例：今晚 22:00—24:00 系统维护，'
             f'暂停自助服务 | Self-service pauses tonight 22:00–24:00 for maintenance">{e(text)}</textarea>'
             f"<small>每行一条，最多 {MAX_NOTICES} 条，每条不超过 {NOTICE_CHARS} 字；英文译文（可选）写在“|”之后；"
-            f"全部删除即不再显示。One a line, at most {MAX_NOTICES}; its English (optional) "
-            f"after “|”; clear them all to show none.</small></label>"
+            f"全部删除即恢复各终端本机设置的公告。One a line, at most {MAX_NOTICES}; its English "
+            f"(optional) after “|”; clear them all and each kiosk shows its own again.</small></label>"
             f'<p class="hint">本服务点 {counts["terminals"]} 台终端，{counts["applied"]} 台已显示最新设置。'
             f'{counts["applied"]} of {counts["terminals"]} terminals show the latest.{own}'
             f"<br>{who}</p>"

@@ -28,15 +28,30 @@ KNOWN: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"(\d+) garbled or partial frames in the last (\d+) exchanges",
          "最近 {1} 次通信中 {0} 次数据错误或不完整：请检查串口线"),
         (r"driver closed\b", "驱动已关闭：请重启终端程序"),
+        (r"garbled frames from reader\b", "身份证阅读器数据错误：请检查连线和波特率"),
+        (r"reader on \S+ disconnected\b", "身份证阅读器连接断开：请检查 USB 线"),
+        (r"reader on \S+ does not answer at (\d+) baud\b",
+         "身份证阅读器无应答（{0} 波特）：请检查电源、连线和波特率"),
+        (r"partial frame from ID card reader\b", "身份证阅读器数据不完整：请检查连线"),
+        (r"SAM reports\b", "身份证阅读器安全模块报错：请联系厂家检修"),
         # the social-security card reader (peripherals/sscard/driver.py)
         (r"card does not answer\b", "卡片无应答：请取出后重新插入"),
         (r"card gives no ATR\b", "卡片无复位应答：插反或卡片损坏"),
+        (r"card did not answer\b", "卡片无应答：请取出后重新插入"),
+        (r"card reader .* unavailable\b", "社保卡读卡器不可用：是否被拔出？"),
+        (r"card reader .* not found\b", "找不到社保卡读卡器：请检查 USB 连线"),
+        (r"no card reader attached\b", "未连接社保卡读卡器：请检查 USB 连线"),
+        (r"pcscd did not answer\b", "读卡服务（pcscd）无应答：请重启终端"),
+        (r"pcscd not running\b", "读卡服务（pcscd）未运行：请重启终端"),
+        # the cameras (peripherals/camera/source.py)
+        (r"camera \S+ gave no frame\b", "摄像头没有画面：是否被拔出？"),
         # the code scanner, the voice (peripherals/scanner, peripherals/speech.py)
         (r"port not opened yet\b", "串口尚未打开"),
         (r"cannot open scanner port\b", "扫码器串口打不开：请检查连线"),
         (r"scanner port \S+ failed\b", "扫码器串口故障：是否被拔出？"),
         (r"unreadable data from scanner\b", "扫码器数据无法识别：请检查其串口设置"),
         (r"scanned code too long\b", "扫描的码过长，已丢弃"),
+        (r"cannot open\b", "设备打不开：请检查连线（是否被拔出或被占用）"),  # after the specific ones
         (r"espeak-ng is not installed\b", "未安装语音合成程序 espeak-ng"),
         (r"no audio player\b", "没有音频播放程序：语音提示已关闭"),
         # repeated failed card reads (kiosk/health.py FailedReads)

@@ -347,7 +347,7 @@ def _history(items: Sequence[Mapping[str, Any]], label) -> str:
 
 def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[str, Any]],
                 points: Mapping[str, str], visible: Sequence[str], chosen: str, closed: bool,
-                open_alerts: int) -> str:  # fmt: skip
+                open_alerts: int, refresh: int = 0) -> str:  # fmt: skip
     rows = []
     for a in alerts:
         cond = status.Condition(a["kind"], a["detail"])
@@ -411,7 +411,7 @@ def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[
                  rows, "没有告警 No alerts")  # fmt: skip
     body = (f'<div class="titlebar"><h1>{bi("告警", "Alerts")}</h1>{tabs}'
             f"{point_filter('/dashboard/alerts', points, visible, chosen, extra)}</div>{table}")  # fmt: skip
-    return layout(title="告警", county=county, user=user, active="alerts", body=body, csrf=csrf,
+    return layout(title="告警", county=county, user=user, active="alerts", body=body, csrf=csrf, refresh=refresh,
                   open_alerts=open_alerts)  # fmt: skip
 
 

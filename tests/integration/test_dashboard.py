@@ -325,6 +325,8 @@ def test_a_card_left_in_a_reader_is_shown_as_a_card_to_collect(platform, page):
     kiosk.call_staff(CARD_LEFT_HELP)
     # Then the manager reads that a card waits to be collected, not that someone called
     row = managers_alert(page, url, kiosk, "help")
+    # (on a page that keeps itself current: a hall's screen left open on it sees the next one)
+    expect(page.locator('meta[http-equiv="refresh"]')).to_have_attribute("content", "30")
     expect(row).to_contain_text("读卡器遗留卡片")
     expect(row).to_contain_text("请到终端取出卡片")
     expect(row).not_to_contain_text("群众呼叫工作人员")

@@ -22,3 +22,14 @@ def test_findings_joined_are_each_said_and_unknown_words_left_to_the_english():
     assert in_chinese(said.reason) == ("最近 40 次通信中 2 次数据错误或不完整：请检查串口线；"
                                        "60 分钟内 3 张卡未能读取：请清洁读卡器，检查连线")
     assert in_chinese("the flux capacitor hums") == ""
+
+
+def test_the_readers_and_cameras_standard_words_read_in_chinese():
+    assert in_chinese("reader on /dev/ttyUSB0 does not answer at 115200 baud: check power, "
+                      "cable and baud rate") == "身份证阅读器无应答（115200 波特）：请检查电源、连线和波特率"
+    assert in_chinese("garbled frames from reader (crc; 3 of last 40): check the cable and the "
+                      "baud rate") == "身份证阅读器数据错误：请检查连线和波特率"
+    assert in_chinese("card reader 'ACS ACR38U' unavailable (unplugged?)").startswith("社保卡读卡器不可用")
+    assert in_chinese("camera /dev/video2 gave no frame (unplugged?)").startswith("摄像头没有画面")
+    assert in_chinese("cannot open scanner port /dev/ttyS1: busy").startswith("扫码器串口打不开")
+    assert in_chinese("cannot open /dev/video0: busy").startswith("设备打不开")
