@@ -94,6 +94,13 @@ def _store(config: CentralConfig):
     from central.sealing import SecretBox
     from central.store import Store
 
+    sqlite_file = None if config.database_url else Path(config.data_dir) / "central.sqlite3"
+    if sqlite_file is not None and not sqlite_file.exists():
+        # a command run from another folder, or without the service's --data-dir, would
+        # otherwise write its code, account or key into a database nobody serves
+        print(f"central: no platform database at {sqlite_file.resolve()}: a new one is made; "
+              "the running service's is in its own --data-dir (CENTRAL_DATA_DIR), e.g. "
+              "/var/lib/govkiosk-central", file=sys.stderr)  # fmt: skip
     config.data_dir.mkdir(parents=True, exist_ok=True)
     box = SecretBox.for_data_dir(config.data_dir)
     engine = make_engine(config.url)
@@ -188,7 +195,9 @@ def _eid(args: argparse.Namespace, config: CentralConfig) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", default="var/central", help="where the SQLite file lives")
+    common.add_argument("--data-dir", default=os.environ.get("CENTRAL_DATA_DIR", "var/central"),
+                        help="where the SQLite file and keys live (default: $CENTRAL_DATA_DIR, "
+                             "else var/central); the service's: /var/lib/govkiosk-central")  # fmt: skip
     common.add_argument("--database-url", default="", help="e.g. postgresql+psycopg://u@host/db")
     common.add_argument("--catalog-dir", default="", help="default: the repo's config/catalog")
     p = argparse.ArgumentParser(prog="central", description="the reference central platform")

@@ -234,3 +234,21 @@ def test_an_enrolment_code_for_a_point_the_catalog_does_not_list_is_refused(tmp_
     # and a code for a point the catalog lists is made as before
     made = central("terminals", "add-code", "--point", "zhouhu", "--data-dir", str(tmp_path))
     assert made.returncode == 0 and len(made.stdout.strip()) >= 8
+
+
+def test_a_command_run_away_from_the_service_s_database_says_so_and_the_env_names_it(tmp_path):
+    served = tmp_path / "served"
+    assert central("migrate", "--data-dir", str(served)).returncode == 0
+    # When a technician runs a command without the service's data dir (from another folder)
+    elsewhere = central("terminals", "add-code", "--point", "zhouhu", "--data-dir",
+                        str(tmp_path / "elsewhere"))  # fmt: skip
+    # Then they are told a new, unserved database was made, and where
+    assert "no platform database at" in elsewhere.stderr
+    assert str((tmp_path / "elsewhere").resolve()) in elsewhere.stderr
+    # And with CENTRAL_DATA_DIR set (as the service's environment file does) it is the served one
+    env = {**os.environ, "CENTRAL_DATA_DIR": str(served)}
+    made = subprocess.run([sys.executable, "-m", "central.cli", "terminals", "add-code",
+                           "--point", "zhouhu"], capture_output=True, text=True, timeout=30,
+                          env=env)  # fmt: skip
+    assert made.returncode == 0 and "no platform database" not in made.stderr
+    assert len(made.stdout.strip()) >= 8
