@@ -9,7 +9,9 @@ technician screen says it in the screen's language (``Check.text``); the
 own detail beside them.
 
 ``run_and_report`` is what both the ``kiosk selftest`` command and the technician
-screen run: the checks, kept for the diagnostics bundle, and sent to the dashboard.
+screen run: the checks, kept for the diagnostics bundle, and sent to the dashboard (a
+signed heartbeat: one the platform refuses, its clock check, an unknown or revoked
+terminal, fails the platform check, which an unsigned ``/health`` alone had passed).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from kiosk.errors import CaptureRejected, DeviceError, KioskError
+from kiosk.errors import CaptureRejected, DeviceError, KioskError, PlatformRejected
 from kiosk.health import Health
 from kiosk.i18n import known, translate
 from kiosk.receipt import Receipt, test_receipt
@@ -169,6 +171,12 @@ async def run_and_report(terminal: Terminal, now: dt.datetime, version: str,
                        catalog_version=await terminal.catalog_version(),
                        config_version=terminal.config_version or None)  # fmt: skip
             sent = True
+        except PlatformRejected as err:  # reached, and refused: the platform check fails
+            not_sent = err.detail or err.message_key
+            values = {"status": str(err.status), "detail": err.message_key}
+            checks = [Check("platform", False, _say("selftest.platform_refused", values, "en"),
+                            "selftest.platform_refused", tuple(values.items()))
+                      if c.device == "platform" else c for c in checks]  # fmt: skip
         except KioskError as err:
             not_sent = err.detail or err.message_key
     return Report(checks, not_kept, not_sent, sent)

@@ -382,6 +382,21 @@ async def test_a_self_test_that_cannot_reach_the_platform_says_so(tmp_path):
     assert "refused" in report.checks[0].detail
 
 
+async def test_a_platform_that_refuses_this_terminal_fails_the_platform_check(tmp_path):
+    from kiosk.errors import PlatformRejected
+
+    class Refusing(BeatPlatform):  # reachable (its /health answers), and the clock is off
+        async def heartbeat(self, devices, **fields):
+            raise PlatformRejected("HTTP 401", status=401, message_key="auth.stale")
+
+    t = Terminal(Ports(platform=Refusing()), KioskConfig(data_dir=str(tmp_path)))
+    report = await selftest.run_and_report(t, NOW, "0.1.0")
+    [check] = report.checks
+    assert check.device == "platform" and not check.passed and not report.sent
+    assert "401 auth.stale" in check.text("zh") and "时钟" in check.text("zh")
+    assert "refused this terminal" in check.detail
+
+
 class OutOfPaper:
     name = "printer"
 
