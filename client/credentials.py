@@ -42,6 +42,9 @@ def load(data_dir: Path) -> Enrolment | None:
     try:
         d = json.loads(path.read_text(encoding="utf-8"))
         return Enrolment(str(d["terminal_id"]), str(d["secret"]), str(d.get("service_point", "")))
+    except PermissionError as err:  # written by root (sudo kiosk enrol …), read by the kiosk
+        raise PlatformAuthError(f"{path} cannot be read by this user ({err.strerror}): give it "
+                                "to the kiosk's user (chown), or enrol again as that user") from err  # fmt: skip
     except (OSError, ValueError, KeyError) as err:
         raise PlatformAuthError(f"{path} is unreadable: {err}") from err
 

@@ -158,6 +158,23 @@ def build_platform(cfg: KioskConfig):
     return DurablePlatform(client, Outbox(data / "outbox.sqlite3", data / "outbox.key", terminal_id))
 
 
+def not_as_root(cfg: KioskConfig) -> str:
+    """Why root must not write into the kiosk's data dir ('' when it may): a file made
+    there by root, 0600, is one the kiosk's own user cannot read (its PIN ignored, its
+    enrolment "unreadable")."""
+    data = Path(cfg.data_dir)
+    if os.geteuid() != 0 or not data.exists() or data.stat().st_uid == 0:
+        return ""
+    import pwd
+
+    try:
+        owner = pwd.getpwuid(data.stat().st_uid).pw_name
+    except KeyError:
+        owner = str(data.stat().st_uid)
+    return (f"kiosk: {data} belongs to {owner}: run this as that user (sudo -u {owner} kiosk "
+            "…), or the kiosk will not be able to read what is written there")  # fmt: skip
+
+
 async def enrol(cfg: KioskConfig, code: str) -> str:
     """Trade a one-time code for this terminal's identity and keep it in the data dir.
 
@@ -766,10 +783,19 @@ def main(argv: list[str] | None = None) -> int:
             cfg = with_enrolment(load_config(args.config))
             return asyncio.run(diagnostics(cfg, args.out, args.upload))
         if args.command == "set-pin":
-            return set_pin(load_config(args.config), read_new_pin(), args.print_hash)
+            cfg = load_config(args.config)
+            if (refused := not_as_root(cfg)) and not args.print_hash:
+                print(refused, file=sys.stderr)
+                return 2
+            return set_pin(cfg, read_new_pin(), args.print_hash)
         if args.command == "enrol":
-            terminal_id = asyncio.run(enrol(load_config(args.config), args.code))
-            print(f"enrolled as terminal {terminal_id}")
+            cfg = load_config(args.config)
+            if refused := not_as_root(cfg):
+                print(refused, file=sys.stderr)
+                return 2
+            terminal_id = asyncio.run(enrol(cfg, args.code))
+            print(f"enrolled as terminal {terminal_id}; a running kiosk takes it when restarted "
+                  "(systemctl restart govkiosk), or enrol on its technician screen instead")  # fmt: skip
             return 0
         if args.command == "savings":
             from kiosk import savings

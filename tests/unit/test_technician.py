@@ -446,3 +446,20 @@ def test_kiosk_set_pin_keeps_a_hash_or_prints_one_for_the_config(tmp_path, capsy
     toml = tmp_path / "kiosk.toml"
     toml.write_text(capsys.readouterr().out)
     assert verify_pin("135792", load_config(toml).technician.pin_hash)
+
+
+def test_root_is_told_to_write_a_kiosk_s_pin_or_enrolment_as_the_kiosk_s_user(tmp_path):
+    import os
+
+    from kiosk.cli import not_as_root
+
+    kiosk_data = tmp_path / "kiosk"
+    kiosk_data.mkdir()
+    desk = tmp_path / "desk"  # root's own (a desk, the demo): nothing to say
+    desk.mkdir()
+    assert not_as_root(KioskConfig(data_dir=str(desk))) == ""
+    if os.geteuid() != 0:
+        return  # (the rest is what root is told)
+    os.chown(kiosk_data, 65534, 65534)  # the kiosk's user owns its data dir
+    said = not_as_root(KioskConfig(data_dir=str(kiosk_data)))
+    assert "sudo -u" in said and str(kiosk_data) in said
