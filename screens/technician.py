@@ -183,7 +183,10 @@ class TechnicianScreen(KioskScreen):
         if self.busy:
             return
         self.panel, self.error, self.code = "enrol", "", ""
-        self.say("")
+        if self.terminal.enrolled:  # a new code makes it another terminal: say so first
+            self.say("technician.enrol_replaces", terminal_id=self.terminal.config.terminal.id)
+        else:
+            self.say("")
         if self.keyboard is None:
             self.keyboard = KioskKeyboard(modes=["letters", "digits"], mode="letters",
                                           on_done=lambda *_: self.enrol())  # fmt: skip

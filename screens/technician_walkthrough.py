@@ -66,6 +66,9 @@ async def technician_steps(w: Walkthrough, props: Props, pin: str, code: str) ->
     seen["enrolled_as"] = screen.terminal.config.terminal.id
     seen["enrol_message"] = screen.message
     await w.screenshot("t06-enrolled")
+    await w.tap("technician:enrol")  # again, now enrolled: what a new code would replace
+    await until(lambda: screen.panel == "enrol" and bool(screen.message), 5, "the warning")
+    seen["enrol_again"] = screen.message
     await w.tap("technician:selftest")
     await until(lambda: screen.report is not None and not screen.busy, 90, "the self-test's table")
     await w.settle(0.5)
