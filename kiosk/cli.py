@@ -307,9 +307,40 @@ def with_enrolment(cfg: KioskConfig) -> KioskConfig:
     return as_enrolled(cfg, enrolment.terminal_id, enrolment.service_point)
 
 
+RUNNING = "kiosk-running.lock"  # in the data dir: held by the running kiosk (``kiosk run``)
+
+
+def hold_running(data_dir: str | Path):
+    """Take the running kiosk's lock in ``data_dir`` for the life of the process (its file
+    object: keep it); None when another process holds it (a kiosk running already)."""
+    import fcntl
+
+    Path(data_dir).mkdir(parents=True, exist_ok=True)
+    f = open(Path(data_dir) / RUNNING, "a")  # noqa: SIM115 - held until the process ends
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.close()
+        return None
+    return f
+
+
+def kiosk_running(data_dir: str | Path) -> bool:
+    """Whether a kiosk is running on ``data_dir`` now (it holds the lock)."""
+    held = hold_running(data_dir)
+    if held is None:
+        return True
+    held.close()
+    return False
+
+
 def run_app(cfg: KioskConfig, kivy_home: Path, script=None, kiosk_mode: bool = True) -> int:
     """Open the window and run until it closes; ``script(app)`` runs beside it."""
     cfg = with_enrolment(cfg)
+    held = hold_running(cfg.data_dir)  # one kiosk a data dir; the shell's selftest waits for it
+    if held is None:
+        print(f"kiosk: a kiosk is running on {cfg.data_dir} already", file=sys.stderr)
+        return 2
     from screens.window import configure
 
     configure(cfg.display, kivy_home, kiosk_mode=kiosk_mode)
@@ -776,7 +807,12 @@ def main(argv: list[str] | None = None) -> int:
             return demo(args.orientation, args.out.resolve(), args.scenario, args.language,
                         args.elderly, args.scanner)  # fmt: skip
         if args.command == "selftest":
-            return asyncio.run(selftest(with_enrolment(load_config(args.config))))
+            cfg = load_config(args.config)
+            if kiosk_running(cfg.data_dir):  # both would open the same ports and cameras
+                print("kiosk selftest: the kiosk is running: use its technician screen (运行自检), "
+                      "or stop it first (systemctl stop govkiosk)", file=sys.stderr)  # fmt: skip
+                return 2
+            return asyncio.run(selftest(with_enrolment(cfg)))
         if args.command == "diagnostics":
             if args.out is None and not args.upload:
                 parser.error("diagnostics: give --out FILE, --upload, or both")

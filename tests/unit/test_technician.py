@@ -463,3 +463,15 @@ def test_root_is_told_to_write_a_kiosk_s_pin_or_enrolment_as_the_kiosk_s_user(tm
     os.chown(kiosk_data, 65534, 65534)  # the kiosk's user owns its data dir
     said = not_as_root(KioskConfig(data_dir=str(kiosk_data)))
     assert "sudo -u" in said and str(kiosk_data) in said
+
+
+def test_the_shell_s_selftest_knows_a_kiosk_is_running_on_its_data_dir(tmp_path):
+    from kiosk.cli import hold_running, kiosk_running
+
+    assert not kiosk_running(tmp_path)
+    held = hold_running(tmp_path)  # the running kiosk's (another process's, in life)
+    try:
+        assert kiosk_running(tmp_path) and hold_running(tmp_path) is None
+    finally:
+        held.close()
+    assert not kiosk_running(tmp_path)
