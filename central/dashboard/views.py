@@ -44,7 +44,8 @@ SCREEN = {"starting": ("启动中", "Starting"), "attract": ("待机画面", "At
           "search": ("搜索事项", "Search"), "guide": ("办事指南", "Guide"),
           "progress": ("进度查询", "Progress"), "ticket": ("取号", "Queue ticket"),
           "record": ("打印记录", "Records"), "technician_pin": ("技术员登录", "Technician PIN"),
-          "technician": ("技术员维护", "Technician screen")}  # fmt: skip
+          "technician": ("技术员维护", "Technician screen"),
+          "selftest": ("设备自检", "Self-test")}  # fmt: skip
 PAPER = {"ok": ("充足", "OK"), "near_end": ("将尽", "Near end"), "out": ("缺纸", "Out"),
          "unknown": ("未知", "Unknown")}  # fmt: skip
 KIND = {status.OFFLINE: ("终端离线", "Offline"), status.PAPER_OUT: ("打印机缺纸", "Paper out"),
@@ -363,6 +364,9 @@ def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[
             detail = bi("请到终端取出卡片并登记保管", "collect it from the terminal and log it")
         elif a["kind"] == status.HELP:
             detail = f"界面 Screen: {screen_label(a['detail'])}"
+        elif a["kind"] == status.OFFLINE:  # what to look at: the terminal says nothing now
+            detail = bi("可能断电、断网或程序停止：请到现场查看电源和网络",
+                        "power, network or the program: check on site")  # fmt: skip
         else:
             detail = e(DEVICE.get(a["detail"], a["detail"]))
             if a.get("reason"):  # the device's own words when the alert opened

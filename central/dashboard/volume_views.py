@@ -15,7 +15,8 @@ MEASURE = {"sessions": ("服务人次", "Sessions", "#1565c0"),
            "applications": ("申办件数", "Applications", "#1b7f3b"),
            "queries": ("查询次数", "Queries", "#7b1fa2"),
            "tickets": ("取号张数", "Tickets", "#e08a00")}  # fmt: skip
-ENDED = {"finished": "正常结束", "timeout": "超时离开", "card_removed": "取卡离开"}
+ENDED = {"finished": "正常结束", "timeout": "超时离开", "card_removed": "取卡离开",
+         "technician": "技术员接管"}  # kiosk.terminal: a technician took the terminal
 LOOKED_UP = {"progress": "办件进度", "guide": "办事指南", "record": "社保记录", "ticket": "取号"}
 
 
