@@ -153,7 +153,13 @@ async def upload_diagnostics(request: web.Request) -> web.Response:
         raise ApiError(400, "request.wrong_type", "request")
     terminal_id = request.get(TERMINAL) or request.query.get("terminal_id", "")[:64]
     content = await request.read()
-    await asyncio.to_thread(diagnostics.check_bundle, content)
+    try:
+        await asyncio.to_thread(diagnostics.check_bundle, content)
+    except ApiError as err:  # the request (if this answers one) says why, on the dashboard
+        if asked and terminal_id:
+            await asyncio.to_thread(diagnostics.refuse_request, request.app[STORE].engine,
+                                    terminal_id, int(asked), err.status)  # fmt: skip
+        raise
     bundle_id = await asyncio.to_thread(
         diagnostics.store_upload, request.app[STORE].engine, terminal_id,
         int(asked) if asked else None, content, dt.datetime.now(dt.UTC))  # fmt: skip

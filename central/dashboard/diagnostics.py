@@ -127,6 +127,23 @@ def store_upload(engine: sa.Engine, terminal_id: str, request_id: int | None, co
     return bundle_id
 
 
+REFUSED = {422: "refused:personal", 413: "refused:size", 400: "refused:broken"}  # by status
+
+
+def refuse_request(engine: sa.Engine, terminal_id: str, request_id: int, status: int) -> None:
+    """The bundle a terminal sent for ``request_id`` was refused (personal data found in
+    it, too big, not a bundle): the request says so, rather than wait, then expire."""
+    d = t.diagnostics_bundles
+    with engine.begin() as conn:
+        conn.execute(d.update().where(d.c.id == request_id, d.c.terminal_id == terminal_id,
+                                      d.c.state == "requested")
+                     .values(state=REFUSED.get(status, "refused:broken"), uploaded_at=_now()))  # fmt: skip
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 def bundles(engine: sa.Engine, scope: Sequence[str] | None, terminal: str = "",
             limit: int = 200) -> list[dict[str, Any]]:  # fmt: skip
     """Requests and uploads in scope, newest first (without their content); ``expired``: a
@@ -143,7 +160,7 @@ def bundles(engine: sa.Engine, scope: Sequence[str] | None, terminal: str = "",
     for r in rows:
         r["requested_at"], r["uploaded_at"] = _aware(r["requested_at"]), _aware(r["uploaded_at"])
         # a request past OPEN_FOR is no longer asked at the terminal's heartbeats
-        r["expired"] = r["state"] != "uploaded" and r["requested_at"] < now - OPEN_FOR
+        r["expired"] = r["state"] == "requested" and r["requested_at"] < now - OPEN_FOR
     return rows
 
 

@@ -58,6 +58,12 @@ def diagnostics_page(
         uploaded = b["state"] == "uploaded"
         if uploaded:
             state = f'<span class="chip green">已上传 Uploaded</span><small>{e(when(b["uploaded_at"]))}</small>'
+        elif b["state"].startswith("refused"):  # sent, and not kept: why, and what to do
+            why = {"refused:personal": ("含有个人信息", "personal data found in it"),
+                   "refused:size": ("文件过大", "too large")}.get(
+                b["state"], ("不是有效的诊断包", "not a valid bundle"))  # fmt: skip
+            state = (f'<span class="chip red">已拒收 Refused</span><small>{bi(*why)}：'
+                     "请到现场用 kiosk diagnostics --out 导出后检查 export it on site</small>")  # fmt: skip
         elif b.get("expired"):  # the terminal is no longer asked: say so, not "waiting" for ever
             state = ('<span class="chip grey">已过期 Expired</span>'
                      f'<small>终端 {OPEN_FOR.days} 天内未上传 not sent within {OPEN_FOR.days} days</small>')  # fmt: skip

@@ -152,6 +152,25 @@ async def test_an_upload_with_personal_data_or_not_a_zip_is_refused(platform, tm
     assert await one.upload_diagnostics(a_bundle(tmp_path, one.terminal_id)) > 0
 
 
+async def test_a_requested_bundle_refused_for_personal_data_says_so_on_the_dashboard(platform):
+    app, one, _ = platform
+    engine = app[STORE].engine
+    request_id = diagnostics.request_bundle(engine, one.terminal_id, "tech", None, NOW)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("manifest.json", "{}")
+        zf.writestr("logs/kiosk.log", "read card 362429199003070020\n")
+    # When the terminal answers the technician's request with a bundle holding an ID number
+    with pytest.raises(PlatformRejected) as err:
+        await one.upload_diagnostics(buf.getvalue(), request_id)
+    assert err.value.status == 422
+    # Then the request says it was refused and why (not "waiting", then "expired")
+    [row] = [b for b in diagnostics.bundles(engine, None) if b["id"] == request_id]
+    assert row["state"] == "refused:personal" and not row["expired"]
+    app[remote.PUSHES].invalidate()
+    assert "diagnostics" not in await beat(one)  # and it is no longer asked for
+
+
 def bomb(size: int, nested: bool = False) -> bytes:
     """A zip of a few hundred kB that unpacks to ``size`` bytes of zeros (or holds one that does)."""
     buf = io.BytesIO()
