@@ -58,6 +58,7 @@ from kiosk.session import CARD_LEFT_HELP, Session, State, Timeouts, TimeoutStatu
 
 CARD_REPORT_AGAIN = 60.0  # seconds before a card left that the hall did not hear of is told again
 
+
 def _untold(report: asyncio.Task | None) -> bool:
     """Whether the hall is yet to hear of a card left (not tried, or tried and failed)."""
     if report is None:

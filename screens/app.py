@@ -75,7 +75,7 @@ class KeepRunning(ExceptionHandler):
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             return ExceptionManager.RAISE
         log.error("unexpected error in the UI", exc_info=exc)
-        self.app.notice = self.app.t("error.generic")
+        self.app._notify(("error.generic", {}), CALL_FAILED_SECONDS)  # passes, as every notice
         return ExceptionManager.PASS
 
 
@@ -365,7 +365,6 @@ class KioskApp(App):
             self.screens.get_screen("attract").card_left = left and self.screens.current != "end"
         elif what == "ended":
             if self._notice is not None:  # the visit's news is not the next citizen's
-                self._notice_event.cancel()
                 self._notice_over()
             for screen in self.screens.screens:
                 if hasattr(screen, "wipe"):
@@ -459,4 +458,6 @@ class KioskApp(App):
         self._notice_event = Clock.schedule_once(self._notice_over, seconds * factor)
 
     def _notice_over(self, _dt=None) -> None:
+        if self._notice_event is not None:
+            self._notice_event.cancel()
         self._notice, self._notice_event, self.notice = None, None, ""
