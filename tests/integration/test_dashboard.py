@@ -338,6 +338,7 @@ def test_a_card_left_in_a_reader_is_shown_as_a_card_to_collect(platform, page):
     expect(row).to_contain_text("卡片已取走")
     expect(row).to_have_class(re.compile("sev-green"))
     expect(row.get_by_role("button", name=re.compile("关闭"))).to_be_visible()
+    shot(page, "alerts-card-taken")
 
 
 def test_a_diagnostics_request_the_terminal_never_answered_says_it_expired(platform, page):
