@@ -31,7 +31,7 @@ from aiohttp import web
 class Settings:
     offline_after: float = 90.0
     refresh_seconds: int = 15
-    session_hours: float = 8.0
+    session_hours: float = 8.0  # a session not used this long ends; one in use is renewed
     sweep_every: float = 10.0  # seconds; a page that shows alerts sweeps first anyway
     page_cache_seconds: float = 5.0  # central/dashboard/snapshots.py
     # the personal-data lookups audit trail (data.LookupAudit): at least the six months a

@@ -140,11 +140,22 @@ def page(name: str) -> Callable[[Page], Callable[[web.Request], Awaitable[web.St
                 ):
                     return _refuse(request, user, csrf, 403, "请求已失效 Expired form",
                                    "页面已过期，请刷新后重试。Reload the page and try again.")  # fmt: skip
-            return await handler(request, user, csrf)
+            resp = await handler(request, user, csrf)
+            _renew(request, resp, session)
+            return resp
 
         return checked
 
     return wrap
+
+
+def _renew(request: web.Request, resp: web.StreamResponse, session: security.Session) -> None:
+    """A session in use goes on: past half its time, a page it opens renews its cookie
+    (same session, same CSRF token), so a hall's screen left on a page that reloads itself
+    stays signed in; one not used for ``session_hours`` still ends."""
+    ttl = request.app[SETTINGS].session_hours * 3600
+    if session.expires - time.time() <= ttl / 2 and not resp.prepared:
+        _set_session(request, resp, session.user, session.epoch, session.sid)
 
 
 def _chosen_point(request: web.Request, user: User) -> tuple[str, list[str]]:
@@ -258,12 +269,19 @@ async def login_post(request: web.Request) -> web.StreamResponse:
 
 def _signed_in(request: web.Request, name: str, epoch: int, location: str) -> web.HTTPSeeOther:
     """A redirect to ``location`` that carries a fresh session cookie for ``name``."""
-    hours = request.app[SETTINGS].session_hours
-    cookie = security.make_cookie(request.app[SECRET], name, time.time(), int(hours * 3600), epoch)
     resp = web.HTTPSeeOther(location)
-    resp.set_cookie(COOKIE, cookie, max_age=int(hours * 3600), httponly=True, samesite="Strict",
-                    path="/dashboard", secure=_secure(request))  # fmt: skip
+    _set_session(request, resp, name, epoch)
     return resp
+
+
+def _set_session(request: web.Request, resp: web.StreamResponse, name: str, epoch: int,
+                 sid: str = "") -> None:  # fmt: skip
+    """``resp`` sets the session cookie for ``name``, good for ``session_hours`` from now
+    (``sid``: the session it renews)."""
+    ttl = int(request.app[SETTINGS].session_hours * 3600)
+    cookie = security.make_cookie(request.app[SECRET], name, time.time(), ttl, epoch, sid)
+    resp.set_cookie(COOKIE, cookie, max_age=ttl, httponly=True, samesite="Strict",
+                    path="/dashboard", secure=_secure(request))  # fmt: skip
 
 
 @page("terminals")

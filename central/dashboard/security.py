@@ -88,10 +88,13 @@ def _mac(secret: bytes, message: str) -> str:
     return hmac.new(secret, message.encode(), "sha256").hexdigest()
 
 
-def make_cookie(secret: bytes, user: str, now: float, ttl: int, epoch: int = 0) -> str:
+def make_cookie(secret: bytes, user: str, now: float, ttl: int, epoch: int = 0,
+                sid: str = "") -> str:  # fmt: skip
+    """A session cookie for ``user`` until ``now + ttl``; ``sid``: a session's own id, kept
+    when it is renewed (its forms' CSRF tokens stay good), else a new one."""
     # unpadded: "=" would make aiohttp quote the cookie value
     payload = base64.urlsafe_b64encode(json.dumps(
-        {"u": user, "s": secrets.token_urlsafe(16), "e": int(now) + ttl, "g": epoch}).encode()).decode().rstrip("=")  # fmt: skip
+        {"u": user, "s": sid or secrets.token_urlsafe(16), "e": int(now) + ttl, "g": epoch}).encode()).decode().rstrip("=")  # fmt: skip
     return f"{payload}.{_mac(secret, 'session:' + payload)}"
 
 

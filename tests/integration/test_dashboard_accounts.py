@@ -303,3 +303,41 @@ def test_only_an_administrator_manages_accounts_and_never_disables_themself(hall
                                 max_redirects=0)  # fmt: skip
     assert answer.status == 409
     expect(own).to_have_attribute("data-active", "yes")
+
+
+def test_a_session_in_use_is_renewed_and_its_forms_stay_good(hall, hall_dir):
+    import http.client
+    import time
+    from urllib.parse import urlsplit
+
+    from central.dashboard import security
+    from central.dashboard.data import HallStore
+    from central.db import make_engine
+
+    # Given a hall's screen signed in as a manager nearly 8 hours ago, its page still open
+    secret = security.load_secret(hall_dir)
+    engine = make_engine(f"sqlite:///{hall_dir / 'central.sqlite3'}")
+    try:
+        epoch = HallStore(engine).user("afx-mgr")[0].epoch
+    finally:
+        engine.dispose()
+    ttl = 8 * 3600
+    old = security.make_cookie(secret, "afx-mgr", time.time() - ttl + 120, ttl, epoch)
+
+    def get(cookie: str) -> http.client.HTTPResponse:
+        where = urlsplit(hall)
+        conn = http.client.HTTPConnection(where.hostname, where.port, timeout=10)
+        conn.request("GET", "/dashboard/alerts", headers={"Cookie": f"kiosk_dashboard={cookie}"})
+        return conn.getresponse()
+
+    # When the page reloads itself
+    answer = get(old)
+    renewed = answer.getheader("Set-Cookie") or ""
+    # Then it is still signed in, and carries a cookie good for another 8 hours, same session
+    assert answer.status == 200 and "kiosk_dashboard=" in renewed
+    cookie = renewed.split("kiosk_dashboard=", 1)[1].split(";", 1)[0]
+    new = security.read_cookie(secret, cookie, time.time() + ttl - 300)
+    was = security.read_cookie(secret, old, time.time())
+    assert new is not None and new.sid == was.sid  # its forms' CSRF tokens stay good
+    # and a session not used goes on expiring: the old cookie is no good past its time
+    assert security.read_cookie(secret, old, time.time() + 300) is None
