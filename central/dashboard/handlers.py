@@ -692,7 +692,7 @@ def _seen(form) -> int | None:
 
 
 async def _config_page(request, user, csrf, chosen: str, problems=None, form=None, saved="",
-                       changed: remote.Changed | None = None):  # fmt: skip
+                       changed: remote.Changed | None = None, revoke_error: str = ""):  # fmt: skip
     engine = request.app[STORE].engine
     everything = list(_points(request))
     visible = everything if user.scope is None else list(user.scope)
@@ -722,8 +722,9 @@ async def _config_page(request, user, csrf, chosen: str, problems=None, form=Non
         county=_county(request), user=user, csrf=csrf, points=_points(request), visible=visible,
         terminals=terms, chosen=chosen, own=own, inherited=inherited, configs=configs,
         status=status, problems=problems or {}, saved=saved, version=version, changed=changed,
+        revoked=request.query.get("revoked", "")[:64], revoke_error=revoke_error,
         open_alerts=await _open_alerts(request, user)),
-        409 if changed else 422 if problems else 200)  # fmt: skip
+        409 if changed else 422 if problems or revoke_error else 200)  # fmt: skip
 
 
 @page("config")
@@ -754,6 +755,28 @@ async def config_save(request: web.Request, user: User, csrf: str) -> web.Stream
         request.app[SNAPSHOTS].invalidate()
         log.info("remote configuration v%d for %s %s saved by %s", version, scope, ident, user.name)
         raise web.HTTPSeeOther(f"/dashboard/config?target={quote(target, safe='')}&saved={version}")
+
+    return await _guarded(request, user, csrf, build)
+
+
+@page("config")
+async def terminal_revoke(request: web.Request, user: User, csrf: str) -> web.StreamResponse:
+    """A technician or administrator revokes a terminal id in their scope (a re-enrolled,
+    removed or lost kiosk), having typed the id again to confirm."""
+
+    async def build():
+        form = await request.post()
+        terminal_id = str(form.get("terminal", ""))[:64]
+        target = f"terminal:{terminal_id}"
+        await _target(request, user, target)  # 404 unknown, 403 another hall's
+        if str(form.get("confirm", "")).strip().upper() != terminal_id.upper():
+            return await _config_page(request, user, csrf, target, revoke_error=(
+                "输入的终端编号不一致，未停用。The id typed does not match: nothing was revoked."))  # fmt: skip
+        await asyncio.to_thread(request.app[STORE].revoke, terminal_id)
+        request.app[remote.PUSHES].invalidate()
+        request.app[SNAPSHOTS].invalidate()
+        log.info("terminal %s revoked by %s on the dashboard", terminal_id, user.name)
+        raise web.HTTPSeeOther(f"/dashboard/config?revoked={quote(terminal_id, safe='')}")
 
     return await _guarded(request, user, csrf, build)
 
@@ -900,6 +923,7 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/dashboard/diagnostics/{id}.zip", diagnostics_download)
     r.add_get("/dashboard/config", config_view)
     r.add_post("/dashboard/config", config_save)
+    r.add_post("/dashboard/terminals/revoke", terminal_revoke)
     r.add_get("/dashboard/account", account)
     r.add_post("/dashboard/account/password", change_password)
     r.add_get("/dashboard/accounts", accounts)

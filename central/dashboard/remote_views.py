@@ -74,7 +74,8 @@ def config_page(*, county: str, user: User, csrf: str, points: Mapping[str, str]
                 own: Mapping[str, Any], inherited: Mapping[str, Any],
                 configs: Sequence[Mapping[str, Any]], status: Sequence[Mapping[str, Any]],
                 problems: Mapping[str, str], saved: str, open_alerts: int, version: int = 0,
-                changed: Changed | None = None) -> str:  # fmt: skip
+                changed: Changed | None = None, revoked: str = "",
+                revoke_error: str = "") -> str:  # fmt: skip
     """``version``: of the settings the form shows (saved with it: a save made meanwhile
     refuses it); ``changed``: such a refusal, the form showing the settings as they are now."""
     picker = (
@@ -127,8 +128,26 @@ def config_page(*, county: str, user: User, csrf: str, points: Mapping[str, str]
             f"One a line, its English (optional) after “|”; empty inherits.</small>{n_err}</label>"
             '<button class="primary">保存并下发 Save and push</button></form>'
         )
+        scope, _, ident = chosen.partition(":")
+        if scope == "terminal":  # an id that is no longer in use: refused from now on
+            form += (
+                f'<form class="panel revoke" method="post" action="/dashboard/terminals/revoke">'
+                f'{csrf_field(csrf)}<input type="hidden" name="terminal" value="{e(ident)}">'
+                f'<h2>{bi("停用终端", "Revoke this terminal")}</h2>'
+                '<p class="hint">停用后，平台拒绝这个终端编号的一切请求（例如重新登记过、已撤走或丢失的终端），'
+                "不可恢复；要再用这台终端须重新登记。A revoked id is refused from now on, for good: "
+                "a re-enrolled, removed or lost terminal. To use the kiosk again, enrol it anew.</p>"
+                f'<label>{bi("输入终端编号以确认", "Type the terminal id to confirm")}'
+                '<input name="confirm" autocomplete="off" spellcheck="false"></label>'
+                '<button class="danger">停用 Revoke</button></form>'
+            )
     banner = ""
-    if changed is not None:
+    if revoke_error:
+        banner = f'<p class="error" role="alert">{e(revoke_error)}</p>'
+    elif revoked:
+        banner = (f'<p class="done" role="status">终端 {e(revoked)} 已停用。'
+                  f"Terminal {e(revoked)} is revoked.</p>")  # fmt: skip
+    elif changed is not None:
         banner = f'<p class="error" role="alert">{changed_note(changed)}</p>'
     elif saved:
         banner = (f'<p class="done" role="status">已保存为版本 {e(saved)}，终端将在下次心跳时收到。'

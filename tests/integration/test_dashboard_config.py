@@ -286,3 +286,35 @@ def test_a_settings_form_opened_before_a_managers_notices_cannot_put_the_old_one
     assert answer.value.status == 409
     expect(manager.locator('p.error[role="alert"]')).to_contain_text("tech")
     manager.close()
+
+
+def test_a_technician_revokes_a_terminal_id_no_longer_in_use_having_typed_it_again(hall, page):
+    from kiosk.health import Health
+    from tests.integration.test_dashboard import DEVICES_OK
+
+    url, _ = hall
+    # Given a kiosk enrolled once more (its first id is no longer in use)
+    old = Enrolled(url, "zhouhu")
+    old.beat(devices=DEVICES_OK)
+    sign_in(page, url, "tech", target=f"/dashboard/config?target=terminal%3A{old.terminal_id}")
+    panel = page.locator("form.revoke")
+    expect(panel).to_contain_text("停用终端")
+    # When the id typed to confirm is not the same, nothing is revoked
+    panel.locator("input[name=confirm]").fill("T000")
+    with page.expect_response(lambda r: r.url.endswith("/terminals/revoke")) as answer:
+        panel.get_by_role("button", name=re.compile("停用")).click()
+    assert answer.value.status == 422
+    expect(page.locator('p.error[role="alert"]')).to_contain_text("未停用")
+    old.beat(devices=[Health.good("printer")])  # still accepted
+    # When it is typed right
+    panel = page.locator("form.revoke")
+    panel.locator("input[name=confirm]").fill(old.terminal_id.lower())
+    panel.get_by_role("button", name=re.compile("停用")).click()
+    # Then it is revoked: said so, and the platform refuses the id from now on
+    expect(page.locator(".done")).to_contain_text("已停用")
+    shot(page, "terminal-revoked")
+    from kiosk.errors import PlatformRejected
+
+    with pytest.raises(PlatformRejected) as refused:
+        old.beat(devices=DEVICES_OK)
+    assert refused.value.status == 403
