@@ -71,15 +71,19 @@ def _sqlite(url, begin: str, *pragmas: str, **kw) -> sa.Engine:
     return engine
 
 
-def make_engine(url: str) -> sa.Engine:
+def make_engine(url: str, *, pooled: bool = True) -> sa.Engine:
     """An engine for ``url``; SQLite files get WAL, full fsync and a busy timeout, and
     BEGIN IMMEDIATE, which takes the write lock up front, so two processes never deadlock
-    upgrading read locks (and counters stay serial)."""
+    upgrading read locks (and counters stay serial). PostgreSQL ``pooled=False``: each
+    connection made afresh (bounded by PG_CONNECT's timeouts), none kept and pinged."""
     if url.startswith("sqlite"):
         return _sqlite(url, "BEGIN IMMEDIATE", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
                        "PRAGMA foreign_keys=ON")  # fmt: skip
     # a server that does not answer (packets dropped, not refused) fails a connection in
     # seconds, not libpq's default of never; a dead one is found by the keepalives
+    if not pooled:
+        return sa.create_engine(url, poolclass=sa.pool.NullPool, hide_parameters=True,
+                                connect_args=PG_CONNECT)  # fmt: skip
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5,
                             hide_parameters=True, pool_timeout=10,
                             connect_args=PG_CONNECT)  # fmt: skip

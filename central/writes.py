@@ -31,7 +31,7 @@ import psycopg
 import sqlalchemy as sa
 from aiohttp import web
 
-from central.db import PG_CONNECT, StatementDeadline, log_failure
+from central.db import PG_CONNECT, StatementDeadline, log_failure, make_engine
 from central.store import NONCE_KEEP, Store, Write, pg_signed_batch, refuse
 from kiosk.outcomes import Submission
 
@@ -60,22 +60,18 @@ class GroupWriter:
         # by libpq's connect_timeout), never a pooled one checked by a ping that nothing
         # bounds, which a network dropping packets would leave waiting with every write
         # queued behind it
-        self._engine = (sa.create_engine(store.engine.url, poolclass=sa.pool.NullPool,
-                                         hide_parameters=True, connect_args=PG_CONNECT)
-                        if store.engine.dialect.name == "postgresql" else store.engine)  # fmt: skip
+        pg = store.engine.dialect.name == "postgresql"
+        self._engine = (make_engine(store.engine.url.render_as_string(hide_password=False),
+                                    pooled=False) if pg else store.engine)  # fmt: skip
         self._used_at = 0.0
         self._task: asyncio.Task | None = None
         self._pruner: asyncio.Task | None = None
-        self._signed = (
-            PgSignedWriter(store.engine) if store.engine.dialect.name == "postgresql" else None
-        )
+        self._signed = PgSignedWriter(store.engine) if pg else None
         self._lock_path = writers_lock(store.engine)
         self._lock_fd: int | None = None  # opened in the writer thread
         # PostgreSQL: a batch or a prune that the network leaves unanswered is given up in
         # seconds, not waited for by every write queued behind it (StatementDeadline)
-        self._deadline = (
-            StatementDeadline(threaded=True) if store.engine.dialect.name == "postgresql" else None
-        )
+        self._deadline = StatementDeadline(threaded=True) if pg else None
         # how well requests shared transactions, for the log
         self.batches = self.writes = 0
         self.busy = 0.0  # seconds spent in transactions

@@ -82,7 +82,11 @@ def translate_days(key: str, days: int, language: str = "zh", **values: object) 
 def listed(keys: list[str], language: str = "zh") -> str:
     """The texts of ``keys`` as a sentence lists them: 身份证、社保卡和回执 / ID card,
     social security card and receipt."""
-    names = [translate(k, language) for k in keys]
+    return listed_texts([translate(k, language) for k in keys], language)
+
+
+def listed_texts(names: list[str], language: str = "zh") -> str:
+    """``names`` (already in ``language``: a catalog's names) as a sentence lists them."""
     if len(names) < 2:
         return "".join(names)
     return translate("common.list", language,

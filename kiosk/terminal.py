@@ -699,12 +699,16 @@ class Terminal:
         await call(screen)
         return True
 
+    def service_point(self):
+        """This terminal's service point as the catalog has it (None: not in it, or no catalog)."""
+        return self.catalog.service_points.get(self.config.terminal.service_point) \
+            if self.catalog else None  # fmt: skip
+
     def call_failed(self) -> tuple[str, dict[str, str]]:
         """What to tell a citizen whose call for staff did not get through (a message key and
         its values): the hall's front desk, and its phone when the catalog gives one, else
         the 12345 government service hotline, which answers in every county."""
-        point = self.catalog.service_points.get(self.config.terminal.service_point) \
-            if self.catalog else None  # fmt: skip
+        point = self.service_point()
         if point is not None and point.phone:
             return "staff.call_failed", {"phone": point.phone}
         return "staff.call_failed_hotline", {}
@@ -1211,7 +1215,7 @@ class Terminal:
         configured name in Chinese when there is one, or when the catalog does not list the
         point; its code when nothing names it (enrolled at a point this catalog lacks)."""
         t = self.config.terminal
-        point = self.catalog.service_points.get(t.service_point) if self.catalog else None
+        point = self.service_point()
         if language == "zh" and t.point_name:
             return t.point_name
         if point is not None:

@@ -59,12 +59,16 @@ class EndScreen(KioskScreen):
         return (not carded or self.terminal.cards_checked_at >= self._entered
                 or time.monotonic() - self._entered >= LOOK_WAIT)  # fmt: skip
 
+    def _card_held(self) -> bool:
+        """A card is still in its reader, and not yet given up as forgotten."""
+        return bool(self.terminal.cards_left) and not self.terminal.card_forgotten
+
     def _tick(self, _dt):
         if self.seconds > 0:
             self.seconds -= 1
         if self.seconds > 0 or not self._looked():
             return
-        if not self.terminal.cards_left or self.terminal.card_forgotten:
+        if not self._card_held():
             self.finish()  # taken; or forgotten (the hall is told): the next citizen's turn
             return
         if self._held % REMIND_EVERY == 0:
@@ -72,18 +76,15 @@ class EndScreen(KioskScreen):
         self._held += 1
 
     def done(self):
-        """The button: goodbye, unless a card is still in its reader (then: take it)."""
-        if self._event is not None and not self._looked():
-            self.seconds = 0  # touched before the readers were looked at: the next tick tells
+        """The button: goodbye, unless a card is still in its reader (then: take it), or the
+        readers were not yet looked at (then the next tick tells)."""
+        if self._event is None or (self._looked() and not self._card_held()):
+            self.finish()
             return
-        if self.terminal.cards_left and not self.terminal.card_forgotten \
-                and self._event is not None:  # fmt: skip
-            self.seconds = 0
-            if not self.left:
-                self._remind()
-                self._held = max(self._held, 1)  # the tick that follows does not say it again
-            return
-        self.finish()
+        self.seconds = 0
+        if self._looked() and not self.left:  # asked for now; the next tick does not repeat it
+            self._remind()
+            self._held = max(self._held, 1)
 
     def cards_changed(self) -> None:
         """The terminal's watch of the readers says a card came, went or is forgotten."""

@@ -11,6 +11,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.widget import Widget
 
+from kiosk.i18n import listed_texts
 from kiosk.materials import MaterialStatus
 from kiosk.session import State
 from screens.base import KioskScreen
@@ -188,7 +189,7 @@ class MaterialsScreen(PagedRows, KioskScreen):
         j, lang = self.journey, self.terminal.language
         names = [i.name.get(lang) for i in j.materials() if i.code in j.deferred_codes]
         return self.t("materials.sign", due=j.defer_due(self.terminal.today()).isoformat(),
-                      names="、".join(names) if lang == "zh" else ", ".join(names))  # fmt: skip
+                      names=listed_texts(names, lang))  # fmt: skip
 
     def sign_again(self) -> None:
         if self.pad is not None:
@@ -220,9 +221,8 @@ class MaterialsScreen(PagedRows, KioskScreen):
         left = j.materials_done(self.terminal.now())
         if left:  # named: "2 still missing" sends a citizen hunting down the list
             lang = self.terminal.language
-            names = [i.name.get(lang) for i in left]
             self.error = self.t("materials.left",
-                                names="、".join(names) if lang == "zh" else ", ".join(names))  # fmt: skip
+                                names=listed_texts([i.name.get(lang) for i in left], lang))
             return
         self.nav("review")
 
