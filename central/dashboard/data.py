@@ -292,11 +292,24 @@ class HallStore:
             .select_from(term.outerjoin(s, s.c.terminal_id == term.c.id))
             .where(term.c.revoked_at.is_(None), _in_scope(term.c.service_point, scope))
         )
+        a = t.alerts
+        # calls for staff not yet answered (the same as the badge counts): a hall's screen left
+        # on this page shows which terminal a citizen is waiting at, not only the alerts page
+        calls_q = (
+            sa.select(a.c.terminal_id, a.c.detail)
+            .where(a.c.kind == status.HELP, a.c.closed_at.is_(None), a.c.cleared_at.is_(None),
+                   _in_scope(a.c.service_point, scope))
+            .order_by(a.c.id)
+        )  # fmt: skip
         with self.engine.connect() as conn:
             rows = conn.execute(q).all()
+            calls: dict[str, list[str]] = {}
+            for tid, screen in conn.execute(calls_q):
+                calls.setdefault(tid, []).append(screen)
         views = [
             status.assess(r.id, r.service_point, _aware(r.at),
-                          r._mapping if r.at is not None else None, now, offline_after)
+                          r._mapping if r.at is not None else None, now, offline_after,
+                          calls.get(r.id, ()))
             for r in rows
         ]  # fmt: skip
         return status.by_severity(views)

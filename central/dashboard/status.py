@@ -85,8 +85,11 @@ def paper_level(raw: str) -> str:
 
 
 def assess(terminal_id: str, service_point: str, last_seen: dt.datetime | None,
-           beat: Mapping | None, now: dt.datetime, offline_after: float) -> TerminalView:  # fmt: skip
-    """Judge one terminal from its latest heartbeat (``beat`` None: it never sent one)."""
+           beat: Mapping | None, now: dt.datetime, offline_after: float,
+           calls: Iterable[str] = ()) -> TerminalView:  # fmt: skip
+    """Judge one terminal from its latest heartbeat (``beat`` None: it never sent one) and
+    its calls for staff still open (``calls``: the screen of each; red until a person
+    closes it, or, for a card left, until the card is taken)."""
     beat = beat or {}
     devices = tuple(d for d in beat.get("devices") or () if isinstance(d, Mapping))
     paper_raw = str(beat.get("paper") or "")
@@ -110,6 +113,7 @@ def assess(terminal_id: str, service_point: str, last_seen: dt.datetime | None,
             conds.append(Condition(FAILED_READS, name, _reason(d)))
         elif state == "degraded":
             conds.append(Condition(DEVICE_DEGRADED, name, _reason(d)))
+    conds.extend(Condition(HELP, screen) for screen in calls)
     uptime = beat.get("uptime")
     return TerminalView(terminal_id, service_point, last_seen,
                         str(beat.get("software_version") or ""), str(beat.get("screen") or ""),

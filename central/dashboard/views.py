@@ -230,9 +230,28 @@ def said(reason: str) -> str:
     return f'<span class="why">{e(zh)}{en}</span>'
 
 
+def help_call(screen: str) -> tuple[str, str, str]:
+    """A help request from ``screen`` for a person: (Chinese, English, what to do as HTML)."""
+    if screen == PIN_FAILURES:
+        # not a citizen asking for help: someone tried technician PINs (a break-in?)
+        minutes = round(PIN_LOCK_SECONDS / 60)
+        return ("技术员密码连续输错", "Technician PIN failures",
+                f"技术员入口已锁定 {minutes} 分钟 the technician screen is locked for {minutes} min")  # fmt: skip
+    if screen == CARD_LEFT:
+        # nobody called: a citizen's card stayed in a reader after their visit
+        return ("读卡器遗留卡片", "Card left in a reader",
+                bi("请到终端取出卡片并登记保管", "collect it from the terminal and log it"))  # fmt: skip
+    return (*KIND[status.HELP], f"界面 Screen: {screen_label(screen)}")
+
+
 def _problems(v: TerminalView) -> str:
     parts = []
     for c in v.conditions:
+        if c.kind == status.HELP:  # someone to go to: to the alerts page, to answer it there
+            zh, _, what = help_call(c.detail)
+            parts.append(f'<a class="problem red" href="/dashboard/alerts" data-call="{e(c.detail)}">'
+                         f"{e(zh)}<small>{what}</small></a>")  # fmt: skip
+            continue
         zh, _ = KIND.get(c.kind, (c.kind, c.kind))
         detail = f"（{e(DEVICE.get(c.detail, c.detail))}）" if c.detail else ""
         # what the device itself says is wrong and what to do (the drivers write it for a
@@ -353,17 +372,8 @@ def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[
     for a in alerts:
         cond = status.Condition(a["kind"], a["detail"])
         zh, en = KIND.get(a["kind"], (a["kind"], a["kind"]))
-        if a["kind"] == status.HELP and a["detail"] == PIN_FAILURES:
-            # not a citizen asking for help: someone tried technician PINs (a break-in?)
-            zh, en = "技术员密码连续输错", "Technician PIN failures"
-            minutes = round(PIN_LOCK_SECONDS / 60)
-            detail = f"技术员入口已锁定 {minutes} 分钟 the technician screen is locked for {minutes} min"
-        elif a["kind"] == status.HELP and a["detail"] == CARD_LEFT:
-            # nobody called: a citizen's card stayed in a reader after their visit
-            zh, en = "读卡器遗留卡片", "Card left in a reader"
-            detail = bi("请到终端取出卡片并登记保管", "collect it from the terminal and log it")
-        elif a["kind"] == status.HELP:
-            detail = f"界面 Screen: {screen_label(a['detail'])}"
+        if a["kind"] == status.HELP:
+            zh, en, detail = help_call(a["detail"])
         elif a["kind"] == status.OFFLINE:  # what to look at: the terminal says nothing now
             detail = bi("可能断电、断网或程序停止：请到现场查看电源和网络",
                         "power, network or the program: check on site")  # fmt: skip

@@ -295,8 +295,23 @@ def test_citizens_call_for_staff_is_an_alert_closed_by_a_person(platform, page):
     expect(row).to_contain_text("Form")
     # (a manager is not offered the technician's pages)
     expect(row.locator(".tech")).to_be_hidden()
+    # And a hall's screen left on the terminal page shows which terminal the citizen waits
+    # at: its row red, the call and the screen named, a link to answer it on the alerts page
+    page.goto(f"{url}/dashboard/terminals")
+    terminal = page.locator(f'tr[data-terminal="{kiosk.terminal_id}"]')
+    call = terminal.locator('a.problem[data-call="form"]')
+    expect(call).to_contain_text("群众呼叫工作人员", timeout=8000)  # (a page's build lasts 5 s)
+    expect(terminal).to_have_attribute("data-severity", "red")
+    expect(call).to_contain_text("填写表单")
+    shot(page, "terminals-citizen-calls")
+    call.click()
+    expect(page).to_have_url(re.compile("/dashboard/alerts"))
     row.get_by_role("button", name=re.compile("关闭")).click()
     expect(row).to_have_count(0)
+    # Then, once a person has closed it, the terminal's row no longer calls anyone (it is red
+    # still: it has stopped beating here, and is offline past the tests' 2 s)
+    page.goto(f"{url}/dashboard/terminals")
+    expect(terminal.locator("a.problem")).to_have_count(0, timeout=8000)
 
 
 def test_technician_pin_failures_are_not_shown_as_a_citizen_asking_for_help(platform, page):

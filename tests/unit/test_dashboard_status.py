@@ -47,6 +47,16 @@ def test_a_terminal_that_never_beat_is_offline_and_sorting_puts_red_first():
     assert [v.terminal_id for v in by_severity([ok, amber, never])] == ["T9", "T2", "T1"]
 
 
+def test_a_healthy_terminal_where_a_citizen_waits_for_staff_is_red_and_listed_first():
+    calling = assess("T5", "b", NOW, beat(printer="ok"), NOW, 90, calls=["form"])
+    amber = assess("T2", "a", NOW, beat("near_end"), NOW, 90)
+    assert calling.severity is Severity.RED
+    assert [(c.kind, c.detail) for c in calling.conditions] == [("help", "form")]
+    assert [v.terminal_id for v in by_severity([amber, calling])] == ["T5", "T2"]
+    # the alert sweep leaves calls to people: it neither opens nor clears an alert for one
+    assert plan_alerts([calling], {}).open == ()
+
+
 def test_alert_plan_opens_new_conditions_clears_ended_ones_and_notes_returns():
     v = assess("T1", "zhouhu", NOW, beat("out", idcard="fault"), NOW, 90)
     existing = {
