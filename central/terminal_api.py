@@ -167,9 +167,28 @@ async def upload_diagnostics(request: web.Request) -> web.Response:
     return _json({"id": bundle_id, "size": len(content)}, 201)
 
 
+@access(SIGNED)
+async def diagnostics_refused(request: web.Request) -> web.Response:
+    """The terminal will not send a requested bundle: its own scan found personal data in
+    it, or it is too large. The request says so on the dashboard (as a bundle the platform
+    refused would), and is no longer asked for."""
+    body = _object(await _body(request), "request")
+    _only(body, "request", "reason", "terminal_id")
+    asked, reason = body.get("request"), body.get("reason")
+    if isinstance(asked, bool) or not isinstance(asked, int) or not 0 < asked < 2**31:
+        raise ApiError(400, "request.wrong_type", "request")
+    if reason not in diagnostics.TERMINAL_REFUSED:
+        raise ApiError(400, "request.wrong_type", "reason")
+    refused = await asyncio.to_thread(
+        diagnostics.refuse_request, request.app[STORE].engine, _terminal_id(request, body),
+        asked, 0, diagnostics.TERMINAL_REFUSED[reason])  # fmt: skip
+    return _json({"refused": refused})
+
+
 def setup(app: web.Application) -> None:
     app.router.add_post(f"{API}/ratings", rate)
     app.router.add_post(f"{API}/help-requests", call_staff)
     app.router.add_post(f"{API}/events", events)
     app.router.add_post(f"{API}/help-requests/over", help_over)
     app.router.add_post(f"{API}/diagnostics", upload_diagnostics)
+    app.router.add_post(f"{API}/diagnostics/refused", diagnostics_refused)

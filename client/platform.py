@@ -346,6 +346,19 @@ class PlatformClient:
                                               {"Content-Type": "application/zip"})  # fmt: skip
         return _parse(lambda d: int(d["id"]), data)
 
+    async def refuse_diagnostics(self, request_id: int, reason: str) -> int:
+        """Tell the platform this terminal will not send the bundle the dashboard asked for
+        as ``request_id``, and why: ``reason`` "personal" (its own scan found personal data
+        in it) or "size" (too large). The request then says so on the dashboard rather than
+        wait and expire. How many requests that refused (0: answered or expired already).
+
+        :raises PlatformRejected: a reason the platform does not know (400).
+        :raises PlatformError: unreachable, 5xx or garbled after every retry.
+        """
+        data = await self._call("POST", "/diagnostics/refused",
+                                {"request": int(request_id), "reason": reason})  # fmt: skip
+        return _parse(lambda d: int(d["refused"]), data)
+
     # -- plumbing -----------------------------------------------------------------
 
     async def _call(self, method: str, path: str, body: Any = None, *, signed: bool = True,

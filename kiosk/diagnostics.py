@@ -48,7 +48,14 @@ log = logging.getLogger(__name__)
 
 
 class DiagnosticsError(KioskError):
+    """A bundle not made; ``reason``: "personal" (personal data found in it), "size" (too
+    large), or "" (anything else), as the terminal tells the platform."""
+
     message_key = "error.diagnostics"
+
+    def __init__(self, detail: str = "", *, reason: str = "") -> None:
+        super().__init__(detail)
+        self.reason = reason
 
 
 # -- the log file ---------------------------------------------------------------------
@@ -247,8 +254,9 @@ def build_bundle(cfg: KioskConfig, now: dt.datetime,
             zf.writestr(info, content.encode("utf-8") if isinstance(content, str) else content)
     bundle = buf.getvalue()
     if len(bundle) > MAX_BUNDLE:
-        raise DiagnosticsError(f"bundle of {len(bundle)} bytes is over {MAX_BUNDLE}")
+        raise DiagnosticsError(f"bundle of {len(bundle)} bytes is over {MAX_BUNDLE}", reason="size")
     found = privacy.scan_bundle(bundle)
     if found:
-        raise DiagnosticsError("personal data in the bundle: " + "; ".join(map(str, found[:5])))
+        raise DiagnosticsError("personal data in the bundle: " + "; ".join(map(str, found[:5])),
+                               reason="personal")
     return bundle

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from kiosk.catalog.model import Catalog
 from kiosk.config import KioskConfig, as_enrolled, china_time, save_remote, with_remote
-from kiosk.diagnostics import HealthHistory
+from kiosk.diagnostics import DiagnosticsError, HealthHistory
 from kiosk.errors import (
     CardError,
     CardExpired,
@@ -1037,11 +1037,26 @@ class Terminal:
                 log.info("diagnostics bundle uploaded for request %d", request_id)
             except PlatformRejected as err:  # answered already, or refused: asking again is no use
                 log.warning("diagnostics request %d refused: %s", request_id, err.detail)
+            except DiagnosticsError as err:  # not sent: the dashboard is told why, not left waiting
+                log.warning("diagnostics request %d not answered: %s", request_id, err.detail)
+                await self._refuse_diagnostics(request_id, err.reason)
             except KioskError as err:
                 log.warning("diagnostics request %d not answered yet: %s", request_id, err.detail)
                 if isinstance(err, PlatformError):
                     self._answered.discard(request_id)
         return done
+
+    async def _refuse_diagnostics(self, request_id: int, reason: str) -> None:
+        refuse = getattr(self.ports.platform, "refuse_diagnostics", None)
+        if refuse is None or not reason:  # nothing the platform would show: left to expire
+            return
+        try:
+            await refuse(request_id, reason)
+        except PlatformError as err:  # away: the next beat asks again, and this is said again
+            log.warning("diagnostics request %d: refusal not delivered: %s", request_id, err.detail)
+            self._answered.discard(request_id)
+        except KioskError as err:
+            log.warning("diagnostics request %d: refusal not taken: %s", request_id, err.detail)
 
     # -- what the hall counts ------------------------------------------------------
     def _visit(self, s: Session, reason: str, life_event: str | None) -> dict:

@@ -128,16 +128,21 @@ def store_upload(engine: sa.Engine, terminal_id: str, request_id: int | None, co
 
 
 REFUSED = {422: "refused:personal", 413: "refused:size", 400: "refused:broken"}  # by status
+# what a terminal says when its own scan stops the bundle before it is sent
+TERMINAL_REFUSED = {"personal": "refused:personal", "size": "refused:size"}
 
 
-def refuse_request(engine: sa.Engine, terminal_id: str, request_id: int, status: int) -> None:
+def refuse_request(engine: sa.Engine, terminal_id: str, request_id: int, status: int,
+                   state: str = "") -> int:  # fmt: skip
     """The bundle a terminal sent for ``request_id`` was refused (personal data found in
-    it, too big, not a bundle): the request says so, rather than wait, then expire."""
+    it, too big, not a bundle: by ``status``), or the terminal refused to send it
+    (``state``): the request says so, rather than wait, then expire. How many (0 or 1)."""
     d = t.diagnostics_bundles
     with engine.begin() as conn:
-        conn.execute(d.update().where(d.c.id == request_id, d.c.terminal_id == terminal_id,
-                                      d.c.state == "requested")
-                     .values(state=REFUSED.get(status, "refused:broken"), uploaded_at=_now()))  # fmt: skip
+        return conn.execute(d.update().where(d.c.id == request_id, d.c.terminal_id == terminal_id,
+                                             d.c.state == "requested")
+                            .values(state=state or REFUSED.get(status, "refused:broken"),
+                                    uploaded_at=_now())).rowcount  # fmt: skip
 
 
 def _now() -> dt.datetime:

@@ -171,6 +171,36 @@ async def test_a_requested_bundle_refused_for_personal_data_says_so_on_the_dashb
     assert "diagnostics" not in await beat(one)  # and it is no longer asked for
 
 
+async def test_a_bundle_the_terminal_itself_will_not_send_says_why_on_the_dashboard(platform, tmp_path):
+    from kiosk.terminal import Ports, Terminal
+
+    app, one, other = platform
+    engine = app[STORE].engine
+    request_id = diagnostics.request_bundle(engine, one.terminal_id, "tech", None, NOW)
+    app[remote.PUSHES].invalidate()
+    # Given a terminal whose bundle would carry a camera frame (its own scan refuses it)
+    kiosk = Terminal(Ports(platform=one), KioskConfig(data_dir=str(tmp_path / "k")), catalog=None)
+    kiosk.diagnostics = lambda: a_bundle(tmp_path, one.terminal_id, {"camera.bin": b"\xff\xd8\xff\xe0 a frame"})
+    # When a heartbeat reply asks it for the bundle
+    reply = await beat(one)
+    assert reply["diagnostics"] == [request_id]
+    assert await kiosk.answer_diagnostics(reply) == []
+    # Then nothing was uploaded, and the request says it was refused for personal data
+    # (not "waiting", then "expired"), and it is no longer asked for
+    [row] = [b for b in diagnostics.bundles(engine, None) if b["id"] == request_id]
+    assert row["state"] == "refused:personal" and not row["expired"] and row["size"] in (None, 0)
+    app[remote.PUSHES].invalidate()
+    assert "diagnostics" not in await beat(one)
+    # And a terminal cannot refuse another's request, nor give a reason the platform does not know
+    other_request = diagnostics.request_bundle(engine, one.terminal_id, "tech", None, NOW)
+    assert await other.refuse_diagnostics(other_request, "personal") == 0
+    with pytest.raises(PlatformRejected) as err:
+        await one.refuse_diagnostics(other_request, "bored")
+    assert err.value.status == 400
+    [row] = [b for b in diagnostics.bundles(engine, None) if b["id"] == other_request]
+    assert row["state"] == "requested"
+
+
 def bomb(size: int, nested: bool = False) -> bytes:
     """A zip of a few hundred kB that unpacks to ``size`` bytes of zeros (or holds one that does)."""
     buf = io.BytesIO()
