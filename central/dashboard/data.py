@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,8 @@ HALL_MESSAGES: dict[str, tuple[str, str]] = {
     "hall.forbidden": ("您无权查看该服务点。", "You may not see this service point."),
     "hall.not_found": ("没有找到该记录。", "No such record."),
     "hall.wrong_state": ("状态已被他人更新，请刷新后再试。", "Someone changed it meanwhile; reload and try again."),
+    "hall.unanswered_call": ("这条呼叫还没有人确认，群众可能仍在等待。",
+                             "Nobody has acknowledged this call yet: the citizen may still be waiting."),
     "hall.unknown_reason": ("不认识的评价原因“{field}”。", "Unknown rating reason “{field}”."),
     "hall.key_reused": ("同一评价编号对应了不同的内容。", "This rating key was already used for different content."),
     "hall.unknown_terminal": ("该终端未登记。", "This terminal is not enrolled."),
@@ -40,6 +42,13 @@ HALL_MESSAGES: dict[str, tuple[str, str]] = {
     "hall.self_disable": ("不能停用自己的账号。", "You cannot disable your own account."),
     "hall.last_admin": ("这是最后一个可用的系统管理员账号，不能停用。", "This is the last active administrator; it cannot be disabled."),
 }  # fmt: skip
+
+
+def unanswered_call(alert: Mapping[str, Any]) -> bool:
+    """A call for staff (or a card to collect) that nobody has acknowledged and that is
+    not over by itself: closing it by a slip would leave someone waiting."""
+    return (alert["kind"] == status.HELP and alert["acknowledged_at"] is None
+            and alert["cleared_at"] is None and alert["closed_at"] is None)  # fmt: skip
 
 
 class HallError(ApiError):
@@ -443,12 +452,13 @@ class HallStore:
                 a.c.closed_at.is_(None), a.c.cleared_at.is_(None),
                 _in_scope(a.c.service_point, scope))).scalar_one())  # fmt: skip
 
-    def act_on_alert(
-        self, alert_id: int, action: str, by: str, scope: Sequence[str] | None
-    ) -> None:
-        """``action`` "acknowledge" or "close" by the person ``by``.
+    def act_on_alert(self, alert_id: int, action: str, by: str, scope: Sequence[str] | None,
+                     confirmed: bool = True) -> None:  # fmt: skip
+        """``action`` "acknowledge" or "close" by the person ``by``; closing a call for staff
+        that nobody has acknowledged, still open, takes ``confirmed``.
 
-        :raises HallError: 404 unknown or out of scope; 409 already done.
+        :raises HallError: 404 unknown or out of scope; 409 already done, or
+            ``hall.unanswered_call`` (not confirmed).
         """
         a, now = t.alerts, _now()
         with self.engine.begin() as conn:
@@ -456,6 +466,8 @@ class HallStore:
                 a.c.id == alert_id, _in_scope(a.c.service_point, scope))).first()  # fmt: skip
             if row is None:
                 raise HallError(404, "hall.not_found")
+            if action == "close" and not confirmed and unanswered_call(row._mapping):
+                raise HallError(409, "hall.unanswered_call")
             if action == "acknowledge":
                 done = conn.execute(a.update().where(
                     a.c.id == alert_id, a.c.acknowledged_at.is_(None), a.c.closed_at.is_(None),

@@ -373,9 +373,22 @@ async def alert_action(request: web.Request, user: User, csrf: str) -> web.Strea
             alert_id = int(request.match_info["id"])
         except ValueError:
             raise HallError(404, "hall.not_found") from None
-        await asyncio.to_thread(
-            _hall(request).act_on_alert, alert_id, action, user.name, user.scope
-        )
+        form = await request.post()
+        try:
+            await asyncio.to_thread(_hall(request).act_on_alert, alert_id, action, user.name,
+                                    user.scope, form.get("confirm") == "1")  # fmt: skip
+        except HallError as err:
+            if err.key != "hall.unanswered_call":
+                raise
+            # asked once more, on a page of its own: the list reloads itself every 30 s, and a
+            # click meant for one row can land on another's 关闭
+            found = await asyncio.to_thread(_reading(request).alerts, user.scope, False)
+            alert = next((a for a in found if a["id"] == alert_id), None)
+            if alert is None:  # closed meanwhile
+                raise HallError(409, "hall.wrong_state") from None
+            return _html(views.confirm_close_page(
+                county=_county(request), user=user, csrf=csrf, alert=alert, points=_points(request),
+                open_alerts=await _open_alerts(request, user)), 409)  # fmt: skip
         raise web.HTTPSeeOther("/dashboard/alerts")
 
     return await _guarded(request, user, csrf, build)

@@ -356,6 +356,34 @@ def terminals_body(*, views: Sequence[TerminalView], points: Mapping[str, str],
     return body
 
 
+UNANSWERED = bi("还没有人确认这条呼叫，群众可能仍在等待。请先到终端处理，再关闭。",
+                "Nobody has acknowledged this call yet: the citizen may still be waiting. "
+                "Go to the terminal first, then close it.")  # fmt: skip
+
+
+def confirm_close_page(*, county: str, user: User, csrf: str, alert: Mapping[str, Any],
+                       points: Mapping[str, str], open_alerts: int) -> str:  # fmt: skip
+    """Closing a call for staff nobody has acknowledged: said again, closed only on a second
+    press (no script: the pages' CSP allows none)."""
+    zh, en, what = help_call(alert["detail"])
+    base = f"/dashboard/alerts/{alert['id']}"
+    body = (
+        f'<section class="message confirm" data-alert="{alert["id"]}">'
+        f"<h1>{bi('关闭这条呼叫？', 'Close this call?')}</h1>"
+        f"<p><b>{e(zh)}</b> {e(en)} · 终端 {e(alert['terminal_id'])} · "
+        f"{point_name(points, alert['service_point'])} · {e(when(alert['opened_at']))}</p>"
+        f"<p>{what}</p>"
+        f"<p>{UNANSWERED}</p>"
+        f'<div class="actions"><form method="post" action="{base}/acknowledge">{csrf_field(csrf)}'
+        f'<button class="primary">确认，我去处理 Acknowledge</button></form>'
+        f'<form method="post" action="{base}/close">{csrf_field(csrf)}'
+        f'<input type="hidden" name="confirm" value="1"><button>仍然关闭 Close anyway</button></form>'
+        f'<a href="/dashboard/alerts">返回告警 Back to alerts</a></div></section>'
+    )
+    return layout(title="关闭呼叫", county=county, user=user, active="alerts", body=body, csrf=csrf,
+                  open_alerts=open_alerts)  # fmt: skip
+
+
 def _history(items: Sequence[Mapping[str, Any]], label) -> str:
     lines = "".join(
         f"<li>{e(when(h['at']))} · {e(label(h))}{' · ' + e(h['by']) if h.get('by') else ''}"
@@ -401,6 +429,7 @@ def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[
             if not a["acknowledged_at"]:
                 actions += (f'<form method="post" action="{base}/acknowledge">{csrf_field(csrf)}'
                             f'<button class="primary">确认 Acknowledge</button></form>')  # fmt: skip
+            # (an unanswered call is asked about again first: see confirm_close_page)
             actions += (f'<form method="post" action="{base}/close">{csrf_field(csrf)}'
                         f'<button>关闭 Close</button></form>')  # fmt: skip
         # recovered by itself: no longer red (it waits only for someone to close it)

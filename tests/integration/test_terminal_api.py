@@ -121,8 +121,13 @@ async def test_pressing_call_staff_twice_calls_one_person_until_it_is_closed(pla
     [alert] = hall.alerts(None)
     assert first == second and (alert["kind"], alert["detail"]) == ("help", "apply.form")
     assert alert["terminal_id"] == client.terminal_id and alert["service_point"] == "hukeng"
-    # When a person closes it, the next press opens a new call
-    hall.act_on_alert(alert["id"], "close", "zhang", None)
+    # A press on 关闭 before anyone acknowledged it is asked about again (not closed)
+    with pytest.raises(HallError) as unanswered:
+        hall.act_on_alert(alert["id"], "close", "zhang", None, confirmed=False)
+    assert unanswered.value.key == "hall.unanswered_call" and len(hall.alerts(None)) == 1
+    # When a person has acknowledged it and closes it, the next press opens a new call
+    hall.act_on_alert(alert["id"], "acknowledge", "zhang", None)
+    hall.act_on_alert(alert["id"], "close", "zhang", None, confirmed=False)
     assert hall.alerts(None) == []
     assert await client.call_staff("apply.form") != first
     with pytest.raises(PlatformRejected):
