@@ -378,8 +378,12 @@ class HallStore:
             # Every worker of a fleet sweeps, and a page sweeps before it shows alerts: they
             # queue here (the counter row's lock, held to the commit), so each reads what the
             # last one wrote. Side by side, two plans from one read each recorded the same
-            # change (an alert "cleared" twice in its history).
-            conn.execute(bump_counter("alert_sweep", conn))
+            # change (an alert "cleared" twice in its history). The row keeps the time of the
+            # newest judgement written: a sweep judged before it (its builder was slower) is
+            # out of date and writes nothing, or it would undo the newer one and the next
+            # sweep redo it (a "recurred", "cleared" pair that never happened).
+            if not self._newest_judgement(conn, now):
+                return status.AlertPlan((), (), ())
             rows = conn.execute(sa.select(a.c.id, a.c.open_key, a.c.cleared_at).where(
                 a.c.closed_at.is_(None), a.c.kind != status.HELP)).all()  # fmt: skip
             plan = status.plan_alerts(
@@ -413,6 +417,20 @@ class HallStore:
                              [{"alert_id": i, "now_said": plan.recur_reasons.get(i, "")}
                               for i in plan.recur])  # fmt: skip
         return plan
+
+    @staticmethod
+    def _newest_judgement(conn: sa.Connection, now: dt.datetime) -> bool:
+        """Take the sweeps' lock (the "alert_sweep" counter row, to the commit) and record
+        ``now`` as the newest judgement; False when one newer was written already."""
+        c, ms = t.counters, int(now.timestamp() * 1000)
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        ins = dialect.insert(c).values(name="alert_sweep", value=ms)
+        newest = conn.execute(ins.on_conflict_do_update(
+            index_elements=[c.c.name],
+            set_={"value": sa.case((ins.excluded.value > c.c.value, ins.excluded.value),
+                                   else_=c.c.value)},
+        ).returning(c.c.value)).scalar_one()  # fmt: skip
+        return newest == ms
 
     def alerts(self, scope: Sequence[str] | None, closed: bool = False,
                limit: int = 200) -> list[dict[str, Any]]:  # fmt: skip

@@ -198,6 +198,35 @@ async def test_sweeps_at_once_in_several_workers_record_each_change_once(platfor
     assert actions == ["opened", "cleared"]
 
 
+async def test_a_sweep_judged_before_one_already_written_changes_nothing(platform):
+    import sqlalchemy as sa
+
+    from central import tables as t
+
+    base, client, http, hall = platform
+    # Given a terminal out of paper, its alert open
+    await client.heartbeat([Health.good("printer")], software_version="1.0", screen="home",
+                           paper="paper_out")  # fmt: skip
+    hall.sweep(dt.datetime.now(dt.UTC), 90)
+    # and one worker's builder judging it just then, slowly (still out of paper)
+    before = dt.datetime.now(dt.UTC)
+    stale = hall.terminal_views(None, before, 90)
+    # When the paper is back and another worker's sweep, judged later, writes first
+    await client.heartbeat([Health.good("printer")], software_version="1.0", screen="home",
+                           paper="ok")  # fmt: skip
+    after = before + dt.timedelta(milliseconds=5)
+    hall.sweep(after, 90, hall.terminal_views(None, after, 90))
+    # Then the slow sweep, arriving last with its older judgement, writes nothing
+    late = hall.sweep(before, 90, stale)
+    assert (late.open, late.clear, late.recur) == ((), (), ())
+    with hall.engine.connect() as conn:
+        actions = list(conn.scalars(sa.select(t.alert_events.c.action)
+                                    .order_by(t.alert_events.c.id)))  # fmt: skip
+    assert actions == ["opened", "cleared"]  # not cleared, recurred, and cleared again
+    [alert] = hall.alerts(None)
+    assert alert["cleared_at"] is not None
+
+
 async def test_one_worker_of_a_fleet_sweeps_in_each_period(platform):
     base, client, http, hall = platform
     other = HallStore(hall.engine)  # another worker's, on the same database
