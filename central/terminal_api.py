@@ -149,7 +149,7 @@ async def upload_diagnostics(request: web.Request) -> web.Response:
     if cfg.require_signatures:
         request[TERMINAL] = await terminal_of(request, cfg.clock_skew)
     asked = request.query.get("request", "")
-    if asked and not asked.isdigit():
+    if asked and not (asked.isascii() and asked.isdigit()):  # "²".isdigit(): int() fails
         raise ApiError(400, "request.wrong_type", "request")
     terminal_id = request.get(TERMINAL) or request.query.get("terminal_id", "")[:64]
     content = await request.read()

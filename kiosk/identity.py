@@ -97,7 +97,7 @@ class ElectronicId:
     @property
     def gender(self) -> Gender:
         digit = self.id_number[16:17]
-        if not digit.isdigit():
+        if not (digit.isascii() and digit.isdigit()):  # a corrupt card: "²" is a digit too
             return Gender.UNKNOWN
         return Gender.MALE if int(digit) % 2 else Gender.FEMALE
 

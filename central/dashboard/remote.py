@@ -44,7 +44,7 @@ def parse_form(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]
         raw = str(form.get(name, "")).strip()
         if not raw:
             continue
-        if not raw.isdigit() or not low <= int(raw) <= high:
+        if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
             problems[name] = f"{low}–{high}"
         else:
             settings[name] = int(raw)

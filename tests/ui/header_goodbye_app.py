@@ -3,13 +3,15 @@ serial driver), for two things a citizen sees around the end of a visit. Run by
 tests/ui/test_header_and_goodbye.py in its own process (Kivy makes one window per process):
 ``python tests/ui/header_goodbye_app.py OUT_DIR WIDTH HEIGHT MODE``.
 
-``error-notice``: a defect in a screen raises under a touch; the header's "something went
-wrong" notice is shown, passes after its time (shortened here), and, shown again, ends
-with the visit: the next citizen's header is clear.
+``error-notice``: what a touch set going meets a defect (it raises in a Clock callback,
+where Kivy hands it to the app's exception handler); the header's "something went wrong"
+notice is shown, passes after its time (shortened here), and, shown again, ends with the
+visit: the next citizen's header is clear.
 
-``done-at-once``: the reader runs at 9600 baud (a card's read takes over a second on the
-wire), and 完成 is touched as soon as the goodbye is up, before the watch of the readers
-has looked at them; the card is still on the reader.
+``done-at-once``: the reader is switched to 9600 baud once the citizen is identified (a
+card's read then takes over a second on the wire), and 完成 is touched as soon as the
+goodbye is up, before the watch of the readers has looked at them; the card is still on
+the reader.
 
 Prints one JSON line: what was seen, and the screenshots' paths.
 """
@@ -23,7 +25,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-NOTICE_SECONDS = 3.0  # the error notice's time in this test (the kiosk's is a minute)
+NOTICE_SECONDS = 2.0  # the error notice's time in this test (the kiosk's is a minute)
 
 
 async def waited(check, timeout: float) -> bool:
@@ -44,7 +46,7 @@ async def identified(app, emulator, index: int) -> None:
                 "the home screen of the visit")  # fmt: skip
 
 
-async def error_notice(app, w, emulator) -> dict:
+async def error_notice(app, w, emulator, _reader) -> dict:
     from kivy.clock import Clock
 
     import screens.app as kiosk_app
@@ -66,7 +68,7 @@ async def error_notice(app, w, emulator) -> dict:
     said = app.notice
     shown_shot = await w.screenshot("error-notice-shown")
     # ... for its time, then it passes by itself
-    still_at_1s = await waited(lambda: not app.notice, 1.0) is False
+    still_at_1s = await waited(lambda: not app.notice, shown_at + 1.0 - time.monotonic()) is False
     passed = await waited(lambda: not app.notice, NOTICE_SECONDS + 3)
     passed_after = round(time.monotonic() - shown_at, 2)
     passed_shot = await w.screenshot("error-notice-passed")
@@ -94,10 +96,12 @@ async def error_notice(app, w, emulator) -> dict:
                       "next_visit": str(next_shot)}}  # fmt: skip
 
 
-async def done_at_once(app, w, emulator) -> dict:
+async def done_at_once(app, w, emulator, reader) -> dict:
     from screens.walkthrough import until
 
     await identified(app, emulator, 0)
+    # the reader and its port at 9600 baud from now on (the protocol's 60 0n command)
+    await asyncio.to_thread(reader.set_baudrate, 9600)
     entered: list[float] = []
     shown: list[str] = []  # the screens shown from the goodbye on
 
@@ -145,19 +149,19 @@ def main() -> None:
     from screens.walkthrough import Walkthrough, until
     from tests.support.window_child import drive
 
-    baud = 9600 if mode == "done-at-once" else 115200
-    emulator = IdCardReaderEmulator(baudrate=baud)
+    emulator = IdCardReaderEmulator()
     emulator.start()
-    reader = SerialIdCardReader(emulator.path, baudrate=baud, reply_timeout=0.3)
+    reader = SerialIdCardReader(emulator.path, reply_timeout=0.3)
     terminal = Terminal(Ports(id_reader=reader), KioskConfig(), load_catalog(default_catalog_dir()))
     app = KioskApp(terminal, ["通知"], "洲湖镇便民服务中心")
     steps = {"error-notice": error_notice, "done-at-once": done_at_once}[mode]
 
     async def script() -> dict:
-        await until(lambda: app.root is not None and app.screens.current == "attract", 30, "attract")
+        await until(lambda: app.root is not None and app.screens.current == "attract", 30,
+                    "the attract screen")  # fmt: skip
         w = Walkthrough(app, out)
         await w.drawn()
-        return await steps(app, w, emulator)
+        return await steps(app, w, emulator, reader)
 
     try:
         print(json.dumps(drive(app, script)))
