@@ -106,7 +106,7 @@ def _limits(catalog: Catalog, life_event: str, selected: tuple[str, ...],
 
 @functools.lru_cache(maxsize=512)
 def _due(calendar: WorkdayCalendar, today: dt.date, days: int) -> DueDate:
-    return calendar.add_workdays(today, days)  # a calendar is not changed once made
+    return calendar.promise(today, days)  # a calendar is not changed once made
 
 
 def accept(sub: Submission, catalog: Catalog, number: str, today: dt.date,

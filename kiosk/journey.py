@@ -20,7 +20,8 @@ from kiosk.guidance import Plan, identity_facts, next_question, relevant, resolv
 from kiosk.materials import MaterialItem, build_materials, deferred
 from kiosk.outcomes import Delivery, Submission
 from kiosk.session import Session, State
-from kiosk.workdays import WorkdayCalendar
+from kiosk.timelimits import bundle_limit
+from kiosk.workdays import DueDate, WorkdayCalendar
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,20 @@ class Journey:
         self.session.touch(now)
 
     def defer_due(self, today: dt.date) -> dt.date:
-        return self.calendar.add_workdays(today, self.catalog.defer_working_days).date
+        return self.calendar.promise(today, self.catalog.defer_working_days).date
+
+    def promise(self, today: dt.date) -> tuple[int, DueDate, bool]:
+        """What the platform will promise for this visit as it stands, submitted ``today``
+        (central.decide.accept's rule): the bundle's limit in working days, the date it
+        falls due, and whether materials brought later push that date out to their own."""
+        limit = bundle_limit(self.catalog.matters, self.plan().matters, self.event.order)
+        due = self.calendar.promise(today, limit.days)
+        if self.deferred_codes:
+            later = self.defer_due(today)
+            if later > due.date:
+                return limit.days, DueDate(later, due.provisional
+                                           or self.calendar.is_provisional(later)), True  # fmt: skip
+        return limit.days, due, False
 
     def outstanding(self) -> list[MaterialItem]:
         """Materials still to scan or defer before review."""

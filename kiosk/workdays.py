@@ -141,6 +141,23 @@ class WorkdayCalendar:
         # a date in an unpublished year is provisional even when no day was counted there
         return DueDate(day, provisional or self.is_provisional(day))
 
+    def accepting_day(self, received: dt.date) -> dt.date:
+        """The day an application received on ``received`` is accepted (受理): that day when
+        it is a working day, else the next one. A 24-hour kiosk takes applications on
+        weekends and holidays; the offices accept them when they next open."""
+        day = received
+        for _ in range(60):  # the longest holiday is 8 days: a bound, not a rule
+            if self.is_workday(day):
+                return day
+            day += dt.timedelta(days=1)
+        return received
+
+    def promise(self, received: dt.date, days: int) -> DueDate:
+        """The date a promise of ``days`` working days falls due for an application received
+        on ``received``: counted from its accepting day (``accepting_day``), which itself
+        does not count; 0 (on the spot) is the accepting day itself, never a Sunday."""
+        return self.add_workdays(self.accepting_day(received), days)
+
     def workdays_between(self, start: dt.date, end: dt.date) -> int:
         """Working days in (start, end]."""
         n, day = 0, start

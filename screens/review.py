@@ -11,11 +11,10 @@ from kivy.metrics import dp
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.i18n import translate_days
+from kiosk.i18n import long_date, translate_days
 from kiosk.materials import MaterialStatus
 from kiosk.outcomes import Delivery
 from kiosk.session import State
-from kiosk.timelimits import bundle_limit
 from screens.base import KioskScreen
 from screens.form import shown_value
 from screens.widgets import BigButton, PagedRows, choice_look
@@ -58,11 +57,22 @@ class ReviewScreen(PagedRows, KioskScreen):
         super().wipe()
         self.forget_rows()
 
+    def promised(self) -> str:
+        """The promise in words, with the date the outcome and the receipt will print."""
+        days, due, waiting = self.journey.promise(self.terminal.today())
+        date = long_date(due.date, self.terminal.language)
+        if waiting:  # materials brought later: done once they are in, not before their date
+            text = self.t("review.promised_after_later", date=date)
+        elif days == 0:
+            text = self.t("review.on_the_spot", date=date)
+        else:
+            text = translate_days("review.promised", days, self.terminal.language, date=date)
+        return text + ("\n" + self.t("outcome.provisional") if due.provisional else "")
+
     def fill(self):
         j, lang, cat = self.journey, self.terminal.language, self.terminal.catalog
         rows = []
         plan = j.plan()
-        limit = bundle_limit(cat.matters, plan.matters, j.event.order)
         from_card = j.form().prefill(self.terminal.session.card)  # masked, as on the form
         rows.append(Factory.GroupHeading(text=self.t("review.matters")))
         for code in plan.matters:
@@ -70,7 +80,7 @@ class ReviewScreen(PagedRows, KioskScreen):
             dept = cat.departments.get(matter.department)
             rows.append(ReviewLine(label=dept.name.get(lang) if dept else "",
                                                value=matter.name.get(lang)))
-        rows.append(Factory.Body(text=translate_days("review.promised", limit.days, self.terminal.language)))
+        rows.append(Factory.Body(text=self.promised()))
         for group, items in j.review_groups(lang):
             heading = Factory.BoxLayout(size_hint_y=None, height=90)
             heading.add_widget(Factory.GroupHeading(text=self.t(f"group.{group}")))

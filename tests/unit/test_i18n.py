@@ -91,6 +91,7 @@ def test_a_list_reads_as_a_sentence_in_each_language():
 def test_one_working_day_is_singular_in_english():
     from kiosk.i18n import translate_days
 
-    assert translate_days("review.promised", 1, "en") == "Promised within 1 working day"
-    assert translate_days("review.promised", 3, "en") == "Promised within 3 working days"
-    assert translate_days("review.promised", 1, "zh") == translate("review.promised", "zh", days=1)
+    d = "1 March 2027"
+    assert translate_days("review.promised", 1, "en", date=d) == f"Promised within 1 working day, by {d}"
+    assert translate_days("review.promised", 3, "en", date=d) == f"Promised within 3 working days, by {d}"
+    assert translate_days("review.promised", 1, "zh", date=d) == translate("review.promised", "zh", days=1, date=d)

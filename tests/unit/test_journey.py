@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 
 from kiosk.catalog import default_catalog_dir, load_catalog
+from kiosk.config import china_time
 from kiosk.errors import ValidationError
 from kiosk.journey import Journey
 from kiosk.session import Session, State
@@ -139,3 +140,32 @@ def test_after_midnight_in_the_county_a_deferred_material_is_due_from_the_county
     # the same date the materials screen showed (counted from the county's today), not a day
     # earlier; and never before the counted working days have passed from that day
     assert due.due == j.defer_due(dt.date(2026, 3, 10)) != j.defer_due(dt.date(2026, 3, 9))
+
+
+@pytest.mark.parametrize("event", ["birth", "after_death", "employment"])
+@pytest.mark.parametrize("defer", [False, True])
+@pytest.mark.parametrize("received", [dt.datetime(2026, 12, 12, 15, tzinfo=dt.UTC),  # Saturday
+                                      dt.datetime(2026, 12, 7, 2, tzinfo=dt.UTC)])  # a Monday
+def test_the_review_promises_the_date_the_platform_accepts_with(catalog, event, defer, received):
+    from central import decide
+
+    # Given a visit ready to submit (on a rest day, or a working day; with a material brought
+    # later or not)
+    j = Journey(catalog, Session(an_id_card(), received))
+    j.choose(event, received)
+    answer_all(j)
+    j.start_form()
+    if defer:
+        item = next((m for m in j.materials() if m.deferrable and not m.waived), None)
+        if item is None:
+            pytest.skip(f"{event}: nothing to bring later")
+        j.defer(item.code, received)
+        j.signature = b"\x89PNG signed"
+    today = china_time(received).date()  # the county's day, as the store takes it
+    sub = j.submission("T-1", "zhouhu", received)
+    # When the platform accepts it that day
+    outcome = decide.accept(sub, catalog, "AF2026120700001", today, j.calendar)
+    days, due, waiting = j.promise(today)
+    # Then the review said the very date the outcome and the receipt print, a working day
+    assert due.date == outcome.promised_date and j.calendar.is_workday(due.date)
+    assert waiting == (defer and outcome.promised_date == j.defer_due(today))

@@ -84,3 +84,23 @@ def test_a_published_calendar_loads_from_toml(tmp_path):
 
 def test_zero_days_is_the_same_day():
     assert CAL.add_workdays(dt.date(2026, 5, 6), 0).date == dt.date(2026, 5, 6)
+
+
+def test_an_application_received_on_a_rest_day_is_promised_from_the_next_working_day():
+    # a 24-hour kiosk: Saturday 12 December 2026, and National Day 2026
+    assert CAL.accepting_day(dt.date(2026, 12, 12)) == dt.date(2026, 12, 14)
+    assert CAL.promise(dt.date(2026, 12, 12), 0).date == dt.date(2026, 12, 14)  # not Saturday
+    assert CAL.promise(dt.date(2026, 12, 12), 5).date == dt.date(2026, 12, 21)
+    assert CAL.promise(dt.date(2026, 10, 1), 0).date == dt.date(2026, 10, 8)
+    # on a working day nothing moves
+    assert CAL.promise(dt.date(2026, 12, 7), 0).date == dt.date(2026, 12, 7)
+    assert CAL.promise(dt.date(2026, 12, 7), 5) == CAL.add_workdays(dt.date(2026, 12, 7), 5)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dates(dt.date(2025, 1, 1), dt.date(2026, 12, 31)), st.integers(0, 40))
+def test_a_promise_always_falls_on_a_working_day_and_never_before_its_receipt(received, days):
+    due = CAL.promise(received, days).date
+    assert CAL.is_workday(due) and due >= received
+    # and as many working days after the accepting day as promised
+    assert CAL.workdays_between(CAL.accepting_day(received), due) == days
