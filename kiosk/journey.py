@@ -16,7 +16,7 @@ from kiosk.config import china_time
 from kiosk.errors import ValidationError
 from kiosk.face import face_matters
 from kiosk.form import Form, build_form
-from kiosk.guidance import Plan, identity_facts, next_question, relevant, resolve
+from kiosk.guidance import Plan, identity_facts, inferred, next_question, relevant, resolve
 from kiosk.materials import MaterialItem, build_materials, deferred
 from kiosk.outcomes import Delivery, Submission
 from kiosk.session import Session, State
@@ -73,10 +73,17 @@ class Journey:
         return next_question(self.event, self.session.answers, self.facts())
 
     def progress(self) -> Progress:
-        answers, facts = dict(self.session.answers), self.facts()
-        total = 0
+        # as next_question walks them: a question the card answers is not asked, but its
+        # answer decides whether the ones after it are (a mother's questions, from the card)
+        known, facts, total = dict(self.session.answers), self.facts(), 0
         for q in self.event.questions:
-            if relevant(q, answers) and not (q.infer_from and q.id not in answers and _inferred(q, facts)):
+            if not relevant(q, known):
+                continue
+            if q.id in known:
+                total += 1
+            elif (value := inferred(q, facts)) is not None:
+                known[q.id] = value
+            else:
                 total += 1
         return Progress(number=len(self.asked) + 1, total=max(total, len(self.asked) + 1))
 
@@ -249,9 +256,3 @@ def signature_ref(png: bytes) -> str:
     import hashlib
 
     return f"signature:{len(png)}:{hashlib.sha256(png).hexdigest()[:16]}" if png else ""
-
-
-def _inferred(q: Question, facts: dict[str, str]) -> bool:
-    from kiosk.guidance import inferred
-
-    return inferred(q, facts) is not None

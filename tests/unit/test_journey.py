@@ -169,3 +169,22 @@ def test_the_review_promises_the_date_the_platform_accepts_with(catalog, event, 
     # Then the review said the very date the outcome and the receipt print, a working day
     assert due.date == outcome.promised_date and j.calendar.is_workday(due.date)
     assert waiting == (defer and outcome.promised_date == j.defer_due(today))
+
+
+def test_the_question_count_includes_questions_the_card_s_own_answers_bring_in(catalog):
+    # the birth bundle asks the mother's question because the card says she is a woman: it
+    # is counted from the first question on ("1 of 3", not "1 of 2", then "3 of 3")
+    for event in catalog.life_events:
+        j = journey(catalog)
+        q, seen = j.choose(event, NOW), []
+        while q:
+            seen.append((j.progress().number, j.progress().total))
+            q = j.answer(q.id, q.options[0].value, NOW)
+        asked = len(seen)
+        assert [n for n, _ in seen] == list(range(1, asked + 1)), event
+        assert seen[-1][1] == asked, (event, seen)  # the count ends where the asking does
+        # a count only grows when an answer opens a question, never shrinks
+        assert all(a[1] <= b[1] for a, b in zip(seen, seen[1:], strict=False)), (event, seen)
+    j = journey(catalog)
+    j.choose("birth", NOW)
+    assert j.progress().total == 3
