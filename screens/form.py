@@ -17,6 +17,7 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.textinput import TextInput
 
 from kiosk.catalog.model import FieldDef, FieldType
+from kiosk.identity import ElectronicId
 from kiosk.records import masked_id
 from kiosk.validation import normalize_date
 from screens.base import KioskScreen
@@ -119,6 +120,9 @@ class FormScreen(KioskScreen):
         self.headings.clear()
         self.to_fill = [f.id for f in form.fields if f.id not in prefilled]
         group = None
+        # where the filled-in values came from: a card read, or a code shown on a phone
+        eid = isinstance(self.terminal.session.card, ElectronicId)
+        source = "form.prefilled_eid" if eid else "form.prefilled"
         for f in form.fields:
             if f.group != group:
                 group = f.group
@@ -130,7 +134,7 @@ class FormScreen(KioskScreen):
             value = values.get(f.id, "")
             if f.id in prefilled:
                 row.add_widget(Factory.PrefilledValue(
-                    text=f"{shown_value(f, value, lang, from_card=True)}    [color=1f8a4c]✓ {self.t('form.prefilled')}[/color]",
+                    text=f"{shown_value(f, value, lang, from_card=True)}    [color=1f8a4c]✓ {self.t(source)}[/color]",
                     markup=True))
             elif f.type is FieldType.CHOICE:
                 # two or three a row (many banks would squeeze into thin, ragged buttons)

@@ -47,6 +47,9 @@ def test_an_electronic_id_qr_identifies_the_citizen_and_the_right_face_passes(tm
     assert shows_text(shots["05-face-matched"], "核验通过，谢谢", [40], bold=True)
     # and the form follows, filled from the electronic ID (its number masked, as a card's)
     assert shows_text(shots["06-form"], "362425********0015", range(26, 33))
+    # said to come from the electronic ID shown, not from a card the citizen never laid
+    assert shows_text(shots["06-form"], "已从电子身份证读取", range(26, 33))
+    assert not shows_text(shots["06-form"], "已从证件读取", range(26, 33))
     assert report["face_verified"] is True
     # And a code the typing scanner reads while a field has the focus reaches no field
     assert report["field_focused"] and report["typed_into_fields"] == []
