@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from kivy.clock import Clock
 from kivy.graphics import Color, InstructionGroup, PopMatrix, PushMatrix, SmoothLine, Translate
-from kivy.metrics import dp
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.widget import Widget
 
 from kiosk.i18n import listed_texts
@@ -94,6 +92,7 @@ class MaterialsScreen(PagedRows, KioskScreen):
 
     def __init__(self, terminal, nav, **kw):
         self._promise = None  # the words over the signature pad
+        self._sign_again = None  # its button, in the row under it
         super().__init__(terminal, nav, **kw)
         terminal.subscribe(self._on_terminal)
 
@@ -171,17 +170,15 @@ class MaterialsScreen(PagedRows, KioskScreen):
 
             self._promise = Factory.Body(text=self._promise_text())
             area.add_widget(self._promise)
-            # "sign again" in the pad's corner: beside the list in landscape there is no
-            # room under the pad in large type (it is no part of the exported signature)
-            self.pad = SignaturePad(pos_hint={"x": 0, "y": 0})
-            holder = FloatLayout(size_hint_y=None, height=self.pad.height)
-            holder.add_widget(self.pad)
-            holder.add_widget(BigButton(action="sign_again", text=self.t("materials.sign_clear"),
-                                        size_hint=(None, None), width=dp(190), height=dp(60),
-                                        pos_hint={"right": 1, "top": 1},
-                                        bg_color=(0.45, 0.49, 0.56, 0.85),
-                                        on_release=lambda _w: self.sign_again()))  # fmt: skip
-            area.add_widget(holder)
+            self.pad = SignaturePad()
+            area.add_widget(self.pad)
+            # "sign again" in the row of buttons under it, between 返回 and 下一步: not over
+            # the pad, where it hid the end of a stroke and a tap there cleared a signature,
+            # nor under it, where landscape large type has no room
+            self._sign_again = BigButton(action="sign_again", text=self.t("materials.sign_clear"),
+                                         size_hint_x=0.45, bg_color=(0.45, 0.49, 0.56, 1),
+                                         on_release=lambda _w: self.sign_again())  # fmt: skip
+            self.ids.nav.add_widget(self._sign_again, index=1)
         elif not needed and self.pad is not None:
             self._drop_signature()
 
@@ -242,7 +239,9 @@ class MaterialsScreen(PagedRows, KioskScreen):
 
     def _drop_signature(self) -> None:
         self.ids.sign_area.clear_widgets()
-        self.pad = self._promise = None
+        if self._sign_again is not None:
+            self.ids.nav.remove_widget(self._sign_again)
+        self.pad = self._promise = self._sign_again = None
 
     def spoken(self) -> str:
         return self.t("materials.title")

@@ -56,12 +56,14 @@ async def script(app, out: Path) -> dict:
     await w.sign()
     await w.drawn()
     got = {"list_before": list_before, "list": rect(screen.ids.scroll), "pad": rect(screen.pad),
+           "sign_again": rect(screen._sign_again),
            "signed": screen.pad.signed, "ink": ink(screen.pad.png())}  # fmt: skip
     got["screenshot"] = str(await w.screenshot("signature"))
     await w.tap("elderly")  # large type: the words and buttons round the pad grow
     await until(lambda: app.scale > 1, 5, "large type")
     await w.drawn()
     got.update(pad_after=rect(screen.pad), ink_after=ink(screen.pad.png()),
+               sign_again_after=rect(screen._sign_again),
                screenshot_large=str(await w.screenshot("signature-large")))  # fmt: skip
     # A signature gone wrong is made again: the pad is cleared, and a promise not yet
     # signed again does not let the citizen on

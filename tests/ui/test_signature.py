@@ -16,6 +16,11 @@ pytestmark = pytest.mark.ui
 CHILD = Path(__file__).with_name("signature_app.py")
 
 
+def overlaps(a, b) -> bool:
+    """Whether two [x, y, width, height] rectangles share any area."""
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
 @pytest.mark.parametrize("size", [(1080, 1920), (1920, 1080)], ids=["portrait", "landscape"])
 def test_the_signature_pad_leaves_the_list_its_room_and_keeps_the_signature(tmp_path, size):
     got = run_child(CHILD, tmp_path, size)
@@ -36,6 +41,10 @@ def test_the_signature_pad_leaves_the_list_its_room_and_keeps_the_signature(tmp_
     # the strokes where the finger made them on the pad (the image's rows run top down)
     before, after = got["ink"]["box"], got["ink_after"]["box"]
     assert all(abs(a - b) <= 2 for a, b in zip(before, after, strict=True)), (before, after)
+    # "sign again" lies nowhere on the pad, in either type size (over it, it hid a stroke's
+    # end, and a tap there cleared a signature)
+    for pad, button in ((got["pad"], got["sign_again"]), (got["pad_after"], got["sign_again_after"])):
+        assert not overlaps(pad, button), (pad, button)
     # And "sign again" clears the pad: nothing is sent until a new signature is made
     assert not got["cleared_signed"] and got["cleared_ink"]["pixels"] < 50
     assert got["unsigned_error"] == "请先签名"
