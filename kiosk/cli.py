@@ -54,7 +54,7 @@ DEMO_FORM = {
     "newborn_nation": "汉族",
     "newborn_native_place": "江西",
     "householder_name": "张伟",
-    "relation_to_householder": "子",
+    "relation_to_householder": "son",
     "card_bank": "ccb",
 }
 # after-death: death certificate issued, resident pension, no medical insurance, no
