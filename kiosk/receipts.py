@@ -14,6 +14,7 @@ from typing import Protocol
 from kiosk.catalog.model import Catalog
 from kiosk.config import china_time
 from kiosk.i18n import translate
+from kiosk.identity import mask
 from kiosk.outcomes import Outcome, OutcomeKind
 from kiosk.query import TRACK_CODE, track_code
 from kiosk.receipt import Align, Block, Feed, Pair, Qr, Receipt, Rule, Text
@@ -33,6 +34,8 @@ _KINDS = {
     OutcomeKind.PENDING: "pending",
 }
 _L = {
+    "event": ("一件事", "Life event"),
+    "applicant": ("申请人", "Applicant"),
     "number": ("受理编号", "Acceptance no."),
     "local": ("收件编号", "Slip no."),  # as the screen calls it (outcome.pending_number)
     "point": ("受理点", "Accepting point"),
@@ -90,9 +93,13 @@ def build_receipt(
     track_url: str = TRACK_URL,
     track_secret: str = "",
     printed_at: dt.datetime | None = None,
+    life_event: str = "",
+    applicant: str = "",
 ) -> Receipt:
     """The slip for ``outcome``; names come from ``catalog`` when given. ``track_secret``:
-    the printing terminal's, for the code in the tracking QR (kiosk.query.track_code)."""
+    the printing terminal's, for the code in the tracking QR (kiosk.query.track_code).
+    ``life_event`` (the bundle's code) and ``applicant`` (a name, printed masked: 张*华) say
+    whose application it is and for what, for a family that keeps several slips."""
     en = language.startswith("en")
     printed_at = printed_at or dt.datetime.now(dt.UTC)
     number = outcome.acceptance_number or outcome.local_number or outcome.submission_key
@@ -101,6 +108,10 @@ def build_receipt(
         Text(_TITLES[outcome.kind][en], bold=True, size=2, align=Align.CENTER),
         Rule(),
     ]
+    if catalog and life_event in catalog.life_events:
+        blocks.append(Pair(_t("event", en), catalog.life_events[life_event].title.get(language)))
+    if applicant:
+        blocks.append(Pair(_t("applicant", en), mask(applicant)))
     if outcome.kind is OutcomeKind.PENDING:
         blocks.append(Pair(_t("local", en), outcome.local_number or number))
     else:

@@ -718,8 +718,11 @@ class Terminal:
         from kiosk.receipts import build_receipt
         # the tracking QR's code: under this terminal's secret, which the platform knows
         secret = getattr(self.ports.platform, "secret", "") or ""
+        card = self.session.card if self.session is not None else None
         return build_receipt(self.outcome, self.catalog, language=self.language, track_url=track,
-                             track_secret=secret)  # fmt: skip
+                             track_secret=secret,
+                             life_event=self.session.life_event if self.session else "",
+                             applicant=getattr(card, "name", "") or "")  # fmt: skip
 
     # -- printing ----------------------------------------------------------
     async def print_receipt(self, receipt: Receipt) -> None:

@@ -97,3 +97,18 @@ def test_the_pending_slip_lists_what_was_handed_in_and_who_will_handle_it(catalo
                      matters=("hukou_birth",), fields={}, consumers={}, local_number="L-0043")  # fmt: skip
     text = build_receipt(pending_outcome(sub), catalog, printed_at=PRINTED).plain_text()
     assert "出生登记（新生儿户口登记）" in text and "安福县公安局" in text
+
+
+def test_a_slip_names_the_life_event_and_whose_it_is_with_the_name_masked(catalog):
+    # a family keeps several slips: which bundle, and whose, without the name in full
+    for kind in (accepted(False), Outcome(kind=OutcomeKind.PENDING, submission_key="k9",
+                                          local_number="L-0009")):  # fmt: skip
+        text = build_receipt(kind, catalog, printed_at=PRINTED, life_event="birth",
+                             applicant="张国华").plain_text()  # fmt: skip
+        assert "新生儿出生一件事" in text and "张*华" in text and "张国华" not in text
+    english = build_receipt(accepted(False), catalog, language="en", printed_at=PRINTED,
+                            life_event="birth", applicant="张伟").plain_text()  # fmt: skip
+    assert "A baby is born" in english and "张*" in english and "张伟" not in english
+    # an event the catalog does not know, or no name: nothing printed for them
+    bare = build_receipt(accepted(False), catalog, printed_at=PRINTED, life_event="moon").plain_text()
+    assert "一件事" not in bare and "申请人" not in bare
