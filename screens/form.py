@@ -17,6 +17,7 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.textinput import TextInput
 
 from kiosk.catalog.model import FieldDef, FieldType
+from kiosk.form import card_values
 from kiosk.identity import ElectronicId
 from kiosk.records import masked_id
 from kiosk.validation import normalize_date
@@ -65,6 +66,9 @@ def even_rows(grid: GridLayout, buttons: list[BigButton]) -> None:
         max(dp(96) * scale, b.texture_size[1] + dp(28)) for b in buttons)  # fmt: skip
 
 
+LONG_CHOICES = 12  # a choice list longer than this shows its likely few, then "more…"
+
+
 class FormScreen(KioskScreen):
     def __init__(self, terminal, nav, **kw):
         super().__init__(terminal, nav, **kw)
@@ -75,6 +79,8 @@ class FormScreen(KioskScreen):
         self.headings: dict[str, object] = {}  # each group's heading, by group
         self.keyboard = None
         self._open_group: str | None = None  # the section the review's "change" asked for
+        self.expanded: set[str] = set()  # long choice lists opened in full ("more…")
+        self._problems: dict[str, str] = {}  # what the rows say is wrong (message keys)
 
     def on_pre_enter(self, *_):
         self.journey.start_form()
@@ -104,10 +110,16 @@ class FormScreen(KioskScreen):
         self.problem_labels.clear()
         self.headings.clear()
         self._open_group = None
+        self.expanded.clear()
         self.to_fill = []
 
+    def relanguage(self) -> None:
+        scroll_y = self.ids.scroll.scroll_y
+        self.build_rows(self._problems)  # labels, choices and problems; what was typed stays
+        self.ids.scroll.scroll_y = scroll_y
+
     def build_rows(self, problems: dict[str, str] | None = None):
-        problems = problems or {}
+        problems = self._problems = problems or {}
         lang = self.terminal.language
         form = self.journey.form()
         prefilled = form.prefill(self.terminal.session.card)
@@ -137,8 +149,9 @@ class FormScreen(KioskScreen):
                     text=f"{shown_value(f, value, lang, from_card=True)}    [color=1f8a4c]✓ {self.t(source)}[/color]",
                     markup=True))
             elif f.type is FieldType.CHOICE:
+                offered = self.offered(f, values)
                 # two or three a row (many banks would squeeze into thin, ragged buttons)
-                n = len(f.choices)
+                n = len(offered) + (len(offered) < len(f.choices))
                 choices = GridLayout(cols=n if n <= 3 else (2 if Window.height >= Window.width else 3),
                                      size_hint_y=None, spacing=12, row_force_default=True)
                 choices.bind(minimum_height=choices.setter("height"))
@@ -147,7 +160,11 @@ class FormScreen(KioskScreen):
                                      **choice_look(value == c.value),
                                      size_hint_y=1,  # the grid's one row height, below
                                      on_release=lambda _w, fid=f.id, v=c.value: self.pick(fid, v))
-                           for c in f.choices]  # fmt: skip
+                           for c in offered]  # fmt: skip
+                if len(offered) < len(f.choices):  # the rest of a long list, on a touch
+                    buttons.append(BigButton(action=f"more:{f.id}", text=self.t("form.more_choices"),
+                                             **choice_look(False), size_hint_y=1,
+                                             on_release=lambda _w, fid=f.id: self.expand(fid)))  # fmt: skip
                 for b in buttons:
                     choices.add_widget(b)
                     b.bind(texture_size=lambda *_, g=choices, bs=buttons: even_rows(g, bs))
@@ -180,7 +197,27 @@ class FormScreen(KioskScreen):
     def field(self, field_id: str) -> FieldDef:
         return self.terminal.catalog.fields[field_id]
 
+    def offered(self, f: FieldDef, values: dict[str, str]) -> list:
+        """The choices a field shows: all of them, or of a long list (the 56 ethnic groups)
+        the likely few: the first (the most common), the one chosen, and those chosen for
+        other fields of the same list in this visit (a newborn's parents' groups, the card's
+        own); the rest come with "more…"."""
+        if len(f.choices) <= LONG_CHOICES or f.id in self.expanded:
+            return list(f.choices)
+        fields, card = self.terminal.catalog.fields, card_values(self.terminal.session.card)
+        same = [g for g in fields.values() if g.choices == f.choices]
+        likely = {values.get(g.id) for g in same} | {card.get(g.prefill) for g in same if g.prefill}
+        return [c for i, c in enumerate(f.choices) if i == 0 or c.value in likely]
+
+    def expand(self, field_id: str) -> None:
+        self.terminal.touch()
+        self.expanded.add(field_id)
+        scroll_y = self.ids.scroll.scroll_y
+        self.build_rows()
+        self.ids.scroll.scroll_y = scroll_y
+
     def pick(self, field_id: str, value: str):
+        self.expanded.discard(field_id)  # chosen: the long list folds away again
         self.journey.set_value(field_id, value, self.terminal.now())
         scroll_y = self.ids.scroll.scroll_y
         self.build_rows()

@@ -28,6 +28,7 @@ from kiosk.catalog.model import (
     ServicePoint,
 )
 from kiosk.errors import CatalogError
+from kiosk.nations import nation_choices
 
 Where = Callable[[tuple[Any, ...], str], tuple[str, int]]
 # what the card can answer: sex, and whether the hukou address is in this county
@@ -221,6 +222,12 @@ def build(raw: dict[str, Any], where: Where = _nowhere) -> Catalog:
     )
 
 
+# lists too long to write out in each field that offers them
+STANDARD_CHOICES: dict[str, Callable[[], tuple[tuple[str, str, str], ...]]] = {
+    "nations": nation_choices,  # the 56 ethnic groups, 其他, 外国血统中国籍人士
+}
+
+
 def _field(e: _Entry) -> FieldDef:
     fid = e.code("id")
     label = e.bilingual()
@@ -230,7 +237,13 @@ def _field(e: _Entry) -> FieldDef:
     except ValueError:
         e.fail("type", f"{type_name!r} is not one of {', '.join(t.value for t in FieldType)}")
     choices = []
-    for i, c in enumerate(e.tables("choices")):
+    if isinstance(e.data.get("choices"), str):  # a standard list by name: choices = "nations"
+        e.seen.add("choices")
+        standard = STANDARD_CHOICES.get(e.data["choices"])
+        if standard is None:
+            e.fail("choices", f"{e.data['choices']!r} is not one of {', '.join(STANDARD_CHOICES)}")
+        choices = [Choice(value, Bilingual(zh, en)) for value, zh, en in standard()]
+    for i, c in enumerate(e.tables("choices") if not choices else ()):
         ce = _Entry(c, e.path, f"{e.label}.choices[{i}]", e.where)
         choices.append(Choice(ce.str("value"), ce.bilingual()))
         ce.done()

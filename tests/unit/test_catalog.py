@@ -142,3 +142,28 @@ def test_an_unknown_field_type_lists_the_known_ones(copy):
 def test_an_empty_directory_is_a_clear_error(tmp_path):
     with pytest.raises(CatalogError, match="no \\*.toml"):
         load_catalog(tmp_path)
+
+
+def test_ethnic_groups_are_a_standard_list_every_nation_field_offers(catalog):
+    from kiosk.form import card_values
+    from kiosk.validation import check_field
+    from tests.fakes import an_id_card
+
+    # Given the three fields that ask for an ethnic group (the card's own, a spouse's, a
+    # newborn's): each offers the same 58 choices (GB/T 3304), in both languages
+    fields = [catalog.fields[f] for f in ("applicant_nation", "spouse_nation", "newborn_nation")]
+    assert all(f.choices == fields[0].choices and len(f.choices) == 58 for f in fields)
+    labels = {c.value: c.label for c in fields[0].choices}
+    assert labels["汉族"].en == "Han" and labels["藏族"].en == "Tibetan" and labels["基诺族"].en == "Jino"
+    # the card's value is one of them (a card's code reads as the list's value)
+    assert card_values(an_id_card())["nation"] in labels
+    # and a value not on the list (typed "汉", the old free text) is refused
+    assert check_field(fields[2], "汉") and check_field(fields[2], "汉族") is None
+
+
+def test_an_unknown_standard_list_is_named(copy):
+    path = copy / "02_fields.toml"
+    edit(path, 'type = "choice", group = "newborn", choices = "nations"', 'type = "choice", group = "newborn", choices = "tribes"')
+    with pytest.raises(CatalogError) as err:
+        load_catalog(copy)
+    assert "tribes" in err.value.detail and "nations" in err.value.detail
