@@ -30,6 +30,7 @@ from kiosk.session import TimeoutStatus
 from kiosk.terminal import Terminal
 from screens import header, widgets  # noqa: F401 - registers FittedLine, BigButton, Tile (Factory)
 from screens.attract import AttractScreen
+from screens.base import KioskScreen
 from screens.timeout import StillThere
 
 log = logging.getLogger(__name__)
@@ -353,6 +354,8 @@ class KioskApp(App):
             self.point_name = self._point_name_now()
         elif what in ("language", "enrolled"):  # enrolled: perhaps at another hall
             self.point_name = self._point_name_now()
+            if what == "language" and isinstance(self.screens.current_screen, KioskScreen):
+                self.screens.current_screen.relanguage()  # its rows, tiles, options
             if self._notice is not None:  # the header's notice in the language chosen
                 self.notice = self.t(self._notice[0], **self._notice[1])
             if self.screens.current == "attract":  # the hall's notices again, in this language

@@ -29,6 +29,11 @@ class KioskScreen(Screen):
     def t(self, key: str, **values) -> str:
         return translate(key, self.terminal.language, **values)
 
+    def relanguage(self) -> None:
+        """The citizen switched language on this screen: what it built in Python (tiles,
+        options, form rows) made again in the new one. Its .kv texts follow
+        ``app.language`` by themselves; the app calls this for the screen on show."""
+
     @property
     def journey(self):
         return self.terminal.journey

@@ -78,6 +78,9 @@ class HomeScreen(KioskScreen):
             self.page = 0
             self.fill_tiles()  # larger tiles, fewer a page (or back)
 
+    def relanguage(self) -> None:
+        self.fill_tiles()  # the tiles' titles and lines, drawn anew
+
     def turn(self, step: int) -> None:
         self.terminal.touch()
         self.page += step

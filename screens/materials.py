@@ -103,6 +103,14 @@ class MaterialsScreen(PagedRows, KioskScreen):
     def on_kv_post(self, *_):
         self.watch_list()
 
+    def relanguage(self) -> None:
+        self.hint = self.t("materials.place_page")
+        self.refresh()
+        if self._promise is not None:
+            self._promise.text = self._promise_text()
+        if self._sign_again is not None:
+            self._sign_again.text = self.t("materials.sign_clear")
+
     def on_pre_enter(self, *_):
         self.hint = self.t("materials.place_page")
         self.page = 0

@@ -44,6 +44,9 @@ class QuestionScreen(KioskScreen):
                 on_release=lambda _w, v=option.value: self.answer(v),
             ))
 
+    def relanguage(self) -> None:
+        self.show(self.journey.current_question())
+
     def next_spoken(self):
         if self.terminal.elderly:  # each following question is read aloud too
             asyncio.get_event_loop().create_task(self.terminal.say(self.question_text))

@@ -37,6 +37,11 @@ class RateScreen(KioskScreen):
                                         on_release=lambda _w, n=level: self.choose(n)))
         self.ids.reasons.clear_widgets()
 
+    def relanguage(self) -> None:
+        for face in self.ids.faces.children:
+            face.caption = self.t(f"rate.{face.level}")
+        self.fill_reasons()
+
     def choose(self, stars: int):
         self.stars = stars
         for face in self.ids.faces.children:

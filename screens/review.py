@@ -53,6 +53,9 @@ class ReviewScreen(PagedRows, KioskScreen):
         self.page = 0
         self.fill()
 
+    def relanguage(self) -> None:
+        self.fill()
+
     def wipe(self) -> None:
         super().wipe()
         self.forget_rows()

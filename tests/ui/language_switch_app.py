@@ -1,0 +1,90 @@
+"""A change of language in the middle of a screen, in a real window: the home screen's
+tiles, a guided question, the form (a birth), the materials and the review (after a
+death: a material brought later), each switched to
+English while on it (and the rating after it). Run by tests/ui/test_language_switch.py in
+its own process (Kivy makes one window per process):
+``python tests/ui/language_switch_app.py OUT_DIR WIDTH HEIGHT``.
+
+Prints one JSON line: for each screen, the texts on it after the switch, and a screenshot.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def script(app, out: Path) -> dict:
+    from kiosk.cli import AFTER_DEATH_ANSWERS, DEMO_ANSWERS
+    from peripherals.idcard.emulator import sample_cards
+    from screens.walkthrough import Walkthrough, until, visible_texts
+
+    w = Walkthrough(app, out)
+    await until(lambda: app.root is not None and app.screens.current == "attract", 30, "attract")
+    terminal, got = app.terminal, {}
+
+    async def switched(name: str) -> None:
+        """On screen ``name``: to English and what it shows, then back to Chinese."""
+        await until(lambda: app.screens.current == name, 10, name)
+        await w.drawn(at_least=0.3)
+        await w.tap("language")
+        await until(lambda: app.language == "en", 5, "English")
+        await w.drawn(at_least=0.3)
+        got[name] = {"texts": visible_texts(app.root_window),
+                     "shot": str(await w.screenshot(f"{name}-en"))}  # fmt: skip
+        await w.tap("language")
+        await until(lambda: app.language == "zh", 5, "Chinese")
+        await w.drawn()
+
+    terminal.begin(sample_cards()[0])
+    app.show("home")
+    await switched("home")
+    terminal.journey.choose("birth", terminal.now())
+    app.show("question")
+    await switched("question")
+    q = terminal.journey.current_question()
+    got["question"]["asked"] = [q.text.en, q.options[0].label.en]
+    for value in DEMO_ANSWERS:
+        q = terminal.journey.answer(q.id, value, terminal.now())
+    app.show("form")
+    await switched("form")
+    # after a death: a material brought later, with a promise over the pad
+    q = terminal.journey.choose("after_death", terminal.now())
+    for value in AFTER_DEATH_ANSWERS:
+        q = terminal.journey.answer(q.id, value, terminal.now())
+    terminal.journey.start_form()
+    app.show("materials")
+    await w.drawn()
+    await w.tap("defer:driving_licence")  # the promise's words switch too
+    await switched("materials")
+    app.show("review")
+    await switched("review")
+    app.show("rate")
+    await w.drawn()
+    await w.tap("stars:1")  # a bad rating: its reasons, built in Python, switch too
+    await switched("rate")
+    return got
+
+
+def main() -> None:
+    out = Path(sys.argv[1])
+    sys.path.insert(0, str(ROOT))
+    from kiosk.config import DisplayConfig, KioskConfig
+    from screens.window import configure
+
+    configure(DisplayConfig(width=int(sys.argv[2]), height=int(sys.argv[3])), out / "kivy")
+    from kiosk.catalog import default_catalog_dir, load_catalog
+    from kiosk.terminal import Ports, Terminal
+    from screens.app import KioskApp
+    from tests.support.window_child import drive
+
+    terminal = Terminal(Ports(), KioskConfig(), load_catalog(default_catalog_dir()))
+    app = KioskApp(terminal, ["通知"], "洲湖镇便民服务中心")
+    print(json.dumps(drive(app, lambda: script(app, out)), ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
