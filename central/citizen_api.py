@@ -45,7 +45,9 @@ from central.facematch import FaceMatcher, FaceMatchError, FaceModelError
 from central.photos import read_photo
 from central.store import CHINA, Store
 from kiosk.errors import CalendarError
+from kiosk.hours import next_opening, open_at, parse_hours
 from kiosk.identity import mask
+from kiosk.workdays import WorkdayCalendar
 
 API = central_app.API
 log = logging.getLogger("central.citizen_api")
@@ -116,14 +118,30 @@ class TicketStore(Store):
         return {"seq": seq, "people_ahead": int(ahead), "issued_at": now}
 
 
+async def _open_now(hours: str) -> None:
+    """:raises ApiError: 409 ticket.closed, with when they open (``details``: ISO time)."""
+    try:
+        calendar = (await asyncio.to_thread(decide.published_calendar))[0]
+    except CalendarError:  # counted on chinese-calendar and the estimate, as decide does
+        calendar = WorkdayCalendar()
+    spans, now = parse_hours(hours), dt.datetime.now(dt.UTC).astimezone(CHINA)
+    if not open_at(spans, calendar, now):
+        raise ApiError(409, "ticket.closed", "service_point",
+                       [next_opening(spans, calendar, now).isoformat()])
+
+
 @access(SIGNED)
 async def ticket(request: web.Request) -> web.Response:
     body = _object(await _body(request), "service_point", "kind")
     point, kind = _text(body, "service_point", 32), _text(body, "kind", 32)
-    if point not in request.app[CATALOG]["catalog"].service_points:
+    hall = request.app[CATALOG]["catalog"].service_points.get(point)
+    if hall is None:
         raise ApiError(422, "submission.unknown_point", point)
     if kind not in KINDS:
         raise ApiError(422, "ticket.unknown_kind", kind)
+    if hall.hours and not request.app[CONFIG].tickets_any_time:
+        # the windows shut (night, a rest day): no number they would not call
+        await _open_now(hall.hours)
     store = TicketStore(request.app[STORE].engine)
     terminal_id = request.get(TERMINAL)
     # a kiosk hands out tickets for its own hall (its enrolment's)

@@ -29,6 +29,7 @@ def _config(args: argparse.Namespace) -> CentralConfig:
         require_signatures=not getattr(args, "insecure_unsigned", False),
         office_token=os.environ.get("CENTRAL_OFFICE_TOKEN", ""),
         failpoint=os.environ.get("CENTRAL_FAILPOINT", ""),
+        tickets_any_time=os.environ.get("CENTRAL_TICKETS_ANY_TIME", "") == "1",
     )
 
 

@@ -46,6 +46,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # citizen services (central/citizen_api.py)
     "ticket.unknown_kind": ("没有这种取号业务“{field}”。", "There is no queue “{field}”."),
     "ticket.other_point": ("本机只能为本服务点取号。", "This terminal issues tickets for its own service point only."),
+    "ticket.closed": ("窗口现在不办公，不能取号。", "The windows are closed now: no tickets until they open."),
     "record.too_many": ("本机查询过于频繁，请稍后再试或到窗口办理。", "This terminal has asked too often; please try again later or go to a window."),
     "record.card_not_present": ("请把身份证放在读卡区后再查询打印。", "Place the ID card on the reader to print this record."),
     "face.no_record": ("平台没有此人的留存照片，请到窗口办理。", "The platform holds no photo of record for this person; please go to a window."),

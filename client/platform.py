@@ -433,10 +433,11 @@ def _rejection(status: int, parsed: Any) -> PlatformRejected:
         if status in (401, 403) and err["key"].startswith(("auth.", "enrol."))
         else PlatformRejected
     )
-    detail = ", ".join(str(d) for d in err.get("details", []) if isinstance(d, str))
-    return cls(f"HTTP {status} {err['key']} {detail}".strip(), status=status,
+    details = err.get("details") if isinstance(err.get("details"), list) else []
+    details = tuple(d for d in details if isinstance(d, str))
+    return cls(f"HTTP {status} {err['key']} {', '.join(details)}".strip(), status=status,
                message_key=err["key"], messages={k: str(v) for k, v in messages.items()},
-               field=str(err.get("field", "")))  # fmt: skip
+               field=str(err.get("field", "")), details=details)  # fmt: skip
 
 
 def _parse(build, data: Any):

@@ -109,11 +109,13 @@ class PlatformRejected(PlatformError):
     message_key = "error.platform_rejected"
 
     def __init__(self, detail: str = "", *, status: int = 400, message_key: str | None = None,
-                 messages: dict[str, str] | None = None, field: str = ""):  # fmt: skip
+                 messages: dict[str, str] | None = None, field: str = "",
+                 details: tuple[str, ...] = ()):  # fmt: skip
         super().__init__(detail, message_key=message_key)
         self.status = status
         self.messages = dict(messages or {})
         self.field = field
+        self.details = tuple(details)  # the platform's particulars (ticket.closed: when it opens)
 
 
 class PlatformAuthError(PlatformRejected):

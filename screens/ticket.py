@@ -7,12 +7,14 @@ if the network is down the citizen is sent to the desk, calmly.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from kivy.factory import Factory
 from kivy.properties import BooleanProperty, StringProperty
 
-from kiosk.errors import DeviceError, PlatformError, PrinterError
+from kiosk.errors import DeviceError, PlatformError, PlatformRejected, PrinterError
+from kiosk.hours import hours_text, parse_hours, when_words
 from kiosk.receipts import QUEUE_KINDS
 from screens.base import KioskScreen
 
@@ -26,6 +28,7 @@ class TicketScreen(KioskScreen):
     ahead = StringProperty("")
     wait = StringProperty("")
     printing = StringProperty("")
+    hours = StringProperty("")  # when the hall's windows call tickets, "" for any time
 
     def __init__(self, terminal, nav, on_finish, **kw):
         self._panels: dict = {}  # filled by on_kv_post, during super().__init__
@@ -33,6 +36,7 @@ class TicketScreen(KioskScreen):
         self._on_finish = on_finish
         self.ticket = None
         self.kind = ""
+        self._shut: PlatformRejected | None = None  # the platform said the windows are shut
         terminal.subscribe(self._on_terminal)
 
     def on_kv_post(self, *_):
@@ -44,10 +48,25 @@ class TicketScreen(KioskScreen):
         self.on_taken()
 
     def on_pre_enter(self, *_):
-        self.taken, self.ticket, self.printing = False, None, ""
+        self.taken, self.ticket, self.printing, self._shut = False, None, "", None
         self.fill_kinds()
 
     def fill_kinds(self):
+        self._fill_kinds()
+        point = self.terminal.service_point()
+        self.hours = (self.t("ticket.hours", hours=hours_text(parse_hours(point.hours)))
+                      if point is not None and point.hours else "")  # fmt: skip
+
+    def _closed(self, err: PlatformRejected) -> str:
+        """What to say when the windows are shut: when tickets are given again (the
+        platform's clock and calendar decide, and say when), and that the kiosk is open."""
+        try:
+            opens = dt.datetime.fromisoformat(err.details[0])
+        except (IndexError, ValueError):
+            return self.t("ticket.closed_now")
+        return self.t("ticket.closed", when=when_words(opens, self.terminal.language))
+
+    def _fill_kinds(self):
         grid = self.ids.kinds
         grid.clear_widgets()
         for kind in QUEUE_KINDS:
@@ -74,7 +93,11 @@ class TicketScreen(KioskScreen):
         except (PlatformError, DeviceError) as err:
             log.warning("no ticket taken: %s", err.detail)
             self.printing = ""
-            self.error = self.t("ticket.offline")
+            if isinstance(err, PlatformRejected) and err.message_key == "ticket.closed":
+                self._shut = err  # (said again in another language, should they switch)
+                self.error = self._closed(err)
+            else:
+                self.error = self.t("ticket.offline")
             return
         self.ticket, self.kind = ticket, kind
         self.show()
@@ -114,6 +137,8 @@ class TicketScreen(KioskScreen):
         if what == "language" and self.manager is not None and self.manager.current == self.name:
             self.fill_kinds()
             self.show()
+            if self._shut is not None and self.error:
+                self.error = self._closed(self._shut)
 
     def spoken(self) -> str:
         return self.t("ticket.choose")

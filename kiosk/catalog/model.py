@@ -52,6 +52,9 @@ class ServicePoint:
     address: str
     any_point: bool  # accepts any-point (全县通办) matters of other points
     phone: str = ""  # the hall's front desk, for a citizen whose call for staff failed
+    # when its windows call queue tickets, on working days (kiosk.hours): "08:30-12:00,14:00-17:30";
+    # "" for a point that hands them out at any time
+    hours: str = ""
 
 
 @dataclass(frozen=True)

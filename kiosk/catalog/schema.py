@@ -28,6 +28,7 @@ from kiosk.catalog.model import (
     ServicePoint,
 )
 from kiosk.errors import CatalogError
+from kiosk.hours import parse_hours
 from kiosk.nations import nation_choices
 
 Where = Callable[[tuple[Any, ...], str], tuple[str, int]]
@@ -168,9 +169,15 @@ def build(raw: dict[str, Any], where: Where = _nowhere) -> Catalog:
     points = []
     for e in sp_e:
         sp = ServicePoint(e.code(), e.bilingual(), e.str("kind"), e.str("address"),
-                          e.bool("any_point"), e.str("phone", required=False))  # fmt: skip
+                          e.bool("any_point"), e.str("phone", required=False),
+                          e.str("hours", required=False))  # fmt: skip
         if sp.kind not in ("county", "township"):
             e.fail("kind", f"must be 'county' or 'township', not {sp.kind!r}")
+        if sp.hours:
+            try:
+                parse_hours(sp.hours)
+            except ValueError as err:
+                e.fail("hours", f"is not like \"08:30-12:00,14:00-17:30\": {err}")
         points.append(sp)
         e.done()
 
@@ -438,7 +445,7 @@ def to_raw(c: Catalog) -> dict[str, Any]:
         "department": [{"code": d.code, **bi(d.name)} for d in c.departments.values()],
         "service_point": [
             {"code": p.code, **bi(p.name), "kind": p.kind, "address": p.address, "any_point": p.any_point,
-             **({"phone": p.phone} if p.phone else {})}
+             **({"phone": p.phone} if p.phone else {}), **({"hours": p.hours} if p.hours else {})}
             for p in c.service_points.values()
         ],
         "certificate": [

@@ -254,6 +254,36 @@ async def test_a_ticket_for_another_hall_or_an_unknown_queue_is_refused(platform
     assert unknown.value.messages["zh"] and "lottery" in unknown.value.messages["en"]
 
 
+async def test_no_ticket_while_the_hall_s_windows_are_shut_and_it_says_when_they_open(
+        aiohttp_server, database_url, tmp_path, terminals):  # fmt: skip
+    # Given a hall whose windows are open one minute a day, twelve hours from now (China time)
+    now = dt.datetime.now(CHINA)
+    start = (now + dt.timedelta(hours=12)).replace(second=0, microsecond=0)
+    if start.strftime("%H:%M") >= "23:58":  # (a span does not cross midnight)
+        start -= dt.timedelta(minutes=5)
+    hours = f"{start:%H:%M}-{start + dt.timedelta(minutes=1):%H:%M}"
+    cat = small_catalog()
+    points = {**cat.service_points,
+              "hukeng": dataclasses.replace(cat.service_points["hukeng"], hours=hours)}  # fmt: skip
+    shut = dataclasses.replace(cat, service_points=points)
+    base, _ = await start_platform(aiohttp_server, database_url, tmp_path / "shut", shut)
+    client = await terminals(base)
+    # When a terminal asks for a ticket now
+    with pytest.raises(PlatformRejected) as closed:
+        await client.ticket("hukeng", "general")
+    # Then none is given, with why and when tickets come again (a working day, in those hours)
+    assert (closed.value.status, closed.value.message_key) == (409, "ticket.closed")
+    opens = dt.datetime.fromisoformat(closed.value.details[0])
+    assert opens > now and opens.strftime("%H:%M") == hours[:5]
+    assert decide.published_calendar()[0].is_workday(opens.date())
+    # And a platform told to give tickets at any hour (a demo at night) gives one
+    # (the same database and key: the same platform, set otherwise)
+    config = CentralConfig(data_dir=tmp_path / "shut", database_url=database_url, tickets_any_time=True)
+    server = await aiohttp_server(make_app(config, catalog_override=shut))
+    anytime = await terminals(str(server.make_url("")).rstrip("/"))
+    assert (await anytime.ticket("hukeng", "general")).number == "A001"
+
+
 # -- records ----------------------------------------------------------------------------
 
 

@@ -206,6 +206,9 @@ def test_a_queue_ticket_is_shown_and_printed(seen):
     # The hall's first ticket of the day in the general queue, on screen and on paper
     assert report["ticket"] == "A001" and not report["ticket_error"]
     assert shows_text(shots["q08-ticket"], "A001", [160], bold=True)
+    # the hall's office hours said where the queue is chosen (a kiosk open day and night)
+    assert shows_text(shots["q07-ticket-choose"], "取号时间：工作日 8:30–12:00,", [26])
+    assert shows_text(shots["q07-ticket-choose"], "14:00–17:30", [26])
     slip = Image.open(shots["q-ticket-slip"])
     for line in ("业务类型", "综合受理", "前面还有", "请留意叫号屏幕和语音"):
         assert best_match(slip, line) > 0.9, line
