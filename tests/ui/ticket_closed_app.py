@@ -1,0 +1,72 @@
+"""The queue-ticket screen when the hall's windows are shut, in a real window: the hall's
+office hours over the queues, and, when the platform gives no ticket (409 ticket.closed,
+tested against the real server in tests/integration/test_citizen_api.py), why and when to
+come back, in the citizen's language. The platform here answers as that server does.
+Run by tests/ui/test_ticket_closed.py in its own process:
+``python tests/ui/ticket_closed_app.py OUT_DIR WIDTH HEIGHT``.
+
+Prints one JSON line: what the screen says, and screenshots.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+OPENS = "2026-12-08T08:30:00+08:00"  # as the platform says when the windows next open
+
+
+class ShutHall:
+    """The platform's answer to a ticket asked for at night (its JSON, as the client parses it)."""
+
+    async def ticket(self, point: str, kind: str):
+        from kiosk.errors import PlatformRejected
+
+        raise PlatformRejected("HTTP 409 ticket.closed", status=409, message_key="ticket.closed",
+                               messages={"zh": "窗口现在不办公，不能取号。"}, details=(OPENS,))  # fmt: skip
+
+
+async def script(app, out: Path) -> dict:
+    from screens.walkthrough import Walkthrough, until
+
+    w = Walkthrough(app, out)
+    await until(lambda: app.root is not None and app.screens.current == "attract", 30, "attract")
+    app.show("ticket")
+    await until(lambda: app.screens.current == "ticket", 10, "the ticket screen")
+    screen = app.screens.current_screen
+    await w.drawn()
+    got = {"hours": screen.hours}
+    await w.tap("queue:general")
+    await until(lambda: bool(screen.error), 10, "the answer")
+    await w.drawn()
+    got.update(said=screen.error, taken=screen.taken, shot=str(await w.screenshot("ticket-closed")))
+    await w.tap("language")
+    await until(lambda: app.language == "en", 5, "English")
+    await w.drawn()
+    got.update(said_en=screen.error, hours_en=screen.hours,
+               shot_en=str(await w.screenshot("ticket-closed-en")))  # fmt: skip
+    return got
+
+
+def main() -> None:
+    out = Path(sys.argv[1])
+    sys.path.insert(0, str(ROOT))
+    from kiosk.config import DisplayConfig, KioskConfig, TerminalConfig
+    from screens.window import configure
+
+    configure(DisplayConfig(width=int(sys.argv[2]), height=int(sys.argv[3])), out / "kivy")
+    from kiosk.catalog import default_catalog_dir, load_catalog
+    from kiosk.terminal import Ports, Terminal
+    from screens.app import KioskApp
+    from tests.support.window_child import drive
+
+    cfg = KioskConfig(terminal=TerminalConfig(service_point="zhouhu"))
+    terminal = Terminal(Ports(platform=ShutHall()), cfg, load_catalog(default_catalog_dir()))
+    app = KioskApp(terminal, ["通知"], "洲湖镇便民服务中心")
+    print(json.dumps(drive(app, lambda: script(app, out)), ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
