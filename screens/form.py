@@ -114,9 +114,18 @@ class FormScreen(KioskScreen):
         self.to_fill = []
 
     def relanguage(self) -> None:
+        self._rebuild()  # labels, choices and problems; what was typed stays
+
+    def _rebuild(self) -> None:
+        """The rows made again where they were; the field being typed in keeps the focus
+        (the keyboard goes to its new input: left on the old one, keys went nowhere)."""
+        focused = next((fid for fid, i in self.inputs.items() if i.focus), None)
         scroll_y = self.ids.scroll.scroll_y
-        self.build_rows(self._problems)  # labels, choices and problems; what was typed stays
+        self.close_keyboard()
+        self.build_rows(self._problems)
         self.ids.scroll.scroll_y = scroll_y
+        if focused in self.inputs:
+            Clock.schedule_once(lambda _dt: setattr(self.inputs[focused], "focus", True), 0)
 
     def build_rows(self, problems: dict[str, str] | None = None):
         problems = self._problems = problems or {}
@@ -212,15 +221,14 @@ class FormScreen(KioskScreen):
     def expand(self, field_id: str) -> None:
         self.terminal.touch()
         self.expanded.add(field_id)
-        scroll_y = self.ids.scroll.scroll_y
-        self.build_rows()
-        self.ids.scroll.scroll_y = scroll_y
+        self._rebuild()
 
     def pick(self, field_id: str, value: str):
         self.expanded.discard(field_id)  # chosen: the long list folds away again
         self.journey.set_value(field_id, value, self.terminal.now())
+        self._problems.pop(field_id, None)  # (the others' are still to put right)
         scroll_y = self.ids.scroll.scroll_y
-        self.build_rows()
+        self.build_rows(self._problems)
         self.ids.scroll.scroll_y = scroll_y
         self.go_next(field_id)
 
@@ -250,6 +258,7 @@ class FormScreen(KioskScreen):
             field_input.text = normalize_date(text)
             return
         self.journey.set_value(field_input.field_id, text, self.terminal.now())
+        self._problems.pop(field_input.field_id, None)  # put right: not said again on a rebuild
         if field_input.problem:
             field_input.problem = ""
             self.problem_labels[field_input.field_id].text = ""

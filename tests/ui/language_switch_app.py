@@ -51,6 +51,24 @@ async def script(app, out: Path) -> dict:
         q = terminal.journey.answer(q.id, value, terminal.now())
     app.show("form")
     await switched("form")
+    # the form opens with the keyboard up in its first field: switched while typing, the
+    # keys still reach that field, now shown in the other language
+    form = app.screens.current_screen
+    await until(lambda: form.keyboard is not None and any(i.focus for i in form.inputs.values()),
+                10, "the keyboard in the first field")  # fmt: skip
+    field = next(i for i in form.inputs.values() if i.focus).field_id
+    await w.tap("language")
+    await until(lambda: app.language == "en", 5, "English")
+    await w.drawn(at_least=0.3)
+    await until(lambda: form.keyboard is not None and form.inputs[field].focus, 5, "the keyboard again")
+    for key in ("key:1", "key:3", "key:9"):
+        await w.tap(key)
+    await w.drawn()
+    got["form"]["typed"] = {"shown": form.inputs[field].text,
+                            "kept": terminal.session.values.get(field, "")}  # fmt: skip
+    await w.tap("language")
+    await until(lambda: app.language == "zh", 5, "Chinese")
+    await w.drawn()
     # after a death: a material brought later, with a promise over the pad
     q = terminal.journey.choose("after_death", terminal.now())
     for value in AFTER_DEATH_ANSWERS:
