@@ -139,14 +139,14 @@ async def ticket(request: web.Request) -> web.Response:
         raise ApiError(422, "submission.unknown_point", point)
     if kind not in KINDS:
         raise ApiError(422, "ticket.unknown_kind", kind)
-    if hall.hours and not request.app[CONFIG].tickets_any_time:
-        # the windows shut (night, a rest day): no number they would not call
-        await _open_now(hall.hours)
     store = TicketStore(request.app[STORE].engine)
     terminal_id = request.get(TERMINAL)
     # a kiosk hands out tickets for its own hall (its enrolment's)
     if terminal_id is not None and await request.app[SECRETS].point(terminal_id) != point:
         raise ApiError(403, "ticket.other_point", "service_point")
+    if hall.hours and not request.app[CONFIG].tickets_any_time:
+        # the windows shut (night, a rest day): no number they would not call
+        await _open_now(hall.hours)
     issued = await asyncio.to_thread(store.issue, point, kind, terminal_id)
     letter, name, minutes = KINDS[kind]
     return _json({

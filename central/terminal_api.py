@@ -177,7 +177,7 @@ async def diagnostics_refused(request: web.Request) -> web.Response:
     asked, reason = body.get("request"), body.get("reason")
     if isinstance(asked, bool) or not isinstance(asked, int) or not 0 < asked < 2**31:
         raise ApiError(400, "request.wrong_type", "request")
-    if reason not in diagnostics.TERMINAL_REFUSED:
+    if not isinstance(reason, str) or reason not in diagnostics.TERMINAL_REFUSED:
         raise ApiError(400, "request.wrong_type", "reason")
     refused = await asyncio.to_thread(
         diagnostics.refuse_request, request.app[STORE].engine, _terminal_id(request, body),

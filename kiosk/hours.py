@@ -10,10 +10,12 @@ a Sunday, would say "nobody ahead, you are next" for a window that is shut.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from kiosk.workdays import WorkdayCalendar
 
 Spans = tuple[tuple[dt.time, dt.time], ...]
+SPAN = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)\s*-\s*([01]?\d|2[0-3]):([0-5]\d)")
 
 
 def parse_hours(text: str) -> Spans:
@@ -23,10 +25,11 @@ def parse_hours(text: str) -> Spans:
     """
     spans: list[tuple[dt.time, dt.time]] = []
     for part in text.split(","):
-        start, sep, end = part.strip().partition("-")
-        if not sep:
+        m = SPAN.fullmatch(part.strip())  # (no seconds, no zone: China time is meant)
+        if m is None:
             raise ValueError(f"{part.strip()!r} is not HH:MM-HH:MM")
-        a, b = dt.time.fromisoformat(start.strip()), dt.time.fromisoformat(end.strip())
+        h1, m1, h2, m2 = map(int, m.groups())
+        a, b = dt.time(h1, m1), dt.time(h2, m2)
         if not a < b or (spans and not spans[-1][1] <= a):
             raise ValueError(f"{part.strip()!r}: a span must end after it starts, and after the one before")
         spans.append((a, b))

@@ -1055,11 +1055,11 @@ class Terminal:
             return
         try:
             await refuse(request_id, reason)
+        except PlatformRejected as err:  # an older platform, or no such request: left to expire
+            log.warning("diagnostics request %d: refusal not taken: %s", request_id, err.detail)
         except PlatformError as err:  # away: the next beat asks again, and this is said again
             log.warning("diagnostics request %d: refusal not delivered: %s", request_id, err.detail)
             self._answered.discard(request_id)
-        except KioskError as err:
-            log.warning("diagnostics request %d: refusal not taken: %s", request_id, err.detail)
 
     # -- what the hall counts ------------------------------------------------------
     def _visit(self, s: Session, reason: str, life_event: str | None) -> dict:

@@ -263,8 +263,7 @@ async def test_no_ticket_while_the_hall_s_windows_are_shut_and_it_says_when_they
         start -= dt.timedelta(minutes=5)
     hours = f"{start:%H:%M}-{start + dt.timedelta(minutes=1):%H:%M}"
     cat = small_catalog()
-    points = {**cat.service_points,
-              "hukeng": dataclasses.replace(cat.service_points["hukeng"], hours=hours)}  # fmt: skip
+    points = {code: dataclasses.replace(p, hours=hours) for code, p in cat.service_points.items()}
     shut = dataclasses.replace(cat, service_points=points)
     base, _ = await start_platform(aiohttp_server, database_url, tmp_path / "shut", shut)
     client = await terminals(base)
@@ -276,6 +275,10 @@ async def test_no_ticket_while_the_hall_s_windows_are_shut_and_it_says_when_they
     opens = dt.datetime.fromisoformat(closed.value.details[0])
     assert opens > now and opens.strftime("%H:%M") == hours[:5]
     assert decide.published_calendar()[0].is_workday(opens.date())
+    # (another hall's ticket is refused as that, whatever the hour)
+    with pytest.raises(PlatformRejected) as other:
+        await client.ticket("afx", "general")
+    assert (other.value.status, other.value.message_key) == (403, "ticket.other_point")
     # And a platform told to give tickets at any hour (a demo at night) gives one
     # (the same database and key: the same platform, set otherwise)
     config = CentralConfig(data_dir=tmp_path / "shut", database_url=database_url, tickets_any_time=True)

@@ -194,9 +194,10 @@ async def test_a_bundle_the_terminal_itself_will_not_send_says_why_on_the_dashbo
     # And a terminal cannot refuse another's request, nor give a reason the platform does not know
     other_request = diagnostics.request_bundle(engine, one.terminal_id, "tech", None, NOW)
     assert await other.refuse_diagnostics(other_request, "personal") == 0
-    with pytest.raises(PlatformRejected) as err:
-        await one.refuse_diagnostics(other_request, "bored")
-    assert err.value.status == 400
+    for reason in ("bored", ["personal"], {"personal": 1}, 3):  # never a 500
+        with pytest.raises(PlatformRejected) as err:
+            await one.refuse_diagnostics(other_request, reason)
+        assert (err.value.status, err.value.message_key) == (400, "request.wrong_type")
     [row] = [b for b in diagnostics.bundles(engine, None) if b["id"] == other_request]
     assert row["state"] == "requested"
 

@@ -216,3 +216,39 @@ def test_a_malformed_log_call_is_still_written_and_does_not_raise(tmp_path):
     with scrubbed_log(tmp_path) as path:
         logging.getLogger("kiosk.test").warning("two values %s %s for %s", ID)  # one missing
     assert "two values %s %s for %s" in path.read_text(encoding="utf-8")
+
+
+def test_a_refusal_an_older_platform_does_not_take_is_not_built_again_at_every_beat(tmp_path):
+    import asyncio
+
+    from kiosk.errors import PlatformRejected, PlatformUnreachable
+    from kiosk.terminal import Ports, Terminal
+
+    class Platform:  # answers as a platform without POST /diagnostics/refused (404), or away
+        def __init__(self, refusal: Exception) -> None:
+            self.refusal, self.refused = refusal, 0
+
+        async def upload_diagnostics(self, bundle, request_id=None):
+            raise AssertionError("a refused bundle is never sent")
+
+        async def refuse_diagnostics(self, request_id, reason):
+            self.refused += 1
+            raise self.refusal
+
+    def built_for(platform) -> int:
+        terminal = Terminal(Ports(platform=platform), config(tmp_path), catalog=None)
+        builds = []
+
+        def bundle() -> bytes:
+            builds.append(1)
+            raise DiagnosticsError("personal data in the bundle", reason="personal")
+
+        terminal.diagnostics = bundle
+        for _ in range(3):  # three heartbeats, each naming the request
+            asyncio.run(terminal.answer_diagnostics({"diagnostics": [7]}))
+        return len(builds)
+
+    old = Platform(PlatformRejected("HTTP 404", status=404, message_key="request.not_found"))
+    assert built_for(old) == 1 and old.refused == 1  # once: the request is left to expire
+    away = Platform(PlatformUnreachable("no answer"))
+    assert built_for(away) == 3 and away.refused == 3  # away: said again at the next beat

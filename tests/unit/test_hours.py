@@ -22,7 +22,10 @@ def at(day: int, hour: int, minute: int = 0, month: int = 12) -> dt.datetime:
 def test_hours_read_and_write_as_a_notice_has_them():
     assert parse_hours("08:30-12:00,14:00-17:30") == ((dt.time(8, 30), dt.time(12)), (dt.time(14), dt.time(17, 30)))
     assert hours_text(HALL) == "8:30–12:00, 14:00–17:30"
-    for bad in ("8:30", "12:00-08:30", "08:30-12:00,11:00-17:30", "morning-evening"):
+    assert parse_hours("8:30-12:00") == ((dt.time(8, 30), dt.time(12)),)
+    # a zone or seconds would make a time the hours cannot be compared with: refused
+    for bad in ("8:30", "12:00-08:30", "08:30-12:00,11:00-17:30", "morning-evening",
+                "08:30Z-12:00Z", "08:30+08:00-12:00", "08:30:00-12:00:00", "24:00-25:00"):
         with pytest.raises(ValueError):
             parse_hours(bad)
 
