@@ -181,7 +181,9 @@ class Journey:
         falls due, and whether materials brought later push that date out to their own."""
         limit = bundle_limit(self.catalog.matters, self.plan().matters, self.event.order)
         due = self.calendar.promise(today, limit.days)
-        if self.deferred_codes:
+        # what the submission carries: a material deferred, then no longer asked for (an
+        # answer changed) is not waited for
+        if deferred(self.materials(), self.deferred_codes, today):
             later = self.defer_due(today)
             if later > due.date:
                 return limit.days, DueDate(later, due.provisional

@@ -187,3 +187,26 @@ def test_the_question_count_includes_questions_the_card_s_own_answers_bring_in(c
     j = journey(catalog)
     j.choose("birth", NOW)
     assert j.progress().total == 3
+
+
+def test_a_material_deferred_then_no_longer_asked_for_does_not_push_the_promise(catalog):
+    from central import decide
+
+    # Given a material deferred, then an answer changed so the bundle no longer asks for it
+    j = journey(catalog)
+    q = j.choose("after_death", NOW)
+    for value in ("have", "resident", "no", "no", "yes"):  # a driving licence to cancel
+        q = j.answer(q.id, value, NOW)
+    j.start_form()
+    j.defer("driving_licence", NOW)
+    j.signature = b"\x89PNG signed"
+    j.back(NOW)  # back from the form to the last question: no driving licence after all
+    j.back(NOW)
+    j.answer(j.current_question().id, "no", NOW)
+    j.start_form()
+    assert "driving_licence" not in {m.code for m in j.materials()}
+    # Then the review promises what the platform will: the date without the deferral
+    today = china_time(NOW).date()
+    outcome = decide.accept(j.submission("T-1", "zhouhu", NOW), catalog, "AF1", today, j.calendar)
+    days, due, waiting = j.promise(today)
+    assert due.date == outcome.promised_date and not waiting
