@@ -44,6 +44,9 @@ HALL_MESSAGES: dict[str, tuple[str, str]] = {
 }  # fmt: skip
 
 
+SWEEP_CLOCK_SLACK_MS = 5 * 60 * 1000  # a sweep's judgement older than the newest by more: a clock set back
+
+
 def unanswered_call(alert: Mapping[str, Any]) -> bool:
     """A call for staff (or a card to collect) that nobody has acknowledged and that is
     not over by itself: closing it by a slip would leave someone waiting."""
@@ -421,14 +424,17 @@ class HallStore:
     @staticmethod
     def _newest_judgement(conn: sa.Connection, now: dt.datetime) -> bool:
         """Take the sweeps' lock (the "alert_sweep" counter row, to the commit) and record
-        ``now`` as the newest judgement; False when one newer was written already."""
+        ``now`` as the newest judgement; False when one newer was written already. A time
+        recorded far ahead of ``now`` is a clock set back since (judging takes seconds),
+        not a newer judgement: it gives way, or no sweep would write until it passed."""
         c, ms = t.counters, int(now.timestamp() * 1000)
         dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
         ins = dialect.insert(c).values(name="alert_sweep", value=ms)
+        newer = sa.or_(ins.excluded.value > c.c.value,
+                       c.c.value > ins.excluded.value + SWEEP_CLOCK_SLACK_MS)  # fmt: skip
         newest = conn.execute(ins.on_conflict_do_update(
             index_elements=[c.c.name],
-            set_={"value": sa.case((ins.excluded.value > c.c.value, ins.excluded.value),
-                                   else_=c.c.value)},
+            set_={"value": sa.case((newer, ins.excluded.value), else_=c.c.value)},
         ).returning(c.c.value)).scalar_one()  # fmt: skip
         return newest == ms
 

@@ -227,6 +227,22 @@ async def test_a_sweep_judged_before_one_already_written_changes_nothing(platfor
     assert alert["cleared_at"] is not None
 
 
+async def test_sweeps_go_on_after_the_server_clock_is_set_back(platform):
+    base, client, http, hall = platform
+    now = dt.datetime.now(dt.UTC)
+    # Given a sweep stamped an hour ahead (the clock was wrong, then put right)
+    hall.sweep(now + dt.timedelta(hours=1), 90)
+    # When the paper runs out now
+    await client.heartbeat([Health.good("printer")], software_version="1.0", screen="home",
+                           paper="paper_out")  # fmt: skip
+    plan = hall.sweep(dt.datetime.now(dt.UTC), 90)
+    # Then the sweep judged at the right time still opens its alert, and ends the one the
+    # wrong clock opened (the terminal "offline" an hour ahead)
+    assert [c.kind for _, _, c in plan.open] == ["paper_out"]
+    alerts = {a["kind"]: a for a in hall.alerts(None)}
+    assert alerts["paper_out"]["cleared_at"] is None and alerts["offline"]["cleared_at"] is not None
+
+
 async def test_one_worker_of_a_fleet_sweeps_in_each_period(platform):
     base, client, http, hall = platform
     other = HallStore(hall.engine)  # another worker's, on the same database
