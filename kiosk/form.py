@@ -31,9 +31,12 @@ class Form:
         return tuple(f for f in self.fields if not f.prefill)
 
     def prefill(self, card: Identity | None) -> dict[str, str]:
-        """Values the card gives, by field id (only for fields on this form)."""
+        """Values the card gives, by field id (only for fields on this form). A choice the
+        card gives that is not one of the field's (an ethnic-group code no list has) is
+        left for the citizen to choose: filled in, it could be neither put right nor passed."""
         facts = card_values(card)
-        return {f.id: facts[f.prefill] for f in self.fields if f.prefill and f.prefill in facts}
+        return {f.id: facts[f.prefill] for f in self.fields if f.prefill and f.prefill in facts
+                and (not f.choices or any(c.value == facts[f.prefill] for c in f.choices))}  # fmt: skip
 
     def validate(self, values: Mapping[str, str], today: dt.date) -> dict[str, str]:
         """Problems by field id (translation keys); empty when the form is good."""

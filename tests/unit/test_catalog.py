@@ -3,6 +3,7 @@ clear error naming file, line and field."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -167,3 +168,19 @@ def test_an_unknown_standard_list_is_named(copy):
     with pytest.raises(CatalogError) as err:
         load_catalog(copy)
     assert "tribes" in err.value.detail and "nations" in err.value.detail
+
+
+def test_a_card_s_ethnic_group_code_no_list_has_is_left_for_the_citizen_to_choose(catalog):
+    import dataclasses
+
+    from kiosk.form import Form
+    from tests.fakes import an_id_card
+
+    form = Form((catalog.fields["applicant_name"], catalog.fields["applicant_nation"]), {})
+    assert form.prefill(an_id_card())["applicant_nation"] == "汉族"  # code 01
+    odd = dataclasses.replace(an_id_card(), nation="99")  # a code no list has
+    filled = form.prefill(odd)
+    assert "applicant_nation" not in filled and filled["applicant_name"] == "王芳"
+    # so the field can be chosen, and the form finished, rather than stuck on a value
+    # neither put right nor passed
+    assert form.validate({**filled, "applicant_nation": "汉族"}, dt.date(2026, 12, 7)) == {}
