@@ -439,10 +439,13 @@ class HallStore:
         return newest == ms
 
     def alerts(self, scope: Sequence[str] | None, closed: bool = False,
-               limit: int = 200) -> list[dict[str, Any]]:  # fmt: skip
-        """Open alerts (unacknowledged first, newest first), or the closed ones, with their history."""
+               limit: int = 200, alert_id: int | None = None) -> list[dict[str, Any]]:  # fmt: skip
+        """Open alerts (unacknowledged first, newest first), or the closed ones, with their
+        history; ``alert_id``: that one only (if open, or closed, and in scope)."""
         a = t.alerts
         q = sa.select(a).where(_in_scope(a.c.service_point, scope))
+        if alert_id is not None:
+            q = q.where(a.c.id == alert_id)
         if closed:
             q = q.where(a.c.closed_at.is_not(None)).order_by(a.c.closed_at.desc())
         else:

@@ -382,8 +382,8 @@ async def alert_action(request: web.Request, user: User, csrf: str) -> web.Strea
                 raise
             # asked once more, on a page of its own: the list reloads itself every 30 s, and a
             # click meant for one row can land on another's 关闭
-            found = await asyncio.to_thread(_reading(request).alerts, user.scope, False)
-            alert = next((a for a in found if a["id"] == alert_id), None)
+            found = await asyncio.to_thread(_reading(request).alerts, user.scope, False, 1, alert_id)
+            alert = found[0] if found else None
             if alert is None:  # closed meanwhile
                 raise HallError(409, "hall.wrong_state") from None
             return _html(views.confirm_close_page(

@@ -356,9 +356,18 @@ def terminals_body(*, views: Sequence[TerminalView], points: Mapping[str, str],
     return body
 
 
-UNANSWERED = bi("还没有人确认这条呼叫，群众可能仍在等待。请先到终端处理，再关闭。",
-                "Nobody has acknowledged this call yet: the citizen may still be waiting. "
-                "Go to the terminal first, then close it.")  # fmt: skip
+# what nobody has answered yet means, by the call's screen (a citizen calling by default)
+UNANSWERED = {
+    "": bi("还没有人确认这条呼叫，群众可能仍在等待。请先到终端处理，再关闭。",
+           "Nobody has acknowledged this call yet: the citizen may still be waiting. "
+           "Go to the terminal first, then close it."),
+    CARD_LEFT: bi("还没有人确认，卡片可能仍在读卡器中。请先到终端取出卡片并登记保管，再关闭。",
+                  "Nobody has acknowledged this yet: the card may still be in the reader. "
+                  "Collect it and log it first, then close this."),
+    PIN_FAILURES: bi("还没有人确认。请先到终端查看是谁在试技术员密码，再关闭。",
+                     "Nobody has acknowledged this yet: see at the terminal who tried the "
+                     "technician PIN first, then close this."),
+}  # fmt: skip
 
 
 def confirm_close_page(*, county: str, user: User, csrf: str, alert: Mapping[str, Any],
@@ -367,13 +376,14 @@ def confirm_close_page(*, county: str, user: User, csrf: str, alert: Mapping[str
     press (no script: the pages' CSP allows none)."""
     zh, en, what = help_call(alert["detail"])
     base = f"/dashboard/alerts/{alert['id']}"
+    nobody_called = alert["detail"] in (CARD_LEFT, PIN_FAILURES)  # a card left, PINs tried
     body = (
         f'<section class="message confirm" data-alert="{alert["id"]}">'
-        f"<h1>{bi('关闭这条呼叫？', 'Close this call?')}</h1>"
+        f"<h1>{bi('关闭这条告警？', 'Close this alert?') if nobody_called else bi('关闭这条呼叫？', 'Close this call?')}</h1>"
         f"<p><b>{e(zh)}</b> {e(en)} · 终端 {e(alert['terminal_id'])} · "
         f"{point_name(points, alert['service_point'])} · {e(when(alert['opened_at']))}</p>"
         f"<p>{what}</p>"
-        f"<p>{UNANSWERED}</p>"
+        f"<p>{UNANSWERED.get(alert['detail'], UNANSWERED[''])}</p>"
         f'<div class="actions"><form method="post" action="{base}/acknowledge">{csrf_field(csrf)}'
         f'<button class="primary">确认，我去处理 Acknowledge</button></form>'
         f'<form method="post" action="{base}/close">{csrf_field(csrf)}'

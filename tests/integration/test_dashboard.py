@@ -340,6 +340,12 @@ def test_technician_pin_failures_are_not_shown_as_a_citizen_asking_for_help(plat
     row = managers_alert(page, url, kiosk, "help")
     expect(row).to_contain_text("技术员密码连续输错")
     expect(row).not_to_contain_text("群众呼叫工作人员")
+    # and closing it unacknowledged asks again in those terms, not of a citizen waiting
+    row.get_by_role("button", name=re.compile("关闭")).click()
+    confirm = page.locator("section.confirm")
+    expect(confirm).to_contain_text("关闭这条告警")
+    expect(confirm).to_contain_text("技术员密码")
+    expect(confirm).not_to_contain_text("群众可能仍在等待")
 
 
 def test_a_card_left_in_a_reader_is_shown_as_a_card_to_collect(platform, page):
