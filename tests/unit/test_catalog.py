@@ -184,3 +184,20 @@ def test_a_card_s_ethnic_group_code_no_list_has_is_left_for_the_citizen_to_choos
     # so the field can be chosen, and the form finished, rather than stuck on a value
     # neither put right nor passed
     assert form.validate({**filled, "applicant_nation": "汉族"}, dt.date(2026, 12, 7)) == {}
+
+
+def test_a_catalog_from_a_newer_platform_with_keys_this_terminal_does_not_know_is_taken(catalog, copy):
+    # Given the platform's catalog (JSON) with what a newer platform adds: a key on an entry,
+    # and a kind of entry this terminal has never heard of
+    raw = json.loads(json.dumps(catalog.to_dict(), ensure_ascii=False))
+    raw["service_point"][0]["wheelchair_access"] = True
+    raw["county"]["motto"] = "一次办好"
+    raw["kiosk_skin"] = [{"code": "winter"}]
+    # Then the terminal takes it, what it knows unchanged (it would otherwise refuse every
+    # later catalog until upgraded)
+    assert Catalog.from_dict(raw) == catalog
+    # But the catalog's own files are still checked for typos
+    edit(copy / "00_county.toml", 'kind = "county",', 'kind = "county", wheelchair_acess = true,')
+    with pytest.raises(CatalogError) as err:
+        load_catalog(copy)
+    assert "wheelchair_acess" in err.value.field
