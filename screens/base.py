@@ -127,12 +127,10 @@ class CameraScreen(KioskScreen):
         super().__init__(terminal, nav, **kw)
         self._loop: asyncio.Task | None = None
         self._message: tuple = ("", {})  # (key, values) or (KioskError,): shown now
-        terminal.subscribe(self._on_terminal)
 
-    def _on_terminal(self, what: str) -> None:
-        if what == "language" and self.manager is not None and self.manager.current == self.name:
-            self.retitle()
-            self._render()
+    def relanguage(self) -> None:
+        self.retitle()
+        self._render()
 
     def retitle(self) -> None:
         """The screen's own texts in the citizen's language (after they switch it)."""

@@ -40,7 +40,6 @@ class GuideScreen(KioskScreen):
         self.code = ""
         self.back_to = "home"
         self.guide: Guide | None = None
-        terminal.subscribe(self._on_terminal)
 
     def show_matter(self, code: str, back_to: str = "home") -> None:
         """Which matter to show when the screen next appears, and where "back" goes."""
@@ -90,9 +89,8 @@ class GuideScreen(KioskScreen):
     def back(self):
         self.nav(self.back_to)
 
-    def _on_terminal(self, what: str):
-        if what == "language" and self.manager is not None and self.manager.current == self.name:
-            self.fill()
+    def relanguage(self) -> None:
+        self.fill()
 
     def spoken(self) -> str:
         return f"{self.title}。{self.apply_note}"

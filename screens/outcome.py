@@ -48,7 +48,6 @@ class OutcomeScreen(KioskScreen):
     def __init__(self, terminal, nav, **kw):
         super().__init__(terminal, nav, **kw)
         self._printing_key = ""  # what ``printing`` says, kept as a key for a change of language
-        terminal.subscribe(self._on_terminal)
 
     def on_pre_enter(self, *_):
         self.kind = self.terminal.outcome.kind.value
@@ -123,11 +122,10 @@ class OutcomeScreen(KioskScreen):
         if await self.terminal.reprint():
             self._say_printing(f"outcome.printed.{self.kind}")
 
-    def _on_terminal(self, what: str):
-        if what == "language" and self.manager is not None and self.manager.current == self.name:
-            self.fill()
-            self.printing = self.t(self._printing_key) if self._printing_key else ""
-            self.retell_error()
+    def relanguage(self) -> None:
+        self.fill()
+        self.printing = self.t(self._printing_key) if self._printing_key else ""
+        self.retell_error()
 
     def rate(self):
         self.nav("rate")

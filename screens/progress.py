@@ -73,7 +73,6 @@ class ProgressScreen(KioskScreen):
         self._scanning: asyncio.Task | None = None
         self.progress: Progress | None = None
         self.mine: list[Progress] = []
-        terminal.subscribe(self._on_terminal)
 
     def on_kv_post(self, *_):
         # ids are weak references: keep the panels alive while they are off screen
@@ -312,12 +311,11 @@ class ProgressScreen(KioskScreen):
     def finish(self):
         self._on_finish()
 
-    def _on_terminal(self, what: str):
-        if what == "language" and self.manager is not None and self.manager.current == self.name:
-            self.fill()
-            self.fill_mine()
-            if self.mode == "id" and not self.has_card:  # what to do, in the language chosen
-                self.message = self.t("progress.mine_needs_card")
+    def relanguage(self) -> None:
+        self.fill()
+        self.fill_mine()
+        if self.mode == "id" and not self.has_card:  # what to do, in the language chosen
+            self.message = self.t("progress.mine_needs_card")
 
     def spoken(self) -> str:
         return self.t("progress.scan_hint")

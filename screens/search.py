@@ -97,10 +97,11 @@ class SearchScreen(KioskScreen):
         self.clear()
         self.nav("home")
 
+    def relanguage(self) -> None:
+        self.refresh()
+
     def _on_terminal(self, what: str):
-        if what == "language" and self.manager is not None and self.manager.current == self.name:
-            self.refresh()
-        elif what == "ended":
+        if what == "ended":
             self.clear()  # the next citizen starts with an empty search
         elif what == "catalog":  # a new catalog from the platform: its matters are searched
             self.index = None

@@ -53,7 +53,6 @@ class TechnicianScreen(KioskScreen):
         self._refresh_task: asyncio.Task | None = None
         self._said: tuple[str, dict] = ("", {})
         self._health_tick = None
-        terminal.subscribe(self._on_terminal)
 
     def on_kv_post(self, *_):
         # ids are weak references: keep the panels alive while they are off screen
@@ -250,13 +249,12 @@ class TechnicianScreen(KioskScreen):
         self._said = (key, values)
         self.message = self.t(key, **values) if key else ""
 
-    def _on_terminal(self, what: str) -> None:
-        if what == "language" and self.manager is not None and self.manager.current == self.name:
-            self.refresh()
-            self.show_report()
-            if self.message:
-                self.say(self._said[0], **self._said[1])
-            self.retell_error()
+    def relanguage(self) -> None:
+        self.refresh()
+        self.show_report()
+        if self.message:
+            self.say(self._said[0], **self._said[1])
+        self.retell_error()
 
     def on_failure(self) -> None:
         self.message = ""  # what failed replaces what was being done

@@ -134,7 +134,6 @@ class TechnicianPinScreen(KioskScreen):
         self._told = False  # the hall heard of the last lock-out
         self._said: tuple[str, dict, str] = ("", {}, "")  # the error shown: key, values, text
         self._watch = IdleWatch(terminal, self.back)
-        terminal.subscribe(self._on_terminal)
 
     def on_kv_post(self, *_):
         pad = self.ids.pad
@@ -231,9 +230,8 @@ class TechnicianPinScreen(KioskScreen):
         self.error = self.t(key, **values)
         self._said = (key, values, self.error)
 
-    def _on_terminal(self, what: str) -> None:
-        if what == "language" and self.manager is not None and self.manager.current == self.name:
-            self.message = self.t("technician.pin_prompt")
-            key, values, text = self._said
-            if key and self.error == text:
-                self._say(key, **values)
+    def relanguage(self) -> None:
+        self.message = self.t("technician.pin_prompt")
+        key, values, text = self._said
+        if key and self.error == text:
+            self._say(key, **values)

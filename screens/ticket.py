@@ -37,7 +37,6 @@ class TicketScreen(KioskScreen):
         self.ticket = None
         self.kind = ""
         self._shut: PlatformRejected | None = None  # the platform said the windows are shut
-        terminal.subscribe(self._on_terminal)
 
     def on_kv_post(self, *_):
         # ids are weak references: keep the panels alive while they are off screen
@@ -133,12 +132,11 @@ class TicketScreen(KioskScreen):
     def finish(self):
         self._on_finish()
 
-    def _on_terminal(self, what: str):
-        if what == "language" and self.manager is not None and self.manager.current == self.name:
-            self.fill_kinds()
-            self.show()
-            if self._shut is not None and self.error:
-                self.error = self._closed(self._shut)
+    def relanguage(self) -> None:
+        self.fill_kinds()
+        self.show()
+        if self._shut is not None and self.error:
+            self.error = self._closed(self._shut)
 
     def spoken(self) -> str:
         return self.t("ticket.choose")
