@@ -51,3 +51,24 @@ def run_child(child: Path, out: Path, size: tuple[int, int], *args: str,
         display.stop()
     assert proc.returncode == 0, f"{child.name} failed:\n{proc.stderr[-3000:]}"
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def kiosk_window(script, *, ports=None, config=None) -> None:
+    """A child's whole main for a kiosk window, run as ``python CHILD OUT WIDTH HEIGHT``:
+    the display set to that size, the kiosk app on the county's catalog with a terminal
+    of ``ports()`` (default: no devices) and ``config`` (a KioskConfig), ``script(app, out)``
+    driven beside it; its JSON printed (the parent's run_child reads the last line)."""
+    out = Path(sys.argv[1])
+    sys.path.insert(0, str(ROOT))
+    from kiosk.config import DisplayConfig, KioskConfig
+    from screens.window import configure
+
+    configure(DisplayConfig(width=int(sys.argv[2]), height=int(sys.argv[3])), out / "kivy")
+    from kiosk.catalog import default_catalog_dir, load_catalog
+    from kiosk.terminal import Ports, Terminal
+    from screens.app import KioskApp
+
+    terminal = Terminal(ports() if ports else Ports(), config or KioskConfig(),
+                        load_catalog(default_catalog_dir()))  # fmt: skip
+    app = KioskApp(terminal, ["通知"], "洲湖镇便民服务中心")
+    print(json.dumps(drive(app, lambda: script(app, out)), ensure_ascii=False))

@@ -9,7 +9,6 @@ message.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -40,24 +39,8 @@ async def script(app, out: Path) -> dict:
     return {"before": before, "after": tiles(), "screenshot": str(shot)}
 
 
-def main() -> None:
-    out = Path(sys.argv[1])
-    sys.path.insert(0, str(ROOT))
-    from kiosk.config import DisplayConfig, KioskConfig
-    from screens.window import configure
-
-    display = DisplayConfig(width=int(sys.argv[2]), height=int(sys.argv[3]))
-    configure(display, out / "kivy")
-    from kiosk.catalog import default_catalog_dir, load_catalog
-    from kiosk.terminal import Ports, Terminal
-    from screens.app import KioskApp
-
-    terminal = Terminal(Ports(), KioskConfig(), load_catalog(default_catalog_dir()))
-    from tests.support.window_child import drive
-
-    app = KioskApp(terminal, ["通知"], "洲湖镇便民服务中心")
-    print(json.dumps(drive(app, lambda: script(app, out))))
-
-
 if __name__ == "__main__":
-    main()
+    sys.path.insert(0, str(ROOT))
+    from tests.support.window_child import kiosk_window
+
+    kiosk_window(script)

@@ -12,7 +12,6 @@ pixels of the exported signature (how many, and where) before and after the chan
 from __future__ import annotations
 
 import io
-import json
 import sys
 from pathlib import Path
 
@@ -75,22 +74,8 @@ async def script(app, out: Path) -> dict:
     return got
 
 
-def main() -> None:
-    out = Path(sys.argv[1])
-    sys.path.insert(0, str(ROOT))
-    from kiosk.config import DisplayConfig, KioskConfig
-    from screens.window import configure
-
-    configure(DisplayConfig(width=int(sys.argv[2]), height=int(sys.argv[3])), out / "kivy")
-    from kiosk.catalog import default_catalog_dir, load_catalog
-    from kiosk.terminal import Ports, Terminal
-    from screens.app import KioskApp
-    from tests.support.window_child import drive
-
-    terminal = Terminal(Ports(), KioskConfig(), load_catalog(default_catalog_dir()))
-    app = KioskApp(terminal, ["通知"], "洲湖镇便民服务中心")
-    print(json.dumps(drive(app, lambda: script(app, out))))
-
-
 if __name__ == "__main__":
-    main()
+    sys.path.insert(0, str(ROOT))
+    from tests.support.window_child import kiosk_window
+
+    kiosk_window(script)

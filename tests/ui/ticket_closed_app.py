@@ -10,7 +10,6 @@ Prints one JSON line: what the screen says, and screenshots.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -50,23 +49,14 @@ async def script(app, out: Path) -> dict:
     return got
 
 
-def main() -> None:
-    out = Path(sys.argv[1])
-    sys.path.insert(0, str(ROOT))
-    from kiosk.config import DisplayConfig, KioskConfig, TerminalConfig
-    from screens.window import configure
-
-    configure(DisplayConfig(width=int(sys.argv[2]), height=int(sys.argv[3])), out / "kivy")
-    from kiosk.catalog import default_catalog_dir, load_catalog
-    from kiosk.terminal import Ports, Terminal
-    from screens.app import KioskApp
-    from tests.support.window_child import drive
-
-    cfg = KioskConfig(terminal=TerminalConfig(service_point="zhouhu"))
-    terminal = Terminal(Ports(platform=ShutHall()), cfg, load_catalog(default_catalog_dir()))
-    app = KioskApp(terminal, ["通知"], "洲湖镇便民服务中心")
-    print(json.dumps(drive(app, lambda: script(app, out)), ensure_ascii=False))
-
-
 if __name__ == "__main__":
-    main()
+    sys.path.insert(0, str(ROOT))
+    from kiosk.config import KioskConfig, TerminalConfig
+    from tests.support.window_child import kiosk_window
+
+    def ports():
+        from kiosk.terminal import Ports
+
+        return Ports(platform=ShutHall())
+
+    kiosk_window(script, ports=ports, config=KioskConfig(terminal=TerminalConfig(service_point="zhouhu")))
