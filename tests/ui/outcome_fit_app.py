@@ -1,0 +1,54 @@
+"""The outcome of a long bundle in large type on a landscape screen, in a real window: the
+headline (已受理) stays on the screen, under the header, whatever the rest needs. Run by
+tests/ui/test_outcome_fit.py in its own process:
+``python tests/ui/outcome_fit_app.py OUT_DIR WIDTH HEIGHT``.
+
+Prints one JSON line: the headline's and the header's rectangles, and a screenshot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def rect(widget) -> list[float]:
+    x, y = widget.to_window(widget.x, widget.y)
+    return [x, y, widget.width, widget.height]
+
+
+async def script(app, out: Path) -> dict:
+    from kivy.core.window import Window
+
+    from kiosk.outcomes import Delivery, MatterOutcome, Outcome, OutcomeKind
+    from screens.walkthrough import Walkthrough, until
+
+    w = Walkthrough(app, out)
+    await until(lambda: app.root is not None and app.screens.current == "attract", 30, "attract")
+    await w.tap("elderly")  # large type, as an older citizen chooses it
+    await until(lambda: app.scale > 1, 5, "large type")
+    cat, terminal = app.terminal.catalog, app.terminal
+    codes = tuple(cat.matters)[:4]  # four matters, as the birth bundle has
+    terminal.outcome = Outcome(
+        kind=OutcomeKind.ACCEPTED, submission_key="k1", accepting_point="zhouhu",
+        acceptance_number="AF2026120700001", delivery=Delivery.PICKUP,
+        matters=tuple(MatterOutcome(c, cat.matters[c].name.zh, cat.matters[c].department) for c in codes),
+        promised_date=dt.date(2026, 12, 23))  # fmt: skip
+    app.show("outcome")
+    await until(lambda: app.screens.current == "outcome", 10, "the outcome")
+    await w.drawn(at_least=0.5)
+    screen = app.screens.current_screen
+    header = app.root.ids.get("header") if hasattr(app.root, "ids") else None
+    return {"headline": rect(screen.ids.headline), "window": [Window.width, Window.height],
+            "screen": rect(screen), "header": rect(header) if header is not None else None,
+            "matters": len(codes), "shot": str(await w.screenshot("outcome-large-landscape"))}  # fmt: skip
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    from tests.support.window_child import kiosk_window
+
+    kiosk_window(script)
