@@ -53,6 +53,12 @@ def run_child(child: Path, out: Path, size: tuple[int, int], *args: str,
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def rect(widget) -> list[float]:
+    """A widget's [x, y, width, height] in window pixels (y from the bottom)."""
+    x, y = widget.to_window(widget.x, widget.y)
+    return [x, y, widget.width, widget.height]
+
+
 def kiosk_window(script, *, ports=None, config=None) -> None:
     """A child's whole main for a kiosk window, run as ``python CHILD OUT WIDTH HEIGHT``:
     the display set to that size, the kiosk app on the county's catalog with a terminal

@@ -15,16 +15,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def rect(widget) -> list[float]:
-    x, y = widget.to_window(widget.x, widget.y)
-    return [x, y, widget.width, widget.height]
-
-
 async def script(app, out: Path) -> dict:
     from kivy.core.window import Window
 
     from kiosk.outcomes import Delivery, MatterOutcome, Outcome, OutcomeKind
     from screens.walkthrough import Walkthrough, until
+    from tests.support.window_child import rect
 
     w = Walkthrough(app, out)
     await until(lambda: app.root is not None and app.screens.current == "attract", 30, "attract")

@@ -28,15 +28,11 @@ def ink(png: bytes) -> dict:
     return {"pixels": sum(grey.histogram()[:100]), "box": dark.getbbox()}
 
 
-def rect(widget) -> list[float]:
-    x, y = widget.to_window(widget.x, widget.y)
-    return [x, y, widget.width, widget.height]
-
-
 async def script(app, out: Path) -> dict:
     from kiosk.cli import AFTER_DEATH_ANSWERS
     from peripherals.idcard.emulator import sample_cards
     from screens.walkthrough import Walkthrough, until
+    from tests.support.window_child import rect
 
     w = Walkthrough(app, out)
     await until(lambda: app.root is not None and app.screens.current == "attract", 30, "attract")
