@@ -295,14 +295,18 @@ class FormScreen(KioskScreen):
         if self.keyboard is None:
             self.keyboard = KioskKeyboard(on_activity=lambda *_: self.terminal.touch(),
                                           on_done=lambda *_: self.keyboard_done())
-            self.ids.keyboard_area.add_widget(self.keyboard)
+            self._keyboard_area().add_widget(self.keyboard)
         return self.keyboard
+
+    def _keyboard_area(self):
+        """Under the fields in portrait; beside the whole form in landscape (form.kv)."""
+        return self.ids.keyboard_area if Window.height >= Window.width else self.ids.side_keyboard_area
 
     def close_keyboard(self):
         for field_input in self.inputs.values():
             field_input.focus = False
         if self.keyboard is not None:
-            self.ids.keyboard_area.remove_widget(self.keyboard)
+            self._keyboard_area().remove_widget(self.keyboard)
             self.keyboard = None
 
     # -- leaving -------------------------------------------------------------

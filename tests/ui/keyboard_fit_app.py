@@ -1,0 +1,51 @@
+"""The form's keyboard in large type on a landscape screen, in a real window: each of its
+layouts (pinyin, digits) lies within the screen, clear of the form's title and of the field
+being typed. Run by tests/ui/test_keyboard_fit.py in its own process:
+``python tests/ui/keyboard_fit_app.py OUT_DIR WIDTH HEIGHT``.
+
+Prints one JSON line: the rectangles (window pixels) and a screenshot a layout.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def script(app, out: Path) -> dict:
+    from kiosk.cli import DEMO_ANSWERS
+    from peripherals.idcard.emulator import sample_cards
+    from screens.walkthrough import Walkthrough, until
+    from tests.support.window_child import rect
+
+    w = Walkthrough(app, out)
+    await until(lambda: app.root is not None and app.screens.current == "attract", 30, "attract")
+    await w.tap("elderly")  # large type, as an older citizen chooses it
+    await until(lambda: app.scale > 1, 5, "large type")
+    terminal = app.terminal
+    terminal.begin(sample_cards()[0])
+    q = terminal.journey.choose("birth", terminal.now())
+    for value in DEMO_ANSWERS:
+        q = terminal.journey.answer(q.id, value, terminal.now())
+    app.show("form")
+    await until(lambda: app.screens.current == "form", 10, "the form")
+    form = app.screens.current_screen
+    await until(lambda: form.keyboard is not None and any(i.focus for i in form.inputs.values()),
+                10, "the keyboard in the first field")  # fmt: skip
+    field = next(i for i in form.inputs.values() if i.focus)
+    got = {"screen": rect(form), "title": rect(form.ids.title)}
+    for mode in ("pinyin", "digits"):
+        form.keyboard.modes, form.keyboard.mode = [mode], mode
+        await w.drawn(at_least=0.3)
+        got[mode] = {"keyboard": rect(form.keyboard), "field": rect(field),
+                     "shot": str(await w.screenshot(f"keyboard-{mode}"))}  # fmt: skip
+    return got
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    from tests.support.window_child import kiosk_window
+
+    kiosk_window(script)
