@@ -78,3 +78,32 @@ def kiosk_window(script, *, ports=None, config=None) -> None:
                         load_catalog(default_catalog_dir()))  # fmt: skip
     app = KioskApp(terminal, ["通知"], "洲湖镇便民服务中心")
     print(json.dumps(drive(app, lambda: script(app, out)), ensure_ascii=False))
+
+
+async def attract(app, out: Path, *, elderly: bool = False):
+    """A Walkthrough of ``app`` once its attract screen is up (large type, ``elderly``: the
+    citizen's own button touched, as an older citizen chooses it)."""
+    from screens.walkthrough import Walkthrough, until
+
+    w = Walkthrough(app, out)
+    await until(lambda: app.root is not None and app.screens.current == "attract", 30, "attract")
+    if elderly:
+        await w.tap("elderly")
+        await until(lambda: app.scale > 1, 5, "large type")
+    return w
+
+
+async def applying(app, event: str, answers, screen: str):
+    """The sample card's citizen applying for ``event`` with ``answers``, on ``screen`` (the
+    screen object, once it is the one shown)."""
+    from peripherals.idcard.emulator import sample_cards
+    from screens.walkthrough import until
+
+    terminal = app.terminal
+    terminal.begin(sample_cards()[0])
+    q = terminal.journey.choose(event, terminal.now())
+    for value in answers:
+        q = terminal.journey.answer(q.id, value, terminal.now())
+    app.show(screen)
+    await until(lambda: app.screens.current == screen, 10, f"the {screen} screen")
+    return app.screens.current_screen

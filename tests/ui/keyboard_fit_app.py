@@ -16,22 +16,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 async def script(app, out: Path) -> dict:
     from kiosk.cli import DEMO_ANSWERS
-    from peripherals.idcard.emulator import sample_cards
-    from screens.walkthrough import Walkthrough, until
-    from tests.support.window_child import rect
+    from screens.walkthrough import until
+    from tests.support.window_child import applying, attract, rect
 
-    w = Walkthrough(app, out)
-    await until(lambda: app.root is not None and app.screens.current == "attract", 30, "attract")
-    await w.tap("elderly")  # large type, as an older citizen chooses it
-    await until(lambda: app.scale > 1, 5, "large type")
-    terminal = app.terminal
-    terminal.begin(sample_cards()[0])
-    q = terminal.journey.choose("birth", terminal.now())
-    for value in DEMO_ANSWERS:
-        q = terminal.journey.answer(q.id, value, terminal.now())
-    app.show("form")
-    await until(lambda: app.screens.current == "form", 10, "the form")
-    form = app.screens.current_screen
+    w = await attract(app, out, elderly=True)
+    form = await applying(app, "birth", DEMO_ANSWERS, "form")
     await until(lambda: form.keyboard is not None and any(i.focus for i in form.inputs.values()),
                 10, "the keyboard in the first field")  # fmt: skip
     field = next(i for i in form.inputs.values() if i.focus)

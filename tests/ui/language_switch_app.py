@@ -19,10 +19,10 @@ ROOT = Path(__file__).resolve().parents[2]
 async def script(app, out: Path) -> dict:
     from kiosk.cli import AFTER_DEATH_ANSWERS, DEMO_ANSWERS
     from peripherals.idcard.emulator import sample_cards
-    from screens.walkthrough import Walkthrough, until, visible_texts
+    from screens.walkthrough import until, visible_texts
+    from tests.support.window_child import attract
 
-    w = Walkthrough(app, out)
-    await until(lambda: app.root is not None and app.screens.current == "attract", 30, "attract")
+    w = await attract(app, out)
     terminal, got = app.terminal, {}
 
     async def switched(name: str) -> None:

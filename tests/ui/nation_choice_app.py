@@ -29,19 +29,11 @@ def offered(app) -> list[str]:
 
 async def script(app, out: Path) -> dict:
     from kiosk.cli import DEMO_ANSWERS
-    from peripherals.idcard.emulator import sample_cards
-    from screens.walkthrough import Walkthrough, until
+    from tests.support.window_child import applying, attract
 
-    w = Walkthrough(app, out)
-    await until(lambda: app.root is not None and app.screens.current == "attract", 30, "attract")
+    w = await attract(app, out)
+    screen = await applying(app, "birth", DEMO_ANSWERS, "form")
     terminal = app.terminal
-    terminal.begin(sample_cards()[0])
-    q = terminal.journey.choose("birth", terminal.now())
-    for value in DEMO_ANSWERS:
-        q = terminal.journey.answer(q.id, value, terminal.now())
-    app.show("form")
-    await until(lambda: app.screens.current == "form", 10, "the form")
-    screen = app.screens.current_screen
 
     await w.drawn(at_least=0.5)  # the form opens with the keyboard up in its first field:
     for field in screen.inputs.values():  # put away, as a citizen's "done" does

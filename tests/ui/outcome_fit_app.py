@@ -19,13 +19,10 @@ async def script(app, out: Path) -> dict:
     from kivy.core.window import Window
 
     from kiosk.outcomes import Delivery, MatterOutcome, Outcome, OutcomeKind
-    from screens.walkthrough import Walkthrough, until
-    from tests.support.window_child import rect
+    from screens.walkthrough import until
+    from tests.support.window_child import attract, rect
 
-    w = Walkthrough(app, out)
-    await until(lambda: app.root is not None and app.screens.current == "attract", 30, "attract")
-    await w.tap("elderly")  # large type, as an older citizen chooses it
-    await until(lambda: app.scale > 1, 5, "large type")
+    w = await attract(app, out, elderly=True)
     cat, terminal = app.terminal.catalog, app.terminal
     codes = tuple(cat.matters)[:4]  # four matters, as the birth bundle has
     terminal.outcome = Outcome(

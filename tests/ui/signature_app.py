@@ -30,20 +30,11 @@ def ink(png: bytes) -> dict:
 
 async def script(app, out: Path) -> dict:
     from kiosk.cli import AFTER_DEATH_ANSWERS
-    from peripherals.idcard.emulator import sample_cards
-    from screens.walkthrough import Walkthrough, until
-    from tests.support.window_child import rect
+    from screens.walkthrough import until
+    from tests.support.window_child import applying, attract, rect
 
-    w = Walkthrough(app, out)
-    await until(lambda: app.root is not None and app.screens.current == "attract", 30, "attract")
-    terminal = app.terminal
-    terminal.begin(sample_cards()[0])
-    q = terminal.journey.choose("after_death", terminal.now())
-    for value in AFTER_DEATH_ANSWERS:
-        q = terminal.journey.answer(q.id, value, terminal.now())
-    app.show("materials")
-    await until(lambda: app.screens.current == "materials", 10, "materials")
-    screen = app.screens.current_screen
+    w = await attract(app, out)
+    screen = await applying(app, "after_death", AFTER_DEATH_ANSWERS, "materials")
     await w.drawn()
     list_before = rect(screen.ids.scroll)
     await w.tap("defer:driving_licence")  # 容缺: the licence brought later, with a promise

@@ -28,10 +28,10 @@ class ShutHall:
 
 
 async def script(app, out: Path) -> dict:
-    from screens.walkthrough import Walkthrough, until
+    from screens.walkthrough import until
+    from tests.support.window_child import attract
 
-    w = Walkthrough(app, out)
-    await until(lambda: app.root is not None and app.screens.current == "attract", 30, "attract")
+    w = await attract(app, out)
     app.show("ticket")
     await until(lambda: app.screens.current == "ticket", 10, "the ticket screen")
     screen = app.screens.current_screen
