@@ -47,7 +47,6 @@ from central.store import CHINA, Store
 from kiosk.errors import CalendarError
 from kiosk.hours import next_opening, open_at, parse_hours
 from kiosk.identity import mask
-from kiosk.workdays import WorkdayCalendar
 
 API = central_app.API
 log = logging.getLogger("central.citizen_api")
@@ -120,10 +119,7 @@ class TicketStore(Store):
 
 async def _open_now(hours: str) -> None:
     """:raises ApiError: 409 ticket.closed, with when they open (``details``: ISO time)."""
-    try:
-        calendar = (await asyncio.to_thread(decide.published_calendar))[0]
-    except CalendarError:  # counted on chinese-calendar and the estimate, as decide does
-        calendar = WorkdayCalendar()
+    calendar = await asyncio.to_thread(decide.calendar_in_use)
     spans, now = parse_hours(hours), dt.datetime.now(dt.UTC).astimezone(CHINA)
     if not open_at(spans, calendar, now):
         raise ApiError(409, "ticket.closed", "service_point",

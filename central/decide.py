@@ -109,6 +109,17 @@ def _due(calendar: WorkdayCalendar, today: dt.date, days: int) -> DueDate:
     return calendar.promise(today, days)  # a calendar is not changed once made
 
 
+def calendar_in_use() -> WorkdayCalendar:
+    """The published calendar; when its file is broken, chinese-calendar's data and the
+    rule-based estimate (dates beyond it are marked provisional): a broken calendar file
+    must not refuse citizens."""
+    try:
+        return published_calendar()[0]
+    except CalendarError as err:
+        log.error("published calendar not used: %s", err)
+        return WorkdayCalendar()
+
+
 def accept(sub: Submission, catalog: Catalog, number: str, today: dt.date,
            calendar: WorkdayCalendar | None = None) -> Outcome:  # fmt: skip
     """The acceptance (受理) of a submission already checked against the catalog.
@@ -116,13 +127,7 @@ def accept(sub: Submission, catalog: Catalog, number: str, today: dt.date,
     ``calendar`` defaults to the published calendar (:func:`published_calendar`).
     """
     if calendar is None:
-        try:
-            calendar = published_calendar()[0]
-        except CalendarError as err:
-            # A broken calendar file must not refuse citizens: count on chinese-calendar's
-            # data and the rule-based estimate (dates beyond it are marked provisional).
-            log.error("published calendar not used: %s", err)
-            calendar = WorkdayCalendar()
+        calendar = calendar_in_use()
     event, selected = sub.life_event or "", tuple(dict.fromkeys(sub.matters))
     limits, bundle_days = _LIMITS.get(
         catalog, (event, selected), lambda: _limits(catalog, event, selected)

@@ -32,7 +32,7 @@ import re
 
 from aiohttp import web
 
-from central.app import API, CONFIG, SIGNED, STORE, _body, _json, _object, _text, access
+from central.app import API, CONFIG, SIGNED, STORE, _body, _count, _json, _object, _text, access
 from central.auth import TERMINAL, terminal_of
 from central.citizen_api import SIGNED_LARGE
 from central.dashboard import diagnostics, volumes
@@ -158,7 +158,8 @@ async def upload_diagnostics(request: web.Request) -> web.Response:
     except ApiError as err:  # the request (if this answers one) says why, on the dashboard
         if asked and terminal_id:
             await asyncio.to_thread(diagnostics.refuse_request, request.app[STORE].engine,
-                                    terminal_id, int(asked), err.status)  # fmt: skip
+                                    terminal_id, int(asked),
+                                    diagnostics.REFUSED.get(err.status, "refused:broken"))  # fmt: skip
         raise
     bundle_id = await asyncio.to_thread(
         diagnostics.store_upload, request.app[STORE].engine, terminal_id,
@@ -174,14 +175,14 @@ async def diagnostics_refused(request: web.Request) -> web.Response:
     refused would), and is no longer asked for."""
     body = _object(await _body(request), "request")
     _only(body, "request", "reason", "terminal_id")
-    asked, reason = body.get("request"), body.get("reason")
-    if isinstance(asked, bool) or not isinstance(asked, int) or not 0 < asked < 2**31:
+    asked, reason = _count(body, "request"), body.get("reason")
+    if not asked:
         raise ApiError(400, "request.wrong_type", "request")
     if not isinstance(reason, str) or reason not in diagnostics.TERMINAL_REFUSED:
         raise ApiError(400, "request.wrong_type", "reason")
     refused = await asyncio.to_thread(
         diagnostics.refuse_request, request.app[STORE].engine, _terminal_id(request, body),
-        asked, 0, diagnostics.TERMINAL_REFUSED[reason])  # fmt: skip
+        asked, diagnostics.TERMINAL_REFUSED[reason])  # fmt: skip
     return _json({"refused": refused})
 
 

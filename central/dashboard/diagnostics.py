@@ -132,17 +132,16 @@ REFUSED = {422: "refused:personal", 413: "refused:size", 400: "refused:broken"} 
 TERMINAL_REFUSED = {"personal": "refused:personal", "size": "refused:size"}
 
 
-def refuse_request(engine: sa.Engine, terminal_id: str, request_id: int, status: int,
-                   state: str = "") -> int:  # fmt: skip
+def refuse_request(engine: sa.Engine, terminal_id: str, request_id: int, state: str) -> int:
     """The bundle a terminal sent for ``request_id`` was refused (personal data found in
-    it, too big, not a bundle: by ``status``), or the terminal refused to send it
-    (``state``): the request says so, rather than wait, then expire. How many (0 or 1)."""
+    it, too big, not a bundle: REFUSED by the answer's status), or the terminal refused to
+    send it (TERMINAL_REFUSED): the request says so (``state``), rather than wait, then
+    expire. How many (0 or 1)."""
     d = t.diagnostics_bundles
     with engine.begin() as conn:
         return conn.execute(d.update().where(d.c.id == request_id, d.c.terminal_id == terminal_id,
                                              d.c.state == "requested")
-                            .values(state=state or REFUSED.get(status, "refused:broken"),
-                                    uploaded_at=_now())).rowcount  # fmt: skip
+                            .values(state=state, uploaded_at=_now())).rowcount  # fmt: skip
 
 
 def _now() -> dt.datetime:
