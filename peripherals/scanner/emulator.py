@@ -31,19 +31,23 @@ def read_paper(picture: Path | str) -> str:
 
     OpenCV's detector misses some small codes at 1:1 (a receipt's 3-dot modules) that a
     scanner or a phone reads: larger copies are tried too, each pixel repeated, with a
-    quiet zone around.
+    quiet zone around. It also misses about one well-printed receipt code in 750 at every
+    size (measured on 3 000 receipts' URLs), which its second detector (ArUco-based finder
+    patterns) reads: that one is tried last.
     """
     import cv2  # only where paper is read: the emulator itself needs no OpenCV
 
     img = cv2.imread(str(picture))
     if img is None:
         raise ValueError(f"{picture} is not a readable image")
-    detector = cv2.QRCodeDetector()
+    candidates = []
     for scale in (1, 2, 3, 4):
         big = img if scale == 1 else cv2.resize(img, None, fx=scale, fy=scale,
                                                  interpolation=cv2.INTER_NEAREST)  # fmt: skip
         bordered = cv2.copyMakeBorder(big, 40, 40, 40, 40, cv2.BORDER_CONSTANT, value=(255, 255, 255))
-        for candidate in (big, bordered) if scale == 1 else (bordered,):
+        candidates += [big, bordered] if scale == 1 else [bordered]
+    for detector in (cv2.QRCodeDetector(), cv2.QRCodeDetectorAruco()):
+        for candidate in candidates:
             text, _points, _ = detector.detectAndDecode(candidate)
             if text:
                 return text
