@@ -2,6 +2,9 @@
 
 Pre-filled fields are shown as done; the citizen types only the rest, with
 the on-screen keyboard; problems are shown in plain words under each field.
+In large type the form is shown a page at a time, as the other lists are (a group's
+heading goes with its first field); the form turns to the page of each field it brings
+to the citizen.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from kiosk.records import masked_id
 from kiosk.validation import normalize_date
 from screens.base import KioskScreen
 from screens.keyboard import KioskKeyboard
-from screens.widgets import BigButton, choice_look
+from screens.widgets import BigButton, PagedRows, choice_look
 
 KEYBOARD_MODE = {
     FieldType.ID_NUMBER: "digits",
@@ -69,7 +72,9 @@ def even_rows(grid: GridLayout, buttons: list[BigButton]) -> None:
 LONG_CHOICES = 12  # a choice list longer than this shows its likely few, then "more…"
 
 
-class FormScreen(KioskScreen):
+class FormScreen(PagedRows, KioskScreen):
+    elderly_rows = (4, 2)  # rows a page in large type before the form is measured
+
     def __init__(self, terminal, nav, **kw):
         super().__init__(terminal, nav, **kw)
         self.inputs: dict[str, FieldInput] = {}
@@ -81,10 +86,29 @@ class FormScreen(KioskScreen):
         self._open_group: str | None = None  # the section the review's "change" asked for
         self.expanded: set[str] = set()  # long choice lists opened in full ("more…")
         self._problems: dict[str, str] = {}  # what the rows say is wrong (message keys)
+        terminal.subscribe(self._on_terminal)
+
+    def on_kv_post(self, *_):
+        self.watch_list()
+
+    def _on_terminal(self, what: str) -> None:
+        if what == "elderly" and self.manager is not None and self.manager.current == self.name:
+            self._rebuild()  # pages in large type, or the whole form again
+
+    def heads(self, row) -> bool:
+        return any(row is h for h in self.headings.values())  # a heading goes with its field
+
+    def room_taken(self) -> tuple[float, float]:
+        side = self.ids.side_keyboard_area  # the keyboard beside the form (landscape)
+        return (side.width + dp(24) if side.children else 0.0), self.ids.keyboard_area.height
 
     def on_pre_enter(self, *_):
         self.journey.start_form()
-        self.build_rows()
+        values = self.terminal.session.values
+        if self._open_group is not None:
+            self.build_rows(keep=f"group:{self._open_group}")
+        else:  # on the page of the field the cursor will wait in (on_enter)
+            self.build_rows(keep=next((f for f in self.to_fill_now() if not values.get(f)), None))
 
     def open_at(self, group: str) -> None:
         """The form opens next at ``group``'s section (the review's "change" beside it)."""
@@ -104,7 +128,7 @@ class FormScreen(KioskScreen):
     def wipe(self) -> None:
         super().wipe()
         self.close_keyboard()
-        self.ids.rows.clear_widgets()
+        self.forget_rows()
         self.inputs.clear()
         self.rows.clear()
         self.problem_labels.clear()
@@ -116,30 +140,65 @@ class FormScreen(KioskScreen):
     def relanguage(self) -> None:
         self._rebuild()  # labels, choices and problems; what was typed stays
 
-    def _rebuild(self) -> None:
-        """The rows made again where they were; the field being typed in keeps the focus
-        (the keyboard goes to its new input: left on the old one, keys went nowhere)."""
-        focused = next((fid for fid, i in self.inputs.items() if i.focus), None)
+    def _rebuild(self, keep: str | None = None) -> None:
+        """The rows made again where they were (on the same page, or on ``keep``'s); the
+        field being typed in keeps the focus (the keyboard goes to its new input: left on
+        the old one, keys went nowhere)."""
+        focused = self._focused()
+        keep = keep or self._anchor()
         scroll_y = self.ids.scroll.scroll_y
         self.close_keyboard()
-        self.build_rows(self._problems)
+        self.build_rows(self._problems, keep=keep)
         self.ids.scroll.scroll_y = scroll_y
         if focused in self.inputs:
             Clock.schedule_once(lambda _dt: setattr(self.inputs[focused], "focus", True), 0)
 
-    def build_rows(self, problems: dict[str, str] | None = None):
+    def _focused(self) -> str | None:
+        return next((fid for fid, i in self.inputs.items() if i.focus), None)
+
+    def kept_row(self):
+        """The field being typed in stays on the page shown when the form's room changes
+        (the keyboard beside it in landscape narrows the form); else the page's first row."""
+        focused = self._focused()
+        return self.rows[focused] if focused in self.rows else super().kept_row()
+
+    def _anchor(self) -> str | None:
+        """What keeps the citizen's place when the rows are made again (``kept_row``), by
+        key: a field's id, or "group:<id>" for a heading."""
+        row = self.kept_row()
+        if isinstance(row, FieldRow):
+            return row.field_id
+        return next((f"group:{g}" for g, h in self.headings.items() if h is row), None)
+
+    def _row(self, key: str | None):
+        """The row a key (a field's id, or "group:<id>" for a heading) names, if shown."""
+        if key is None:
+            return None
+        if key.startswith("group:"):
+            return self.headings.get(key.removeprefix("group:"))
+        return self.rows.get(key)
+
+    def to_fill_now(self) -> list[str]:
+        """The fields the citizen fills, in form order (those the card does not)."""
+        form = self.journey.form()
+        prefilled = form.prefill(self.terminal.session.card)
+        return [f.id for f in form.fields if f.id not in prefilled]
+
+    def build_rows(self, problems: dict[str, str] | None = None, keep: str | None = None):
+        """The form's rows made afresh, shown on the page of ``keep`` (a field's id, or
+        "group:<id>"; by default the first row of the page shown)."""
+        keep = keep if keep is not None else self._anchor()
         problems = self._problems = problems or {}
         lang = self.terminal.language
         form = self.journey.form()
         prefilled = form.prefill(self.terminal.session.card)
         values = self.terminal.session.values
-        rows = self.ids.rows
-        rows.clear_widgets()
+        rows: list = []  # every row, headings too: shown a page at a time (PagedRows)
         self.inputs.clear()
         self.rows.clear()
         self.problem_labels.clear()
         self.headings.clear()
-        self.to_fill = [f.id for f in form.fields if f.id not in prefilled]
+        self.to_fill = self.to_fill_now()
         group = None
         # where the filled-in values came from: a card read, or a code shown on a phone
         eid = isinstance(self.terminal.session.card, ElectronicId)
@@ -148,7 +207,7 @@ class FormScreen(KioskScreen):
             if f.group != group:
                 group = f.group
                 self.headings[group] = Factory.GroupHeading(text=self.t(f"group.{group}"))
-                rows.add_widget(self.headings[group])
+                rows.append(self.headings[group])
             row = FieldRow(field_id=f.id)
             row.add_widget(Factory.FieldLabel(
                 text=f.label.get(lang) + ("" if f.required else self.t("form.optional"))))
@@ -187,12 +246,15 @@ class FormScreen(KioskScreen):
             label = Factory.Problem(text=self.t(problems[f.id]) if f.id in problems else "")
             self.problem_labels[f.id] = label
             row.add_widget(label)
-            rows.add_widget(row)
+            rows.append(row)
             self.rows[f.id] = row
+        self._rows = rows
+        self.paginate(keep=self._row(keep))
 
     def show_group(self, group: str) -> None:
-        """Scroll so that ``group``'s heading is at the top of the view (or as near as the
-        end of the form allows)."""
+        """Turn to ``group``'s page and scroll so that its heading is at the top of the
+        view (or as near as the end of the form allows)."""
+        self.turn_to(self.headings.get(group))
         heading, view, rows = self.headings.get(group), self.ids.scroll, self.ids.rows
         if heading is None or heading.parent is not rows.__self__:  # (ids are weak proxies)
             return
@@ -221,7 +283,30 @@ class FormScreen(KioskScreen):
     def expand(self, field_id: str) -> None:
         self.terminal.touch()
         self.expanded.add(field_id)
-        self._rebuild()
+        self._rebuild(keep=field_id)  # its page, though the longer list moves it on
+
+    def turn_to(self, row) -> None:
+        """Show the page that holds ``row``; a field typed in on the page left loses focus."""
+        page = next((i for i, p in enumerate(self._pages) if any(r is row for r in p)), None)
+        if page is None or page == self.page:
+            return
+        for field_input in self.inputs.values():
+            if field_input.focus and not any(self.rows[field_input.field_id] is r for r in self._pages[page]):
+                field_input.focus = False
+        self.page = page
+        self.show_page()
+
+    def show_page(self):
+        super().show_page()  # (at its top)
+        self.ids.rows.do_layout()  # now: the form scrolls to a field of the page at once
+        focused = self._focused()
+        if focused in self.inputs:  # the field being typed in, in view again
+            Clock.schedule_once(lambda _dt: self._scroll_to_focused(self.inputs[focused]), 0)
+
+    def turn(self, step: int):
+        """The citizen turns the page: the keyboard goes with the field typed in."""
+        self.close_keyboard()
+        super().turn(step)
 
     def pick(self, field_id: str, value: str):
         self.expanded.discard(field_id)  # chosen: the long list folds away again
@@ -240,6 +325,7 @@ class FormScreen(KioskScreen):
             self.close_keyboard()
             return
         nxt = following[0]
+        self.turn_to(self.rows[nxt])
         if nxt in self.inputs:
             self.inputs[nxt].focus = True
         else:
@@ -314,8 +400,8 @@ class FormScreen(KioskScreen):
         problems = self.journey.form_done(self.terminal.now())
         if problems:
             self.error = self.t("form.fix_problems", count=len(problems))
-            self.build_rows(problems)
             first = next(iter(problems))
+            self.build_rows(problems, keep=first)
             target = self.inputs.get(first)
             if target is not None:
                 self.ids.scroll.scroll_to(target, padding=40, animate=False)

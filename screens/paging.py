@@ -16,12 +16,13 @@ def pages_by_height(items: list, heights: list[float], room: float, gap: float =
                     keeps_with_next=lambda item: False) -> list[list]:  # fmt: skip
     """``items`` (``heights`` tall, ``gap`` between two) cut into pages that each fit
     ``room`` whole; an item taller than the room has a page to itself (scrolled). An item
-    that ``keeps_with_next`` (a heading) never ends a page: it moves on with what it heads."""
+    that ``keeps_with_next`` (a heading) never ends a page: it moves on with what it heads,
+    and stays with it on a page too full for both (scrolled), never alone."""
     pages: list[list] = []
     page: list[tuple] = []
     used = 0.0
     for item, height in zip(items, heights, strict=True):
-        if page and used + gap + height > room:
+        if page and used + gap + height > room and not all(keeps_with_next(i) for i, _ in page):
             carry: list[tuple] = []
             while len(page) > 1 and keeps_with_next(page[-1][0]):
                 carry.insert(0, page.pop())

@@ -333,6 +333,18 @@ class PagedRows:
     def heads(self, row) -> bool:
         return False
 
+    def kept_row(self):
+        """The row whose page stays shown when the list is paged again (its room changed):
+        the first of the page shown."""
+        page = self._pages[self.page] if 0 <= self.page < len(self._pages) else []
+        return page[0] if page else None
+
+    def room_taken(self) -> tuple[float, float]:
+        """The (width, height) taken from the list for a while only (the form's keyboard
+        beside it or under it): pages are cut as if it were not, so that they stay the same
+        while it shows (the page then scrolls in the room left)."""
+        return 0.0, 0.0
+
     def watch_list(self) -> None:
         """Turn pages with the pager, and page again when the list's room changes (a
         longer hint, the signature pad opened beside it, another language), keeping the
@@ -348,8 +360,8 @@ class PagedRows:
         from kivy.core.window import Window
 
         rows = self._rows
-        if keep_page and 0 <= self.page < len(self._pages) and self._pages[self.page]:
-            keep = self._pages[self.page][0]
+        if keep_page:
+            keep = self.kept_row()
         # rows a page before they are measured (or when they cannot be); 0: normal type,
         # every row on one scrolled page
         in_portrait, in_landscape = self.elderly_rows
@@ -357,7 +369,8 @@ class PagedRows:
         guess = (in_portrait if portrait else in_landscape) if self.terminal.elderly else 0
         # the list's room with the page buttons shown, whether they show now or not
         scroll, pager = self.ids.scroll, self.ids.pager
-        width, room = scroll.width, scroll.height
+        taken_width, taken_height = self.room_taken()
+        width, room = scroll.width + taken_width, scroll.height + taken_height
         if pager.parent is scroll.parent:  # the buttons share the list's box: under it or beside
             if pager.orientation == "horizontal":
                 room += pager.height - pager.full_height
@@ -420,6 +433,7 @@ class MoreScroll(ScrollView):
         self.fade = MoreScroll._fade
         super().__init__(**kw)
         self.fbind("scroll_y", self._more)
+        self.fbind("scroll_y", self._effect_follows)
         self.fbind("height", self._more)
         self.fbind("more_text", self._draw_text)
         self.fbind("more_font_size", self._draw_text)
@@ -433,6 +447,16 @@ class MoreScroll(ScrollView):
         widget.funbind("height", self._more)
         super().remove_widget(widget, *args, **kw)
         self._more()
+
+    def _effect_follows(self, *_):
+        """Scrolled by the program (to the field typed in, a page's top), not by a finger:
+        the scroll effect takes the new place as its own. Left where it was, the effect put
+        the list back there when it next moved (after a tap on a row that made the rows
+        again, the form jumped back to the top of the page)."""
+        content = self.children[0] if self.children else None
+        if (not self._touch and self.effect_y is not None and content is not None
+                and content.height > self.height):  # (else nothing scrolls: left alone) # fmt: skip
+            self._update_effect_y_bounds()
 
     def _more(self, *_):
         content = self.children[0] if self.children else None

@@ -46,3 +46,35 @@ def test_each_page_of_the_review_in_large_type_shows_its_lines_whole(tmp_path, s
     assert len(pages) > 1
     assert [p["offers"] for p in pages] == [["next_page"]] * (len(pages) - 1) + [["submit"]]
     assert shows_text(got["screenshot"], "下一页，继续核对", range(30, 40), bold=True)
+
+
+FORM_CHILD = Path(__file__).with_name("paged_form_app.py")
+
+
+@SIZES
+def test_the_form_in_large_type_is_shown_a_page_at_a_time_and_brings_each_field(tmp_path, size):
+    got = run_child(FORM_CHILD, tmp_path, size)
+    pages = got["pages"]
+    # fewer items a screen: more than one page, each shown whole with the keyboard shut
+    # (but a field taller than the list, alone on its page with its heading and scrolled:
+    # the banks in landscape), none ending with a group's heading (it goes with its field)
+    assert len(pages) > 1, pages
+    assert all(p["rows"] >= 1 and p["whole"] == p["rows"] or p["taller_than_the_list"]
+               and len(p["fields"]) == 1 for p in pages), pages  # fmt: skip
+    assert not any(p["ends_with_heading"] for p in pages), pages
+    # every field the form asks for is on some page, once
+    fields = [f for p in pages for f in p["fields"]]
+    assert len(fields) == len(set(fields)) and got["to_fill"] in fields
+    # the pages stay the same while the keyboard shows (the page scrolls in the room left)
+    assert got["pages_open"] == got["pages_shut"] == len(pages)
+    # the cursor waits in the first field to fill, on its page
+    assert got["first_focused"] == got["to_fill"]
+    # "完成" on the last field of a page: the next page, its field focused and in view
+    brought = got["brought"]
+    assert brought == {"page": brought["page_of_next"], "page_of_next": brought["page_of_next"],
+                       "focused": True, "in_view": True}, brought  # fmt: skip
+    # the citizen turning the page puts the keyboard away with the field left behind
+    assert got["turned"] == {"keyboard": False, "focused": None}
+    # in normal type, the whole form on one scrolled page, no pager
+    assert got["normal"] == {"pages": 1, "pager_height": 0}
+    assert shows_text(got["screenshot"], "请核对并填写申请信息", [57], bold=True)

@@ -28,7 +28,7 @@ def test_pages_by_height_keep_every_row_in_order_and_fit_their_room(rows, room, 
         # headings and the one row they head, or that row alone
         if used > room:
             assert sum(not heading for _, (heading, _h) in page) <= 1, page
-        if n < len(pages) - 1 and len(page) > 1:
+        if n < len(pages) - 1:  # (not even alone: a page of a heading and nothing it heads)
             assert not page[-1][1][0], "a heading ended a page, apart from what it heads"
 
 
@@ -43,6 +43,13 @@ def test_all_on_one_page_when_it_fits_and_a_tall_row_alone():
     assert pages_by_height(["a", "b"], [100, 100], 500) == [["a", "b"]]
     assert pages_by_height(["a", "tall", "b"], [100, 900, 100], 500) == [["a"], ["tall"], ["b"]]
     assert pages_by_height([], [], 500) == [[]]
+
+
+def test_a_heading_stays_with_a_row_too_tall_to_share_a_page():
+    # the banks' heading and their list, taller than the page in landscape large type:
+    # one page, scrolled, not the heading alone on a page of its own
+    pages = pages_by_height(["a", "H", "banks"], [480, 50, 600], 500, 0, lambda r: r == "H")
+    assert pages == [["a"], ["H", "banks"]]
 
 
 def test_pages_of_count_keeps_headings_with_their_lines():

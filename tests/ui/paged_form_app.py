@@ -1,0 +1,99 @@
+"""The one form in large type, a page at a time, in a real window. Run by
+tests/ui/test_paged_lists.py in its own process (Kivy makes one window per process):
+``python tests/ui/paged_form_app.py OUT_DIR WIDTH HEIGHT``.
+
+Prints one JSON line: each page as the citizen turns to it with the pager (the rows on it,
+how many lie wholly in the list, whether a heading ends it), the pages counted with the
+keyboard shut and open, what the form shows after "完成" in the last field of a page, what
+turning the page does to the keyboard, and the pages in normal type.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.window_child import kiosk_window  # noqa: E402
+
+
+async def script(app, out: Path) -> dict:
+    from kiosk.cli import DEMO_ANSWERS
+    from peripherals.idcard.emulator import sample_cards
+    from screens.walkthrough import Walkthrough, in_view_beside_keyboard, until
+
+    w = Walkthrough(app, out)
+    await until(lambda: app.root is not None and app.screens.current == "attract", 30, "attract")
+    terminal = app.terminal
+    app.toggle_elderly()  # large type, as the citizen's "长者模式" button sets it
+    terminal.begin(sample_cards()[0])
+    q = terminal.journey.choose("birth", terminal.now())
+    for value in DEMO_ANSWERS:
+        q = terminal.journey.answer(q.id, value, terminal.now())
+    app.show("form")
+    await until(lambda: app.screens.current == "form", 10, "the form")
+    form = app.screens.current_screen
+    # the cursor waits in the first field to fill, keyboard up, as in normal type
+    await until(lambda: form.keyboard is not None, 5, "the keyboard")
+    await w.drawn()
+    pages_open = form.ids.pager.pages
+    first_focused = form._focused()
+    form.close_keyboard()
+    await w.drawn()
+    pages_shut = form.ids.pager.pages
+    shot = str(await w.screenshot("form-large-type"))
+
+    def page_of(field_id: str) -> int:
+        return next(i for i, p in enumerate(form._pages) if form.rows[field_id] in p)
+
+    seen = []
+    form.page = 0  # from the first page (the form opened on the first field to fill)
+    form.show_page()
+    while True:
+        await w.drawn()
+        scroll = form.ids.scroll
+        bottom, top = scroll.to_window(*scroll.pos)[1], scroll.to_window(scroll.right, scroll.top)[1]
+        rows = list(reversed(form.ids.rows.children))  # top to bottom
+        whole = [r for r in rows if r.to_window(*r.pos)[1] >= bottom - 1
+                 and r.to_window(r.right, r.top)[1] <= top + 1]  # fmt: skip
+        seen.append({"rows": len(rows), "whole": len(whole), "ends_with_heading": form.heads(rows[-1]),
+                     "taller_than_the_list": any(r.height > scroll.height for r in rows),
+                     "fields": [r.field_id for r in rows if hasattr(r, "field_id")]})  # fmt: skip
+        if form.ids.pager.page + 1 >= form.ids.pager.pages:
+            break
+        await w.tap("page:next")
+
+    # "完成" in a typed field whose next field to fill is on a later page: that page, that
+    # field focused, whole in view beside the keyboard
+    order = form.to_fill
+    here, after = next((a, b) for a, b in zip(order, order[1:], strict=False)
+                       if a in form.inputs and b in form.inputs and page_of(b) > page_of(a))  # fmt: skip
+    form.page = page_of(here)
+    form.show_page()
+    form.inputs[here].focus = True
+    await until(lambda: form.keyboard is not None, 5, "the keyboard")
+    await w.drawn()
+    await w.tap("key:done")
+    await until(lambda: form.inputs[after].focus and form.keyboard is not None, 5, "the next field")
+    await until(lambda: in_view_beside_keyboard(form, after), 3, "the next field in view")
+    brought = {"page": form.page, "page_of_next": page_of(after), "focused": form._focused() == after,
+               "in_view": in_view_beside_keyboard(form, after)}  # fmt: skip
+    await w.screenshot("form-large-type-next-page")
+
+    # turning the page with the pager: the keyboard goes with the field typed in
+    await w.tap("page:prev")
+    await w.drawn()
+    turned = {"keyboard": form.keyboard is not None, "focused": form._focused()}
+
+    app.toggle_elderly()  # normal type: the whole form, scrolled, no pager
+    await w.drawn()
+    normal = {"pages": len(form._pages), "pager_height": form.ids.pager.height}
+    return {"pages": seen, "pages_open": pages_open, "pages_shut": pages_shut,
+            "first_focused": first_focused, "to_fill": order[0], "brought": brought,
+            "turned": turned, "normal": normal, "screenshot": shot}  # fmt: skip
+
+
+if __name__ == "__main__":
+    kiosk_window(script)
