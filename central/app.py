@@ -291,7 +291,18 @@ async def submit(request: web.Request) -> web.Response:
     body_hash = hashlib.sha256(_CANONICAL(sub.to_dict()).encode()).hexdigest()
     sub = await _accepted_where_enrolled(request, sub)
     cat: Catalog = request.app[CATALOG]["catalog"]
-    validate.check_against_catalog(sub, cat)
+    try:
+        validate.check_against_catalog(sub, cat)
+    except ApiError:
+        # a replay of a submission stored before the catalog changed (its answer was lost,
+        # and the kiosk printed a pending slip): the outcome it was given, not a refusal
+        # that would set the slip aside unlinked
+        stored = await asyncio.to_thread(request.app[STORE].stored_outcome, sub.key, body_hash)
+        if stored is None:
+            raise
+        if request.get(NONCE) is not None:  # the signed request is used up all the same
+            await request.app[WRITES].nonce(request[TERMINAL], request[NONCE])
+        return _json(stored, 200)
     body = sub.to_dict()
     # answered only once committed (fsynced on SQLite), with the nonce in the same transaction
     accept = partial(decide.accept, sub, cat)

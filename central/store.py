@@ -663,6 +663,13 @@ class Store:
             raise RuntimeError("Store needs a SecretBox to store submissions (sealed at rest)")
         return self.box
 
+    def stored_outcome(self, key: str, body_hash: str) -> dict[str, Any] | None:
+        """The outcome already given to the submission stored under ``key`` with this very
+        body (a replay), as the platform answered it; None when there is none."""
+        with reader(self.engine).connect() as conn:
+            row = conn.execute(_STORED, {"keys": [key]}).first()
+        return row.outcome if row is not None and row.body_hash == body_hash else None
+
     def submission_body(self, key: str) -> dict[str, Any] | None:
         """The body of the submission stored under ``key``, opened (None: no such key)."""
         with reader(self.engine).connect() as conn:

@@ -103,6 +103,41 @@ async def test_replayed_submission_returns_the_same_outcome_and_is_stored_once(p
     assert int(other.acceptance_number[-5:]) == int(first.acceptance_number[-5:]) + 1
 
 
+async def test_a_replay_after_the_catalog_changed_gets_its_outcome_not_a_refusal(
+    aiohttp_server, database_url, tmp_path
+):
+    # Given a submission the platform stored, whose answer the kiosk never heard (it printed
+    # a pending slip and keeps the submission to send again)
+    from dataclasses import replace
+
+    from central.app import CATALOG
+
+    config = CentralConfig(data_dir=tmp_path / "central", database_url=database_url)
+    server = await aiohttp_server(make_app(config, catalog_override=small_catalog()))
+    base = str(server.make_url("")).rstrip("/")
+    async with aiohttp.ClientSession() as http, http.post(
+        f"{base}/api/v1/office/enrolment-codes", json={"service_point": "hukeng"}
+    ) as r:
+        code = (await r.json())["code"]
+    client = PlatformClient(base, timeout=5, backoff=0.01)
+    try:
+        await client.enrol(code)
+        sub = a_submission(client.terminal_id)
+        first = await client.submit(sub)
+        # and the catalog then changed: one of its matters is no longer offered
+        cat = server.app[CATALOG]["catalog"]
+        server.app[CATALOG]["catalog"] = replace(
+            cat, matters={k: m for k, m in cat.matters.items() if k != "social_card"})
+        # When the kiosk sends it again, the same outcome: the slip is linked to its number
+        assert await client.submit(sub) == first
+        # while a new submission of the same body is checked against the new catalog
+        with pytest.raises(PlatformRejected) as err:
+            await client.submit(a_submission(client.terminal_id))
+        assert err.value.status == 422 and err.value.message_key == "submission.unknown_matter"
+    finally:
+        await client.close()
+
+
 async def test_same_key_with_other_content_is_a_conflict(platform):
     _, client, _ = platform
     sub = a_submission(client.terminal_id)
