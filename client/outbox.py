@@ -44,7 +44,13 @@ from client.outbox_actions import (
     next_wake,
     retry_at,
 )
-from kiosk.errors import OutboxError, PlatformAuthError, PlatformError, PlatformRejected
+from kiosk.errors import (
+    OutboxError,
+    PlatformAuthError,
+    PlatformError,
+    PlatformRejected,
+    UnreadableEntry,
+)
 from kiosk.outcomes import MatterOutcome, Outcome, OutcomeKind, Submission
 
 log = logging.getLogger("client.outbox")
@@ -213,7 +219,12 @@ class Outbox:
             plain = self._aead.decrypt(row[1], row[2], row[0].encode())
         except InvalidTag as err:
             raise OutboxError(f"outbox entry {entry_id} does not decrypt") from err
-        return Submission.from_dict(json.loads(plain))
+        try:
+            return Submission.from_dict(json.loads(plain))
+        except (ValueError, KeyError, TypeError, AttributeError) as err:  # (no value in the message)
+            raise UnreadableEntry(
+                f"outbox entry {entry_id} is not a submission this version reads ({type(err).__name__})"
+            ) from None
 
     def acknowledge(self, entry_id: int, outcome: Outcome) -> None:
         """The platform has it: forget the body, remember which number it became."""
@@ -300,7 +311,13 @@ class Outbox:
         async def send(entry_id: int) -> None:
             nonlocal stopped
             try:
-                sub = await asyncio.to_thread(self.submission, entry_id)
+                try:
+                    sub = await asyncio.to_thread(self.submission, entry_id)
+                except UnreadableEntry as err:  # (an older version's body): set aside, kept
+                    log.error("outbox: %s: set aside for a technician", err)
+                    await asyncio.to_thread(self.give_up, entry_id, "unreadable")
+                    counts["given_up"] += 1
+                    return
                 try:
                     outcome = await client.submit(sub)
                 except PlatformAuthError as err:  # an untrusted terminal: nothing goes through
@@ -317,6 +334,13 @@ class Outbox:
                 except PlatformError as err:
                     log.info("outbox: entry %d not sent (%s)", entry_id, type(err).__name__)
                     stopped = True
+                    await asyncio.to_thread(self.failed, entry_id, type(err).__name__, now)
+                    counts["failed"] += 1
+                    return
+                except Exception as err:  # noqa: BLE001 - one entry's surprise stops no queue
+                    # tried again later, as after a network fault; by its type only (its
+                    # words may quote the citizen's data)
+                    log.error("outbox: entry %d not sent (unexpected %s)", entry_id, type(err).__name__)
                     await asyncio.to_thread(self.failed, entry_id, type(err).__name__, now)
                     counts["failed"] += 1
                     return
@@ -353,6 +377,8 @@ class Outbox:
                 await self.drain(client)
             except OutboxError:
                 log.exception("outbox: disk failure while draining")
+            except Exception as err:  # noqa: BLE001 - the loop outlives any one round
+                log.error("outbox: a round of sending failed (%s); going on", type(err).__name__)
             now = time.time()
             wake = next_wake(await asyncio.to_thread(self.entries), now)
             delay = interval if wake is None else min(interval, max(0.05, wake - now))

@@ -175,3 +175,9 @@ class OutboxError(KioskError):
     """The durable outbox cannot keep a submission (disk full, key file unreadable or too open)."""
 
     message_key = "error.outbox"
+
+
+
+class UnreadableEntry(OutboxError):
+    """An outbox entry decrypts but is not a submission this version reads (one kept by an
+    older version): set aside for a technician, the rest of the queue goes on."""

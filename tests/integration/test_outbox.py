@@ -6,6 +6,7 @@ starts it) where a test must stop or kill it, on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import stat
@@ -246,3 +247,56 @@ def test_a_slips_link_is_kept_for_months_then_forgotten(tmp_path):
     # Then the next acknowledgement forgets it, and keeps the recent one
     assert outbox.linked(old.local_number) is None
     assert outbox.linked(recent.local_number) == "AF2026120700001"
+
+
+class Surprising:
+    """The real client, but its first submit fails as no PlatformError does (a library's own
+    error in a new version, say): what the outbox must outlive."""
+
+    def __init__(self, client: PlatformClient) -> None:
+        self.client, self.calls = client, 0
+
+    async def submit(self, sub):
+        self.calls += 1
+        if self.calls == 1:
+            raise ValueError("a surprise")
+        return await self.client.submit(sub)
+
+
+async def test_a_surprise_while_sending_or_an_unreadable_entry_stops_no_queue(
+    tmp_path, catalog_dir, servers, clients, database_url
+):
+    # Given three slips queued: one kept in a shape this version does not read
+    data = tmp_path / "central"
+    db = sqlite_or(database_url, data)
+    server = servers(CentralProcess(data, catalog_dir, db))
+    client = clients(server.url, timeout=5, attempts=1)
+    await client.enrol(add_code(data, db))
+    outbox = Outbox(tmp_path / "outbox.sqlite3", tmp_path / "outbox.key", client.terminal_id)
+    first, odd, last = (outbox.put(a_submission(client.terminal_id)) for _ in range(3))
+    odd_entry = outbox.entry_id(odd.key)
+    import sqlite3
+
+    nonce = os.urandom(12)
+    sealed = outbox._aead.encrypt(nonce, b'{"format": "of an older version"}', odd.key.encode())
+    with sqlite3.connect(tmp_path / "outbox.sqlite3") as conn:
+        conn.execute("UPDATE entries SET nonce = ?, sealed = ? WHERE id = ?",
+                     (nonce, sealed, odd_entry))  # fmt: skip
+    # When the sending loop runs and the first send fails unexpectedly
+    surprising = Surprising(client)
+    stop = asyncio.Event()
+    loop = asyncio.ensure_future(outbox.run(surprising, stop, interval=0.1))
+    try:
+        deadline = time.monotonic() + 30
+        while outbox.pending() and time.monotonic() < deadline and not loop.done():
+            await asyncio.sleep(0.1)
+        # Then the loop is still running, the readable slips are sent and linked (the
+        # first one once its retry came round)
+        assert not loop.done()
+        assert outbox.linked(first.local_number) and outbox.linked(last.local_number)
+        # and the unreadable one is set aside, kept for a technician, not sent
+        kept = {e.id: e for e in outbox.entries()}
+        assert kept[odd_entry].state == "dead" and kept[odd_entry].last_error == "unreadable"
+    finally:
+        stop.set()
+        await loop
