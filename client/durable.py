@@ -10,6 +10,7 @@ key; the platform links the local number to the acceptance number.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +18,8 @@ from client.outbox import Outbox, pending_outcome
 from client.platform import PlatformClient
 from kiosk.errors import PlatformAuthError, PlatformError, PlatformRejected
 from kiosk.outcomes import Outcome, Progress, Submission
+
+log = logging.getLogger("client.durable")
 
 
 class DurablePlatform:
@@ -39,14 +42,19 @@ class DurablePlatform:
 
         :raises OutboxError: the submission could not be kept on disk (tell the citizen, keep nothing).
         :raises PlatformRejected: the platform refused it (a precise message key; nothing queued).
-        :raises PlatformAuthError: this terminal is not trusted (the submission stays queued).
+        A terminal the platform does not trust for now (its clock off, its credentials in
+        question) gets a pending slip too: the submission is kept and goes once the
+        technician has put that right; the citizen is not told "failed" about an
+        application that will be delivered (nor left to tap again and queue another).
         """
         stamped = await asyncio.to_thread(self.outbox.put, submission)
         entry = await asyncio.to_thread(self.outbox.entry_id, stamped.key)
         try:
             outcome = await self.client.submit(stamped)
-        except PlatformAuthError:
-            raise
+        except PlatformAuthError as err:
+            log.error("submission kept for later: the platform does not trust this terminal (%s)",
+                      err.message_key)  # fmt: skip
+            return pending_outcome(stamped)
         except PlatformRejected:
             if entry is not None:
                 await asyncio.to_thread(self.outbox.remove, entry)

@@ -167,33 +167,36 @@ class Outbox:
         """Keep ``submission`` durably (on disk when this returns) and give it a local number.
 
         Returns the submission stamped with its local number (收件凭证); putting
-        the same key again returns the stored stamp without a second entry.
+        the same key again returns the one kept under it (the same body, sent again)
+        without a second entry.
 
         :raises OutboxError: the disk refused the write, or the key file is unusable.
         """
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
-            row = db.execute(
-                "SELECT local_number FROM entries WHERE key = ?", (submission.key,)
-            ).fetchone()
-            if row is not None:
-                db.execute("ROLLBACK")
-                return replace(submission, local_number=row[0])
-            db.execute("INSERT OR IGNORE INTO counters VALUES ('local', 0)")
-            db.execute("UPDATE counters SET value = value + 1 WHERE name = 'local'")
-            seq = db.execute("SELECT value FROM counters WHERE name = 'local'").fetchone()[0]
-            stamped = replace(
-                submission, local_number=f"L{self.terminal_id or submission.terminal_id}-{seq:06d}"
-            )
-            nonce = os.urandom(12)
-            sealed = self._aead.encrypt(
-                nonce, json.dumps(stamped.to_dict()).encode(), stamped.key.encode()
-            )
-            db.execute(
-                "INSERT INTO entries (key, local_number, created_at, nonce, sealed) VALUES (?, ?, ?, ?, ?)",
-                (stamped.key, stamped.local_number, time.time(), nonce, sealed),
-            )
-            db.execute("COMMIT")  # synchronous=FULL: the WAL is fsynced here
+            row = db.execute("SELECT id FROM entries WHERE key = ?", (submission.key,)).fetchone()
+            if row is None:
+                return self._add(db, submission)
+            db.execute("ROLLBACK")
+        return self.submission(row[0])  # (its own call: the connection is one at a time)
+
+    def _add(self, db: sqlite3.Connection, submission: Submission) -> Submission:
+        """``submission`` as a new entry, numbered, in the transaction ``put`` began."""
+        db.execute("INSERT OR IGNORE INTO counters VALUES ('local', 0)")
+        db.execute("UPDATE counters SET value = value + 1 WHERE name = 'local'")
+        seq = db.execute("SELECT value FROM counters WHERE name = 'local'").fetchone()[0]
+        stamped = replace(
+            submission, local_number=f"L{self.terminal_id or submission.terminal_id}-{seq:06d}"
+        )
+        nonce = os.urandom(12)
+        sealed = self._aead.encrypt(
+            nonce, json.dumps(stamped.to_dict()).encode(), stamped.key.encode()
+        )
+        db.execute(
+            "INSERT INTO entries (key, local_number, created_at, nonce, sealed) VALUES (?, ?, ?, ?, ?)",
+            (stamped.key, stamped.local_number, time.time(), nonce, sealed),
+        )
+        db.execute("COMMIT")  # synchronous=FULL: the WAL is fsynced here
         return stamped
 
     def entries(self) -> list[Entry]:

@@ -8,8 +8,9 @@ from the card; one list of materials; one Submission at the end.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
-from dataclasses import dataclass, field
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
 
 from kiosk.catalog.model import Catalog, FieldDef, LifeEvent, Question
 from kiosk.config import china_time
@@ -236,8 +237,8 @@ class Journey:
             raise ValidationError("face match not passed", field="face", message_key="face.needed")
         plan, form = self.plan(), self.form()
         today = china_time(now).date()  # 00:00–08:00 in the county is still yesterday in UTC
-        return Submission(
-            key=uuid.uuid4().hex,
+        sub = Submission(
+            key="",
             terminal_id=terminal_id,
             accepting_point=accepting_point,
             life_event=self.session.life_event,
@@ -251,6 +252,17 @@ class Journey:
             created_at=now,
             commitment_signature=signature_ref(self.signature) if self.deferred_codes else "",
         )
+        return replace(sub, key=submission_key(self.session.visit_secret, sub))
+
+
+def submission_key(visit_secret: str, sub: Submission) -> str:
+    """The key a submission goes under: the same for the same application of one visit
+    (Submit tapped again after a refusal that kept it queued, a terminal not trusted for the
+    moment: stored once, not once a tap), another once anything in it changed."""
+    content = {k: v for k, v in sub.to_dict().items() if k not in ("key", "created_at", "local_number")}
+    digest = hashlib.sha256(visit_secret.encode())
+    digest.update(json.dumps(content, sort_keys=True, ensure_ascii=False).encode())
+    return digest.hexdigest()[:32]
 
 
 def signature_ref(png: bytes) -> str:

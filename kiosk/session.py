@@ -9,6 +9,7 @@ No threads: the shell calls ``tick(now)`` (e.g. once a second).
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -113,6 +114,9 @@ class Session:
     face_verified: bool = False  # the face match (人证比对) passed in this visit
     face_attempts: int = 0  # face photos the platform refused in this visit
     end_reason: str = ""
+    # a random secret of this visit (not personal): with what is submitted, it makes the
+    # submission's key, the same for the same application however often Submit is tapped
+    visit_secret: str = field(default_factory=lambda: uuid.uuid4().hex, repr=False)
     _before_warning: State | None = None
 
     def __post_init__(self) -> None:

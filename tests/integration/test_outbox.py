@@ -165,6 +165,37 @@ async def test_refused_submission_at_the_kiosk_raises_and_is_not_kept(
     )
 
 
+async def test_a_terminal_not_trusted_for_now_gives_a_pending_slip_and_delivers_once_later(
+    tmp_path, catalog_dir, servers, clients
+):
+    # Given a terminal whose requests the platform refuses for now (its credentials in
+    # question: here, a secret that signs wrongly)
+    data = tmp_path / "central"
+    proc = servers(CentralProcess(data, catalog_dir))
+    client = clients(proc.url, timeout=2, attempts=1)
+    await client.enrol(add_code(data, f"sqlite:///{data}/central.sqlite3"))
+    secret, client.secret = client.secret, "0" * len(client.secret)
+    outbox = Outbox(tmp_path / "outbox.sqlite3", tmp_path / "outbox.key", client.terminal_id)
+    kiosk = DurablePlatform(client, outbox)
+    # When a citizen submits, and taps Submit again
+    sub = a_submission(client.terminal_id)
+    slip = await kiosk.submit(sub)
+    again = await kiosk.submit(sub)
+    # Then they hold a pending slip (kept, to be delivered), one, not one a tap
+    assert slip.kind is OutcomeKind.PENDING and again.local_number == slip.local_number
+    assert len(outbox.entries()) == 1
+    # and once the technician has put the terminal right, it is delivered, once, and linked
+    client.secret = secret
+    report = await outbox.drain(client, now=time.time() + 3600)
+    assert (report.sent, outbox.pending()) == (1, 0)
+    assert outbox.linked(slip.local_number)
+    engine = make_engine(f"sqlite:///{data}/central.sqlite3")
+    try:
+        assert Store(engine).count_submissions() == 1
+    finally:
+        engine.dispose()
+
+
 def test_key_file_is_private_and_a_tampered_entry_does_not_decrypt(tmp_path):
     # Given a new outbox
     outbox = Outbox(tmp_path / "o.sqlite3", tmp_path / "o.key", "T1")

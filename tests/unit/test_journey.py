@@ -101,6 +101,27 @@ def test_one_submission_carries_every_matter_and_who_uses_which_field(catalog):
     assert sub.accepting_point == "zhouhu"
 
 
+def test_submit_tapped_again_sends_the_same_key_and_a_changed_application_another(catalog):
+    # Given an application, submitted, then Submit tapped again a minute later
+    j = journey(catalog)
+    j.choose("after_death", NOW)
+    answer_all(j)
+    j.start_form()
+    first = j.submission("T-1", "zhouhu", NOW)
+    again = j.submission("T-1", "zhouhu", NOW + dt.timedelta(minutes=1))
+    # Then it goes under the same key (kept and stored once, not once a tap)
+    assert again.key == first.key and len(first.key) == 32
+    # but once the citizen changed anything in it, under another
+    j.set_value("applicant_phone", "13900139000", NOW)
+    assert j.submission("T-1", "zhouhu", NOW).key != first.key
+    # and the same application in another visit is another submission
+    other = journey(catalog)
+    other.choose("after_death", NOW)
+    answer_all(other)
+    other.start_form()
+    assert other.submission("T-1", "zhouhu", NOW).key != first.key
+
+
 def test_a_deferred_material_goes_with_a_reference_to_the_signed_promise(catalog):
     j = journey(catalog)
     j.choose("birth", NOW)
