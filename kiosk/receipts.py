@@ -136,27 +136,29 @@ def build_receipt(
             blocks.append(Text(f"· {name}"))
             if authority:
                 blocks.append(Pair(f"  {_t('authority', en)}", authority))
-    if outcome.kind is OutcomeKind.ACCEPTED:
-        if outcome.promised_date:
+    if outcome.kind in (OutcomeKind.ACCEPTED, OutcomeKind.PENDING):
+        if outcome.promised_date:  # (a pending slip has none yet: the platform sets it)
             blocks.append(Pair(_t("promised", en), outcome.promised_date.isoformat()))
             if outcome.promised_date_provisional:
                 blocks.append(Text(_t("provisional", en)))
         # worded as the review screen's buttons were, in the slip's language
         delivery = translate(f"delivery.{outcome.delivery.value}", "en" if en else "zh")
         blocks.append(Pair(_t("delivery", en), delivery))
+        # what the citizen promised to bring, and by when: on the paper they take home, on
+        # a pending slip too (linked later, it is the only paper they get)
         if outcome.deferred:
             blocks.append(Text(_t("deferred", en), bold=True))
             for d in outcome.deferred:  # named in the slip's language, as the matters are
                 name = _material_name(d.code, catalog, language) or d.name
                 blocks.append(Pair(f"· {name}", f"{_t('due', en)} {d.due.isoformat()}"))
+    if outcome.kind is OutcomeKind.PENDING:
+        blocks.append(Text(_t("pending", en)))
     elif outcome.kind is OutcomeKind.NEEDS_MORE:
         blocks.append(Text(_t("missing", en), bold=True))
         for i, code in enumerate(outcome.missing, start=1):
             blocks.append(Text(f"{i}. {_material_name(code, catalog, language) or code}"))
     elif outcome.kind is OutcomeKind.REFUSED:
         blocks.append(Pair(_t("reason", en), outcome.reason))
-    else:
-        blocks.append(Text(_t("pending", en)))
     blocks += [
         Rule(),
         Qr(track_url + number + (f"?{TRACK_CODE}={track_code(track_secret, number)}"

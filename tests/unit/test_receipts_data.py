@@ -99,6 +99,24 @@ def test_the_pending_slip_lists_what_was_handed_in_and_who_will_handle_it(catalo
     assert "出生登记（新生儿户口登记）" in text and "安福县公安局" in text
 
 
+def test_the_pending_slip_says_what_to_bring_later_by_when_and_how_the_result_comes(catalog):
+    # Given an application made offline with a material deferred (容缺) and delivery by mail
+    from client.outbox import pending_outcome
+    from kiosk.outcomes import Submission
+
+    sub = Submission(key="k6", terminal_id="T", accepting_point="zhouhu", life_event="birth",
+                     matters=("hukou_birth",), fields={}, consumers={}, local_number="L-0044",
+                     delivery=Delivery.MAIL,
+                     deferred=(DeferredMaterial("discharge_summary", "产妇出院小结", dt.date(2026, 11, 30)),))  # fmt: skip
+    # Then its slip, the only paper the citizen takes home, says both (in either language)
+    text = build_receipt(pending_outcome(sub), catalog, printed_at=PRINTED).plain_text()
+    for expected in ("容缺材料", "产妇出院小结", "补交期限 2026-11-30", "送达方式", "免费邮寄"):
+        assert expected in text, expected
+    assert "承诺办结日期" not in text  # the platform sets it, once it has the application
+    english = build_receipt(pending_outcome(sub), catalog, printed_at=PRINTED, language="en")
+    assert "due 2026-11-30" in english.plain_text() and "Delivery" in english.plain_text()
+
+
 def test_a_slip_names_the_life_event_and_whose_it_is_with_the_name_masked(catalog):
     # a family keeps several slips: which bundle, and whose, without the name in full
     for kind in (accepted(False), Outcome(kind=OutcomeKind.PENDING, submission_key="k9",
