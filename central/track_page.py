@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import re
 from html import escape
 from urllib.parse import quote
 
@@ -74,6 +75,9 @@ def render(view, lang: str, code: str = "") -> str:
     return _page(view.number, body, lang, code)
 
 
+SLIP_NUMBER = re.compile(r"L[0-9A-Za-z]{1,32}-\d{6}")  # client.outbox's local numbers
+
+
 @access(PUBLIC)
 async def track_page(request: web.Request) -> web.Response:
     lang = "en" if request.query.get("lang", "zh").startswith("en") else "zh"
@@ -85,8 +89,13 @@ async def track_page(request: web.Request) -> web.Response:
     except (NotANumber, ApiError) as err:
         if isinstance(err, ApiError) and err.status != 404:
             raise
-        # one answer for a number that does not exist and for one without its receipt's code
-        text = translate("progress.not_found_link", lang, number=request.match_info["number"][:40])
+        # one answer for a number that does not exist and for one without its receipt's code;
+        # a pending slip's own number (收件编号) before its kiosk has delivered it: that it is
+        # on its way (a made-up one learns nothing from it: no slip number is ever known here
+        # before it is delivered)
+        shown = request.match_info["number"][:40]
+        slip = SLIP_NUMBER.fullmatch(shown)
+        text = translate("progress.slip_not_yet_link" if slip else "progress.not_found_link", lang, number=shown)
         return web.Response(status=404, text=_page(text, f"<section><p>{escape(text)}</p></section>", lang),
                             content_type="text/html", charset="utf-8")  # fmt: skip
     view = progress_view(progress, request.app[CATALOG]["catalog"], lang)

@@ -93,3 +93,19 @@ async def test_an_unknown_or_hostile_number_is_a_plain_404_page(platform):  # no
     assert "请扫描回执上的二维码" in html  # what to do instead, whether it exists or not
     status, html = await page(f"{base}{TRACK_PATH}%3Cscript%3Ealert(1)%3C%2Fscript%3E")
     assert status == 404 and "<script>" not in html
+
+
+async def test_a_pending_slips_qr_before_its_kiosk_delivered_it_says_it_is_on_its_way(platform):  # noqa: F811
+    base, _app, client = platform
+    # Given a slip printed offline whose submission the kiosk has not delivered yet
+    from kiosk.outcomes import Outcome, OutcomeKind
+
+    slip = Outcome(kind=OutcomeKind.PENDING, submission_key="k", local_number="LT1-000043")
+    url = receipt_qr(slip, base, client.secret)
+    # When the citizen scans it, they read that it is on its way and when to look again,
+    # not "this link opens nothing: scan the QR on your receipt" (which they just did)
+    status, html = await page(url)
+    assert status == 404 and "LT1-000043" in html
+    assert "网络恢复后会自动提交" in html and "请扫描回执上的二维码" not in html
+    status, html = await page(f"{url}&lang=en")
+    assert "still on the self-service kiosk" in html
