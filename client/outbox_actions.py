@@ -16,6 +16,10 @@ REJECTED = "rejected"  # last_error of a permanent refusal (4xx)
 BACKOFF_BASE = 2.0  # seconds
 BACKOFF_CAP = 300.0  # never wait longer than five minutes between tries
 MAX_AGE = 30 * 24 * 3600.0  # after a month queued, set aside for a technician
+# No entry was kept before this (2025-01-01, before this software): one stamped earlier was
+# kept under a clock that had lost its time (a flat RTC battery boots in 2000), and its age
+# is unknown, not decades: it is never set aside for its age
+SANE_SINCE = 1_735_689_600.0
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,7 @@ def determine_actions(entries: list[Entry], now: float, max_age: float = MAX_AGE
             continue
         if e.last_error == REJECTED:
             actions.append(GiveUp(e.id, REJECTED))
-        elif now - e.created_at > max_age:
+        elif now - e.created_at > max_age and e.created_at >= SANE_SINCE:
             actions.append(GiveUp(e.id, "too_old"))
         elif due_at(e, now) <= now:
             actions.append(Send(e.id))

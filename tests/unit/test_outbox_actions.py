@@ -64,6 +64,13 @@ def test_a_month_old_entry_is_set_aside_for_a_technician():
     assert determine_actions([old, entry(2)], NOW) == [GiveUp(1, "too_old"), Send(2)]
 
 
+def test_an_entry_kept_while_the_clock_had_lost_its_time_is_sent_when_it_is_right():
+    # a kiosk that booted in 2000 (a flat clock battery) during an outage kept a slip; the
+    # network and the right time come back: the slip goes, it is not decades old
+    kept_in_2000 = entry(1, created_at=946_684_800.0)
+    assert determine_actions([kept_in_2000], NOW) == [Send(1)]
+
+
 def test_network_failures_are_never_given_up_within_the_month():
     e = entry(1, attempts=10_000, last_error="PlatformUnreachable", next_attempt_at=NOW)
     assert determine_actions([e], NOW) == [Send(1)]
