@@ -17,6 +17,7 @@ does any replay under the same key.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import logging
@@ -51,10 +52,13 @@ from kiosk.errors import (
     PlatformRejected,
     UnreadableEntry,
 )
+from kiosk.health import Health
 from kiosk.outcomes import MatterOutcome, Outcome, OutcomeKind, Submission
 
 log = logging.getLogger("client.outbox")
 
+# a submission not delivered this long is worth a look (the platform away so long, or a fault)
+STUCK_AFTER = 3600.0
 LINKS_KEPT = 180 * 24 * 3600.0  # seconds a slip's local number stays linked to its acceptance number
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -293,6 +297,49 @@ class Outbox:
 
     def pending(self) -> int:
         return sum(1 for e in self.entries() if e.state == QUEUED)
+
+    def health(self, now: float | None = None) -> Health:
+        """The queue as a technician and the hall's dashboard judge it, in counts only:
+        a fault while a submission is set aside unsent (its citizen holds a slip the
+        platform will never link) or waits on a platform that refuses this terminal;
+        degraded while one has waited longer than STUCK_AFTER; else ok."""
+        now = time.time() if now is None else now
+        entries = self.entries()
+        queued = [e for e in entries if e.state == QUEUED]
+        aside = [e for e in entries if e.state == DEAD]
+        details = {"queued": str(len(queued)), "set_aside": str(len(aside))}
+        if aside:
+            why = collections.Counter(e.last_error or "unknown" for e in aside)
+            return Health.fault("outbox", (
+                f"{len(aside)} submission(s) set aside unsent ("
+                + ", ".join(f"{reason}: {n}" for reason, n in sorted(why.items()))
+                + "); their citizens hold pending slips: see `kiosk outbox`"), **details)  # fmt: skip
+        refused = sum(1 for e in queued if e.last_error == "auth")
+        if refused:
+            return Health.fault("outbox", f"{refused} submission(s) waiting: the platform refuses "
+                                "this terminal (its clock? its enrolment?)", **details)  # fmt: skip
+        oldest = min((e.created_at for e in queued), default=now)
+        if now - oldest > STUCK_AFTER:
+            hours = (now - oldest) / 3600
+            return Health.degraded("outbox", f"{len(queued)} submission(s) not yet delivered, the "
+                                   f"oldest for {hours:.1f} h", **details)  # fmt: skip
+        return Health.good("outbox", **details)
+
+    def resend_set_aside(self) -> int:
+        """Queue again what was set aside (once the cause is put right: the catalog, the
+        clock, the enrolment), to be sent at once; how many."""
+        with self._db() as db:
+            cur = db.execute(
+                "UPDATE entries SET state = ?, last_error = '', attempts = 0, next_attempt_at = 0"
+                " WHERE state = ?",
+                (QUEUED, DEAD),
+            )
+            return cur.rowcount
+
+    def discard_set_aside(self) -> int:
+        """Forget what was set aside, once the hall has dealt with each by hand; how many."""
+        with self._db() as db:
+            return db.execute("DELETE FROM entries WHERE state = ?", (DEAD,)).rowcount
 
     # -- sending --------------------------------------------------------------------
 

@@ -265,10 +265,11 @@ def bundle_builder(cfg: KioskConfig):
             try:
                 from client.outbox import Outbox
 
-                waiting = Outbox(
-                    outbox, Path(cfg.data_dir) / "outbox.key", cfg.terminal.id
-                ).pending()
-                extras["outbox.json"] = json.dumps({"waiting_submissions": waiting})
+                health = Outbox(outbox, Path(cfg.data_dir) / "outbox.key", cfg.terminal.id).health()
+                extras["outbox.json"] = json.dumps({
+                    "waiting_submissions": int(health.details["queued"]),
+                    "set_aside": int(health.details["set_aside"]),
+                    "state": health.state.value, "reason": health.reason})  # fmt: skip
             except (sqlite3.Error, OSError, KioskError) as err:
                 extras["outbox.json"] = json.dumps({"error": type(err).__name__})
         return build_bundle(cfg, dt.datetime.now(dt.UTC), extras)
@@ -753,6 +754,26 @@ def _terminate(_signum, _frame):
     raise KeyboardInterrupt  # the same clean stop as Ctrl-C: every part is stopped
 
 
+def outbox_command(cfg: KioskConfig, resend: bool, discard: bool) -> int:
+    """``kiosk outbox``: the queue in counts (nothing personal), and what to do with what
+    was set aside. A running kiosk sends what is queued again at its next round."""
+    from client.outbox import Outbox
+
+    data = Path(cfg.data_dir)
+    if not (data / "outbox.sqlite3").exists():
+        print("kiosk outbox: no submission queue here yet (nothing was ever queued)")
+        return 0
+    outbox = Outbox(data / "outbox.sqlite3", data / "outbox.key", cfg.terminal.id)
+    if resend:
+        print(f"queued again: {outbox.resend_set_aside()}")
+    elif discard:
+        print(f"discarded: {outbox.discard_set_aside()}")
+    health = outbox.health()
+    print(f"waiting: {health.details['queued']}  set aside: {health.details['set_aside']}  "
+          f"state: {health.state.value}" + (f"  ({health.reason})" if health.reason else ""))
+    return 0 if health.state.value == "ok" else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kiosk", description="Self-service government kiosk")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -785,6 +806,14 @@ def main(argv: list[str] | None = None) -> int:
     p_pin.add_argument("--config", type=Path, default=Path("/etc/govkiosk/kiosk.toml"))
     p_pin.add_argument("--print-hash", action="store_true",
                        help="print the hash for the config file instead of keeping it in the data dir")
+    p_out = sub.add_parser("outbox", help="the submission queue: what waits to reach the "
+                           "platform and what was set aside unsent; resend or discard the latter")
+    p_out.add_argument("--config", type=Path, default=Path("/etc/govkiosk/kiosk.toml"))
+    act = p_out.add_mutually_exclusive_group()
+    act.add_argument("--resend-set-aside", action="store_true",
+                     help="queue again what was set aside, once its cause is put right")
+    act.add_argument("--discard-set-aside", action="store_true",
+                     help="forget what was set aside, once the hall has dealt with each by hand")
     p_enrol = sub.add_parser("enrol", help="enrol this terminal with a one-time code")
     p_enrol.add_argument("code")
     p_enrol.add_argument("--config", type=Path, default=Path("/etc/govkiosk/kiosk.toml"))
@@ -824,6 +853,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(refused, file=sys.stderr)
                 return 2
             return set_pin(cfg, read_new_pin(), args.print_hash)
+        if args.command == "outbox":
+            return outbox_command(with_enrolment(load_config(args.config)),
+                                  args.resend_set_aside, args.discard_set_aside)  # fmt: skip
         if args.command == "enrol":
             cfg = load_config(args.config)
             if refused := not_as_root(cfg):

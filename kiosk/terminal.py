@@ -798,10 +798,18 @@ class Terminal:
 
     # -- health ------------------------------------------------------------
     async def device_health(self) -> list[Health]:
-        """Every device's own report (each call off the UI thread)."""
+        """Every device's own report (each call off the UI thread), and the submission
+        queue's (the outbox: what waits to reach the platform, or was set aside)."""
         now = time.monotonic()
-        return [self.failed_reads.judge(await asyncio.to_thread(d.health), now)
-                for d in self.ports.devices()]  # fmt: skip
+        out = [self.failed_reads.judge(await asyncio.to_thread(d.health), now)
+               for d in self.ports.devices()]  # fmt: skip
+        outbox = getattr(self.ports.platform, "outbox", None)
+        if outbox is not None and hasattr(outbox, "health"):
+            try:
+                out.append(await asyncio.to_thread(outbox.health))
+            except KioskError as err:  # its disk: a fault of its own, the beat still goes
+                out.append(Health.fault("outbox", err.detail))
+        return out
 
     async def health(self) -> list[Health]:
         """Every device's state, then the platform's (reachable, and its version)."""

@@ -32,7 +32,8 @@ SEVERITY = {Severity.RED: ("异常", "Problem"), Severity.AMBER: ("注意", "War
             Severity.GREEN: ("正常", "OK")}  # fmt: skip
 DEVICE = {"printer": "打印机", "idcard": "身份证阅读器", "sscard": "社保卡读卡器",
           "scanner": "扫码器", "camera": "高拍仪", "document_camera": "高拍仪",
-          "face_camera": "人脸摄像头", "speech": "语音", "platform": "平台连接"}  # fmt: skip
+          "face_camera": "人脸摄像头", "speech": "语音", "platform": "平台连接",
+          "outbox": "提交队列"}  # fmt: skip
 STATE = {"ok": "正常", "degraded": "降级", "fault": "故障"}
 # the kiosk's screens (screens/app.py) as a heartbeat or a call for staff names them
 SCREEN = {"starting": ("启动中", "Starting"), "attract": ("待机画面", "Attract screen"),

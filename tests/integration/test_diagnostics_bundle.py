@@ -162,7 +162,8 @@ def test_the_bundle_after_a_visit_has_what_a_technician_needs_and_nothing_person
     history = [json.loads(x) for x in zf.read("health-history.jsonl").decode().splitlines()]
     assert {"heartbeat", "selftest"} <= {h["source"] for h in history}
     assert json.loads(zf.read("selftest.json"))["checks"]
-    assert json.loads(zf.read("outbox.json")) == {"waiting_submissions": 0}
+    assert json.loads(zf.read("outbox.json")) == {"waiting_submissions": 0, "set_aside": 0,
+                                                  "state": "ok", "reason": ""}
     assert json.loads(zf.read("manifest.json"))["terminal_id"] == kiosk[0].terminal.id
     # And no name, ID number, phone number or photo of anyone the kiosk met
     citizen = sample_cards()[0]

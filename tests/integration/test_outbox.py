@@ -331,3 +331,61 @@ async def test_a_surprise_while_sending_or_an_unreadable_entry_stops_no_queue(
     finally:
         stop.set()
         await loop
+
+
+def test_the_queue_reports_what_waits_and_what_was_set_aside_and_a_technician_resends_it(
+    tmp_path, capsys
+):
+    from dataclasses import replace
+
+    from kiosk.cli import outbox_command
+    from kiosk.config import KioskConfig
+
+    outbox = Outbox(tmp_path / "outbox.sqlite3", tmp_path / "outbox.key", "T1")
+    now = time.time()
+    # Given an empty queue, then one submission just queued: all is well
+    assert outbox.health(now).state.value == "ok"
+    first = outbox.put(a_submission("T1"))
+    assert outbox.health(now).state.value == "ok"
+    # When it has waited two hours (the platform away), the dashboard hears of it
+    late = outbox.health(now + 7200)
+    assert late.state.value == "degraded" and "1 submission(s) not yet delivered" in late.reason
+    # and while the platform refuses this terminal, it is a fault
+    entry = outbox.entry_id(first.key)
+    outbox.failed(entry, "auth", now)
+    assert "refuses this terminal" in outbox.health(now).reason
+    # and once one is set aside unsent (refused for good), a fault naming why, in counts
+    outbox.give_up(entry, "rejected")
+    aside = outbox.health(now)
+    assert aside.state.value == "fault" and aside.details == {"queued": "0", "set_aside": "1"}
+    assert "1 submission(s) set aside unsent (rejected: 1)" in aside.reason
+    assert first.fields["applicant_name"] not in aside.reason  # counts only, nothing personal
+    # Then the technician sees it with `kiosk outbox`, and queues it again once put right
+    cfg = replace(KioskConfig(), data_dir=str(tmp_path))
+    assert outbox_command(cfg, resend=False, discard=False) == 1
+    assert "set aside: 1" in capsys.readouterr().out
+    assert outbox_command(cfg, resend=True, discard=False) == 0
+    assert "queued again: 1" in capsys.readouterr().out
+    [again] = outbox.entries()
+    assert again.state == "queued" and again.attempts == 0 and outbox.submission(again.id) == first
+    # or, once the hall has dealt with it by hand, discards it
+    outbox.give_up(again.id, "rejected")
+    assert outbox_command(cfg, resend=False, discard=True) == 0
+    assert "discarded: 1" in capsys.readouterr().out and outbox.entries() == []
+
+
+async def test_every_heartbeat_carries_the_queue_beside_the_devices(tmp_path):
+    from kiosk.catalog import default_catalog_dir, load_catalog
+    from kiosk.config import KioskConfig
+    from kiosk.terminal import Ports, Terminal
+
+    outbox = Outbox(tmp_path / "outbox.sqlite3", tmp_path / "outbox.key", "T1")
+    client = PlatformClient("http://127.0.0.1:9", terminal_id="T1", secret="s" * 64)
+    try:
+        terminal = Terminal(Ports(platform=DurablePlatform(client, outbox)), KioskConfig(),
+                            load_catalog(default_catalog_dir()))  # fmt: skip
+        outbox.give_up(outbox.entry_id(outbox.put(a_submission("T1")).key), "rejected")
+        [queue] = [h for h in await terminal.device_health() if h.device == "outbox"]
+        assert queue.state.value == "fault" and "set aside" in queue.reason
+    finally:
+        await client.close()
