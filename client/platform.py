@@ -126,14 +126,15 @@ class PlatformClient:
             raise PlatformSchemaError("not a health answer")
         return data
 
-    async def submit(self, submission: Submission) -> Outcome:
+    async def submit(self, submission: Submission, *, retry: bool = True) -> Outcome:
         """Send one submission; a replay of its key returns the stored outcome.
+        ``retry=False``: one try (a citizen waiting, the outbox there to try again).
 
         :raises PlatformRejected: the platform refused it (4xx with a message key).
         :raises PlatformAuthError: this terminal is not trusted.
         :raises PlatformError: unreachable, 5xx or garbled after every retry.
         """
-        data = await self._call("POST", "/submissions", submission.to_dict())
+        data = await self._call("POST", "/submissions", submission.to_dict(), retry=retry)
         return _parse(Outcome.from_dict, data)
 
     async def progress(self, number: str) -> Progress:

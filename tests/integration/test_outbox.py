@@ -389,3 +389,33 @@ async def test_every_heartbeat_carries_the_queue_beside_the_devices(tmp_path):
         assert queue.state.value == "fault" and "set aside" in queue.reason
     finally:
         await client.close()
+
+
+async def test_in_an_outage_the_citizen_gets_the_slip_after_one_try_and_the_next_at_once(tmp_path):
+    # Given a platform that takes connections and answers nothing (packets lost on the way)
+    tries = 0
+
+    async def silent(reader, writer):
+        nonlocal tries
+        tries += 1
+        await reader.read()  # until the kiosk gives up and closes
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = PlatformClient(f"http://127.0.0.1:{port}", terminal_id="T1", secret="s" * 64,
+                            timeout=0.5, attempts=3, backoff=0.01)  # fmt: skip
+    outbox = Outbox(tmp_path / "outbox.sqlite3", tmp_path / "outbox.key", "T1")
+    kiosk = DurablePlatform(client, outbox)
+    try:
+        # When a citizen submits: one try, then the pending slip (three tries had kept them
+        # waiting three timeouts: 30 s on a real terminal)
+        first = await kiosk.submit(a_submission("T1"))
+        assert first.kind is OutcomeKind.PENDING and tries == 1
+        # and the next citizen's goes behind it at once, without waiting on the platform
+        second = await kiosk.submit(a_submission("T1"))
+        assert second.kind is OutcomeKind.PENDING and tries == 1
+        assert [e.local_number for e in outbox.entries()] == [first.local_number, second.local_number]
+    finally:
+        await client.close()
+        server.close()
+        await server.wait_closed()
