@@ -325,6 +325,30 @@ class Outbox:
                                    f"oldest for {hours:.1f} h", **details)  # fmt: skip
         return Health.good("outbox", **details)
 
+    def adopt(self, terminal_id: str) -> int:
+        """Re-enrolled (a new terminal id): what waits, kept under the old id, goes as this
+        terminal's, due at once; how many. (Under the old id the platform refused each
+        ``auth.terminal_mismatch``, for as long as the month lasted, while the dashboard
+        showed the terminal healthy.) The citizens' slip numbers stay as printed."""
+        moved = 0
+        for e in self.entries():
+            if e.state != QUEUED:
+                continue
+            sub = self.submission(e.id)
+            if sub.terminal_id == terminal_id:
+                continue
+            nonce = os.urandom(12)
+            sealed = self._aead.encrypt(
+                nonce, json.dumps(replace(sub, terminal_id=terminal_id).to_dict()).encode(), sub.key.encode()
+            )
+            with self._db() as db:
+                db.execute("UPDATE entries SET nonce = ?, sealed = ?, last_error = '', next_attempt_at = 0"
+                           " WHERE id = ?", (nonce, sealed, e.id))  # fmt: skip
+            moved += 1
+        if moved:
+            log.info("outbox: %d waiting submission(s) now go as terminal %s", moved, terminal_id)
+        return moved
+
     def resend_set_aside(self) -> int:
         """Queue again what was set aside (once the cause is put right: the catalog, the
         clock, the enrolment), to be sent at once; how many."""

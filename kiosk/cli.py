@@ -155,7 +155,10 @@ def build_platform(cfg: KioskConfig):
     client = PlatformClient(cfg.platform.url, terminal_id=terminal_id,
                             secret=enrolment.secret if enrolment else None,
                             timeout=cfg.platform.timeout)
-    return DurablePlatform(client, Outbox(data / "outbox.sqlite3", data / "outbox.key", terminal_id))
+    outbox = Outbox(data / "outbox.sqlite3", data / "outbox.key", terminal_id)
+    if enrolment:  # enrolled anew while stopped (`kiosk enrol`): what waits goes as this terminal
+        outbox.adopt(terminal_id)
+    return DurablePlatform(client, outbox)
 
 
 def not_as_root(cfg: KioskConfig) -> str:
@@ -197,6 +200,7 @@ def enroller(cfg: KioskConfig, platform):
     async def enrol_now(code: str) -> tuple[str, str]:
         enrolment = await credentials.enrol(platform.client, Path(cfg.data_dir), code)
         platform.outbox.terminal_id = enrolment.terminal_id
+        await asyncio.to_thread(platform.outbox.adopt, enrolment.terminal_id)  # what waits goes too
         return enrolment.terminal_id, enrolment.service_point
 
     return enrol_now

@@ -419,3 +419,47 @@ async def test_in_an_outage_the_citizen_gets_the_slip_after_one_try_and_the_next
         await client.close()
         server.close()
         await server.wait_closed()
+
+
+async def test_slips_waiting_when_the_terminal_is_enrolled_anew_go_as_the_new_terminal(
+    tmp_path, catalog_dir, servers, clients
+):
+    # Given a slip queued under the terminal's first identity
+    data = tmp_path / "central"
+    proc = servers(CentralProcess(data, catalog_dir))
+    client = clients(proc.url, timeout=2, attempts=1)
+    await client.enrol(add_code(data, f"sqlite:///{data}/central.sqlite3"))
+    outbox = Outbox(tmp_path / "outbox.sqlite3", tmp_path / "outbox.key", client.terminal_id)
+    slip = outbox.put(a_submission(client.terminal_id))
+    # When the technician enrols the terminal again (a new id), as the technician screen says
+    await client.enrol(add_code(data, f"sqlite:///{data}/central.sqlite3"))
+    assert client.terminal_id != slip.terminal_id
+    # Then under the old id it would never go (refused as another terminal's)
+    refused = await outbox.drain(client, now=time.time() + 3600)
+    assert (refused.sent, refused.failed) == (0, 1)
+    # but adopted by the new identity it goes at once, its slip number as printed, and linked
+    assert outbox.adopt(client.terminal_id) == 1
+    report = await outbox.drain(client)
+    assert (report.sent, outbox.pending()) == (1, 0)
+    assert outbox.linked(slip.local_number)
+
+
+async def test_a_kiosk_enrolled_anew_while_stopped_adopts_what_waits_when_it_starts(tmp_path):
+    from dataclasses import replace
+
+    from client import credentials
+    from kiosk.cli import build_platform
+    from kiosk.config import KioskConfig
+
+    # Given a slip kept under the old id, and `kiosk enrol` run while the kiosk was stopped
+    outbox = Outbox(tmp_path / "outbox.sqlite3", tmp_path / "outbox.key", "T-OLD")
+    slip = outbox.put(a_submission("T-OLD"))
+    credentials.save(tmp_path, credentials.Enrolment("T-NEW", "s" * 64, "zhouhu"))
+    # When the kiosk starts, its platform built from the data dir
+    platform = build_platform(replace(KioskConfig(), data_dir=str(tmp_path)))
+    try:
+        # Then what waits goes as the new terminal, under the slip number printed
+        kept = platform.outbox.submission(platform.outbox.entry_id(slip.key))
+        assert kept.terminal_id == "T-NEW" and kept.local_number == slip.local_number
+    finally:
+        await platform.client.close()
