@@ -35,9 +35,12 @@ async def script(app, out: Path) -> dict:
     await w.drawn(at_least=0.5)
     screen = app.screens.current_screen
     header = app.root.ids.get("header") if hasattr(app.root, "ids") else None
+    details = screen.ids.details
     return {"headline": rect(screen.ids.headline), "window": [Window.width, Window.height],
+            # the number, date and matters: the room they have, and the room they need
+            "details": [details.height, screen.ids.details_grid.height], "qr": rect(screen.ids.qr),
             "screen": rect(screen), "header": rect(header) if header is not None else None,
-            "matters": len(codes), "shot": str(await w.screenshot("outcome-large-landscape"))}  # fmt: skip
+            "matters": len(codes), "shot": str(await w.screenshot("outcome-large"))}  # fmt: skip
 
 
 if __name__ == "__main__":
