@@ -1,6 +1,7 @@
 """The outcome of a long bundle in large type, in a real window under Xvfb: on a landscape
 screen the headline (已受理) stays on the screen, under the header; on a portrait one the
 number, date and matters have the room, the code only its own."""
+
 from __future__ import annotations
 
 from pathlib import Path
