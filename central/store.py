@@ -258,6 +258,20 @@ def pg_signed_batch(signed: list[Write], now: dt.datetime,
     return statement, params, first
 
 
+HANDED_IN_KEPT = dt.timedelta(days=31)  # a slip older than the outbox keeps one is no slip
+
+
+def handed_in(sub: Submission, now: dt.datetime) -> dt.datetime:
+    """When the citizen handed the application in (收件): when the kiosk made it, for a
+    pending slip delivered after an outage too (its 收件 is not the delivery's moment), so
+    long as the kiosk's clock was plausible (not ahead of ours, not older than a slip is
+    kept); else now."""
+    made = sub.created_at
+    if made.tzinfo is None or not now - HANDED_IN_KEPT <= made <= now:
+        return now
+    return made
+
+
 def refuse(refused: dict[tuple[str, str], Write], revoked_at: dict[str, Any]) -> None:
     """Say why each write whose nonce did not go in was refused (``revoked_at`` by terminal)."""
     for (tid, _), w in refused.items():
@@ -644,7 +658,8 @@ class Store:
                              "kind": outcome.kind.value, "stage": outcome.stage.value,
                              "outcome": data})  # fmt: skip
                 stages += [
-                    {"number": number, "stage": Stage.RECEIVED.value, "kind": "accepted", "note": "", "at": now},
+                    {"number": number, "stage": Stage.RECEIVED.value, "kind": "accepted", "note": "",
+                     "at": handed_in(sub, now)},
                     {"number": number, "stage": outcome.stage.value, "kind": outcome.kind.value, "note": "", "at": now},
                 ]  # fmt: skip
                 w.result = (outcome, True, data)

@@ -309,3 +309,23 @@ async def test_unknown_application_is_404(platform):
     with pytest.raises(PlatformRejected) as err:
         await client.progress("AF2099010100001")
     assert (err.value.status, err.value.message_key) == (404, "application.not_found")
+
+
+async def test_a_slip_delivered_after_an_outage_was_received_when_it_was_handed_in(platform):
+    # Given an application handed in two hours ago, delivered now the network is back
+    _, client, _ = platform
+    handed = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
+    outcome = await client.submit(a_submission(client.terminal_id, created_at=handed,
+                                               local_number="LT1-000007"))  # fmt: skip
+    history = (await client.progress(outcome.acceptance_number)).history
+    received = next(e for e in history if e.stage is Stage.RECEIVED)
+    accepted = next(e for e in history if e.stage is Stage.ACCEPTED)
+    # Then 收件 is when the citizen handed it in, 受理 when the platform took it
+    assert abs((received.at - handed).total_seconds()) < 1
+    assert (accepted.at - received.at) > dt.timedelta(hours=1)
+    # and a kiosk clock ahead of the platform's is not believed
+    ahead = await client.submit(a_submission(client.terminal_id,
+                                             created_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=3)))  # fmt: skip
+    [when] = [e.at for e in (await client.progress(ahead.acceptance_number)).history
+              if e.stage is Stage.RECEIVED]  # fmt: skip
+    assert when <= dt.datetime.now(dt.UTC)
