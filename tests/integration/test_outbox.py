@@ -64,6 +64,18 @@ def servers():
         proc.stop()
 
 
+async def an_enrolled_kiosk(tmp_path, catalog_dir, servers, clients, database_url: str = ""):
+    """(the platform's data dir, an enrolled client, its outbox): a platform up on
+    ``database_url`` (PostgreSQL), or on SQLite in its data dir."""
+    data = tmp_path / "central"
+    db = sqlite_or(database_url, data)
+    proc = servers(CentralProcess(data, catalog_dir, db))
+    client = clients(proc.url, timeout=2, attempts=1)
+    await client.enrol(add_code(data, db))
+    outbox = Outbox(tmp_path / "outbox.sqlite3", tmp_path / "outbox.key", client.terminal_id)
+    return data, client, outbox
+
+
 def add_code(data_dir, database_url: str) -> str:
     """An enrolment code from the ``central terminals add-code`` command."""
     cmd = [sys.executable, "-m", "central.cli", "terminals", "add-code", "--point", "hukeng",
@@ -170,12 +182,8 @@ async def test_a_terminal_not_trusted_for_now_gives_a_pending_slip_and_delivers_
 ):
     # Given a terminal whose requests the platform refuses for now (its credentials in
     # question: here, a secret that signs wrongly)
-    data = tmp_path / "central"
-    proc = servers(CentralProcess(data, catalog_dir))
-    client = clients(proc.url, timeout=2, attempts=1)
-    await client.enrol(add_code(data, f"sqlite:///{data}/central.sqlite3"))
+    data, client, outbox = await an_enrolled_kiosk(tmp_path, catalog_dir, servers, clients)
     secret, client.secret = client.secret, "0" * len(client.secret)
-    outbox = Outbox(tmp_path / "outbox.sqlite3", tmp_path / "outbox.key", client.terminal_id)
     kiosk = DurablePlatform(client, outbox)
     # When a citizen submits, and taps Submit again
     sub = a_submission(client.terminal_id)
@@ -298,12 +306,7 @@ async def test_a_surprise_while_sending_or_an_unreadable_entry_stops_no_queue(
     tmp_path, catalog_dir, servers, clients, database_url
 ):
     # Given three slips queued: one kept in a shape this version does not read
-    data = tmp_path / "central"
-    db = sqlite_or(database_url, data)
-    server = servers(CentralProcess(data, catalog_dir, db))
-    client = clients(server.url, timeout=5, attempts=1)
-    await client.enrol(add_code(data, db))
-    outbox = Outbox(tmp_path / "outbox.sqlite3", tmp_path / "outbox.key", client.terminal_id)
+    _, client, outbox = await an_enrolled_kiosk(tmp_path, catalog_dir, servers, clients, database_url)
     first, odd, last = (outbox.put(a_submission(client.terminal_id)) for _ in range(3))
     odd_entry = outbox.entry_id(odd.key)
     import sqlite3
@@ -425,11 +428,7 @@ async def test_slips_waiting_when_the_terminal_is_enrolled_anew_go_as_the_new_te
     tmp_path, catalog_dir, servers, clients
 ):
     # Given a slip queued under the terminal's first identity
-    data = tmp_path / "central"
-    proc = servers(CentralProcess(data, catalog_dir))
-    client = clients(proc.url, timeout=2, attempts=1)
-    await client.enrol(add_code(data, f"sqlite:///{data}/central.sqlite3"))
-    outbox = Outbox(tmp_path / "outbox.sqlite3", tmp_path / "outbox.key", client.terminal_id)
+    data, client, outbox = await an_enrolled_kiosk(tmp_path, catalog_dir, servers, clients)
     slip = outbox.put(a_submission(client.terminal_id))
     # When the technician enrols the terminal again (a new id), as the technician screen says
     await client.enrol(add_code(data, f"sqlite:///{data}/central.sqlite3"))

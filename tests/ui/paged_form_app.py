@@ -21,20 +21,11 @@ from tests.support.window_child import kiosk_window  # noqa: E402
 
 async def script(app, out: Path) -> dict:
     from kiosk.cli import DEMO_ANSWERS
-    from peripherals.idcard.emulator import sample_cards
-    from screens.walkthrough import Walkthrough, in_view_beside_keyboard, until
+    from screens.walkthrough import in_view_beside_keyboard, until
+    from tests.support.window_child import applying, attract
 
-    w = Walkthrough(app, out)
-    await until(lambda: app.root is not None and app.screens.current == "attract", 30, "attract")
-    terminal = app.terminal
-    app.toggle_elderly()  # large type, as the citizen's "长者模式" button sets it
-    terminal.begin(sample_cards()[0])
-    q = terminal.journey.choose("birth", terminal.now())
-    for value in DEMO_ANSWERS:
-        q = terminal.journey.answer(q.id, value, terminal.now())
-    app.show("form")
-    await until(lambda: app.screens.current == "form", 10, "the form")
-    form = app.screens.current_screen
+    w = await attract(app, out, elderly=True)  # large type, the citizen's own button touched
+    form = await applying(app, "birth", DEMO_ANSWERS, "form")
     # the cursor waits in the first field to fill, keyboard up, as in normal type
     await until(lambda: form.keyboard is not None, 5, "the keyboard")
     await w.drawn()
