@@ -322,7 +322,9 @@ async def scan(w: Walkthrough, code: str, shot=None) -> None:
     itself once it holds still; then back to the list."""
     await w.tap(f"scan:{code}")
     await until(lambda: w.on("capture"), 5, "the capture screen")
-    await until(lambda: w.screen().ids.preview.outline, 15, "the page outlined in the live picture")
+    # outlined, and lying still (green; amber while it moves, or the hand is still over it)
+    await until(lambda: w.screen().ids.preview.outline and w.screen().ids.preview.ok, 15,
+                "the page outlined in the live picture, lying still")  # fmt: skip
     if shot is not None:
         await shot("08a-capture-looking")
     await until(lambda: w.screen().pages >= 1 and w.screen().phase == "taken", 15,
