@@ -320,9 +320,10 @@ class Outbox:
                                 "this terminal (its clock? its enrolment?)", **details)  # fmt: skip
         oldest = min((e.created_at for e in queued), default=now)
         if now - oldest > STUCK_AFTER:
-            hours = (now - oldest) / 3600
+            # in whole hours: the reason is kept with the terminal's history when it changes
+            hours = int((now - oldest) // 3600)
             return Health.degraded("outbox", f"{len(queued)} submission(s) not yet delivered, the "
-                                   f"oldest for {hours:.1f} h", **details)  # fmt: skip
+                                   f"oldest for over {hours} h", **details)  # fmt: skip
         return Health.good("outbox", **details)
 
     def adopt(self, terminal_id: str) -> int:
