@@ -335,7 +335,15 @@ class Outbox:
         for e in self.entries():
             if e.state != QUEUED:
                 continue
-            sub = self.submission(e.id)
+            try:
+                sub = self.submission(e.id)
+            except UnreadableEntry as err:  # (an older version's): set aside, as the drain does
+                log.error("outbox: %s: set aside for a technician", err)
+                self.give_up(e.id, "unreadable")
+                continue
+            except OutboxError as err:  # it does not decrypt: left for the drain to report
+                log.error("outbox: %s", err)
+                continue
             if sub.terminal_id == terminal_id:
                 continue
             nonce = os.urandom(12)
@@ -455,7 +463,11 @@ class Outbox:
             except Exception as err:  # noqa: BLE001 - the loop outlives any one round
                 log.error("outbox: a round of sending failed (%s); going on", type(err).__name__)
             now = time.time()
-            wake = next_wake(await asyncio.to_thread(self.entries), now)
+            try:
+                wake = next_wake(await asyncio.to_thread(self.entries), now)
+            except Exception as err:  # noqa: BLE001 - (the disk): the next round tries again
+                log.error("outbox: the queue could not be read (%s)", type(err).__name__)
+                wake = None
             delay = interval if wake is None else min(interval, max(0.05, wake - now))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), delay)

@@ -157,7 +157,10 @@ def build_platform(cfg: KioskConfig):
                             timeout=cfg.platform.timeout)
     outbox = Outbox(data / "outbox.sqlite3", data / "outbox.key", terminal_id)
     if enrolment:  # enrolled anew while stopped (`kiosk enrol`): what waits goes as this terminal
-        outbox.adopt(terminal_id)
+        try:
+            outbox.adopt(terminal_id)
+        except KioskError as err:  # (the disk): the kiosk starts all the same, the drain reports it
+            log.error("outbox: waiting submissions not adopted: %s", err)
     return DurablePlatform(client, outbox)
 
 
@@ -200,7 +203,10 @@ def enroller(cfg: KioskConfig, platform):
     async def enrol_now(code: str) -> tuple[str, str]:
         enrolment = await credentials.enrol(platform.client, Path(cfg.data_dir), code)
         platform.outbox.terminal_id = enrolment.terminal_id
-        await asyncio.to_thread(platform.outbox.adopt, enrolment.terminal_id)  # what waits goes too
+        try:  # what waits goes as the new terminal too
+            await asyncio.to_thread(platform.outbox.adopt, enrolment.terminal_id)
+        except KioskError as err:  # (the disk): enrolled all the same, the drain reports it
+            log.error("outbox: waiting submissions not adopted: %s", err)
         return enrolment.terminal_id, enrolment.service_point
 
     return enrol_now

@@ -401,6 +401,9 @@ class FormScreen(PagedRows, KioskScreen):
         if problems:
             self.error = self.t("form.fix_problems", count=len(problems))
             first = next(iter(problems))
+            # the keyboard goes with the field typed in: left up, it typed into that field's
+            # old input, off the page and out of sight, while another page was shown
+            self.close_keyboard()
             self.build_rows(problems, keep=first)
             target = self.inputs.get(first)
             if target is not None:

@@ -453,6 +453,16 @@ async def test_a_kiosk_enrolled_anew_while_stopped_adopts_what_waits_when_it_sta
     # Given a slip kept under the old id, and `kiosk enrol` run while the kiosk was stopped
     outbox = Outbox(tmp_path / "outbox.sqlite3", tmp_path / "outbox.key", "T-OLD")
     slip = outbox.put(a_submission("T-OLD"))
+    # (beside one kept by an older version in a shape this one does not read, and one that
+    # no longer decrypts)
+    odd, broken = (outbox.put(a_submission("T-OLD")) for _ in range(2))
+    nonce = os.urandom(12)
+    sealed = outbox._aead.encrypt(nonce, b'{"format": "of an older version"}', odd.key.encode())
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "outbox.sqlite3") as conn:
+        conn.execute("UPDATE entries SET nonce = ?, sealed = ? WHERE key = ?", (nonce, sealed, odd.key))
+        conn.execute("UPDATE entries SET sealed = x'00' WHERE key = ?", (broken.key,))
     credentials.save(tmp_path, credentials.Enrolment("T-NEW", "s" * 64, "zhouhu"))
     # When the kiosk starts, its platform built from the data dir
     platform = build_platform(replace(KioskConfig(), data_dir=str(tmp_path)))
@@ -460,5 +470,9 @@ async def test_a_kiosk_enrolled_anew_while_stopped_adopts_what_waits_when_it_sta
         # Then what waits goes as the new terminal, under the slip number printed
         kept = platform.outbox.submission(platform.outbox.entry_id(slip.key))
         assert kept.terminal_id == "T-NEW" and kept.local_number == slip.local_number
+        # and the kiosk started all the same: the unreadable one set aside for a technician,
+        # the broken one left for the drain to report
+        states = {e.key: (e.state, e.last_error) for e in platform.outbox.entries()}
+        assert states[odd.key] == ("dead", "unreadable") and states[broken.key][0] == "queued"
     finally:
         await platform.client.close()
