@@ -78,12 +78,25 @@ async def script(app, out: Path) -> dict:
     await w.drawn()
     turned = {"keyboard": form.keyboard is not None, "focused": form._focused()}
 
+    # "下一步" while typing, with fields still to fill: the first problem's page, and the
+    # keyboard put away (left up, it typed into the field left behind, out of sight)
+    form.page = page_of(after)
+    form.show_page()
+    form.inputs[after].focus = True
+    await until(lambda: form.keyboard is not None, 5, "the keyboard")
+    await w.drawn()
+    await w.tap("form_done")
+    await until(lambda: bool(form.error), 5, "the problems")
+    await w.drawn()
+    done_with_problems = {"keyboard": form.keyboard is not None, "focused": form._focused()}
+
     app.toggle_elderly()  # normal type: the whole form, scrolled, no pager
     await w.drawn()
     normal = {"pages": len(form._pages), "pager_height": form.ids.pager.height}
     return {"pages": seen, "pages_open": pages_open, "pages_shut": pages_shut,
             "first_focused": first_focused, "to_fill": order[0], "brought": brought,
-            "turned": turned, "normal": normal, "screenshot": shot}  # fmt: skip
+            "turned": turned, "done_with_problems": done_with_problems, "normal": normal,
+            "screenshot": shot}  # fmt: skip
 
 
 if __name__ == "__main__":

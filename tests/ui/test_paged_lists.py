@@ -75,6 +75,8 @@ def test_the_form_in_large_type_is_shown_a_page_at_a_time_and_brings_each_field(
                        "focused": True, "in_view": True}, brought  # fmt: skip
     # the citizen turning the page puts the keyboard away with the field left behind
     assert got["turned"] == {"keyboard": False, "focused": None}
+    # and so does "下一步" with fields still to fill, on its way to the first problem's page
+    assert got["done_with_problems"] == {"keyboard": False, "focused": None}
     # in normal type, the whole form on one scrolled page, no pager
     assert got["normal"] == {"pages": 1, "pager_height": 0}
     assert shows_text(got["screenshot"], "请核对并填写申请信息", [57], bold=True)
