@@ -42,34 +42,37 @@ class DurablePlatform:
 
         :raises OutboxError: the submission could not be kept on disk (tell the citizen, keep nothing).
         :raises PlatformRejected: the platform refused it (a precise message key; nothing queued).
-        Behind submissions already waiting, it waits too (a pending slip at once).
+        While the platform was out of reach a moment ago, a pending slip at once.
         A terminal the platform does not trust for now (its clock off, its credentials in
         question) gets a pending slip too: the submission is kept and goes once the
         technician has put that right; the citizen is not told "failed" about an
         application that will be delivered (nor left to tap again and queue another).
         """
-        ahead = await asyncio.to_thread(self.outbox.pending)
         stamped = await asyncio.to_thread(self.outbox.put, submission)
         entry = await asyncio.to_thread(self.outbox.entry_id, stamped.key)
-        if ahead:
-            # others wait already (the platform away lately): this one takes its turn behind
-            # them, at once, rather than overtake them or keep the citizen waiting on a
-            # platform the outbox is still trying to reach
+        if self.outbox.platform_away():
+            # out of reach a moment ago: a pending slip at once, rather than keep the citizen
+            # waiting on a platform the outbox is still trying to reach
             return pending_outcome(stamped)
         try:
             # one try: a citizen is waiting (three tries of a platform that answers nothing
-            # kept them 30 s), and the outbox tries again in the background
+            # kept them 30 s), and the outbox tries again in the background. Tried even with
+            # others waiting: the platform's own verdict (a refusal the citizen can put
+            # right) is worth more than the order the slips go in
             outcome = await self.client.submit(stamped, retry=False)
         except PlatformAuthError as err:
             log.error("submission kept for later: the platform does not trust this terminal (%s)",
                       err.message_key)  # fmt: skip
             return pending_outcome(stamped)
         except PlatformRejected:
+            self.outbox.reached(True)
             if entry is not None:
                 await asyncio.to_thread(self.outbox.remove, entry)
             raise
         except PlatformError:
+            self.outbox.reached(False)
             return pending_outcome(stamped)
+        self.outbox.reached(True)
         if entry is not None:
             await asyncio.to_thread(self.outbox.acknowledge, entry, outcome)
         return outcome

@@ -59,6 +59,9 @@ log = logging.getLogger("client.outbox")
 
 # a submission not delivered this long is worth a look (the platform away so long, or a fault)
 STUCK_AFTER = 3600.0
+# a citizen's submission is not tried while the platform was out of reach this recently
+# (a pending slip at once); after that it is tried once again, as the queue's next round is
+AWAY_FOR = 60.0
 LINKS_KEPT = 180 * 24 * 3600.0  # seconds a slip's local number stays linked to its acceptance number
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -133,6 +136,7 @@ class Outbox:
         self._aead = AESGCM(load_key(key_file))
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
+        self._unreachable_at: float | None = None  # monotonic: the platform last out of reach
         with self._db() as db:
             db.executescript(SCHEMA)
 
@@ -298,6 +302,16 @@ class Outbox:
     def pending(self) -> int:
         return sum(1 for e in self.entries() if e.state == QUEUED)
 
+    def reached(self, ok: bool) -> None:
+        """Whether a send reached the platform (an answer, even a refusal) or not (no
+        answer, a 5xx, garbage): ``platform_away`` goes by the latest."""
+        self._unreachable_at = None if ok else time.monotonic()
+
+    def platform_away(self, within: float = AWAY_FOR) -> bool:
+        """The platform was out of reach at the last send, within ``within`` seconds."""
+        at = self._unreachable_at
+        return at is not None and time.monotonic() - at < within
+
     def health(self, now: float | None = None) -> Health:
         """The queue as a technician and the hall's dashboard judge it, in counts only:
         a fault while a submission is set aside unsent (its citizen holds a slip the
@@ -404,17 +418,20 @@ class Outbox:
                 try:
                     outcome = await client.submit(sub)
                 except PlatformAuthError as err:  # an untrusted terminal: nothing goes through
+                    self.reached(True)
                     log.error("outbox: platform refuses this terminal (%s)", err.message_key)
                     stopped = True
                     await asyncio.to_thread(self.failed, entry_id, "auth", now)
                     counts["failed"] += 1
                     return
                 except PlatformRejected as err:
+                    self.reached(True)
                     log.error("outbox: entry %d refused for good (%s)", entry_id, err.message_key)
                     await asyncio.to_thread(self.failed, entry_id, REJECTED, now)
                     counts["failed"] += 1
                     return
                 except PlatformError as err:
+                    self.reached(False)
                     log.info("outbox: entry %d not sent (%s)", entry_id, type(err).__name__)
                     stopped = True
                     await asyncio.to_thread(self.failed, entry_id, type(err).__name__, now)
@@ -427,6 +444,7 @@ class Outbox:
                     await asyncio.to_thread(self.failed, entry_id, type(err).__name__, now)
                     counts["failed"] += 1
                     return
+                self.reached(True)
                 await asyncio.to_thread(self.acknowledge, entry_id, outcome)
                 counts["sent"] += 1
             finally:

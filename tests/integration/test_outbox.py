@@ -476,3 +476,20 @@ async def test_a_kiosk_enrolled_anew_while_stopped_adopts_what_waits_when_it_sta
         assert states[odd.key] == ("dead", "unreadable") and states[broken.key][0] == "queued"
     finally:
         await platform.client.close()
+
+
+async def test_with_slips_waiting_and_the_platform_back_a_citizen_still_hears_its_verdict(
+    tmp_path, catalog_dir, servers, clients
+):
+    # Given a slip still waiting in the queue (a moment's fault), the platform answering again
+    _, client, outbox = await an_enrolled_kiosk(tmp_path, catalog_dir, servers, clients)
+    waiting = outbox.put(a_submission(client.terminal_id))
+    kiosk = DurablePlatform(client, outbox)
+    # When the next citizen submits what the platform refuses, they hear why, at once (a
+    # pending slip would have been set aside unlinked when the queue sent it)
+    with pytest.raises(PlatformRejected) as err:
+        await kiosk.submit(a_submission(client.terminal_id, matters=("no_such_matter",)))
+    assert err.value.message_key == "submission.unknown_matter"
+    # and what they may submit is accepted at once; the slip waiting goes in its turn
+    assert (await kiosk.submit(a_submission(client.terminal_id))).kind is OutcomeKind.ACCEPTED
+    assert (await outbox.drain(client)).sent == 1 and outbox.linked(waiting.local_number)
