@@ -376,17 +376,29 @@ class Outbox:
         """Queue again what was set aside (once the cause is put right: the catalog, the
         clock, the enrolment), to be sent at once; how many."""
         with self._db() as db:
+            # its month counts afresh (a month-old one was set aside again at once)
             cur = db.execute(
-                "UPDATE entries SET state = ?, last_error = '', attempts = 0, next_attempt_at = 0"
-                " WHERE state = ?",
-                (QUEUED, DEAD),
+                "UPDATE entries SET state = ?, last_error = '', attempts = 0, next_attempt_at = 0,"
+                " created_at = ? WHERE state = ?",
+                (QUEUED, time.time(), DEAD),
             )
             return cur.rowcount
 
+    def set_aside(self) -> list[tuple[str, str]]:
+        """What was set aside: (slip number, why) each, as the slips were printed (the
+        numbers are no personal data: the hall finds the citizen's application by them)."""
+        return [(e.local_number, e.last_error or "unknown") for e in self.entries() if e.state == DEAD]
+
     def discard_set_aside(self) -> int:
-        """Forget what was set aside, once the hall has dealt with each by hand; how many."""
+        """Forget what was set aside, once the hall has dealt with each by hand; how many
+        (their slip numbers are logged, a record that they were)."""
+        gone = self.set_aside()
         with self._db() as db:
-            return db.execute("DELETE FROM entries WHERE state = ?", (DEAD,)).rowcount
+            n = db.execute("DELETE FROM entries WHERE state = ?", (DEAD,)).rowcount
+        if gone:
+            log.warning("outbox: discarded, set aside unsent: %s",
+                        ", ".join(f"{number} ({why})" for number, why in gone))  # fmt: skip
+        return n
 
     # -- sending --------------------------------------------------------------------
 

@@ -774,6 +774,8 @@ def outbox_command(cfg: KioskConfig, resend: bool, discard: bool) -> int:
         print("kiosk outbox: no submission queue here yet (nothing was ever queued)")
         return 0
     outbox = Outbox(data / "outbox.sqlite3", data / "outbox.key", cfg.terminal.id)
+    for number, why in outbox.set_aside():  # by the slips' numbers, for the hall to find them
+        print(f"set aside: {number} ({why})")
     if resend:
         print(f"queued again: {outbox.resend_set_aside()}")
     elif discard:

@@ -366,11 +366,22 @@ def test_the_queue_reports_what_waits_and_what_was_set_aside_and_a_technician_re
     # Then the technician sees it with `kiosk outbox`, and queues it again once put right
     cfg = replace(KioskConfig(), data_dir=str(tmp_path))
     assert outbox_command(cfg, resend=False, discard=False) == 1
-    assert "set aside: 1" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "set aside: 1" in said and f"set aside: {first.local_number} (rejected)" in said
     assert outbox_command(cfg, resend=True, discard=False) == 0
     assert "queued again: 1" in capsys.readouterr().out
     [again] = outbox.entries()
     assert again.state == "queued" and again.attempts == 0 and outbox.submission(again.id) == first
+    # (a month-old one too: its month counts afresh, it is not set aside again at once)
+    import sqlite3
+
+    from client.outbox_actions import Send, determine_actions
+
+    with sqlite3.connect(tmp_path / "outbox.sqlite3") as conn:
+        conn.execute("UPDATE entries SET created_at = ?", (now - 40 * 24 * 3600,))
+    outbox.give_up(again.id, "too_old")
+    outbox.resend_set_aside()
+    assert determine_actions(outbox.entries(), time.time()) == [Send(again.id)]
     # or, once the hall has dealt with it by hand, discards it
     outbox.give_up(again.id, "rejected")
     assert outbox_command(cfg, resend=False, discard=True) == 0
