@@ -109,10 +109,18 @@ async def _check_code(request: web.Request, number: str, terminal: str) -> None:
 
     :raises ApiError: 404, as for a number that does not exist (nothing to tell a guesser).
     """
-    given = request.query.get(TRACK_CODE, "")
-    secret = await request.app[SECRETS].secret(terminal) if terminal else None
-    if secret is None or not hmac.compare_digest(track_code(secret, number).encode(), given.encode()):
-        raise ApiError(404, "application.not_found")
+    given = request.query.get(TRACK_CODE, "").encode()
+    # a slip's number names the terminal that printed it (client.outbox): the code is made
+    # with its secret, the submission's own terminal's unless the terminal was enrolled
+    # anew since and its waiting slips went as the new one
+    printers = [terminal]
+    if SLIP_NUMBER.fullmatch(number) and (named := number[1:].rsplit("-", 1)[0]) != terminal:
+        printers.append(named)
+    for printer in printers:
+        secret = await request.app[SECRETS].secret(printer) if printer else None
+        if secret is not None and hmac.compare_digest(track_code(secret, number).encode(), given):
+            return
+    raise ApiError(404, "application.not_found")
 
 
 def setup(app: web.Application) -> None:

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 
+import aiohttp
 import pytest
 
 from central.db import make_engine
@@ -441,6 +442,7 @@ async def test_slips_waiting_when_the_terminal_is_enrolled_anew_go_as_the_new_te
     # Given a slip queued under the terminal's first identity
     data, client, outbox = await an_enrolled_kiosk(tmp_path, catalog_dir, servers, clients)
     slip = outbox.put(a_submission(client.terminal_id))
+    old_secret = client.secret
     # When the technician enrols the terminal again (a new id), as the technician screen says
     await client.enrol(add_code(data, f"sqlite:///{data}/central.sqlite3"))
     assert client.terminal_id != slip.terminal_id
@@ -452,6 +454,12 @@ async def test_slips_waiting_when_the_terminal_is_enrolled_anew_go_as_the_new_te
     report = await outbox.drain(client)
     assert (report.sent, outbox.pending()) == (1, 0)
     assert outbox.linked(slip.local_number)
+    # and the QR printed on the slip, made with the old identity's secret, opens its progress
+    from kiosk.query import TRACK_CODE, track_code
+
+    url = f"{client.base_url}/track/{slip.local_number}?{TRACK_CODE}={track_code(old_secret, slip.local_number)}"
+    async with aiohttp.ClientSession() as http, http.get(url) as r:
+        assert r.status == 200, await r.text()
 
 
 async def test_a_kiosk_enrolled_anew_while_stopped_adopts_what_waits_when_it_starts(tmp_path):
