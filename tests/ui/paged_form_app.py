@@ -39,6 +39,13 @@ async def script(app, out: Path) -> dict:
     def page_of(field_id: str) -> int:
         return next(i for i, p in enumerate(form._pages) if form.rows[field_id] in p)
 
+    async def typing_in(field_id: str) -> None:  # its page shown, the field tapped
+        form.page = page_of(field_id)
+        form.show_page()
+        form.inputs[field_id].focus = True
+        await until(lambda: form.keyboard is not None, 5, "the keyboard")
+        await w.drawn()
+
     seen = []
     form.page = 0  # from the first page (the form opened on the first field to fill)
     form.show_page()
@@ -61,11 +68,7 @@ async def script(app, out: Path) -> dict:
     order = form.to_fill
     here, after = next((a, b) for a, b in zip(order, order[1:], strict=False)
                        if a in form.inputs and b in form.inputs and page_of(b) > page_of(a))  # fmt: skip
-    form.page = page_of(here)
-    form.show_page()
-    form.inputs[here].focus = True
-    await until(lambda: form.keyboard is not None, 5, "the keyboard")
-    await w.drawn()
+    await typing_in(here)
     await w.tap("key:done")
     await until(lambda: form.inputs[after].focus and form.keyboard is not None, 5, "the next field")
     await until(lambda: in_view_beside_keyboard(form, after), 3, "the next field in view")
@@ -80,11 +83,7 @@ async def script(app, out: Path) -> dict:
 
     # "下一步" while typing, with fields still to fill: the first problem's page, and the
     # keyboard put away (left up, it typed into the field left behind, out of sight)
-    form.page = page_of(after)
-    form.show_page()
-    form.inputs[after].focus = True
-    await until(lambda: form.keyboard is not None, 5, "the keyboard")
-    await w.drawn()
+    await typing_in(after)
     await w.tap("form_done")
     await until(lambda: bool(form.error), 5, "the problems")
     await w.drawn()
