@@ -26,6 +26,16 @@ def journey(catalog) -> Journey:
     return Journey(catalog, Session(an_id_card(), NOW))
 
 
+def at_the_form(catalog, event: str) -> Journey:
+    """A visit that chose ``event``, answered every question with its first answer, and
+    opened the form."""
+    j = journey(catalog)
+    j.choose(event, NOW)
+    answer_all(j)
+    j.start_form()
+    return j
+
+
 def answer_all(j: Journey) -> None:
     q = j.current_question()
     while q:
@@ -90,10 +100,7 @@ def test_a_material_the_law_requires_now_cannot_be_deferred(catalog):
 
 
 def test_one_submission_carries_every_matter_and_who_uses_which_field(catalog):
-    j = journey(catalog)
-    j.choose("after_death", NOW)
-    answer_all(j)
-    j.start_form()
+    j = at_the_form(catalog, "after_death")
     sub = j.submission("T-1", "zhouhu", NOW)
     assert sub.matters == j.plan().matters
     assert set(sub.consumers) == set(sub.matters)
@@ -103,10 +110,7 @@ def test_one_submission_carries_every_matter_and_who_uses_which_field(catalog):
 
 def test_submit_tapped_again_sends_the_same_key_and_a_changed_application_another(catalog):
     # Given an application, submitted, then Submit tapped again a minute later
-    j = journey(catalog)
-    j.choose("after_death", NOW)
-    answer_all(j)
-    j.start_form()
+    j = at_the_form(catalog, "after_death")
     first = j.submission("T-1", "zhouhu", NOW)
     again = j.submission("T-1", "zhouhu", NOW + dt.timedelta(minutes=1))
     # Then it goes under the same key (kept and stored once, not once a tap)
@@ -115,18 +119,12 @@ def test_submit_tapped_again_sends_the_same_key_and_a_changed_application_anothe
     j.set_value("applicant_phone", "13900139000", NOW)
     assert j.submission("T-1", "zhouhu", NOW).key != first.key
     # and the same application in another visit is another submission
-    other = journey(catalog)
-    other.choose("after_death", NOW)
-    answer_all(other)
-    other.start_form()
+    other = at_the_form(catalog, "after_death")
     assert other.submission("T-1", "zhouhu", NOW).key != first.key
 
 
 def test_a_deferred_material_goes_with_a_reference_to_the_signed_promise(catalog):
-    j = journey(catalog)
-    j.choose("birth", NOW)
-    answer_all(j)
-    j.start_form()
+    j = at_the_form(catalog, "birth")
     assert j.submission("T-1", "zhouhu", NOW).commitment_signature == ""  # nothing deferred
     item = next(m for m in j.materials() if m.deferrable and not m.waived)
     j.defer(item.code, NOW)
