@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import re
 from html import escape
 from urllib.parse import quote
 
@@ -26,7 +25,14 @@ from central.errors import ApiError
 from central.guide_page import STYLE
 from kiosk.config import china_time
 from kiosk.i18n import translate
-from kiosk.query import TRACK_CODE, NotANumber, clean_number, progress_view, track_code
+from kiosk.query import (
+    TRACK_CODE,
+    NotANumber,
+    clean_number,
+    progress_view,
+    slip_printer,
+    track_code,
+)
 
 TRACK_STYLE = (
     STYLE
@@ -75,9 +81,6 @@ def render(view, lang: str, code: str = "") -> str:
     return _page(view.number, body, lang, code)
 
 
-SLIP_NUMBER = re.compile(r"L[0-9A-Za-z]{1,32}-\d{6}")  # client.outbox's local numbers
-
-
 @access(PUBLIC)
 async def track_page(request: web.Request) -> web.Response:
     lang = "en" if request.query.get("lang", "zh").startswith("en") else "zh"
@@ -94,7 +97,7 @@ async def track_page(request: web.Request) -> web.Response:
         # on its way (a made-up one learns nothing from it: no slip number is ever known here
         # before it is delivered)
         shown = request.match_info["number"][:40]
-        slip = SLIP_NUMBER.fullmatch(shown)
+        slip = slip_printer(shown) is not None
         text = translate("progress.slip_not_yet_link" if slip else "progress.not_found_link", lang, number=shown)
         return web.Response(status=404, text=_page(text, f"<section><p>{escape(text)}</p></section>", lang),
                             content_type="text/html", charset="utf-8")  # fmt: skip
@@ -114,7 +117,7 @@ async def _check_code(request: web.Request, number: str, terminal: str) -> None:
     # with its secret, the submission's own terminal's unless the terminal was enrolled
     # anew since and its waiting slips went as the new one
     printers = [terminal]
-    if SLIP_NUMBER.fullmatch(number) and (named := number[1:].rsplit("-", 1)[0]) != terminal:
+    if (named := slip_printer(number)) is not None and named != terminal:
         printers.append(named)
     for printer in printers:
         secret = await request.app[SECRETS].secret(printer) if printer else None

@@ -54,6 +54,7 @@ from kiosk.errors import (
 )
 from kiosk.health import Health
 from kiosk.outcomes import MatterOutcome, Outcome, OutcomeKind, Submission
+from kiosk.query import slip_number
 
 log = logging.getLogger("client.outbox")
 
@@ -194,7 +195,7 @@ class Outbox:
         db.execute("UPDATE counters SET value = value + 1 WHERE name = 'local'")
         seq = db.execute("SELECT value FROM counters WHERE name = 'local'").fetchone()[0]
         stamped = replace(
-            submission, local_number=f"L{self.terminal_id or submission.terminal_id}-{seq:06d}"
+            submission, local_number=slip_number(self.terminal_id or submission.terminal_id, seq)
         )
         nonce = os.urandom(12)
         sealed = self._aead.encrypt(

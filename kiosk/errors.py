@@ -177,7 +177,6 @@ class OutboxError(KioskError):
     message_key = "error.outbox"
 
 
-
 class UnreadableEntry(OutboxError):
     """An outbox entry decrypts but is not a submission this version reads (one kept by an
     older version): set aside for a technician, the rest of the queue goes on."""

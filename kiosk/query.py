@@ -30,6 +30,21 @@ def track_code(secret: str, number: str) -> str:
     """The code a receipt's QR adds to its number: 12 hex digits of an HMAC under the
     printing terminal's secret (48 bits: not to be guessed through a public page)."""
     return hmac.new(secret.encode(), f"track:{number}".encode(), "sha256").hexdigest()[:12]
+
+
+def slip_number(terminal_id: str, seq: int) -> str:
+    """A pending slip's number (收件编号): the terminal that printed it, and its count there."""
+    return f"L{terminal_id}-{seq:06d}"
+
+
+_SLIP = re.compile(r"L([0-9A-Za-z]{1,32})-\d{6,}")
+
+
+def slip_printer(number: str) -> str | None:
+    """The terminal a pending slip's number names (whose secret made its QR's code); None
+    when ``number`` is no slip's."""
+    found = _SLIP.fullmatch(number)
+    return found.group(1) if found else None
 _NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9-]{5,39}$")
 MIN_NUMBER = 6
 

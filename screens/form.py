@@ -178,10 +178,12 @@ class FormScreen(PagedRows, KioskScreen):
             return self.headings.get(key.removeprefix("group:"))
         return self.rows.get(key)
 
-    def to_fill_now(self) -> list[str]:
-        """The fields the citizen fills, in form order (those the card does not)."""
+    def to_fill_now(self, prefilled=None) -> list[str]:
+        """The fields the citizen fills, in form order (those the card does not fill:
+        ``prefilled``, when the caller has it already)."""
         form = self.journey.form()
-        prefilled = form.prefill(self.terminal.session.card)
+        if prefilled is None:
+            prefilled = form.prefill(self.terminal.session.card)
         return [f.id for f in form.fields if f.id not in prefilled]
 
     def build_rows(self, problems: dict[str, str] | None = None, keep: str | None = None):
@@ -198,7 +200,7 @@ class FormScreen(PagedRows, KioskScreen):
         self.rows.clear()
         self.problem_labels.clear()
         self.headings.clear()
-        self.to_fill = self.to_fill_now()
+        self.to_fill = self.to_fill_now(prefilled)
         group = None
         # where the filled-in values came from: a card read, or a code shown on a phone
         eid = isinstance(self.terminal.session.card, ElectronicId)

@@ -117,3 +117,13 @@ def test_a_correction_notice_keeps_the_stage_and_says_when_it_was_issued():
     assert timeline(p)[1].at == T0  # first reached, not re-stamped by the notice
     assert notice_time(p) == issued
     assert notice_time(progress(Stage.ACCEPTED)) is None
+
+
+def test_a_slips_number_names_the_terminal_that_printed_it():
+    from kiosk.query import slip_number, slip_printer
+
+    assert slip_number("T7C77826F04", 1) == "LT7C77826F04-000001"
+    for terminal, seq in (("T7C77826F04", 1), ("T1", 999_999), ("TAB", 1_234_567)):
+        assert slip_printer(slip_number(terminal, seq)) == terminal
+    for other in ("AF2026120700001", "LT1-12", "L-000001", "XT1-000001"):
+        assert slip_printer(other) is None, other
