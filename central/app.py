@@ -34,7 +34,7 @@ from central.store import NONCE_KEEP, Store
 from central.writes import WRITES, GroupWriter
 from kiosk.catalog import Catalog, load_catalog
 from kiosk.errors import CatalogError
-from kiosk.outcomes import Submission
+from kiosk.outcomes import ON_SLIP, Submission
 
 log = logging.getLogger("central")
 API = "/api/v1"
@@ -291,6 +291,7 @@ async def submit(request: web.Request) -> web.Response:
     body_hash = hashlib.sha256(_CANONICAL(sub.to_dict()).encode()).hexdigest()
     sub = await _accepted_where_enrolled(request, sub)
     cat: Catalog = request.app[CATALOG]["catalog"]
+    accept = partial(decide.accept, sub, cat)
     try:
         validate.check_against_catalog(sub, cat)
     except ApiError:
@@ -298,14 +299,20 @@ async def submit(request: web.Request) -> web.Response:
         # and the kiosk printed a pending slip): the outcome it was given, not a refusal
         # that would set the slip aside unlinked
         stored = await asyncio.to_thread(request.app[STORE].stored_outcome, sub.key, body_hash)
-        if stored is None:
-            raise
-        if request.get(NONCE) is not None:  # the signed request is used up all the same
-            await request.app[WRITES].nonce(request[TERMINAL], request[NONCE])
-        return _json(stored, 200)
+        if stored is not None:
+            if request.get(NONCE) is not None:  # the signed request is used up all the same
+                await request.app[WRITES].nonce(request[TERMINAL], request[NONCE])
+            return _json(stored, 200)
+        if request.query.get(ON_SLIP) != "1" or not sub.local_number:
+            raise  # the citizen is at the kiosk: they put it right on the screen
+        # its citizen left with a pending slip: taken in with a correction notice, not
+        # refused (the slip would never be linked, nor its citizen told)
+        problems = list(validate.catalog_problems(sub, cat))
+        accept = partial(decide.received_needing_more, sub, cat, problems)
+        log.warning("a pending slip's submission does not meet the catalog now (%s): taken in "
+                    "with a correction notice", ", ".join(p.key for p in problems))  # fmt: skip
     body = sub.to_dict()
     # answered only once committed (fsynced on SQLite), with the nonce in the same transaction
-    accept = partial(decide.accept, sub, cat)
     _, new, outcome = await request.app[WRITES].submit(
         sub, body_hash, cfg.number_prefix, accept, request.get(NONCE), body
     )

@@ -25,6 +25,7 @@ import threading
 import tomllib
 from pathlib import Path
 
+from central.errors import MESSAGES, ApiError
 from central.validate import PerCatalog
 from kiosk.catalog import Catalog
 from kiosk.errors import CalendarError
@@ -159,4 +160,50 @@ def accept(sub: Submission, catalog: Catalog, number: str, today: dt.date,
         delivery=sub.delivery,
         deferred=sub.deferred,
         stage=Stage.ACCEPTED,
+    )
+
+
+_LISTED = frozenset({"submission.fields_missing", "submission.materials_missing"})
+
+
+def received_needing_more(sub: Submission, catalog: Catalog, problems: list[ApiError],
+                          number: str, today: dt.date) -> Outcome:  # fmt: skip
+    """收件 with a correction notice (补齐补正), for a submission delivered after its citizen
+    left with a pending slip that the catalog in force does not accept as it is (the
+    catalog changed while it waited, say): taken in and numbered, not refused, so the
+    slip is linked and its citizen learns from it what to bring; the office sees it with
+    everything missing told at once (``missing``: material codes and form field ids;
+    ``reason``: in words, any other rule broken), and resumes it when they have brought it.
+
+    ``problems``: ``validate.catalog_problems`` of ``sub``, not empty."""
+    missing: dict[str, None] = {}
+    for p in problems:
+        if p.key in ("submission.fields_missing", "submission.materials_missing"):
+            missing.update(dict.fromkeys(p.details))
+        elif p.key in ("submission.not_deferrable", "submission.id_number_invalid"):
+            missing[p.field] = None
+        elif p.key == "submission.commitment_unsigned":
+            missing.update(dict.fromkeys(d.code for d in sub.deferred))
+    # in words, what ``missing`` does not already say (a matter no longer offered, an
+    # address to give, a promise to sign)
+    reason = "".join(MESSAGES[p.key][0].format(field=p.field) for p in problems
+                     if p.key not in _LISTED)  # fmt: skip
+    matters = []
+    for code in dict.fromkeys(sub.matters):
+        m = catalog.matters.get(code)
+        if m is not None:  # (one the catalog no longer lists is named in the reason)
+            dept = catalog.departments.get(m.department)
+            matters.append(MatterOutcome(code, m.name.zh, dept.name.zh if dept else m.department, None))
+    return Outcome(
+        kind=OutcomeKind.NEEDS_MORE,
+        submission_key=sub.key,
+        accepting_point=sub.accepting_point,
+        acceptance_number=number,
+        local_number=sub.local_number,
+        matters=tuple(matters),
+        delivery=sub.delivery,
+        deferred=sub.deferred,
+        missing=tuple(missing),
+        reason=reason,
+        stage=Stage.RECEIVED,
     )

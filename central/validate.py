@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import fields as dc_fields
 from typing import Any, TypeVar
 
@@ -179,26 +179,40 @@ def check_against_catalog(sub: Submission, catalog: Catalog) -> None:
     :raises ApiError: 422 with the key naming the first rule broken; lists of
         missing fields or materials are all told at once in ``details``.
     """
+    for problem in catalog_problems(sub, catalog):
+        raise problem
+
+
+def catalog_problems(sub: Submission, catalog: Catalog) -> Iterator[ApiError]:
+    """Every rule of the catalog ``sub`` breaks, each a 422 ApiError, in the order
+    ``check_against_catalog`` looks (it refuses with the first). A matter, life event
+    or form field the catalog does not know ends the list: the rest depend on them."""
     if sub.accepting_point not in catalog.service_points:
-        raise ApiError(422, "submission.unknown_point", sub.accepting_point[:32])
+        yield ApiError(422, "submission.unknown_point", sub.accepting_point[:32])
+    unknown = False
     if sub.life_event is not None and sub.life_event not in catalog.life_events:
-        raise ApiError(422, "submission.unknown_life_event", sub.life_event[:64])
+        yield ApiError(422, "submission.unknown_life_event", sub.life_event[:64])
+        unknown = True
     for code in sub.matters:
         if code not in catalog.matters:
-            raise ApiError(422, "submission.unknown_matter", code[:64])
+            yield ApiError(422, "submission.unknown_matter", code[:64])
+            unknown = True
     for fid in sub.fields:
         if fid not in catalog.fields:
-            raise ApiError(422, "submission.unknown_form_field", fid[:64])
+            yield ApiError(422, "submission.unknown_form_field", fid[:64])
+            unknown = True
+    if unknown:
+        return
     matters = [catalog.matters[c] for c in sub.matters]
     needed = [f for m in matters for f in m.fields]
     missing = sorted(
         {f for f in needed if catalog.fields[f].required and not sub.fields.get(f, "").strip()}
     )
     if missing:
-        raise ApiError(422, "submission.fields_missing", details=missing)
+        yield ApiError(422, "submission.fields_missing", details=missing)
     for fid, value in sub.fields.items():
         if catalog.fields[fid].type is FieldType.ID_NUMBER and value and not id_number_valid(value):
-            raise ApiError(422, "submission.id_number_invalid", fid)
+            yield ApiError(422, "submission.id_number_invalid", fid)
     items = _BUNDLES.get(
         catalog,
         (sub.life_event, tuple(sub.matters)),
@@ -207,19 +221,19 @@ def check_against_catalog(sub: Submission, catalog: Catalog) -> None:
     for d in sub.deferred:
         item = items.get(d.code)
         if item is None or item.waived or not item.deferrable:
-            raise ApiError(422, "submission.not_deferrable", d.code[:64])
+            yield ApiError(422, "submission.not_deferrable", d.code[:64])
     deferred = {d.code for d in sub.deferred}
     if deferred and not sub.commitment_signature.startswith("signature:"):
-        raise ApiError(422, "submission.commitment_unsigned", "commitment_signature")
+        yield ApiError(422, "submission.commitment_unsigned", "commitment_signature")
     lacking = sorted(
         code
         for code, item in items.items()
         if not item.waived and code not in sub.materials and code not in deferred
     )
     if lacking:
-        raise ApiError(422, "submission.materials_missing", details=lacking)
+        yield ApiError(422, "submission.materials_missing", details=lacking)
     if sub.delivery is Delivery.MAIL and not sub.delivery_address.strip():
-        raise ApiError(422, "submission.address_missing", "delivery_address")
+        yield ApiError(422, "submission.address_missing", "delivery_address")
 
 
 # What the platform itself holds for every submission from a kiosk: the citizen

@@ -48,12 +48,14 @@ class DurablePlatform:
         technician has put that right; the citizen is not told "failed" about an
         application that will be delivered (nor left to tap again and queue another).
         """
-        stamped = await asyncio.to_thread(self.outbox.put, submission)
+        # held from the queue while the citizen waits on this try (the queue sends it as
+        # one whose citizen left with a slip); a kiosk stopped meanwhile lets it go after
+        stamped = await asyncio.to_thread(self.outbox.put, submission, self.client.timeout + 20)
         entry = await asyncio.to_thread(self.outbox.entry_id, stamped.key)
         if self.outbox.platform_away():
             # out of reach a moment ago: a pending slip at once, rather than keep the citizen
             # waiting on a platform the outbox is still trying to reach
-            return pending_outcome(stamped)
+            return await self._slip(stamped, entry)
         try:
             # one try: a citizen is waiting (three tries of a platform that answers nothing
             # kept them 30 s), and the outbox tries again in the background. Tried even with
@@ -63,7 +65,7 @@ class DurablePlatform:
         except PlatformAuthError as err:
             log.error("submission kept for later: the platform does not trust this terminal (%s)",
                       err.message_key)  # fmt: skip
-            return pending_outcome(stamped)
+            return await self._slip(stamped, entry)
         except PlatformRejected:
             self.outbox.reached(True)
             if entry is not None:
@@ -71,11 +73,17 @@ class DurablePlatform:
             raise
         except PlatformError:
             self.outbox.reached(False)
-            return pending_outcome(stamped)
+            return await self._slip(stamped, entry)
         self.outbox.reached(True)
         if entry is not None:
             await asyncio.to_thread(self.outbox.acknowledge, entry, outcome)
         return outcome
+
+    async def _slip(self, stamped: Submission, entry: int | None) -> Outcome:
+        """The pending slip the citizen leaves with; the queue takes the submission over."""
+        if entry is not None:
+            await asyncio.to_thread(self.outbox.release, entry)
+        return pending_outcome(stamped)
 
     async def progress(self, number: str) -> Progress:
         """By acceptance number or local number.

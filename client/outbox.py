@@ -172,12 +172,14 @@ class Outbox:
 
     # -- writing ------------------------------------------------------------------
 
-    def put(self, submission: Submission) -> Submission:
+    def put(self, submission: Submission, hold: float = 0.0) -> Submission:
         """Keep ``submission`` durably (on disk when this returns) and give it a local number.
 
         Returns the submission stamped with its local number (收件凭证); putting
         the same key again returns the one kept under it (the same body, sent again)
-        without a second entry.
+        without a second entry. ``hold``: seconds before the queue may send it (a
+        citizen waits on the kiosk's own try meanwhile: the queue sends it as one whose
+        citizen left with a slip, ``ON_SLIP``, which it must not be while they wait).
 
         :raises OutboxError: the disk refused the write, or the key file is unusable.
         """
@@ -185,11 +187,11 @@ class Outbox:
             db.execute("BEGIN IMMEDIATE")
             row = db.execute("SELECT id FROM entries WHERE key = ?", (submission.key,)).fetchone()
             if row is None:
-                return self._add(db, submission)
+                return self._add(db, submission, hold)
             db.execute("ROLLBACK")
         return self.submission(row[0])  # (its own call: the connection is one at a time)
 
-    def _add(self, db: sqlite3.Connection, submission: Submission) -> Submission:
+    def _add(self, db: sqlite3.Connection, submission: Submission, hold: float) -> Submission:
         """``submission`` as a new entry, numbered, in the transaction ``put`` began."""
         db.execute("INSERT OR IGNORE INTO counters VALUES ('local', 0)")
         db.execute("UPDATE counters SET value = value + 1 WHERE name = 'local'")
@@ -202,8 +204,10 @@ class Outbox:
             nonce, json.dumps(stamped.to_dict()).encode(), stamped.key.encode()
         )
         db.execute(
-            "INSERT INTO entries (key, local_number, created_at, nonce, sealed) VALUES (?, ?, ?, ?, ?)",
-            (stamped.key, stamped.local_number, time.time(), nonce, sealed),
+            "INSERT INTO entries (key, local_number, created_at, next_attempt_at, nonce, sealed)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (stamped.key, stamped.local_number, now := time.time(), now + hold if hold else 0,
+             nonce, sealed),
         )
         db.execute("COMMIT")  # synchronous=FULL: the WAL is fsynced here
         return stamped
@@ -255,6 +259,13 @@ class Outbox:
                 # a slip's number is looked up for weeks, not for ever: the table stays small
                 db.execute("DELETE FROM links WHERE linked_at < ?", (now - LINKS_KEPT,))
             db.execute("COMMIT")
+
+    def release(self, entry_id: int) -> None:
+        """The kiosk's own try of a held entry (``put(hold=…)``) is over without an answer:
+        the queue may send it now."""
+        with self._db(fsync=False) as db:
+            db.execute("UPDATE entries SET next_attempt_at = 0 WHERE id = ? AND attempts = 0",
+                       (entry_id,))  # fmt: skip
 
     def failed(self, entry_id: int, error: str, now: float) -> None:
         with self._db(fsync=False) as db:  # lost: it is retried a little sooner
@@ -429,7 +440,9 @@ class Outbox:
                     counts["given_up"] += 1
                     return
                 try:
-                    outcome = await client.submit(sub)
+                    # its citizen left with a pending slip (or the kiosk stopped before they
+                    # heard): nobody is there to put right what the platform's rules refuse
+                    outcome = await client.submit(sub, on_slip=True)
                 except PlatformAuthError as err:  # an untrusted terminal: nothing goes through
                     self.reached(True)
                     log.error("outbox: platform refuses this terminal (%s)", err.message_key)

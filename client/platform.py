@@ -36,7 +36,7 @@ from kiosk.errors import (
 )
 from kiosk.health import Health
 from kiosk.identity import ElectronicId
-from kiosk.outcomes import Outcome, Progress, Submission
+from kiosk.outcomes import ON_SLIP, Outcome, Progress, Submission
 from kiosk.records import ContributionRecord
 
 log = logging.getLogger("client.platform")
@@ -126,15 +126,20 @@ class PlatformClient:
             raise PlatformSchemaError("not a health answer")
         return data
 
-    async def submit(self, submission: Submission, *, retry: bool = True) -> Outcome:
+    async def submit(self, submission: Submission, *, retry: bool = True,
+                     on_slip: bool = False) -> Outcome:  # fmt: skip
         """Send one submission; a replay of its key returns the stored outcome.
         ``retry=False``: one try (a citizen waiting, the outbox there to try again).
+        ``on_slip``: its citizen has left with a pending slip (the outbox delivering it):
+        what the catalog no longer accepts comes back a correction notice (NEEDS_MORE,
+        numbered, the slip linked), not a refusal.
 
         :raises PlatformRejected: the platform refused it (4xx with a message key).
         :raises PlatformAuthError: this terminal is not trusted.
         :raises PlatformError: unreachable, 5xx or garbled after every retry.
         """
-        data = await self._call("POST", "/submissions", submission.to_dict(), retry=retry)
+        path = f"/submissions?{ON_SLIP}=1" if on_slip else "/submissions"
+        data = await self._call("POST", path, submission.to_dict(), retry=retry)
         return _parse(Outcome.from_dict, data)
 
     async def progress(self, number: str) -> Progress:

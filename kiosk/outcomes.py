@@ -69,6 +69,14 @@ class DeferredMaterial:
     due: dt.date
 
 
+# The query parameter (``?on_slip=1``) with which a kiosk delivers a submission whose citizen
+# has left with a pending slip (收件凭证): a submission the platform's catalog no longer
+# accepts as it is is then taken in with a correction notice (补齐补正), not refused, since
+# nobody stands at the kiosk to put it right. (In the query, so the request's signature
+# covers it; not in the body, whose hash a replay must match.)
+ON_SLIP = "on_slip"
+
+
 @dataclass(frozen=True, repr=False)
 class Submission:
     """One citizen's one submission for a life event (or a single matter).

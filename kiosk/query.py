@@ -163,9 +163,18 @@ def progress_view(progress: Progress, catalog: Catalog | None, language: str) ->
     if o.kind is OutcomeKind.ACCEPTED and o.promised_date and status != "done":
         lines.append(translate("progress.promised", language, date=o.promised_date.isoformat()))
     if o.kind is OutcomeKind.NEEDS_MORE:
-        names = [catalog.materials[c].name.get(language) if catalog and c in catalog.materials else c
-                 for c in o.missing]  # fmt: skip
-        lines.append(translate("progress.missing", language, materials="、".join(names)))
+        materials = [c for c in o.missing if not (catalog and c in catalog.fields)]
+        fields = [c for c in o.missing if catalog and c in catalog.fields]
+        if materials:
+            names = [catalog.materials[c].name.get(language) if catalog and c in catalog.materials
+                     else c for c in materials]  # fmt: skip
+            lines.append(translate("progress.missing", language, materials="、".join(names)))
+        if fields:
+            names = [catalog.fields[c].label.get(language) for c in fields]
+            lines.append(translate("progress.missing_fields", language, fields="、".join(names)))
+        if o.reason:  # a notice the platform issued itself says why, in its words
+            lines.append(translate("progress.notice", language, reason=o.reason))
+        lines.append(translate("progress.correct_at_window", language))
     if o.kind is OutcomeKind.REFUSED:
         lines.append(translate("progress.reason", language, reason=o.reason))
     return ProgressView(status, o.acceptance_number or o.local_number, tuple(lines),

@@ -127,6 +127,91 @@ async def test_offline_submission_gets_a_pending_slip_and_is_linked_when_sent(tm
     )
 
 
+def a_stricter_catalog(catalog_dir):
+    """The platform's catalog changed meanwhile: the social-security card now asks for an
+    e-mail address too, and the birth registration for the parents' marriage certificate."""
+    from dataclasses import replace
+
+    from kiosk.catalog import FieldDef, FieldType, Material
+    from tests.support.central import b
+
+    cat = small_catalog()
+    cat = replace(
+        cat,
+        fields={**cat.fields, "applicant_email": FieldDef(
+            "applicant_email", b("电子邮箱", "E-mail"), FieldType.TEXT, "applicant")},
+        materials={**cat.materials, "marriage_cert": Material("marriage_cert", b("结婚证", "Marriage certificate"))},
+        matters={**cat.matters,
+                 "social_card": replace(cat.matters["social_card"],
+                                        fields=(*cat.matters["social_card"].fields, "applicant_email")),
+                 "hukou_birth": replace(cat.matters["hukou_birth"],
+                                        materials=(*cat.matters["hukou_birth"].materials, "marriage_cert"))},
+    )  # fmt: skip
+    (catalog_dir / "catalog.json").write_text(json.dumps(cat.to_dict(), ensure_ascii=False))
+    return cat
+
+
+async def test_a_slip_the_changed_catalog_no_longer_accepts_is_taken_in_with_a_correction_notice(
+    tmp_path, catalog_dir, servers, clients, database_url
+):
+    from kiosk.outcomes import Stage
+    from kiosk.query import progress_view
+
+    # Given a citizen who left with a pending slip while the platform was away
+    data = tmp_path / "central"
+    db = sqlite_or(database_url, data)
+    first = servers(CentralProcess(data, catalog_dir, db))
+    client = clients(first.url, timeout=2, attempts=1)
+    await client.enrol(add_code(data, db))
+    first.stop()
+    outbox = Outbox(tmp_path / "outbox.sqlite3", tmp_path / "outbox.key", client.terminal_id)
+    slip = await DurablePlatform(client, outbox).submit(a_submission(client.terminal_id))
+    assert slip.kind is OutcomeKind.PENDING
+    # and the platform comes back with a catalog that asks for more than they handed in
+    stricter = a_stricter_catalog(catalog_dir)
+    servers(CentralProcess(data, catalog_dir, db, port=first.port))
+    # When the queue delivers it
+    report = await outbox.drain(client, now=time.time() + 3600)
+    # Then it is taken in and numbered, not set aside: the slip is linked
+    assert (report.sent, report.given_up, outbox.pending()) == (1, 0, 0)
+    number = outbox.linked(slip.local_number)
+    assert number and number.startswith("AF")
+    # and the slip's number shows a correction notice naming everything to bring, at once
+    progress = await client.progress(slip.local_number)
+    o = progress.outcome
+    assert (o.kind, o.stage, o.acceptance_number) == (OutcomeKind.NEEDS_MORE, Stage.RECEIVED, number)
+    assert set(o.missing) == {"applicant_email", "marriage_cert"} and o.promised_date is None
+    assert o.reason == ""  # (the list says it all)
+    lines = progress_view(progress, stricter, "zh").lines
+    assert "请补填以下内容：电子邮箱" in lines and "请一次性补齐以下材料：结婚证" in lines
+    assert any("任一服务点窗口补正" in line for line in lines)
+    english = progress_view(progress, stricter, "en").lines
+    assert "Please complete: E-mail" in english and "Please bring all of these: Marriage certificate" in english
+    # and it is stored once, with its 收件 and the notice on record
+    assert [(e.stage, e.kind) for e in progress.history] == [
+        (Stage.RECEIVED, OutcomeKind.ACCEPTED), (Stage.RECEIVED, OutcomeKind.NEEDS_MORE)]
+    # When the office has what was missing and resumes it, it goes on
+    async with aiohttp.ClientSession() as http, http.post(
+        f"{client.base_url}/api/v1/office/applications/{number}/resume", json={"note": "窗口补正"}
+    ) as r:
+        assert r.status == 200, await r.text()
+    assert (await client.progress(number)).outcome.kind is OutcomeKind.ACCEPTED
+
+
+async def test_the_queue_leaves_a_submission_alone_while_its_citizen_waits_on_the_kiosk(
+    tmp_path, catalog_dir, servers, clients
+):
+    # Given a submission the kiosk is trying itself while the citizen waits (held)
+    _, client, outbox = await an_enrolled_kiosk(tmp_path, catalog_dir, servers, clients)
+    held = outbox.put(a_submission(client.terminal_id), hold=30)
+    # When the queue's round comes meanwhile, it does not send it (as one whose citizen left
+    # with a slip, a refusal would become a notice the citizen at the screen never sees)
+    assert (await outbox.drain(client)).sent == 0
+    # and once the kiosk's try is over without an answer, the queue sends it at once
+    outbox.release(outbox.entry_id(held.key))
+    assert (await outbox.drain(client)).sent == 1 and outbox.linked(held.local_number)
+
+
 async def test_server_killed_between_storing_and_answering_stores_once(tmp_path, catalog_dir, servers, clients,
                                                                        database_url):  # fmt: skip
     # Given a platform that dies right after committing a submission, before answering
@@ -296,11 +381,11 @@ class Surprising:
     def __init__(self, client: PlatformClient) -> None:
         self.client, self.calls = client, 0
 
-    async def submit(self, sub):
+    async def submit(self, sub, **how):
         self.calls += 1
         if self.calls == 1:
             raise ValueError("a surprise")
-        return await self.client.submit(sub)
+        return await self.client.submit(sub, **how)
 
 
 async def test_a_surprise_while_sending_or_an_unreadable_entry_stops_no_queue(

@@ -182,3 +182,36 @@ def test_the_same_bundle_is_decided_the_same_from_memory():
     # and another catalog's limits are its own
     parallel = decide.accept(a_submission("T1", deferred=()), catalog_with(), "AF3", day, PUBLISHED)
     assert parallel.promised_date != first.promised_date
+
+
+def test_a_correction_notice_tells_everything_missing_at_once():
+    # Given a submission that lacks a required field, a material and the signed promise
+    cat = small_catalog()
+    sub = a_submission("T1", fields={**a_submission("T1").fields, "applicant_phone": " "},
+                       materials={"id_card": "scan:1", "hukou_book": "scan:2"},
+                       commitment_signature="", local_number="LT1-000001")  # fmt: skip
+    problems = list(validate.catalog_problems(sub, cat))
+    # Then every rule broken is named, in the order the platform refuses with the first of
+    assert [p.key for p in problems] == ["submission.fields_missing", "submission.commitment_unsigned",
+                                         "submission.materials_missing"]  # fmt: skip
+    with pytest.raises(ApiError) as err:
+        validate.check_against_catalog(sub, cat)
+    assert err.value.key == problems[0].key
+    # and the notice for its pending slip lists all of it, 收件 (not 受理), with no promise
+    notice = decide.received_needing_more(sub, cat, problems, "AF2026120700001", dt.date(2026, 12, 7))
+    assert notice.kind.value == "needs_more" and notice.stage.value == "received"
+    assert notice.missing == ("applicant_phone", "photo", "birth_medical")
+    assert notice.promised_date is None and notice.local_number == "LT1-000001"
+    assert [m.code for m in notice.matters] == ["hukou_birth", "social_card"]
+    # (in words, what the list does not say already)
+    assert notice.reason == "容缺受理需要您签名承诺按期补交材料。"
+
+
+def test_a_matter_the_catalog_no_longer_lists_ends_the_checks_and_is_named():
+    cat = small_catalog()
+    sub = a_submission("T1", matters=("hukou_birth", "gone_matter"))
+    problems = list(validate.catalog_problems(sub, cat))
+    assert [(p.key, p.field) for p in problems] == [("submission.unknown_matter", "gone_matter")]
+    notice = decide.received_needing_more(sub, cat, problems, "AF1", dt.date(2026, 12, 7))
+    assert [m.code for m in notice.matters] == ["hukou_birth"] and notice.missing == ()
+    assert "gone_matter" in notice.reason
