@@ -398,7 +398,8 @@ async def office_action(request: web.Request) -> web.Response:
     if action == "advance":
         result = await asyncio.to_thread(store.advance, number, note)
     elif action == "resume":
-        result = await asyncio.to_thread(store.resume, number, note)
+        accept = partial(decide.accept_corrected, request.app[CATALOG]["catalog"])
+        result = await asyncio.to_thread(store.resume, number, note, accept)
     elif action == "needs-more":
         missing = body.get("missing")
         if (

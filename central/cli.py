@@ -114,7 +114,15 @@ def _office(args: argparse.Namespace, config: CentralConfig) -> int:
     if args.action == "advance":
         result = store.advance(args.number, args.note)
     elif args.action == "resume":
-        result = store.resume(args.number, args.note)
+        # one never accepted (taken in on a pending slip) is accepted now, by the catalog
+        # the service reads
+        from central import decide
+        from central.app import _read_catalog
+
+        def accept(sub, number, today):  # (the catalog read only when it is needed)
+            return decide.accept_corrected(_read_catalog(config.catalog_dir), sub, number, today)
+
+        result = store.resume(args.number, args.note, accept)
     elif args.action == "needs-more":
         result = store.needs_more(args.number, args.missing, args.note)
     elif args.action == "refuse":
@@ -258,6 +266,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from central.errors import ApiError
+    from kiosk.errors import CatalogError
     from kiosk.privacy import scrub_logs
 
     args = _parser().parse_args(argv)
@@ -302,6 +311,9 @@ def main(argv: list[str] | None = None) -> int:
             return __import__("central.dashboard.accounts", fromlist=["_"]).run(args, _store(config))  # fmt: skip
     except ApiError as err:
         print(f"central: {err.body()['error']['message']['en']} ({err.key})", file=sys.stderr)
+        return 1
+    except CatalogError as err:  # (the office resuming an application reads it)
+        print(f"central: the catalog in {config.catalog_dir}: {err}", file=sys.stderr)
         return 1
     return 0
 

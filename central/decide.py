@@ -23,6 +23,7 @@ import logging
 import os
 import threading
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 from central.errors import MESSAGES, ApiError
@@ -207,3 +208,17 @@ def received_needing_more(sub: Submission, catalog: Catalog, problems: list[ApiE
         reason=reason,
         stage=Stage.RECEIVED,
     )
+
+
+def accept_corrected(catalog: Catalog, sub: Submission, number: str, today: dt.date) -> Outcome:
+    """The acceptance (受理), once the office has what was missing, of an application taken
+    in with a correction notice (``received_needing_more``): promised from ``today``, over
+    the matters the catalog still offers (the office refuses the rest).
+
+    :raises ApiError: 409 when it offers none of them any more: the office refuses it.
+    """
+    known = tuple(m for m in sub.matters if m in catalog.matters)
+    if not known:
+        raise ApiError(409, "application.wrong_state")
+    event = sub.life_event if sub.life_event in catalog.life_events else None
+    return accept(replace(sub, matters=known, life_event=event), catalog, number, today)

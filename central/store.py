@@ -815,12 +815,27 @@ class Store:
 
         return self._change(number, step)
 
-    def resume(self, number: str, note: str = "") -> Progress:
-        """The missing materials arrived: the application is accepted again."""
+    def resume(self, number: str, note: str = "",
+               accept: Callable[[Submission, str, dt.date], Outcome] | None = None) -> Progress:  # fmt: skip
+        """The missing materials arrived: the application is accepted again.
+
+        One taken in with a correction notice and never accepted (收件 only: a pending
+        slip the catalog no longer took as it was) is accepted (受理) now, by ``accept``
+        (submission, its number, today), its promise counted from today; without
+        ``accept`` it goes on at 收件.
+        """
+        body = None
+        if accept is not None:
+            o = self.progress(number).outcome
+            if o.kind is OutcomeKind.NEEDS_MORE and o.stage is Stage.RECEIVED:
+                body = self.submission_body(o.submission_key)
 
         def step(o: Outcome) -> tuple[Outcome, str]:
             if o.kind is not OutcomeKind.NEEDS_MORE:
                 raise ApiError(409, "application.wrong_state")
+            if body is not None and o.stage is Stage.RECEIVED:
+                done = accept(Submission.from_dict(body), o.acceptance_number, _now().astimezone(CHINA).date())
+                return _replace(done, accepting_point=o.accepting_point, local_number=o.local_number), note
             return _replace(o, kind=OutcomeKind.ACCEPTED, missing=()), note
 
         return self._change(number, step)

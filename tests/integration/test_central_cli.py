@@ -16,7 +16,7 @@ from functools import partial
 import aiohttp
 import pytest
 
-from central import decide
+from central import decide, validate
 from central.dashboard.data import HallStore
 from central.dashboard.security import check_password
 from central.db import make_engine, migrate
@@ -68,6 +68,37 @@ def test_office_commands_move_an_application_and_explain_a_wrong_move(tmp_path):
     assert (
         done.returncode == 1 and "does not allow" in done.stderr and "Traceback" not in done.stderr
     )
+
+
+def test_the_office_resumes_a_slip_taken_in_with_a_notice_as_accepted_by_the_catalog_it_serves(tmp_path):
+    # Given two pending slips' submissions taken in with a correction notice (never accepted)
+    engine = make_engine(f"sqlite:///{tmp_path}/central.sqlite3")
+    cat = small_catalog()
+    (tmp_path / "catalog").mkdir()
+    (tmp_path / "catalog" / "catalog.json").write_text(json.dumps(cat.to_dict(), ensure_ascii=False))
+    try:
+        migrate(engine)
+        store = Store(engine, SecretBox.for_data_dir(tmp_path))
+        for n in (7, 8):
+            sub = a_submission("T1", local_number=f"LT1-00000{n}", fields={})
+            problems = list(validate.catalog_problems(sub, cat))
+            notice, _ = store.submit(sub, "h", "AF", partial(decide.received_needing_more, sub, cat, problems))
+            assert (notice.kind, notice.stage.value) == (OutcomeKind.NEEDS_MORE, "received")
+    finally:
+        engine.dispose()
+    # When the office resumes one from the shell
+    args = ("--data-dir", str(tmp_path), "--catalog-dir", str(tmp_path / "catalog"))
+    done = central("office", "resume", "LT1-000007", *args, "--note", "窗口补正")
+    # Then it is accepted now, with the catalog's promise
+    assert done.returncode == 0, done.stderr
+    outcome = json.loads(done.stdout)["outcome"]
+    assert (outcome["kind"], outcome["stage"]) == ("accepted", "accepted") and outcome["promised_date"]
+    # and with a catalog it cannot read, it says so in a sentence, and the other waits as it was
+    (tmp_path / "catalog" / "catalog.json").write_text("{")
+    done = central("office", "resume", "LT1-000008", *args)
+    assert done.returncode == 1 and "catalog" in done.stderr and "Traceback" not in done.stderr
+    done = central("office", "show", "LT1-000008", *args)
+    assert json.loads(done.stdout)["outcome"]["kind"] == "needs_more", done.stderr
 
 
 def test_users_disable_enable_and_reset_from_the_shell_as_the_accounts_page_does(tmp_path):

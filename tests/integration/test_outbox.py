@@ -7,6 +7,7 @@ starts it) where a test must stop or kill it, on SQLite and on PostgreSQL.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import os
 import stat
@@ -190,12 +191,19 @@ async def test_a_slip_the_changed_catalog_no_longer_accepts_is_taken_in_with_a_c
     # and it is stored once, with its 收件 and the notice on record
     assert [(e.stage, e.kind) for e in progress.history] == [
         (Stage.RECEIVED, OutcomeKind.ACCEPTED), (Stage.RECEIVED, OutcomeKind.NEEDS_MORE)]
-    # When the office has what was missing and resumes it, it goes on
+    # When the office has what was missing and resumes it, it is accepted (受理) now, with
+    # the promise the catalog makes counted from today
     async with aiohttp.ClientSession() as http, http.post(
         f"{client.base_url}/api/v1/office/applications/{number}/resume", json={"note": "窗口补正"}
     ) as r:
         assert r.status == 200, await r.text()
-    assert (await client.progress(number)).outcome.kind is OutcomeKind.ACCEPTED
+    resumed = await client.progress(slip.local_number)
+    o = resumed.outcome
+    assert (o.kind, o.stage, o.acceptance_number, o.local_number) == (
+        OutcomeKind.ACCEPTED, Stage.ACCEPTED, number, slip.local_number)
+    assert o.promised_date and o.promised_date > dt.date.today() and not o.missing
+    assert [m.promised_date is not None for m in o.matters] == [True, True]
+    assert resumed.history[-1].stage is Stage.ACCEPTED and resumed.history[-1].note == "窗口补正"
 
 
 async def test_the_queue_leaves_a_submission_alone_while_its_citizen_waits_on_the_kiosk(
