@@ -26,6 +26,7 @@ from aiohttp import web
 from central import decide, validate
 from central.auth import NONCE, SECRETS, TERMINAL, SecretCache, check_office, verify_signature
 from central.config import CentralConfig
+from central.dashboard.data import HallStore
 from central.dashboard.remote import PUSHES
 from central.db import database_down, make_engine, migrate, reader
 from central.errors import ApiError
@@ -34,7 +35,7 @@ from central.store import NONCE_KEEP, Store
 from central.writes import WRITES, GroupWriter
 from kiosk.catalog import Catalog, load_catalog
 from kiosk.errors import CatalogError
-from kiosk.outcomes import ON_SLIP, Submission
+from kiosk.outcomes import ON_SLIP, OutcomeKind, Submission
 
 log = logging.getLogger("central")
 API = "/api/v1"
@@ -316,10 +317,37 @@ async def submit(request: web.Request) -> web.Response:
     _, new, outcome = await request.app[WRITES].submit(
         sub, body_hash, cfg.number_prefix, accept, request.get(NONCE), body
     )
+    if new and outcome["kind"] == OutcomeKind.NEEDS_MORE.value:
+        await _tell_the_hall(request, sub, outcome, cat)
     if new and cfg.failpoint == "exit-after-commit":
         log.warning("failpoint exit-after-commit: dying before the answer")
         os._exit(70)
     return _json(outcome, 201 if new else 200)
+
+
+async def _tell_the_hall(request: web.Request, sub: Submission, outcome: dict[str, Any],
+                         cat: Catalog) -> None:  # fmt: skip
+    """An alert on the dashboard of the accepting point's hall: a pending slip's submission
+    taken in with a correction notice, whose citizen has left and is to be contacted (the
+    notice is on its tracking page too). Names of fields and materials, no personal data.
+    The submission is stored whatever happens here."""
+    fields = [cat.fields[c].label.zh for c in outcome["missing"] if c in cat.fields]
+    materials = [cat.materials[c].name.zh if c in cat.materials else c
+                 for c in outcome["missing"] if c not in cat.fields]  # fmt: skip
+    what = "；".join(filter(None, (
+        f"收件凭证 {sub.local_number}",
+        fields and "请补填：" + "、".join(fields),
+        materials and "请补齐：" + "、".join(materials),
+        outcome["reason"],
+    )))  # fmt: skip
+    number = outcome["acceptance_number"]
+    try:
+        await asyncio.to_thread(HallStore(request.app[STORE].engine).open_correction,
+                                request.get(TERMINAL) or sub.terminal_id, sub.accepting_point,
+                                number, what)  # fmt: skip
+    except sa.exc.SQLAlchemyError as err:
+        log.error("%s: taken in with a correction notice, but no alert for its hall (%s)",
+                  number, type(err).__name__)  # fmt: skip
 
 
 @access(SIGNED)

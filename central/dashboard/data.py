@@ -345,10 +345,24 @@ class HallStore:
                              [{"alert_id": i, "action": "cleared", "at": now} for i in ids])  # fmt: skip
         return len(ids)
 
+    def open_correction(self, terminal_id: str, point: str, number: str, what: str) -> bool:
+        """An alert for the hall of ``point``: the pending slip's submission ``number``,
+        sent from ``terminal_id``, was taken in with a correction notice, and its citizen is
+        to be told ``what`` to bring (names of fields and materials, no personal data);
+        whether it is new (one per application)."""
+        now = _now()
+        with self.engine.begin() as conn:
+            key = f"correction|{number}"
+            if conn.execute(sa.select(t.alerts.c.id).where(t.alerts.c.open_key == key)).first():
+                return False
+            self._open_alert(conn, key, terminal_id, point,
+                             status.Condition(status.CORRECTION, number, what[:300]), now)  # fmt: skip
+        return True
+
     def _open_alert(self, conn, key, terminal_id, point, cond, now, help_id=None) -> int:
         alert_id = conn.execute(t.alerts.insert().values(
             open_key=key, terminal_id=terminal_id, service_point=point, kind=cond.kind,
-            detail=cond.detail[:200], help_request_id=help_id, opened_at=now,
+            detail=cond.detail[:200], reason=cond.reason[:300], help_request_id=help_id, opened_at=now,
         ).returning(t.alerts.c.id)).scalar_one()  # fmt: skip
         conn.execute(t.alert_events.insert().values(alert_id=alert_id, action="opened", at=now))
         return alert_id
@@ -388,7 +402,7 @@ class HallStore:
             if not self._newest_judgement(conn, now):
                 return status.AlertPlan((), (), ())
             rows = conn.execute(sa.select(a.c.id, a.c.open_key, a.c.cleared_at).where(
-                a.c.closed_at.is_(None), a.c.kind != status.HELP)).all()  # fmt: skip
+                a.c.closed_at.is_(None), a.c.kind.not_in(status.BY_PEOPLE))).all()  # fmt: skip
             plan = status.plan_alerts(
                 views, {r.open_key: (r.id, r.cleared_at is not None) for r in rows}
             )

@@ -33,6 +33,11 @@ class Severity(IntEnum):
 OFFLINE, PAPER_OUT, PAPER_NEAR_END = "offline", "paper_out", "paper_near_end"
 DEVICE_FAULT, DEVICE_DEGRADED, HELP = "device_fault", "device_degraded", "help"
 FAILED_READS = "failed_reads"  # a reader failing card after card: dirty, or failing
+# a pending slip's submission the platform took in with a correction notice (补齐补正):
+# its citizen left the kiosk and is to be told what to bring (detail: the application's number)
+CORRECTION = "correction"
+# alerts people open and close (a call, a citizen to contact), never a heartbeat's sweep
+BY_PEOPLE = (HELP, CORRECTION)
 ALERTING = (OFFLINE, PAPER_OUT, PAPER_NEAR_END, DEVICE_FAULT, FAILED_READS)
 RED_KINDS = (OFFLINE, PAPER_OUT, DEVICE_FAULT, HELP)
 

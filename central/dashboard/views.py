@@ -54,7 +54,8 @@ KIND = {status.OFFLINE: ("终端离线", "Offline"), status.PAPER_OUT: ("打印�
         status.DEVICE_FAULT: ("设备故障", "Device fault"),
         status.DEVICE_DEGRADED: ("设备降级", "Device degraded"),
         status.FAILED_READS: ("多次读卡失败", "Repeated failed card reads"),
-        status.HELP: ("群众呼叫工作人员", "Citizen calls staff")}  # fmt: skip
+        status.HELP: ("群众呼叫工作人员", "Citizen calls staff"),
+        status.CORRECTION: ("收件待补正：请联系申请人", "Pending slip needs correction: contact the applicant")}  # fmt: skip
 ACTION = {"opened": "产生", "cleared": "已自行恢复", "recurred": "再次出现",
           "acknowledged": "确认", "closed": "关闭"}  # fmt: skip
 FOLLOW = {"new": ("待处理", "New"), "assigned": ("已分派", "Assigned"),
@@ -135,8 +136,9 @@ def layout(*, title: str, county: str, user: User | None, active: str, body: str
             links.append(f'<a href="/dashboard/{name}"{cls}>{bi(zh, en)}{badge}</a>')
         nav = (
             f'<nav>{"".join(links)}</nav><div class="who"><a href="/dashboard/account" '
-            f'title="我的账号 · 修改密码 My account"{" class=active" if active == "account" else ""}>'
-            f"{e(user.name)}</a> · {e(ROLE[user.role])}"
+            f'title="{e(ROLE[user.role])} · 我的账号 · 修改密码 My account"'
+            f'{" class=active" if active == "account" else ""}>'
+            f'{e(user.name)}</a><span class="role"> · {e(ROLE[user.role])}</span>'
             f'<form method="post" action="/dashboard/logout">{csrf_field(csrf)}'
             f'<button class="link">退出 Sign out</button></form></div>'
         )
@@ -413,6 +415,8 @@ def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[
         zh, en = KIND.get(a["kind"], (a["kind"], a["kind"]))
         if a["kind"] == status.HELP:
             zh, en, detail = help_call(a["detail"])
+        elif a["kind"] == status.CORRECTION:  # which application, and what to tell its citizen
+            detail = f'<span class="mono">{e(a["detail"])}</span><br>{e(a.get("reason") or "")}'
         elif a["kind"] == status.OFFLINE:  # what to look at: the terminal says nothing now
             detail = bi("可能断电、断网或程序停止：请到现场查看电源和网络",
                         "power, network or the program: check on site")  # fmt: skip
@@ -432,7 +436,7 @@ def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[
         if a["kind"] == status.HELP and a["detail"] == CARD_LEFT and a["cleared_at"]:
             live = (f'<span class="chip green">卡片已取走 Taken</span>'
                     f'<small>{e(when(a["cleared_at"]))}</small>')  # fmt: skip
-        elif a["kind"] == status.HELP:
+        elif a["kind"] in status.BY_PEOPLE:
             live = ""
         actions = ""
         if not a["closed_at"]:

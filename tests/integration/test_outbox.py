@@ -191,6 +191,19 @@ async def test_a_slip_the_changed_catalog_no_longer_accepts_is_taken_in_with_a_c
     # and it is stored once, with its 收件 and the notice on record
     assert [(e.stage, e.kind) for e in progress.history] == [
         (Stage.RECEIVED, OutcomeKind.ACCEPTED), (Stage.RECEIVED, OutcomeKind.NEEDS_MORE)]
+    # and the hall's dashboard has an alert to contact its citizen, which no sweep of the
+    # terminals' states clears (a person closes it)
+    from central.dashboard.data import HallStore
+
+    engine = make_engine(db)
+    try:
+        hall = HallStore(engine)
+        hall.sweep(dt.datetime.now(dt.UTC), offline_after=90)
+        [alert] = [a for a in hall.alerts(None) if a["kind"] == "correction"]
+        assert (alert["detail"], alert["service_point"], alert["cleared_at"]) == (number, "hukeng", None)
+        assert alert["reason"] == f"收件凭证 {slip.local_number}；请补填：电子邮箱；请补齐：结婚证"
+    finally:
+        engine.dispose()
     # When the office has what was missing and resumes it, it is accepted (受理) now, with
     # the promise the catalog makes counted from today
     async with aiohttp.ClientSession() as http, http.post(
