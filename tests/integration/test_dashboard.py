@@ -473,6 +473,27 @@ def test_hall_manager_sees_only_their_own_points_terminals(platform, page):
     shot(page, "terminals")
 
 
+@pytest.mark.parametrize("width", [1280, 1366, 1920])
+def test_the_administrator_s_ten_tabs_and_the_account_fit_the_header(platform, page, width):
+    url, _ = platform
+    # Given the administrator, who has every tab, on a laptop's or an office screen's width
+    page.set_viewport_size({"width": width, "height": 700})
+    sign_in(page, url, "admin")
+
+    def box(selector: str) -> dict:
+        return page.locator(selector).first.bounding_box()
+
+    # Then the county's name stays clear of the tabs, and the account and sign-out are on
+    # the screen, with nothing to scroll sideways
+    brand, nav, who = box(".brand"), box("nav"), box(".who")
+    assert page.evaluate("(b => b.scrollWidth <= b.clientWidth)(document.querySelector('.brand b'))")
+    assert brand["x"] + brand["width"] <= nav["x"] and nav["x"] + nav["width"] <= who["x"]
+    assert who["x"] + who["width"] <= width
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert page.locator("nav a").count() == 10
+    shot(page, f"header-{width}")
+
+
 def test_savings_board_shows_each_life_event_and_technician_cannot_open_ratings(platform, page):
     url, _ = platform
     # Given the administrator
