@@ -179,7 +179,7 @@ def received_needing_more(sub: Submission, catalog: Catalog, problems: list[ApiE
     ``problems``: ``validate.catalog_problems`` of ``sub``, not empty."""
     missing: dict[str, None] = {}
     for p in problems:
-        if p.key in ("submission.fields_missing", "submission.materials_missing"):
+        if p.key in _LISTED:
             missing.update(dict.fromkeys(p.details))
         elif p.key in ("submission.not_deferrable", "submission.id_number_invalid"):
             missing[p.field] = None

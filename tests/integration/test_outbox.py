@@ -78,6 +78,20 @@ async def an_enrolled_kiosk(tmp_path, catalog_dir, servers, clients, database_ur
     return data, client, outbox
 
 
+async def a_kiosk_whose_platform_went_away(tmp_path, catalog_dir, servers, clients,
+                                          database_url: str = "", timeout: float = 2):  # fmt: skip
+    """(the platform's data dir, its database URL, the port it listened on, an enrolled
+    client, its outbox): the platform enrolled the terminal, then stopped."""
+    data = tmp_path / "central"
+    db = sqlite_or(database_url, data)
+    first = servers(CentralProcess(data, catalog_dir, db))
+    client = clients(first.url, timeout=timeout, attempts=1)
+    await client.enrol(add_code(data, db))
+    first.stop()
+    outbox = Outbox(tmp_path / "outbox.sqlite3", tmp_path / "outbox.key", client.terminal_id)
+    return data, db, first.port, client, outbox
+
+
 def add_code(data_dir, database_url: str) -> str:
     """An enrolment code from the ``central terminals add-code`` command."""
     cmd = [sys.executable, "-m", "central.cli", "terminals", "add-code", "--point", "hukeng",
@@ -97,13 +111,8 @@ def sqlite_or(database_url: str, data_dir) -> str:
 async def test_offline_submission_gets_a_pending_slip_and_is_linked_when_sent(tmp_path, catalog_dir, servers, clients,
                                                                               database_url):  # fmt: skip
     # Given an enrolled terminal whose platform then goes away
-    data = tmp_path / "central"
-    db = sqlite_or(database_url, data)
-    first = servers(CentralProcess(data, catalog_dir, db))
-    client = clients(first.url, timeout=2, attempts=1)
-    await client.enrol(add_code(data, db))
-    first.stop()
-    outbox = Outbox(tmp_path / "outbox.sqlite3", tmp_path / "outbox.key", client.terminal_id)
+    data, db, port, client, outbox = await a_kiosk_whose_platform_went_away(
+        tmp_path, catalog_dir, servers, clients, database_url)
     kiosk = DurablePlatform(client, outbox)
     # When a citizen submits while it is down
     sub = a_submission(client.terminal_id)
@@ -115,7 +124,7 @@ async def test_offline_submission_gets_a_pending_slip_and_is_linked_when_sent(tm
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("outbox.sqlite3*"))
     assert sub.fields["applicant_id_number"].encode() not in raw and "王芳".encode() not in raw
     # When the platform is back (same port) and the outbox drains
-    servers(CentralProcess(data, catalog_dir, db, port=first.port))
+    servers(CentralProcess(data, catalog_dir, db, port=port))
     report = await outbox.drain(client, now=time.time() + 3600)
     # Then it was accepted once, and the local number leads to the acceptance number
     assert (report.sent, outbox.pending()) == (1, 0)
@@ -159,18 +168,13 @@ async def test_a_slip_the_changed_catalog_no_longer_accepts_is_taken_in_with_a_c
     from kiosk.query import progress_view
 
     # Given a citizen who left with a pending slip while the platform was away
-    data = tmp_path / "central"
-    db = sqlite_or(database_url, data)
-    first = servers(CentralProcess(data, catalog_dir, db))
-    client = clients(first.url, timeout=2, attempts=1)
-    await client.enrol(add_code(data, db))
-    first.stop()
-    outbox = Outbox(tmp_path / "outbox.sqlite3", tmp_path / "outbox.key", client.terminal_id)
+    data, db, port, client, outbox = await a_kiosk_whose_platform_went_away(
+        tmp_path, catalog_dir, servers, clients, database_url)
     slip = await DurablePlatform(client, outbox).submit(a_submission(client.terminal_id))
     assert slip.kind is OutcomeKind.PENDING
     # and the platform comes back with a catalog that asks for more than they handed in
     stricter = a_stricter_catalog(catalog_dir)
-    servers(CentralProcess(data, catalog_dir, db, port=first.port))
+    servers(CentralProcess(data, catalog_dir, db, port=port))
     # When the queue delivers it
     report = await outbox.drain(client, now=time.time() + 3600)
     # Then it is taken in and numbered, not set aside: the slip is linked
@@ -349,16 +353,11 @@ async def test_a_backlog_drains_several_at_a_time_and_each_is_stored_once(
     tmp_path, catalog_dir, servers, clients, database_url
 ):
     # Given 30 submissions queued while the platform was down
-    data = tmp_path / "central"
-    db = sqlite_or(database_url, data)
-    first = servers(CentralProcess(data, catalog_dir, db))
-    client = clients(first.url, timeout=5, attempts=1)
-    await client.enrol(add_code(data, db))
-    first.stop()
-    outbox = Outbox(tmp_path / "outbox.sqlite3", tmp_path / "outbox.key", client.terminal_id)
+    data, db, port, client, outbox = await a_kiosk_whose_platform_went_away(
+        tmp_path, catalog_dir, servers, clients, database_url, timeout=5)
     slips = [outbox.put(a_submission(client.terminal_id)) for _ in range(30)]
     # When it is back and the outbox drains, 8 in flight at a time
-    servers(CentralProcess(data, catalog_dir, db, port=first.port))
+    servers(CentralProcess(data, catalog_dir, db, port=port))
     report = await outbox.drain(client, now=time.time() + 3600, window=8)
     # Then every one was accepted once, each under its own number, linked to its slip
     assert (report.sent, report.failed, outbox.pending()) == (30, 0, 0)
