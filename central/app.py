@@ -36,6 +36,7 @@ from central.writes import WRITES, GroupWriter
 from kiosk.catalog import Catalog, load_catalog
 from kiosk.errors import CatalogError
 from kiosk.outcomes import ON_SLIP, OutcomeKind, Submission
+from kiosk.query import missing_fields, missing_name
 
 log = logging.getLogger("central")
 API = "/api/v1"
@@ -291,6 +292,8 @@ async def submit(request: web.Request) -> web.Response:
     # put right below: a replay of the same submission hashes the same)
     body_hash = hashlib.sha256(_CANONICAL(sub.to_dict()).encode()).hexdigest()
     sub = await _accepted_where_enrolled(request, sub)
+    if request.app[CATALOG]["error"]:  # not "unknown matter": the kiosk tries again later
+        raise ApiError(503, "server.catalog")
     cat: Catalog = request.app[CATALOG]["catalog"]
     accept = partial(decide.accept, sub, cat)
     try:
@@ -306,9 +309,14 @@ async def submit(request: web.Request) -> web.Response:
             return _json(stored, 200)
         if request.query.get(ON_SLIP) != "1" or not sub.local_number:
             raise  # the citizen is at the kiosk: they put it right on the screen
-        # its citizen left with a pending slip: taken in with a correction notice, not
-        # refused (the slip would never be linked, nor its citizen told)
         problems = list(validate.catalog_problems(sub, cat))
+        if not all(p.key in decide.CITIZEN_CAN_MEND for p in problems):
+            # a code the catalog does not know (renamed? a kiosk's own fault?): set aside
+            # on the kiosk for a technician, and sent again once the catalog is put right
+            raise
+        # its citizen left with a pending slip, and only they can put it right: taken in
+        # with a correction notice, not refused (the slip would never be linked, nor its
+        # citizen told what to bring)
         accept = partial(decide.received_needing_more, sub, cat, problems)
         log.warning("a pending slip's submission does not meet the catalog now (%s): taken in "
                     "with a correction notice", ", ".join(p.key for p in problems))  # fmt: skip
@@ -331,14 +339,14 @@ async def _tell_the_hall(request: web.Request, sub: Submission, outcome: dict[st
     taken in with a correction notice, whose citizen has left and is to be contacted (the
     notice is on its tracking page too). Names of fields and materials, no personal data.
     The submission is stored whatever happens here."""
-    fields = [cat.fields[c].label.zh for c in outcome["missing"] if c in cat.fields]
-    materials = [cat.materials[c].name.zh if c in cat.materials else c
-                 for c in outcome["missing"] if c not in cat.fields]  # fmt: skip
+    missing = outcome["missing"]
+    to_fill = missing_fields(missing, cat)
+    fields = [missing_name(c, cat, "zh") for c in missing if c in to_fill]
+    materials = [missing_name(c, cat, "zh") for c in missing if c not in to_fill]
     what = "；".join(filter(None, (
         f"收件凭证 {sub.local_number}",
         fields and "请补填：" + "、".join(fields),
         materials and "请补齐：" + "、".join(materials),
-        outcome["reason"],
     )))  # fmt: skip
     number = outcome["acceptance_number"]
     try:
@@ -455,7 +463,7 @@ def _load_catalog(config: CentralConfig, given: Catalog | None) -> dict[str, Any
     cat = given
     if cat is None:
         try:
-            cat = _read_catalog(Path(config.catalog_dir))
+            cat = read_catalog(Path(config.catalog_dir))
         except CatalogError as err:
             # Serve anyway (health, enrolment, progress still work) and say why on /health;
             # every submission is then refused as naming an unknown matter.
@@ -472,7 +480,7 @@ def _load_catalog(config: CentralConfig, given: Catalog | None) -> dict[str, Any
     }
 
 
-def _read_catalog(directory: Path) -> Catalog:
+def read_catalog(directory: Path) -> Catalog:
     """TOML files (the county's data), or one catalog.json (an exported copy, as kiosks cache it).
 
     :raises CatalogError: the files are missing or invalid.

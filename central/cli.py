@@ -117,10 +117,10 @@ def _office(args: argparse.Namespace, config: CentralConfig) -> int:
         # one never accepted (taken in on a pending slip) is accepted now, by the catalog
         # the service reads
         from central import decide
-        from central.app import _read_catalog
+        from central.app import read_catalog
 
-        def accept(sub, number, today):  # (the catalog read only when it is needed)
-            return decide.accept_corrected(_read_catalog(config.catalog_dir), sub, number, today)
+        def accept(notice, sub, number, today):  # (the catalog read only when it is needed)
+            return decide.accept_corrected(read_catalog(config.catalog_dir), notice, sub, number, today)
 
         result = store.resume(args.number, args.note, accept)
     elif args.action == "needs-more":

@@ -26,11 +26,12 @@ import tomllib
 from dataclasses import replace
 from pathlib import Path
 
-from central.errors import MESSAGES, ApiError
+from central.errors import ApiError
 from central.validate import PerCatalog
 from kiosk.catalog import Catalog
 from kiosk.errors import CalendarError
 from kiosk.outcomes import MatterOutcome, Outcome, OutcomeKind, Stage, Submission
+from kiosk.query import DELIVERY_ADDRESS
 from kiosk.timelimits import bundle_limit, reach
 from kiosk.workdays import DueDate, WorkdayCalendar
 
@@ -99,11 +100,16 @@ def _limits(catalog: Catalog, life_event: str, selected: tuple[str, ...],
     before = _before(order, selected)
     matters = []
     for code in selected:
-        m = catalog.matters[code]
         days = bundle_limit(catalog.matters, [*before[code], code], order).days
-        dept = catalog.departments.get(m.department)
-        matters.append((code, m.name.zh, dept.name.zh if dept else m.department, days))
+        matters.append((*_named(catalog, code), days))
     return tuple(matters), bundle_limit(catalog.matters, selected, order).days
+
+
+def _named(catalog: Catalog, code: str) -> tuple[str, str, str]:
+    """(code, name, handling authority) of a matter the catalog offers, as outcomes say them."""
+    m = catalog.matters[code]
+    dept = catalog.departments.get(m.department)
+    return code, m.name.zh, dept.name.zh if dept else m.department
 
 
 @functools.lru_cache(maxsize=512)
@@ -164,7 +170,13 @@ def accept(sub: Submission, catalog: Catalog, number: str, today: dt.date,
     )
 
 
-_LISTED = frozenset({"submission.fields_missing", "submission.materials_missing"})
+# What only the citizen can put right (the office tells them what to bring), when the
+# catalog changed while their submission waited on the kiosk; a code the catalog does not
+# know (renamed, withdrawn, or the kiosk's own fault) is not among them: a technician's
+CITIZEN_CAN_MEND = frozenset({
+    "submission.fields_missing", "submission.materials_missing", "submission.not_deferrable",
+    "submission.commitment_unsigned", "submission.id_number_invalid", "submission.address_missing",
+})  # fmt: skip
 
 
 def received_needing_more(sub: Submission, catalog: Catalog, problems: list[ApiError],
@@ -173,52 +185,51 @@ def received_needing_more(sub: Submission, catalog: Catalog, problems: list[ApiE
     left with a pending slip that the catalog in force does not accept as it is (the
     catalog changed while it waited, say): taken in and numbered, not refused, so the
     slip is linked and its citizen learns from it what to bring; the office sees it with
-    everything missing told at once (``missing``: material codes and form field ids;
-    ``reason``: in words, any other rule broken), and resumes it when they have brought it.
+    everything missing told at once (``missing``: material codes, form field ids and
+    ``DELIVERY_ADDRESS``, named by ``kiosk.query.missing_name``), and resumes it when
+    they have brought it.
 
-    ``problems``: ``validate.catalog_problems`` of ``sub``, not empty."""
+    ``problems``: ``validate.catalog_problems`` of ``sub``, each in CITIZEN_CAN_MEND.
+    """
     missing: dict[str, None] = {}
     for p in problems:
-        if p.key in _LISTED:
+        if p.key in ("submission.fields_missing", "submission.materials_missing"):
             missing.update(dict.fromkeys(p.details))
-        elif p.key in ("submission.not_deferrable", "submission.id_number_invalid"):
-            missing[p.field] = None
-        elif p.key == "submission.commitment_unsigned":
+        elif p.key == "submission.address_missing":
+            missing[DELIVERY_ADDRESS] = None
+        elif p.key == "submission.commitment_unsigned":  # brought, no promise to sign
             missing.update(dict.fromkeys(d.code for d in sub.deferred))
-    # in words, what ``missing`` does not already say (a matter no longer offered, an
-    # address to give, a promise to sign)
-    reason = "".join(MESSAGES[p.key][0].format(field=p.field) for p in problems
-                     if p.key not in _LISTED)  # fmt: skip
-    matters = []
-    for code in dict.fromkeys(sub.matters):
-        m = catalog.matters.get(code)
-        if m is not None:  # (one the catalog no longer lists is named in the reason)
-            dept = catalog.departments.get(m.department)
-            matters.append(MatterOutcome(code, m.name.zh, dept.name.zh if dept else m.department, None))
+        else:  # a material that may not wait, an ID number to correct
+            missing[p.field] = None
     return Outcome(
         kind=OutcomeKind.NEEDS_MORE,
         submission_key=sub.key,
         accepting_point=sub.accepting_point,
         acceptance_number=number,
         local_number=sub.local_number,
-        matters=tuple(matters),
+        matters=tuple(MatterOutcome(*_named(catalog, code)) for code in dict.fromkeys(sub.matters)),
         delivery=sub.delivery,
-        deferred=sub.deferred,
+        deferred=tuple(d for d in sub.deferred if d.code not in missing),
         missing=tuple(missing),
-        reason=reason,
         stage=Stage.RECEIVED,
     )
 
 
-def accept_corrected(catalog: Catalog, sub: Submission, number: str, today: dt.date) -> Outcome:
+def accept_corrected(catalog: Catalog, notice: Outcome, sub: Submission, number: str,
+                     today: dt.date) -> Outcome:  # fmt: skip
     """The acceptance (受理), once the office has what was missing, of an application taken
-    in with a correction notice (``received_needing_more``): promised from ``today``, over
-    the matters the catalog still offers (the office refuses the rest).
+    in with a correction notice (``received_needing_more``; ``notice``): promised from
+    ``today``, over the matters the catalog still offers; what the notice asked for was
+    brought, so no longer waits as deferred.
 
-    :raises ApiError: 409 when it offers none of them any more: the office refuses it.
+    :raises ApiError: 409 ``application.matters_gone``: the catalog offers none of its
+        matters any more (the office refuses it).
     """
     known = tuple(m for m in sub.matters if m in catalog.matters)
     if not known:
-        raise ApiError(409, "application.wrong_state")
+        raise ApiError(409, "application.matters_gone")
     event = sub.life_event if sub.life_event in catalog.life_events else None
-    return accept(replace(sub, matters=known, life_event=event), catalog, number, today)
+    brought = set(notice.missing)
+    sub = replace(sub, matters=known, life_event=event,
+                  deferred=tuple(d for d in sub.deferred if d.code not in brought))  # fmt: skip
+    return accept(sub, catalog, number, today)

@@ -42,6 +42,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "auth.office": ("需要工作人员凭据。", "Office credentials are required."),
     "enrol.bad_code": ("登记码无效、已使用或已过期。", "The enrolment code is invalid, used or expired."),
     "server.error": ("平台内部错误，请稍后再试。", "The platform failed; please try again later."),
+    "server.catalog": ("平台的事项目录暂不可用，您的申请已保存，稍后自动提交。", "The platform's catalog is unavailable just now; your application is kept and sent later."),
+    "application.matters_gone": ("该办件的事项都已不在事项目录中，不能受理，请作不予受理处理。", "None of this application's matters is in the catalog now: refuse it instead."),
     "server.database": ("平台暂时无法读写数据，请稍后再试。", "The platform cannot reach its data just now; please try again shortly."),
     # citizen services (central/citizen_api.py)
     "ticket.unknown_kind": ("没有这种取号业务“{field}”。", "There is no queue “{field}”."),

@@ -816,13 +816,16 @@ class Store:
         return self._change(number, step)
 
     def resume(self, number: str, note: str = "",
-               accept: Callable[[Submission, str, dt.date], Outcome] | None = None) -> Progress:  # fmt: skip
+               accept: Callable[[Outcome, Submission, str, dt.date], Outcome] | None = None,
+               ) -> Progress:  # fmt: skip
         """The missing materials arrived: the application is accepted again.
 
         One taken in with a correction notice and never accepted (收件 only: a pending
         slip the catalog no longer took as it was) is accepted (受理) now, by ``accept``
-        (submission, its number, today), its promise counted from today; without
-        ``accept`` it goes on at 收件.
+        (the notice, the submission, its number, today), its promise counted from today.
+
+        :raises ApiError: 404 unknown; 409 no notice to resume, or one never accepted and
+            no ``accept`` (or no submission kept) to accept it by.
         """
         body = None
         if accept is not None:
@@ -833,8 +836,11 @@ class Store:
         def step(o: Outcome) -> tuple[Outcome, str]:
             if o.kind is not OutcomeKind.NEEDS_MORE:
                 raise ApiError(409, "application.wrong_state")
-            if body is not None and o.stage is Stage.RECEIVED:
-                done = accept(Submission.from_dict(body), o.acceptance_number, _now().astimezone(CHINA).date())
+            if o.stage is Stage.RECEIVED:  # never accepted: accepted now, or not at all
+                if accept is None or body is None:
+                    raise ApiError(409, "application.wrong_state")
+                today = _now().astimezone(CHINA).date()
+                done = accept(o, Submission.from_dict(body), o.acceptance_number, today)
                 return _replace(done, accepting_point=o.accepting_point, local_number=o.local_number), note
             return _replace(o, kind=OutcomeKind.ACCEPTED, missing=()), note
 

@@ -48,14 +48,23 @@ class DurablePlatform:
         technician has put that right; the citizen is not told "failed" about an
         application that will be delivered (nor left to tap again and queue another).
         """
-        # held from the queue while the citizen waits on this try (the queue sends it as
-        # one whose citizen left with a slip); a kiosk stopped meanwhile lets it go after
-        stamped = await asyncio.to_thread(self.outbox.put, submission, self.client.timeout + 20)
+        # the queue leaves it alone while the citizen waits on this try (it sends as one
+        # whose citizen left with a slip); sent by the queue this moment (a tap again
+        # after the slip), it is on its way: the slip again
+        mine = self.outbox.claim(submission.key)
+        try:
+            stamped = await asyncio.to_thread(self.outbox.put, submission)
+            if not mine or self.outbox.platform_away():
+                # out of reach a moment ago: a pending slip at once, rather than keep the
+                # citizen waiting on a platform the outbox is still trying to reach
+                return pending_outcome(stamped)
+            return await self._try(stamped)
+        finally:
+            if mine:
+                self.outbox.unclaim(submission.key)
+
+    async def _try(self, stamped: Submission) -> Outcome:
         entry = await asyncio.to_thread(self.outbox.entry_id, stamped.key)
-        if self.outbox.platform_away():
-            # out of reach a moment ago: a pending slip at once, rather than keep the citizen
-            # waiting on a platform the outbox is still trying to reach
-            return await self._slip(stamped, entry)
         try:
             # one try: a citizen is waiting (three tries of a platform that answers nothing
             # kept them 30 s), and the outbox tries again in the background. Tried even with
@@ -65,7 +74,7 @@ class DurablePlatform:
         except PlatformAuthError as err:
             log.error("submission kept for later: the platform does not trust this terminal (%s)",
                       err.message_key)  # fmt: skip
-            return await self._slip(stamped, entry)
+            return pending_outcome(stamped)
         except PlatformRejected:
             self.outbox.reached(True)
             if entry is not None:
@@ -73,17 +82,11 @@ class DurablePlatform:
             raise
         except PlatformError:
             self.outbox.reached(False)
-            return await self._slip(stamped, entry)
+            return pending_outcome(stamped)
         self.outbox.reached(True)
         if entry is not None:
             await asyncio.to_thread(self.outbox.acknowledge, entry, outcome)
         return outcome
-
-    async def _slip(self, stamped: Submission, entry: int | None) -> Outcome:
-        """The pending slip the citizen leaves with; the queue takes the submission over."""
-        if entry is not None:
-            await asyncio.to_thread(self.outbox.release, entry)
-        return pending_outcome(stamped)
 
     async def progress(self, number: str) -> Progress:
         """By acceptance number or local number.

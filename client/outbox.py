@@ -138,6 +138,9 @@ class Outbox:
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         self._unreachable_at: float | None = None  # monotonic: the platform last out of reach
+        # keys being sent right now, by the kiosk's own try (a citizen waiting on it) or by
+        # the queue: never both at once (see claim)
+        self._claimed: set[str] = set()
         with self._db() as db:
             db.executescript(SCHEMA)
 
@@ -172,14 +175,12 @@ class Outbox:
 
     # -- writing ------------------------------------------------------------------
 
-    def put(self, submission: Submission, hold: float = 0.0) -> Submission:
+    def put(self, submission: Submission) -> Submission:
         """Keep ``submission`` durably (on disk when this returns) and give it a local number.
 
         Returns the submission stamped with its local number (收件凭证); putting
         the same key again returns the one kept under it (the same body, sent again)
-        without a second entry. ``hold``: seconds before the queue may send it (a
-        citizen waits on the kiosk's own try meanwhile: the queue sends it as one whose
-        citizen left with a slip, ``ON_SLIP``, which it must not be while they wait).
+        without a second entry.
 
         :raises OutboxError: the disk refused the write, or the key file is unusable.
         """
@@ -187,11 +188,11 @@ class Outbox:
             db.execute("BEGIN IMMEDIATE")
             row = db.execute("SELECT id FROM entries WHERE key = ?", (submission.key,)).fetchone()
             if row is None:
-                return self._add(db, submission, hold)
+                return self._add(db, submission)
             db.execute("ROLLBACK")
         return self.submission(row[0])  # (its own call: the connection is one at a time)
 
-    def _add(self, db: sqlite3.Connection, submission: Submission, hold: float) -> Submission:
+    def _add(self, db: sqlite3.Connection, submission: Submission) -> Submission:
         """``submission`` as a new entry, numbered, in the transaction ``put`` began."""
         db.execute("INSERT OR IGNORE INTO counters VALUES ('local', 0)")
         db.execute("UPDATE counters SET value = value + 1 WHERE name = 'local'")
@@ -204,10 +205,8 @@ class Outbox:
             nonce, json.dumps(stamped.to_dict()).encode(), stamped.key.encode()
         )
         db.execute(
-            "INSERT INTO entries (key, local_number, created_at, next_attempt_at, nonce, sealed)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (stamped.key, stamped.local_number, now := time.time(), now + hold if hold else 0,
-             nonce, sealed),
+            "INSERT INTO entries (key, local_number, created_at, nonce, sealed) VALUES (?, ?, ?, ?, ?)",
+            (stamped.key, stamped.local_number, time.time(), nonce, sealed),
         )
         db.execute("COMMIT")  # synchronous=FULL: the WAL is fsynced here
         return stamped
@@ -260,12 +259,21 @@ class Outbox:
                 db.execute("DELETE FROM links WHERE linked_at < ?", (now - LINKS_KEPT,))
             db.execute("COMMIT")
 
-    def release(self, entry_id: int) -> None:
-        """The kiosk's own try of a held entry (``put(hold=…)``) is over without an answer:
-        the queue may send it now."""
-        with self._db(fsync=False) as db:
-            db.execute("UPDATE entries SET next_attempt_at = 0 WHERE id = ? AND attempts = 0",
-                       (entry_id,))  # fmt: skip
+    def claim(self, key: str) -> bool:
+        """Take the submission under ``key`` to send it; False while someone else sends it.
+
+        The kiosk's own try (its citizen waiting at the screen: a refusal is theirs to put
+        right there) and the queue's (its citizen gone with a pending slip: a refusal
+        comes back a correction notice, ``ON_SLIP``) never send one submission at once,
+        or the one would store the notice the other's citizen never sees. In memory, on
+        the event loop: the kiosk is one process, and after a restart nobody waits."""
+        if key in self._claimed:
+            return False
+        self._claimed.add(key)
+        return True
+
+    def unclaim(self, key: str) -> None:
+        self._claimed.discard(key)
 
     def failed(self, entry_id: int, error: str, now: float) -> None:
         with self._db(fsync=False) as db:  # lost: it is retried a little sooner
@@ -429,6 +437,8 @@ class Outbox:
         stopped = False
         slots = asyncio.Semaphore(max(1, window))
 
+        keys = {e.id: e.key for e in entries}
+
         async def send(entry_id: int) -> None:
             nonlocal stopped
             try:
@@ -474,6 +484,7 @@ class Outbox:
                 await asyncio.to_thread(self.acknowledge, entry_id, outcome)
                 counts["sent"] += 1
             finally:
+                self.unclaim(keys[entry_id])
                 slots.release()
 
         in_flight: list[asyncio.Task] = []
@@ -485,7 +496,9 @@ class Outbox:
                     continue
                 assert isinstance(action, Send)
                 await slots.acquire()
-                if stopped:
+                # a citizen waiting on the kiosk's own try of it: the next round's (and
+                # nothing overtakes it meanwhile)
+                if stopped or not self.claim(keys[action.entry_id]):
                     slots.release()
                     break
                 in_flight.append(asyncio.create_task(send(action.entry_id)))

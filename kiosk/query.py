@@ -151,6 +151,29 @@ class ProgressView:
     stages: tuple[StageLine, ...]
 
 
+# In a correction notice's ``missing``, beside material codes and form field ids: the postal
+# address a delivery by mail needs (a notice the platform issued on a pending slip's delivery)
+DELIVERY_ADDRESS = "delivery_address"
+
+
+def missing_fields(missing: tuple[str, ...] | list[str], catalog: Catalog | None) -> set[str]:
+    """Which of a notice's ``missing`` are things to fill in (form fields, the address),
+    not materials to bring."""
+    return {c for c in missing if c == DELIVERY_ADDRESS or (catalog and c in catalog.fields)}
+
+
+def missing_name(code: str, catalog: Catalog | None, language: str) -> str:
+    """What a notice's ``missing`` item is called in ``language``: a material's name or a
+    form field's label from the catalog, the address; the code itself when it is not known."""
+    if code == DELIVERY_ADDRESS:
+        return translate("progress.delivery_address", language)
+    if catalog and code in catalog.materials:
+        return catalog.materials[code].name.get(language)
+    if catalog and code in catalog.fields:
+        return catalog.fields[code].label.get(language)
+    return code
+
+
 def progress_view(progress: Progress, catalog: Catalog | None, language: str) -> ProgressView:
     o = progress.outcome
     status = o.kind.value
@@ -163,17 +186,14 @@ def progress_view(progress: Progress, catalog: Catalog | None, language: str) ->
     if o.kind is OutcomeKind.ACCEPTED and o.promised_date and status != "done":
         lines.append(translate("progress.promised", language, date=o.promised_date.isoformat()))
     if o.kind is OutcomeKind.NEEDS_MORE:
-        materials = [c for c in o.missing if not (catalog and c in catalog.fields)]
-        fields = [c for c in o.missing if catalog and c in catalog.fields]
+        to_fill = missing_fields(o.missing, catalog)
+        sep = "、" if language == "zh" else ", "
+        materials = [missing_name(c, catalog, language) for c in o.missing if c not in to_fill]
+        fields = [missing_name(c, catalog, language) for c in o.missing if c in to_fill]
         if materials:
-            names = [catalog.materials[c].name.get(language) if catalog and c in catalog.materials
-                     else c for c in materials]  # fmt: skip
-            lines.append(translate("progress.missing", language, materials="、".join(names)))
+            lines.append(translate("progress.missing", language, materials=sep.join(materials)))
         if fields:
-            names = [catalog.fields[c].label.get(language) for c in fields]
-            lines.append(translate("progress.missing_fields", language, fields="、".join(names)))
-        if o.reason:  # a notice the platform issued itself says why, in its words
-            lines.append(translate("progress.notice", language, reason=o.reason))
+            lines.append(translate("progress.missing_fields", language, fields=sep.join(fields)))
         lines.append(translate("progress.correct_at_window", language))
     if o.kind is OutcomeKind.REFUSED:
         lines.append(translate("progress.reason", language, reason=o.reason))

@@ -16,7 +16,7 @@ from kiosk.config import china_time
 from kiosk.i18n import translate
 from kiosk.identity import mask
 from kiosk.outcomes import Outcome, OutcomeKind
-from kiosk.query import TRACK_CODE, track_code
+from kiosk.query import TRACK_CODE, missing_name, track_code
 from kiosk.receipt import Align, Block, Feed, Pair, Qr, Receipt, Rule, Text
 
 TRACK_URL = "https://zwfw.example.gov.cn/track/"  # the platform's progress page
@@ -156,7 +156,7 @@ def build_receipt(
     elif outcome.kind is OutcomeKind.NEEDS_MORE:
         blocks.append(Text(_t("missing", en), bold=True))
         for i, code in enumerate(outcome.missing, start=1):
-            blocks.append(Text(f"{i}. {_material_name(code, catalog, language) or code}"))
+            blocks.append(Text(f"{i}. {missing_name(code, catalog, language)}"))
     elif outcome.kind is OutcomeKind.REFUSED:
         blocks.append(Pair(_t("reason", en), outcome.reason))
     blocks += [

@@ -109,6 +109,7 @@ class Session:
     scans: dict[str, str] = field(default_factory=dict)  # material code → stored scan ref
     certificates: set[str] = field(default_factory=set)  # e-certs found for this citizen
     receipt_number: str = ""
+    receipt_printed: bool = False  # the outcome's slip came out of the printer
     printed: int = 0  # slips printed in this visit (receipt, record, ticket): paper to take
     rating: int = 0
     face_verified: bool = False  # the face match (人证比对) passed in this visit
@@ -185,6 +186,7 @@ class Session:
         self.certificates.clear()
         self.life_event = ""
         self.receipt_number = ""
+        self.receipt_printed = False
         self.printed = 0
         self.face_verified = False
         self.face_attempts = 0
@@ -195,11 +197,12 @@ class Session:
     def to_take(self) -> list[str]:
         """What the citizen must not leave behind, as the end of the visit names it:
         "id_card" and "social_card" (each one read in this visit: it is on or in its
-        reader), then "receipt" (the acceptance receipt) or "printout" (another slip)."""
+        reader), then "receipt" (the acceptance receipt, once it printed) or "printout"
+        (another slip)."""
         things = ["id_card"] if isinstance(self.card, IdCard) else []
         if isinstance(self.card, SocialSecurityCard) or self.social_card is not None:
             things.append("social_card")
-        if self.receipt_number:
+        if self.receipt_printed:
             things.append("receipt")
         elif self.printed:
             things.append("printout")

@@ -738,11 +738,26 @@ class Terminal:
         if self.session is not None:  # paper the end of the visit reminds them to take
             self.session.printed += 1
 
+    async def print_outcome(self, again: bool = False) -> None:
+        """Print the outcome's slip (receipt, notice or pending slip); ``again``, after a
+        failure: the job the printer kept, in full, in the language the citizen reads now,
+        or the slip anew when it kept none (a fault before the job began; one kept so long
+        it was dropped). Not "printing…" for ever, and nothing printed twice.
+
+        :raises PaperOut, PrinterError: no paper, or the printer fails (said, and "print
+            again" offered).
+        """
+        receipt = self.receipt()
+        if not (again and await self.reprint(receipt)):
+            await self.print_receipt(receipt)
+        if self.session is not None:  # the end of the visit names it: take your receipt
+            self.session.receipt_printed = True
+
     async def reprint(self, fresh: Receipt | None = None) -> bool:
-        """Print the receipt kept after a paper-out, in full (False: nothing to print), in
-        the language the citizen reads now (they may have switched since it was built):
-        ``fresh``, by default the acceptance receipt built again, takes its place when it
-        is the same job.
+        """Print the receipt kept after a paper-out, in full (False: none kept, or kept so
+        long it was dropped), in the language the citizen reads now (they may have switched
+        since it was built): ``fresh``, by default the acceptance receipt built again, takes
+        its place when it is the same job.
 
         :raises PaperOut, PrinterError: still no paper, or the printer fails.
         """

@@ -9,6 +9,7 @@ from kivy.properties import ColorProperty, StringProperty
 
 from kiosk.i18n import long_date
 from kiosk.outcomes import OutcomeKind
+from kiosk.query import missing_name
 from screens.base import KioskScreen
 
 COLOURS = {
@@ -56,7 +57,7 @@ class OutcomeScreen(KioskScreen):
         self.qr_text = next((b.data for b in receipt.blocks if hasattr(b, "data")), "")
         self.ids.qr.texture = qr_texture(self.qr_text) if self.qr_text else None
         self._say_printing("common.printing")
-        self.run(self._print(receipt))
+        self.run(self._print())
 
     def fill(self) -> None:
         """The outcome's texts in the citizen's language (again, when they switch it)."""
@@ -79,9 +80,7 @@ class OutcomeScreen(KioskScreen):
             self.detail = outcome.reason
         else:
             self.detail = ("、" if lang == "zh" else ", ").join(
-                t.catalog.materials[c].name.get(lang) if c in t.catalog.materials else c
-                for c in outcome.missing
-            )
+                missing_name(c, t.catalog, lang) for c in outcome.missing)
         # each matter by its catalog name in the citizen's language (a pending slip's
         # outcome holds only codes; the platform's holds Chinese names)
         names = [
@@ -110,17 +109,13 @@ class OutcomeScreen(KioskScreen):
         self._printing_key = key
         self.printing = self.t(key)
 
-    async def _print(self, receipt):
-        await self.terminal.print_receipt(receipt)
+    async def _print(self, again: bool = False):
+        await self.terminal.print_outcome(again=again)
         self._say_printing(f"outcome.printed.{self.kind}")
 
     def reprint(self):
         self._say_printing("common.printing")
-        self.run(self._reprint())
-
-    async def _reprint(self):
-        if await self.terminal.reprint():
-            self._say_printing(f"outcome.printed.{self.kind}")
+        self.run(self._print(again=True))
 
     def relanguage(self) -> None:
         self.fill()

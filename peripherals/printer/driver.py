@@ -258,8 +258,9 @@ class EscposPrinter:
         A stale job (``created_at`` older than ``stale_after`` s) is dropped,
         logged by job id only, and never printed. Returns True if it printed.
 
-        :raises PaperOut: paper ran out again (the job stays kept).
-        :raises PrinterError: unreachable or the link failed.
+        :raises PaperOut: still no paper, or it ran out again (the job stays kept).
+        :raises PrinterError: not ready (cover open, offline), unreachable, or the link
+            failed (the job stays kept).
         """
         with self._locked():
             job = self._pending
@@ -275,9 +276,7 @@ class EscposPrinter:
                     job.job_id, age, self.stale_after,
                 )  # fmt: skip
                 return False
-            if self._report().status not in _PRINTABLE:
-                return False
-            self._print(job)
+            self._print(job)  # (which says why it cannot, the job kept)
             return True
 
     def discard_pending(self) -> None:

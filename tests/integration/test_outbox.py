@@ -223,18 +223,78 @@ async def test_a_slip_the_changed_catalog_no_longer_accepts_is_taken_in_with_a_c
     assert resumed.history[-1].stage is Stage.ACCEPTED and resumed.history[-1].note == "窗口补正"
 
 
-async def test_the_queue_leaves_a_submission_alone_while_its_citizen_waits_on_the_kiosk(
+async def test_a_platform_whose_catalog_did_not_load_keeps_the_slips_waiting_untouched(
     tmp_path, catalog_dir, servers, clients
 ):
-    # Given a submission the kiosk is trying itself while the citizen waits (held)
+    # Given a pending slip, and the platform back with a catalog it cannot read
+    data, db, port, client, outbox = await a_kiosk_whose_platform_went_away(
+        tmp_path, catalog_dir, servers, clients)
+    slip = await DurablePlatform(client, outbox).submit(a_submission(client.terminal_id))
+    good = (catalog_dir / "catalog.json").read_text()
+    (catalog_dir / "catalog.json").write_text("{")
+    broken = servers(CentralProcess(data, catalog_dir, db, port=port))
+    # When the queue sends it, it is neither stored (as a notice naming every code unknown)
+    # nor set aside: it waits
+    report = await outbox.drain(client, now=time.time() + 3600)
+    assert (report.sent, report.failed, report.given_up, outbox.pending()) == (0, 1, 0, 1)
+    # and once the catalog is put right, it is accepted as it was handed in
+    broken.stop()
+    (catalog_dir / "catalog.json").write_text(good)
+    servers(CentralProcess(data, catalog_dir, db, port=port))
+    assert (await outbox.drain(client, now=time.time() + 7200)).sent == 1
+    assert (await client.progress(slip.local_number)).outcome.kind is OutcomeKind.ACCEPTED
+
+
+class Held:
+    """The real client, whose submissions wait for ``go`` (a try in flight), counted."""
+
+    def __init__(self, client: PlatformClient) -> None:
+        self.client, self.go, self.started = client, asyncio.Event(), asyncio.Event()
+        self.sent: list[bool] = []  # on_slip, a request each
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+    async def submit(self, sub, **how):
+        self.sent.append(bool(how.get("on_slip")))
+        self.started.set()
+        await self.go.wait()
+        return await self.client.submit(sub, **how)
+
+
+async def test_the_queue_and_the_kiosk_never_send_one_submission_at_once(
+    tmp_path, catalog_dir, servers, clients
+):
     _, client, outbox = await an_enrolled_kiosk(tmp_path, catalog_dir, servers, clients)
-    held = outbox.put(a_submission(client.terminal_id), hold=30)
+    # Given a citizen waiting on the kiosk's own try of their submission
+    held = Held(client)
+    kiosk = DurablePlatform(held, outbox)
+    trying = asyncio.ensure_future(kiosk.submit(a_submission(client.terminal_id)))
+    await asyncio.wait_for(held.started.wait(), 5)
     # When the queue's round comes meanwhile, it does not send it (as one whose citizen left
     # with a slip, a refusal would become a notice the citizen at the screen never sees)
-    assert (await outbox.drain(client)).sent == 0
-    # and once the kiosk's try is over without an answer, the queue sends it at once
-    outbox.release(outbox.entry_id(held.key))
-    assert (await outbox.drain(client)).sent == 1 and outbox.linked(held.local_number)
+    assert (await outbox.drain(client, now=time.time() + 3600)).sent == 0
+    held.go.set()
+    outcome = await trying
+    assert outcome.kind is OutcomeKind.ACCEPTED and held.sent == [False]
+    # Given a pending slip the queue is sending this moment
+    held = Held(client)
+    client.timeout, url = 2, client.base_url
+    client.base_url = "http://127.0.0.1:9"  # nothing listens: the kiosk's try fails
+    slip = await DurablePlatform(client, outbox).submit(a_submission(client.terminal_id))
+    client.base_url = url
+    assert slip.kind is OutcomeKind.PENDING
+    draining = asyncio.ensure_future(outbox.drain(held, now=time.time() + 3600))
+    await asyncio.wait_for(held.started.wait(), 5)
+    # When the citizen taps Submit again (the platform answering again by now), they are
+    # given the slip again: no second request
+    outbox.reached(True)
+    again = await asyncio.wait_for(DurablePlatform(held, outbox).submit(
+        a_submission(client.terminal_id, key=slip.submission_key)), 5)
+    assert again.kind is OutcomeKind.PENDING and again.local_number == slip.local_number
+    held.go.set()
+    assert (await draining).sent == 1 and held.sent == [True]
+    assert outbox.linked(slip.local_number)
 
 
 async def test_server_killed_between_storing_and_answering_stores_once(tmp_path, catalog_dir, servers, clients,

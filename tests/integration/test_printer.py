@@ -195,8 +195,10 @@ def test_paper_out_mid_job_is_noticed_and_the_receipt_is_reprinted_in_full(
     assert printer.pending_job_id == receipt.job_id
     half = rendered(emulator, f"half-{paper_mm}", 0)
     assert best_match(half, LAST_LINE, bold=True) < 0.9
-    # And while there is no paper, nothing is reprinted
-    assert printer.reprint_pending() is False
+    # And while there is no paper, nothing is reprinted: it says so, and keeps the job
+    with pytest.raises(PaperOut):
+        printer.reprint_pending()
+    assert printer.pending_job_id == receipt.job_id and len(emulator.jobs()) == 1
     # When a new roll goes in
     emulator.refill()
     assert printer.reprint_pending() is True
@@ -366,3 +368,42 @@ def test_a_kept_receipt_reprints_in_the_language_the_citizen_switched_to(printer
     clock.t += dt.timedelta(seconds=121)
     emulator.refill()
     assert printer.reprint_pending(english) is False
+
+
+async def test_print_again_after_a_fault_before_the_receipt_began_prints_it_once(printer, emulator):
+    from kiosk.catalog import default_catalog_dir, load_catalog
+    from kiosk.config import KioskConfig, PlatformConfig, TerminalConfig
+    from kiosk.outcomes import Outcome, OutcomeKind, Stage
+    from kiosk.terminal import Ports, Terminal
+    from tests.fakes import an_id_card
+
+    # Given a citizen whose application was accepted, at a printer whose cover is open
+    config = KioskConfig(terminal=TerminalConfig(id="AF-ZH-0007", service_point="zhouhu",
+                                                 point_name="洲湖镇便民服务中心"),
+                         platform=PlatformConfig(url="https://zwfw.example.gov.cn/"))  # fmt: skip
+    t = Terminal(Ports(printer=printer), config, catalog=load_catalog(default_catalog_dir()))
+    t.begin(an_id_card())
+    t.outcome = Outcome(OutcomeKind.ACCEPTED, "key-1", "zhouhu", "AF2026120700001",
+                        promised_date=dt.date(2026, 12, 14), stage=Stage.ACCEPTED)  # fmt: skip
+    emulator.set_cover_open(True)
+    # When the receipt is printed, the fault is said (the printer kept no job: none began)
+    with pytest.raises(PrinterError):
+        await t.print_outcome()
+    assert printer.pending_job_id is None and emulator.jobs() == []
+    # and the end of the visit does not tell them to take a receipt that never came out
+    assert t.session.to_take() == ["id_card"]
+    # When the cover is closed and they tap "print again", the receipt prints, once
+    emulator.set_cover_open(False)
+    await t.print_outcome(again=True)
+    assert emulator.wait_for_jobs(1, timeout=3) and len(emulator.jobs()) == 1
+    assert "AF2026120700001" in "".join(emulator.text(0))
+    assert t.session.to_take() == ["id_card", "receipt"]
+    # and when paper is out at the tap, it says so and keeps the job for the next tap
+    emulator.set_paper("out")
+    with pytest.raises(PaperOut):
+        await t.print_outcome()
+    with pytest.raises(PaperOut):
+        await t.print_outcome(again=True)
+    emulator.refill()
+    await t.print_outcome(again=True)
+    assert emulator.wait_for_jobs(2, timeout=3) and len(emulator.jobs()) == 2

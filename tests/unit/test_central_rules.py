@@ -12,6 +12,7 @@ from stdnum.cn import ric
 from central import decide, validate
 from central.errors import ApiError
 from kiosk.catalog import Material
+from kiosk.outcomes import Delivery
 from kiosk.workdays import WorkdayCalendar
 from tests.support.central import a_submission, id_number, small_catalog
 
@@ -185,33 +186,61 @@ def test_the_same_bundle_is_decided_the_same_from_memory():
 
 
 def test_a_correction_notice_tells_everything_missing_at_once():
-    # Given a submission that lacks a required field, a material and the signed promise
+    # Given a submission that lacks a required field, a material and the signed promise,
+    # and asks for delivery by mail with no address
     cat = small_catalog()
     sub = a_submission("T1", fields={**a_submission("T1").fields, "applicant_phone": " "},
                        materials={"id_card": "scan:1", "hukou_book": "scan:2"},
-                       commitment_signature="", local_number="LT1-000001")  # fmt: skip
+                       commitment_signature="", local_number="LT1-000001",
+                       delivery=Delivery.MAIL, delivery_address="")  # fmt: skip
     problems = list(validate.catalog_problems(sub, cat))
-    # Then every rule broken is named, in the order the platform refuses with the first of
+    # Then every rule broken is named, in the order the platform refuses with the first of,
+    # each one the citizen can put right
     assert [p.key for p in problems] == ["submission.fields_missing", "submission.commitment_unsigned",
-                                         "submission.materials_missing"]  # fmt: skip
+                                         "submission.materials_missing", "submission.address_missing"]  # fmt: skip
+    assert all(p.key in decide.CITIZEN_CAN_MEND for p in problems)
     with pytest.raises(ApiError) as err:
         validate.check_against_catalog(sub, cat)
     assert err.value.key == problems[0].key
-    # and the notice for its pending slip lists all of it, 收件 (not 受理), with no promise
+    # and the notice for its pending slip lists all of it, 收件 (not 受理), with no promise:
+    # the photo it meant to defer without signing for is to be brought, not deferred
     notice = decide.received_needing_more(sub, cat, problems, "AF2026120700001", dt.date(2026, 12, 7))
     assert notice.kind.value == "needs_more" and notice.stage.value == "received"
-    assert notice.missing == ("applicant_phone", "photo", "birth_medical")
+    assert notice.missing == ("applicant_phone", "photo", "birth_medical", "delivery_address")
+    assert notice.deferred == () and notice.reason == ""
     assert notice.promised_date is None and notice.local_number == "LT1-000001"
-    assert [m.code for m in notice.matters] == ["hukou_birth", "social_card"]
-    # (in words, what the list does not say already)
-    assert notice.reason == "容缺受理需要您签名承诺按期补交材料。"
+    assert [(m.code, m.name) for m in notice.matters] == [("hukou_birth", "出生登记"),
+                                                         ("social_card", "社会保障卡申领")]  # fmt: skip
+    # named for the citizen on the tracking page, what to fill in apart from what to bring
+    from kiosk.outcomes import Progress
+    from kiosk.query import progress_view
+
+    lines = progress_view(Progress(notice), cat, "zh").lines
+    assert "请一次性补齐以下材料：一寸照片、出生医学证明" in lines
+    assert "请补填以下内容：联系电话、邮寄地址" in lines
+    english = progress_view(Progress(notice), cat, "en").lines
+    assert "Please complete: Phone, Postal address" in english
 
 
-def test_a_matter_the_catalog_no_longer_lists_ends_the_checks_and_is_named():
+def test_a_code_the_catalog_no_longer_knows_is_not_the_citizen_s_to_put_right():
     cat = small_catalog()
     sub = a_submission("T1", matters=("hukou_birth", "gone_matter"))
     problems = list(validate.catalog_problems(sub, cat))
     assert [(p.key, p.field) for p in problems] == [("submission.unknown_matter", "gone_matter")]
+    assert not all(p.key in decide.CITIZEN_CAN_MEND for p in problems)
+
+
+def test_the_office_accepting_a_notice_counts_from_today_and_defers_nothing_it_asked_for():
+    cat = small_catalog()
+    sub = a_submission("T1", commitment_signature="", local_number="LT1-000001")
+    problems = list(validate.catalog_problems(sub, cat))
     notice = decide.received_needing_more(sub, cat, problems, "AF1", dt.date(2026, 12, 7))
-    assert [m.code for m in notice.matters] == ["hukou_birth"] and notice.missing == ()
-    assert "gone_matter" in notice.reason
+    assert notice.missing == ("photo",)
+    done = decide.accept_corrected(cat, notice, sub, "AF1", dt.date(2026, 12, 14))
+    assert done.kind.value == "accepted" and done.deferred == ()
+    assert done.promised_date > dt.date(2026, 12, 14)
+    # and when the catalog offers none of its matters any more, the office is told to refuse it
+    empty = dataclasses.replace(cat, matters={})
+    with pytest.raises(ApiError) as err:
+        decide.accept_corrected(empty, notice, sub, "AF1", dt.date(2026, 12, 14))
+    assert (err.value.status, err.value.key) == (409, "application.matters_gone")

@@ -167,7 +167,9 @@ def test_the_end_of_a_visit_names_each_card_read_and_the_paper_printed():
     assert visit.to_take() == ["id_card"]
     visit.social_card, visit.printed = social_card(), 1  # a record printed meanwhile
     assert visit.to_take() == ["id_card", "social_card", "printout"]
-    visit.receipt_number = "AF2026120700001"  # the acceptance receipt is called what it is
+    visit.receipt_number = "AF2026120700001"  # an outcome whose receipt did not print
+    assert visit.to_take() == ["id_card", "social_card", "printout"]
+    visit.receipt_printed = True  # the acceptance receipt is called what it is, once printed
     assert visit.to_take() == ["id_card", "social_card", "receipt"]
     # a visit begun with the social-security card has only that card in a reader
     assert Session(social_card(), now).to_take() == ["social_card"]
