@@ -118,6 +118,22 @@ class Ports:
         ]
 
 
+async def _read(reader):
+    """``reader.read_card()`` off the loop; a driver's own defect (any exception but a
+    KioskError) as an unreadable card, logged by its type: one card not read, never the
+    kiosk deaf to every card after it (a watcher that ended on it read none until restart).
+
+    :raises KioskError: NoCard, CardError, DeviceError, as the driver says.
+    """
+    try:
+        return await asyncio.to_thread(reader.read_card)
+    except KioskError:
+        raise
+    except Exception as err:  # noqa: BLE001 - see above
+        log.error("card read on %s failed in its driver (%s)", _name(reader), type(err).__name__)
+        raise CardError(f"the reader's driver failed ({type(err).__name__})") from err
+
+
 def _name(device) -> str:
     return getattr(device, "name", "?")
 
@@ -244,7 +260,7 @@ class Terminal:
                         scan = asyncio.ensure_future(self._watch_codes(scanner, stop, interval, codes))
                 for reader in readers:
                     try:
-                        card = await asyncio.to_thread(reader.read_card)
+                        card = await _read(reader)
                         self.failed_reads.cleared(_name(reader))  # read, or the reader is empty
                         if card is None:  # empty: its next failure is news again
                             last_errors.pop(_name(reader), None)
@@ -355,7 +371,7 @@ class Terminal:
             return
         while self.session is session and not stop.is_set():
             try:
-                present = await asyncio.to_thread(reader.read_card) is not None
+                present = await _read(reader) is not None
             except NoCard:
                 present = False
             except (CardError, DeviceError):
@@ -376,7 +392,7 @@ class Terminal:
             if reader is None:
                 continue
             try:
-                present = await asyncio.to_thread(reader.read_card) is not None
+                present = await _read(reader) is not None
             except NoCard:
                 present = False
             except CardError:
@@ -506,7 +522,7 @@ class Terminal:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
         with self.working():
-            while (card := await asyncio.to_thread(reader.read_card)) is None:
+            while (card := await _read(reader)) is None:
                 if loop.time() >= deadline:
                     raise NoCard("no social-security card inserted")
                 await asyncio.sleep(interval)

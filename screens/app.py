@@ -5,6 +5,7 @@ terminal service, a navigator); business rules stay in the core."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import gc
 import importlib
@@ -310,27 +311,45 @@ class KioskApp(App):
 
     # -- the card watcher: attract → identified → (visit) → card removed ----
     async def _watch_cards(self):
+        """Visits begun by a card laid down (or an electronic ID shown), one after another,
+        for as long as the kiosk runs: a defect in one round is logged and the next begins
+        (the kiosk would otherwise read no card again until restarted, and say nothing)."""
         while not self._stopping.is_set():
-            # An electronic ID QR is taken where the citizen is asked to identify.
-            card = await self.terminal.wait_for_card(
-                self._stopping, codes=lambda: self.screens.current in ("attract", "home")
-            )
-            if card is None:
-                return
-            current = self.screens.current_screen
-            if self.screens.current == "progress" and current.mode == "id":
-                current.card_read()  # laid where "my applications" asked for it: shown there
-            else:
-                if self.screens.current == "home":  # a card-less visit has just been identified
-                    home = self.screens.get_screen("home")
-                    home.error = ""
-                    home.on_pre_enter()
-                self.show("home")
-            self._visit_over.clear()
-            removal = asyncio.ensure_future(self.terminal.end_when_card_removed(self._stopping))
+            try:
+                if not await self._one_visit_by_card():
+                    return
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - see above
+                log.exception("watching the card readers failed; watching again")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), 1.0)
+
+    async def _one_visit_by_card(self) -> bool:
+        """Wait for a card and see its visit through; False when the kiosk is stopping."""
+        # An electronic ID QR is taken where the citizen is asked to identify.
+        card = await self.terminal.wait_for_card(
+            self._stopping, codes=lambda: self.screens.current in ("attract", "home")
+        )
+        if card is None:
+            return False
+        current = self.screens.current_screen
+        if self.screens.current == "progress" and current.mode == "id":
+            current.card_read()  # laid where "my applications" asked for it: shown there
+        else:
+            if self.screens.current == "home":  # a card-less visit has just been identified
+                home = self.screens.get_screen("home")
+                home.error = ""
+                home.on_pre_enter()
+            self.show("home")
+        self._visit_over.clear()
+        removal = asyncio.ensure_future(self.terminal.end_when_card_removed(self._stopping))
+        try:
             await self._visit_over.wait()
+        finally:
             removal.cancel()
-            await self.terminal.wait_for_cards_removed(self._stopping)
+        await self.terminal.wait_for_cards_removed(self._stopping)
+        return True
 
     def _on_terminal(self, what: str):
         if what.startswith("error:") and self.screens.current in ("attract", "home"):

@@ -87,18 +87,23 @@ def decode_text(block: bytes, photo: bytes = b"") -> IdCard:
     """
     if len(block) != TEXT_LEN:
         raise CardError(f"text block is {len(block)} bytes, expected {TEXT_LEN}")
-    try:
-        chars = block.decode("utf-16-le")
-    except UnicodeDecodeError as err:
-        raise CardError("text block is not UTF-16LE") from err
-    card_type = TYPE_CODES.get(chars[TYPE_AT // 2])
+
+    def text(at: int, n: int) -> str:
+        # each field from its own bytes (the offsets count bytes): a character outside the
+        # BMP (a surrogate pair, two UTF-16 units) in a name shifts no later field
+        try:
+            return block[at : at + n].decode("utf-16-le")
+        except UnicodeDecodeError as err:
+            raise CardError("text block is not UTF-16LE") from err
+
+    code = text(TYPE_AT, 2)
+    card_type = TYPE_CODES.get(code)
     if card_type is None:
-        raise CardError(f"unknown card type code {chars[TYPE_AT // 2]!r}")
+        raise CardError(f"unknown card type code {code!r}")
     layout = LAYOUTS[card_type]
 
     def raw(name: str) -> str:
-        at, n = layout[name]
-        return chars[at // 2 : (at + n) // 2]
+        return text(*layout[name])
 
     def get(name: str) -> str:
         return raw(name).strip(" \x00")

@@ -191,3 +191,22 @@ def test_the_nation_table_has_the_56_groups_in_gb3304_order():
     assert nation_name("01") == "汉族" and nation_name("56") == "基诺族"
     assert nation_name("22") == "畲族"
     assert nation_name("") == "" and nation_name("99") == "99"
+
+
+def test_a_name_with_a_character_beyond_the_basic_plane_shifts_no_later_field():
+    # Given a resident whose name has 𠮷 (U+20BB7: two UTF-16 units, as GB 18030 names
+    # may), laid out at the reference's byte offsets
+    raw = bytearray(" ".encode("utf-16-le") * 128)
+    for at, value in {0: "𠮷𠮷𠮷𠮷伟", 30: "1", 32: "01", 36: "19850312", 52: "江西省安福县",
+                      122: "362425198503121234", 158: "安福县公安局", 188: "20160520",
+                      204: "20360520"}.items():  # fmt: skip
+        data = value.encode("utf-16-le")
+        raw[at : at + len(data)] = data
+    # When decoded, every field is read from its own bytes: nothing after the name moved
+    card = decode_text(bytes(raw))
+    assert card.name == "𠮷𠮷𠮷𠮷伟" and card.birth_date == dt.date(1985, 3, 12)
+    assert card.id_number == "362425198503121234" and card.valid_to == dt.date(2036, 5, 20)
+    # and half a surrogate pair is an unreadable card, not an IndexError
+    broken = bytes(raw[:28]) + b"\x42\xd8" + bytes(raw[30:])  # a lone high surrogate
+    with pytest.raises(CardError):
+        decode_text(broken)

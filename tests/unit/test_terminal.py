@@ -65,6 +65,21 @@ async def test_an_unreadable_card_is_reported_and_polling_goes_on():
     assert events == ["error:error.card_unreadable", "visit"]
 
 
+async def test_a_driver_s_own_defect_is_an_unreadable_card_and_polling_goes_on():
+    # Given a reader whose driver fails as no KioskError does (a defect, on one odd card)
+    reader = FakeIdReader()
+    reader.fault = IndexError("string index out of range")
+    t, events = terminal(id_reader=reader)
+    task = asyncio.ensure_future(t.wait_for_card(asyncio.Event(), interval=0.01))
+    while reader.reads < 3:
+        await asyncio.sleep(0.01)
+    # Then the kiosk is not deaf from then on: the next card starts a visit
+    assert not task.done()
+    reader.fault, reader.card = None, an_id_card()
+    assert (await asyncio.wait_for(task, 2)).name == "王芳"
+    assert events == ["error:error.card_unreadable", "visit"]
+
+
 async def test_two_readers_failing_differently_are_each_reported_once_not_every_poll():
     # Given an expired ID card left on its reader and the social-security reader gone
     class Unplugged(FakeSocialReader):
