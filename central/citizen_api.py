@@ -33,7 +33,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from aiohttp import web
-from stdnum.cn import ric
 
 from central import app as central_app
 from central import decide
@@ -44,6 +43,7 @@ from central.errors import ApiError
 from central.facematch import FaceMatcher, FaceMatchError, FaceModelError
 from central.photos import read_photo
 from central.store import CHINA, Store
+from central.validate import id_number_valid
 from kiosk.errors import CalendarError
 from kiosk.hours import next_opening, open_at, parse_hours
 from kiosk.identity import mask
@@ -72,7 +72,7 @@ def _id_number(value: Any, field: str = "id_number") -> str:
     if not isinstance(value, str) or not value:
         raise ApiError(400, "request.missing_field", field)
     number = value.strip().upper()
-    if not ric.is_valid(number):
+    if not id_number_valid(number):
         raise ApiError(422, "submission.id_number_invalid", field)
     return number
 

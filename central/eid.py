@@ -44,13 +44,13 @@ import sqlalchemy as sa
 from aiohttp import web
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from stdnum.cn import ric
 
 from central import app as central_app
 from central import tables as t
 from central.app import CONFIG, SIGNED, STORE, _body, _json, _object, _text, access
 from central.errors import ApiError
 from central.store import NONCE_KEEP
+from central.validate import id_number_valid
 
 PREFIX = "EID1."
 AAD = b"EID1"
@@ -122,7 +122,7 @@ def issue(key: bytes, id_number: str, name: str, now: dt.datetime,
         ``valid`` is not 1..MAX_VALID.
     """
     number = id_number.strip().upper()
-    if not ric.is_valid(number):
+    if not id_number_valid(number):
         raise ValueError("the ID number fails its check digit")
     if not name.strip():
         raise ValueError("the name is empty")
@@ -165,7 +165,7 @@ def read(key: bytes, code: str, now: dt.datetime) -> EidClaims:
         raise EidInvalid("not issued under this key") from err
     except (ValueError, KeyError, TypeError, OverflowError, OSError) as err:
         raise EidInvalid("payload malformed") from err
-    if not ric.is_valid(claims.id_number) or not claims.name or not claims.code_id:
+    if not id_number_valid(claims.id_number) or not claims.name or not claims.code_id:
         raise EidInvalid("payload incomplete")
     if claims.issued_at > now + dt.timedelta(seconds=CLOCK_SLACK):
         raise EidInvalid("issued in the future")

@@ -19,10 +19,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from stdnum.cn import ric
-
 from central.facematch import FaceMatcher
 from central.sealing import SEALED, SealError, SecretBox, keep_owner
+from central.validate import id_number_valid
 
 RECORD = b"photo2\n"  # the first bytes of a photo of record in the current form
 ABOUT = "photo of record"  # the sealed content's associated data
@@ -69,7 +68,7 @@ def add_photo(data_dir: Path, id_number: str, image: bytes, matcher: FaceMatcher
     from central.facematch import decode
 
     number = id_number.strip().upper()
-    if not ric.is_valid(number):
+    if not id_number_valid(number):
         raise ValueError("the ID number fails its check digit")
     rgb = decode(image)
     if matcher is not None:

@@ -23,6 +23,7 @@ from kiosk.catalog import Catalog, FieldType
 from kiosk.guidance import Plan
 from kiosk.materials import build_materials
 from kiosk.outcomes import Delivery, Submission
+from kiosk.validation import permit_number
 
 KNOWN = {f.name for f in dc_fields(Submission)}
 REQUIRED = ("key", "terminal_id", "accepting_point", "matters", "fields")
@@ -66,7 +67,9 @@ _BUNDLES = PerCatalog()
 
 
 def id_number_valid(value: str) -> bool:
-    """``stdnum.cn.ric.is_valid``, the same checks, with its costly part remembered.
+    """``stdnum.cn.ric.is_valid``, the same checks, with its costly part remembered; and
+    the numbers of residence permits and foreign permanent residents' cards
+    (``kiosk.validation.permit_number``), which stdnum's table of counties does not know.
 
     Length, digits, check digit and birth date are checked every time; the birth place
     (a walk of stdnum's table of county codes, most of the cost) is remembered per
@@ -80,7 +83,7 @@ def id_number_valid(value: str) -> bool:
             return False
         if number[-1] != ric.calc_check_digit(number):
             return False
-        return _place_known(number[:6], year)
+        return _place_known(number[:6], year) or permit_number(number)
     try:
         number = ric.compact(value)
         if len(number) != 18 or not isdigits(number[:-1]):
@@ -90,7 +93,7 @@ def id_number_valid(value: str) -> bool:
         year = ric.get_birth_date(number).year
     except ValidationError:
         return False
-    return _place_known(number[:6], year)
+    return _place_known(number[:6], year) or permit_number(number)
 
 
 # 17 ASCII digits and a digit or X: stdnum's compact() (clean, upper, strip) leaves it as it is
@@ -101,7 +104,7 @@ _PLAIN_RIC = re.compile(r"[0-9]{17}[0-9X]").fullmatch
 def _place_known(place: str, year: int) -> bool:
     try:
         ric.get_birth_place(f"{place}{year:04d}01010000")  # only the place and year are read
-    except ValidationError:
+    except (ValidationError, KeyError):  # KeyError: stdnum's own, on a province (811000)
         return False
     return True
 

@@ -19,7 +19,7 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from stdnum.cn import ric
+from kiosk.validation import id_number_valid
 
 ID_RE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 # what a log never needs whole: an ID number typed wrong (a check digit that fails), a bank
@@ -43,7 +43,7 @@ class Finding:
 
 
 def is_id_number(text: str) -> bool:
-    return ric.is_valid(text.upper())
+    return id_number_valid(text.upper())
 
 
 def _mask(value: str) -> str:

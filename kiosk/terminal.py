@@ -40,7 +40,14 @@ from kiosk.errors import (
 )
 from kiosk.face import FaceVerdict, verdict
 from kiosk.health import FailedReads, Health
-from kiosk.identity import ElectronicId, Identity, SocialSecurityCard, id_number_of, looks_like_eid
+from kiosk.identity import (
+    ElectronicId,
+    IdCard,
+    Identity,
+    SocialSecurityCard,
+    id_number_of,
+    looks_like_eid,
+)
 from kiosk.ports import (
     CodeScanner,
     DocumentCamera,
@@ -55,6 +62,7 @@ from kiosk.ports import (
     Speech,
 )
 from kiosk.session import CARD_LEFT_HELP, Session, State, Timeouts, TimeoutStatus
+from kiosk.validation import check_card, check_id_number
 
 CARD_REPORT_AGAIN = 60.0  # seconds before a card left that the hall did not hear of is told again
 
@@ -266,9 +274,7 @@ class Terminal:
                             last_errors.pop(_name(reader), None)
                         if card is None or self.servicing:  # (a technician came in meanwhile)
                             continue
-                        expiry = getattr(card, "valid_to", None) or getattr(card, "expiry_date", None)
-                        if expiry is not None and self.today() > expiry:
-                            raise CardExpired("card validity date has passed")
+                        self._check_card(card)
                         self.begin(card)
                         return card
                     except NoCard:
@@ -289,6 +295,25 @@ class Terminal:
             stopped.cancel()
             if scan is not None and not scan.done():
                 scan.cancel()
+
+    def _check_card(self, card) -> None:
+        """Refuse a card no visit may begin with: past its date, or a number GB 11643 does
+        not pass (a chip's bad data: filled into the form, it could be neither put right
+        nor passed, and the citizen would be stuck at "Next").
+
+        :raises CardExpired: past its validity date.
+        :raises CardError: ``error.card_number_invalid``.
+        """
+        expiry = getattr(card, "valid_to", None) or getattr(card, "expiry_date", None)
+        if expiry is not None and self.today() > expiry:
+            raise CardExpired("card validity date has passed")
+        try:
+            if isinstance(card, IdCard):
+                check_card(card, self.today())
+            elif isinstance(card, SocialSecurityCard) and check_id_number(card.ss_number):
+                raise ValidationError("social-security number fails GB 11643")
+        except ValidationError as err:  # (the number itself is never in the message)
+            raise CardError(err.detail, message_key="error.card_number_invalid") from err
 
     async def _watch_codes(self, scanner: CodeScanner, stop: asyncio.Event, wait: float,
                            codes: Callable[[], bool]) -> ElectronicId | None:  # fmt: skip

@@ -20,14 +20,44 @@ _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 _AMOUNT = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
 
 
+# GB 11643's numbers whose first six digits are no county of stdnum's table: the residence
+# permits of Hong Kong (810000), Macao (820000) and Taiwan (830000) residents, and the
+# foreigner's permanent residence ID card of 2023 (9, the issuing province, a country's
+# three-digit code: 936840… for an American in Jiangxi)
+_PROVINCE = "(?:1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5])"
+_PERMIT = re.compile(rf"(?:8[123]0000|9{_PROVINCE}[0-9]{{3}})[0-9]{{11}}[0-9X]").fullmatch
+
+
+def permit_number(number: str) -> bool:
+    """A Hong Kong, Macao or Taiwan resident's residence permit number, or a 2023 foreign
+    permanent resident's ID number (compact, upper case), with a real birth date and the
+    check digit GB 11643 gives it."""
+    if not _PERMIT(number):
+        return False
+    try:
+        ric.get_birth_date(number)
+    except StdnumError:
+        return False
+    return number[-1] == ric.calc_check_digit(number)
+
+
+def id_number_valid(value: str) -> bool:
+    """Whether ``value`` is an ID number GB 11643 passes: a resident's (stdnum's
+    ``ric.is_valid``: its county known in its birth year) or ``permit_number``."""
+    return check_id_number(value) is None
+
+
 def check_id_number(value: str, today: dt.date | None = None) -> str | None:
-    """GB 11643 citizen ID number: format, birth date and check digit."""
+    """GB 11643 ID number: format, birth date and check digit (of a resident's card, or of
+    a residence permit or a foreign permanent resident's card: ``permit_number``)."""
     try:
         number = ric.validate(value)
     except InvalidChecksum:
         return "error.id_check_digit"
-    except StdnumError:
-        return "error.id_format"
+    except (StdnumError, KeyError):  # KeyError: stdnum's own, on a province's code (811000…)
+        number = ric.compact(value)
+        if not permit_number(number):
+            return "error.id_format"
     if today is not None and ric.get_birth_date(number) > today:
         return "error.id_format"
     return None
@@ -100,11 +130,11 @@ def check_card(card: IdCard, today: dt.date) -> None:
     """Refuse a card the kiosk must not accept as identification.
 
     :raises CardExpired: the card is past its validity date.
-    :raises ValidationError: a resident card whose number fails GB 11643.
+    :raises ValidationError: a card whose number fails GB 11643.
     """
     if card.expired(today):
         raise CardExpired(f"valid to {card.valid_to}", message_key="error.card_expired")
-    if card.card_type is CardType.RESIDENT:
+    if card.card_type is not CardType.FOREIGNER_OLD:  # (its 15 characters are no GB 11643 number)
         problem = check_id_number(card.id_number, today)
         if problem:
             raise ValidationError(

@@ -50,9 +50,12 @@ class EspeakSpeech:
         """
         spoken = to_pinyin(text) if language == "zh" else text
         try:
+            # the text on its standard input, not its command line, which any local user
+            # reads in /proc while it runs (a greeting says the citizen's name)
             proc = subprocess.run(
-                ["espeak-ng", "-v", VOICES.get(language, "en-us"), "-s", str(self.rate), "--stdout", spoken],
-                capture_output=True, timeout=20, check=True,
+                ["espeak-ng", "-v", VOICES.get(language, "en-us"), "-s", str(self.rate), "--stdout",
+                 "--stdin"],
+                input=spoken.encode(), capture_output=True, timeout=20, check=True,
             )
         except FileNotFoundError as err:
             raise DeviceError("espeak-ng is not installed (apt-get install espeak-ng)") from err
@@ -61,20 +64,22 @@ class EspeakSpeech:
         return proc.stdout
 
     def say(self, text: str, language: str = "zh") -> None:
-        """Speak without waiting; a new prompt cuts off the one still playing."""
+        """Speak without waiting; a new prompt cuts off the one still playing.
+
+        The player is fed from a thread of its own: it reads at the pace it plays, so a
+        prompt longer than a pipe holds (a second and a half) kept this call (and the
+        worker thread it runs in) for as long as it played, and the next prompt waited
+        for it instead of cutting it off."""
         if self.player is None:
             return  # a terminal without a speaker: prompts stay on screen only
         wav = self.synthesize(text, language)
         with self._lock:
             if self._current and self._current.poll() is None:
                 self._current.terminate()
-            self._current = subprocess.Popen([self.player], stdin=subprocess.PIPE,
-                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            try:
-                self._current.stdin.write(wav)
-                self._current.stdin.close()
-            except OSError as err:
-                log.warning("audio player failed: %s", err)
+            player = self._current = subprocess.Popen(
+                [self.player], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL)  # fmt: skip
+        threading.Thread(target=_feed, args=(player, wav), name="speech-feed", daemon=True).start()
 
     def health(self) -> Health:
         if not shutil.which("espeak-ng"):
@@ -87,3 +92,14 @@ class EspeakSpeech:
         with self._lock:
             if self._current and self._current.poll() is None:
                 self._current.terminate()
+
+
+def _feed(player: subprocess.Popen, wav: bytes) -> None:
+    """Hand ``wav`` to ``player`` as it plays; cut off (a newer prompt), it just stops."""
+    try:
+        player.stdin.write(wav)
+        player.stdin.close()
+    except (BrokenPipeError, ValueError):  # terminated meanwhile: the next prompt's turn
+        pass
+    except OSError as err:
+        log.warning("audio player failed: %s", err)

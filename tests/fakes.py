@@ -19,7 +19,7 @@ def an_id_card(valid_to: dt.date | None = dt.date(2035, 1, 1), name: str = "王�
         nation="01",
         birth_date=dt.date(1990, 5, 1),
         address="江西省吉安市安福县平都镇城南路8号",
-        id_number="36082519900501002X",
+        id_number="362429199005010048",
         authority="安福县公安局",
         valid_from=dt.date(2015, 1, 1),
         valid_to=valid_to,

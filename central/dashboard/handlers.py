@@ -22,7 +22,6 @@ from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
-from stdnum.cn import ric
 
 from central import tables as t
 from central.app import CATALOG, CONFIG, STORE
@@ -53,6 +52,7 @@ from central.dashboard.data import (
 from central.dashboard.snapshots import SNAPSHOTS, Snapshots
 from central.db import log_failure, reader
 from central.errors import ApiError
+from central.validate import id_number_valid
 from kiosk.records import masked_id
 
 log = logging.getLogger("central.dashboard")
@@ -578,7 +578,7 @@ async def lookups_of_citizen(request: web.Request, user: User, csrf: str) -> web
     """One citizen's lookups, by the ID number typed (a POST: the number is in no URL, no
     access log and no browser history; it is not logged here either)."""
     number = str((await request.post()).get("id_number", "")).strip().upper()
-    if not ric.is_valid(number):
+    if not id_number_valid(number):
         return await _lookups_page(request, user, csrf, 422,
                                    problem="身份证号码不正确（格式或校验位）。"
                                            "That is not a valid ID number (format or check digit).")  # fmt: skip

@@ -43,3 +43,42 @@ def test_a_longer_prompt_takes_longer_to_say():
 def test_english_prompts_use_an_english_voice():
     seconds, rms = loudness(EspeakSpeech().synthesize("Please place your ID card on the reader", "en"))
     assert seconds > 1.0 and rms > 500
+
+
+def test_a_long_prompt_is_played_without_holding_the_kiosk_and_the_next_cuts_it_off(tmp_path):
+    import sys
+    import time
+
+    # Given a player that reads its sound as it plays it (as aplay does: 4 KiB each 50 ms),
+    # writing down what it got
+    player = tmp_path / "player"
+    player.write_text(
+        f"#!{sys.executable}\n"
+        "import os, sys, time\n"
+        f"out = open({str(tmp_path)!r} + '/heard-%d' % os.getpid(), 'wb')\n"
+        "while chunk := sys.stdin.buffer.read(4096):\n"
+        "    out.write(chunk); out.flush(); time.sleep(0.05)\n"
+    )
+    player.chmod(0o755)
+    speech = EspeakSpeech(player=str(player))
+    long_text = "您好，请将身份证放在读卡区，然后按照屏幕提示操作。" * 3
+    wav = speech.synthesize(long_text, "zh")
+    assert len(wav) > 20 * 4096  # seconds to play at the player's pace
+    # When a long prompt is said, the call returns at once (it held the kiosk for as long as
+    # it played: ~9 s for a 10 s prompt)
+    began = time.monotonic()
+    speech.say(long_text, "zh")
+    first = speech._current
+    said_in = time.monotonic() - began
+    # and the next prompt, a moment later, cuts it off rather than wait for it
+    time.sleep(0.3)
+    began = time.monotonic()
+    speech.say("请取走您的身份证", "zh")
+    second_in = time.monotonic() - began
+    assert said_in < 3 and second_in < 3, (said_in, second_in)  # (synthesis alone takes ~1 s)
+    assert first.wait(5) is not None and first.returncode != 0  # terminated
+    second = speech._current
+    assert second.wait(10) == 0
+    heard = (tmp_path / f"heard-{second.pid}").read_bytes()
+    assert heard == speech.synthesize("请取走您的身份证", "zh")  # all of it, in order
+    assert len((tmp_path / f"heard-{first.pid}").read_bytes()) < len(wav)

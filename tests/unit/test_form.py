@@ -86,6 +86,12 @@ def test_id_check_digit_follows_gb_11643():
     assert check_id_number("11010519491231002X") is None
     assert check_id_number("110105194912310021") == "error.id_check_digit"
     assert check_id_number("1101051949") == "error.id_format"
+    # a residence permit's and a 2023 foreign permanent resident's card's numbers pass
+    assert check_id_number("810000199202023457") is None
+    assert check_id_number("936840198807150013") is None
+    assert check_id_number("810000199202023458") == "error.id_check_digit"
+    # and a province's code where a county's goes is a wrong number, not stdnum's KeyError
+    assert check_id_number("811000199001010001") == "error.id_format"
 
 
 def test_phone_accepts_mobile_and_landline():

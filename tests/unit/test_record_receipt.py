@@ -13,7 +13,7 @@ from kiosk.records import ContributionRecord, build_record_receipt
 from peripherals.printer.emulator import printed_text
 from peripherals.printer.layout import columns, layout
 
-ID_NUMBER = "36082519900501002X"
+ID_NUMBER = "362429199005010048"
 PRINTED_AT = dt.datetime(2026, 3, 5, 6, 30, tzinfo=dt.UTC)  # 14:30 in the county
 RATES = {"pension": ("0.16", "0.08"), "medical": ("0.08", "0.02"),
          "unemployment": ("0.005", "0.005"), "injury": ("0.004", "0")}  # fmt: skip
@@ -32,7 +32,7 @@ def a_record(months: list[dict], sample: bool = True) -> ContributionRecord:
         "kind": "social_insurance_payments", "sample": sample, "source": "reference-platform",
         "notice": {"zh": "参考平台示例数据，不是真实的社会保险缴费记录，不能作为证明使用。",
                    "en": "Sample data from the reference platform: not a real contribution record, not a proof."},
-        "id_number": "360825********002X", "insured_since": "2013-05", "employer": "安福县平都建材有限公司",
+        "id_number": "362429********0048", "insured_since": "2013-05", "employer": "安福县平都建材有限公司",
         "months": months, "totals": {"employer": "0.00", "personal": "0.00"},
     })  # fmt: skip
 
@@ -64,7 +64,7 @@ def test_the_slip_names_the_citizen_with_the_id_number_masked_and_says_where_it_
     # Then the slip is titled, names them, and shows the ID number masked only
     assert lines[:2] == ["洲湖镇便民服务中心", "社会保险参保缴费记录"]
     assert any(x.startswith("姓名") and x.endswith("王芳") for x in lines)
-    assert any(x.startswith("身份证号码") and x.endswith("360825********002X") for x in lines)
+    assert any(x.startswith("身份证号码") and x.endswith("362429********0048") for x in lines)
     assert ID_NUMBER not in text and ID_NUMBER.encode() not in layout(receipt, 80)
     # with the period, the employer and when and where it was printed, by the citizen themselves
     for expected in ("记录期间", "2025-01 至 2025-12", "缴费单位", "安福县平都建材有限公司", "参保起始年月",
@@ -136,7 +136,7 @@ def test_a_long_record_stays_legible_on_80_mm_and_keeps_every_character_on_58_mm
 def test_the_slip_in_english():
     text = "\n".join(paper(slip(a_record(months_of(2025, 12, unpaid=("2025-06",))), "en")))
     for expected in ("Social insurance", "contribution record", "[SAMPLE DATA - NOT A PROOF]",
-                     "360825********002X", "2025-01 to 2025-12", "Total", "Months paid",
+                     "362429********0048", "2025-01 to 2025-12", "Total", "Months paid",
                      "Sample data from the reference platform", "Self-printed by the insured person"):  # fmt: skip
         assert expected in text, expected
     rows = [x.split() for x in text.splitlines() if x[:3] in ("Jan", "Jun")]

@@ -80,6 +80,46 @@ async def test_a_driver_s_own_defect_is_an_unreadable_card_and_polling_goes_on()
     assert events == ["error:error.card_unreadable", "visit"]
 
 
+async def test_a_card_whose_number_fails_its_check_starts_no_visit_and_says_where_to_go():
+    from dataclasses import replace
+
+    # Given a resident card whose chip holds a number with a wrong check digit
+    reader = FakeIdReader()
+    reader.card = replace(an_id_card(), id_number="362429199005010049")
+    t, events = terminal(id_reader=reader)
+    stop = asyncio.Event()
+    task = asyncio.ensure_future(t.wait_for_card(stop, interval=0.01))
+    while reader.reads < 5:
+        await asyncio.sleep(0.01)
+    stop.set()
+    # Then no visit begins (its form would stop at "Next" on a field nobody can edit), and
+    # the citizen is told once to go to a window
+    assert await task is None and t.session is None
+    assert events == ["error:error.card_number_invalid"]
+
+
+@pytest.mark.parametrize("which", [3, 4], ids=["foreigner-2023", "hong-kong-permit"])
+async def test_a_foreign_permanent_resident_s_card_or_a_residence_permit_starts_a_visit(which):
+    from kiosk.catalog import FieldDef, FieldType
+    from kiosk.catalog.model import Bilingual
+    from kiosk.form import Form
+    from peripherals.idcard.cards import sample_cards
+
+    # Given a card whose number's first digits are no county (9…, 810000…)
+    card = sample_cards()[which]
+    reader = FakeIdReader()
+    reader.card = card
+    t, events = terminal(id_reader=reader)
+    # Then it begins a visit like any other
+    assert await asyncio.wait_for(t.wait_for_card(asyncio.Event(), interval=0.01), 2) == card
+    assert events == ["visit"]
+    # and its number, filled into a form, passes (it stopped the citizen at "Next")
+    field = FieldDef("applicant_id_number", Bilingual("身份证号码", "ID number"), FieldType.ID_NUMBER,
+                     "applicant", prefill="id_number")  # fmt: skip
+    form = Form((field,), {})
+    assert form.validate(form.prefill(card), dt.date(2026, 12, 7)) == {}
+
+
 async def test_two_readers_failing_differently_are_each_reported_once_not_every_poll():
     # Given an expired ID card left on its reader and the social-security reader gone
     class Unplugged(FakeSocialReader):
@@ -104,7 +144,7 @@ async def test_two_readers_failing_differently_are_each_reported_once_not_every_
 
 
 async def test_ending_the_visit_wipes_every_personal_datum():
-    ss = SocialSecurityCard("36082519900501002X", "王芳", Gender.FEMALE, dt.date(1990, 5, 1))
+    ss = SocialSecurityCard("362429199005010048", "王芳", Gender.FEMALE, dt.date(1990, 5, 1))
     reader = FakeIdReader()
     reader.card = an_id_card()
     t, events = terminal(id_reader=reader, social_reader=FakeSocialReader(ss))
@@ -125,9 +165,12 @@ async def test_reading_an_empty_social_card_reader_says_no_card():
 
 
 async def test_a_social_card_of_someone_else_joins_nobodys_visit():
-    # Given a visit begun with 王芳's ID card, and her mother's social-security card inserted
+    # Given a visit begun with 王芳's ID card (its check digit X), and her mother's
+    # social-security card inserted
+    from dataclasses import replace
+
     reader = FakeIdReader()
-    reader.card = an_id_card()
+    reader.card = replace(an_id_card(), id_number="11010519491231002X")
     mother = SocialSecurityCard("362424195803120022", "李秀英", Gender.FEMALE, dt.date(1958, 3, 12))
     social = FakeSocialReader(mother)
     t, events = terminal(id_reader=reader, social_reader=social)
@@ -137,7 +180,7 @@ async def test_a_social_card_of_someone_else_joins_nobodys_visit():
         await t.read_social_card(wait=0.05, interval=0.01)
     assert t.session.social_card is None and t.display_name == "王芳"
     # And her own card, its check digit typed in lower case by its issuer, is hers
-    social.card = SocialSecurityCard("36082519900501002x", "王芳", Gender.FEMALE, dt.date(1990, 5, 1))
+    social.card = SocialSecurityCard("11010519491231002x", "王芳", Gender.FEMALE, dt.date(1990, 5, 1))
     assert (await t.read_social_card(wait=0.05, interval=0.01)).name == "王芳"
     assert t.session.social_card is social.card
 
@@ -153,7 +196,7 @@ async def test_an_expired_social_card_read_in_a_visit_is_explained_and_not_kept(
 
 
 async def test_a_social_card_inserted_while_waiting_is_read():
-    ss = SocialSecurityCard("36082519900501002X", "王芳", Gender.FEMALE, dt.date(1990, 5, 1))
+    ss = SocialSecurityCard("362429199005010048", "王芳", Gender.FEMALE, dt.date(1990, 5, 1))
     reader = FakeSocialReader(None)
     t, _ = terminal(social_reader=reader)
     task = asyncio.ensure_future(t.read_social_card(wait=2, interval=0.01))
@@ -256,7 +299,7 @@ async def test_a_card_left_the_hall_did_not_hear_of_is_told_again(monkeypatch):
 
 
 async def test_both_cards_left_are_named_and_nothing_is_said_to_be_left_once_unwatched():
-    ss = SocialSecurityCard("36082519900501002X", "王芳", Gender.FEMALE, dt.date(1990, 5, 1))
+    ss = SocialSecurityCard("362429199005010048", "王芳", Gender.FEMALE, dt.date(1990, 5, 1))
     ids, social = FakeIdReader(), FakeSocialReader(ss)
     ids.card = an_id_card()
     t, _ = terminal(id_reader=ids, social_reader=social)
@@ -293,7 +336,7 @@ async def test_a_reader_at_fault_does_not_keep_the_kiosk_waiting_for_a_card_to_b
 
 def test_personal_data_is_masked_in_reprs():
     text = repr(an_id_card())
-    assert "王芳" not in text and "36082519900501002X" not in text
+    assert "王芳" not in text and "362429199005010048" not in text
 
 
 class BeatRecorder:
@@ -373,7 +416,7 @@ async def test_voice_prompts_speak_only_in_elderly_mode():
 
 
 def a_social_card(expiry: dt.date | None = dt.date(2029, 6, 11)) -> SocialSecurityCard:
-    return SocialSecurityCard("36082519900501002X", "王芳", Gender.FEMALE, dt.date(1990, 5, 1),
+    return SocialSecurityCard("362429199005010048", "王芳", Gender.FEMALE, dt.date(1990, 5, 1),
                               expiry_date=expiry)
 
 
@@ -381,7 +424,7 @@ async def test_an_inserted_social_security_card_identifies_the_citizen():
     social = FakeSocialReader(a_social_card())
     t, events = terminal(id_reader=FakeIdReader(), social_reader=social)
     card = await asyncio.wait_for(t.wait_for_card(asyncio.Event(), interval=0.01), 2)
-    assert card.ss_number == "36082519900501002X"
+    assert card.ss_number == "362429199005010048"
     assert t.display_name == "王芳" and events == ["visit"]
 
 
