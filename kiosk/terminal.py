@@ -390,13 +390,16 @@ class Terminal:
 
     async def end_when_card_removed(self, stop: asyncio.Event, interval: float = 0.5) -> None:
         """A visit begun with an inserted social-security card ends, and is wiped,
-        when that card is taken out (as at a bank machine)."""
+        when that card is taken out (as at a bank machine), or another is in its place (a
+        swap between two looks: the visit, and its data, are not the next card's)."""
         session, reader = self.session, self.ports.social_reader
         if session is None or reader is None or not isinstance(session.card, SocialSecurityCard):
             return
+        holder = session.card.ss_number.upper()
         while self.session is session and not stop.is_set():
             try:
-                present = await _read(reader) is not None
+                card = await _read(reader)
+                present = card is not None and card.ss_number.upper() == holder
             except NoCard:
                 present = False
             except (CardError, DeviceError):

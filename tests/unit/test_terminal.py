@@ -457,6 +457,20 @@ async def test_taking_the_social_security_card_out_mid_form_wipes_the_session():
     assert session.end_reason == "card_removed" and events[-1] == "ended"
 
 
+async def test_another_social_security_card_in_the_slot_ends_the_visit_it_did_not_begin():
+    # Given a visit begun with 王芳's inserted social-security card
+    social = FakeSocialReader(a_social_card())
+    t, _ = terminal(social_reader=social)
+    await t.wait_for_card(asyncio.Event(), interval=0.01)
+    session = t.session
+    watcher = asyncio.ensure_future(t.end_when_card_removed(asyncio.Event(), interval=0.01))
+    # When her mother's card is in its place between two looks at the slot
+    social.card = SocialSecurityCard("362424195803120022", "李秀英", Gender.FEMALE, dt.date(1958, 3, 12))
+    await asyncio.wait_for(watcher, 2)
+    # Then 王芳's visit is over and wiped: it does not go on under her mother's card
+    assert t.session is None and session.end_reason == "card_removed"
+
+
 async def test_a_visit_by_id_card_is_not_ended_by_the_social_card_reader():
     reader = FakeIdReader()
     reader.card = an_id_card()
