@@ -332,6 +332,12 @@ class Terminal:
                 return identity
         return None
 
+    async def forget_codes(self) -> None:
+        """Drop the codes shown to the scanner before now (while no screen read it: the
+        last citizen's receipt must not open on the next one's screen)."""
+        if self.ports.scanner is not None:
+            await self._drop_stale_codes(self.ports.scanner)
+
     async def _drop_stale_codes(self, scanner: CodeScanner) -> None:
         with contextlib.suppress(DeviceError):
             while await asyncio.to_thread(scanner.read_code, 0.1) is not None:

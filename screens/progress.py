@@ -13,6 +13,7 @@ terminal, and only while this screen is up.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from kivy.properties import BooleanProperty, ColorProperty, OptionProperty, StringProperty
@@ -282,7 +283,10 @@ class ProgressScreen(KioskScreen):
 
     # -- the scanner ---------------------------------------------------------------------
     async def _scan_loop(self):
-        """While this screen is up, a receipt shown to the scanner is looked up at once."""
+        """While this screen is up, a receipt shown to the scanner is looked up at once (one
+        shown before it came up, perhaps by the last citizen, is not)."""
+        with contextlib.suppress(DeviceError):
+            await self.terminal.forget_codes()
         while True:
             try:
                 code = await self.terminal.read_code(0.5)
