@@ -203,7 +203,7 @@ async def test_codes_shown_while_the_kiosk_is_not_listening_are_dropped_as_stale
 async def test_codes_shown_while_nothing_read_the_scanner_are_forgotten_when_a_screen_listens():
     # Given the last citizen's receipt shown to the scanner while no screen read it
     scanner = FakeScanner()
-    t = terminal(scanner=scanner)
+    t, _ = terminal(scanner=scanner)
     scanner.show("https://zwfw.example.gov.cn/track/AF2026120700001?c=x")
     # When a screen begins to listen, it is dropped: the next citizen never sees it
     await t.forget_codes()
