@@ -56,8 +56,9 @@ _L = {
     ),
     "reason": ("不予受理理由", "Reason"),
     "pending": (
-        "网络恢复后自动提交，受理结果将短信通知。",
-        "It will be submitted when the network is back; you will get a text message.",
+        "网络恢复后自动提交；之后扫描下方二维码，可查看受理结果和需补正的材料。",
+        "It is sent when the network is back; then scan the code below to see the outcome "
+        "and anything still to bring.",
     ),
     "track": ("扫码查询办理进度", "Scan to track progress"),
     "issued": ("打印时间", "Printed"),
