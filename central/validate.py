@@ -7,23 +7,17 @@ Nothing is written before all checks pass, so no bad input leaves a trace.
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
 import re
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import fields as dc_fields
 from typing import Any, TypeVar
-
-from stdnum.cn import ric
-from stdnum.exceptions import ValidationError
-from stdnum.util import isdigits
 
 from central.errors import ApiError
 from kiosk.catalog import Catalog, FieldType
 from kiosk.guidance import Plan
 from kiosk.materials import build_materials
 from kiosk.outcomes import Delivery, Submission
-from kiosk.validation import permit_number
+from kiosk.validation import id_number_valid  # noqa: F401 - the platform's, re-exported
 
 KNOWN = {f.name for f in dc_fields(Submission)}
 REQUIRED = ("key", "terminal_id", "accepting_point", "matters", "fields")
@@ -64,49 +58,6 @@ class PerCatalog:
 
 
 _BUNDLES = PerCatalog()
-
-
-def id_number_valid(value: str) -> bool:
-    """``stdnum.cn.ric.is_valid``, the same checks, with its costly part remembered; and
-    the numbers of residence permits and foreign permanent residents' cards
-    (``kiosk.validation.permit_number``), which stdnum's table of counties does not know.
-
-    Length, digits, check digit and birth date are checked every time; the birth place
-    (a walk of stdnum's table of county codes, most of the cost) is remembered per
-    place code and birth year, which are not the citizen's number and never change.
-    """
-    if _PLAIN_RIC(value):  # as a kiosk sends it: compact() would change nothing
-        number = value
-        try:
-            year = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14])).year
-        except ValueError:  # what ric.get_birth_date raises InvalidComponent for
-            return False
-        if number[-1] != ric.calc_check_digit(number):
-            return False
-        return _place_known(number[:6], year) or permit_number(number)
-    try:
-        number = ric.compact(value)
-        if len(number) != 18 or not isdigits(number[:-1]):
-            return False
-        if number[-1] != ric.calc_check_digit(number):
-            return False
-        year = ric.get_birth_date(number).year
-    except ValidationError:
-        return False
-    return _place_known(number[:6], year) or permit_number(number)
-
-
-# 17 ASCII digits and a digit or X: stdnum's compact() (clean, upper, strip) leaves it as it is
-_PLAIN_RIC = re.compile(r"[0-9]{17}[0-9X]").fullmatch
-
-
-@functools.lru_cache(maxsize=8192)
-def _place_known(place: str, year: int) -> bool:
-    try:
-        ric.get_birth_place(f"{place}{year:04d}01010000")  # only the place and year are read
-    except (ValidationError, KeyError):  # KeyError: stdnum's own, on a province (811000)
-        return False
-    return True
 
 
 def _str(d: dict, name: str, max_len: int = 200, optional: bool = False) -> None:

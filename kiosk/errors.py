@@ -44,6 +44,13 @@ class CardExpired(CardError):
     message_key = "error.card_expired"
 
 
+class CardNumberInvalid(CardError):
+    """The card was read but the number on it fails GB 11643 (no visit may begin with it:
+    its form would stop the citizen at a field nobody can edit)."""
+
+    message_key = "error.card_number_invalid"
+
+
 class CardOfAnotherPerson(CardError):
     """A social-security card read well whose holder is not the citizen the visit
     identified."""

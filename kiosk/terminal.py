@@ -27,6 +27,7 @@ from kiosk.diagnostics import DiagnosticsError, HealthHistory
 from kiosk.errors import (
     CardError,
     CardExpired,
+    CardNumberInvalid,
     CardOfAnotherPerson,
     DeviceError,
     KioskError,
@@ -138,7 +139,8 @@ async def _read(reader):
     except KioskError:
         raise
     except Exception as err:  # noqa: BLE001 - see above
-        log.error("card read on %s failed in its driver (%s)", _name(reader), type(err).__name__)
+        # (said once a change by whoever polls: each poll would fill the log)
+        log.debug("card read on %s failed in its driver", _name(reader), exc_info=True)
         raise CardError(f"the reader's driver failed ({type(err).__name__})") from err
 
 
@@ -282,7 +284,9 @@ class Terminal:
                         last_errors.pop(_name(reader), None)
                         continue
                     except (CardError, DeviceError) as err:
-                        if not isinstance(err, CardExpired):  # an expired card was read well
+                        # an expired card, or one whose number fails, was read well: no
+                        # reader to clean
+                        if not isinstance(err, CardExpired | CardNumberInvalid):
                             self.failed_reads.failed(_name(reader), time.monotonic())
                         if err.message_key != last_errors.get(_name(reader)):  # said once, not each poll
                             log.warning("card read failed on %s: %s", getattr(reader, "name", "?"), err.detail)
@@ -299,21 +303,24 @@ class Terminal:
     def _check_card(self, card) -> None:
         """Refuse a card no visit may begin with: past its date, or a number GB 11643 does
         not pass (a chip's bad data: filled into the form, it could be neither put right
-        nor passed, and the citizen would be stuck at "Next").
+        nor passed, and the citizen would be stuck at "Next"). A social-security card's
+        first-generation 15-digit number is not checked (the form does not take it).
 
         :raises CardExpired: past its validity date.
-        :raises CardError: ``error.card_number_invalid``.
+        :raises CardNumberInvalid: its number fails the check.
         """
-        expiry = getattr(card, "valid_to", None) or getattr(card, "expiry_date", None)
-        if expiry is not None and self.today() > expiry:
-            raise CardExpired("card validity date has passed")
         try:
             if isinstance(card, IdCard):
                 check_card(card, self.today())
-            elif isinstance(card, SocialSecurityCard) and check_id_number(card.ss_number):
-                raise ValidationError("social-security number fails GB 11643")
+                return
         except ValidationError as err:  # (the number itself is never in the message)
-            raise CardError(err.detail, message_key="error.card_number_invalid") from err
+            raise CardNumberInvalid(err.detail) from err
+        expiry = getattr(card, "expiry_date", None)
+        if expiry is not None and self.today() > expiry:
+            raise CardExpired("card validity date has passed")
+        number = getattr(card, "ss_number", "")
+        if len(number) == 18 and check_id_number(number):
+            raise CardNumberInvalid("social-security number fails GB 11643")
 
     async def _watch_codes(self, scanner: CodeScanner, stop: asyncio.Event, wait: float,
                            codes: Callable[[], bool]) -> ElectronicId | None:  # fmt: skip

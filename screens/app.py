@@ -314,16 +314,27 @@ class KioskApp(App):
         """Visits begun by a card laid down (or an electronic ID shown), one after another,
         for as long as the kiosk runs: a defect in one round is logged and the next begins
         (the kiosk would otherwise read no card again until restarted, and say nothing)."""
+        pause = 1.0
         while not self._stopping.is_set():
             try:
                 if not await self._one_visit_by_card():
                     return
+                pause = 1.0
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - see above
-                log.exception("watching the card readers failed; watching again")
+                log.exception("watching the card readers failed; watching again in %.0f s", pause)
+                # the visit it began ends (wiped, its screens told), and its card is taken
+                # away before the next: never a second visit begun over it
+                with contextlib.suppress(Exception):
+                    if self.terminal.session is not None:
+                        self.terminal.end("error")
+                        self.show("attract")
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), 1.0)
+                    await asyncio.wait_for(self._stopping.wait(), pause)
+                pause = min(pause * 2, 30.0)
+                with contextlib.suppress(Exception):
+                    await self.terminal.wait_for_cards_removed(self._stopping)
 
     async def _one_visit_by_card(self) -> bool:
         """Wait for a card and see its visit through; False when the kiosk is stopping."""

@@ -16,7 +16,8 @@ MEASURE = {"sessions": ("服务人次", "Sessions", "#1565c0"),
            "queries": ("查询次数", "Queries", "#7b1fa2"),
            "tickets": ("取号张数", "Tickets", "#e08a00")}  # fmt: skip
 ENDED = {"finished": "正常结束", "timeout": "超时离开", "card_removed": "取卡离开",
-         "technician": "技术员接管"}  # kiosk.terminal: a technician took the terminal
+         "technician": "技术员接管",  # kiosk.terminal: a technician took the terminal
+         "error": "程序故障结束"}  # screens.app: the card watcher met a defect mid-visit
 LOOKED_UP = {"progress": "办件进度", "guide": "办事指南", "record": "社保记录", "ticket": "取号"}
 
 

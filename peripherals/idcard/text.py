@@ -143,14 +143,17 @@ def encode_text(card: IdCard, **extra: str) -> bytes:
 
     :raises ValueError: a field does not fit its place on the card.
     """
-    chars = [" "] * (TEXT_LEN // 2)
+    block = bytearray(" ".encode("utf-16-le") * (TEXT_LEN // 2))
     layout = LAYOUTS[card.card_type]
 
     def put(name: str, value: str) -> None:
+        # by bytes, as decode_text reads them: a character beyond the basic plane takes
+        # four (a surrogate pair)
         at, n = layout[name]
-        if len(value) > n // 2:
-            raise ValueError(f"{name} is longer than {n // 2} characters")
-        chars[at // 2 : at // 2 + len(value)] = list(value)
+        data = value.encode("utf-16-le")
+        if len(data) > n:
+            raise ValueError(f"{name} is longer than its {n} bytes")
+        block[at : at + len(data)] = data
 
     values = {
         "name": card.name,
@@ -173,5 +176,5 @@ def encode_text(card: IdCard, **extra: str) -> bytes:
         if name in layout and value:
             put(name, value)
     code = next(k for k, v in TYPE_CODES.items() if v is card.card_type)
-    chars[TYPE_AT // 2] = code
-    return "".join(chars).encode("utf-16-le")
+    block[TYPE_AT : TYPE_AT + 2] = code.encode("utf-16-le")
+    return bytes(block)

@@ -151,7 +151,7 @@ async def test_same_key_with_other_content_is_a_conflict(platform):
     ("changes", "status", "key"),
     [
         ({"matters": ("no_such_matter",)}, 422, "submission.unknown_matter"),
-        ({"fields": {"applicant_name": "王芳", "applicant_id_number": "360829199005010021",
+        ({"fields": {"applicant_name": "王芳", "applicant_id_number": "360829199005010022",
                      "newborn_name": "王小明", "applicant_phone": "13800138000"}}, 422,
          "submission.id_number_invalid"),
         ({"fields": {"applicant_name": "王芳", "applicant_id_number": id_number()}}, 422,

@@ -350,7 +350,7 @@ async def test_record_without_evidence_unsigned_or_with_a_bad_id_number_is_refus
         assert r.status == 401
     with pytest.raises(PlatformRejected) as bad:
         await client.social_insurance_record(
-            "360829199005010021", card_read_at=dt.datetime.now(dt.UTC)
+            "360829199005010022", card_read_at=dt.datetime.now(dt.UTC)
         )
     assert (bad.value.status, bad.value.message_key) == (422, "submission.id_number_invalid")
 
@@ -571,7 +571,7 @@ async def test_applications_by_id_need_a_fresh_card_read_a_signature_and_a_valid
     assert (stale.value.status, stale.value.message_key) == (403, "record.card_not_present")
     # a wrong check digit is named, and nothing without a terminal's signature is answered
     with pytest.raises(PlatformRejected) as bad:
-        await client.applications_of("360829199005010021", card_read_at=dt.datetime.now(dt.UTC))
+        await client.applications_of("360829199005010022", card_read_at=dt.datetime.now(dt.UTC))
     assert (bad.value.status, bad.value.message_key) == (422, "submission.id_number_invalid")
     body = {"id_number": id_number(), "card_read_at": int(time.time())}
     async with (

@@ -210,3 +210,11 @@ def test_a_name_with_a_character_beyond_the_basic_plane_shifts_no_later_field():
     broken = bytes(raw[:28]) + b"\x42\xd8" + bytes(raw[30:])  # a lone high surrogate
     with pytest.raises(CardError):
         decode_text(broken)
+
+
+def test_the_emulator_lays_out_a_name_beyond_the_basic_plane_as_a_card_does():
+    # (by bytes: it made a 258-byte block for "𠮷伟", which no reader reads)
+    card = replace(sample_cards()[0], name="𠮷𠮷伟")
+    raw = encode_text(card)
+    assert len(raw) == TEXT_LEN and decode_text(raw).name == "𠮷𠮷伟"
+    assert decode_text(raw).id_number == card.id_number

@@ -96,6 +96,19 @@ async def test_a_card_whose_number_fails_its_check_starts_no_visit_and_says_wher
     # the citizen is told once to go to a window
     assert await task is None and t.session is None
     assert events == ["error:error.card_number_invalid"]
+    # and the reader, which read it well, is not reported as failing card after card
+    import time
+
+    assert t.failed_reads.count("idcard", time.monotonic()) == 0
+
+
+async def test_a_social_security_card_s_first_generation_number_is_not_refused():
+    # (15 digits: the form does not take it, but tickets, progress and records do)
+    social = FakeSocialReader(SocialSecurityCard("362429900501002", "王芳", Gender.FEMALE,
+                                                 dt.date(1990, 5, 1)))  # fmt: skip
+    t, events = terminal(social_reader=social)
+    assert await asyncio.wait_for(t.wait_for_card(asyncio.Event(), interval=0.01), 2)
+    assert events == ["visit"]
 
 
 @pytest.mark.parametrize("which", [3, 4], ids=["foreigner-2023", "hong-kong-permit"])
