@@ -241,7 +241,14 @@ class EscposPrinter:
     def _after_job(self) -> StatusReport:
         deadline = time.monotonic() + self.settle
         while True:
-            report = self._report()
+            try:
+                # not _report: a link lost after the job was sent is a printer that may have
+                # restarted with the job half-taken (a power glitch); reconnected, it says
+                # "ready" either way, and the receipt would count as printed
+                report = self._report_once()
+            except _LinkLost as err:
+                raise PrinterError(f"link lost after the job was sent ({err.detail}); "
+                                   "kept for a full reprint") from err  # fmt: skip
             if report.status not in _PRINTABLE or time.monotonic() >= deadline:
                 return report
             time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))

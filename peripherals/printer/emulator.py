@@ -20,6 +20,7 @@ import contextlib
 import logging
 import signal
 import socket
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -155,6 +156,7 @@ class PrinterEmulator:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._listener: socket.socket | None = None
+        self._power_cut = False  # the next job's bytes are lost and the link drops
 
     # -- life -------------------------------------------------------------------
     def start(self) -> int:
@@ -217,6 +219,13 @@ class PrinterEmulator:
                 break
             if not data:
                 break
+            if self._power_cut and _job_bytes(data):
+                # the printer restarts as a job arrives: nothing printed, the link gone,
+                # and back at once, ready and answering "OK" to the next connection
+                self._power_cut = False
+                log.info("emulator: power cut as a job arrived")
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                return
             with self._lock:
                 before = len(self.core.jobs)
                 replies = self.core.feed(data)
@@ -239,6 +248,11 @@ class PrinterEmulator:
                 self.on_job(i, job)
 
     # -- controls -------------------------------------------------------------
+    def power_cut_on_next_job(self) -> None:
+        """The printer restarts as the next job arrives (a power glitch in the hall): its
+        bytes are lost, the connection is reset, and the printer answers again at once."""
+        self._power_cut = True
+
     def set_paper(self, level: str) -> None:
         """ "ok", "near_end" or "out"."""
         if level not in PAPER_LEVELS:
@@ -412,3 +426,13 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+_STATUS_QUERIES = (b"\x10\x04\x01", b"\x10\x04\x02", b"\x10\x04\x04")
+
+
+def _job_bytes(data: bytes) -> bool:
+    """``data`` holds more than status queries (DLE EOT n): part of a job."""
+    for query in _STATUS_QUERIES:
+        data = data.replace(query, b"")
+    return bool(data)

@@ -407,3 +407,19 @@ async def test_print_again_after_a_fault_before_the_receipt_began_prints_it_once
     emulator.refill()
     await t.print_outcome(again=True)
     assert emulator.wait_for_jobs(2, timeout=3) and len(emulator.jobs()) == 2
+
+
+def test_a_printer_that_restarts_as_the_receipt_arrives_is_not_taken_for_one_that_printed_it(
+    printer, emulator
+):
+    # Given a printer that loses power for a moment as the receipt's bytes arrive
+    emulator.power_cut_on_next_job()
+    receipt = acceptance_receipt()
+    # When the receipt is printed, the lost link after the job is a fault, not "printed"
+    # (back at once, the printer answers "ready": nothing says whether it printed)
+    with pytest.raises(PrinterError):
+        printer.print_receipt(receipt)
+    assert emulator.jobs() == [] and printer.pending_job_id == receipt.job_id
+    # and "print again" prints it, once
+    assert printer.reprint_pending() is True
+    assert emulator.wait_for_jobs(1, timeout=3) and len(emulator.jobs()) == 1
