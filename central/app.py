@@ -26,6 +26,7 @@ from aiohttp import web
 from central import decide, validate
 from central.auth import NONCE, SECRETS, TERMINAL, SecretCache, check_office, verify_signature
 from central.config import CentralConfig
+from central.dashboard import status
 from central.dashboard.data import HallStore
 from central.dashboard.remote import PUSHES
 from central.db import database_down, make_engine, migrate, reader
@@ -267,20 +268,39 @@ async def _accepted_where_enrolled(request: web.Request, sub: Submission) -> Sub
     point = await request.app[SECRETS].point(terminal_id)
     if not point or point == sub.accepting_point:
         return sub
+    said = sub.accepting_point[:32]
     if point not in request.app[CATALOG]["catalog"].service_points:
-        _warn_point(request, terminal_id, f"is enrolled at {point!r}, which the catalog no "
-                    f"longer lists: recorded at {sub.accepting_point[:32]!r}")  # fmt: skip
+        await _warn_point(request, terminal_id, said, said,
+                          f"is enrolled at {point!r}, which the catalog no longer lists: "
+                          f"recorded at {said!r}",
+                          f"终端登记的服务点 {point} 已不在事项目录中，办件按终端设置的 {said} "
+                          "记录：请重新登记这台终端")  # fmt: skip
         return sub
-    _warn_point(request, terminal_id, f"submits for service point {sub.accepting_point[:32]!r} "
-                f"but is enrolled at {point!r}: recorded at {point!r} (correct the kiosk's config)")  # fmt: skip
+    await _warn_point(request, terminal_id, point, said,
+                      f"submits for service point {said!r} but is enrolled at {point!r}: "
+                      f"recorded at {point!r} (correct the kiosk's config)",
+                      f"终端设置的服务点为 {said}，登记的是 {point}；办件按登记的 {point} 记录："
+                      "请技术员改正终端设置（terminal.service_point）")  # fmt: skip
     return replace(sub, accepting_point=point)
 
 
-def _warn_point(request: web.Request, terminal_id: str, what: str) -> None:
+async def _warn_point(request: web.Request, terminal_id: str, hall: str, said: str,
+                      what: str, to_do: str) -> None:  # fmt: skip
+    """Tell the technician once a process, in the log and as an alert on the dashboard
+    of ``hall`` (ids and point codes only), that ``terminal_id``'s settings name the
+    service point ``said`` that is not the one it was enrolled at."""
     warned = request.app[POINT_WARNED]
-    if terminal_id not in warned and len(warned) < 10_000:
-        warned.add(terminal_id)
-        log.warning("terminal %s %s", terminal_id, what)
+    if terminal_id in warned or len(warned) >= 10_000:
+        return
+    warned.add(terminal_id)
+    log.warning("terminal %s %s", terminal_id, what)
+    try:
+        await asyncio.to_thread(HallStore(request.app[STORE].engine).open_by_people,
+                                status.POINT_MISMATCH, terminal_id, hall,
+                                f"{terminal_id} {said}", to_do)  # fmt: skip
+    except sa.exc.SQLAlchemyError as err:  # the submission goes on all the same
+        log.error("terminal %s: no alert for its service point (%s)", terminal_id,
+                  type(err).__name__)  # fmt: skip
 
 
 @access(SIGNED, nonce_in_write=True)
@@ -350,9 +370,9 @@ async def _tell_the_hall(request: web.Request, sub: Submission, outcome: dict[st
     )))  # fmt: skip
     number = outcome["acceptance_number"]
     try:
-        await asyncio.to_thread(HallStore(request.app[STORE].engine).open_correction,
-                                request.get(TERMINAL) or sub.terminal_id, sub.accepting_point,
-                                number, what)  # fmt: skip
+        await asyncio.to_thread(HallStore(request.app[STORE].engine).open_by_people,
+                                status.CORRECTION, request.get(TERMINAL) or sub.terminal_id,
+                                sub.accepting_point, number, what)  # fmt: skip
     except sa.exc.SQLAlchemyError as err:
         log.error("%s: taken in with a correction notice, but no alert for its hall (%s)",
                   number, type(err).__name__)  # fmt: skip

@@ -345,18 +345,19 @@ class HallStore:
                              [{"alert_id": i, "action": "cleared", "at": now} for i in ids])  # fmt: skip
         return len(ids)
 
-    def open_correction(self, terminal_id: str, point: str, number: str, what: str) -> bool:
-        """An alert for the hall of ``point``: the pending slip's submission ``number``,
-        sent from ``terminal_id``, was taken in with a correction notice, and its citizen is
-        to be told ``what`` to bring (names of fields and materials, no personal data);
-        whether it is new (one per application)."""
+    def open_by_people(self, kind: str, terminal_id: str, point: str, detail: str,
+                       reason: str = "") -> bool:  # fmt: skip
+        """An alert of one of ``status.BY_PEOPLE``'s kinds (a person closes it, no sweep)
+        for the hall of ``point``, about ``terminal_id``; ``detail`` names what it is about
+        (one open alert each), ``reason`` says what to do. No personal data in either.
+        Whether it is new."""
         now = _now()
+        key = f"{kind}|{detail}"
         with self.engine.begin() as conn:
-            key = f"correction|{number}"
             if conn.execute(sa.select(t.alerts.c.id).where(t.alerts.c.open_key == key)).first():
                 return False
             self._open_alert(conn, key, terminal_id, point,
-                             status.Condition(status.CORRECTION, number, what[:300]), now)  # fmt: skip
+                             status.Condition(kind, detail, reason[:300]), now)  # fmt: skip
         return True
 
     def _open_alert(self, conn, key, terminal_id, point, cond, now, help_id=None) -> int:

@@ -36,8 +36,11 @@ FAILED_READS = "failed_reads"  # a reader failing card after card: dirty, or fai
 # a pending slip's submission the platform took in with a correction notice (补齐补正):
 # its citizen left the kiosk and is to be told what to bring (detail: the application's number)
 CORRECTION = "correction"
+# a terminal submits for another service point than it was enrolled at (its settings file
+# is wrong: the platform records the enrolled one); detail: "<terminal> <its point>"
+POINT_MISMATCH = "point_mismatch"
 # alerts people open and close (a call, a citizen to contact), never a heartbeat's sweep
-BY_PEOPLE = (HELP, CORRECTION)
+BY_PEOPLE = (HELP, CORRECTION, POINT_MISMATCH)
 ALERTING = (OFFLINE, PAPER_OUT, PAPER_NEAR_END, DEVICE_FAULT, FAILED_READS)
 RED_KINDS = (OFFLINE, PAPER_OUT, DEVICE_FAULT, HELP)
 

@@ -55,7 +55,8 @@ KIND = {status.OFFLINE: ("终端离线", "Offline"), status.PAPER_OUT: ("打印�
         status.DEVICE_DEGRADED: ("设备降级", "Device degraded"),
         status.FAILED_READS: ("多次读卡失败", "Repeated failed card reads"),
         status.HELP: ("群众呼叫工作人员", "Citizen calls staff"),
-        status.CORRECTION: ("收件待补正：请联系申请人", "Pending slip needs correction: contact the applicant")}  # fmt: skip
+        status.CORRECTION: ("收件待补正：请联系申请人", "Pending slip needs correction: contact the applicant"),
+        status.POINT_MISMATCH: ("终端设置的服务点有误", "Terminal set to another service point")}  # fmt: skip
 ACTION = {"opened": "产生", "cleared": "已自行恢复", "recurred": "再次出现",
           "acknowledged": "确认", "closed": "关闭"}  # fmt: skip
 FOLLOW = {"new": ("待处理", "New"), "assigned": ("已分派", "Assigned"),
@@ -415,7 +416,7 @@ def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[
         zh, en = KIND.get(a["kind"], (a["kind"], a["kind"]))
         if a["kind"] == status.HELP:
             zh, en, detail = help_call(a["detail"])
-        elif a["kind"] == status.CORRECTION:  # which application, and what to tell its citizen
+        elif a["kind"] in (status.CORRECTION, status.POINT_MISMATCH):  # what about, what to do
             detail = f'<span class="mono">{e(a["detail"])}</span><br>{e(a.get("reason") or "")}'
         elif a["kind"] == status.OFFLINE:  # what to look at: the terminal says nothing now
             detail = bi("可能断电、断网或程序停止：请到现场查看电源和网络",

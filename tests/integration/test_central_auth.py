@@ -138,10 +138,16 @@ async def test_a_submission_is_accepted_at_the_hall_its_terminal_was_enrolled_at
                             .where(t.submissions.c.key == sub.key)).scalar() == "afx"  # fmt: skip
     said = [r.getMessage() for r in caplog.records if "enrolled at" in r.getMessage()]
     assert said and client.terminal_id in said[0] and "王芳" not in said[0]
-    # and the same submission sent again is the same record, not a conflict
+    # on afx's dashboard too, an alert a person closes (it was in the log alone)
+    from central.dashboard.data import HallStore
+
+    [alert] = [a for a in HallStore(store.engine).alerts(["afx"]) if a["kind"] == "point_mismatch"]
+    assert alert["detail"] == f"{client.terminal_id} hukeng" and "terminal.service_point" in alert["reason"]
+    # and the same submission sent again is the same record, not a conflict, nor a second alert
     again = await client.submit(sub)
     assert again.acceptance_number == first.acceptance_number
     assert again.accepting_point == "afx"
+    assert [a["kind"] for a in HallStore(store.engine).alerts(None)].count("point_mismatch") == 1
 
 
 async def test_a_terminal_at_a_hall_the_catalog_no_longer_lists_keeps_the_submission_s_point(
