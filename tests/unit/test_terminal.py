@@ -29,18 +29,25 @@ async def test_a_valid_id_card_starts_a_visit_holding_the_citizen():
     assert events == ["visit"]
 
 
+async def polled(reader: FakeIdReader, reads: int = 5):
+    """(terminal, its events) once it has polled ``reader`` ``reads`` times and stopped,
+    no visit begun (its wait_for_card came back empty)."""
+    t, events = terminal(id_reader=reader)
+    stop = asyncio.Event()
+    task = asyncio.ensure_future(t.wait_for_card(stop, interval=0.01))
+    while reader.reads < reads:
+        await asyncio.sleep(0.01)
+    stop.set()
+    assert await task is None
+    return t, events
+
+
 async def test_an_expired_card_is_reported_once_and_starts_no_visit():
     # Given an expired card lying on the reader
     reader = FakeIdReader()
     reader.card = an_id_card(valid_to=dt.date(2026, 1, 1))
-    t, events = terminal(id_reader=reader)
-    stop = asyncio.Event()
     # When the terminal polls for a while
-    task = asyncio.ensure_future(t.wait_for_card(stop, interval=0.01))
-    while reader.reads < 5:
-        await asyncio.sleep(0.01)
-    stop.set()
-    assert await task is None
+    t, events = await polled(reader)
     # Then the citizen is told once, and nobody's data is held
     assert events == ["error:error.card_expired"]
     assert t.session is None
@@ -86,15 +93,10 @@ async def test_a_card_whose_number_fails_its_check_starts_no_visit_and_says_wher
     # Given a resident card whose chip holds a number with a wrong check digit
     reader = FakeIdReader()
     reader.card = replace(an_id_card(), id_number="362429199005010049")
-    t, events = terminal(id_reader=reader)
-    stop = asyncio.Event()
-    task = asyncio.ensure_future(t.wait_for_card(stop, interval=0.01))
-    while reader.reads < 5:
-        await asyncio.sleep(0.01)
-    stop.set()
+    t, events = await polled(reader)
     # Then no visit begins (its form would stop at "Next" on a field nobody can edit), and
     # the citizen is told once to go to a window
-    assert await task is None and t.session is None
+    assert t.session is None
     assert events == ["error:error.card_number_invalid"]
     # and the reader, which read it well, is not reported as failing card after card
     import time
