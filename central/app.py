@@ -269,8 +269,10 @@ async def _accepted_where_enrolled(request: web.Request, sub: Submission) -> Sub
     if not point or point == sub.accepting_point:
         return sub
     said = sub.accepting_point[:32]
-    if point not in request.app[CATALOG]["catalog"].service_points:
-        await _warn_point(request, terminal_id, said, said,
+    points = request.app[CATALOG]["catalog"].service_points
+    if point not in points:
+        # (on the dashboard of the point it names, when there is one: else its 422 follows)
+        await _warn_point(request, terminal_id, said if said in points else "", said,
                           f"is enrolled at {point!r}, which the catalog no longer lists: "
                           f"recorded at {said!r}",
                           f"终端登记的服务点 {point} 已不在事项目录中，办件按终端设置的 {said} "
@@ -286,19 +288,24 @@ async def _accepted_where_enrolled(request: web.Request, sub: Submission) -> Sub
 
 async def _warn_point(request: web.Request, terminal_id: str, hall: str, said: str,
                       what: str, to_do: str) -> None:  # fmt: skip
-    """Tell the technician once a process, in the log and as an alert on the dashboard
-    of ``hall`` (ids and point codes only), that ``terminal_id``'s settings name the
-    service point ``said`` that is not the one it was enrolled at."""
+    """Tell the technician, in the log and as an alert on the dashboard of ``hall`` ("":
+    the log only; ids and point codes only), that ``terminal_id``'s settings name the
+    service point ``said`` that is not the one it was enrolled at: once a process (a
+    person who closes the alert while the settings are still wrong sees it again after a
+    restart, or from another worker)."""
     warned = request.app[POINT_WARNED]
     if terminal_id in warned or len(warned) >= 10_000:
         return
     warned.add(terminal_id)
     log.warning("terminal %s %s", terminal_id, what)
+    if not hall:
+        return
     try:
         await asyncio.to_thread(HallStore(request.app[STORE].engine).open_by_people,
                                 status.POINT_MISMATCH, terminal_id, hall,
                                 f"{terminal_id} {said}", to_do)  # fmt: skip
     except sa.exc.SQLAlchemyError as err:  # the submission goes on all the same
+        warned.discard(terminal_id)  # (the next submission tries again)
         log.error("terminal %s: no alert for its service point (%s)", terminal_id,
                   type(err).__name__)  # fmt: skip
 

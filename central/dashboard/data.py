@@ -349,15 +349,20 @@ class HallStore:
                        reason: str = "") -> bool:  # fmt: skip
         """An alert of one of ``status.BY_PEOPLE``'s kinds (a person closes it, no sweep)
         for the hall of ``point``, about ``terminal_id``; ``detail`` names what it is about
-        (one open alert each), ``reason`` says what to do. No personal data in either.
-        Whether it is new."""
-        now = _now()
-        key = f"{kind}|{detail}"
+        (one open alert each, whichever process opens it first), ``reason`` says what to
+        do. No personal data in either. Whether it is new."""
+        now, a = _now(), t.alerts
         with self.engine.begin() as conn:
-            if conn.execute(sa.select(t.alerts.c.id).where(t.alerts.c.open_key == key)).first():
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            alert_id = conn.execute(
+                dialect.insert(a).values(
+                    open_key=f"{kind}|{detail}", terminal_id=terminal_id, service_point=point,
+                    kind=kind, detail=detail[:200], reason=reason[:300], opened_at=now)
+                .on_conflict_do_nothing(index_elements=[a.c.open_key]).returning(a.c.id)
+            ).scalar()  # fmt: skip
+            if alert_id is None:  # open already
                 return False
-            self._open_alert(conn, key, terminal_id, point,
-                             status.Condition(kind, detail, reason[:300]), now)  # fmt: skip
+            conn.execute(t.alert_events.insert().values(alert_id=alert_id, action="opened", at=now))
         return True
 
     def _open_alert(self, conn, key, terminal_id, point, cond, now, help_id=None) -> int:

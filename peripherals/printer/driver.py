@@ -244,7 +244,9 @@ class EscposPrinter:
             try:
                 # not _report: a link lost after the job was sent is a printer that may have
                 # restarted with the job half-taken (a power glitch); reconnected, it says
-                # "ready" either way, and the receipt would count as printed
+                # "ready" either way, and the receipt would count as printed. (A blip after
+                # a receipt that did print gives a second copy on "print again": better
+                # than none. A print server that hung up after every job would fail each.)
                 report = self._report_once()
             except _LinkLost as err:
                 raise PrinterError(f"link lost after the job was sent ({err.detail}); "

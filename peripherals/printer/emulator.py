@@ -131,6 +131,11 @@ class PrinterCore:
             self.jobs.append(self._job)
         self._job = Job()
 
+    def power_lost(self) -> None:
+        """A restart: what was arriving is gone, and no job of it is kept."""
+        self._buf = b""
+        self._job = Job()
+
     def connection_closed(self) -> None:
         """A job also ends when the host hangs up; an unfinished command is dropped."""
         self._buf = b""
@@ -219,10 +224,14 @@ class PrinterEmulator:
                 break
             if not data:
                 break
-            if self._power_cut and _job_bytes(data):
-                # the printer restarts as a job arrives: nothing printed, the link gone,
-                # and back at once, ready and answering "OK" to the next connection
-                self._power_cut = False
+            with self._lock:
+                cut = self._power_cut and _job_bytes(data)
+                if cut:
+                    # the printer restarts as a job arrives: nothing of it printed, the link
+                    # gone, and back at once, ready and answering "OK" to the next connection
+                    self._power_cut = False
+                    self.core.power_lost()
+            if cut:
                 log.info("emulator: power cut as a job arrived")
                 conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 return
@@ -249,9 +258,10 @@ class PrinterEmulator:
 
     # -- controls -------------------------------------------------------------
     def power_cut_on_next_job(self) -> None:
-        """The printer restarts as the next job arrives (a power glitch in the hall): its
-        bytes are lost, the connection is reset, and the printer answers again at once."""
-        self._power_cut = True
+        """The printer restarts as the next job's bytes arrive (a power glitch in the hall):
+        they are lost, the connection is reset, and the printer answers again at once."""
+        with self._lock:
+            self._power_cut = True
 
     def set_paper(self, level: str) -> None:
         """ "ok", "near_end" or "out"."""

@@ -139,10 +139,15 @@ async def test_a_submission_is_accepted_at_the_hall_its_terminal_was_enrolled_at
     said = [r.getMessage() for r in caplog.records if "enrolled at" in r.getMessage()]
     assert said and client.terminal_id in said[0] and "王芳" not in said[0]
     # on afx's dashboard too, an alert a person closes (it was in the log alone)
+    import datetime as dt
+
     from central.dashboard.data import HallStore
 
-    [alert] = [a for a in HallStore(store.engine).alerts(["afx"]) if a["kind"] == "point_mismatch"]
+    hall = HallStore(store.engine)
+    hall.sweep(dt.datetime.now(dt.UTC), offline_after=90)  # no heartbeat's sweep clears it
+    [alert] = [a for a in hall.alerts(["afx"]) if a["kind"] == "point_mismatch"]
     assert alert["detail"] == f"{client.terminal_id} hukeng" and "terminal.service_point" in alert["reason"]
+    assert alert["cleared_at"] is None and alert["history"][0]["action"] == "opened"
     # and the same submission sent again is the same record, not a conflict, nor a second alert
     again = await client.submit(sub)
     assert again.acceptance_number == first.acceptance_number

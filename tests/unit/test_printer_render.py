@@ -212,3 +212,11 @@ def test_framing_is_the_same_however_the_bytes_are_split(cuts):
 def test_tokenizer_consumes_every_byte():
     data = RECEIPT_BYTES + b"\x1b\x1d\x1c\x10"
     assert b"".join(t.raw for t in tokenize(data)) == data
+
+
+def test_a_power_cut_loses_the_job_arriving_and_the_next_job_is_whole_and_alone():
+    core = PrinterCore()
+    core.feed(b"\x1b@HALF-OF-OLD\n\x1b")  # a job arriving, a command cut mid-way
+    core.power_lost()
+    core.feed(b"\x1b@NEW-RECEIPT\n\x1dV\x00")
+    assert [bytes(j.raw) for j in core.jobs] == [b"\x1b@NEW-RECEIPT\n\x1dV\x00"]
