@@ -118,6 +118,7 @@ class PcscSocialCardReader:
         self.read_timeout = read_timeout
         self._lock = threading.Lock()
         self._stuck: threading.Thread | None = None  # a read still waiting on a mute card
+        self._hung: threading.Thread | None = None  # a call still waiting on pcscd
         self._last_state = scard.SCARD_STATE_EMPTY  # for wait_for_change
         self._wait_context: int | None = None
         self._last_error = ""
@@ -301,9 +302,16 @@ class PcscSocialCardReader:
             return ctx.state(reader), reader
 
     def _call(self, fn: Callable[[], T], timeout: float, what: str) -> T:
+        """``fn`` within ``timeout``; while an earlier call still waits on a pcscd that does
+        not answer, none is begun (each would leave a thread waiting with it: one a
+        heartbeat, thousands by morning)."""
+        hung = self._hung
+        if hung is not None and hung.is_alive():
+            raise DeviceError(f"pcscd has not answered an earlier call ({hung.name}): not asked again yet")
         try:
             return self._deadline(fn, timeout, what)
-        except _Overdue:
+        except _Overdue as late:
+            self._hung = late.thread
             raise DeviceError(f"pcscd did not answer within {timeout:g} s ({what})") from None
 
     def close(self) -> None:
