@@ -401,7 +401,12 @@ class FormScreen(PagedRows, KioskScreen):
     def done(self):
         problems = self.journey.form_done(self.terminal.now())
         if problems:
-            self.error = self.t("form.fix_problems", count=len(problems))
+            read = self.journey.form().prefill(self.terminal.session.card)
+            # a value the card gave (shown, not editable) that this form does not take: no
+            # "fix what is in red" the citizen could follow, but where to go (the 2017
+            # foreigner's card: its number is no GB 11643 one)
+            self.error = (self.t("form.card_value_refused") if set(problems) & set(read)
+                          else self.t("form.fix_problems", count=len(problems)))  # fmt: skip
             first = next(iter(problems))
             # the keyboard goes with the field typed in: left up, it typed into that field's
             # old input, off the page and out of sight, while another page was shown

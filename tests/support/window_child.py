@@ -93,14 +93,14 @@ async def attract(app, out: Path, *, elderly: bool = False):
     return w
 
 
-async def applying(app, event: str, answers, screen: str):
-    """The sample card's citizen applying for ``event`` with ``answers``, on ``screen`` (the
-    screen object, once it is the one shown)."""
+async def applying(app, event: str, answers, screen: str, card=None):
+    """The citizen of ``card`` (by default the first sample card) applying for ``event``
+    with ``answers``, on ``screen`` (the screen object, once it is the one shown)."""
     from peripherals.idcard.emulator import sample_cards
     from screens.walkthrough import until
 
     terminal = app.terminal
-    terminal.begin(sample_cards()[0])
+    terminal.begin(card or sample_cards()[0])
     q = terminal.journey.choose(event, terminal.now())
     for value in answers:
         q = terminal.journey.answer(q.id, value, terminal.now())
