@@ -90,8 +90,14 @@ class EspeakSpeech:
 
     def close(self) -> None:
         with self._lock:
-            if self._current and self._current.poll() is None:
-                self._current.terminate()
+            player, self._current = self._current, None
+        if player is not None and player.poll() is None:
+            player.terminate()
+            try:
+                player.wait(2)  # reaped, not left a zombie until the kiosk exits
+            except subprocess.TimeoutExpired:
+                player.kill()
+                player.wait()
 
 
 def _feed(player: subprocess.Popen, wav: bytes) -> None:

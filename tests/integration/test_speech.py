@@ -82,3 +82,8 @@ def test_a_long_prompt_is_played_without_holding_the_kiosk_and_the_next_cuts_it_
     heard = (tmp_path / f"heard-{second.pid}").read_bytes()
     assert heard == speech.synthesize("请取走您的身份证", "zh")  # all of it, in order
     assert len((tmp_path / f"heard-{first.pid}").read_bytes()) < len(wav)
+    # and closing the kiosk stops a prompt still playing, its player reaped (no zombie)
+    speech.say(long_text, "zh")
+    playing = speech._current
+    speech.close()
+    assert playing.returncode is not None
