@@ -37,7 +37,7 @@ from central.writes import WRITES, GroupWriter
 from kiosk.catalog import Catalog, load_catalog
 from kiosk.errors import CatalogError
 from kiosk.outcomes import ON_SLIP, OutcomeKind, Submission
-from kiosk.query import missing_fields, missing_name
+from kiosk.query import missing_items
 
 log = logging.getLogger("central")
 API = "/api/v1"
@@ -366,10 +366,7 @@ async def _tell_the_hall(request: web.Request, sub: Submission, outcome: dict[st
     taken in with a correction notice, whose citizen has left and is to be contacted (the
     notice is on its tracking page too). Names of fields and materials, no personal data.
     The submission is stored whatever happens here."""
-    missing = outcome["missing"]
-    to_fill = missing_fields(missing, cat)
-    fields = [missing_name(c, cat, "zh") for c in missing if c in to_fill]
-    materials = [missing_name(c, cat, "zh") for c in missing if c not in to_fill]
+    materials, fields = missing_items(outcome["missing"], cat, "zh")
     what = "；".join(filter(None, (
         f"收件凭证 {sub.local_number}",
         fields and "请补填：" + "、".join(fields),

@@ -156,10 +156,15 @@ class ProgressView:
 DELIVERY_ADDRESS = "delivery_address"
 
 
-def missing_fields(missing: tuple[str, ...] | list[str], catalog: Catalog | None) -> set[str]:
-    """Which of a notice's ``missing`` are things to fill in (form fields, the address),
-    not materials to bring."""
-    return {c for c in missing if c == DELIVERY_ADDRESS or (catalog and c in catalog.fields)}
+def missing_items(missing: tuple[str, ...] | list[str], catalog: Catalog | None,
+                  language: str) -> tuple[list[str], list[str]]:  # fmt: skip
+    """A notice's ``missing``, named in ``language``: (materials to bring, things to fill
+    in: form fields and the address)."""
+    to_bring, to_fill = [], []
+    for code in missing:
+        filled = code == DELIVERY_ADDRESS or bool(catalog and code in catalog.fields)
+        (to_fill if filled else to_bring).append(missing_name(code, catalog, language))
+    return to_bring, to_fill
 
 
 def missing_name(code: str, catalog: Catalog | None, language: str) -> str:
@@ -186,10 +191,8 @@ def progress_view(progress: Progress, catalog: Catalog | None, language: str) ->
     if o.kind is OutcomeKind.ACCEPTED and o.promised_date and status != "done":
         lines.append(translate("progress.promised", language, date=o.promised_date.isoformat()))
     if o.kind is OutcomeKind.NEEDS_MORE:
-        to_fill = missing_fields(o.missing, catalog)
         sep = "、" if language == "zh" else ", "
-        materials = [missing_name(c, catalog, language) for c in o.missing if c not in to_fill]
-        fields = [missing_name(c, catalog, language) for c in o.missing if c in to_fill]
+        materials, fields = missing_items(o.missing, catalog, language)
         if materials:
             lines.append(translate("progress.missing", language, materials=sep.join(materials)))
         if fields:
