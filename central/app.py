@@ -32,7 +32,7 @@ from central.dashboard.remote import PUSHES
 from central.db import database_down, make_engine, migrate, reader
 from central.errors import ApiError
 from central.sealing import SecretBox
-from central.store import NONCE_KEEP, Store
+from central.store import NONCE_KEEP, Store, body_hash
 from central.writes import WRITES, GroupWriter
 from kiosk.catalog import Catalog, load_catalog
 from kiosk.errors import CatalogError
@@ -52,10 +52,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PUBLIC, SIGNED, OFFICE = "public", "signed", "office"
 
 
-# json.dumps(data, ensure_ascii=False) and json.dumps(data, sort_keys=True), without building
-# an encoder per call (every answer, every submission's hash)
+# json.dumps(data, ensure_ascii=False), without building an encoder per call (every answer)
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode
-_CANONICAL = json.JSONEncoder(sort_keys=True).encode
 
 
 def _json(data: Any, status: int = 200, **headers: str) -> web.Response:
@@ -317,7 +315,8 @@ async def submit(request: web.Request) -> web.Response:
     _terminal(request, sub.terminal_id)
     # the hash covers what the submission says, not how its JSON was spaced (nor the point
     # put right below: a replay of the same submission hashes the same)
-    body_hash = hashlib.sha256(_CANONICAL(sub.to_dict()).encode()).hexdigest()
+    sent = sub.to_dict()
+    digest = body_hash(sent)
     sub = await _accepted_where_enrolled(request, sub)
     if request.app[CATALOG]["error"]:  # not "unknown matter": the kiosk tries again later
         raise ApiError(503, "server.catalog")
@@ -329,7 +328,7 @@ async def submit(request: web.Request) -> web.Response:
         # a replay of a submission stored before the catalog changed (its answer was lost,
         # and the kiosk printed a pending slip): the outcome it was given, not a refusal
         # that would set the slip aside unlinked
-        stored = await asyncio.to_thread(request.app[STORE].stored_outcome, sub.key, body_hash)
+        stored = await asyncio.to_thread(request.app[STORE].stored_outcome, sub.key, sent)
         if stored is not None:
             if request.get(NONCE) is not None:  # the signed request is used up all the same
                 await request.app[WRITES].nonce(request[TERMINAL], request[NONCE])
@@ -350,7 +349,8 @@ async def submit(request: web.Request) -> web.Response:
     body = sub.to_dict()
     # answered only once committed (fsynced on SQLite), with the nonce in the same transaction
     _, new, outcome = await request.app[WRITES].submit(
-        sub, body_hash, cfg.number_prefix, accept, request.get(NONCE), body
+        sub, digest, cfg.number_prefix, accept, request.get(NONCE), body,
+        sent if body != sent else None,  # (the point put right: what was sent is hashed)
     )
     if new and outcome["kind"] == OutcomeKind.NEEDS_MORE.value:
         await _tell_the_hall(request, sub, outcome, cat)

@@ -95,6 +95,27 @@ def code_hash(code: str) -> str:
     return hashlib.sha256(code.strip().upper().encode()).hexdigest()
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True).encode  # one encoder, not one a submission
+
+
+def body_hash(sent: dict[str, Any]) -> str:
+    """What a submission's key is held to: a hash of what it says (its fields sorted), not
+    of how its JSON was spaced."""
+    return hashlib.sha256(_CANONICAL(sent).encode()).hexdigest()
+
+
+def same_body(stored_hash: str, stored_terminal: str, digest: str, sent: dict[str, Any]) -> bool:
+    """Whether a submission sent again under a stored key (``digest``: ``body_hash(sent)``)
+    is the one stored: the same body, or the same body from the terminal that stored it
+    enrolled anew under another id (``client.outbox.Outbox.adopt``: its answer was lost and
+    its slip waits to be linked; refused as another body, it was set aside unlinked). The
+    key and every word of the body, the citizen's data included, must still match."""
+    if stored_hash == digest:
+        return True
+    return (sent.get("terminal_id") != stored_terminal
+            and stored_hash == body_hash({**sent, "terminal_id": stored_terminal}))  # fmt: skip
+
+
 @dataclass(eq=False)
 class Write:
     """One request's part of a group transaction (``Store.write_batch``).
@@ -103,6 +124,8 @@ class Write:
     terminal must not be revoked (None: an unsigned call, signatures off).
     ``beat``: a heartbeat to store. ``submission``: (Submission, body hash, number
     prefix, decide(number, today) -> Outcome, the submission as a dict or None).
+    ``sent``: the submission as its terminal sent it, which the body hash hashes (None:
+    ``sub.to_dict()``): a replay from a re-enrolled terminal is known by it (``same_body``).
     After the batch, ``error`` is this request's own ApiError, or ``result`` is
     (Outcome, new, outcome as a dict) for a submission.
     """
@@ -111,6 +134,7 @@ class Write:
     nonce: str | None = None
     beat: dict[str, Any] | None = None
     submission: tuple[Submission, str, str, Callable[[str, dt.date], Outcome], dict] | None = None
+    sent: dict[str, Any] | None = None
     result: Any = None
     error: ApiError | None = None
 
@@ -122,7 +146,8 @@ def _dialect(name: str):
 # Statements built once: a hot path pays for execution, not for building SQL.
 _INSERTS = {table: table.insert() for table in (t.submissions, t.applications, t.stages)}
 _STORED = (
-    sa.select(t.submissions.c.key, t.submissions.c.body_hash, t.applications.c.outcome)
+    sa.select(t.submissions.c.key, t.submissions.c.body_hash, t.applications.c.outcome,
+              t.submissions.c.terminal_id)
     .join(t.applications, t.applications.c.submission_key == t.submissions.c.key)
     .where(t.submissions.c.key.in_(sa.bindparam("keys", expanding=True)))
 )
@@ -427,18 +452,20 @@ class SqliteBusy:
             )
         return set(cur.execute(sql, [v for tid, nonce in keys for v in (tid, nonce, stamp)]))
 
-    def stored(self, cur: Any, keys: list[str]) -> dict[str, tuple[str, Any]]:
-        """Submissions already stored under ``keys``: key → (body hash, outcome dict)."""
+    def stored(self, cur: Any, keys: list[str]) -> dict[str, tuple[str, Any, str]]:
+        """Submissions already stored under ``keys``: key → (body hash, outcome dict,
+        terminal)."""
         key = ("stored", len(keys))
         sql = self._sql.get(key)
         if sql is None:
             sql = self._sql[key] = (
-                "SELECT s.key, s.body_hash, a.outcome FROM submissions AS s "
+                "SELECT s.key, s.body_hash, a.outcome, s.terminal_id FROM submissions AS s "
                 "JOIN applications AS a ON a.submission_key = s.key "
                 f"WHERE s.key IN ({', '.join('?' * len(keys))})"
             )
         read = self._outcome or (lambda v: v)
-        return {k: (body_hash, read(outcome)) for k, body_hash, outcome in cur.execute(sql, keys)}
+        return {k: (digest, read(outcome), terminal)
+                for k, digest, outcome, terminal in cur.execute(sql, keys)}  # fmt: skip
 
     def counter(self, cur: Any, name: str, by: int) -> int:
         """The counter after taking ``by`` numbers (as Store._next)."""
@@ -614,24 +641,26 @@ class Store:
                 self._new_submissions(writes, now, busy.stored(cur, keys),
                                       partial(busy.counter, cur), partial(busy.insert, cur))  # fmt: skip
             return
-        stored = {r.key: (r.body_hash, r.outcome) for r in conn.execute(_STORED, {"keys": keys})}
+        stored = {r.key: (r.body_hash, r.outcome, r.terminal_id)
+                  for r in conn.execute(_STORED, {"keys": keys})}  # fmt: skip
         self._new_submissions(writes, now, stored, partial(self._next, conn),
                               lambda table, rows: conn.execute(_INSERTS[table], rows))  # fmt: skip
 
     def _new_submissions(self, writes: list[Write], now: dt.datetime,
-                         stored: dict[str, tuple[str, Any]], take: Callable[[str, int], int],
+                         stored: dict[str, tuple[str, Any, str]], take: Callable[[str, int], int],
                          insert: Callable[[sa.Table, list[dict[str, Any]]], Any]) -> None:  # fmt: skip
         """_store_submissions's rules, given what is ``stored`` already, a way to ``take``
         numbers from a counter and to ``insert`` rows."""
         new: dict[str, Write] = {}  # by key, in batch order
         again: list[Write] = []  # a key that comes twice in this batch
         for w in writes:
-            sub, body_hash = w.submission[0], w.submission[1]
+            sub, digest = w.submission[0], w.submission[1]
             if sub.key in stored:  # a replay
-                if stored[sub.key][0] != body_hash:
+                stored_hash, data, stored_terminal = stored[sub.key]
+                sent = w.sent if w.sent is not None else (w.submission[4] or sub.to_dict())
+                if not same_body(stored_hash, stored_terminal, digest, sent):
                     w.error = ApiError(409, "submission.key_reused", "key")
                 else:
-                    data = stored[sub.key][1]
                     w.result = (Outcome.from_dict(data), False, data)
             elif sub.key in new:
                 again.append(w)
@@ -678,12 +707,14 @@ class Store:
             raise RuntimeError("Store needs a SecretBox to store submissions (sealed at rest)")
         return self.box
 
-    def stored_outcome(self, key: str, body_hash: str) -> dict[str, Any] | None:
+    def stored_outcome(self, key: str, sent: dict[str, Any]) -> dict[str, Any] | None:
         """The outcome already given to the submission stored under ``key`` with this very
-        body (a replay), as the platform answered it; None when there is none."""
+        body (a replay: ``same_body``), as the platform answered it; None when there is none."""
         with reader(self.engine).connect() as conn:
             row = conn.execute(_STORED, {"keys": [key]}).first()
-        return row.outcome if row is not None and row.body_hash == body_hash else None
+        if row is None or not same_body(row.body_hash, row.terminal_id, body_hash(sent), sent):
+            return None
+        return row.outcome
 
     def submission_body(self, key: str) -> dict[str, Any] | None:
         """The body of the submission stored under ``key``, opened (None: no such key)."""

@@ -132,14 +132,17 @@ class GroupWriter:
 
     async def submit(self, sub: Submission, body_hash: str, prefix: str, decide,
                      nonce: str | None, body: dict[str, Any] | None = None,
+                     sent: dict[str, Any] | None = None,
                      ) -> tuple[Any, bool, dict[str, Any]]:  # fmt: skip
         """(Outcome, whether new, the outcome as a dict) once it is committed; ``body`` is
-        ``sub.to_dict()`` when the caller has it already.
+        ``sub.to_dict()`` when the caller has it already; ``sent``, the submission as the
+        terminal sent it, when it differs from ``body`` (``Write.sent``).
 
         :raises ApiError: 401 replayed, 403 revoked, 409 the key was used for another body.
         """
         w = await self.write(Write(
-            sub.terminal_id, nonce=nonce, submission=(sub, body_hash, prefix, decide, body)))  # fmt: skip
+            sub.terminal_id, nonce=nonce, submission=(sub, body_hash, prefix, decide, body),
+            sent=sent))  # fmt: skip
         if w.error is not None:
             raise w.error
         return w.result

@@ -14,6 +14,7 @@ import stat
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import aiohttp
 import pytest
@@ -626,9 +627,46 @@ async def test_slips_waiting_when_the_terminal_is_enrolled_anew_go_as_the_new_te
         assert r.status == 200, await r.text()
 
 
-async def test_a_kiosk_enrolled_anew_while_stopped_adopts_what_waits_when_it_starts(tmp_path):
-    from dataclasses import replace
+async def test_a_slip_stored_but_unanswered_is_linked_after_the_terminal_is_enrolled_anew(
+    tmp_path, catalog_dir, servers, clients, database_url
+):
+    # Given a platform that stored a citizen's submission and died before answering (their
+    # slip waits in the outbox, under the terminal's first identity)
+    data = tmp_path / "central"
+    db = sqlite_or(database_url, data)
+    doomed = servers(
+        CentralProcess(data, catalog_dir, db, env={"CENTRAL_FAILPOINT": "exit-after-commit"})
+    )
+    client = clients(doomed.url, timeout=3, attempts=1)
+    await client.enrol(add_code(data, db))
+    outbox = Outbox(tmp_path / "outbox.sqlite3", tmp_path / "outbox.key", client.terminal_id)
+    slip = outbox.put(a_submission(client.terminal_id))
+    assert (await outbox.drain(client)).failed == 1 and doomed.wait_dead() == 70
+    servers(CentralProcess(data, catalog_dir, db, port=doomed.port))
+    # When the technician enrols the terminal anew before the queue sent it again, and the
+    # slip goes as the new terminal's
+    await client.enrol(add_code(data, db))
+    assert outbox.adopt(client.terminal_id) == 1
+    report = await outbox.drain(client, now=time.time() + 3600)
+    # Then the platform answers with what it stored (it refused it as another body under
+    # the same key, and the slip was set aside, never linked): stored once, slip linked
+    assert (report.sent, report.failed, outbox.pending()) == (1, 0, 0), report
+    assert outbox.linked(slip.local_number)
+    engine = make_engine(db)
+    try:
+        assert Store(engine).count_submissions(slip.key) == 1
+    finally:
+        engine.dispose()
+    assert (await client.progress(slip.local_number)).outcome.kind is OutcomeKind.ACCEPTED
+    # and a body that differs in anything else is still refused under that key
+    other = replace(slip, terminal_id=client.terminal_id,
+                    fields={**slip.fields, "applicant_phone": "13900139000"})  # fmt: skip
+    with pytest.raises(PlatformRejected) as err:
+        await client.submit(other)
+    assert err.value.status == 409
 
+
+async def test_a_kiosk_enrolled_anew_while_stopped_adopts_what_waits_when_it_starts(tmp_path):
     from client import credentials
     from kiosk.cli import build_platform
     from kiosk.config import KioskConfig
