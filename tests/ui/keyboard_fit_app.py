@@ -30,7 +30,25 @@ async def script(app, out: Path) -> dict:
         await w.drawn(at_least=0.3)
         got[mode] = {"keyboard": rect(form.keyboard), "field": rect(field),
                      "shot": str(await w.screenshot(f"keyboard-{mode}"))}  # fmt: skip
+    # the keys with words on them (拼音/字母/数字, 空格, 清空, 完成, 删除), in both languages:
+    # each word on one line within its key
+    got["words"] = {}
+    for language in ("zh", "en"):
+        if app.language != language:
+            app.toggle_language()
+            await w.drawn(at_least=0.3)
+        form.keyboard.modes, form.keyboard.mode = ["pinyin", "letters", "digits"], "pinyin"
+        await w.drawn(at_least=0.3)
+        keys = [k for k in form.keyboard.walk(restrict=True)
+                if getattr(k, "action", "").startswith(WORD_ACTIONS)]
+        got["words"][language] = [
+            {"text": k.text, "key": [k.width, k.height], "texture": list(k.texture_size),
+             "font_size": k.font_size} for k in keys]  # fmt: skip
+        got["words"][f"shot_{language}"] = str(await w.screenshot(f"keyboard-words-{language}"))
     return got
+
+
+WORD_ACTIONS = ("mode:", "key:space", "key:clear", "key:done", "key:backspace")
 
 
 if __name__ == "__main__":

@@ -91,7 +91,8 @@ async def script(app, out: Path) -> dict:
 
     app.toggle_elderly()  # normal type: the whole form, scrolled, no pager
     await w.drawn()
-    normal = {"pages": len(form._pages), "pager_height": form.ids.pager.height}
+    pager = form.ids.pager  # under the form in portrait, beside it in landscape
+    normal = {"pages": len(form._pages), "pager_room": min(pager.width, pager.height)}
     return {"pages": seen, "pages_open": pages_open, "pages_shut": pages_shut,
             "first_focused": first_focused, "to_fill": order[0], "brought": brought,
             "turned": turned, "done_with_problems": done_with_problems, "normal": normal,

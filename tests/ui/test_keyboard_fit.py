@@ -31,3 +31,17 @@ def test_the_large_type_keyboard_fits_beside_the_form_in_landscape(tmp_path):
         # its keys no smaller than a finger: rows of 64 dp and more (the digits' 4 rows and
         # the action row, pinyin's bar, candidates and 5 rows)
         assert kh >= (5 * 64 if mode == "digits" else 7 * 64), (mode, kh)
+
+
+def test_the_words_on_the_large_type_keyboard_s_keys_stay_on_one_line_within_them(tmp_path):
+    # in landscape the large-type keyboard's keys are narrow: "字母" and "清空" broke over
+    # two lines and out of their keys; now the word's type is made smaller to fit
+    got = run_child(CHILD, tmp_path, (1920, 1080))
+    for language in ("zh", "en"):
+        keys = got["words"][language]
+        assert len(keys) == 6, keys  # 字母, 数字, 空格, 清空, 完成 and 删除
+        for k in keys:
+            (width, height), (tw, th) = k["key"], k["texture"]
+            assert th < 1.8 * k["font_size"], k  # one line
+            assert tw <= width and th <= height, k  # within the key
+            assert k["font_size"] >= 20, k  # still large type
