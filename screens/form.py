@@ -357,6 +357,10 @@ class FormScreen(PagedRows, KioskScreen):
         for other in self.inputs.values():
             if other is not field_input:
                 other.focus = False
+        # on its page (the form opens on the first field to fill: its page was cut before the
+        # form was measured, and the measured pages can put it on another)
+        if field_input.field_id in self.rows:
+            self.turn_to(self.rows[field_input.field_id])
         # Show the keyboard on the next frame, not inside the touch that focused the
         # field: a layout change mid-touch could hand the finger's release to
         # whatever the keyboard pushed under it.

@@ -20,15 +20,27 @@ from tests.support.window_child import kiosk_window  # noqa: E402
 
 
 async def script(app, out: Path) -> dict:
-    from kiosk.cli import DEMO_ANSWERS
-    from screens.walkthrough import in_view_beside_keyboard, until
+    from kiosk.cli import AFTER_DEATH_ANSWERS, DEMO_ANSWERS
+    from screens.walkthrough import WalkthroughError, in_view_beside_keyboard, until
     from tests.support.window_child import applying, attract
 
+    event = sys.argv[4] if len(sys.argv) > 4 else "birth"
+    answers = {"birth": DEMO_ANSWERS, "after_death": AFTER_DEATH_ANSWERS}[event]
     w = await attract(app, out, elderly=True)  # large type, the citizen's own button touched
-    form = await applying(app, "birth", DEMO_ANSWERS, "form")
-    # the cursor waits in the first field to fill, keyboard up, as in normal type
+    form = await applying(app, event, answers, "form")
+    # the cursor waits in the first field to fill, keyboard up, as in normal type, on the
+    # page shown and in view beside the keyboard
     await until(lambda: form.keyboard is not None, 5, "the keyboard")
     await w.drawn()
+    first = form._focused()
+    try:
+        await until(lambda: in_view_beside_keyboard(form, first), 3, "the first field in view")
+        first_in_view = True
+    except WalkthroughError:
+        first_in_view = False
+    if event != "birth":
+        return {"first_focused": first, "to_fill": form.to_fill[0], "first_in_view": first_in_view,
+                "screenshot": str(await w.screenshot("form-opened"))}  # fmt: skip
     pages_open = form.ids.pager.pages
     first_focused = form._focused()
     form.close_keyboard()
@@ -94,7 +106,8 @@ async def script(app, out: Path) -> dict:
     pager = form.ids.pager  # under the form in portrait, beside it in landscape
     normal = {"pages": len(form._pages), "pager_room": min(pager.width, pager.height)}
     return {"pages": seen, "pages_open": pages_open, "pages_shut": pages_shut,
-            "first_focused": first_focused, "to_fill": order[0], "brought": brought,
+            "first_focused": first_focused, "to_fill": order[0], "first_in_view": first_in_view,
+            "brought": brought,
             "turned": turned, "done_with_problems": done_with_problems, "normal": normal,
             "screenshot": shot}  # fmt: skip
 

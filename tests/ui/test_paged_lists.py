@@ -71,7 +71,7 @@ def test_the_form_in_large_type_is_shown_a_page_at_a_time_and_brings_each_field(
     # the pages stay the same while the keyboard shows (the page scrolls in the room left)
     assert got["pages_open"] == got["pages_shut"] == len(pages)
     # the cursor waits in the first field to fill, on its page
-    assert got["first_focused"] == got["to_fill"]
+    assert got["first_focused"] == got["to_fill"] and got["first_in_view"]
     # "完成" on the last field of a page: the next page, its field focused and in view
     brought = got["brought"]
     assert brought == {"page": brought["page_of_next"], "page_of_next": brought["page_of_next"],
@@ -83,3 +83,12 @@ def test_the_form_in_large_type_is_shown_a_page_at_a_time_and_brings_each_field(
     # in normal type, the whole form on one scrolled page, no pager
     assert got["normal"] == {"pages": 1, "pager_room": 0}
     assert shows_text(got["screenshot"], "请核对并填写申请信息", [57], bold=True)
+
+
+@SIZES
+def test_the_form_in_large_type_opens_on_the_page_of_the_first_field_to_fill(tmp_path, size):
+    # the after-death form in landscape opened on its first page (the applicant, read from
+    # the card) with the keypad up for the phone number, two pages on: its pages were cut
+    # before the form was measured, and nothing turned to the field the cursor waited in
+    got = run_child(FORM_CHILD, tmp_path, size, "after_death")
+    assert got["first_focused"] == got["to_fill"] and got["first_in_view"], got
