@@ -617,7 +617,14 @@ def demo(orientation: str, out: Path, scenario: str = "journey", language: str =
 
         async def script(app):
             walk = Walkthrough(app, out, prefix=prefix_of(orientation, scenario))
-            shots.extend(await asyncio.wait_for(walk.run(props, steps), 300))
+            try:
+                shots.extend(await asyncio.wait_for(walk.run(props, steps), 300))
+            finally:  # what a screen drew over its neighbours (screens/layout_check.py)
+                (out / f"{prefix_of(orientation, scenario)}layout.json").write_text(
+                    json.dumps(walk.spills, ensure_ascii=False, indent=1))
+                for name, spills in walk.spills.items():
+                    print(f"kiosk demo: {name}: drawn outside its box: {'; '.join(spills)}",
+                          file=sys.stderr)
 
         run_app(cfg, workdir / "kivy", script)
         pids = rig.pids()

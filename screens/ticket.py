@@ -68,9 +68,19 @@ class TicketScreen(KioskScreen):
     def _fill_kinds(self):
         grid = self.ids.kinds
         grid.clear_widgets()
-        for kind in QUEUE_KINDS:
-            grid.add_widget(Factory.QueueButton(action=f"queue:{kind}", text=self.t(f"ticket.kind.{kind}"),
-                                                on_release=lambda _w, k=kind: self.take(k)))  # fmt: skip
+        buttons = [Factory.QueueButton(action=f"queue:{kind}", text=self.t(f"ticket.kind.{kind}"),
+                                       on_release=lambda _w, k=kind: self.take(k))
+                   for kind in QUEUE_KINDS]  # fmt: skip
+
+        def even(*_):  # every queue's button as tall as the one whose words wrap most
+            grid.row_default_height = height = max(b.natural_height for b in buttons)
+            for b in buttons:  # (after BigButton's own rule, which binds its natural height)
+                b.height = height
+
+        for b in buttons:
+            grid.add_widget(b)
+            b.bind(natural_height=even)
+        even()
 
     def on_taken(self, *_):
         if not self._panels:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk.i18n import notice_in
+from screens.layout_check import spilled
 from screens.touch import centre, find_action, move, press, release, walk
 
 
@@ -86,6 +87,7 @@ class Walkthrough:
         self.out = out_dir
         self.prefix = prefix
         self.shots: list[Path] = []
+        self.spills: dict[str, list[str]] = {}  # by screenshot: what lay outside its box
         # action -> (button, where it was tapped, on which screen): a key tapped before is
         # tapped again at once if it is still there (typing); Clock frame of the last release
         self._placed: dict[str, tuple[object, tuple[float, float], str]] = {}
@@ -112,6 +114,10 @@ class Walkthrough:
         written = Path(Window.screenshot(name=str(self.out / f"{self.prefix}{name}_.png")))
         written.replace(target)
         self.shots.append(target)
+        # what the screen drew outside its box (over its neighbours), for the tests to see
+        spills = spilled(Window)
+        if spills:
+            self.spills[name] = spills
         return target
 
     async def tap(self, action: str, timeout: float = 10.0) -> None:

@@ -43,6 +43,13 @@ def demo(orientation: str, out: Path, scenario: str = "journey", timeout: float 
     return done
 
 
+def drawn_outside(out: Path, orientation: str, scenario: str = "journey") -> dict[str, list[str]]:
+    """What each screenshot's screen drew outside its box (screens/layout_check.py), by
+    screenshot, as the demo wrote it: nothing, on a screen laid out right."""
+    prefix = f"{orientation}-" if scenario == "journey" else f"{scenario}-{orientation}-"
+    return json.loads((out / f"{prefix}layout.json").read_text())
+
+
 def run_scenario(scenario: str, out: Path, orientation: str = "portrait") -> dict:
     """``{shot name: path}`` plus ``"report"``: the facts the walkthrough reported (if any)."""
     proc = demo(orientation, out, scenario, timeout=360)

@@ -12,6 +12,7 @@ from PIL import Image
 from peripherals.idcard.emulator import sample_cards
 from tests.printer_samples import best_match
 from tests.support.demo import demo as kiosk_demo
+from tests.support.demo import drawn_outside
 from tests.support.vision import decode_qr, is_blank, shows_text
 
 pytestmark = pytest.mark.ui
@@ -35,6 +36,7 @@ def run_demo(orientation: str, out: Path) -> dict[str, Path]:
     pid_file = out / f"{orientation}-pids.txt"
     assert pid_file.read_text().strip(), "the demo reported no daemons"
     shots["left running"] = still_running(pid_file)
+    shots["drawn outside"] = drawn_outside(out, orientation)
     return shots
 
 
@@ -56,6 +58,10 @@ def test_every_step_writes_a_screenshot_that_is_not_blank(demo):
     assert set(demo) >= STEPS, f"missing: {STEPS - set(demo)}"
     for name in STEPS:
         assert not is_blank(demo[name]), name
+
+
+def test_no_screen_draws_anything_over_its_neighbours(demo):
+    assert demo["drawn outside"] == {}
 
 
 def test_attract_screen_invites_the_citizen_to_lay_down_an_id_card(demo):

@@ -10,10 +10,19 @@ from PIL import Image
 
 from kiosk.i18n import translate
 from tests.printer_samples import best_match
-from tests.support.demo import run_scenario
+from tests.support.demo import demo, drawn_outside, run_scenario
 from tests.support.vision import decode_qr, shows_text
 
 pytestmark = pytest.mark.ui
+
+
+def test_in_large_english_type_on_a_landscape_screen_nothing_is_drawn_over_its_neighbours(tmp_path):
+    # the longest words in the largest type on the shortest screen: a box too small for
+    # what it holds drew its top lines over the title (the life event's name over the
+    # header on the questions, the capture's guidance over its title, the review's column,
+    # the outcome's headline); every screen of the journey, as the demo shoots it
+    demo("landscape", tmp_path, options=("--elderly", "--language", "en"))
+    assert drawn_outside(tmp_path, "landscape") == {}
 
 
 def test_the_whole_after_death_bundle_in_one_go_with_a_deferred_material(tmp_path):
