@@ -85,11 +85,14 @@ class ReviewScreen(PagedRows, KioskScreen):
                                                value=matter.name.get(lang)))
         rows.append(Factory.Body(text=self.promised()))
         for group, items in j.review_groups(lang):
-            heading = Factory.BoxLayout(size_hint_y=None, height=90)
+            change = BigButton(action=f"change:{group}", text=self.t("review.change"),
+                               size_hint=(None, None), width=180, least_height=dp(64),
+                               on_release=lambda _w, g=group: self.change(g))  # fmt: skip
+            # as tall as its button (BigButton's own height: in a row of 90 it stood out)
+            heading = Factory.BoxLayout(size_hint_y=None, height=max(90, change.height))
+            change.bind(height=lambda b, h, box=heading: setattr(box, "height", max(90, h)))
             heading.add_widget(Factory.GroupHeading(text=self.t(f"group.{group}")))
-            heading.add_widget(BigButton(action=f"change:{group}", text=self.t("review.change"),
-                                         size_hint=(None, None), width=180, height=72,
-                                         on_release=lambda _w, g=group: self.change(g)))
+            heading.add_widget(change)
             rows.append(heading)
             for f, value in items:
                 shown = shown_value(f, value, lang, from_card=f.id in from_card)
