@@ -14,8 +14,9 @@ from collections.abc import Callable
 
 NO_START = frozenset("，。、；：？！）》」』】〕〉”’…—·～%‰,.;:?!)]}")  # 行首禁则
 NO_END = frozenset("（《「『【〔〈“‘([{")  # 行尾禁则
-# a run of Latin letters, digits and their joiners, with the spaces after it; else one character
-_LATIN = r"[0-9A-Za-z\u00c0-\u024f@#&_\-+=/\\.,:;'%$]"
+# a run of Latin letters, digits and their joiners (a masked number's stars too: 362425****1234
+# broke at a star), with the spaces after it; else one character
+_LATIN = r"[0-9A-Za-z\u00c0-\u024f@#&_\-+=/\\.,:;'%$*]"
 _UNIT = re.compile(_LATIN + r"+ *| +|.", re.S)
 # a Latin word: a letter or digit first
 _WORD = re.compile(r"[0-9A-Za-z\u00c0-\u024f]" + _LATIN + "*")

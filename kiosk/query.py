@@ -179,6 +179,13 @@ def missing_name(code: str, catalog: Catalog | None, language: str) -> str:
     return code
 
 
+def matters_line(view: ProgressView, language: str) -> str:
+    """The view's matters on one line, as a list reads in ``language`` (the citizen's own
+    applications, one a button: "、" between them in Chinese; in English it was "、" too)."""
+    names = [line.removeprefix("·").strip() for line in view.lines if line.startswith("·")]
+    return ("、" if language == "zh" else "; ").join(names)
+
+
 def progress_view(progress: Progress, catalog: Catalog | None, language: str) -> ProgressView:
     o = progress.outcome
     status = o.kind.value

@@ -23,7 +23,7 @@ from kiosk.config import china_time
 from kiosk.errors import DeviceError, PlatformError, PlatformRejected, SessionError
 from kiosk.identity import id_number_of
 from kiosk.outcomes import Progress
-from kiosk.query import NotANumber, clean_number, number_from_code, progress_view
+from kiosk.query import NotANumber, clean_number, matters_line, number_from_code, progress_view
 from screens.base import KioskScreen
 from screens.keyboard import KioskKeyboard
 
@@ -218,8 +218,7 @@ class ProgressScreen(KioskScreen):
         rows.clear_widgets()
         for p in self.mine:
             view = progress_view(p, self.terminal.catalog, self.terminal.language)
-            matters = "、".join(line.removeprefix("·").strip() for line in view.lines
-                               if line.startswith("·"))  # fmt: skip
+            matters = matters_line(view, self.terminal.language)
             sent = next((china_time(s.at).date().isoformat() for s in view.stages if s.at), "")
             head = f"{self.t(f'progress.status.{view.status}')}  {view.number}"
             since = self.t("progress.mine_since", date=sent) if sent else ""

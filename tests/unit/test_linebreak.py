@@ -39,6 +39,8 @@ def test_latin_words_and_numbers_stay_whole_and_spaces_at_a_break_go():
         "已受理",
     ]
     assert units("编号AF20 ok") == ["编", "号", "AF20 ", "ok"]
+    # a masked ID number stays whole (it broke at a star, "362425*******" and "*1234")
+    assert wrap("number 362425********1234", 20, width_of) == ["number", "362425********1234"]
 
 
 def test_a_word_longer_than_a_line_is_cut_and_the_texts_own_breaks_are_kept():

@@ -9,10 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk.outcomes import Outcome, OutcomeKind, Progress, Stage, StageEvent
+from kiosk.outcomes import MatterOutcome, Outcome, OutcomeKind, Progress, Stage, StageEvent
 from kiosk.query import (
     NotANumber,
     clean_number,
+    matters_line,
     notice_time,
     number_from_code,
     timeline,
@@ -127,3 +128,14 @@ def test_a_slips_number_names_the_terminal_that_printed_it():
         assert slip_printer(slip_number(terminal, seq)) == terminal
     for other in ("AF2026120700001", "LT1-12", "L-000001", "XT1-000001"):
         assert slip_printer(other) is None, other
+
+
+def test_the_matters_of_an_application_read_as_a_list_in_the_citizens_language():
+    from kiosk.query import progress_view
+
+    matters = tuple(MatterOutcome(code, name, "公安局") for code, name in
+                    (("a", "出生登记"), ("b", "社会保障卡申领")))  # fmt: skip
+    view = progress_view(Progress(Outcome(OutcomeKind.ACCEPTED, "k", acceptance_number="AF1",
+                                          matters=matters)), None, "en")  # fmt: skip
+    assert matters_line(view, "zh") == "出生登记、社会保障卡申领"
+    assert matters_line(view, "en") == "出生登记; 社会保障卡申领"  # no "、" in English
