@@ -409,7 +409,7 @@ class PagedRows:
 
 
 class MoreScroll(ScrollView):
-    """A scrolled list that shows, over its foot, that it goes on below ("↓ swipe up for
+    """A scrolled list that shows, over its foot, that it goes on below ("↑ swipe up for
     more" on a fade), for as long as it does: not everyone knows to scroll, and a row cut
     at the edge is easily taken for the last. Drawn only: a tap there reaches the row."""
 
