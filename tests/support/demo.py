@@ -40,6 +40,9 @@ def demo(orientation: str, out: Path, scenario: str = "journey", timeout: float 
             ) from None
     done = subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
     assert done.returncode == 0, f"demo {scenario} ({orientation}) failed:\n{stdout}\n{stderr[-3000:]}"
+    # and no screen it shot drew anything over its neighbours (screens/layout_check.py)
+    spilled = drawn_outside(out, orientation, scenario)
+    assert spilled == {}, f"demo {scenario} ({orientation}) drew outside its boxes: {spilled}"
     return done
 
 
