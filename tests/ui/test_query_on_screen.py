@@ -212,3 +212,14 @@ def test_a_queue_ticket_is_shown_and_printed(seen):
     slip = Image.open(shots["q-ticket-slip"])
     for line in ("业务类型", "综合受理", "前面还有", "请留意叫号屏幕和语音"):
         assert best_match(slip, line) > 0.9, line
+
+
+def test_the_services_in_large_english_type_on_a_landscape_screen_draw_nothing_over_each_other(
+    tmp_path,
+):
+    # progress (its status was pushed under the header), the contribution record, the
+    # queue ticket (its title and instruction were drawn on top of each other), search and
+    # the guide, as the citizen sees them in the largest type on the shortest screen:
+    # `demo` holds every screen it shoots to nothing drawn outside its box
+    run = demo("landscape", tmp_path, "query", timeout=400, options=("--elderly", "--language", "en"))
+    assert "query-landscape-q07-ticket-choose.png" in run.stdout
