@@ -349,8 +349,7 @@ async def submit(request: web.Request) -> web.Response:
     body = sub.to_dict()
     # answered only once committed (fsynced on SQLite), with the nonce in the same transaction
     _, new, outcome = await request.app[WRITES].submit(
-        sub, digest, cfg.number_prefix, accept, request.get(NONCE), body,
-        sent if body != sent else None,  # (the point put right: what was sent is hashed)
+        sub, digest, cfg.number_prefix, accept, request.get(NONCE), body, sent
     )
     if new and outcome["kind"] == OutcomeKind.NEEDS_MORE.value:
         await _tell_the_hall(request, sub, outcome, cat)

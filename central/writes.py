@@ -136,7 +136,7 @@ class GroupWriter:
                      ) -> tuple[Any, bool, dict[str, Any]]:  # fmt: skip
         """(Outcome, whether new, the outcome as a dict) once it is committed; ``body`` is
         ``sub.to_dict()`` when the caller has it already; ``sent``, the submission as the
-        terminal sent it, when it differs from ``body`` (``Write.sent``).
+        terminal sent it (``Write.sent``: ``body`` may have had its point put right).
 
         :raises ApiError: 401 replayed, 403 revoked, 409 the key was used for another body.
         """

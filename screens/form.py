@@ -9,7 +9,6 @@ to the citizen.
 
 from __future__ import annotations
 
-from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.factory import Factory
@@ -26,7 +25,7 @@ from kiosk.records import masked_id
 from kiosk.validation import normalize_date
 from screens.base import KioskScreen
 from screens.keyboard import KioskKeyboard
-from screens.widgets import BigButton, PagedRows, choice_look
+from screens.widgets import BigButton, PagedRows, choice_look, even_rows
 
 KEYBOARD_MODE = {
     FieldType.ID_NUMBER: "digits",
@@ -58,15 +57,6 @@ def shown_value(f: FieldDef, value: str, language: str, from_card: bool = False)
     if from_card and f.type is FieldType.ID_NUMBER and value:
         return masked_id(value)
     return value
-
-
-def even_rows(grid: GridLayout, buttons: list[BigButton]) -> None:
-    """Every choice as tall as the one whose words wrap most (the height BigButton's rule
-    in widgets.kv gives one; here the grid sets it), so a row's buttons line up at the
-    top as well as the bottom."""
-    scale = App.get_running_app().scale
-    grid.row_default_height = max(
-        max(dp(96) * scale, b.texture_size[1] + dp(28)) for b in buttons)  # fmt: skip
 
 
 LONG_CHOICES = 12  # a choice list longer than this shows its likely few, then "more…"
@@ -237,7 +227,6 @@ class FormScreen(PagedRows, KioskScreen):
                                              on_release=lambda _w, fid=f.id: self.expand(fid)))  # fmt: skip
                 for b in buttons:
                     choices.add_widget(b)
-                    b.bind(texture_size=lambda *_, g=choices, bs=buttons: even_rows(g, bs))
                 even_rows(choices, buttons)
                 row.add_widget(choices)
             else:

@@ -17,6 +17,7 @@ from kiosk.errors import DeviceError, PlatformError, PlatformRejected, PrinterEr
 from kiosk.hours import hours_text, parse_hours, when_words
 from kiosk.receipts import QUEUE_KINDS
 from screens.base import KioskScreen
+from screens.widgets import even_rows
 
 log = logging.getLogger(__name__)
 
@@ -71,16 +72,9 @@ class TicketScreen(KioskScreen):
         buttons = [Factory.QueueButton(action=f"queue:{kind}", text=self.t(f"ticket.kind.{kind}"),
                                        on_release=lambda _w, k=kind: self.take(k))
                    for kind in QUEUE_KINDS]  # fmt: skip
-
-        def even(*_):  # every queue's button as tall as the one whose words wrap most
-            grid.row_default_height = height = max(b.natural_height for b in buttons)
-            for b in buttons:  # (after BigButton's own rule, which binds its natural height)
-                b.height = height
-
         for b in buttons:
             grid.add_widget(b)
-            b.bind(natural_height=even)
-        even()
+        even_rows(grid, buttons)  # one height, the tallest's
 
     def on_taken(self, *_):
         if not self._panels:

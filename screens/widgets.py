@@ -316,6 +316,19 @@ class Pager(BoxLayout):
             self.on_turn(step)
 
 
+def even_rows(grid, buttons: list) -> None:
+    """Every button of ``grid`` (a GridLayout with ``row_force_default``, its buttons
+    ``size_hint_y: 1``) as tall as the one whose words wrap most, now and whenever one's
+    natural height changes: a row's buttons line up at the top as well as the bottom."""
+
+    def even(*_):
+        grid.row_default_height = max(b.natural_height for b in buttons)
+
+    for b in buttons:
+        b.bind(natural_height=even)
+    even()
+
+
 class PagedRows:
     """A screen whose list (``ids.rows`` in ``ids.scroll``, ``ids.pager`` under it, at its
     side or elsewhere on the screen) is shown a page at a time in elderly mode: as many of
