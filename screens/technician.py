@@ -68,6 +68,7 @@ class TechnicianScreen(KioskScreen):
         if panel.parent is not area:
             area.clear_widgets()
             area.add_widget(panel)
+        self.ids.work_scroll.scroll_y = 1  # a panel opens at its top
 
     # -- entering and leaving ----------------------------------------------
     def on_pre_enter(self, *_):
@@ -192,6 +193,9 @@ class TechnicianScreen(KioskScreen):
             self.keyboard.bind(text=self._typed)
             self.ids.keyboard_area.add_widget(self.keyboard)
         self.keyboard.text = ""
+        # where the panel is taller than its room, the code and the keys in view (its title
+        # and hint scrolled up; the scroll keeps to the bottom as the keyboard is laid out)
+        self.ids.work_scroll.scroll_y = 0
 
     def _typed(self, _keyboard, text: str) -> None:
         chars = enrolment_code(text).replace("-", "")

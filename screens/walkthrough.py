@@ -16,6 +16,10 @@ from kiosk.i18n import notice_in
 from screens.layout_check import spilled
 from screens.touch import centre, find_action, move, press, release, walk
 
+# what turns a list's page: its pager's "下一页", or the review's "下一页，继续核对" (which
+# submits on the last page, where it is "submit" and no longer this)
+TURNS = ("page:next", "next_page")
+
 
 class WalkthroughError(RuntimeError):
     """A step did not happen in time; the message says which."""
@@ -158,9 +162,10 @@ class Walkthrough:
                 raise WalkthroughError(f"timed out after {timeout:.0f} s waiting for the {action!r} button")
             if not seen or seen[-1] is not None:
                 missing_since = time.monotonic()
-            elif time.monotonic() - missing_since > 1.0 and action != "page:next" \
-                    and find_action(self.app.root_window, "page:next") is not None:
-                await self.tap("page:next")  # not on this page: turn it, as a citizen would
+            elif time.monotonic() - missing_since > 1.0 and action not in TURNS \
+                    and (turn := next((t for t in TURNS
+                                       if find_action(self.app.root_window, t)), None)):  # fmt: skip
+                await self.tap(turn)  # not on this page: turn it, as a citizen would
                 seen.clear()
                 missing_since = time.monotonic()
             await asyncio.sleep(0.04)  # three alike 40 ms apart: laid out for good

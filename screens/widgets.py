@@ -61,6 +61,16 @@ Factory.unregister("Label")
 Factory.register("Label", cls=Label)
 
 
+def wrapped_lines(text: str, width: float, font_size: float, font_name: str,
+                  bold: bool = False) -> tuple[int, float]:
+    """(lines, each line's height) of ``text`` wrapped to ``width`` as a ``Label`` wraps it."""
+    if not text or width <= 1 or font_size <= 0:
+        return 0, 0.0
+    extents = CoreLabel(font_size=font_size, font_name=font_name, bold=bold).get_cached_extents()
+    lines = wrap(text, width * FIT, lambda unit: sum(extents(ch)[0] for ch in unit))
+    return len(lines), extents("国Ag")[1]
+
+
 def fitting_font(text: str, width: float, room: float, largest: float, font_name: str,
                  bold: bool = False, least: float = 0.6) -> float:  # fmt: skip
     """The largest type, from ``largest`` down to ``least`` of it, at which ``text``
@@ -143,6 +153,12 @@ class Tile(ButtonBehavior, BoxLayout):
     # landscape row of four, stays inside its tile
     max_caption_font = NumericProperty(0)
     caption_font = NumericProperty(0)
+    # a tall tile's circle: as large as GLYPH_MOST of the tile, smaller (to GLYPH_LEAST) where
+    # that lets the whole note show ("社保…" in landscape large type); a wide tile's, 0.7.
+    # The tiles of one grid share the smallest circle any of them wants: one page, one look
+    glyph_wanted = NumericProperty(0)
+    glyph_size = NumericProperty(0)
+    GLYPH_MOST, GLYPH_LEAST = 0.42, 0.24
 
     def on_kv_post(self, base_widget):
         self._fitted: tuple = ()
@@ -150,7 +166,7 @@ class Tile(ButtonBehavior, BoxLayout):
         for name in ("caption", "max_caption_font", "height", "wide"):
             self.fbind(name, self._refit)
         self.ids.caption.fbind("width", self._refit)
-        self.ids.glyph.fbind("height", self._refit)
+        self.fbind("note", self._refit)
         self._fit()
         self._picture = None  # the icon's strokes, on the circle's canvas
         self._redraw = Clock.create_trigger(self._draw_icon)
@@ -170,16 +186,43 @@ class Tile(ButtonBehavior, BoxLayout):
             circle.canvas.after.add(self._picture)
 
     def _fit(self, *_):
-        label = self.ids.caption
-        room = self.height - self.padding[1] - self.padding[3] - dp(4)
-        if not self.wide:
-            room -= self.ids.glyph.height + self.spacing
-        key = (self.caption, round(label.width), round(room), self.max_caption_font)
-        if key != self._fitted:
-            self._fitted = key
-            self.caption_font = fitting_font(self.caption, label.width, room,
-                                             self.max_caption_font, label.font_name,
-                                             label.bold, least=0.7)  # fmt: skip
+        from kivy.app import App
+
+        label, note = self.ids.caption, self.ids.note
+        inner = self.height - self.padding[1] - self.padding[3]
+        scale = getattr(App.get_running_app(), "scale", 1)
+        most = min(dp(104) * scale, inner * (0.7 if self.wide else self.GLYPH_MOST))
+        room = inner - dp(4) - (0 if self.wide else most + self.spacing)
+        key = (self.caption, self.note, round(label.width), round(inner), most,
+               self.max_caption_font, note.font_size)  # fmt: skip
+        if key == self._fitted:
+            return
+        self._fitted = key
+        self.caption_font = fitting_font(self.caption, label.width, room, self.max_caption_font,
+                                         label.font_name, label.bold, least=0.7)  # fmt: skip
+        glyph = most
+        if not self.wide:  # the circle yields to the note, so far
+            lines, high = wrapped_lines(self.caption, label.width, self.caption_font,
+                                        label.font_name, label.bold)  # fmt: skip
+            words = lines * high + dp(4)  # the caption's height (widgets.kv)
+            # every line of the note, as the note's kv counts them (its max_lines)
+            lines, _ = wrapped_lines(self.note, note.width, note.font_size, note.font_name)
+            left = inner - self.spacing - words - label.parent.spacing - lines * note.font_size * 1.46
+            # a note cut even then keeps its tile's picture whole
+            glyph = min(most, left) if left >= inner * self.GLYPH_LEAST else most
+        self.glyph_wanted = max(dp(40), glyph)
+        self._share()
+
+    def on_parent(self, *_):
+        self._share()
+
+    def _share(self):
+        tiles = [t for t in (self.parent.children if self.parent else [self])
+                 if isinstance(t, Tile) and t.glyph_wanted]  # fmt: skip
+        if tiles:
+            size = min(t.glyph_wanted for t in tiles)
+            for t in tiles:
+                t.glyph_size = size
 
 
 def laid_out_height(widget: Widget, width: float) -> float:
@@ -269,6 +312,9 @@ class Pager(BoxLayout):
     page = NumericProperty(0)
     pages = NumericProperty(1)
     on_turn = ObjectProperty(None, allownone=True)
+    # False where the screen's own button reads on (the review's "下一页，继续核对"): one
+    # way forward, not two buttons side by side saying nearly the same
+    show_next = BooleanProperty(True)
     # its height under a list, its width at a list's side, once there are pages (the list
     # pages by the room left with it shown)
     full_height = NumericProperty(0)

@@ -53,7 +53,7 @@ async def script(app, out: Path, which: str) -> dict:
         whole = [r for r in rows if r.to_window(*r.pos)[1] >= bottom - 1
                  and r.to_window(r.right, r.top)[1] <= top + 1]  # fmt: skip
         # which of the screen's own buttons it offers: Submit, or the next page to read
-        offers = [a for a in ("submit", "next_page")
+        offers = [a for a in ("submit", "next_page", "page:next")
                   if find_action(app.root_window, a) is not None]  # fmt: skip
         pages.append({"rows": len(rows), "whole": len(whole), "offers": offers})
         if shot is None:

@@ -42,7 +42,8 @@ def test_each_page_of_the_review_in_large_type_shows_its_lines_whole(tmp_path, s
     assert len(pages) <= (4 if size[0] < size[1] else 6), pages
     assert shows_text(got["screenshot"], "请核对您的申请", [57], bold=True)
     # and Submit is offered only once every page has been shown: before, the button under
-    # the list turns to the next page (an older citizen submits what they have read)
+    # the list turns to the next page (an older citizen submits what they have read), and
+    # it is the one way on: no pager's "下一页" beside "下一页，继续核对"
     assert len(pages) > 1
     assert [p["offers"] for p in pages] == [["next_page"]] * (len(pages) - 1) + [["submit"]]
     assert shows_text(got["screenshot"], "下一页，继续核对", range(30, 40), bold=True)

@@ -81,3 +81,18 @@ def test_the_self_test_shows_every_device_passing_and_the_dashboard_gets_it(seen
 def test_exit_gives_the_terminal_back_to_citizens(seen):
     _shots, report = seen
     assert report["servicing_after_exit"] is False
+
+
+def test_in_landscape_large_type_the_technician_enrols_and_tests_with_nothing_drawn_over(tmp_path):
+    # A technician with the large type left on by the last citizen, on a landscape screen:
+    # enrolment's keyboard needs more room than the tool's panel has. The panel scrolls (the
+    # code and the keys in view); nothing lies over the title (demo() checks every screen).
+    demo("landscape", tmp_path, "technician", options=("--elderly",))
+    prefix = "technician-landscape-"
+    report = json.loads((tmp_path / f"{prefix}report.json").read_text())
+    assert report["enrolled_as"].startswith("T")
+    assert report["selftest_sent"] is True
+    assert all(passed for _, passed, _ in report["checks"]), report["checks"]
+    # the code typed shows whole above the keys; the verdict above the table
+    assert shows_text(tmp_path / f"{prefix}t05-enrol-typed.png", "完成", range(30, 44, 2), bold=True)
+    assert shows_text(tmp_path / f"{prefix}t07-selftest.png", "7项通过，0项失败", [31], bold=True)
