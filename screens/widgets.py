@@ -473,6 +473,9 @@ class MoreScroll(ScrollView):
     at the edge is easily taken for the last. Drawn only: a tap there reaches the row."""
 
     more = BooleanProperty(False)  # part of the list lies below the view
+    # the words' pill at the foot's right end, not its left: over a list of short lines,
+    # beginning at the left, it then hides none of them (the outcome's matters)
+    cue_right = BooleanProperty(False)
     cue_height = NumericProperty(dp(64))  # the fade at the foot (widgets.kv)
     more_text = StringProperty("")
     more_font_size = NumericProperty(dp(22))

@@ -40,7 +40,9 @@ async def script(app, out: Path) -> dict:
             # the number, date and matters: the room they have, and the room they need
             "details": [details.height, screen.ids.details_grid.height], "qr": rect(screen.ids.qr),
             "screen": rect(screen), "header": rect(header) if header is not None else None,
-            "matters": len(codes), "shot": str(await w.screenshot("outcome-large"))}  # fmt: skip
+            "matters": len(codes), "first_matter": cat.matters[codes[0]].name.zh,
+            "matters_font": screen.ids.details_grid.children[0].font_size,
+            "shot": str(await w.screenshot("outcome-large"))}  # fmt: skip
 
 
 if __name__ == "__main__":

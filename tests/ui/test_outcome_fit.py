@@ -23,6 +23,11 @@ def test_a_long_bundle_s_outcome_in_large_type_keeps_its_headline_on_the_screen(
     # the headline lies whole within the screen's area (it was pushed up under the header)
     assert sy <= y and y + h <= sy + sh, (got["headline"], got["screen"])
     assert shows_text(got["shot"], "已受理", range(70, 84), bold=True)
+    # the matters scroll under the number, in a short view here (the receipt did not print,
+    # its message and button take room): the "more" cue at the view's foot hides no matter
+    # (it lay over the first one, at the left where the lines begin)
+    size = round(got["matters_font"])
+    assert shows_text(got["shot"], got["first_matter"], [size - 1, size, size + 1])
 
 
 def test_in_portrait_large_type_the_matters_have_the_room_and_the_code_only_its_own(tmp_path):
