@@ -23,7 +23,6 @@ from central.app import CATALOG, CONFIG, PUBLIC, STORE, access
 from central.auth import SECRETS
 from central.errors import ApiError
 from central.guide_page import STYLE
-from kiosk.config import china_time
 from kiosk.i18n import translate
 from kiosk.query import (
     TRACK_CODE,
@@ -31,6 +30,7 @@ from kiosk.query import (
     clean_number,
     progress_view,
     slip_printer,
+    stage_when,
     track_code,
 )
 
@@ -69,7 +69,7 @@ def render(view, lang: str, code: str = "") -> str:
     stages = "".join(
         f'<li class="{"current" if s.current else "reached" if s.reached else "future"}">'
         f"<span>{escape(translate(f'stage.{s.stage.value}', lang))}</span>"
-        f"<span>{escape(china_time(s.at).strftime('%Y-%m-%d %H:%M') if s.at else '' if s.reached else translate('progress.not_yet', lang))}</span></li>"
+        f"<span>{escape(stage_when(s, view.status, lang))}</span></li>"
         for s in view.stages
     )  # fmt: skip
     body = (

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from kiosk.catalog.model import Catalog
+from kiosk.config import china_time
 from kiosk.i18n import translate
 from kiosk.outcomes import OutcomeKind, Progress, Stage
 
@@ -184,6 +185,18 @@ def matters_line(view: ProgressView, language: str) -> str:
     applications, one a button: "、" between them in Chinese; in English it was "、" too)."""
     names = [line.removeprefix("·").strip() for line in view.lines if line.startswith("·")]
     return ("、" if language == "zh" else "; ").join(names)
+
+
+def stage_when(line: StageLine, status: str, language: str) -> str:
+    """What a stage's line says beside its name: when it was reached; for the stage an
+    application being handled (``status`` "accepted") is at, that it is under way since
+    then (its bare time read as "done at": "Review 01:13"); "not started" for one ahead."""
+    if line.at is None:
+        return "" if line.reached else translate("progress.not_yet", language)
+    at = china_time(line.at).strftime("%Y-%m-%d %H:%M")
+    if line.current and status == "accepted":
+        return translate("progress.under_way", language, time=at)
+    return at
 
 
 def progress_view(progress: Progress, catalog: Catalog | None, language: str) -> ProgressView:

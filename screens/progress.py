@@ -16,6 +16,8 @@ import asyncio
 import contextlib
 import logging
 
+from kivy.clock import Clock
+from kivy.metrics import dp
 from kivy.properties import BooleanProperty, ColorProperty, OptionProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
@@ -23,7 +25,14 @@ from kiosk.config import china_time
 from kiosk.errors import DeviceError, PlatformError, PlatformRejected, SessionError
 from kiosk.identity import id_number_of
 from kiosk.outcomes import Progress
-from kiosk.query import NotANumber, clean_number, matters_line, number_from_code, progress_view
+from kiosk.query import (
+    NotANumber,
+    clean_number,
+    matters_line,
+    number_from_code,
+    progress_view,
+    stage_when,
+)
 from screens.base import KioskScreen
 from screens.keyboard import KioskKeyboard
 
@@ -260,13 +269,24 @@ class ProgressScreen(KioskScreen):
         if stages.cols == 2:  # two columns read down, 1-4 then 5-8: fill the grid row by row
             half = (len(steps) + 1) // 2
             steps = [x for pair in zip(steps[:half], steps[half:], strict=False) for x in pair]
+        now = None
         for line in steps:
-            when = china_time(line.at).strftime("%Y-%m-%d %H:%M") if line.at else (
-                "" if line.reached else self.t("progress.not_yet"))  # fmt: skip
+            when = stage_when(line, view.status, self.terminal.language)
             state = "current" if line.current else ("done" if line.reached else "future")
-            stages.add_widget(
-                StageItem(name=self.t(f"stage.{line.stage.value}"), when=when, state=state)
-            )
+            item = StageItem(name=self.t(f"stage.{line.stage.value}"), when=when, state=state)
+            stages.add_widget(item)
+            if line.current:
+                now = item
+        scroll = self.ids.stages_scroll
+        scroll.scroll_y = 1
+        if now is not None:  # where the application stands, in view (not under the fold)
+            for wait in (0, 0.3):  # once laid out; again, should the layout take a frame more
+                Clock.schedule_once(lambda *_, item=now: self._show_stage(item), wait)
+
+    def _show_stage(self, item) -> None:
+        scroll = self.ids.stages_scroll
+        if item.parent is self.ids.stages and self.showing:
+            scroll.scroll_to(item, padding=scroll.cue_height + dp(8), animate=False)
 
     def wipe(self) -> None:
         super().wipe()

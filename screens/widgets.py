@@ -470,12 +470,12 @@ class PagedRows:
 class MoreScroll(ScrollView):
     """A scrolled list that shows, over its foot, that it goes on below ("↑ swipe up for
     more" on a fade), for as long as it does: not everyone knows to scroll, and a row cut
-    at the edge is easily taken for the last. Drawn only: a tap there reaches the row."""
+    at the edge is easily taken for the last. Drawn only: a tap there reaches the row.
+    The words stand at the middle of the foot: the lists' lines begin at the left and their
+    buttons stand at the right (at the left they hid a progress list's current stage, a
+    form's label, a material's name)."""
 
     more = BooleanProperty(False)  # part of the list lies below the view
-    # the words' pill at the foot's right end, not its left: over a list of short lines,
-    # beginning at the left, it then hides none of them (the outcome's matters)
-    cue_right = BooleanProperty(False)
     cue_height = NumericProperty(dp(64))  # the fade at the foot (widgets.kv)
     more_text = StringProperty("")
     more_font_size = NumericProperty(dp(22))
@@ -489,7 +489,8 @@ class MoreScroll(ScrollView):
             from kivy.graphics.texture import Texture
 
             tex = Texture.create(size=(1, 64), colorfmt="rgba")
-            ramp = bytes(v for i in range(64) for v in (255, 255, 255, 255 - i * 4))
+            # to 60 % at the foot, not opaque: the line there fades, and stays legible
+            ramp = bytes(v for i in range(64) for v in (255, 255, 255, round(0.6 * (255 - i * 4))))
             tex.blit_buffer(ramp, colorfmt="rgba", bufferfmt="ubyte")  # row 0 at the foot
             MoreScroll._fade = tex
         self.fade = MoreScroll._fade

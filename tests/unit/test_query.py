@@ -9,6 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kiosk.config import china_time
+from kiosk.i18n import translate
 from kiosk.outcomes import MatterOutcome, Outcome, OutcomeKind, Progress, Stage, StageEvent
 from kiosk.query import (
     NotANumber,
@@ -139,3 +141,22 @@ def test_the_matters_of_an_application_read_as_a_list_in_the_citizens_language()
                                           matters=matters)), None, "en")  # fmt: skip
     assert matters_line(view, "zh") == "出生登记、社会保障卡申领"
     assert matters_line(view, "en") == "出生登记; 社会保障卡申领"  # no "、" in English
+
+
+def test_the_stage_an_application_is_at_says_it_is_under_way_not_done():
+    # "Review  01:13" read as "reviewed at 01:13"; the stage it is at is under way since then
+    from kiosk.query import progress_view, stage_when
+
+    later = T0 + dt.timedelta(days=2)
+    p = progress(Stage.ROUTED, events=(StageEvent(Stage.ROUTED, OutcomeKind.ACCEPTED, later),))
+    view = progress_view(p, None, "zh")
+    said = [stage_when(line, view.status, "zh") for line in view.stages]
+    since = china_time(later).strftime("%Y-%m-%d %H:%M")
+    assert said[2] == translate("progress.under_way", "zh", time=since)
+    assert said[1] == china_time(T0).strftime("%Y-%m-%d %H:%M")  # passed: when
+    assert said[3:] == [translate("progress.not_yet", "zh")] * 5  # ahead: not started
+    assert stage_when(view.stages[2], view.status, "en") == f"under way since {since}"
+    # where the application stopped (a correction notice), the stage is not "under way"
+    stopped = progress(Stage.ACCEPTED, OutcomeKind.NEEDS_MORE)
+    view = progress_view(stopped, None, "zh")
+    assert stage_when(view.stages[1], view.status, "zh") == china_time(T0).strftime("%Y-%m-%d %H:%M")
