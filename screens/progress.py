@@ -77,6 +77,8 @@ class ProgressScreen(KioskScreen):
 
     def __init__(self, terminal, nav, on_finish, **kw):
         self._panels: dict = {}  # filled by on_kv_post, during super().__init__
+        self._stage_now = None  # the stage the shown application is at (its list item)
+        self._to_stage = Clock.create_trigger(self._show_stage)  # scroll it into view
         self.keyboard: KioskKeyboard | None = None
         super().__init__(terminal, nav, **kw)
         self._on_finish = on_finish
@@ -90,6 +92,10 @@ class ProgressScreen(KioskScreen):
             name: self.ids[f"{name}_panel"].__self__ for name in ("scan", "type", "mine", "result")
         }
         self._show_panel()
+        # the stages' view laid out anew (the result shown, the type made larger): the
+        # application's stage into view again
+        self.ids.stages_scroll.fbind("size", self._to_stage)
+        self.ids.stages_scroll.fbind("pos", self._to_stage)
 
     # -- entering and leaving ------------------------------------------------------
     def on_pre_enter(self, *_):
@@ -277,15 +283,17 @@ class ProgressScreen(KioskScreen):
             stages.add_widget(item)
             if line.current:
                 now = item
-        scroll = self.ids.stages_scroll
-        scroll.scroll_y = 1
-        if now is not None:  # where the application stands, in view (not under the fold)
-            for wait in (0, 0.3):  # once laid out; again, should the layout take a frame more
-                Clock.schedule_once(lambda *_, item=now: self._show_stage(item), wait)
+        self.ids.stages_scroll.scroll_y = 1
+        # where the application stands, in view (not under the fold): each time the stage
+        # is laid out (its place in the list changes only then, not as the list scrolls)
+        self._stage_now = now
+        if now is not None:
+            now.fbind("pos", self._to_stage)
+            self._to_stage()
 
-    def _show_stage(self, item) -> None:
-        scroll = self.ids.stages_scroll
-        if item.parent is self.ids.stages and self.showing:
+    def _show_stage(self, *_) -> None:
+        scroll, item = self.ids.stages_scroll, self._stage_now
+        if item is not None and item in self.ids.stages.children and self.showing:
             scroll.scroll_to(item, padding=scroll.cue_height + dp(8), animate=False)
 
     def wipe(self) -> None:

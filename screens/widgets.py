@@ -158,7 +158,10 @@ class Tile(ButtonBehavior, BoxLayout):
     # The tiles of one grid share the smallest circle any of them wants: one page, one look
     glyph_wanted = NumericProperty(0)
     glyph_size = NumericProperty(0)
-    GLYPH_MOST, GLYPH_LEAST = 0.42, 0.24
+    GLYPH_MOST, GLYPH_LEAST = 0.42, 0.2
+    # a note's line, in its type's size: Noto CJK sets lines 1.46 apart; counted at 1.45, a
+    # third line was promised where two fit, and Kivy dropped it without the "…" (widgets.kv)
+    NOTE_LINE = 1.5
 
     def on_kv_post(self, base_widget):
         self._fitted: tuple = ()
@@ -207,7 +210,8 @@ class Tile(ButtonBehavior, BoxLayout):
             words = lines * high + dp(4)  # the caption's height (widgets.kv)
             # every line of the note, as the note's kv counts them (its max_lines)
             lines, _ = wrapped_lines(self.note, note.width, note.font_size, note.font_name)
-            left = inner - self.spacing - words - label.parent.spacing - lines * note.font_size * 1.46
+            whole_note = lines * note.font_size * self.NOTE_LINE + dp(1)  # (a pixel's rounding)
+            left = inner - self.spacing - words - label.parent.spacing - whole_note
             # a note cut even then keeps its tile's picture whole
             glyph = min(most, left) if left >= inner * self.GLYPH_LEAST else most
         self.glyph_wanted = max(dp(40), glyph)

@@ -1,7 +1,8 @@
 """The home screen's life-event tiles in large type, in a real window: for each tile of the
 first page, whether its note (the matters it brings together) shows whole, and the size of
 its picture. Run by tests/ui/test_home_tiles.py in its own process:
-``python tests/ui/home_tiles_app.py OUT_DIR WIDTH HEIGHT LANGUAGE``.
+``python tests/ui/home_tiles_app.py OUT_DIR WIDTH HEIGHT LANGUAGE [normal]`` (large type
+unless ``normal``).
 
 Prints one JSON line: the tiles, and a screenshot.
 """
@@ -20,7 +21,7 @@ async def script(app, out: Path) -> dict:
     from screens.widgets import Tile, wrapped_lines
     from tests.support.window_child import attract
 
-    w = await attract(app, out, elderly=True)
+    w = await attract(app, out, elderly=sys.argv[5:6] != ["normal"])
     if sys.argv[4] != app.language:
         app.toggle_language()
     app.terminal.begin(sample_cards()[0])
@@ -35,7 +36,9 @@ async def script(app, out: Path) -> dict:
         lines, _ = wrapped_lines(tile.note, note.width, note.font_size, note.font_name)
         tiles.append({"action": tile.action, "note": tile.note, "note_lines": lines,
                       "note_room": note.max_lines, "note_font": note.font_size,
-                      "glyph": tile.ids.glyph.height,
+                      "shown": note._label.text, "shown_lines": len(note._label.text.split("\n")),
+                      "glyph": tile.ids.glyph.height, "note_height": note.height,
+                      "caption_height": tile.ids.caption.height, "glyph_wanted": tile.glyph_wanted,
                       "tile": tile.height})  # fmt: skip
     return {"tiles": tiles, "shot": str(await w.screenshot(f"home-tiles-{app.language}"))}
 

@@ -37,3 +37,17 @@ def test_where_no_note_fits_whole_the_pictures_stay_whole(tmp_path):
     assert all(t["note_lines"] > t["note_room"] for t in got["tiles"]), got["tiles"]
     # (the whole picture: 0.42 of the tile inside its padding, 0.37 of it all; the least 0.21)
     assert all(t["glyph"] >= 0.35 * t["tile"] for t in got["tiles"]), got["tiles"]
+
+
+def test_in_portrait_every_note_shows_whole_or_ends_in_an_ellipsis(tmp_path):
+    # normal type, three tiles a row: a note's third line was promised room it did not have,
+    # and dropped without "…" ("…社保卡、生"), so a cut list of matters read as whole
+    got = run_child(CHILD, tmp_path, (1080, 1920), "zh", "normal")
+    tiles = {t["action"]: t for t in got["tiles"]}
+    for t in got["tiles"]:
+        assert t["note_lines"] <= t["note_room"] or t["shown"].endswith("…"), t
+        assert t["shown_lines"] * t["note_font"] * 1.45 <= t["note_height"] + 1, t
+    size = round(tiles["event:birth"]["note_font"])
+    # the birth note's last words, and the business note's ("一个工作日办结"), on the screen
+    assert shows_text(got["shot"], "待遇一次办", [size - 1, size, size + 1])
+    assert shows_text(got["shot"], "作日办结", [size - 1, size, size + 1])
