@@ -13,7 +13,7 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.factory import Factory
 from kivy.metrics import dp
-from kivy.properties import StringProperty
+from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.textinput import TextInput
@@ -64,6 +64,9 @@ LONG_CHOICES = 12  # a choice list longer than this shows its likely few, then "
 
 class FormScreen(PagedRows, KioskScreen):
     elderly_rows = (4, 2)  # rows a page in large type before the form is measured
+    # opened from the review to change a section: done goes back to the review (by the
+    # materials only where one is still missing), and says so
+    changing = BooleanProperty(False)
 
     def __init__(self, terminal, nav, **kw):
         super().__init__(terminal, nav, **kw)
@@ -103,9 +106,11 @@ class FormScreen(PagedRows, KioskScreen):
     def open_at(self, group: str) -> None:
         """The form opens next at ``group``'s section (the review's "change" beside it)."""
         self._open_group = group
+        self.changing = True
 
     def on_enter(self, *_):
         group, self._open_group = self._open_group, None
+        self.changing = group is not None
         if group in self.headings:  # back from the review to change one section: that one
             Clock.schedule_once(lambda _dt: self.show_group(group), 0.1)  # once laid out
             return
@@ -124,6 +129,7 @@ class FormScreen(PagedRows, KioskScreen):
         self.problem_labels.clear()
         self.headings.clear()
         self._open_group = None
+        self.changing = False
         self.expanded.clear()
         self.to_fill = []
 
@@ -408,6 +414,13 @@ class FormScreen(PagedRows, KioskScreen):
             target = self.inputs.get(first)
             if target is not None:
                 self.ids.scroll.scroll_to(target, padding=40, animate=False)
+            return
+        j = self.journey
+        # back from a change to the review, as the button said: the materials were done
+        # there (a deferred one's signature with them), and a field changes none of them
+        if self.changing and not (j.deferred_codes and not j.signature) \
+                and not j.materials_done(self.terminal.now()):  # fmt: skip
+            self.nav("review")
             return
         self.nav("materials")
 

@@ -9,6 +9,7 @@ import cv2
 import pytest
 from PIL import Image
 
+from kiosk.i18n import translate
 from peripherals.idcard.emulator import sample_cards
 from tests.printer_samples import best_match
 from tests.support.demo import demo as kiosk_demo
@@ -95,6 +96,9 @@ def test_changing_a_section_on_the_review_opens_the_form_at_that_section(demo):
     shot = demo["09b-form-at-section"]
     assert shows_text(shot, "配偶信息", range(26, 40), bold=True)
     assert not shows_text(shot, "申请人信息", range(26, 40), bold=True)
+    # and its button goes back to the review (the walkthrough then submits from there),
+    # not through the materials, all scanned already, again
+    assert shows_text(shot, translate("form.back_to_review"), range(28, 34), bold=True)
 
 
 def test_the_document_camera_page_is_outlined_live_then_taken_by_itself(demo):

@@ -181,6 +181,9 @@ def test_elderly_mode_shows_four_large_life_events_a_page_with_big_page_buttons(
     # What an older citizen sees: large captions and the page buttons, in words
     first = shots["q06b-home-elderly"]
     assert shows_text(first, "新生儿出生一件事", [39], bold=True)
+    # the instruction to lay the card, in large type too (two lines' room: it was shrunk
+    # to fit one, back to the size of normal type)
+    assert shows_text(first, "请先将身份证放在读卡区", [38, 39])
     # and the button that set large type says it is on, and no longer once it is off
     assert report["elderly_button"] == ["✓ 长者模式", "长者模式"]
     assert shows_text(first, "✓ 长者模式", range(34, 40), bold=True)
