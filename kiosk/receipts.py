@@ -60,6 +60,15 @@ _L = {
         "It is sent when the network is back; then scan the code below to see the outcome "
         "and anything still to bring.",
     ),
+    # what to do next, by the delivery chosen ({point}: where it was handed in)
+    "next.pickup": ("办结后，请凭本回执和身份证到{point}领取", "When it is done, bring this slip and "
+                    "your ID card to {point} to collect it"),  # fmt: skip
+    "next.mail": ("办结后，免费邮寄到您填写的地址", "When it is done, it is posted free to the address "
+                  "you gave"),  # fmt: skip
+    "next.ecert": ("办结后，电子证照存入证照库，并短信通知您", "When it is done, the e-certificate is "
+                   "issued and a text message tells you"),  # fmt: skip
+    "hours": ("窗口时间：工作日 {hours}", "Windows open on working days, {hours}"),
+    "phone": ("咨询电话", "Enquiries"),
     "track": ("扫码查询办理进度", "Scan to track progress"),
     "issued": ("打印时间", "Printed"),
 }
@@ -67,6 +76,22 @@ _L = {
 
 def _t(key: str, en: bool) -> str:
     return _L[key][1 if en else 0]
+
+
+def _next_steps(outcome: Outcome, point: str, hall, en: bool) -> list[Block]:
+    """What the citizen does next, by the delivery they chose: where to collect it and
+    with what, when the windows are open, whom to ask (``hall``: the accepting point's
+    ServicePoint, or None)."""
+    key = f"next.{outcome.delivery.value}"
+    if key not in _L or (outcome.delivery.value == "pickup" and not point):
+        return []
+    steps: list[Block] = [Text(_t(key, en).format(point=point))]
+    if outcome.delivery.value == "pickup" and hall is not None and hall.hours:
+        spans = ("、" if not en else ", ").join(hall.hours.replace(" ", "").split(","))
+        steps.append(Text(_t("hours", en).format(hours=spans)))
+    if hall is not None and hall.phone:
+        steps.append(Pair(_t("phone", en), hall.phone))
+    return steps
 
 
 def _material_name(code: str, catalog: Catalog | None, language: str) -> str:
@@ -117,10 +142,11 @@ def build_receipt(
         blocks.append(Pair(_t("local", en), outcome.local_number or number))
     else:
         blocks.append(Pair(_t("number", en), number))
-    point, address = outcome.accepting_point, ""
+    point, address, hall = outcome.accepting_point, "", None
     if catalog and point in catalog.service_points:
-        address = catalog.service_points[point].address  # where to collect, to bring things
-        point = catalog.service_points[point].name.get(language)
+        hall = catalog.service_points[point]
+        address = hall.address  # where to collect, to bring things
+        point = hall.name.get(language)
     if point:
         blocks.append(Pair(_t("point", en), point))
     if address:
@@ -145,6 +171,7 @@ def build_receipt(
         # worded as the review screen's buttons were, in the slip's language
         delivery = translate(f"delivery.{outcome.delivery.value}", "en" if en else "zh")
         blocks.append(Pair(_t("delivery", en), delivery))
+        blocks += _next_steps(outcome, point, hall, en)
         # what the citizen promised to bring, and by when: on the paper they take home, on
         # a pending slip too (linked later, it is the only paper they get)
         if outcome.deferred:

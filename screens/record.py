@@ -100,9 +100,11 @@ class RecordScreen(PagedRows, KioskScreen):
         for year, months in record.by_year():
             rows.append(RecordLine(kind="year", cells=[self.t("record.year", year=year)]))
             for m in months:
-                rows.append(RecordLine(kind="month", paid=m.paid, cells=[
+                line = RecordLine(kind="month", paid=m.paid, cells=[
                     self.t(f"record.month.{m.month.month}"), f"{m.base:.2f}", f"{m.employer:.2f}", f"{m.personal:.2f}",
-                    self.t("record.paid" if m.paid else "record.unpaid")]))  # fmt: skip
+                    self.t("record.paid" if m.paid else "record.unpaid")])  # fmt: skip
+                line.year = year  # a page that begins in the middle of a year names it (show_page)
+                rows.append(line)
         self.total = [self.t("record.total"), "", f"{record.employer_total:.2f}",
                       f"{record.personal_total:.2f}", ""]  # fmt: skip
         self._rows = rows
@@ -110,6 +112,17 @@ class RecordScreen(PagedRows, KioskScreen):
 
     def heads(self, row) -> bool:
         return row.kind == "year"  # a year goes with the months it heads
+
+    def show_page(self):
+        super().show_page()
+        # a page that begins in the middle of a year (large type, page 2) has no year line
+        # of its own: the month column's name says the year ("2026年" over 6月, 7月…)
+        page = self._pages[self.page] if self._pages else []
+        first = page[0] if page else None
+        month = self.t("record.col.month")
+        named = self.t("record.year", year=first.year) if first is not None and first.kind == "month" else month
+        if self.head:
+            self.head = [named, *self.head[1:]]
 
     # -- printing --------------------------------------------------------------------
     def print_record(self):

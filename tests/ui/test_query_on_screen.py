@@ -162,6 +162,9 @@ def test_the_contribution_record_is_shown_and_printed_with_the_id_number_masked(
     assert report["record_elderly_pages"] == 2
     page_one = translate("common.page_of", page=1, pages=2)
     assert shows_text(shots["q00f-record-elderly"], page_one, [39], bold=True)
+    # page two begins in the middle of 2026: its month column is named by the year (its
+    # months stood under no year at all)
+    assert shows_text(shots["q00g-record-elderly-page-2"], "2026年", [36, 37], bold=True)
     assert report["record_en_head"] == [translate(f"record.col.{c}", "en")
                                         for c in ("month", "base", "employer", "personal", "state")]  # fmt: skip
     english = shots["q00h-record-en"]

@@ -130,3 +130,22 @@ def test_a_slip_names_the_life_event_and_whose_it_is_with_the_name_masked(catalo
     # an event the catalog does not know, or no name: nothing printed for them
     bare = build_receipt(accepted(False), catalog, printed_at=PRINTED, life_event="moon").plain_text()
     assert "一件事" not in bare and "申请人" not in bare
+
+
+def test_the_receipt_says_what_to_do_next_by_the_delivery_chosen(catalog):
+    import dataclasses
+
+    pickup = dataclasses.replace(accepted(False), delivery=Delivery.PICKUP)
+    text = build_receipt(pickup, catalog, printed_at=PRINTED).plain_text()
+    # where to collect it and with what, and when the windows are open
+    assert "办结后，请凭本回执和身份证到洲湖镇便民服务中心领取" in text
+    assert "窗口时间：工作日 08:30-12:00、14:00-17:30" in text
+    english = build_receipt(pickup, catalog, language="en", printed_at=PRINTED).plain_text()
+    assert "bring this slip and your ID card to Zhouhu Town Service Centre" in english
+    assert "working days, 08:30-12:00, 14:00-17:30" in english
+    # by post: no window to go to
+    posted = build_receipt(accepted(False), catalog, printed_at=PRINTED).plain_text()
+    assert "免费邮寄到您填写的地址" in posted and "窗口时间" not in posted
+    # a refusal has no next step of this kind
+    refused = Outcome(kind=OutcomeKind.REFUSED, submission_key="k9", reason="不符合条件")
+    assert "办结后" not in build_receipt(refused, catalog, printed_at=PRINTED).plain_text()
