@@ -17,14 +17,17 @@ NO_END = frozenset("（《「『【〔〈“‘([{")  # 行尾禁则
 # a run of Latin letters, digits and their joiners (a masked number's stars too: 362425****1234
 # broke at a star), with the spaces after it; else one character
 _LATIN = r"[0-9A-Za-z\u00c0-\u024f@#&_\-+=/\\.,:;'%$*]"
-_UNIT = re.compile(_LATIN + r"+ *| +|.", re.S)
+# words of this kiosk's own that a line should not split: a life event's "…一件事" broke
+# as "新生儿出生一/件事" (any other Chinese may break between any two characters)
+WORDS = ("一件事", "身份证", "社保卡", "户口簿", "二维码", "电子证照")
+_UNIT = re.compile("|".join(WORDS) + "|" + _LATIN + r"+ *| +|.", re.S)
 # a Latin word: a letter or digit first
 _WORD = re.compile(r"[0-9A-Za-z\u00c0-\u024f]" + _LATIN + "*")
 
 
 def units(paragraph: str) -> list[str]:
-    """What may not be split: a Latin word or number (with its trailing spaces), one
-    Chinese character or mark."""
+    """What may not be split: a Latin word or number (with its trailing spaces), one of
+    ``WORDS``, one Chinese character or mark."""
     return _UNIT.findall(paragraph)
 
 

@@ -82,6 +82,7 @@ def wrap(text: str, width: int) -> list[str]:
     width = max(width, 2)
     lines: list[str] = []
     for para in clean(text).split("\n"):
+        start = len(lines)
         line, used = "", 0
         for ch in para:
             w = char_columns(ch)
@@ -95,7 +96,22 @@ def wrap(text: str, width: int) -> list[str]:
             line += ch
             used += w
         lines.append(line.rstrip(" "))
+        if len(lines) - start >= 2:  # the paragraph's own lines only
+            _no_widow(lines)
     return lines
+
+
+def _no_widow(lines: list[str]) -> None:
+    """A paragraph's last line of one Chinese character (and the marks after it), as
+    "…服务中心领" / "取", takes the character before it along: a lone character reads as
+    cut off (the screens' kiosk.linebreak does the same)."""
+    if len(lines) < 2:
+        return
+    last, before = lines[-1], lines[-2]
+    ink = last.rstrip("".join(_NO_LINE_START))
+    if len(ink) == 1 and char_columns(ink) == 2 and len(before) > 2 and char_columns(before[-1]) == 2 \
+            and before[-1] not in _NO_LINE_START:  # fmt: skip
+        lines[-2:] = [before[:-1], before[-1] + last]
 
 
 _MARKER = re.compile(r"^(?:[·•]\s*|-\s+|\d{1,2}(?:\.\s+|、))")  # "· ", "- ", "2. ", "2、"

@@ -109,3 +109,11 @@ def test_text_cut_to_fewer_lines_ends_in_an_ellipsis_that_fits():
     assert lines[:2] == ["出生医学证", "明、预防接种"]  # (the comma took 明 along)
     assert clip(lines, 2, 12, width_of) == ["出生医学证", "明、预防接…"]
     assert clip(lines, 0, 12, width_of) == lines and clip(lines, 10, 12, width_of) == lines
+
+
+def test_the_kiosks_own_words_are_not_split_over_two_lines():
+    # 8 characters a line: "新生儿出生一件事" was "新生儿出生一" / "件事" at 6
+    assert wrap("新生儿出生一件事", 12, width_of) == ["新生儿出生", "一件事"]
+    assert wrap("请将身份证放在读卡区", 8, width_of) == ["请将", "身份证放", "在读卡区"]
+    # a word longer than the line is still cut where it must
+    assert wrap("一件事", 4, width_of) == ["一件", "事"]

@@ -199,3 +199,14 @@ def test_a_row_that_does_not_fit_its_columns_wraps_as_text_and_loses_nothing():
     lines = row_lines(cells, (7, 12, 11, 11, 7), 24)
     assert all(columns(x) <= 24 for x in lines) and len(lines) > 1
     assert " ".join(lines).split() == list(cells)
+
+
+def test_a_paragraph_never_ends_in_one_chinese_character_alone():
+    from peripherals.printer.layout import wrap
+
+    # "…服务中心领" / "取": the lone character reads as cut off; it takes one along
+    lines = wrap("办结后，请凭本回执和身份证到洲湖镇便民服务中心领取", 48)
+    assert lines == ["办结后，请凭本回执和身份证到洲湖镇便民服务中心", "领取"]
+    # a paragraph of one character after another paragraph is left as it is
+    assert wrap("一二三四\n五", 8) == ["一二三四", "五"]
+    assert wrap("Paper out", 6) == ["Paper", "out"]
