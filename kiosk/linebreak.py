@@ -19,7 +19,7 @@ NO_END = frozenset("（《「『【〔〈“‘([{")  # 行尾禁则
 _LATIN = r"[0-9A-Za-z\u00c0-\u024f@#&_\-+=/\\.,:;'%$*]"
 # words of this kiosk's own that a line should not split: a life event's "…一件事" broke
 # as "新生儿出生一/件事" (any other Chinese may break between any two characters)
-WORDS = ("一件事", "身份证", "社保卡", "户口簿", "二维码", "电子证照")
+WORDS = ("一件事", "身份证", "社保卡", "户口簿", "二维码", "电子证照", "收件凭证")
 _UNIT = re.compile("|".join(WORDS) + "|" + _LATIN + r"+ *| +|.", re.S)
 # a Latin word: a letter or digit first
 _WORD = re.compile(r"[0-9A-Za-z\u00c0-\u024f]" + _LATIN + "*")

@@ -135,7 +135,10 @@ class KioskApp(App):
     scale = NumericProperty(1.0)
     clock_text = StringProperty("")
     point_name = StringProperty("")
-    notice = StringProperty("")  # a passing message in the footer (e.g. staff called)
+    notice = StringProperty("")  # a passing message in the header (e.g. staff called)
+    # how the last call for staff went, while its notice shows: the button the citizen
+    # pressed says so too, under their finger ("" | "called" | "failed")
+    call_state = StringProperty("")
     portrait = BooleanProperty(True)  # the screen's orientation, for layouts that differ
 
     def __init__(self, terminal: Terminal, notices: list[str], point_name: str, **kw):
@@ -467,13 +470,14 @@ class KioskApp(App):
         visit = self.terminal.session
         try:
             await self.terminal.call_staff(screen)
-            said = (("staff.called", {}), CALLED_SECONDS)
+            said, state = (("staff.called", {}), CALLED_SECONDS), "called"
         except KioskError as err:
             log.warning("help request not delivered: %s", err.detail)
             # where help is instead, for long enough to find a pen or walk to the desk
-            said = (self.terminal.call_failed(), CALL_FAILED_SECONDS)
+            said, state = (self.terminal.call_failed(), CALL_FAILED_SECONDS), "failed"
         if self.terminal.session is visit:  # (tries take seconds: not to the next citizen)
             self._notify(*said)
+            self.call_state = state
 
     def _dismiss_still_there(self) -> None:
         if self._still_there is not None:
@@ -485,6 +489,7 @@ class KioskApp(App):
         it), for ``seconds`` (longer in elderly mode)."""
         self._notice = message
         self.notice = self.t(message[0], **message[1])
+        self.call_state = ""  # (another notice: the button is itself again)
         if self._notice_event is not None:
             self._notice_event.cancel()
         factor = self.terminal.config.timeouts.elderly_factor if self.terminal.elderly else 1.0
@@ -494,3 +499,4 @@ class KioskApp(App):
         if self._notice_event is not None:
             self._notice_event.cancel()
         self._notice, self._notice_event, self.notice = None, None, ""
+        self.call_state = ""

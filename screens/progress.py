@@ -298,6 +298,7 @@ class ProgressScreen(KioskScreen):
 
     def wipe(self) -> None:
         super().wipe()
+        self._stage_now = None
         self.has_card = False
         self.reset("scan")  # the citizen's own applications leave with them
 

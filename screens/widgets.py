@@ -484,7 +484,7 @@ class MoreScroll(ScrollView):
     more_text = StringProperty("")
     more_font_size = NumericProperty(dp(22))
     more_texture = ObjectProperty(None, allownone=True)  # more_text, drawn (widgets.kv)
-    fade = ObjectProperty(None)  # white, opaque at the foot, clear at the top
+    fade = ObjectProperty(None)  # white, 60 % at the foot, clear at the top
 
     _fade = None  # one texture for every list
 

@@ -96,4 +96,6 @@ def test_offline_submission_gets_a_pending_slip_and_is_delivered_once(tmp_path):
     # large type as they had chosen; and it is gone once their visit is over
     assert report["called"] == translate("staff.call_failed_hotline")
     assert shows_text(shots["call-failed-elderly"], "请到服务台，或拨打 12345", range(32, 36), bold=True)
+    # and the button they pressed says so under their finger, pointing up to the header
+    assert shows_text(shots["call-failed-elderly"], translate("staff.button_failed"), range(34, 38), bold=True)
     assert report["notice_after_visit"] == ""
