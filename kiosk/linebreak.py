@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 
 NO_START = frozenset("，。、；：？！）》」』】〕〉”’…—·～%‰,.;:?!)]}")  # 行首禁则
-NO_END = frozenset("（《「『【〔〈“‘([{")  # 行尾禁则
+NO_END = frozenset("（《「『【〔〈“‘([{✓")  # 行尾禁则 (and a tick goes with what it ticks)
 # a run of Latin letters, digits and their joiners (a masked number's stars too: 362425****1234
 # broke at a star), with the spaces after it; else one character
 _LATIN = r"[0-9A-Za-z\u00c0-\u024f@#&_\-+=/\\.,:;'%$*]"

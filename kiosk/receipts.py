@@ -67,7 +67,8 @@ _L = {
                   "you gave"),  # fmt: skip
     "next.ecert": ("办结后，电子证照存入证照库，并短信通知您", "When it is done, the e-certificate is "
                    "issued and a text message tells you"),  # fmt: skip
-    "hours": ("窗口时间：工作日 {hours}", "Windows open on working days, {hours}"),
+    # (one line of an 80 mm slip with two spans: "14:00" / "-17:30" broke over two)
+    "hours": ("窗口时间：工作日 {hours}", "Windows: working days {hours}"),
     "phone": ("咨询电话", "Enquiries"),
     "track": ("扫码查询办理进度", "Scan to track progress"),
     "issued": ("打印时间", "Printed"),

@@ -78,7 +78,7 @@ def test_showing_a_printed_receipt_to_the_scanner_shows_its_stages(seen):
     assert shows_text(result, "归档", [28])
     assert shows_text(result, translate("progress.not_yet"), [22])
     # the stage it is at reads as under way, not done
-    assert shows_text(result, "起办理中", [22])
+    assert shows_text(result, "办理中", [22])
 
 
 def test_with_the_card_read_my_applications_lists_the_citizens_own_and_opens_one(seen):
@@ -235,4 +235,4 @@ def test_the_services_in_large_english_type_on_a_landscape_screen_draw_nothing_o
     # is scrolled to it (the "more" cue lay over it, the fourth of eight)
     result = tmp_path / "query-landscape-q03-progress-result.png"
     assert shows_text(result, translate("stage.reviewed", "en"), [41, 42], bold=True)
-    assert shows_text(result, "under way since", [28, 29])
+    assert shows_text(result, "under way", [28, 29])

@@ -117,3 +117,9 @@ def test_the_kiosks_own_words_are_not_split_over_two_lines():
     assert wrap("请将身份证放在读卡区", 8, width_of) == ["请将", "身份证放", "在读卡区"]
     # a word longer than the line is still cut where it must
     assert wrap("一件事", 4, width_of) == ["一件", "事"]
+
+
+def test_a_tick_stays_with_what_it_ticks():
+    # "张伟 ✓" / "已从证件读取": the tick stranded at the end of the line
+    lines = wrap("张伟 ✓ 已从证件读取", 8, width_of)
+    assert lines[0] == "张伟" and lines[1].startswith("✓")

@@ -155,7 +155,7 @@ def test_the_stage_an_application_is_at_says_it_is_under_way_not_done():
     assert said[2] == translate("progress.under_way", "zh", time=since)
     assert said[1] == china_time(T0).strftime("%Y-%m-%d %H:%M")  # passed: when
     assert said[3:] == [translate("progress.not_yet", "zh")] * 5  # ahead: not started
-    assert stage_when(view.stages[2], view.status, "en") == f"under way since {since}"
+    assert stage_when(view.stages[2], view.status, "en") == f"under way\nsince {since}"
     # where the application stopped (a correction notice), the stage is not "under way"
     stopped = progress(Stage.ACCEPTED, OutcomeKind.NEEDS_MORE)
     view = progress_view(stopped, None, "zh")

@@ -142,7 +142,7 @@ def test_the_receipt_says_what_to_do_next_by_the_delivery_chosen(catalog):
     assert "窗口时间：工作日 08:30-12:00、14:00-17:30" in text
     english = build_receipt(pickup, catalog, language="en", printed_at=PRINTED).plain_text()
     assert "bring this slip and your ID card to Zhouhu Town Service Centre" in english
-    assert "working days, 08:30-12:00, 14:00-17:30" in english
+    assert "Windows: working days 08:30-12:00, 14:00-17:30\n" in english  # one line
     # by post: no window to go to
     posted = build_receipt(accepted(False), catalog, printed_at=PRINTED).plain_text()
     assert "免费邮寄到您填写的地址" in posted and "窗口时间" not in posted
