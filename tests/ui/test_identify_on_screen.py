@@ -37,7 +37,7 @@ def test_an_electronic_id_qr_identifies_the_citizen_and_the_right_face_passes(tm
     # a scanner that types its codes as a USB keyboard (the serial one: the next test)
     shots, report = run_scenario("eid", "portrait", tmp_path, "--scanner", "wedge")
     # An expired code shown to the scanner is explained, with what to do
-    assert shows_text(shots["02-eid-expired"], "电子身份证二维码已过期", [30])
+    assert shows_text(shots["02-eid-expired"], "电子身份证二维码已过期", [30], bold=True)
     # Touched to start without a card, the home screen still takes the e-ID
     assert shows_text(shots["02b-home-no-card"], "或出示电子身份证二维码", [30])
     # A fresh one: the home screen greets the citizen by the name the platform verified

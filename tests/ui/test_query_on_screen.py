@@ -113,8 +113,8 @@ def test_a_card_forgotten_on_the_reader_is_asked_for_then_left_to_staff(seen):
     # and then (the citizen came back for it) that it was taken
     assert report["help_requests"] == [["end.card_left", True]]
     # and the next citizen reads that a card lies there (until it is taken)
-    assert shows_text(shots["q00l-attract-card-left"], "读卡器上留有一张卡片", [30])
-    assert not shows_text(shots["q00m-attract-card-taken"], "读卡器上留有一张卡片", [30])
+    assert shows_text(shots["q00l-attract-card-left"], "读卡器上留有一张卡片", [30], bold=True)
+    assert not shows_text(shots["q00m-attract-card-taken"], "读卡器上留有一张卡片", [30], bold=True)
     assert shows_text(shots["q00m-attract-card-taken"], "请将身份证放在读卡区", [60], bold=True)
 
 
