@@ -83,6 +83,19 @@ class FormScreen(PagedRows, KioskScreen):
 
     def on_kv_post(self, *_):
         self.watch_list()
+        self._back_button = self.ids.back_button.__self__  # (ids are weak: kept while out)
+
+    def on_changing(self, *_):
+        """Changing a section from the review, the form's one way is back to it: its
+        "返回" (to the questions) is taken out of the row meanwhile, not left beside
+        "改好了，返回核对"."""
+        row, back = self.ids.form_buttons, getattr(self, "_back_button", None)
+        if back is None:
+            return
+        if self.changing and back.parent is row:
+            row.remove_widget(back)
+        elif not self.changing and back.parent is None:
+            row.add_widget(back, index=len(row.children))  # first, at the left
 
     def _on_terminal(self, what: str) -> None:
         if what == "elderly" and self.manager is not None and self.manager.current == self.name:
