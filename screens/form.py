@@ -89,7 +89,7 @@ class FormScreen(PagedRows, KioskScreen):
         """Changing a section from the review, the form's one way is back to it: its
         "返回" (to the questions) is taken out of the row meanwhile, not left beside
         "改好了，返回核对"."""
-        row, back = self.ids.form_buttons, getattr(self, "_back_button", None)
+        row, back = self.ids.form_buttons.__self__, getattr(self, "_back_button", None)
         if back is None:
             return
         if self.changing and back.parent is row:
