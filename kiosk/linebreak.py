@@ -128,8 +128,12 @@ def clip(
     if not 0 < max_lines < len(lines):
         return lines
     kept = lines[:max_lines]
-    last = kept[-1]
+    whole = last = kept[-1]
     while last and measure(last + "…") > width:
         last = last[:-1]
+    # an English word is cut at a space before it, not in its middle ("registrati…")
+    cut_in_word = last != whole and re.match(_LATIN, whole[len(last)]) and re.match(_LATIN, last[-1:] or " ")
+    if cut_in_word and " " in last.strip():
+        last = last.rstrip(" ").rsplit(" ", 1)[0]
     kept[-1] = last.rstrip(" ，、；：,;:") + "…"
     return kept

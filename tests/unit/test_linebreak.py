@@ -123,3 +123,12 @@ def test_a_tick_stays_with_what_it_ticks():
     # "张伟 ✓" / "已从证件读取": the tick stranded at the end of the line
     lines = wrap("张伟 ✓ 已从证件读取", 8, width_of)
     assert lines[0] == "张伟" and lines[1].startswith("✓")
+
+
+def test_an_english_line_cut_short_ends_at_a_word_not_inside_one():
+    lines = ["Employment registration, certificate", "and more"]
+    # 20 columns: "Employment registra…" before
+    assert clip(lines, 1, 20, width_of) == ["Employment…"]
+    assert clip(lines, 1, 26, width_of) == ["Employment registration…"]  # a whole word fits
+    # Chinese is cut where it must, as before
+    assert clip(["出生医学证明、预防接种", "证"], 1, 12, width_of) == ["出生医学证…"]
