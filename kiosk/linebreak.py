@@ -21,6 +21,7 @@ _LATIN = r"[0-9A-Za-z\u00c0-\u024f@#&_\-+=/\\.,:;'%$*]"
 # as "新生儿出生一/件事" (any other Chinese may break between any two characters)
 WORDS = ("一件事", "身份证", "社保卡", "户口簿", "二维码", "电子证照", "收件凭证")
 _UNIT = re.compile("|".join(WORDS) + "|" + _LATIN + r"+ *| +|.", re.S)
+_WORDS = frozenset(WORDS)
 # a Latin word: a letter or digit first
 _WORD = re.compile(r"[0-9A-Za-z\u00c0-\u024f]" + _LATIN + "*")
 
@@ -51,6 +52,9 @@ def _wrap_paragraph(paragraph: str, width: float, measure: Callable[[str], float
         ink = measure(unit.rstrip(" ")) if unit.strip() else 0.0  # trailing spaces may hang
         if ink > width and len(unit.rstrip(" ")) > 1:  # longer than a line: cut where it must
             pending[i : i + 1] = list(unit)
+            continue
+        if line and used + ink > width and unit in _WORDS and len("".join(line).strip()) < 2:
+            pending[i : i + 1] = list(unit)  # kept whole, it would leave one character alone
             continue
         if line and used + ink > width and unit.strip():
             carry: list[str] = []
@@ -115,7 +119,9 @@ def _no_widow(lines: list[str], width: float, measure: Callable[[str], float]) -
         if (last := before.pop()).strip():  # nor does an opening mark end one
             moved.insert(0, last)
     last = "".join(moved) + (" " if word else "") + lines[-1]  # the space the break took
-    if sum(1 for u in before if u.strip()) < 2 or measure(last) > width:
+    # the line before keeps two: Latin words, or Chinese characters (one of WORDS counts its own)
+    kept = sum(len(u) if u in _WORDS else 1 for u in before if u.strip())
+    if kept < 2 or measure(last) > width:
         return lines
     return [*lines[:-2], "".join(before).rstrip(" "), last]
 

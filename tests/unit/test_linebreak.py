@@ -117,6 +117,9 @@ def test_the_kiosks_own_words_are_not_split_over_two_lines():
     assert wrap("请将身份证放在读卡区", 8, width_of) == ["请将", "身份证放", "在读卡区"]
     # a word longer than the line is still cut where it must
     assert wrap("一件事", 4, width_of) == ["一件", "事"]
+    # and neither line is left one character alone for it (hypothesis found these)
+    assert wrap("身份证们们", 8, width_of) == ["身份证", "们们"]
+    assert all(len(line) >= 2 for line in wrap("们身份证", 6, width_of))
 
 
 def test_a_tick_stays_with_what_it_ticks():
