@@ -17,7 +17,6 @@ import contextlib
 import logging
 
 from kivy.clock import Clock
-from kivy.metrics import dp
 from kivy.properties import BooleanProperty, ColorProperty, OptionProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
@@ -294,7 +293,7 @@ class ProgressScreen(KioskScreen):
     def _show_stage(self, *_) -> None:
         scroll, item = self.ids.stages_scroll, self._stage_now
         if item is not None and item in self.ids.stages.children and self.showing:
-            scroll.scroll_to(item, padding=scroll.cue_height + dp(8), animate=False)
+            scroll.scroll_to(item, padding=8, animate=False)
 
     def wipe(self) -> None:
         super().wipe()

@@ -415,7 +415,13 @@ class PagedRows:
         self._rows, self._pages = [], [[]]
         self.ids.pager.on_turn = self.turn
         self._repage_soon = Clock.create_trigger(lambda _dt: self.paginate(keep_page=True), 0.05)
-        self.ids.scroll.fbind("size", self._repage_soon)
+        self.list_box().fbind("size", self._repage_soon)
+
+    def list_box(self):
+        """What the list's room is: its MoreBox (the strip under the list taken in, which
+        shows only while a page is longer than its room), or the scroll itself."""
+        scroll = self.ids.scroll
+        return scroll.parent if isinstance(scroll.parent, MoreBox) else scroll
 
     def paginate(self, keep=None, keep_page: bool = False) -> None:
         """``_rows`` into pages, on the page that holds ``keep`` (or, ``keep_page``, the
@@ -431,10 +437,10 @@ class PagedRows:
         portrait = Window.height >= Window.width
         guess = (in_portrait if portrait else in_landscape) if self.terminal.elderly else 0
         # the list's room with the page buttons shown, whether they show now or not
-        scroll, pager = self.ids.scroll, self.ids.pager
+        box, pager = self.list_box(), self.ids.pager
         taken_width, taken_height = self.room_taken()
-        width, room = scroll.width + taken_width, scroll.height + taken_height
-        if pager.parent is scroll.parent:  # the buttons share the list's box: under it or beside
+        width, room = box.width + taken_width, box.height + taken_height
+        if pager.parent is box.parent:  # the buttons share the list's box: under it or beside
             if pager.orientation == "horizontal":
                 room += pager.height - pager.full_height
             else:
@@ -472,38 +478,17 @@ class PagedRows:
 
 
 class MoreScroll(ScrollView):
-    """A scrolled list that shows, over its foot, that it goes on below ("↑ swipe up for
-    more" on a fade), for as long as it does: not everyone knows to scroll, and a row cut
-    at the edge is easily taken for the last. Drawn only: a tap there reaches the row.
-    The words stand at the middle of the foot: the lists' lines begin at the left and their
-    buttons stand at the right (at the left they hid a progress list's current stage, a
-    form's label, a material's name)."""
+    """A scrolled list that knows whether it goes on below its view (``more``). It stands
+    in a ``MoreBox``, which says so under it, in a strip of its own."""
 
     more = BooleanProperty(False)  # part of the list lies below the view
-    cue_height = NumericProperty(dp(64))  # the fade at the foot (widgets.kv)
-    more_text = StringProperty("")
-    more_font_size = NumericProperty(dp(22))
-    more_texture = ObjectProperty(None, allownone=True)  # more_text, drawn (widgets.kv)
-    fade = ObjectProperty(None)  # white, 60 % at the foot, clear at the top
-
-    _fade = None  # one texture for every list
+    content_height = NumericProperty(0)  # the list's own height (MoreBox compares it)
 
     def __init__(self, **kw):
-        if MoreScroll._fade is None:
-            from kivy.graphics.texture import Texture
-
-            tex = Texture.create(size=(1, 64), colorfmt="rgba")
-            # to 60 % at the foot, not opaque: the line there fades, and stays legible
-            ramp = bytes(v for i in range(64) for v in (255, 255, 255, round(0.6 * (255 - i * 4))))
-            tex.blit_buffer(ramp, colorfmt="rgba", bufferfmt="ubyte")  # row 0 at the foot
-            MoreScroll._fade = tex
-        self.fade = MoreScroll._fade
         super().__init__(**kw)
         self.fbind("scroll_y", self._more)
         self.fbind("scroll_y", self._effect_follows)
         self.fbind("height", self._more)
-        self.fbind("more_text", self._draw_text)
-        self.fbind("more_font_size", self._draw_text)
 
     def add_widget(self, widget, *args, **kw):
         super().add_widget(widget, *args, **kw)
@@ -527,44 +512,57 @@ class MoreScroll(ScrollView):
 
     def _more(self, *_):
         content = self.children[0] if self.children else None
-        below = (content.height - self.height) * self.scroll_y if content is not None else 0
+        self.content_height = content.height if content is not None else 0
+        below = (self.content_height - self.height) * self.scroll_y if content is not None else 0
         self.more = below > dp(6)
 
-    def scroll_to(self, widget, padding=10, animate=True):
-        """ScrollView's, keeping ``widget`` clear of the cue at the foot too (the field
-        being typed in, the row to scan next), where the list goes on below it."""
-        content = self.children[0] if self.children else None
-        if not self.parent or content is None or content.height <= self.height:
-            return super().scroll_to(widget, padding, animate)
-        if hasattr(content, "do_layout") and content._trigger_layout.is_triggered:
-            Clock.schedule_once(lambda _dt: self.scroll_to(widget, padding, animate))
-            return
-        pad = dp(padding if isinstance(padding, int | float) else padding[1])
-        bottom = self.parent.to_widget(*widget.to_window(*widget.pos))[1]
-        top = self.parent.to_widget(*widget.to_window(widget.right, widget.top))[1]
-        floor = self.y + self.cue_height
-        if top - bottom + pad > self.top - floor:  # too tall to clear it: as ScrollView does
-            return super().scroll_to(widget, padding, animate)
-        dy = floor - bottom + pad if bottom < floor else (self.top - top - pad if top > self.top else 0)
-        if not dy:
-            return
-        _, dsy = self.convert_distance_to_scroll(0, dy)
-        to = min(1, max(0, self.scroll_y - dsy))
-        if animate:
-            from kivy.animation import Animation
 
-            Animation.stop_all(self, "scroll_y")
-            Animation(scroll_y=to, **({"d": 0.2, "t": "out_quad"} if animate is True else animate)).start(self)
-        else:
-            self.scroll_y = to
+class MoreBox(BoxLayout):
+    """A ``MoreScroll`` and, under it, a strip of its own that says the list goes on below
+    ("↑ swipe up for more") for as long as it does: not everyone knows to scroll, and a row
+    cut at the view's edge is easily taken for the last.
+
+    The strip is there while the list is longer than the whole box, wherever it is
+    scrolled (blank at the end): were it there only while more lies below, the view would
+    grow as the last row came into it, and the list jump. Over the list's foot, as it was
+    drawn before, the words covered a line of some list wherever they stood (a progress
+    list's current stage, a form's label, a number of the contribution record)."""
+
+    strip = NumericProperty(0)  # the strip's height; 0 while the whole list fits (widgets.kv)
+    more = BooleanProperty(False)  # the list goes on below its view: the words show
+    more_text = StringProperty("")
+    more_font_size = NumericProperty(dp(22))
+    more_texture = ObjectProperty(None, allownone=True)  # more_text, drawn (widgets.kv)
+    scroll = ObjectProperty(None, allownone=True)
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.fbind("height", self._strip)
+        self.fbind("more_text", self._draw_text)
+        self.fbind("more_font_size", self._draw_text)
+
+    def add_widget(self, widget, *args, **kw):
+        super().add_widget(widget, *args, **kw)
+        if isinstance(widget, MoreScroll):
+            self.scroll = widget
+            widget.fbind("content_height", self._strip)
+            widget.fbind("more", self._strip)
+            self._strip()
+
+    def _strip(self, *_):
+        scroll, tex = self.scroll, self.more_texture
+        longer = scroll is not None and scroll.content_height > self.height + dp(1)
+        self.strip = (tex.height + dp(24) if tex is not None else dp(56)) if longer else 0
+        self.more = longer and scroll.more
 
     def _draw_text(self, *_):
         if not self.more_text:
             self.more_texture = None
-            return
-        core = CoreLabel(text=self.more_text, font_size=self.more_font_size, bold=True)
-        core.refresh()
-        self.more_texture = core.texture
+        else:
+            core = CoreLabel(text=self.more_text, font_size=self.more_font_size, bold=True)
+            core.refresh()
+            self.more_texture = core.texture
+        self._strip()
 
 
 class CameraPreview(Widget):
