@@ -182,7 +182,8 @@ def catalog_problems(sub: Submission, catalog: Catalog) -> Iterator[ApiError]:
     lacking = sorted(
         code
         for code, item in items.items()
-        if not item.waived and code not in sub.materials and code not in deferred
+        if not item.waived and code not in deferred
+        and (code not in sub.materials or scanned_pages(sub.materials[code]) < len(item.pages))
     )
     if lacking:
         yield ApiError(422, "submission.materials_missing", details=lacking)
@@ -193,6 +194,15 @@ def catalog_problems(sub: Submission, catalog: Catalog) -> Iterator[ApiError]:
 # What the platform itself holds for every submission from a kiosk: the citizen
 # identified with their ID card at the terminal, so its copy is not asked for.
 AVAILABLE_AT_KIOSK = frozenset({"id_card"})
+
+
+def scanned_pages(ref: str) -> int:
+    """The pages a kiosk's scan reference says it holds ("scan:2:9f86d081…"); a reference
+    of another form (a scan stored elsewhere) is taken as whole."""
+    kind, count, digest = (ref.split(":", 2) + ["", ""])[:3]
+    if kind == "scan" and digest and count.isascii() and count.isdigit():
+        return int(count)
+    return 1_000_000
 
 
 def bundle_materials(sub: Submission, catalog: Catalog):

@@ -672,7 +672,7 @@ def seed_application(rig, cfg: KioskConfig, receipt_png: Path) -> str:
     if problems := journey.problems(china_time(now).date()):
         raise RuntimeError(f"the demo application's form is not complete: {sorted(problems)}")
     for item in journey.outstanding():
-        journey.attach_scan(item.code, [b"page"], now)
+        journey.attach_scan(item.code, [b"page"] * max(1, len(item.pages)), now)
     enrolment = credentials.load(Path(cfg.data_dir))
     submission = journey.submission(enrolment.terminal_id, cfg.terminal.service_point, now)
 

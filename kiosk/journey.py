@@ -12,7 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field, replace
 
-from kiosk.catalog.model import Catalog, FieldDef, LifeEvent, Question
+from kiosk.catalog.model import Bilingual, Catalog, FieldDef, LifeEvent, Question
 from kiosk.config import china_time
 from kiosk.errors import ValidationError
 from kiosk.face import face_matters
@@ -171,6 +171,9 @@ class Journey:
             raise ValidationError(f"{code} cannot be deferred", field=code,
                                   message_key="materials.not_deferrable")
         self.deferred_codes.add(code)
+        # brought later, whole: pages scanned of it so far are not sent as if it were here
+        self.scan_pages.pop(code, None)
+        self.session.scans.pop(code, None)
         self.session.touch(now)
 
     def defer_due(self, today: dt.date) -> dt.date:
@@ -192,12 +195,18 @@ class Journey:
         return limit.days, due, False
 
     def outstanding(self) -> list[MaterialItem]:
-        """Materials still to scan or defer before review."""
+        """Materials still to scan or defer before review: a material whose pages are named
+        (户主页, 本人页) until each is scanned."""
         return [
             m
             for m in self.materials()
-            if not m.waived and m.code not in self.session.scans and m.code not in self.deferred_codes
+            if not m.waived and m.code not in self.deferred_codes
+            and (m.code not in self.session.scans or self.page_wanted(m) is not None)
         ]
+
+    def page_wanted(self, item: MaterialItem) -> Bilingual | None:
+        """The named page of ``item`` to scan next; None when none is still wanted."""
+        return item.page_wanted(len(self.scan_pages.get(item.code, ())))
 
     def wipe(self) -> None:
         """Scans and the signature go with the session."""

@@ -30,6 +30,12 @@ class MaterialItem:
     ecert: str = ""  # the certificate that waives it
     produced_by: str = ""  # the matter that issues that certificate
     deferrable: bool = False  # may be missing at acceptance (容缺)
+    pages: tuple[Bilingual, ...] = ()  # its pages by name, each to be scanned (Material.pages)
+
+    def page_wanted(self, scanned: int) -> Bilingual | None:
+        """The named page to scan next, with ``scanned`` pages taken; None when none is
+        still wanted (every named page taken, or none named)."""
+        return self.pages[scanned] if scanned < len(self.pages) else None
 
     @property
     def waived(self) -> bool:
@@ -77,7 +83,8 @@ def build_materials(
         deferrable = all(code in catalog.matters[u].deferrable for u in users)
         items.append(
             MaterialItem(
-                code, material.name, tuple(users), status, material.ecert, producer, deferrable
+                code, material.name, tuple(users), status, material.ecert, producer, deferrable,
+                material.pages,
             )
         )
     return tuple(items)

@@ -41,6 +41,7 @@ class CaptureScreen(CameraScreen):
     # phase: looking, taking, taken, refused, fault
     title = StringProperty("")
     pages = NumericProperty(0)
+    page_names = ListProperty([])  # the material's named pages, in the citizen's language
 
     def __init__(self, terminal, nav, **kw):
         super().__init__(terminal, nav, **kw)
@@ -64,13 +65,31 @@ class CaptureScreen(CameraScreen):
     def _title(self):
         item = next((m for m in self.journey.materials() if m.code == self.code), None)
         name = item.name.get(self.terminal.language) if item else self.code
+        self.page_names = [p.get(self.terminal.language) for p in item.pages] if item else []
         self.title = self.t("capture.title", material=name)
 
     def retitle(self) -> None:
         self._title()
 
+    def _wanted(self):
+        """The named page to lay down next (户主页, 本人页; 人像面, 国徽面), or None."""
+        item = next((m for m in self.journey.materials() if m.code == self.code), None) \
+            if self.journey is not None else None  # fmt: skip
+        return item.page_wanted(int(self.pages)) if item is not None else None
+
+    def _guide(self, key: str) -> bool:
+        page = self._wanted() if key == "capture.place" else None
+        if page is None:
+            return super()._guide(key)
+        values = {"page": page.get(self.terminal.language)}
+        if (self.phase, self._message) == ("looking", ("capture.place_page", values)):
+            return False
+        self._show("looking", "capture.place_page", **values)
+        return True
+
     def start(self):
-        self._show("looking", "capture.place")
+        self.phase = ""
+        self._guide("capture.place")
         # (after a camera fault, the page taken before it and still lying there is not taken again)
         self._begin(self._look())
 
@@ -111,7 +130,15 @@ class CaptureScreen(CameraScreen):
             return False
         self._steady.taken()  # this page is not taken again until the picture changes
         self._replace = False
-        self._show("taken", "capture.taken", pages=self.pages)
+        item = next((m for m in self.journey.materials() if m.code == self.code), None)
+        page = self._wanted()
+        if page is not None:  # a named page still to come: which
+            self._show("taken", "capture.taken_next", pages=self.pages,
+                       page=page.get(self.terminal.language))  # fmt: skip
+        elif item is not None and item.pages:  # every named page taken
+            self._show("taken", "capture.taken_all", pages=self.pages)
+        else:
+            self._show("taken", "capture.taken", pages=self.pages)
         asyncio.get_event_loop().create_task(self.terminal.say(self.guidance))  # elderly mode: said aloud
         return True
 
@@ -143,7 +170,7 @@ class CaptureScreen(CameraScreen):
     def wipe(self) -> None:
         super().wipe()
         self._stop_loop()
-        self.code, self._replace, self.pages = "", False, 0
+        self.code, self._replace, self.pages, self.page_names = "", False, 0, []
 
     def spoken(self) -> str:
-        return self.title + "。" + self.t("capture.place")
+        return self.title + "。" + (self.guidance or self.t("capture.place"))

@@ -131,6 +131,12 @@ class MaterialsScreen(PagedRows, KioskScreen):
                 matter = self.terminal.catalog.matters.get(item.produced_by)
                 row.status = self.t("materials.waived_produced",
                                     matter=matter.name.get(lang) if matter else item.produced_by)
+            elif item.code in j.scan_pages and (page := j.page_wanted(item)) is not None:
+                # some of its named pages taken: which is still to come, and on with it
+                row.status = self.t("materials.page_wanted", pages=len(j.scan_pages[item.code]),
+                                    page=page.get(lang))  # fmt: skip
+                row.ids.buttons.add_widget(
+                    self._button(f"scan:{item.code}", "materials.scan_more", item.code))
             elif item.code in j.scan_pages:
                 row.done = True
                 row.status = "✓ " + self.t("materials.scanned", pages=len(j.scan_pages[item.code]))

@@ -320,28 +320,39 @@ async def apply_until_review(w: Walkthrough, props: Props, shots: bool = True,
     if props.defer:
         await w.sign()
         await shot("07b-materials-deferred-signed")
-    for i, item in enumerate(w.screen().journey.outstanding()):
-        await scan(w, item.code, shot if i == 0 else None)
+    outstanding = w.screen().journey.outstanding()
+    paged = next((m.code for m in outstanding if m.pages), None)  # its pages named: each shown
+    for i, item in enumerate(outstanding):
+        names = ("08a-capture-looking", "08b-capture-taken") if i == 0 else \
+            ("08c-capture-paged-looking", "08d-capture-paged-taken") if item.code == paged else None  # fmt: skip
+        await scan(w, props, item.code, shot if names else None, *(names or ()))
     await shot("08-materials-scanned")
     await w.tap("materials_done")
     await until(lambda: w.on("review"), 5, "the review page")
     await shot("09-review")
 
 
-async def scan(w: Walkthrough, code: str, shot=None) -> None:
+async def scan(w: Walkthrough, props: Props, code: str, shot=None,
+               looking: str = "08a-capture-looking", taken: str = "08b-capture-taken") -> None:  # fmt: skip
     """Scan one material: its capture screen takes the page lying under the camera by
-    itself once it holds still; then back to the list."""
+    itself once it holds still (each of its named pages, turned in turn: a household
+    register's head-of-household page, then the citizen's own); then back to the list."""
+    item = next(m for m in w.screen().journey.materials() if m.code == code)
     await w.tap(f"scan:{code}")
     await until(lambda: w.on("capture"), 5, "the capture screen")
     # outlined, and lying still (green; amber while it moves, or the hand is still over it)
     await until(lambda: w.screen().ids.preview.outline and w.screen().ids.preview.ok, 15,
                 "the page outlined in the live picture, lying still")  # fmt: skip
     if shot is not None:
-        await shot("08a-capture-looking")
-    await until(lambda: w.screen().pages >= 1 and w.screen().phase == "taken", 15,
-                f"the {code} page to be taken by itself")  # fmt: skip
-    if shot is not None:
-        await shot("08b-capture-taken")
+        await shot(looking)
+    for n in range(1, max(1, len(item.pages)) + 1):
+        if n > 1:  # the citizen turns the page (the same picture is not taken twice)
+            props.show_document("second_page" if n % 2 == 0 else "page")
+        await until(lambda n=n: w.screen().pages >= n and w.screen().phase == "taken", 15,
+                    f"page {n} of {code} to be taken by itself")  # fmt: skip
+        if shot is not None:
+            await shot(taken if n == 1 else f"{taken}-{n}")
+    props.show_document("page")
     await w.tap("capture_done")
     await until(lambda: w.on("materials") and code in w.screen().journey.scan_pages, 5,
                 "back on the materials list")  # fmt: skip
@@ -723,6 +734,20 @@ async def capture_steps(w: Walkthrough, props: Props) -> None:
     await w.tap("capture_done")
     await until(lambda: w.on("materials"), 5, "back on the materials list")
     await w.screenshot("capture-list")
-    props.report({"first_page_once": first_page_once, "pages_after_fault": after_fault,
-                  "pages": len(w.screen().journey.scan_pages.get(code, [])),
-                  "scans": dict(w.app.terminal.session.scans)})
+    facts = {"first_page_once": first_page_once, "pages_after_fault": after_fault,
+             "pages": len(w.screen().journey.scan_pages.get(code, [])),
+             "scans": dict(w.app.terminal.session.scans)}
+    # a material whose pages are named (a household register's head-of-household page
+    # and the citizen's own): its first page only, and back to the list
+    paged = next(m for m in w.screen().journey.outstanding() if m.pages)
+    props.show_document("page")
+    await w.tap(f"scan:{paged.code}")
+    await until(lambda: w.on("capture"), 5, "the capture screen")
+    capture = w.screen()
+    await until(lambda: capture.pages == 1 and capture.phase == "taken", 15, "its first page taken")
+    await w.screenshot("capture-paged-1")
+    await w.tap("capture_done")
+    await until(lambda: w.on("materials"), 5, "back on the materials list")
+    await w.screenshot("capture-list-page-wanted")
+    props.report({**facts, "paged": paged.code,
+                  "paged_outstanding": paged.code in [m.code for m in w.screen().journey.outstanding()]})

@@ -92,6 +92,9 @@ class Material:
     code: str
     name: Bilingual
     ecert: str = ""  # certificate code that replaces the paper, if any
+    # the pages every copy has, by name (户主页, 本人页; 正面, 反面): scanned one by one, the
+    # material taken only when each is; none named: one page or more, as the citizen has it
+    pages: tuple[Bilingual, ...] = ()
 
 
 @dataclass(frozen=True)

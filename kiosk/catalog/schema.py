@@ -203,7 +203,14 @@ def build(raw: dict[str, Any], where: Where = _nowhere) -> Catalog:
     mat_e = [labelled(e) for e in entries("material")]
     materials = []
     for e in mat_e:
-        m = Material(e.code(), e.bilingual(), e.str("ecert", required=False))
+        pages = []
+        for i, p in enumerate(e.tables("pages")):
+            pe = _Entry(p, e.path, f"{e.label}.pages[{i}]", e.where)
+            pages.append(pe.bilingual())
+            pe.done()
+        if len(pages) == 1:
+            e.fail("pages", "names two pages or more (one page needs no name)")
+        m = Material(e.code(), e.bilingual(), e.str("ecert", required=False), tuple(pages))
         if m.ecert:
             _refs(e, "ecert", (m.ecert,), certificates, "certificate")
         materials.append(m)
@@ -456,7 +463,9 @@ def to_raw(c: Catalog) -> dict[str, Any]:
             {"code": x.code, **bi(x.name), "issuer": x.issuer} for x in c.certificates.values()
         ],
         "field": [field_raw(f) for f in c.fields.values()],
-        "material": [{"code": m.code, **bi(m.name), "ecert": m.ecert} for m in c.materials.values()],
+        "material": [{"code": m.code, **bi(m.name), "ecert": m.ecert,
+                      **({"pages": [bi(p) for p in m.pages]} if m.pages else {})}
+                     for m in c.materials.values()],
         "matter": [
             {
                 "code": m.code, **bi(m.name), "department": m.department,

@@ -119,6 +119,20 @@ def test_a_typo_in_a_key_is_refused(copy):
     assert err.value.line == line_of(path, 'code = "bank_card"')
 
 
+def test_a_material_names_two_pages_or_none(copy):
+    # a page of its own needs no name: one named page is a mistake (a second one left out)
+    path = copy / "03_materials.toml"
+    edit(path, '{ code = "bank_card", zh', '{ code = "bank_card", pages = [{ zh = "正面", en = "front" }], zh')
+    with pytest.raises(CatalogError) as err:
+        load_catalog(copy)
+    assert err.value.field == "material[bank_card].pages"
+    # a page without both its names is refused too
+    edit(path, 'pages = [{ zh = "正面", en = "front" }]', 'pages = [{ zh = "正面" }, { zh = "反面", en = "back" }]')
+    with pytest.raises(CatalogError) as err:
+        load_catalog(copy)
+    assert "pages[0]" in err.value.field
+
+
 def test_a_field_defined_twice_is_refused(copy):
     path = copy / "02_fields.toml"
     edit(

@@ -94,6 +94,26 @@ def test_an_e_certificate_type_alone_does_not_waive_the_paper():
     assert materials_missing(sub, cat) == ["birth_medical"]
 
 
+def test_a_material_whose_pages_are_named_is_missing_until_each_page_is_scanned():
+    from kiosk.catalog import Bilingual
+
+    # Given the household register has two named pages (户主页, 本人页)
+    cat = small_catalog()
+    two = (Bilingual("户主页", "head's page"), Bilingual("本人页", "own page"))
+    cat = dataclasses.replace(cat, materials=dict(cat.materials, hukou_book=dataclasses.replace(
+        cat.materials["hukou_book"], pages=two)))  # fmt: skip
+    sent = {"id_card": "scan:1:9f86d081884c7d65", "birth_medical": "scan:1:2c26b46b68ffc68f"}
+    # When a kiosk sends one page of it, it is missing, named as such
+    one = a_submission("T1", materials={**sent, "hukou_book": "scan:1:fcde2b2edba56bf4"})
+    assert materials_missing(one, cat) == ["hukou_book"]
+    # and with both pages, the submission is taken (this raises when one is missing)
+    validate.check_against_catalog(
+        a_submission("T1", materials={**sent, "hukou_book": "scan:2:fcde2b2edba56bf4"}), cat)
+    # (a reference of another form, a scan stored elsewhere, is taken as whole)
+    validate.check_against_catalog(
+        a_submission("T1", materials={**sent, "hukou_book": "dms:4711"}), cat)
+
+
 def test_the_id_card_read_at_the_kiosk_waives_the_id_card_copy():
     # Given an ID card material backed by the "id_card" certificate
     cat = small_catalog()

@@ -85,9 +85,50 @@ def test_materials_must_be_scanned_or_deferred_before_review(catalog):
     left = j.materials_done(NOW)
     assert left and j.session.state is State.MATERIALS
     for item in left:
-        j.attach_scan(item.code, [b"page"], NOW)
+        j.attach_scan(item.code, [b"page"] * max(1, len(item.pages)), NOW)
     assert j.materials_done(NOW) == []
     assert j.session.state is State.REVIEW
+
+
+def test_a_household_register_is_not_taken_until_both_its_pages_are_scanned(catalog):
+    j = journey(catalog)
+    j.choose("birth", NOW)
+    answer_all(j)
+    j.session.go(State.MATERIALS, NOW)
+    register = next(m for m in j.materials() if m.code == "hukou_book")
+    # Given its head-of-household page scanned
+    j.attach_scan("hukou_book", [b"head's page"], NOW)
+    # Then it is still to be scanned, and the page wanted next is the citizen's own
+    assert "hukou_book" in [m.code for m in j.outstanding()]
+    assert j.page_wanted(register).zh == "本人页"
+    # and once the own page is scanned too, it is taken, and no page is wanted
+    j.attach_scan("hukou_book", [b"head's page", b"own page"], NOW)
+    assert "hukou_book" not in [m.code for m in j.outstanding()]
+    assert j.page_wanted(register) is None
+    assert j.session.scans["hukou_book"].startswith("scan:2:")
+
+
+def test_a_material_deferred_after_one_of_its_pages_is_not_sent_as_scanned(catalog):
+    import dataclasses
+
+    from kiosk.catalog import Bilingual
+
+    # Given the driving licence (which may be brought later) had two named pages
+    licence = dataclasses.replace(catalog.materials["driving_licence"], pages=(
+        Bilingual("正页", "main page"), Bilingual("副页", "counterpart")))  # fmt: skip
+    j = journey(dataclasses.replace(catalog, materials={**catalog.materials,
+                                                         "driving_licence": licence}))  # fmt: skip
+    j.choose("after_death", NOW)
+    answer_all(j)
+    j.session.go(State.MATERIALS, NOW)
+    item = next(m for m in j.materials() if m.code == "driving_licence")
+    assert item.pages and item.deferrable
+    # When its first page is scanned, and then it is deferred after all
+    j.attach_scan(item.code, [b"main page"], NOW)
+    j.defer(item.code, NOW)
+    # Then the half-scanned copy is not sent: it is deferred, whole, and not outstanding
+    assert item.code not in j.session.scans and item.code not in j.scan_pages
+    assert item.code in j.deferred_codes and item.code not in [m.code for m in j.outstanding()]
 
 
 def test_a_material_the_law_requires_now_cannot_be_deferred(catalog):
