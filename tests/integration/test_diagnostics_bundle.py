@@ -103,7 +103,8 @@ async def a_visit(rig, cfg) -> str:
                 j.set_value(key, normalize_date(value), now)  # as the date keypad does
         assert j.form_done(now) == {}
         for item in j.outstanding():
-            await terminal.scan_material(item.code)
+            for _page in range(max(1, len(item.pages))):  # each named page (户主页, 本人页)
+                await terminal.scan_material(item.code)
         assert j.materials_done(now) == []
         outcome = await terminal.submit()
         await terminal.print_receipt(terminal.receipt())
