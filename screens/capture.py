@@ -77,14 +77,18 @@ class CaptureScreen(CameraScreen):
             if self.journey is not None else None  # fmt: skip
         return item.page_wanted(int(self.pages)) if item is not None else None
 
+    NAMED = {"capture.place": "capture.place_page", "capture.hold_still": "capture.hold_still_page"}
+
     def _guide(self, key: str) -> bool:
-        page = self._wanted() if key == "capture.place" else None
+        """The live guidance; for a material whose pages are named, naming the one to lay
+        down (the first one too: found at once, it was only "hold still")."""
+        page = self._wanted() if key in self.NAMED else None
         if page is None:
             return super()._guide(key)
-        values = {"page": page.get(self.terminal.language)}
-        if (self.phase, self._message) == ("looking", ("capture.place_page", values)):
+        key, values = self.NAMED[key], {"page": page.get(self.terminal.language)}
+        if (self.phase, self._message) == ("looking", (key, values)):
             return False
-        self._show("looking", "capture.place_page", **values)
+        self._show("looking", key, **values)
         return True
 
     def start(self):

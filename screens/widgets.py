@@ -529,6 +529,9 @@ class MoreBox(BoxLayout):
     list's current stage, a form's label, a number of the contribution record)."""
 
     strip = NumericProperty(0)  # the strip's height; 0 while the whole list fits (widgets.kv)
+    # no strip, no words: the list keeps every line of its room (the form while its keyboard
+    # is open: a view of two rows, the field typed in kept in it; a technician's panels)
+    quiet = BooleanProperty(False)
     more = BooleanProperty(False)  # the list goes on below its view: the words show
     more_text = StringProperty("")
     more_font_size = NumericProperty(dp(22))
@@ -538,6 +541,7 @@ class MoreBox(BoxLayout):
     def __init__(self, **kw):
         super().__init__(**kw)
         self.fbind("height", self._strip)
+        self.fbind("quiet", self._strip)
         self.fbind("more_text", self._draw_text)
         self.fbind("more_font_size", self._draw_text)
 
@@ -551,7 +555,7 @@ class MoreBox(BoxLayout):
 
     def _strip(self, *_):
         scroll, tex = self.scroll, self.more_texture
-        longer = scroll is not None and scroll.content_height > self.height + dp(1)
+        longer = not self.quiet and scroll is not None and scroll.content_height > self.height + dp(1)
         self.strip = (tex.height + dp(24) if tex is not None else dp(56)) if longer else 0
         self.more = longer and scroll.more
 
