@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 
-from kivy.properties import ListProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 
 from kiosk.errors import CaptureRejected, KioskError
 from kiosk.materials import SteadyPage
@@ -42,6 +42,7 @@ class CaptureScreen(CameraScreen):
     title = StringProperty("")
     pages = NumericProperty(0)
     page_names = ListProperty([])  # the material's named pages, in the citizen's language
+    complete = BooleanProperty(False)  # each named page taken: nothing more to lay down
 
     def __init__(self, terminal, nav, **kw):
         super().__init__(terminal, nav, **kw)
@@ -70,6 +71,11 @@ class CaptureScreen(CameraScreen):
 
     def retitle(self) -> None:
         self._title()
+
+    def on_pages(self, *_):
+        self.complete = bool(self.page_names) and self.pages >= len(self.page_names)
+
+    on_page_names = on_pages
 
     def _wanted(self):
         """The named page to lay down next (户主页, 本人页; 人像面, 国徽面), or None."""
@@ -108,7 +114,9 @@ class CaptureScreen(CameraScreen):
                 page = look.corners is not None
                 progress = self._steady.feed(page, look.steady, time.monotonic())
                 preview.ok, preview.progress = page and look.steady, progress
-                if progress >= 1.0 and not self.busy:  # not while "scan now" is at work
+                if self.complete:  # an ID card has two sides: a third is not taken
+                    pass
+                elif progress >= 1.0 and not self.busy:  # not while "scan now" is at work
                     await self._take()
                 elif self._steady.armed and time.monotonic() >= self._told_until:
                     self._guide("capture.hold_still" if page else "capture.place")
@@ -149,7 +157,7 @@ class CaptureScreen(CameraScreen):
     def take_now(self):
         """The citizen's own "scan now" (a page the camera does not settle on by itself);
         after a camera fault, the camera tried again."""
-        if self.phase == "taking" or self.busy:
+        if self.phase == "taking" or self.busy or (self.complete and self.phase != "fault"):
             return
         if self.phase == "fault":
             self.start()

@@ -749,5 +749,17 @@ async def capture_steps(w: Walkthrough, props: Props) -> None:
     await w.tap("capture_done")
     await until(lambda: w.on("materials"), 5, "back on the materials list")
     await w.screenshot("capture-list-page-wanted")
-    props.report({**facts, "paged": paged.code,
-                  "paged_outstanding": paged.code in [m.code for m in w.screen().journey.outstanding()]})
+    facts.update(paged=paged.code,
+                 paged_outstanding=paged.code in [m.code for m in w.screen().journey.outstanding()])
+    # on with it: the own page laid down, taken; a third sheet laid down is not taken
+    await w.tap(f"scan:{paged.code}")
+    await until(lambda: w.on("capture"), 5, "the capture screen again")
+    props.show_document("second_page")
+    await until(lambda: capture.pages == 2 and capture.phase == "taken", 15, "its second page taken")
+    await w.screenshot("capture-paged-2")
+    props.show_document("page")
+    await asyncio.sleep(2.0)  # longer than a page takes to settle and be taken
+    facts.update(paged_pages=capture.pages, take_now_offered=not capture.ids.take.disabled)
+    await w.tap("capture_done")
+    await until(lambda: w.on("materials"), 5, "back on the materials list")
+    props.report({**facts, "paged_done": paged.code not in [m.code for m in w.screen().journey.outstanding()]})

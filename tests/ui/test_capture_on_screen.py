@@ -61,3 +61,11 @@ def test_a_household_register_asks_for_its_own_page_after_the_head_of_household_
     assert shots["report"]["paged_outstanding"] is True
     assert shows_text(shots["capture-list-page-wanted"], "已拍 1 页，还需拍：本人页", range(22, 26))
     assert shows_text(shots["capture-list-page-wanted"], translate("materials.scan_more"), range(26, 34), bold=True)
+
+
+def test_once_both_pages_are_in_the_register_is_taken_and_no_third_sheet_is(shots):
+    assert shows_text(shots["capture-paged-2"], translate("capture.taken_all", pages=2), range(34, 40), bold=True)
+    report = shots["report"]
+    assert report["paged_pages"] == 2, "a third sheet laid down was taken"
+    assert report["take_now_offered"] is False
+    assert report["paged_done"] is True
