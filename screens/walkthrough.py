@@ -298,7 +298,10 @@ async def to_materials(w: Walkthrough, props: Props, shot, typed: bool | int = T
             value = (props.form_values or {}).get(f.id)
             if value and not terminal.session.values.get(f.id):
                 terminal.journey.set_value(f.id, normalize_date(value), terminal.now())
-        w.screen().build_rows()  # the form shows what was put in, as if typed
+        # the form shows what was put in, as if typed (and, as after the last field typed,
+        # no keyboard: left up, it stood for a field made again, off the view)
+        w.screen().close_keyboard()
+        w.screen().build_rows()
     await shot("06-form-filled")
     await w.tap("form_done")
     await until(lambda: w.on("materials"), 5, "the materials list")
