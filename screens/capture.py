@@ -51,6 +51,7 @@ class CaptureScreen(CameraScreen):
         self._steady = SteadyPage(hold=HOLD)
         self._told_until = 0.0  # a refusal stays on screen this long before the live guidance
         self._message = ("capture.place", {})
+        self._material = None  # the material scanned (kiosk.materials.MaterialItem): _title
 
     def open_for(self, code: str, replace: bool = False) -> None:
         """Scan material ``code``; with ``replace`` the pages taken now replace the old ones."""
@@ -64,7 +65,10 @@ class CaptureScreen(CameraScreen):
         self.start()
 
     def _title(self):
-        item = next((m for m in self.journey.materials() if m.code == self.code), None)
+        # the material as the bundle lists it (its pages named or not), looked up once a visit
+        # to this screen: the camera's loop asks for it several times a second
+        self._material = item = next((m for m in self.journey.materials() if m.code == self.code),
+                                     None) if self.journey is not None else None  # fmt: skip
         name = item.name.get(self.terminal.language) if item else self.code
         self.page_names = [p.get(self.terminal.language) for p in item.pages] if item else []
         self.title = self.t("capture.title", material=name)
@@ -79,8 +83,7 @@ class CaptureScreen(CameraScreen):
 
     def _wanted(self):
         """The named page to lay down next (户主页, 本人页; 人像面, 国徽面), or None."""
-        item = next((m for m in self.journey.materials() if m.code == self.code), None) \
-            if self.journey is not None else None  # fmt: skip
+        item = self._material
         return item.page_wanted(int(self.pages)) if item is not None else None
 
     NAMED = {"capture.place": "capture.place_page", "capture.hold_still": "capture.hold_still_page"}
@@ -142,8 +145,7 @@ class CaptureScreen(CameraScreen):
             return False
         self._steady.taken()  # this page is not taken again until the picture changes
         self._replace = False
-        item = next((m for m in self.journey.materials() if m.code == self.code), None)
-        page = self._wanted()
+        item, page = self._material, self._wanted()
         if page is not None:  # a named page still to come: which
             self._show("taken", "capture.taken_next", pages=self.pages,
                        page=page.get(self.terminal.language))  # fmt: skip
@@ -183,6 +185,7 @@ class CaptureScreen(CameraScreen):
         super().wipe()
         self._stop_loop()
         self.code, self._replace, self.pages, self.page_names = "", False, 0, []
+        self._material = None
 
     def spoken(self) -> str:
         return self.title + "。" + (self.guidance or self.t("capture.place"))
