@@ -460,8 +460,11 @@ class HallStore:
 
     def alerts(self, scope: Sequence[str] | None, closed: bool = False,
                limit: int = 200, alert_id: int | None = None) -> list[dict[str, Any]]:  # fmt: skip
-        """Open alerts (unacknowledged first, newest first), or the closed ones, with their
-        history; ``alert_id``: that one only (if open, or closed, and in scope)."""
+        """Open alerts, or the closed ones (newest first), with their history; ``alert_id``:
+        that one only (if open, or closed, and in scope). Open ones: what still holds before
+        what recovered by itself, what nobody has seen before what somebody has, a citizen's
+        call before a terminal down before the rest, and the longest waiting first (a call
+        25 minutes old above a paper warning from a minute ago)."""
         a = t.alerts
         q = sa.select(a).where(_in_scope(a.c.service_point, scope))
         if alert_id is not None:
@@ -471,9 +474,11 @@ class HallStore:
         else:
             # what still holds and nobody has seen first; recovered ones (waiting only to be
             # closed) last
+            urgency = sa.case((a.c.kind == status.HELP, 0),
+                              (a.c.kind.in_(status.RED_KINDS), 1), else_=2)  # fmt: skip
             q = q.where(a.c.closed_at.is_(None)).order_by(
-                a.c.cleared_at.is_not(None), a.c.acknowledged_at.is_not(None),
-                a.c.opened_at.desc())  # fmt: skip
+                a.c.cleared_at.is_not(None), a.c.acknowledged_at.is_not(None), urgency,
+                a.c.opened_at, a.c.id)  # fmt: skip
         with self.engine.connect() as conn:
             rows = [dict(r._mapping) for r in conn.execute(q.limit(limit))]
             ids = [r["id"] for r in rows]

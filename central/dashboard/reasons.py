@@ -54,6 +54,14 @@ KNOWN: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"cannot open\b", "设备打不开：请检查连线（是否被拔出或被占用）"),  # after the specific ones
         (r"espeak-ng is not installed\b", "未安装语音合成程序 espeak-ng"),
         (r"no audio player\b", "没有音频播放程序：语音提示已关闭"),
+        # the submission queue (client/outbox.py Outbox.health)
+        (r"(\d+) submission\(s\) set aside unsent\b",
+         "{0} 份申请已搁置、未能发出，办事群众手持待受理收件凭证：请技术人员用 kiosk outbox 查看，"
+         "排除原因后重发"),
+        (r"(\d+) submission\(s\) waiting: the platform refuses this terminal\b",
+         "{0} 份申请等待发出：平台拒绝本终端（终端时钟不准，或登记已失效）"),
+        (r"(\d+) submission\(s\) not yet delivered, the oldest for over (\d+) h\b",
+         "{0} 份申请尚未送达平台，最早的一份已超过 {1} 小时：请检查网络"),
         # repeated failed card reads (kiosk/health.py FailedReads)
         (r"(\d+) cards not read in the last (\d+) min\b",
          "{1} 分钟内 {0} 张卡未能读取：请清洁读卡器，检查连线"),

@@ -149,7 +149,10 @@ def _count(raw) -> int:
 
 
 def by_severity(views: Iterable[TerminalView]) -> list[TerminalView]:
-    return sorted(views, key=lambda v: (v.severity, v.service_point, v.terminal_id))
+    """Red before amber before green; among the red, a terminal whose citizen has called
+    for staff first (a person is waiting at it)."""
+    return sorted(views, key=lambda v: (v.severity, not any(c.kind == HELP for c in v.conditions),
+                                        v.service_point, v.terminal_id))  # fmt: skip
 
 
 @dataclass(frozen=True)

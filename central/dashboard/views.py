@@ -409,7 +409,8 @@ def _history(items: Sequence[Mapping[str, Any]], label) -> str:
 
 def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[str, Any]],
                 points: Mapping[str, str], visible: Sequence[str], chosen: str, closed: bool,
-                open_alerts: int, refresh: int = 0) -> str:  # fmt: skip
+                open_alerts: int, refresh: int = 0, now: dt.datetime | None = None) -> str:  # fmt: skip
+    now = now or dt.datetime.now(dt.UTC)
     rows = []
     for a in alerts:
         cond = status.Condition(a["kind"], a["detail"])
@@ -448,6 +449,9 @@ def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[
             # (an unanswered call is asked about again first: see confirm_close_page)
             actions += (f'<form method="post" action="{base}/close">{csrf_field(csrf)}'
                         f'<button>关闭 Close</button></form>')  # fmt: skip
+        # how long it has held, at a glance (a call waiting 25 minutes): while it still does
+        since = ("" if a["closed_at"] or a["cleared_at"]
+                 else f'<small class="since">{e(ago(a["opened_at"], now))}</small>')  # fmt: skip
         # recovered by itself: no longer red (it waits only for someone to close it)
         now_sev = Severity.GREEN if a["cleared_at"] else cond.severity
         sev = Severity.GREEN if a["closed_at"] else now_sev
@@ -456,7 +460,7 @@ def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[
             f'data-terminal="{e(a["terminal_id"])}"><td>{badge(now_sev)}</td>'
             f"<td><b>{e(zh)}</b><small>{e(en)}</small></td>"
             f'<td class="mono">{terminal_cell(a["terminal_id"])}</td><td>{point_name(points, a["service_point"])}</td>'
-            f"<td>{detail}</td><td>{e(when(a['opened_at']))}</td><td>{live}</td><td>{state}</td>"
+            f"<td>{detail}</td><td>{e(when(a['opened_at']))}{since}</td><td>{live}</td><td>{state}</td>"
             f'<td class="actions">{actions}{_history(a["history"], lambda h: ACTION.get(h["action"], h["action"]))}</td></tr>'
         )
     tabs = (f'<div class="tabs"><a href="/dashboard/alerts?point={quote(chosen)}"'
@@ -493,6 +497,9 @@ def ratings_page(*, county: str, user: User, csrf: str, distribution: Mapping[in
             f'<span class="pct">{pct:.0f}%</span></div>'
         )
     rate = f"{100 * good / total:.1f}%" if total else "—"
+    # coloured by how it stands: green at the 95 % halls are held to, amber from 85 %, else red
+    rate_cls = ("grey" if not total else "green" if good >= 0.95 * total
+                else "amber" if good >= 0.85 * total else "red")  # fmt: skip
     rows = []
     for r in bad:
         state = r["follow_up"]
@@ -531,7 +538,7 @@ def ratings_page(*, county: str, user: User, csrf: str, distribution: Mapping[in
         f'<div class="titlebar"><h1>{bi("好差评", "Ratings")}</h1>'
         f"{point_filter('/dashboard/ratings', points, visible, chosen)}</div>"
         f'<div class="split"><section class="panel"><h2>{bi("近 30 天评价分布", "Last 30 days")}</h2>'
-        f'{"".join(bars)}</section><section class="panel kpi"><b>{rate}</b>'
+        f'{"".join(bars)}</section><section class="panel kpi {rate_cls}"><b>{rate}</b>'
         f"{bi('满意率（4–5 星）', 'Satisfied')}<small>共 {total} 条评价</small></section></div>"
         f"<h2>{bi('差评及整改跟进', 'Bad ratings and follow-up')}</h2>{table}"
     )

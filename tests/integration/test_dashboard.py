@@ -327,6 +327,24 @@ def test_citizens_call_for_staff_is_an_alert_closed_by_a_person(platform, page):
     expect(terminal.locator("a.problem")).to_have_count(0, timeout=8000)
 
 
+def test_a_citizen_waiting_for_staff_heads_the_alerts_above_a_newer_fault(platform, page):
+    url, _ = platform
+    # Given a citizen calls staff at one terminal, and then another terminal's paper runs out
+    calling, empty = Terminal(url, "zhouhu"), Terminal(url, "zhouhu")
+    calling.beat(screen="materials")
+    calling.call_staff("materials")
+    empty.beat(paper="paper_out")
+    # When the manager opens the alerts
+    row = managers_alert(page, url, calling, "help")
+    expect(row).to_have_count(1)
+    # Then the call comes first (a person is waiting), though the paper went out after it,
+    # and each says how long it has held
+    order = [(r.get_attribute("data-terminal"), r.get_attribute("data-kind"))
+             for r in page.locator("tr[data-alert]").all()]  # fmt: skip
+    assert order.index((calling.terminal_id, "help")) < order.index((empty.terminal_id, "paper_out"))
+    expect(row.locator("small.since")).to_contain_text(re.compile(r"\d+ (秒|分钟)前"))
+
+
 def test_technician_pin_failures_are_not_shown_as_a_citizen_asking_for_help(platform, page):
     from kiosk.technician import HELP_SCREEN
 
@@ -421,6 +439,9 @@ def test_bad_rating_is_followed_up_from_new_to_resolved(platform, page):
     one = page.locator('.bar[data-level="1"] .fill').bounding_box()
     two = page.locator('.bar[data-level="2"] .fill').bounding_box()
     assert five and one and two and five["width"] > one["width"] > two["width"]
+    # three of five satisfied: 60 %, in red (it was the green of a good month whatever it said)
+    expect(page.locator("section.kpi b")).to_have_text("60.0%")
+    expect(page.locator("section.kpi")).to_have_class(re.compile(r"\bred\b"))
     shot(page, "ratings")
     # When the manager assigns it, records the call back and resolves it
     row.locator("input[name=assignee]").fill("李主任")

@@ -33,3 +33,16 @@ def test_the_readers_and_cameras_standard_words_read_in_chinese():
     assert in_chinese("camera /dev/video2 gave no frame (unplugged?)").startswith("摄像头没有画面")
     assert in_chinese("cannot open scanner port /dev/ttyS1: busy").startswith("扫码器串口打不开")
     assert in_chinese("cannot open /dev/video0: busy").startswith("设备打不开")
+
+
+def test_the_submission_queue_s_fault_reads_in_chinese(tmp_path):
+    from client.outbox import Outbox
+    from tests.support.central import a_submission
+
+    # Given a submission the platform refused for good, set aside on the kiosk
+    outbox = Outbox(tmp_path / "outbox.sqlite3", tmp_path / "outbox.key", "T1")
+    outbox.give_up(outbox.entry_id(outbox.put(a_submission("T1")).key), "rejected")
+    # Then the hall reads what it means and who can put it right, not the kiosk's English
+    said = in_chinese(outbox.health().reason)
+    assert said.startswith("1 份申请已搁置、未能发出，办事群众手持待受理收件凭证")
+    assert "kiosk outbox" in said
