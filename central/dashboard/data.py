@@ -32,6 +32,9 @@ HALL_MESSAGES: dict[str, tuple[str, str]] = {
     "hall.forbidden": ("您无权查看该服务点。", "You may not see this service point."),
     "hall.not_found": ("没有找到该记录。", "No such record."),
     "hall.wrong_state": ("状态已被他人更新，请刷新后再试。", "Someone changed it meanwhile; reload and try again."),
+    "hall.still_ongoing": ("问题仍在持续：关闭后会立即重新告警。请先确认，恢复后再关闭。",
+                           "It still holds: closed, it would open again at once. Acknowledge it; "
+                           "close it once it has recovered."),
     "hall.unanswered_call": ("这条呼叫还没有人确认，群众可能仍在等待。",
                              "Nobody has acknowledged this call yet: the citizen may still be waiting."),
     "hall.unknown_reason": ("不认识的评价原因“{field}”。", "Unknown rating reason “{field}”."),
@@ -52,6 +55,14 @@ def unanswered_call(alert: Mapping[str, Any]) -> bool:
     not over by itself: closing it by a slip would leave someone waiting."""
     return (alert["kind"] == status.HELP and alert["acknowledged_at"] is None
             and alert["cleared_at"] is None and alert["closed_at"] is None)  # fmt: skip
+
+
+def still_ongoing(alert: Mapping[str, Any]) -> bool:
+    """An alert a terminal's own state opened (paper out, a device down, offline) that still
+    holds: closed, the next sweep would open it again at once, as a new alert (its start and
+    its acknowledgement lost). It is acknowledged meanwhile, and closed once recovered."""
+    return (alert["kind"] in status.ALERTING and alert["cleared_at"] is None
+            and alert["closed_at"] is None)  # fmt: skip
 
 
 class HallError(ApiError):
@@ -520,6 +531,8 @@ class HallStore:
                 raise HallError(404, "hall.not_found")
             if action == "close" and not confirmed and unanswered_call(row._mapping):
                 raise HallError(409, "hall.unanswered_call")
+            if action == "close" and still_ongoing(row._mapping):
+                raise HallError(409, "hall.still_ongoing")
             if action == "acknowledge":
                 done = conn.execute(a.update().where(
                     a.c.id == alert_id, a.c.acknowledged_at.is_(None), a.c.closed_at.is_(None),

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from central.dashboard import status
-from central.dashboard.data import User
+from central.dashboard.data import User, still_ongoing
 from central.dashboard.reasons import in_chinese
 from central.dashboard.status import Severity, TerminalView
 from kiosk.session import CARD_LEFT_HELP as CARD_LEFT  # a card stayed in a reader
@@ -447,8 +447,11 @@ def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[
                 actions += (f'<form method="post" action="{base}/acknowledge">{csrf_field(csrf)}'
                             f'<button class="primary">确认 Acknowledge</button></form>')  # fmt: skip
             # (an unanswered call is asked about again first: see confirm_close_page)
-            actions += (f'<form method="post" action="{base}/close">{csrf_field(csrf)}'
-                        f'<button>关闭 Close</button></form>')  # fmt: skip
+            if still_ongoing(a):  # closed, it would open again at once, as a new alert
+                actions += '<small class="hint">恢复后可关闭 Close once recovered</small>'
+            else:
+                actions += (f'<form method="post" action="{base}/close">{csrf_field(csrf)}'
+                            f'<button>关闭 Close</button></form>')  # fmt: skip
         # how long it has held, at a glance (a call waiting 25 minutes): while it still does
         since = ("" if a["closed_at"] or a["cleared_at"]
                  else f'<small class="since">{e(ago(a["opened_at"], now))}</small>')  # fmt: skip

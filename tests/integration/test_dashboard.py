@@ -244,6 +244,10 @@ def test_paper_out_raises_an_alert_the_manager_acknowledges_and_closes(platform,
     # Then it is marked acknowledged by the manager
     expect(row).to_contain_text("已确认")
     expect(row).to_contain_text("zhouhu-mgr")
+    # While the paper is still out it cannot be closed (it would open again at once, as a
+    # new alert, its start and acknowledgement lost): it says when it can be
+    expect(row.get_by_role("button", name=re.compile("关闭"))).to_have_count(0)
+    expect(row).to_contain_text("恢复后可关闭")
     # When the paper is refilled, the alert shows it recovered; the manager closes it
     kiosk.beat(paper="ok")
     page.goto(f"{url}/dashboard/alerts")
