@@ -79,13 +79,15 @@ def terminals_body(url: str, scope: tuple[str, ...] | None, points: dict[str, st
                    catalog_etag: str) -> str:  # fmt: skip
     """Read, judge and render the terminals in ``scope`` now (blocking: the builder process)."""
     engine, now = read_only(url), dt.datetime.now(dt.UTC)
-    found = HallStore(engine).terminal_views(scope, now, offline_after)
+    hall = HallStore(engine)
+    found = hall.terminal_views(scope, now, offline_after)
     configs = {(c["scope"], c["scope_id"]): c for c in remote.rows(engine)}
     pushed = {v.terminal_id: remote.effective(configs, v.service_point, v.terminal_id)[0]
               for v in found} if configs else {}  # fmt: skip
     return views.terminals_body(views=found, points=points, visible=visible, chosen=chosen,
                                 now=now, offline_after=offline_after, pushed=pushed,
-                                catalog_etag=catalog_etag)  # fmt: skip
+                                catalog_etag=catalog_etag,
+                                since=hall.problems_since(scope))  # fmt: skip
 
 
 def terminal_views(url: str, now: dt.datetime, offline_after: float) -> list:

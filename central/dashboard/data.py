@@ -305,6 +305,17 @@ class HallStore:
 
     # -- terminals ------------------------------------------------------------------
 
+    def problems_since(self, scope: Sequence[str] | None) -> dict[str, dt.datetime]:
+        """When each terminal's oldest problem still holding began (its oldest open alert
+        not recovered), by terminal: "since when" beside what is wrong."""
+        a = t.alerts
+        q = (sa.select(a.c.terminal_id, sa.func.min(a.c.opened_at))
+             .where(a.c.closed_at.is_(None), a.c.cleared_at.is_(None),
+                    _in_scope(a.c.service_point, scope))
+             .group_by(a.c.terminal_id))  # fmt: skip
+        with self.engine.connect() as conn:
+            return {tid: _aware(at) for tid, at in conn.execute(q)}
+
     def terminal_views(self, scope: Sequence[str] | None, now: dt.datetime,
                        offline_after: float) -> list[status.TerminalView]:  # fmt: skip
         """Every enrolled, unrevoked terminal in scope with its latest heartbeat, red first."""

@@ -265,6 +265,17 @@ def _problems(v: TerminalView) -> str:
     return "".join(parts) or '<span class="muted">无 none</span>'
 
 
+def lasted(began: dt.datetime, now: dt.datetime) -> str:
+    """How long something has held: "已持续 25 分钟" (a call for staff, paper out)."""
+    return f"已持续 {uptime(int((now - began).total_seconds()))}"
+
+
+def _since(v: TerminalView, since: Mapping[str, dt.datetime], now: dt.datetime) -> str:
+    began = since.get(v.terminal_id) if v.conditions else None
+    return (f'<small class="since">{e(lasted(began, now))}（{e(when(began))} 起）</small>'
+            if began else "")  # fmt: skip
+
+
 def uptime(seconds: int | None) -> str:
     if seconds is None:
         return "—"
@@ -313,9 +324,11 @@ def terminals_page(*, county: str, user: User, csrf: str, body: str, refresh: in
 
 def terminals_body(*, views: Sequence[TerminalView], points: Mapping[str, str],
                    visible: Sequence[str], chosen: str, now: dt.datetime, offline_after: float,
-                   catalog_etag: str = "", pushed: Mapping[str, int] | None = None) -> str:  # fmt: skip
-    """The terminal page's content as of ``now``: the same for every user of one scope."""
-    pushed = pushed or {}
+                   catalog_etag: str = "", pushed: Mapping[str, int] | None = None,
+                   since: Mapping[str, dt.datetime] | None = None) -> str:  # fmt: skip
+    """The terminal page's content as of ``now``: the same for every user of one scope;
+    ``since``: when each terminal's oldest problem still holding began (HallStore)."""
+    pushed, since = pushed or {}, since or {}
     counts = Counter(v.severity for v in views)
     cards = "".join(
         f'<div class="card {s.css}"><b>{counts[s]}</b>{bi(*SEVERITY[s])}</div>' for s in Severity
@@ -338,7 +351,7 @@ def terminals_body(*, views: Sequence[TerminalView], points: Mapping[str, str],
             f'<td>{cell(("badge", sev), badge, sev)}</td><td class="mono">{terminal_cell(v.terminal_id)}</td>'
             f"<td>{cell(('point', v.service_point), point_name, points, v.service_point)}</td>"
             f"<td{seen_cls}>{e(ago(v.last_seen, now))}<small>{e(when(v.last_seen))}</small></td>"
-            f"<td>{cell(('problems', v.conditions, devices), _problems, v)}</td>"
+            f"<td>{cell(('problems', v.conditions, devices), _problems, v)}{_since(v, since, now)}</td>"
             f"<td>{cell(('devices', devices, v.online), _devices, v)}</td>"
             f"<td>{cell(('paper', v.paper), _paper, v.paper)}</td>"
             f'<td class="mono">{cell(("software", v.software_version, v.catalog_version), _software, v, catalog_etag)}</td>'
@@ -454,7 +467,7 @@ def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[
                             f'<button>关闭 Close</button></form>')  # fmt: skip
         # how long it has held, at a glance (a call waiting 25 minutes): while it still does
         since = ("" if a["closed_at"] or a["cleared_at"]
-                 else f'<small class="since">{e(ago(a["opened_at"], now))}</small>')  # fmt: skip
+                 else f'<small class="since">{e(lasted(a["opened_at"], now))}</small>')  # fmt: skip
         # recovered by itself: no longer red (it waits only for someone to close it)
         now_sev = Severity.GREEN if a["cleared_at"] else cond.severity
         sev = Severity.GREEN if a["closed_at"] else now_sev

@@ -346,7 +346,11 @@ def test_a_citizen_waiting_for_staff_heads_the_alerts_above_a_newer_fault(platfo
     order = [(r.get_attribute("data-terminal"), r.get_attribute("data-kind"))
              for r in page.locator("tr[data-alert]").all()]  # fmt: skip
     assert order.index((calling.terminal_id, "help")) < order.index((empty.terminal_id, "paper_out"))
-    expect(row.locator("small.since")).to_contain_text(re.compile(r"\d+ (秒|分钟)前"))
+    expect(row.locator("small.since")).to_contain_text(re.compile(r"已持续 \d+ (秒|分钟)"))
+    # and on the terminals page, the calling terminal's problems say since when they hold
+    page.goto(f"{url}/dashboard/terminals")
+    terminal = page.locator(f'tr[data-terminal="{calling.terminal_id}"]')
+    expect(terminal.locator("small.since")).to_contain_text("已持续", timeout=8000)  # (built in 5 s)
 
 
 def test_technician_pin_failures_are_not_shown_as_a_citizen_asking_for_help(platform, page):
