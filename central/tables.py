@@ -21,6 +21,8 @@ terminals = sa.Table(
     sa.Column("enrolled_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
     # last_seen_at moved to terminal_state.at in 0004
+    # where it stands in its hall, as its staff say it ("东侧入口 1 号机"; 0013)
+    sa.Column("place", sa.String(64), nullable=False, server_default=""),
 )
 
 enrolment_codes = sa.Table(

@@ -87,7 +87,8 @@ def terminals_body(url: str, scope: tuple[str, ...] | None, points: dict[str, st
     return views.terminals_body(views=found, points=points, visible=visible, chosen=chosen,
                                 now=now, offline_after=offline_after, pushed=pushed,
                                 catalog_etag=catalog_etag,
-                                since=hall.problems_since(scope))  # fmt: skip
+                                since=hall.problems_since(scope),
+                                places=hall.places(scope))  # fmt: skip
 
 
 def terminal_views(url: str, now: dt.datetime, offline_after: float) -> list:

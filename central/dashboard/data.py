@@ -32,6 +32,8 @@ HALL_MESSAGES: dict[str, tuple[str, str]] = {
     "hall.forbidden": ("您无权查看该服务点。", "You may not see this service point."),
     "hall.not_found": ("没有找到该记录。", "No such record."),
     "hall.wrong_state": ("状态已被他人更新，请刷新后再试。", "Someone changed it meanwhile; reload and try again."),
+    "hall.bad_place": ("位置最多 32 个字，不能有控制字符。",
+                       "A place is 32 characters at most, with no control characters."),
     "hall.still_ongoing": ("问题仍在持续：关闭后会立即重新告警。请先确认，恢复后再关闭。",
                            "It still holds: closed, it would open again at once. Acknowledge it; "
                            "close it once it has recovered."),
@@ -55,6 +57,9 @@ def unanswered_call(alert: Mapping[str, Any]) -> bool:
     not over by itself: closing it by a slip would leave someone waiting."""
     return (alert["kind"] == status.HELP and alert["acknowledged_at"] is None
             and alert["cleared_at"] is None and alert["closed_at"] is None)  # fmt: skip
+
+
+PLACE_MAX = 32  # characters of a terminal's place in its hall (tables.terminals.place)
 
 
 def still_ongoing(alert: Mapping[str, Any]) -> bool:
@@ -304,6 +309,25 @@ class HallStore:
         return help_id, True
 
     # -- terminals ------------------------------------------------------------------
+
+    def places(self, scope: Sequence[str] | None) -> dict[str, str]:
+        """Where each terminal in scope stands in its hall, for those a technician has named."""
+        term = t.terminals
+        with self.engine.connect() as conn:
+            return dict(conn.execute(sa.select(term.c.id, term.c.place).where(
+                term.c.place != "", _in_scope(term.c.service_point, scope))).all())  # fmt: skip
+
+    def set_place(self, terminal_id: str, place: str) -> None:
+        """Name where ``terminal_id`` stands ("" forgets it).
+
+        :raises HallError: 422 a name too long or with control characters.
+        """
+        place = " ".join(place.split())
+        if len(place) > PLACE_MAX or not place.isprintable():
+            raise HallError(422, "hall.bad_place")
+        with self.engine.begin() as conn:
+            conn.execute(t.terminals.update().where(t.terminals.c.id == terminal_id)
+                         .values(place=place))  # fmt: skip
 
     def problems_since(self, scope: Sequence[str] | None) -> dict[str, dt.datetime]:
         """When each terminal's oldest problem still holding began (its oldest open alert

@@ -41,6 +41,8 @@ from central.dashboard import (
 )
 from central.dashboard.builder import BuildFailed, PageBuilder, terminal_views, terminals_body
 from central.dashboard.data import (
+    HALL_MESSAGES,
+    PLACE_MAX,
     SIGN_IN_LOCK,
     SIGN_IN_TRIES,
     HallError,
@@ -354,9 +356,10 @@ async def alerts(request: web.Request, user: User, csrf: str) -> web.StreamRespo
         await _sweep(request.app)
         closed = request.query.get("view") == "closed"
         found = await asyncio.to_thread(_reading(request).alerts, _scope(user, chosen), closed)
+        places = await asyncio.to_thread(_reading(request).places, _scope(user, chosen))
         return _html(views.alerts_page(
             county=_county(request), user=user, csrf=csrf, alerts=found, points=_points(request),
-            visible=visible, chosen=chosen, closed=closed,
+            visible=visible, chosen=chosen, closed=closed, places=places,
             open_alerts=await _open_alerts(request, user),
             # the open ones kept current on a hall's screen (a citizen calling staff shows
             # here); the closed ones are history, read at leisure
@@ -705,7 +708,8 @@ def _seen(form) -> int | None:
 
 
 async def _config_page(request, user, csrf, chosen: str, problems=None, form=None, saved="",
-                       changed: remote.Changed | None = None, revoke_error: str = ""):  # fmt: skip
+                       changed: remote.Changed | None = None, revoke_error: str = "",
+                       place_error: str = "", typed_place: str | None = None):  # fmt: skip
     engine = request.app[STORE].engine
     everything = list(_points(request))
     visible = everything if user.scope is None else list(user.scope)
@@ -731,13 +735,18 @@ async def _config_page(request, user, csrf, chosen: str, problems=None, form=Non
         if "elderly_default" in own:
             own["elderly_default"] = own["elderly_default"] == "on"
     status = await asyncio.to_thread(remote.push_status, engine, user.scope)
+    place = typed_place if typed_place is not None else ""
+    if typed_place is None and chosen.startswith("terminal:"):
+        place = (await asyncio.to_thread(_hall(request).places, user.scope)).get(
+            chosen.partition(":")[2], "")  # fmt: skip
     return _html(remote_views.config_page(
         county=_county(request), user=user, csrf=csrf, points=_points(request), visible=visible,
         terminals=terms, chosen=chosen, own=own, inherited=inherited, configs=configs,
         status=status, problems=problems or {}, saved=saved, version=version, changed=changed,
         revoked=request.query.get("revoked", "")[:64], revoke_error=revoke_error,
+        place=place, place_error=place_error, placed=request.query.get("placed") == "1",
         open_alerts=await _open_alerts(request, user)),
-        409 if changed else 422 if problems or revoke_error else 200)  # fmt: skip
+        409 if changed else 422 if problems or revoke_error or place_error else 200)  # fmt: skip
 
 
 @page("config")
@@ -790,6 +799,30 @@ async def terminal_revoke(request: web.Request, user: User, csrf: str) -> web.St
         request.app[SNAPSHOTS].invalidate()
         log.info("terminal %s revoked by %s on the dashboard", terminal_id, user.name)
         raise web.HTTPSeeOther(f"/dashboard/config?revoked={quote(terminal_id, safe='')}")
+
+    return await _guarded(request, user, csrf, build)
+
+
+@page("config")
+async def terminal_place(request: web.Request, user: User, csrf: str) -> web.StreamResponse:
+    """A technician or administrator names where a terminal in their scope stands in its
+    hall ("东侧入口 1 号机"): the dashboard shows it beside the terminal's id."""
+
+    async def build():
+        form = await request.post()
+        terminal_id = str(form.get("terminal", ""))[:64]
+        target = f"terminal:{terminal_id}"
+        await _target(request, user, target)  # 404 unknown, 403 another hall's
+        typed = str(form.get("place", ""))
+        try:
+            await asyncio.to_thread(_hall(request).set_place, terminal_id, typed)
+        except HallError as err:
+            zh, en = HALL_MESSAGES[err.key]
+            return await _config_page(request, user, csrf, target, place_error=f"{zh} {en}",
+                                      typed_place=typed[:PLACE_MAX * 2])  # fmt: skip
+        request.app[SNAPSHOTS].invalidate()
+        log.info("terminal %s: its place set by %s on the dashboard", terminal_id, user.name)
+        raise web.HTTPSeeOther(f"/dashboard/config?target={quote(target, safe='')}&placed=1")
 
     return await _guarded(request, user, csrf, build)
 
@@ -937,6 +970,7 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/dashboard/config", config_view)
     r.add_post("/dashboard/config", config_save)
     r.add_post("/dashboard/terminals/revoke", terminal_revoke)
+    r.add_post("/dashboard/terminals/place", terminal_place)
     r.add_get("/dashboard/account", account)
     r.add_post("/dashboard/account/password", change_password)
     r.add_get("/dashboard/accounts", accounts)

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from central.dashboard.data import User
+from central.dashboard.data import PLACE_MAX, User
 from central.dashboard.remote import Changed
 from central.dashboard.views import ago, bi, csrf_field, e, grid, layout, when
 
@@ -75,7 +75,8 @@ def config_page(*, county: str, user: User, csrf: str, points: Mapping[str, str]
                 configs: Sequence[Mapping[str, Any]], status: Sequence[Mapping[str, Any]],
                 problems: Mapping[str, str], saved: str, open_alerts: int, version: int = 0,
                 changed: Changed | None = None, revoked: str = "",
-                revoke_error: str = "") -> str:  # fmt: skip
+                revoke_error: str = "", place: str = "", place_error: str = "",
+                placed: bool = False) -> str:  # fmt: skip
     """``version``: of the settings the form shows (saved with it: a save made meanwhile
     refuses it); ``changed``: such a refusal, the form showing the settings as they are now."""
     picker = (
@@ -129,6 +130,18 @@ def config_page(*, county: str, user: User, csrf: str, points: Mapping[str, str]
             '<button class="primary">保存并下发 Save and push</button></form>'
         )
         scope, _, ident = chosen.partition(":")
+        if scope == "terminal":  # where it stands, for the hall's staff to find it
+            form += (
+                f'<form class="panel place" method="post" action="/dashboard/terminals/place">'
+                f'{csrf_field(csrf)}<input type="hidden" name="terminal" value="{e(ident)}">'
+                f'<h2>{bi("终端位置", "Place in the hall")}</h2>'
+                f'<label>{bi("大厅里的位置", "Where it stands")}'
+                f'<input name="place" value="{e(place)}" maxlength="{PLACE_MAX}" '
+                'placeholder="例：东侧入口 1 号机"></label>'
+                '<p class="hint">显示在终端编号旁，值班人员据此找到这台终端。'
+                "Shown beside its id, for the staff to find the machine.</p>"
+                '<button class="primary">保存 Save</button></form>'
+            )
         if scope == "terminal":  # an id that is no longer in use: refused from now on
             form += (
                 f'<form class="panel revoke" method="post" action="/dashboard/terminals/revoke">'
@@ -142,8 +155,10 @@ def config_page(*, county: str, user: User, csrf: str, points: Mapping[str, str]
                 '<button class="danger">停用 Revoke</button></form>'
             )
     banner = ""
-    if revoke_error:
-        banner = f'<p class="error" role="alert">{e(revoke_error)}</p>'
+    if revoke_error or place_error:
+        banner = f'<p class="error" role="alert">{e(revoke_error or place_error)}</p>'
+    elif placed:
+        banner = f'<p class="done" role="status">{bi("位置已保存。", "Place saved.")}</p>'
     elif revoked:
         banner = (f'<p class="done" role="status">终端 {e(revoked)} 已停用。'
                   f"Terminal {e(revoked)} is revoked.</p>")  # fmt: skip

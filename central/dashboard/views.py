@@ -109,11 +109,13 @@ def screen_label(code: str) -> str:
     return f'<span title="{e(code)}">{e(names[0])}<small>{e(names[1])}</small></span>'
 
 
-def terminal_cell(terminal_id: str) -> str:
-    """A terminal's id with, for a technician, the way to its diagnostics and settings
+def terminal_cell(terminal_id: str, place: str = "") -> str:
+    """A terminal's id, where it stands in its hall when a technician has named it (which
+    machine to walk to), and, for a technician, the way to its diagnostics and settings
     (hidden by the stylesheet from roles that may not open them; the pages check anyway)."""
     tid, q = e(terminal_id), quote(terminal_id, safe="")
-    return (f'{tid}<span class="tech"><a href="/dashboard/diagnostics?terminal={q}">诊断包</a>'
+    where = f'<b class="place">{e(place)}</b>' if place else ""
+    return (f'{where}{tid}<span class="tech"><a href="/dashboard/diagnostics?terminal={q}">诊断包</a>'
             f'<a href="/dashboard/config?target=terminal:{q}">远程配置</a></span>')
 
 
@@ -306,8 +308,9 @@ def _config(v: TerminalView, pushed: int) -> str:
     return f'<span class="chip amber" data-config="pending">v{pushed} 待确认</span>{had}'
 
 
-def _paper(level: str) -> str:
-    cls = {"ok": "green", "near_end": "amber", "out": "red"}.get(level, "grey")
+def _paper(level: str, online: bool = True) -> str:
+    # an offline terminal's paper is its last beat's, not now's: grey, as its devices are
+    cls = {"ok": "green", "near_end": "amber", "out": "red"}.get(level, "grey") if online else "grey"
     return f'<span class="chip {cls}">{bi(*PAPER[level])}</span>'
 
 
@@ -325,10 +328,12 @@ def terminals_page(*, county: str, user: User, csrf: str, body: str, refresh: in
 def terminals_body(*, views: Sequence[TerminalView], points: Mapping[str, str],
                    visible: Sequence[str], chosen: str, now: dt.datetime, offline_after: float,
                    catalog_etag: str = "", pushed: Mapping[str, int] | None = None,
-                   since: Mapping[str, dt.datetime] | None = None) -> str:  # fmt: skip
+                   since: Mapping[str, dt.datetime] | None = None,
+                   places: Mapping[str, str] | None = None) -> str:  # fmt: skip
     """The terminal page's content as of ``now``: the same for every user of one scope;
-    ``since``: when each terminal's oldest problem still holding began (HallStore)."""
-    pushed, since = pushed or {}, since or {}
+    ``since``: when each terminal's oldest problem still holding began, ``places``: where
+    each stands in its hall (HallStore)."""
+    pushed, since, places = pushed or {}, since or {}, places or {}
     counts = Counter(v.severity for v in views)
     cards = "".join(
         f'<div class="card {s.css}"><b>{counts[s]}</b>{bi(*SEVERITY[s])}</div>' for s in Severity
@@ -348,12 +353,12 @@ def terminals_body(*, views: Sequence[TerminalView], points: Mapping[str, str],
         devices = tuple((d.get("device"), d.get("state"), d.get("reason")) for d in v.devices)
         rows.append(
             f'<tr class="sev-{sev.css}" data-terminal="{tid}" data-severity="{sev.css}">'
-            f'<td>{cell(("badge", sev), badge, sev)}</td><td class="mono">{terminal_cell(v.terminal_id)}</td>'
+            f'<td>{cell(("badge", sev), badge, sev)}</td><td class="mono">{terminal_cell(v.terminal_id, places.get(v.terminal_id, ""))}</td>'
             f"<td>{cell(('point', v.service_point), point_name, points, v.service_point)}</td>"
             f"<td{seen_cls}>{e(ago(v.last_seen, now))}<small>{e(when(v.last_seen))}</small></td>"
             f"<td>{cell(('problems', v.conditions, devices), _problems, v)}{_since(v, since, now)}</td>"
             f"<td>{cell(('devices', devices, v.online), _devices, v)}</td>"
-            f"<td>{cell(('paper', v.paper), _paper, v.paper)}</td>"
+            f"<td>{cell(('paper', v.paper, v.online), _paper, v.paper, v.online)}</td>"
             f'<td class="mono">{cell(("software", v.software_version, v.catalog_version), _software, v, catalog_etag)}</td>'
             f"<td>{e(uptime(v.uptime))}</td><td>{_config(v, pushed.get(v.terminal_id, 0))}</td>"
             f'<td>{cell(("screen", v.screen), screen_label, v.screen)}</td></tr>'
@@ -422,8 +427,9 @@ def _history(items: Sequence[Mapping[str, Any]], label) -> str:
 
 def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[str, Any]],
                 points: Mapping[str, str], visible: Sequence[str], chosen: str, closed: bool,
-                open_alerts: int, refresh: int = 0, now: dt.datetime | None = None) -> str:  # fmt: skip
-    now = now or dt.datetime.now(dt.UTC)
+                open_alerts: int, refresh: int = 0, now: dt.datetime | None = None,
+                places: Mapping[str, str] | None = None) -> str:  # fmt: skip
+    now, places = now or dt.datetime.now(dt.UTC), places or {}
     rows = []
     for a in alerts:
         cond = status.Condition(a["kind"], a["detail"])
@@ -475,7 +481,7 @@ def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[
             f'<tr class="sev-{sev.css}" data-alert="{a["id"]}" data-kind="{e(a["kind"])}" '
             f'data-terminal="{e(a["terminal_id"])}"><td>{badge(now_sev)}</td>'
             f"<td><b>{e(zh)}</b><small>{e(en)}</small></td>"
-            f'<td class="mono">{terminal_cell(a["terminal_id"])}</td><td>{point_name(points, a["service_point"])}</td>'
+            f'<td class="mono">{terminal_cell(a["terminal_id"], places.get(a["terminal_id"], ""))}</td><td>{point_name(points, a["service_point"])}</td>'
             f"<td>{detail}</td><td>{e(when(a['opened_at']))}{since}</td><td>{live}</td><td>{state}</td>"
             f'<td class="actions">{actions}{_history(a["history"], lambda h: ACTION.get(h["action"], h["action"]))}</td></tr>'
         )

@@ -184,6 +184,7 @@ def test_offline_terminal_turns_red_within_threshold_and_green_when_it_beats_aga
     # and its devices as last known, not as if they were fine now
     expect(row).to_contain_text("最后已知")
     expect(row.locator("td").nth(5).locator(".chip.green")).to_have_count(0)  # the devices
+    expect(row.locator("td").nth(6).locator(".chip.grey")).to_have_count(1)  # and its paper
     # And when it beats again it turns green by itself, nobody clears anything
     kiosk.beat()
     expect(row).to_have_attribute("data-severity", "green", timeout=4000)
@@ -351,6 +352,33 @@ def test_a_citizen_waiting_for_staff_heads_the_alerts_above_a_newer_fault(platfo
     page.goto(f"{url}/dashboard/terminals")
     terminal = page.locator(f'tr[data-terminal="{calling.terminal_id}"]')
     expect(terminal.locator("small.since")).to_contain_text("已持续", timeout=8000)  # (built in 5 s)
+
+
+def test_a_technician_names_where_a_terminal_stands_and_the_manager_finds_it_by_that(platform, page):
+    url, _ = platform
+    # Given a terminal whose printer is out of paper, known to the hall only by its id
+    kiosk = Terminal(url, "zhouhu")
+    kiosk.beat(paper="paper_out")
+    # When the technician names where it stands, from its settings page
+    sign_in(page, url, "tech")
+    page.goto(f"{url}/dashboard/config?target=terminal:{kiosk.terminal_id}")
+    panel = page.locator("form.place")
+    panel.locator("input[name=place]").fill("东侧入口  1 号机")
+    panel.get_by_role("button", name=re.compile("保存")).click()
+    expect(page.locator("p.done")).to_contain_text("位置已保存")
+    expect(page.locator("form.place input[name=place]")).to_have_value("东侧入口 1 号机")
+    # (a name too long is refused, saying why, and the one saved stays)
+    page.locator("form.place input[name=place]").evaluate("(el, v) => el.value = v", "长" * 40)
+    page.locator("form.place").get_by_role("button", name=re.compile("保存")).click()
+    expect(page.locator("p.error")).to_contain_text("位置最多 32 个字")
+    # Then the hall manager sees it beside the id, on the alerts and on the terminals page
+    page.context.clear_cookies()  # (the technician's session ends)
+    row = managers_alert(page, url, kiosk, "paper_out")
+    expect(row.locator(".place")).to_have_text("东侧入口 1 号机")
+    page.goto(f"{url}/dashboard/terminals")
+    terminal = page.locator(f'tr[data-terminal="{kiosk.terminal_id}"]')
+    expect(terminal.locator(".place")).to_have_text("东侧入口 1 号机", timeout=8000)
+    shot(page, "terminals-place")
 
 
 def test_technician_pin_failures_are_not_shown_as_a_citizen_asking_for_help(platform, page):

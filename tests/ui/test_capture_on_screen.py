@@ -56,7 +56,7 @@ def test_a_household_register_asks_for_its_own_page_after_the_head_of_household_
     # its first page taken: which page comes next, and how many of how many
     assert shots["report"]["paged"] == "hukou_book"
     assert shows_text(shots["capture-paged-1"], "第 1 页已拍好。接下来请拍：本人页", range(34, 40), bold=True)
-    assert shows_text(shots["capture-paged-1"], "已拍 1/2（户主页和本人页）", range(28, 32))
+    assert shows_text(shots["capture-paged-1"], "已拍 1/2 页", range(28, 32))
     # back on the list it is not ticked: it says what is still to scan, and offers to go on
     assert shots["report"]["paged_outstanding"] is True
     assert shows_text(shots["capture-list-page-wanted"], "已拍 1 页，还需拍：本人页", range(22, 26))
