@@ -32,7 +32,7 @@ pytestmark = pytest.mark.integration
 
 
 async def test_the_database_restarting_under_the_platform_loses_nothing_and_heals(tmp_path):
-    cluster = PostgresCluster()
+    cluster = PostgresCluster(crash_safe=True)  # halted at once: what was committed stays
     cluster.start()
     server = None
     try:
