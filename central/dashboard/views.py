@@ -367,7 +367,9 @@ def terminals_body(*, views: Sequence[TerminalView], points: Mapping[str, str],
                   ("最后心跳", "Last seen"), ("问题", "Problems"), ("设备状态", "Devices"),
                   ("打印纸", "Paper"), ("软件 · 目录版本", "Software · catalog"),
                   ("运行时长", "Uptime"), ("远程配置", "Remote config"), ("当前界面", "Screen")],
-                 rows, "没有终端 No terminals")  # fmt: skip
+                 rows, "还没有登记的终端。登记：central terminals add-code --point 服务点 取得登记码，"
+                 "在终端的维护界面输入。No terminal enrolled yet: get a code with "
+                 "`central terminals add-code`, type it on the kiosk's technician screen.")  # fmt: skip
     body = (
         f'<div class="titlebar"><h1>{bi("终端状态", "Terminals")}</h1>'
         f"{point_filter('/dashboard/terminals', points, visible, chosen)}</div>"
@@ -555,7 +557,8 @@ def ratings_page(*, county: str, user: User, csrf: str, distribution: Mapping[in
     table = grid([("时间", "Time"), ("评价", "Stars"), ("原因", "Reasons"), ("终端", "Terminal"),
                   ("服务点", "Service point"), ("办件编号", "Application"),
                   ("跟进", "Follow-up"), ("操作", "Actions")],
-                 rows, "没有差评 No bad ratings")  # fmt: skip
+                 rows, ("没有差评 No bad ratings" if total
+                        else "近 30 天还没有评价 No ratings in the last 30 days"))  # fmt: skip
     body = (
         f'<div class="titlebar"><h1>{bi("好差评", "Ratings")}</h1>'
         f"{point_filter('/dashboard/ratings', points, visible, chosen)}</div>"

@@ -103,3 +103,26 @@ def test_a_reader_failing_card_after_card_opens_an_alert_but_a_few_failures_do_n
     assert [c.kind for _, _, c in plan_alerts([v], {}).open] == ["failed_reads"]
     assert assess("T1", "zhouhu", seen, few, NOW, 90).severity is Severity.GREEN
     assert assess("T1", "zhouhu", seen, garbled, NOW, 90).severity is Severity.GREEN
+
+
+def test_an_empty_ratings_page_does_not_read_as_all_good_nor_an_empty_fleet_as_nothing_to_do():
+    import datetime as dt
+
+    from central.dashboard import views
+    from central.dashboard.data import User
+
+    manager = User("zhouhu-mgr", "manager", ("zhouhu",))
+    # no rating at all in 30 days: said so, not "no bad ratings" (which reads as all good)
+    page = views.ratings_page(county="安福县", user=manager, csrf="x", distribution={}, bad=[],
+                              points={"zhouhu": "洲湖镇"}, visible=["zhouhu"], chosen="",
+                              reasons={}, open_alerts=0)  # fmt: skip
+    assert "近 30 天还没有评价" in page and "没有差评" not in page
+    # some good ratings and no bad one: "no bad ratings"
+    page = views.ratings_page(county="安福县", user=manager, csrf="x", distribution={5: 3}, bad=[],
+                              points={"zhouhu": "洲湖镇"}, visible=["zhouhu"], chosen="",
+                              reasons={}, open_alerts=0)  # fmt: skip
+    assert "没有差评" in page
+    # no terminal yet: how one is enrolled
+    body = views.terminals_body(views=[], points={"zhouhu": "洲湖镇"}, visible=["zhouhu"], chosen="",
+                                now=dt.datetime.now(dt.UTC), offline_after=90)  # fmt: skip
+    assert "central terminals add-code" in body
