@@ -88,21 +88,25 @@ class CaptureScreen(CameraScreen):
 
     NAMED = {"capture.place": "capture.place_page", "capture.hold_still": "capture.hold_still_page"}
 
-    def _guide(self, key: str) -> bool:
-        """The live guidance; for a material whose pages are named, naming the one to lay
-        down (the first one too: found at once, it was only "hold still")."""
+    def _named(self, key: str) -> tuple[str, dict[str, str]]:
+        """The guidance ``key`` with its values; for a material whose pages are named, the
+        one naming the page to lay down (the first one too: found at once, it was only
+        "hold still")."""
         page = self._wanted() if key in self.NAMED else None
         if page is None:
-            return super()._guide(key)
-        key, values = self.NAMED[key], {"page": page.get(self.terminal.language)}
+            return key, {}
+        return self.NAMED[key], {"page": page.get(self.terminal.language)}
+
+    def _guide(self, key: str) -> bool:
+        key, values = self._named(key)
         if (self.phase, self._message) == ("looking", (key, values)):
             return False
         self._show("looking", key, **values)
         return True
 
     def start(self):
-        self.phase = ""
-        self._guide("capture.place")
+        key, values = self._named("capture.place")
+        self._show("looking", key, **values)
         # (after a camera fault, the page taken before it and still lying there is not taken again)
         self._begin(self._look())
 

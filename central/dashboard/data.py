@@ -310,12 +310,17 @@ class HallStore:
 
     # -- terminals ------------------------------------------------------------------
 
-    def places(self, scope: Sequence[str] | None) -> dict[str, str]:
-        """Where each terminal in scope stands in its hall, for those a technician has named."""
+    def places(self, scope: Sequence[str] | None,
+               terminals: Sequence[str] | None = None) -> dict[str, str]:  # fmt: skip
+        """Where each terminal in scope (of ``terminals`` only, when given: the ones a page
+        names) stands in its hall, for those a technician has named."""
         term = t.terminals
+        q = sa.select(term.c.id, term.c.place).where(
+            term.c.place != "", _in_scope(term.c.service_point, scope))
+        if terminals is not None:
+            q = q.where(term.c.id.in_(sorted(set(terminals))))
         with self.engine.connect() as conn:
-            return dict(conn.execute(sa.select(term.c.id, term.c.place).where(
-                term.c.place != "", _in_scope(term.c.service_point, scope))).all())  # fmt: skip
+            return dict(conn.execute(q).all())
 
     def set_place(self, terminal_id: str, place: str) -> None:
         """Name where ``terminal_id`` stands ("" forgets it).

@@ -356,7 +356,8 @@ async def alerts(request: web.Request, user: User, csrf: str) -> web.StreamRespo
         await _sweep(request.app)
         closed = request.query.get("view") == "closed"
         found = await asyncio.to_thread(_reading(request).alerts, _scope(user, chosen), closed)
-        places = await asyncio.to_thread(_reading(request).places, _scope(user, chosen))
+        places = await asyncio.to_thread(_reading(request).places, _scope(user, chosen),
+                                         [a["terminal_id"] for a in found])  # fmt: skip
         return _html(views.alerts_page(
             county=_county(request), user=user, csrf=csrf, alerts=found, points=_points(request),
             visible=visible, chosen=chosen, closed=closed, places=places,
@@ -737,8 +738,8 @@ async def _config_page(request, user, csrf, chosen: str, problems=None, form=Non
     status = await asyncio.to_thread(remote.push_status, engine, user.scope)
     place = typed_place if typed_place is not None else ""
     if typed_place is None and chosen.startswith("terminal:"):
-        place = (await asyncio.to_thread(_hall(request).places, user.scope)).get(
-            chosen.partition(":")[2], "")  # fmt: skip
+        ident = chosen.partition(":")[2]
+        place = (await asyncio.to_thread(_reading(request).places, user.scope, [ident])).get(ident, "")
     return _html(remote_views.config_page(
         county=_county(request), user=user, csrf=csrf, points=_points(request), visible=visible,
         terminals=terms, chosen=chosen, own=own, inherited=inherited, configs=configs,
