@@ -212,12 +212,17 @@ def _pg_signed(columns: tuple[str, ...]) -> sa.Executable:
                       *(sa.column(c, state.c[c].type) for c in columns))
         .render_derived(name="v", with_types=True)
     )  # fmt: skip
-    ok = (
-        sa.select(v)
-        .join(t.terminals, sa.and_(t.terminals.c.id == v.c.terminal_id,
-                                   t.terminals.c.revoked_at.is_(None)))
-        .cte("ok")
-    )  # fmt: skip
+    # Each request's terminal looked up by its key, a row at a time: a scalar subquery in
+    # WHERE stays a subplan (a join or EXISTS may be planned as a hash join, which reads
+    # the whole fleet's terminals for every batch: the plan is made once per connection,
+    # when the statistics may say the table is empty, and json_to_recordset is guessed at
+    # 100 rows; seen at 0.6 of a 1 ms statement with 2 000 terminals)
+    enrolled = (
+        sa.select(t.terminals.c.revoked_at.is_(None))
+        .where(t.terminals.c.id == v.c.terminal_id)
+        .scalar_subquery()
+    )
+    ok = sa.select(v).where(enrolled).cte("ok")
     fresh = (
         postgresql.insert(t.nonces)
         .from_select(["terminal_id", "nonce", "seen_at"], sa.select(ok.c.terminal_id, ok.c.nonce, now))
