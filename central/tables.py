@@ -217,6 +217,8 @@ alert_events = sa.Table(
     sa.Column("action", sa.String(16), nullable=False),  # opened cleared recurred acknowledged…
     sa.Column("by", sa.String(64), nullable=False, server_default=""),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    # how a correction notice's applicant was told, said when its alert is closed (0014)
+    sa.Column("note", sa.String(200), nullable=False, server_default=""),
 )
 
 rating_events = sa.Table(

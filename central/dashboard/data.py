@@ -37,6 +37,9 @@ HALL_MESSAGES: dict[str, tuple[str, str]] = {
     "hall.still_ongoing": ("问题仍在持续：关闭后会立即重新告警。请先确认，恢复后再关闭。",
                            "It still holds: closed, it would open again at once. Acknowledge it; "
                            "close it once it has recovered."),
+    "hall.contact_note": ("请写明如何告知了申请人（例如“已电话告知补交材料”），再关闭。",
+                          "Say how the applicant was told (\u201cphoned: to bring the missing "
+                          "papers\u201d), then close."),
     "hall.unanswered_call": ("这条呼叫还没有人确认，群众可能仍在等待。",
                              "Nobody has acknowledged this call yet: the citizen may still be waiting."),
     "hall.unknown_reason": ("不认识的评价原因“{field}”。", "Unknown rating reason “{field}”."),
@@ -60,6 +63,16 @@ def unanswered_call(alert: Mapping[str, Any]) -> bool:
 
 
 PLACE_MAX = 32  # characters of a terminal's place in its hall (tables.terminals.place)
+
+
+NOTE_MAX = 200  # characters of a note on an alert's step (tables.alert_events.note)
+
+
+def needs_contact_note(alert: Mapping[str, Any]) -> bool:
+    """A correction notice's alert (收件待补正): the only reminder that a citizen who left
+    with a pending slip is to be told what to bring. It is closed only with a word on how
+    they were told, kept in its history."""
+    return alert["kind"] == status.CORRECTION and alert["closed_at"] is None
 
 
 def still_ongoing(alert: Mapping[str, Any]) -> bool:
@@ -538,7 +551,7 @@ class HallStore:
         history: dict[int, list[dict]] = {}
         for e in events:
             history.setdefault(e.alert_id, []).append(
-                {"action": e.action, "by": e.by, "at": _aware(e.at)}
+                {"action": e.action, "by": e.by, "at": _aware(e.at), "note": e.note}
             )
         for r in rows:
             for k in ("opened_at", "cleared_at", "acknowledged_at", "closed_at"):
@@ -556,13 +569,15 @@ class HallStore:
                 _in_scope(a.c.service_point, scope))).scalar_one())  # fmt: skip
 
     def act_on_alert(self, alert_id: int, action: str, by: str, scope: Sequence[str] | None,
-                     confirmed: bool = True) -> None:  # fmt: skip
+                     confirmed: bool = True, note: str = "") -> None:  # fmt: skip
         """``action`` "acknowledge" or "close" by the person ``by``; closing a call for staff
-        that nobody has acknowledged, still open, takes ``confirmed``.
+        that nobody has acknowledged, still open, takes ``confirmed``; closing a correction
+        notice's alert takes a ``note`` on how the applicant was told (kept with the step).
 
         :raises HallError: 404 unknown or out of scope; 409 already done, or
-            ``hall.unanswered_call`` (not confirmed).
+            ``hall.unanswered_call`` (not confirmed); 400 ``hall.contact_note`` (no note).
         """
+        note = " ".join(note.split())[:NOTE_MAX]  # one line: the history shows it as one
         a, now = t.alerts, _now()
         with self.engine.begin() as conn:
             row = conn.execute(sa.select(a).where(
@@ -573,6 +588,8 @@ class HallStore:
                 raise HallError(409, "hall.unanswered_call")
             if action == "close" and still_ongoing(row._mapping):
                 raise HallError(409, "hall.still_ongoing")
+            if action == "close" and needs_contact_note(row._mapping) and not note:
+                raise HallError(400, "hall.contact_note")
             if action == "acknowledge":
                 done = conn.execute(a.update().where(
                     a.c.id == alert_id, a.c.acknowledged_at.is_(None), a.c.closed_at.is_(None),
@@ -588,7 +605,7 @@ class HallStore:
             if done.rowcount != 1:
                 raise HallError(409, "hall.wrong_state")
             conn.execute(t.alert_events.insert().values(
-                alert_id=alert_id, action=action + "d", by=by, at=now))  # fmt: skip
+                alert_id=alert_id, action=action + "d", by=by, at=now, note=note))  # fmt: skip
 
     # -- ratings --------------------------------------------------------------------
 

@@ -380,7 +380,8 @@ async def alert_action(request: web.Request, user: User, csrf: str) -> web.Strea
         form = await request.post()
         try:
             await asyncio.to_thread(_hall(request).act_on_alert, alert_id, action, user.name,
-                                    user.scope, form.get("confirm") == "1")  # fmt: skip
+                                    user.scope, form.get("confirm") == "1",
+                                    str(form.get("note", "")))  # fmt: skip
         except HallError as err:
             if err.key != "hall.unanswered_call":
                 raise

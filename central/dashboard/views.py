@@ -16,7 +16,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from central.dashboard import status
-from central.dashboard.data import User, still_ongoing
+from central.dashboard.data import NOTE_MAX, User, needs_contact_note, still_ongoing
 from central.dashboard.reasons import in_chinese
 from central.dashboard.status import Severity, TerminalView
 from kiosk.session import CARD_LEFT_HELP as CARD_LEFT  # a card stayed in a reader
@@ -470,6 +470,15 @@ def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[
             # (an unanswered call is asked about again first: see confirm_close_page)
             if still_ongoing(a):  # closed, it would open again at once, as a new alert
                 actions += '<small class="hint">恢复后可关闭 Close once recovered</small>'
+            elif needs_contact_note(a):  # the only reminder: closed with how they were told
+                actions += (f'<form class="contact" method="post" action="{base}/close">'
+                            f'{csrf_field(csrf)}<input name="note" required maxlength="{NOTE_MAX}" '
+                            'placeholder="如何告知 How told（勿填个人信息）" '
+                            'aria-label="如何告知了申请人 How the applicant was told">'
+                            '<button>已告知，关闭 Told, close</button>'
+                            '<small class="hint">申请人的联系方式在办件中：由受理部门按办件编号查阅'
+                            '（参考平台：central office show 编号）。The applicant\'s contact is in '
+                            'the application: its office looks it up by number.</small></form>')  # fmt: skip
             else:
                 actions += (f'<form method="post" action="{base}/close">{csrf_field(csrf)}'
                             f'<button>关闭 Close</button></form>')  # fmt: skip

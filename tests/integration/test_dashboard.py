@@ -354,6 +354,45 @@ def test_a_citizen_waiting_for_staff_heads_the_alerts_above_a_newer_fault(platfo
     expect(terminal.locator("small.since")).to_contain_text("已持续", timeout=8000)  # (built in 5 s)
 
 
+def test_a_correction_notice_s_alert_closes_only_saying_how_the_applicant_was_told(platform, page):
+    from central.dashboard import status
+    from central.dashboard.data import HallStore
+    from central.db import make_engine
+
+    url, data = platform
+    # Given a pending slip's application taken in with a correction notice at 洲湖: its
+    # citizen left the kiosk, and the hall is to tell them what to bring
+    kiosk = Terminal(url, "zhouhu")
+    kiosk.beat()
+    engine = make_engine(f"sqlite:///{data / 'central.sqlite3'}")
+    try:
+        HallStore(engine).open_by_people(status.CORRECTION, kiosk.terminal_id, "zhouhu",
+                                         "AF2026120700042", "收件凭证 L-0042；请补齐：结婚证")  # fmt: skip
+    finally:
+        engine.dispose()
+    row = managers_alert(page, url, kiosk, "correction")
+    expect(row).to_contain_text("请联系申请人")
+    expect(row).to_contain_text("AF2026120700042")
+    expect(row).to_contain_text("请补齐：结婚证")
+    # and where the applicant's contact is
+    expect(row).to_contain_text("按办件编号查阅")
+    # When the manager presses close with nothing said, the browser holds it (required) and
+    # so does the platform: the alert stays
+    row.get_by_role("button", name=re.compile("已告知")).click()
+    expect(row).to_have_count(1)
+    # When they say how the applicant was told, it closes, and its history keeps the word
+    row.get_by_role("textbox", name=re.compile("如何告知")).fill("已电话告知补交结婚证")
+    shot(page, "alerts-correction-close")
+    row.get_by_role("button", name=re.compile("已告知")).click()
+    expect(page).to_have_url(re.compile("/dashboard/alerts$"))
+    expect(row).to_have_count(0)
+    page.goto(f"{url}/dashboard/alerts?view=closed")
+    expect(row).to_have_count(1)
+    row.locator("summary").click()
+    expect(row.locator("details li").last).to_contain_text("已电话告知补交结婚证")
+    expect(row.locator("details li").last).to_contain_text("zhouhu-mgr")
+
+
 def test_a_technician_names_where_a_terminal_stands_and_the_manager_finds_it_by_that(platform, page):
     url, _ = platform
     # Given a terminal whose printer is out of paper, known to the hall only by its id

@@ -207,6 +207,16 @@ async def test_a_slip_the_changed_catalog_no_longer_accepts_is_taken_in_with_a_c
         [alert] = [a for a in hall.alerts(None) if a["kind"] == "correction"]
         assert (alert["detail"], alert["service_point"], alert["cleared_at"]) == (number, "hukeng", None)
         assert alert["reason"] == f"收件凭证 {slip.local_number}；请补填：电子邮箱；请补齐：结婚证"
+        # which a person closes only saying how the applicant was told, kept in its history
+        from central.dashboard.data import HallError
+
+        with pytest.raises(HallError) as refused:
+            hall.act_on_alert(alert["id"], "close", "张经理", None, note="  ")
+        assert refused.value.key == "hall.contact_note"
+        hall.act_on_alert(alert["id"], "close", "张经理", None, note="已电话告知\n补交材料")
+        [closed] = [a for a in hall.alerts(None, True) if a["id"] == alert["id"]]
+        assert closed["closed_by"] == "张经理"
+        assert [(h["action"], h["note"]) for h in closed["history"]][-1] == ("closed", "已电话告知 补交材料")
     finally:
         engine.dispose()
     # When the office has what was missing and resumes it, it is accepted (受理) now, with
