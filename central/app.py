@@ -276,11 +276,14 @@ async def _accepted_where_enrolled(request: web.Request, sub: Submission) -> Sub
                           f"终端登记的服务点 {point} 已不在事项目录中，办件按终端设置的 {said} "
                           "记录：请重新登记这台终端")  # fmt: skip
         return sub
+    def named(code: str) -> str:  # a hall's name for the staff, its code for the config file
+        return f"{points[code].name.zh}（{code}）" if code in points else code
+
     await _warn_point(request, terminal_id, point, said,
                       f"submits for service point {said!r} but is enrolled at {point!r}: "
                       f"recorded at {point!r} (correct the kiosk's config)",
-                      f"终端设置的服务点为 {said}，登记的是 {point}；办件按登记的 {point} 记录："
-                      "请技术员改正终端设置（terminal.service_point）")  # fmt: skip
+                      f"终端设置的服务点为 {named(said)}，登记的是 {named(point)}；办件按登记的"
+                      f" {named(point)} 记录：请技术员改正终端设置（terminal.service_point）")  # fmt: skip
     return replace(sub, accepting_point=point)
 
 

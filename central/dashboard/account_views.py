@@ -17,6 +17,7 @@ DONE = {
     "reset": "密码已重置，该用户须用新密码重新登录。Password reset; the user signs in again with it.",
 }
 PROBLEM = {
+    "confirm": "未停用：请勾选确认。Not disabled: tick the box to confirm.",
     "old": "原密码不正确。The current password is wrong.",
     "repeat": "两次输入的新密码不一致。The new passwords differ.",
     "short": "新密码至少 8 个字符。The new password needs at least 8 characters.",
@@ -109,11 +110,18 @@ def accounts_page(
         )
         toggle = ""
         if name != user.name:
-            action, label = ("disable", "停用 Disable") if active else ("enable", "启用 Enable")
-            toggle = (
-                f'<form method="post" action="{base}/{action}">{csrf_field(csrf)}'
-                f'<button class="{"danger" if active else "primary"}">{label}</button></form>'
-            )
+            if active:  # asked once more: it signs them out at once, wherever they are
+                toggle = (
+                    f'<details class="disable"><summary>停用 Disable</summary>'
+                    f'<form class="stack" method="post" action="{base}/disable">{csrf_field(csrf)}'
+                    f'<label class="check"><input type="checkbox" name="confirm" value="1" required>'
+                    f" 停用 {e(name)}：立即退出登录，重新启用前不能登录。"
+                    f"Signs {e(name)} out at once; no sign-in until enabled again.</label>"
+                    '<button class="danger">确认停用 Disable</button></form></details>'
+                )
+            else:
+                toggle = (f'<form method="post" action="{base}/enable">{csrf_field(csrf)}'
+                          '<button class="primary">启用 Enable</button></form>')  # fmt: skip
         reset = (
             f'<details class="reset"{" open" if subject == name and problem else ""}>'
             f"<summary>重置密码 Reset password</summary>"

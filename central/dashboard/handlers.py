@@ -355,12 +355,14 @@ async def alerts(request: web.Request, user: User, csrf: str) -> web.StreamRespo
         chosen, visible = _chosen_point(request, user)
         await _sweep(request.app)
         closed = request.query.get("view") == "closed"
-        found = await asyncio.to_thread(_reading(request).alerts, _scope(user, chosen), closed)
+        found = await asyncio.to_thread(_reading(request).alerts, _scope(user, chosen), closed,
+                                        ALERTS_SHOWN + 1)  # one more: whether any are left out
+        more, found = len(found) > ALERTS_SHOWN, found[:ALERTS_SHOWN]
         places = await asyncio.to_thread(_reading(request).places, _scope(user, chosen),
                                          [a["terminal_id"] for a in found])  # fmt: skip
         return _html(views.alerts_page(
             county=_county(request), user=user, csrf=csrf, alerts=found, points=_points(request),
-            visible=visible, chosen=chosen, closed=closed, places=places,
+            visible=visible, chosen=chosen, closed=closed, places=places, more=more,
             open_alerts=await _open_alerts(request, user),
             # the open ones kept current on a hall's screen (a citizen calling staff shows
             # here); the closed ones are history, read at leisure
@@ -539,6 +541,7 @@ async def change_password(request: web.Request, user: User, csrf: str) -> web.St
 
 LOOKUP_DAYS = 7  # the lookups page's table of terminals covers this many days
 ALERTS_REFRESH = 30  # seconds: the open alerts page reloads itself
+ALERTS_SHOWN = 200  # rows of the alerts page (the first to handle, or the latest closed)
 
 
 async def _lookups_page(request: web.Request, user: User, csrf: str, status: int = 200,
@@ -614,6 +617,8 @@ async def account_action(request: web.Request, user: User, csrf: str) -> web.Str
         hall = _hall(request)
         back = f"/dashboard/accounts?user={quote(name, safe='')}"
         if action in ("disable", "enable"):
+            if action == "disable" and (await request.post()).get("confirm") != "1":
+                raise web.HTTPSeeOther(f"{back}&problem=confirm")  # (the form asks it)
             await asyncio.to_thread(hall.set_disabled, name, action == "disable", user.name)
             log.info("dashboard account %s %sd by %s", name, action, user.name)
             raise web.HTTPSeeOther(f"{back}&done={action}d")

@@ -54,6 +54,9 @@ KNOWN: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"cannot open\b", "设备打不开：请检查连线（是否被拔出或被占用）"),  # after the specific ones
         (r"espeak-ng is not installed\b", "未安装语音合成程序 espeak-ng"),
         (r"no audio player\b", "没有音频播放程序：语音提示已关闭"),
+        # the platform's own word on a terminal (central/dashboard/status.py NEVER_HEARD)
+        (r"enrolled but never heard from\b",
+         "登记后从未发来心跳：请检查终端程序是否在运行、平台地址和网络（技术员界面“设备自检”）"),
         # the submission queue (client/outbox.py Outbox.health)
         (r"(\d+) submission\(s\) set aside unsent\b",
          "{0} 份申请已搁置、未能发出，办事群众手持待受理收件凭证：请技术人员用 kiosk outbox 查看，"

@@ -204,7 +204,7 @@ def config_page(*, county: str, user: User, csrf: str, points: Mapping[str, str]
                [config_rows], "尚未下发任何配置 Nothing pushed yet")
         + f"<h2>{bi('各终端下发与确认', 'Pushed and acknowledged, per terminal')}</h2>"
         + grid([("终端", "Terminal"), ("服务点", "Service point"), ("已下发", "Pushed"),
-                ("终端已确认", "Acknowledged"), ("状态", "State"), ("生效设置", "In force"),
+                ("终端已确认", "Acknowledged"), ("状态", "State"), ("下发的设置", "Settings pushed"),
                 ("最后心跳", "Last seen")], status_rows, "没有终端 No terminals")
     )  # fmt: skip
     return layout(title="远程配置", county=county, user=user, active="config", body=body, csrf=csrf,

@@ -44,6 +44,11 @@ BY_PEOPLE = (HELP, CORRECTION, POINT_MISMATCH)
 ALERTING = (OFFLINE, PAPER_OUT, PAPER_NEAR_END, DEVICE_FAULT, FAILED_READS)
 RED_KINDS = (OFFLINE, PAPER_OUT, DEVICE_FAULT, HELP)
 
+# an enrolled terminal that has never beaten: not a power cut in the night but a kiosk never
+# set up to reach us (its platform address, its network, its program not started)
+NEVER_HEARD = ("enrolled but never heard from: check that the kiosk program runs, its "
+               "platform address and its network (technician screen, self-test)")
+
 # the printer driver reports PrinterStatus values, the printer emulator short ones
 _PAPER = {"ok": "ok", "paper_near_end": "near_end", "near_end": "near_end",
           "paper_out": "out", "out": "out"}  # fmt: skip
@@ -102,7 +107,8 @@ def assess(terminal_id: str, service_point: str, last_seen: dt.datetime | None,
     devices = tuple(d for d in beat.get("devices") or () if isinstance(d, Mapping))
     paper_raw = str(beat.get("paper") or "")
     online = last_seen is not None and (now - last_seen).total_seconds() <= offline_after
-    conds: list[Condition] = [] if online else [Condition(OFFLINE)]
+    conds: list[Condition] = [] if online else [
+        Condition(OFFLINE, reason=NEVER_HEARD if last_seen is None else "")]
     # an offline terminal keeps its last known problems: going quiet does not refill paper
     level = paper_level(paper_raw)
     printer = next((d for d in devices if d.get("device") == "printer"), {})

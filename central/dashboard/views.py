@@ -430,7 +430,8 @@ def _history(items: Sequence[Mapping[str, Any]], label) -> str:
 def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[str, Any]],
                 points: Mapping[str, str], visible: Sequence[str], chosen: str, closed: bool,
                 open_alerts: int, refresh: int = 0, now: dt.datetime | None = None,
-                places: Mapping[str, str] | None = None) -> str:  # fmt: skip
+                places: Mapping[str, str] | None = None, more: bool = False) -> str:  # fmt: skip
+    """``more``: there are alerts beyond those in ``alerts``, not shown (said under them)."""
     now, places = now or dt.datetime.now(dt.UTC), places or {}
     rows = []
     for a in alerts:
@@ -440,6 +441,8 @@ def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[
             zh, en, detail = help_call(a["detail"])
         elif a["kind"] in (status.CORRECTION, status.POINT_MISMATCH):  # what about, what to do
             detail = f'<span class="mono">{e(a["detail"])}</span><br>{e(a.get("reason") or "")}'
+        elif a["kind"] == status.OFFLINE and a.get("reason"):  # never heard from at all
+            detail = said(a["reason"])
         elif a["kind"] == status.OFFLINE:  # what to look at: the terminal says nothing now
             detail = bi("可能断电、断网或程序停止：请到现场查看电源和网络",
                         "power, network or the program: check on site")  # fmt: skip
@@ -505,6 +508,12 @@ def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[
                   ("服务点", "Service point"), ("详情", "Detail"), ("发生时间", "Opened"),
                   ("现状", "Now"), ("处理", "Handling"), ("操作", "Actions")],
                  rows, "没有告警 No alerts")  # fmt: skip
+    if more:  # never a silent cut: a county's fleet can have more than a page holds
+        table += ('<p class="hint more-alerts">只显示最近关闭的 {n} 条。Only the {n} most recently closed are shown.</p>'
+                  if closed else
+                  '<p class="hint more-alerts">只显示最先要处理的 {n} 条，其余未列出：请按服务点筛选。'
+                  "Only the first {n} to handle are shown: choose a service point to see the rest.</p>"
+                  ).format(n=len(alerts))  # fmt: skip
     body = (f'<div class="titlebar"><h1>{bi("告警", "Alerts")}</h1>{tabs}'
             f"{point_filter('/dashboard/alerts', points, visible, chosen, extra)}</div>{table}")  # fmt: skip
     return layout(title="告警", county=county, user=user, active="alerts", body=body, csrf=csrf, refresh=refresh,

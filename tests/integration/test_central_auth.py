@@ -147,6 +147,8 @@ async def test_a_submission_is_accepted_at_the_hall_its_terminal_was_enrolled_at
     hall.sweep(dt.datetime.now(dt.UTC), offline_after=90)  # no heartbeat's sweep clears it
     [alert] = [a for a in hall.alerts(["afx"]) if a["kind"] == "point_mismatch"]
     assert alert["detail"] == f"{client.terminal_id} hukeng" and "terminal.service_point" in alert["reason"]
+    # naming both halls as their staff know them, with the code the config file takes
+    assert "终端设置的服务点为 洋溪镇便民服务中心（hukeng），登记的是 安福县政务服务中心（afx）" in alert["reason"]
     assert alert["cleared_at"] is None and alert["history"][0]["action"] == "opened"
     # and the same submission sent again is the same record, not a conflict, nor a second alert
     again = await client.submit(sub)

@@ -78,7 +78,7 @@ def reset(admin: Page, url: str, name: str, password: str) -> None:
     """The administrator gives ``name`` a new password on the accounts page."""
     admin.goto(f"{url}/dashboard/accounts")
     row = admin.locator(f'tr[data-user="{name}"]')
-    row.locator("summary").click()
+    row.locator("details.reset summary").click()
     row.locator("input[name=new]").fill(password)
     row.locator("input[name=repeat]").fill(password)
     row.get_by_role("button", name=re.compile("重置")).click()
@@ -100,7 +100,12 @@ def test_a_disabled_user_is_signed_out_at_once_and_cannot_sign_in_until_enabled(
     sign_in(admin, url, "admin")
     admin.goto(f"{url}/dashboard/accounts")
     row = admin.locator('tr[data-user="zhouhu-mgr"]')
-    row.get_by_role("button", name=re.compile("停用")).click()
+    row.locator("details.disable summary").click()
+    # (asked once more: a press on the wrong row would sign a colleague out mid-shift)
+    row.get_by_role("button", name=re.compile("确认停用")).click()
+    expect(row).to_have_attribute("data-active", "yes")
+    row.get_by_role("checkbox").check()
+    row.get_by_role("button", name=re.compile("确认停用")).click()
     expect(admin.locator(".done")).to_contain_text("账号已停用")
     expect(row).to_have_attribute("data-active", "no")
     shot(admin, "accounts")
@@ -126,7 +131,7 @@ def test_a_reset_password_ends_the_users_sessions_and_only_the_new_one_works(hal
     admin.goto(f"{url}/dashboard/accounts")
     row = admin.locator('tr[data-user="afx-mgr"]')
     # When the administrator resets it, first mistyping the repeat
-    row.locator("summary").click()
+    row.locator("details.reset summary").click()
     row.locator("input[name=new]").fill("新密码-afx-2026")
     row.locator("input[name=repeat]").fill("新密码-afx-2025")
     row.get_by_role("button", name=re.compile("重置")).click()
@@ -297,12 +302,18 @@ def test_only_an_administrator_manages_accounts_and_never_disables_themself(hall
     sign_in(admin, url, "admin")
     admin.goto(f"{url}/dashboard/accounts")
     own = admin.locator('tr[data-user="admin"]')
-    expect(own.get_by_role("button", name=re.compile("停用"))).to_have_count(0)
+    expect(own.locator("details.disable")).to_have_count(0)
     token = admin.locator("input[name=csrf]").first.get_attribute("value")
-    answer = admin.request.post(f"{url}/dashboard/accounts/admin/disable", form={"csrf": token},
-                                max_redirects=0)  # fmt: skip
+    answer = admin.request.post(f"{url}/dashboard/accounts/admin/disable",
+                                form={"csrf": token, "confirm": "1"}, max_redirects=0)  # fmt: skip
     assert answer.status == 409
     expect(own).to_have_attribute("data-active", "yes")
+    # and a disable not confirmed (a form posted without its box ticked) disables no one
+    unticked = admin.request.post(f"{url}/dashboard/accounts/li/disable", form={"csrf": token},
+                                  max_redirects=0)  # fmt: skip
+    assert unticked.status == 303 and "problem=confirm" in unticked.headers["location"]
+    admin.goto(f"{url}/dashboard/accounts")
+    expect(admin.locator('tr[data-user="li"]')).to_have_attribute("data-active", "yes")
 
 
 def test_a_session_in_use_is_renewed_and_its_forms_stay_good(hall, hall_dir):

@@ -164,6 +164,8 @@ def test_todays_kiosk_traffic_is_counted_by_hour_in_cards_and_charts(hall, page)
         expect(
             page.locator(f'.chartbox[data-measure="{measure}"] rect[data-bucket]')
         ).to_have_count(24)
+    # and how many visits ended on the countdown (two of ten)
+    expect(page.locator('.card[data-measure="sessions"]')).to_contain_text("超时离开 2 次（20%）")
     # And the applications are split by life event and by matter, with the catalog's names
     birth = page.locator('svg[aria-label="按一件事"] g[data-key="birth"]')
     expect(birth).to_have_attribute("data-value", "2")

@@ -45,6 +45,14 @@ def test_a_terminal_that_never_beat_is_offline_and_sorting_puts_red_first():
     amber = assess("T2", "a", NOW, beat("near_end"), NOW, 90)
     assert never.paper == "unknown" and never.severity is Severity.RED
     assert [v.terminal_id for v in by_severity([ok, amber, never])] == ["T9", "T2", "T1"]
+    # and says why to look at its setup rather than its power: it has never been heard from
+    from central.dashboard.reasons import in_chinese
+
+    [offline] = never.conditions
+    assert in_chinese(offline.reason).startswith("登记后从未发来心跳：请检查终端程序是否在运行")
+    # (one that went quiet after beating is offline with no such word)
+    gone = assess("T8", "a", NOW - dt.timedelta(seconds=300), beat(), NOW, 90)
+    assert [(c.kind, c.reason) for c in gone.conditions] == [("offline", "")]
 
 
 def test_a_healthy_terminal_where_a_citizen_waits_for_staff_is_red_and_listed_first():
