@@ -606,6 +606,7 @@ def demo(orientation: str, out: Path, scenario: str = "journey", language: str =
             platform_up=rig["central"].come_back,
             report=report,
             show_document=partial(write_document_photo, rig["camera"].dir / "document.png"),
+            name_place=partial(name_place, rig["central"].data_dir),
         )
         if scenario == "query":  # an application made here earlier; its receipt in hand
             props = replace(props, scan_code=scan,
@@ -700,6 +701,24 @@ def seed_application(rig, cfg: KioskConfig, receipt_png: Path) -> str:
     if not code:
         raise RuntimeError(f"the QR code on the printed receipt {receipt_png} does not scan")
     return code
+
+
+def name_place(central_data: Path, terminal_id: str, place: str) -> None:
+    """Name where a terminal stands in its hall, as a technician does on the dashboard
+    (its settings page): kept by the platform and pushed to the terminal."""
+    import datetime as dt
+
+    from central.config import CentralConfig
+    from central.dashboard import remote
+    from central.dashboard.data import HallStore
+    from central.db import make_engine
+
+    engine = make_engine(CentralConfig(data_dir=central_data).url)
+    try:
+        kept = HallStore(engine).set_place(terminal_id, place)
+        remote.save_place(engine, terminal_id, kept, "demo", dt.datetime.now(dt.UTC))
+    finally:
+        engine.dispose()
 
 
 def selftest_beats(central_data: Path) -> list[dict]:

@@ -31,6 +31,9 @@ class TerminalConfig:
     notices: tuple[str, ...] = ()  # the attract screen's rotating notices
     language: str = "zh"
     elderly_default: bool = False
+    # where it stands in its hall, as its staff name it on the dashboard ("东侧入口 1 号机"):
+    # pushed with the remote settings, shown on the technician screen
+    place: str = ""
 
 
 @dataclass(frozen=True)
@@ -241,9 +244,13 @@ def as_enrolled(cfg: KioskConfig, terminal_id: str, service_point: str = "") -> 
     return replace(cfg, terminal=terminal)
 
 
+PLACE_CHARS = 32  # as the dashboard keeps it (central.dashboard.data.PLACE_MAX)
+
+
 def with_remote(cfg: KioskConfig, settings: Any) -> KioskConfig:
     """``cfg`` (the terminal's own file) with the platform's remote settings laid over it:
-    timeouts, the attract screen's notices and the elderly-mode default. A setting that is
+    timeouts, the attract screen's notices, the elderly-mode default and its place in the
+    hall. A setting that is
     missing, of the wrong type or out of range leaves the local value as it is."""
     if not isinstance(settings, dict):
         return cfg
@@ -258,6 +265,9 @@ def with_remote(cfg: KioskConfig, settings: Any) -> KioskConfig:
         terminal["notices"] = tuple(_clipped(n) for n in notices[:MAX_NOTICES] if n.strip())
     if isinstance(settings.get("elderly_default"), bool):
         terminal["elderly_default"] = settings["elderly_default"]
+    place = settings.get("place")
+    if isinstance(place, str) and place.isprintable():
+        terminal["place"] = " ".join(place.split())[:PLACE_CHARS]
     return replace(cfg, timeouts=replace(cfg.timeouts, **timeouts),
                    terminal=replace(cfg.terminal, **terminal))  # fmt: skip
 

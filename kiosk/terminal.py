@@ -941,6 +941,11 @@ class Terminal:
             for w in waits:
                 w.cancel()
 
+    def beat_now(self) -> None:
+        """Send the next heartbeat now, not at its interval (what the dashboard pushes
+        arrives with its reply)."""
+        self._beat_now.set()
+
     def uptime(self) -> int:
         """Seconds since the kiosk started."""
         return int(time.monotonic() - self.started)

@@ -123,6 +123,7 @@ class TechnicianScreen(KioskScreen):
         rows = [
             ("technician.terminal_id", f.terminal_id),
             ("technician.service_point", f"{point} ({f.service_point})" if point else f.service_point),
+            ("technician.place", self.terminal.config.terminal.place),
             ("technician.software", f.software_version),
             ("technician.catalog", f.catalog_version[:12] or self.t("technician.none")),
             ("technician.uptime", self.t("technician.uptime_value", days=days, hours=hours,

@@ -6,6 +6,8 @@ screens.walkthrough it knows the screens, not the devices.
 
 from __future__ import annotations
 
+import time
+
 from kivy.metrics import dp
 
 from kiosk.technician import PATTERN
@@ -22,6 +24,9 @@ def corner_gesture(w: Walkthrough, pattern=PATTERN) -> None:
     for zone in pattern:
         x = left + dp(48) if zone == "left" else left + header.width - dp(48)
         release(press(x, bottom + header.height / 2))
+
+
+DEMO_PLACE = "东侧入口 1 号机"
 
 
 async def type_keys(w: Walkthrough, text: str) -> None:
@@ -65,6 +70,22 @@ async def technician_steps(w: Walkthrough, props: Props, pin: str, code: str) ->
         c.value for c in screen.ids.facts.children), 10, "the new terminal id on screen")  # fmt: skip
     seen["enrolled_as"] = screen.terminal.config.terminal.id
     seen["enrol_message"] = screen.message
+    # The hall names where it stands on the dashboard; the terminal hears it at its next
+    # beat (asked for now: the platform's pushes are read afresh every few seconds)
+    props.name_place(screen.terminal.config.terminal.id, DEMO_PLACE)
+
+    asked = [0.0]
+
+    def placed() -> bool:
+        if screen.terminal.config.terminal.place != DEMO_PLACE:
+            if time.monotonic() - asked[0] > 1:  # a beat a second until it comes
+                asked[0] = time.monotonic()
+                screen.terminal.beat_now()
+            return False
+        return DEMO_PLACE in [c.value for c in screen.ids.facts.children]
+
+    await until(placed, 20, "the terminal's place on its technician screen")
+    seen["place_shown"] = DEMO_PLACE
     await w.screenshot("t06-enrolled")
     await w.tap("technician:enrol")  # again, now enrolled: what a new code would replace
     await until(lambda: screen.panel == "enrol" and bool(screen.message), 5, "the warning")

@@ -54,6 +54,8 @@ class Props:
     other_face: str = ""  # a photo of somebody else, for the refused face check
     receipt_code: str = ""  # what an earlier receipt's QR holds, read off the printed slip
     printed_text: Callable[[], list[str]] = lambda: []  # the last slip's text, read off the paper
+    # the hall's technician names where a terminal stands, on the dashboard (terminal, place)
+    name_place: Callable[[str, str], None] = lambda terminal_id, place: None
 
 
 async def until(check: Callable[[], bool], timeout: float, what: str) -> None:

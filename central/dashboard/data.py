@@ -335,8 +335,8 @@ class HallStore:
         with self.engine.connect() as conn:
             return dict(conn.execute(q).all())
 
-    def set_place(self, terminal_id: str, place: str) -> None:
-        """Name where ``terminal_id`` stands ("" forgets it).
+    def set_place(self, terminal_id: str, place: str) -> str:
+        """Name where ``terminal_id`` stands ("" forgets it); the place as kept.
 
         :raises HallError: 422 a name too long or with control characters.
         """
@@ -346,6 +346,7 @@ class HallStore:
         with self.engine.begin() as conn:
             conn.execute(t.terminals.update().where(t.terminals.c.id == terminal_id)
                          .values(place=place))  # fmt: skip
+        return place
 
     def problems_since(self, scope: Sequence[str] | None) -> dict[str, dt.datetime]:
         """When each terminal's oldest problem still holding began (its oldest open alert

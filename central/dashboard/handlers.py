@@ -822,11 +822,15 @@ async def terminal_place(request: web.Request, user: User, csrf: str) -> web.Str
         await _target(request, user, target)  # 404 unknown, 403 another hall's
         typed = str(form.get("place", ""))
         try:
-            await asyncio.to_thread(_hall(request).set_place, terminal_id, typed)
+            place = await asyncio.to_thread(_hall(request).set_place, terminal_id, typed)
         except HallError as err:
             zh, en = HALL_MESSAGES[err.key]
             return await _config_page(request, user, csrf, target, place_error=f"{zh} {en}",
                                       typed_place=typed[:PLACE_MAX * 2])  # fmt: skip
+        # and to the terminal, at its next heartbeat: its technician screen names it too
+        await asyncio.to_thread(remote.save_place, request.app[STORE].engine, terminal_id,
+                                place, user.name, _now())  # fmt: skip
+        request.app[remote.PUSHES].invalidate()
         request.app[SNAPSHOTS].invalidate()
         log.info("terminal %s: its place set by %s on the dashboard", terminal_id, user.name)
         raise web.HTTPSeeOther(f"/dashboard/config?target={quote(target, safe='')}&placed=1")

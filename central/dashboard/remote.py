@@ -2,7 +2,8 @@
 
 Settings live per service point and per terminal (a terminal's own lie over its
 point's): ``inactivity`` and ``warning`` (seconds), ``elderly_factor``, ``notices``
-(the attract screen's lines) and ``elderly_default``. A setting left out is inherited
+(the attract screen's lines), ``elderly_default`` and, a terminal's own, ``place`` (where
+it stands in its hall, shown on its technician screen). A setting left out is inherited
 (point, then the terminal's own file). Every save takes a new version from one counter
 row, so a terminal's effective version (the larger of its point's and its own) changes
 whenever anything that applies to it changes.
@@ -34,6 +35,9 @@ RANGES = {"inactivity": (30, 900), "warning": (20, 180)}  # seconds; WCAG 2.2.1:
 FACTOR = (1.0, 4.0)
 MAX_NOTICES, NOTICE_CHARS = 8, 80
 COUNTER = "remote_config"
+# settings kept by a save of the settings form, which does not show them: a terminal's place
+# in its hall (its own form, save_place)
+NOT_ON_THE_FORM = ("place",)
 
 
 def parse_form(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -94,7 +98,23 @@ def save(engine: sa.Engine, scope: str, scope_id: str, settings: Mapping[str, An
     :raises ValueError: unknown scope.
     :raises Changed: saved by someone else since ``seen``: nothing is saved.
     """
-    return _change(engine, scope, scope_id, lambda _old: dict(settings), by, now, seen)
+    def replaced(old: Mapping[str, Any]) -> dict[str, Any]:  # the form's, and what it lacks
+        return {**{k: v for k, v in old.items() if k in NOT_ON_THE_FORM}, **settings}
+
+    return _change(engine, scope, scope_id, replaced, by, now, seen)
+
+
+def save_place(engine: sa.Engine, terminal_id: str, place: str, by: str,
+               now: dt.datetime) -> int:  # fmt: skip
+    """Push where a terminal stands in its hall ("" forgets it) to the terminal itself,
+    keeping the rest of its settings; the new version. (The dashboard's own record is
+    ``terminals.place``: HallStore.set_place.)"""
+
+    def with_place(old: Mapping[str, Any]) -> dict[str, Any]:
+        settings = {k: v for k, v in old.items() if k != "place"}
+        return {**settings, "place": place} if place else settings
+
+    return _change(engine, "terminal", terminal_id, with_place, by, now)
 
 
 def save_notices(engine: sa.Engine, point: str, notices: Sequence[str], by: str,

@@ -44,6 +44,8 @@ def summary(settings: Mapping[str, Any]) -> str:
         parts.append("默认老年模式" if settings["elderly_default"] else "默认标准模式")
     if "notices" in settings:
         parts.append(f"公告 {len(settings['notices'])} 条")
+    if "place" in settings:
+        parts.append(f"位置 {settings['place']}")
     return " · ".join(parts) or "（全部继承）"
 
 

@@ -82,9 +82,10 @@ class Terminal:
 
         return off_loop(go)
 
-    def beat(self, paper: str = "ok", devices=DEVICES_OK, screen: str = "attract") -> None:
-        self._run(lambda c: c.heartbeat(devices, software_version="1.4.2", screen=screen,
-                                        paper=paper))  # fmt: skip
+    def beat(self, paper: str = "ok", devices=DEVICES_OK, screen: str = "attract") -> dict:
+        """The platform's reply (remote settings it pushes, diagnostics it asks for)."""
+        return self._run(lambda c: c.heartbeat(devices, software_version="1.4.2", screen=screen,
+                                               paper=paper))  # fmt: skip
 
     def rate(self, stars: int, reasons: list[str], reference: str = "") -> int:
         return self._run(lambda c: c.rate(stars, reasons, reference))
@@ -410,6 +411,14 @@ def test_a_technician_names_where_a_terminal_stands_and_the_manager_finds_it_by_
     page.locator("form.place input[name=place]").evaluate("(el, v) => el.value = v", "长" * 40)
     page.locator("form.place").get_by_role("button", name=re.compile("保存")).click()
     expect(page.locator("p.error")).to_contain_text("位置最多 32 个字")
+    # and the terminal is told at its next heartbeat (its technician screen names it), and
+    # still after the technician saves its timeouts on the settings form, which lacks it
+    assert kiosk.beat(paper="paper_out")["config"] == {"place": "东侧入口 1 号机"}
+    page.goto(f"{url}/dashboard/config?target=terminal:{kiosk.terminal_id}")
+    page.locator("form.config input[name=inactivity]").fill("120")
+    page.locator("form.config").get_by_role("button", name=re.compile("保存并下发")).click()
+    expect(page.locator("p.done")).to_contain_text("已保存为版本")
+    assert kiosk.beat(paper="paper_out")["config"] == {"place": "东侧入口 1 号机", "inactivity": 120}
     # Then the hall manager sees it beside the id, on the alerts and on the terminals page
     page.context.clear_cookies()  # (the technician's session ends)
     row = managers_alert(page, url, kiosk, "paper_out")

@@ -55,6 +55,9 @@ def test_the_terminal_is_enrolled_with_the_code_typed_on_the_screen(seen):
                                                 terminal_id=report["enrolled_as"])  # fmt: skip
     assert shows_text(shots["t06-enrolled"], report["enrolled_as"], [24], bold=True)
     assert shows_text(shots["t06-enrolled"], "已登记", [24], bold=True)
+    # and where it stands in the hall, named on the dashboard, reaches its technician screen
+    assert report["place_shown"] == "东侧入口 1 号机"
+    assert shows_text(shots["t06-enrolled"], "东侧入口 1 号机", [24], bold=True)
     # and enrolling again is not done unawares: the screen says it makes a new terminal
     assert report["enrol_again"] == translate("technician.enrol_replaces",
                                               terminal_id=report["enrolled_as"])  # fmt: skip

@@ -39,6 +39,13 @@ def test_the_kiosk_keeps_its_own_value_for_anything_missing_or_out_of_range():
     assert with_remote(base, "garbage") == base
 
 
+def test_the_kiosk_takes_its_place_in_the_hall_on_one_line_and_no_control_characters():
+    assert with_remote(KioskConfig(), {"place": "东侧入口  1 号机"}).terminal.place == "东侧入口 1 号机"
+    assert with_remote(KioskConfig(), {"place": "长" * 40}).terminal.place == "长" * 32
+    assert with_remote(KioskConfig(), {"place": "入口\x1b[2J"}).terminal.place == ""
+    assert with_remote(KioskConfig(), {"place": 7}).terminal.place == ""
+
+
 class Beats:
     """The platform port's heartbeat, answering with the dashboard's settings."""
 
