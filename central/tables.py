@@ -303,6 +303,9 @@ remote_configs = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("updated_by", sa.String(64), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # the notices' own last change (0015): a timeout changed since is not a notice changed
+    sa.Column("notices_by", sa.String(64), nullable=False, server_default=""),
+    sa.Column("notices_at", sa.DateTime(timezone=True)),
 )
 
 # -- who looked up whose data (migration 0009) ------------------------------------------------

@@ -38,8 +38,14 @@ def notices_page(*, county: str, user: User, csrf: str, points: Mapping[str, str
         own = (f"<br>其中 {counts['own']} 台终端另有技术员设置的公告，不受此处影响。"
                f"{counts['own']} have notices of their own, set by a technician."
                if counts["own"] else "")  # fmt: skip
-        who = (f"最后修改 {e(row['updated_by'])} · {e(when(row['updated_at']))}"
-               if row.get("updated_by") else "尚未设置 Not set yet")  # fmt: skip
+        if row.get("notices_by"):
+            who = (f"公告最后修改 {e(row['notices_by'])} · {e(when(row['notices_at']))} "
+                   "Notices last changed")  # fmt: skip
+        elif lines and row.get("updated_by"):  # set before their own change was kept apart
+            who = (f"设置最后修改 {e(row['updated_by'])} · {e(when(row['updated_at']))} "
+                   "Settings last changed")  # fmt: skip
+        else:
+            who = "尚未设置公告 No notices set yet"
         panels.append(
             f'<form class="panel notices" id="point-{e(point)}" data-point="{e(point)}" '
             f'method="post" action="/dashboard/notices">{csrf_field(csrf)}'

@@ -157,8 +157,11 @@ def _change(engine: sa.Engine, scope: str, scope_id: str,
                 found = None if row is None else row.settings
                 if seen is not None and (0 if row is None else row.version) != seen:
                     raise Changed(row.updated_by if row else "", row.updated_at if row else None)
-                values = {"settings": change(found or {}), "version": version, "updated_by": by,
+                settings = change(found or {})
+                values = {"settings": settings, "version": version, "updated_by": by,
                           "updated_at": now}  # fmt: skip
+                if settings.get("notices") != (found or {}).get("notices"):
+                    values.update(notices_by=by, notices_at=now)
                 if found is None:
                     conn.execute(r.insert().values(scope=scope, scope_id=scope_id, **values))
                 else:
@@ -179,8 +182,9 @@ def rows(engine: sa.Engine) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         found = [dict(x._mapping) for x in conn.execute(sa.select(t.remote_configs))]
     for x in found:
-        if x["updated_at"] is not None and x["updated_at"].tzinfo is None:
-            x["updated_at"] = x["updated_at"].replace(tzinfo=dt.UTC)
+        for k in ("updated_at", "notices_at"):
+            if x[k] is not None and x[k].tzinfo is None:
+                x[k] = x[k].replace(tzinfo=dt.UTC)
     return found
 
 

@@ -245,9 +245,17 @@ def test_a_hall_s_notices_are_saved_over_its_other_settings_and_leave_them_be(da
         [row] = [r for r in remote.rows(engine) if r["scope_id"] == "zhouhu"]
         assert row["settings"] == {"inactivity": 120, "warning": 40,
                                    "notices": ["今晚维护 | Maintenance tonight"]}  # fmt: skip
+        # and the notices' last change is the manager's, though the technician saves the
+        # timeouts after it (the notices page said the timeouts' change was the notices')
+        later = now + dt.timedelta(minutes=5)
+        remote.save(engine, "point", "zhouhu", {"inactivity": 150, "warning": 40,
+                                                "notices": ["今晚维护 | Maintenance tonight"]},
+                    "tech", later)  # fmt: skip
+        [row] = [r for r in remote.rows(engine) if r["scope_id"] == "zhouhu"]
+        assert (row["updated_by"], row["notices_by"], row["notices_at"]) == ("tech", "mgr", now)
         remote.save_notices(engine, "zhouhu", [], "mgr", now)
         [row] = [r for r in remote.rows(engine) if r["scope_id"] == "zhouhu"]
-        assert row["settings"] == {"inactivity": 120, "warning": 40}
+        assert row["settings"] == {"inactivity": 150, "warning": 40}
         # And saves of notices and of settings at once, many times, lose neither: each
         # waits for the other (the counter's lock comes first in both)
         def technician(i: int) -> None:
