@@ -53,7 +53,9 @@ def render(guide, county: str, language: str) -> str:
     events = ""
     if guide.life_events:
         items = "".join(f"<li>{escape(title)}</li>" for _code, title in guide.life_events)
-        events = (f"<section><h2>{escape(translate('guide.apply_in', lang))}</h2>"
+        # (the screen's two lines stay two: a newline alone ran them together in HTML)
+        heading = escape(translate("guide.apply_in", lang)).replace("\n", "<br>")
+        events = (f"<section><h2>{heading}</h2>"
                   f"<ul>{items}</ul></section>")  # fmt: skip
     return (
         f'<!doctype html><html lang="{"en" if lang == "en" else "zh-CN"}"><head><meta charset="utf-8">'

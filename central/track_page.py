@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import re
 from html import escape
 from urllib.parse import quote
 
@@ -39,8 +40,9 @@ TRACK_STYLE = (
     + """
 .status{font-size:24px;font-weight:bold;margin:0 0 4px}.accepted,.pending{color:#173f85}
 .done{color:#1f7a45}.needs_more{color:#c26a05}.refused{color:#b81a1a}
-ol.stages{list-style:none;padding:0}ol.stages li{display:flex;justify-content:space-between;
-border-left:4px solid #c9d2e3;padding:4px 10px;margin:0}
+ol.stages{list-style:none;padding:0}ol.stages li{display:flex;flex-wrap:wrap;gap:0 12px;
+justify-content:space-between;border-left:4px solid #c9d2e3;padding:4px 10px;margin:0}
+ol.stages li span+span{margin-left:auto;text-align:right}.when{white-space:nowrap}
 ol.stages li.reached{border-color:#1f7a45}ol.stages li.current{border-color:#173f85;font-weight:bold}
 ol.stages li.future{color:#8a93a6}
 """
@@ -61,6 +63,15 @@ def _page(title: str, body: str, lang: str, code: str = "") -> str:
     )
 
 
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2})?")
+
+
+def _dated(text: str) -> str:
+    """``text`` escaped, a date and time in it kept on one line (a phone broke one at its
+    hyphen: "2026-" / "12-08 05:56")."""
+    return _DATE.sub(lambda m: f'<span class="when">{m.group(0)}</span>', escape(text))
+
+
 def render(view, lang: str, code: str = "") -> str:
     """The page for one application (every text escaped)."""
     matters = "".join(f"<li>{escape(line.lstrip('·').strip())}</li>"
@@ -69,7 +80,7 @@ def render(view, lang: str, code: str = "") -> str:
     stages = "".join(
         f'<li class="{"current" if s.current else "reached" if s.reached else "future"}">'
         f"<span>{escape(translate(f'stage.{s.stage.value}', lang))}</span>"
-        f"<span>{escape(stage_when(s, view.status, lang))}</span></li>"
+        f"<span>{_dated(stage_when(s, view.status, lang))}</span></li>"
         for s in view.stages
     )  # fmt: skip
     body = (

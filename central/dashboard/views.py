@@ -154,7 +154,7 @@ def layout(*, title: str, county: str, user: User | None, active: str, body: str
 <body{' class="may-tech"' if user is not None and user.may("diagnostics") else ""}><header><div class="brand"><span class="seal">政</span><div><b>{e(county)}政务服务自助终端</b>
 <small>运行监控平台 · Kiosk operations</small></div></div>{nav}</header>
 <main>{body}</main>
-<footer>{f"每 {refresh} 秒自动刷新 · " if refresh else ""}不含群众个人信息 · No personal data is shown</footer>
+<footer>{f"每 {refresh} 秒自动刷新 Refreshes every {refresh} s · " if refresh else ""}不含群众个人信息 · No personal data is shown</footer>
 </body></html>"""
 
 
