@@ -64,6 +64,8 @@ FOLLOW = {"new": ("待处理", "New"), "assigned": ("已分派", "Assigned"),
           "none": ("无需跟进", "—")}  # fmt: skip
 NEXT_STEP = {"new": "分派 Assign", "assigned": "已联系群众 Contacted",
              "contacted": "办结 Resolve"}  # fmt: skip
+ANONYMOUS_CHECKED = ("已核实", "Checked")  # an anonymous bad rating's "contacted" step
+_ANONYMOUS = '<span class="muted">无（匿名）<small>None: no one to call back</small></span>'  # fmt: skip
 
 
 def e(value: Any) -> str:
@@ -545,7 +547,12 @@ def ratings_page(*, county: str, user: User, csrf: str, distribution: Mapping[in
     rows = []
     for r in bad:
         state = r["follow_up"]
-        fz, fe = FOLLOW.get(state, (state, state))
+        # a rating with no application or slip to it names no one to call back: its follow-up
+        # is checking and putting right what it says ("已联系群众" had no one to contact)
+        anonymous = not (r["number"] or r["reference"])
+        follow = {**FOLLOW, "contacted": ANONYMOUS_CHECKED} if anonymous else FOLLOW
+        steps = {**NEXT_STEP, "assigned": "已核实整改 Checked"} if anonymous else NEXT_STEP
+        fz, fe = follow.get(state, (state, state))
         cls = {"new": "red", "assigned": "amber", "contacted": "amber", "resolved": "green"}.get(
             state, "grey"
         )
@@ -557,20 +564,20 @@ def ratings_page(*, county: str, user: User, csrf: str, distribution: Mapping[in
             or '<span class="muted">未选原因 none given</span>'
         )
         form = ""
-        if state in NEXT_STEP:
+        if state in steps:
             assignee = ('<input name="assignee" placeholder="责任人 Assignee" maxlength="64">'
                         if state == "new" else "")  # fmt: skip
             form = (f'<form class="follow" method="post" action="/dashboard/ratings/{r["id"]}/follow-up">'
                     f'{csrf_field(csrf)}<input type="hidden" name="seen" value="{e(state)}">{assignee}'
                     f'<input name="note" placeholder="备注（勿填个人信息）" maxlength="200">'
-                    f'<button class="primary">{e(NEXT_STEP[state])}</button></form>')  # fmt: skip
+                    f'<button class="primary">{e(steps[state])}</button></form>')  # fmt: skip
         rows.append(
             f'<tr data-rating="{r["id"]}" data-follow="{e(state)}"><td>{e(when(r["at"]))}</td>'
             f'<td class="stars red-text">{"★" * r["level"]}{"☆" * (5 - r["level"])}</td><td>{why}</td>'
             f'<td class="mono">{e(r["terminal_id"])}</td><td>{point_name(points, r["service_point"] or "")}</td>'
-            f'<td class="mono">{e(r["number"] or r["reference"] or "—")}</td>'
+            f'<td class="mono">{e(r["number"] or r["reference"]) if not anonymous else _ANONYMOUS}</td>'
             f'<td><span class="chip {cls}">{bi(fz, fe)}</span><small>{e(r["assigned_to"] or "")}</small></td>'
-            f'<td class="actions">{form}{_history(r["history"], lambda h: FOLLOW.get(h["state"], (h["state"],))[0])}</td></tr>'
+            f'<td class="actions">{form}{_history(r["history"], lambda h, f=follow: f.get(h["state"], (h["state"],))[0])}</td></tr>'
         )
     table = grid([("时间", "Time"), ("评价", "Stars"), ("原因", "Reasons"), ("终端", "Terminal"),
                   ("服务点", "Service point"), ("办件编号", "Application"),

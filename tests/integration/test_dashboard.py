@@ -544,6 +544,26 @@ def test_bad_rating_is_followed_up_from_new_to_resolved(platform, page):
     expect(row.get_by_role("button")).to_have_count(0)
 
 
+def test_an_anonymous_bad_rating_is_checked_not_called_back(platform, page):
+    url, _ = platform
+    # Given a bad rating left with no application or slip to it: no one to call back
+    kiosk = Terminal(url, "zhouhu")
+    rating_id = kiosk.rate(2, ["unclear"])
+    sign_in(page, url, "zhouhu-mgr")
+    page.goto(f"{url}/dashboard/ratings")
+    row = page.locator(f'tr[data-rating="{rating_id}"]')
+    expect(row).to_contain_text("无（匿名）")
+    # When it is assigned, its next step is checking and putting right, not a call
+    row.get_by_role("button", name=re.compile("分派")).click()
+    expect(row).to_have_attribute("data-follow", "assigned")
+    expect(row.get_by_role("button", name=re.compile("已联系"))).to_have_count(0)
+    row.locator("input[name=note]").fill("查看了指引屏文字，已请技术员改正")
+    row.get_by_role("button", name=re.compile("已核实整改")).click()
+    expect(row).to_contain_text("已核实")
+    row.locator("summary").click()
+    expect(row.locator("details li").nth(2)).to_contain_text("已核实")
+
+
 def test_hall_manager_sees_only_their_own_points_terminals(platform, page):
     url, _ = platform
     # Given terminals at 洲湖 and at two other points, in several states
