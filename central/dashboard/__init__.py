@@ -15,7 +15,9 @@ app starts: ``app[SETTINGS] = Settings(offline_after=2)``.
   alerts and forget old rows (10);
 - ``CENTRAL_LOOKUPS_KEPT_DAYS``: days the audit of personal-data lookups is kept (180, and
   never less: six months at least, as network logs are kept);
-- ``CENTRAL_HEARTBEATS_KEPT_DAYS``: days of the heartbeats' history (90; at least 1).
+- ``CENTRAL_HEARTBEATS_KEPT_DAYS``: days of the heartbeats' history (90; at least 1);
+- ``CENTRAL_UNUSED_AFTER_HOURS``: hours with no citizen's visit, query or ticket before an
+  online terminal is said to be unused on the terminal page (24; 0: never said).
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ class Settings:
     # the heartbeats' history (a row a terminal when its health changes, and every 15 min):
     # 50 000 terminals add some 5 M rows a day
     heartbeats_kept_days: int = 90
+    # hours an online terminal goes with no citizen's visit before the terminal page says so
+    # (a dark screen, a dead touch panel, a kiosk out of sight: no device reports those)
+    unused_after_hours: float = 24.0
 
     @property
     def snapshot_ttl(self) -> float:
@@ -55,6 +60,7 @@ class Settings:
             sweep_every=max(0.2, float(os.environ.get("CENTRAL_SWEEP_EVERY", "10"))),
             lookups_kept_days=_days("CENTRAL_LOOKUPS_KEPT_DAYS", 180, LOOKUPS_KEPT_AT_LEAST),
             heartbeats_kept_days=_days("CENTRAL_HEARTBEATS_KEPT_DAYS", 90, 1),
+            unused_after_hours=max(0.0, float(os.environ.get("CENTRAL_UNUSED_AFTER_HOURS", "24"))),
         )
 
 

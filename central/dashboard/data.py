@@ -360,12 +360,15 @@ class HallStore:
             return {tid: _aware(at) for tid, at in conn.execute(q)}
 
     def terminal_views(self, scope: Sequence[str] | None, now: dt.datetime,
-                       offline_after: float) -> list[status.TerminalView]:  # fmt: skip
-        """Every enrolled, unrevoked terminal in scope with its latest heartbeat, red first."""
+                       offline_after: float, unused_after: float = 0,
+                       ) -> list[status.TerminalView]:  # fmt: skip
+        """Every enrolled, unrevoked terminal in scope with its latest heartbeat, red first;
+        ``unused_after`` (hours, 0: not asked): those enrolled longer with no visit, query or
+        ticket in that time are said to be unused."""
         # terminal_state holds each terminal's latest beat (``at``: last seen), one row each
         term, s = t.terminals, t.terminal_state
         q = (
-            sa.select(term.c.id, term.c.service_point, s)
+            sa.select(term.c.id, term.c.service_point, term.c.enrolled_at, s)
             .select_from(term.outerjoin(s, s.c.terminal_id == term.c.id))
             .where(term.c.revoked_at.is_(None), _in_scope(term.c.service_point, scope))
         )
@@ -378,15 +381,28 @@ class HallStore:
                    _in_scope(a.c.service_point, scope))
             .order_by(a.c.id)
         )  # fmt: skip
+        since = now - dt.timedelta(hours=unused_after)
+        ev = t.terminal_events
+        # who was used within the time (the events' index by kind and time: a day's rows)
+        used_q = (sa.select(ev.c.terminal_id).distinct()
+                  .where(ev.c.kind.in_(("session", "query")), ev.c.at >= since,
+                         _in_scope(ev.c.service_point, scope)))  # fmt: skip
         with self.engine.connect() as conn:
             rows = conn.execute(q).all()
             calls: dict[str, list[str]] = {}
             for tid, screen in conn.execute(calls_q):
                 calls.setdefault(tid, []).append(screen)
+            used = set(conn.scalars(used_q)) if unused_after > 0 else set()
+
+        def unused_for(r) -> float | None:
+            if unused_after <= 0 or r.id in used or _aware(r.enrolled_at) > since:
+                return None
+            return unused_after
+
         views = [
             status.assess(r.id, r.service_point, _aware(r.at),
                           r._mapping if r.at is not None else None, now, offline_after,
-                          calls.get(r.id, ()))
+                          calls.get(r.id, ()), unused_for(r))
             for r in rows
         ]  # fmt: skip
         return status.by_severity(views)

@@ -319,7 +319,8 @@ async def terminals(request: web.Request, user: User, csrf: str) -> web.StreamRe
         try:
             body = await app[SNAPSHOTS].get((user.scope, chosen), partial(
                 terminals_body, app[CONFIG].url, _scope(user, chosen), _points(request), visible,
-                chosen, app[SETTINGS].offline_after, app[CATALOG]["etag"].strip('"')))  # fmt: skip
+                chosen, app[SETTINGS].offline_after, app[CATALOG]["etag"].strip('"'),
+                app[SETTINGS].unused_after_hours))  # fmt: skip
         except BuildFailed:  # logged by the builder; not kept, so the next request builds
             body, status = UNBUILT, 503
         return _html(views.terminals_page(

@@ -57,6 +57,8 @@ KNOWN: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         # the platform's own word on a terminal (central/dashboard/status.py NEVER_HEARD)
         (r"enrolled but never heard from\b",
          "登记后从未发来心跳：请检查终端程序是否在运行、平台地址和网络（技术员界面“设备自检”）"),
+        (r"no visit in the last (\d+(?:\.\d+)?) h\b",
+         "已超过 {0} 小时没有群众使用：屏幕是否亮着、触摸是否灵敏、群众能否看到并走近？"),
         # the submission queue (client/outbox.py Outbox.health)
         (r"(\d+) submission\(s\) set aside unsent\b",
          "{0} 份申请已搁置、未能发出，办事群众手持待受理收件凭证：请技术人员用 kiosk outbox 查看，"

@@ -39,6 +39,9 @@ CORRECTION = "correction"
 # a terminal submits for another service point than it was enrolled at (its settings file
 # is wrong: the platform records the enrolled one); detail: "<terminal> <its point>"
 POINT_MISMATCH = "point_mismatch"
+# a terminal online and well that no citizen has used for a long while (a day): a screen
+# dark or dead to touch, a kiosk out of sight, a door locked: nothing its devices report
+UNUSED = "unused"
 # alerts people open and close (a call, a citizen to contact), never a heartbeat's sweep
 BY_PEOPLE = (HELP, CORRECTION, POINT_MISMATCH)
 ALERTING = (OFFLINE, PAPER_OUT, PAPER_NEAR_END, DEVICE_FAULT, FAILED_READS)
@@ -99,10 +102,12 @@ def paper_level(raw: str) -> str:
 
 def assess(terminal_id: str, service_point: str, last_seen: dt.datetime | None,
            beat: Mapping | None, now: dt.datetime, offline_after: float,
-           calls: Iterable[str] = ()) -> TerminalView:  # fmt: skip
+           calls: Iterable[str] = (), unused_for: float | None = None) -> TerminalView:  # fmt: skip
     """Judge one terminal from its latest heartbeat (``beat`` None: it never sent one) and
     its calls for staff still open (``calls``: the screen of each; red until a person
-    closes it, or, for a card left, until the card is taken)."""
+    closes it, or, for a card left, until the card is taken). ``unused_for``: hours it has
+    been in use (enrolled) with no citizen's visit, query or ticket (None: it was used, or
+    nobody asked): said while it is online (offline says more already)."""
     beat = beat or {}
     devices = tuple(d for d in beat.get("devices") or () if isinstance(d, Mapping))
     paper_raw = str(beat.get("paper") or "")
@@ -128,6 +133,8 @@ def assess(terminal_id: str, service_point: str, last_seen: dt.datetime | None,
         elif state == "degraded":
             conds.append(Condition(DEVICE_DEGRADED, name, _reason(d)))
     conds.extend(Condition(HELP, screen) for screen in calls)
+    if online and unused_for is not None:
+        conds.append(Condition(UNUSED, reason=unused_reason(unused_for)))
     uptime = beat.get("uptime")
     return TerminalView(terminal_id, service_point, last_seen,
                         str(beat.get("software_version") or ""), str(beat.get("screen") or ""),
@@ -135,6 +142,13 @@ def assess(terminal_id: str, service_point: str, last_seen: dt.datetime | None,
                         uptime=uptime if isinstance(uptime, int) else None,
                         catalog_version=str(beat.get("catalog_version") or ""),
                         config_version=beat.get("config_version"))  # fmt: skip
+
+
+def unused_reason(hours: float) -> str:
+    """What to look at on a terminal nobody has used for ``hours`` (in Chinese from
+    central/dashboard/reasons.py)."""
+    return (f"no visit in the last {hours:g} h: is its screen on, does it answer touch, "
+            "can citizens see and reach it?")
 
 
 # a printer's state that is its paper's level, already said by the paper alarm

@@ -56,7 +56,8 @@ KIND = {status.OFFLINE: ("终端离线", "Offline"), status.PAPER_OUT: ("打印�
         status.FAILED_READS: ("多次读卡失败", "Repeated failed card reads"),
         status.HELP: ("群众呼叫工作人员", "Citizen calls staff"),
         status.CORRECTION: ("收件待补正：请联系申请人", "Pending slip needs correction: contact the applicant"),
-        status.POINT_MISMATCH: ("终端设置的服务点有误", "Terminal set to another service point")}  # fmt: skip
+        status.POINT_MISMATCH: ("终端设置的服务点有误", "Terminal set to another service point"),
+        status.UNUSED: ("长时间无人使用", "Unused")}  # fmt: skip
 ACTION = {"opened": "产生", "cleared": "已自行恢复", "recurred": "再次出现",
           "acknowledged": "确认", "closed": "关闭"}  # fmt: skip
 FOLLOW = {"new": ("待处理", "New"), "assigned": ("已分派", "Assigned"),

@@ -429,6 +429,45 @@ def test_a_technician_names_where_a_terminal_stands_and_the_manager_finds_it_by_
     shot(page, "terminals-place")
 
 
+def test_a_terminal_nobody_has_used_for_a_day_is_said_to_be_unused(platform, page):
+    from central import tables as t
+    from central.db import make_engine
+
+    url, data = platform
+    # Given two terminals enrolled two days ago, both beating well: a citizen used one an
+    # hour ago, nobody has touched the other since yesterday (its screen went dark?)
+    used, idle = Terminal(url, "zhouhu"), Terminal(url, "zhouhu")
+    engine = make_engine(f"sqlite:///{data / 'central.sqlite3'}")
+    try:
+        with engine.begin() as conn:
+            conn.execute(t.terminals.update()
+                         .where(t.terminals.c.id.in_([used.terminal_id, idle.terminal_id]))
+                         .values(enrolled_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=2)))  # fmt: skip
+    finally:
+        engine.dispose()
+    hour_ago = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat()
+    used._run(lambda c: c.send_events([{"key": f"v-{used.terminal_id}", "kind": "session",
+                                         "at": hour_ago, "seconds": 300.0, "end": "finished",
+                                         "life_event": "birth", "submitted": True,
+                                         "elderly": False, "language": "zh"}]))  # fmt: skip
+    used.beat()
+    idle.beat()
+    # When the manager looks at the terminal page
+    sign_in(page, url, "zhouhu-mgr")
+    row = page.locator(f'tr[data-terminal="{idle.terminal_id}"]')
+    # Then the idle one is amber, saying so and what to look at; the used one is well
+    expect(row).to_contain_text("长时间无人使用", timeout=8000)  # (a page's build lasts 5 s)
+    expect(row).to_contain_text("已超过 24 小时没有群众使用：屏幕是否亮着")
+    expect(row).to_have_attribute("data-severity", "amber")
+    other = page.locator(f'tr[data-terminal="{used.terminal_id}"]')
+    expect(other).to_have_attribute("data-severity", "green")
+    expect(other).not_to_contain_text("长时间无人使用")
+    shot(page, "terminals-unused")
+    # and no alert is opened for it: nobody is called out
+    page.goto(f"{url}/dashboard/alerts")
+    expect(page.locator(f'tr[data-terminal="{idle.terminal_id}"]')).to_have_count(0)
+
+
 def test_technician_pin_failures_are_not_shown_as_a_citizen_asking_for_help(platform, page):
     from kiosk.technician import HELP_SCREEN
 

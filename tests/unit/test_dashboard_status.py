@@ -134,3 +134,19 @@ def test_an_empty_ratings_page_does_not_read_as_all_good_nor_an_empty_fleet_as_n
     body = views.terminals_body(views=[], points={"zhouhu": "洲湖镇"}, visible=["zhouhu"], chosen="",
                                 now=dt.datetime.now(dt.UTC), offline_after=90)  # fmt: skip
     assert "central terminals add-code" in body
+
+
+def test_a_terminal_online_that_nobody_has_used_for_a_day_is_amber_and_says_what_to_look_at():
+    from central.dashboard.reasons import in_chinese
+
+    unused = assess("T3", "a", NOW, beat(), NOW, 90, unused_for=24)
+    assert unused.severity is Severity.AMBER
+    [c] = unused.conditions
+    assert c.kind == "unused"
+    assert in_chinese(c.reason) == ("已超过 24 小时没有群众使用：屏幕是否亮着、触摸是否灵敏、"
+                                    "群众能否看到并走近？")
+    # (offline, it says so, red, and no more: unused goes without saying)
+    gone = assess("T3", "a", NOW - dt.timedelta(seconds=300), beat(), NOW, 90, unused_for=24)
+    assert [c.kind for c in gone.conditions] == ["offline"]
+    # and it opens no alert: the terminal page says it, nobody is called out for it
+    assert plan_alerts([unused], {}).open == ()
