@@ -23,6 +23,8 @@ terminals = sa.Table(
     # last_seen_at moved to terminal_state.at in 0004
     # where it stands in its hall, as its staff say it ("东侧入口 1 号机"; 0013)
     sa.Column("place", sa.String(64), nullable=False, server_default=""),
+    # when a citizen last used it (its newest visit or query event; 0016)
+    sa.Column("last_used_at", sa.DateTime(timezone=True)),
 )
 
 enrolment_codes = sa.Table(

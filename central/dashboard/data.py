@@ -368,7 +368,7 @@ class HallStore:
         # terminal_state holds each terminal's latest beat (``at``: last seen), one row each
         term, s = t.terminals, t.terminal_state
         q = (
-            sa.select(term.c.id, term.c.service_point, term.c.enrolled_at, s)
+            sa.select(term.c.id, term.c.service_point, term.c.enrolled_at, term.c.last_used_at, s)
             .select_from(term.outerjoin(s, s.c.terminal_id == term.c.id))
             .where(term.c.revoked_at.is_(None), _in_scope(term.c.service_point, scope))
         )
@@ -381,23 +381,19 @@ class HallStore:
                    _in_scope(a.c.service_point, scope))
             .order_by(a.c.id)
         )  # fmt: skip
-        since = now - dt.timedelta(hours=unused_after)
-        ev = t.terminal_events
-        # who was used within the time (the events' index by kind and time: a day's rows)
-        used_q = (sa.select(ev.c.terminal_id).distinct()
-                  .where(ev.c.kind.in_(("session", "query")), ev.c.at >= since,
-                         _in_scope(ev.c.service_point, scope)))  # fmt: skip
         with self.engine.connect() as conn:
             rows = conn.execute(q).all()
             calls: dict[str, list[str]] = {}
             for tid, screen in conn.execute(calls_q):
                 calls.setdefault(tid, []).append(screen)
-            used = set(conn.scalars(used_q)) if unused_after > 0 else set()
 
         def unused_for(r) -> float | None:
-            if unused_after <= 0 or r.id in used or _aware(r.enrolled_at) > since:
+            """Whole hours since its last use (or its enrolment), once past ``unused_after``."""
+            if unused_after <= 0:
                 return None
-            return unused_after
+            since = _aware(r.last_used_at) or _aware(r.enrolled_at)
+            hours = (now - since).total_seconds() // 3600
+            return hours if hours >= unused_after else None
 
         views = [
             status.assess(r.id, r.service_point, _aware(r.at),

@@ -105,9 +105,9 @@ def assess(terminal_id: str, service_point: str, last_seen: dt.datetime | None,
            calls: Iterable[str] = (), unused_for: float | None = None) -> TerminalView:  # fmt: skip
     """Judge one terminal from its latest heartbeat (``beat`` None: it never sent one) and
     its calls for staff still open (``calls``: the screen of each; red until a person
-    closes it, or, for a card left, until the card is taken). ``unused_for``: hours it has
-    been in use (enrolled) with no citizen's visit, query or ticket (None: it was used, or
-    nobody asked): said while it is online (offline says more already)."""
+    closes it, or, for a card left, until the card is taken). ``unused_for``: whole hours
+    since a citizen's last visit, query or ticket there (or its enrolment), once too many
+    (None: used lately, or nobody asked): said while it is online (offline says more)."""
     beat = beat or {}
     devices = tuple(d for d in beat.get("devices") or () if isinstance(d, Mapping))
     paper_raw = str(beat.get("paper") or "")

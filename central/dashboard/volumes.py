@@ -152,6 +152,12 @@ def add_events(engine: sa.Engine, terminal_id: str, events: Sequence[Event],
                 new += 1
             except sa.exc.IntegrityError:
                 pass
+        if fresh:  # the terminal page's "unused" reads this, not a day of events
+            newest, term = max(ev.at for ev in fresh.values()), t.terminals
+            conn.execute(term.update().where(
+                term.c.id == terminal_id,
+                sa.or_(term.c.last_used_at.is_(None), term.c.last_used_at < newest),
+            ).values(last_used_at=newest))  # fmt: skip
     return new
 
 

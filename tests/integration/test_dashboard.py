@@ -457,7 +457,7 @@ def test_a_terminal_nobody_has_used_for_a_day_is_said_to_be_unused(platform, pag
     row = page.locator(f'tr[data-terminal="{idle.terminal_id}"]')
     # Then the idle one is amber, saying so and what to look at; the used one is well
     expect(row).to_contain_text("长时间无人使用", timeout=8000)  # (a page's build lasts 5 s)
-    expect(row).to_contain_text("已超过 24 小时没有群众使用：屏幕是否亮着")
+    expect(row).to_contain_text("已超过 48 小时没有群众使用：屏幕是否亮着")  # (since enrolled)
     expect(row).to_have_attribute("data-severity", "amber")
     other = page.locator(f'tr[data-terminal="{used.terminal_id}"]')
     expect(other).to_have_attribute("data-severity", "green")

@@ -60,3 +60,41 @@ def test_the_busiest_tables_row_ids_go_past_32_bits(database_url):
                     assert new == 3_000_000_001, table.name
     finally:
         engine.dispose()
+
+
+def test_a_terminal_s_last_use_is_taken_from_its_events_when_the_column_comes(database_url):
+    import datetime as dt
+
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config
+
+    from central.db import MIGRATIONS
+
+    # Given a platform at 0015 whose terminals reported visits (one terminal never used)
+    engine = make_engine(database_url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    now = dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.UTC)
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0015")
+            for tid in ("T1", "T2"):
+                conn.execute(sa.text("INSERT INTO terminals (id, secret, service_point, "
+                                     "enrolled_at) VALUES (:i, 's', 'p', :at)"),
+                             {"i": tid, "at": now - dt.timedelta(days=9)})  # fmt: skip
+            for n, hours in enumerate((30, 2, 50)):
+                conn.execute(sa.text(
+                    "INSERT INTO terminal_events (key, terminal_id, service_point, kind, at, "
+                    "received_at, detail) VALUES (:k, 'T1', 'p', 'session', :at, :at, '{}')"),
+                    {"k": f"k{n}", "at": now - dt.timedelta(hours=hours)})  # fmt: skip
+        # When it is migrated to the newest
+        migrate(engine)
+        with engine.connect() as conn:
+            got = dict(conn.execute(sa.select(t.terminals.c.id, t.terminals.c.last_used_at)).all())
+    finally:
+        engine.dispose()
+    # Then each terminal's last use is its newest event's, and none for the one never used
+    aware = {k: v if v is None or v.tzinfo else v.replace(tzinfo=dt.UTC) for k, v in got.items()}
+    assert aware == {"T1": now - dt.timedelta(hours=2), "T2": None}

@@ -137,6 +137,30 @@ async def test_the_same_batch_twice_is_stored_once(platform):
     assert volumes.report(engine, None, today_range("day")).total("sessions") == 1
 
 
+async def test_the_terminal_keeps_when_a_citizen_last_used_it(platform):
+    import sqlalchemy as sa
+
+    from central import tables as t
+
+    base, http, client, _, engine = platform
+
+    def last_used():
+        with engine.connect() as conn:
+            got = conn.execute(sa.select(t.terminals.c.last_used_at)
+                               .where(t.terminals.c.id == client.terminal_id)).scalar()  # fmt: skip
+        return got if got is None or got.tzinfo else got.replace(tzinfo=dt.UTC)
+
+    assert last_used() is None  # (never used since enrolled)
+    hour_ago = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=1)
+    await _signed_post(http, base, client, "/events", {"events": [_visit(hour_ago)]})
+    assert last_used() == hour_ago
+    # a batch that arrives late with an older visit (kept while the platform was away) does
+    # not put it back
+    await _signed_post(http, base, client, "/events",
+                       {"events": [_query(hour_ago - dt.timedelta(hours=5))]})  # fmt: skip
+    assert last_used() == hour_ago
+
+
 @pytest.mark.parametrize("change", [
     {"name": "王芳"},  # a field no event has: nothing personal slips in
     {"life_event": "出生 王芳"},  # codes only
