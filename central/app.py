@@ -46,7 +46,9 @@ OPENAPI = Path(__file__).with_name("openapi.json")
 CONFIG: web.AppKey[CentralConfig] = web.AppKey("config", CentralConfig)
 STORE: web.AppKey[Store] = web.AppKey("store", Store)
 CATALOG: web.AppKey[dict] = web.AppKey("catalog", dict)  # {"catalog", "json", "etag", "error"}
-POINT_WARNED: web.AppKey[set] = web.AppKey("point_warned", set)  # terminals told once
+# terminals whose settings name another point → when the hall was last told (monotonic s)
+POINT_WARNED: web.AppKey[dict] = web.AppKey("point_warned", dict)
+POINT_WARN_AGAIN = 3600.0  # seconds: an alert closed while the settings are still wrong comes back
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PUBLIC, SIGNED, OFFICE = "public", "signed", "office"
@@ -291,13 +293,16 @@ async def _warn_point(request: web.Request, terminal_id: str, hall: str, said: s
                       what: str, to_do: str) -> None:  # fmt: skip
     """Tell the technician, in the log and as an alert on the dashboard of ``hall`` ("":
     the log only; ids and point codes only), that ``terminal_id``'s settings name the
-    service point ``said`` that is not the one it was enrolled at: once a process (a
-    person who closes the alert while the settings are still wrong sees it again after a
-    restart, or from another worker)."""
-    warned = request.app[POINT_WARNED]
-    if terminal_id in warned or len(warned) >= 10_000:
+    service point ``said`` that is not the one it was enrolled at: once an hour a process
+    (the database keeps one alert open; one closed while the settings are still wrong is
+    opened again by the next submission after the hour)."""
+    warned, now = request.app[POINT_WARNED], time.monotonic()
+    last = warned.get(terminal_id)
+    if last is not None and now - last < POINT_WARN_AGAIN:
         return
-    warned.add(terminal_id)
+    if last is None and len(warned) >= 10_000:  # a bound, not a policy
+        return
+    warned[terminal_id] = now
     log.warning("terminal %s %s", terminal_id, what)
     if not hall:
         return
@@ -306,7 +311,7 @@ async def _warn_point(request: web.Request, terminal_id: str, hall: str, said: s
                                 status.POINT_MISMATCH, terminal_id, hall,
                                 f"{terminal_id} {said}", to_do)  # fmt: skip
     except sa.exc.SQLAlchemyError as err:  # the submission goes on all the same
-        warned.discard(terminal_id)  # (the next submission tries again)
+        warned.pop(terminal_id, None)  # (the next submission tries again)
         log.error("terminal %s: no alert for its service point (%s)", terminal_id,
                   type(err).__name__)  # fmt: skip
 
@@ -539,7 +544,7 @@ def make_app(config: CentralConfig, catalog_override: Catalog | None = None) -> 
                           client_max_size=config.max_body)  # fmt: skip
     app[CONFIG] = config
     app[CATALOG] = _load_catalog(config, catalog_override)
-    app[POINT_WARNED] = set()
+    app[POINT_WARNED] = {}
     app[DOWN_SAID] = {}
     app[DB_SEEN] = {}
 

@@ -39,7 +39,7 @@ async def platform(aiohttp_server, database_url, tmp_path):
         client = PlatformClient(base, timeout=5, backoff=0.01)
         await client.enrol(await new_code())
         try:
-            yield base, http, client, new_code, server.app[STORE]
+            yield base, http, client, new_code, server.app[STORE], server.app
         finally:
             await client.close()
 
@@ -51,7 +51,7 @@ async def _post(http, base, body: bytes, headers: dict[str, str]):
 
 async def test_an_enrolment_code_works_once(platform):
     # Given a code already used by the fixture's terminal, and a fresh one
-    base, _, client, new_code, _ = platform
+    base, _, client, new_code, _, _ = platform
     code = await new_code("hukeng")
     second = PlatformClient(base, timeout=5)
     try:
@@ -67,14 +67,14 @@ async def test_an_enrolment_code_works_once(platform):
 
 
 async def test_unsigned_request_is_401(platform):
-    base, http, client, _, _ = platform
+    base, http, client, _, _, _ = platform
     body = json.dumps(a_submission(client.terminal_id).to_dict()).encode()
     assert await _post(http, base, body, {}) == (401, "auth.unsigned")
 
 
 async def test_forged_signature_is_401(platform):
     # Given a correctly signed request whose body is then altered
-    base, http, client, _, _ = platform
+    base, http, client, _, _, _ = platform
     body = json.dumps(a_submission(client.terminal_id).to_dict()).encode()
     headers = signing.signed_headers(
         client.terminal_id, client.secret, "POST", PATH, body, time.time()
@@ -89,7 +89,7 @@ async def test_forged_signature_is_401(platform):
 
 
 async def test_stale_timestamp_is_401(platform):
-    base, http, client, _, _ = platform
+    base, http, client, _, _, _ = platform
     body = json.dumps(a_submission(client.terminal_id).to_dict()).encode()
     old = signing.signed_headers(
         client.terminal_id, client.secret, "POST", PATH, body, time.time() - 301
@@ -99,7 +99,7 @@ async def test_stale_timestamp_is_401(platform):
 
 async def test_replayed_request_is_401(platform):
     # Given a signed request that went through once
-    base, http, client, _, _ = platform
+    base, http, client, _, _, _ = platform
     body = json.dumps(a_submission(client.terminal_id).to_dict()).encode()
     headers = signing.signed_headers(
         client.terminal_id, client.secret, "POST", PATH, body, time.time()
@@ -110,14 +110,14 @@ async def test_replayed_request_is_401(platform):
 
 
 async def test_unknown_terminal_is_401(platform):
-    base, http, client, _, _ = platform
+    base, http, client, _, _, _ = platform
     body = json.dumps(a_submission("T-NOBODY").to_dict()).encode()
     headers = signing.signed_headers("T-NOBODY", client.secret, "POST", PATH, body, time.time())
     assert await _post(http, base, body, headers) == (401, "auth.unknown_terminal")
 
 
 async def test_submission_naming_another_terminal_is_403(platform):
-    _, _, client, _, _ = platform
+    _, _, client, _, _, _ = platform
     with pytest.raises(PlatformAuthError) as err:
         await client.submit(a_submission("T-SOMEONE-ELSE"))
     assert (err.value.status, err.value.message_key) == (403, "auth.terminal_mismatch")
@@ -125,7 +125,7 @@ async def test_submission_naming_another_terminal_is_403(platform):
 
 async def test_a_submission_is_accepted_at_the_hall_its_terminal_was_enrolled_at(platform, caplog):
     # Given a terminal enrolled at afx whose config names another hall (hukeng)
-    _, _, client, _, store = platform
+    _, _, client, _, store, app = platform
     sub = a_submission(client.terminal_id, accepting_point="hukeng")
     # When it submits
     with caplog.at_level("WARNING", logger="central"):
@@ -155,12 +155,24 @@ async def test_a_submission_is_accepted_at_the_hall_its_terminal_was_enrolled_at
     assert again.acceptance_number == first.acceptance_number
     assert again.accepting_point == "afx"
     assert [a["kind"] for a in HallStore(store.engine).alerts(None)].count("point_mismatch") == 1
+    # and closed by a person while the kiosk's settings are still wrong, it is not gone for
+    # good: the next submission after an hour opens it again (before, only a restart did)
+    hall.act_on_alert(alert["id"], "close", "tech", None)
+    await client.submit(a_submission(client.terminal_id, accepting_point="hukeng"))
+    assert [a for a in hall.alerts(None) if a["kind"] == "point_mismatch"] == []
+    from central.app import POINT_WARN_AGAIN, POINT_WARNED
+
+    warned = app[POINT_WARNED]
+    warned[client.terminal_id] -= POINT_WARN_AGAIN  # (an hour on)
+    await client.submit(a_submission(client.terminal_id, accepting_point="hukeng"))
+    [again] = [a for a in hall.alerts(None) if a["kind"] == "point_mismatch"]
+    assert again["id"] != alert["id"] and again["detail"] == f"{client.terminal_id} hukeng"
 
 
 async def test_a_terminal_at_a_hall_the_catalog_no_longer_lists_keeps_the_submission_s_point(
         platform):  # fmt: skip
     # Given a terminal enrolled at a hall the catalog has since dropped
-    _, _, client, _, store = platform
+    _, _, client, _, store, _ = platform
     with store.engine.begin() as conn:
         conn.execute(t.terminals.update().where(t.terminals.c.id == client.terminal_id)
                      .values(service_point="mars"))  # fmt: skip
@@ -181,7 +193,7 @@ async def test_a_terminal_at_a_hall_the_catalog_no_longer_lists_keeps_the_submis
 
 async def test_revoked_terminal_is_403(platform):
     # Given a terminal that worked
-    base, http, client, _, _ = platform
+    base, http, client, _, _, _ = platform
     await client.heartbeat(
         [Health.good("printer")], software_version="1.0", screen="home", paper="ok"
     )
@@ -195,7 +207,7 @@ async def test_revoked_terminal_is_403(platform):
 
 
 async def test_heartbeat_is_stored_with_devices_paper_and_screen(platform):
-    _, _, client, _, store = platform
+    _, _, client, _, store, _ = platform
     await client.heartbeat(
         [Health.good("idcard"), Health.degraded("printer", "paper near end")],
         software_version="0.3.1", screen="apply.form", paper="paper_near_end",
@@ -208,7 +220,7 @@ async def test_heartbeat_is_stored_with_devices_paper_and_screen(platform):
 
 
 async def test_a_device_s_long_reason_is_cut_and_a_device_with_too_many_fields_refused(platform):
-    _, _, client, _, store = platform
+    _, _, client, _, store, _ = platform
     # A driver's reason of 100 kB (a traceback, say) is kept to its first 300 characters
     await client.heartbeat([Health.fault("printer", "x" * 100_000)], software_version="1",
                            screen="home", paper="unknown")  # fmt: skip
