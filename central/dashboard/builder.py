@@ -78,9 +78,12 @@ def terminals_body(url: str, scope: tuple[str, ...] | None, points: dict[str, st
                    visible: list[str], chosen: str, offline_after: float,
                    catalog_etag: str, unused_after: float = 0) -> str:  # fmt: skip
     """Read, judge and render the terminals in ``scope`` now (blocking: the builder process)."""
+    from central.decide import calendar_in_use
+
     engine, now = read_only(url), dt.datetime.now(dt.UTC)
     hall = HallStore(engine)
-    found = hall.terminal_views(scope, now, offline_after, unused_after)
+    found = hall.terminal_views(scope, now, offline_after, unused_after,
+                                calendar_in_use().is_workday)  # fmt: skip
     configs = {(c["scope"], c["scope_id"]): c for c in remote.rows(engine)}
     pushed = {v.terminal_id: remote.effective(configs, v.service_point, v.terminal_id)[0]
               for v in found} if configs else {}  # fmt: skip

@@ -10,8 +10,9 @@ step applies only from the state the person saw (a conditional update).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -361,10 +362,12 @@ class HallStore:
 
     def terminal_views(self, scope: Sequence[str] | None, now: dt.datetime,
                        offline_after: float, unused_after: float = 0,
+                       is_workday: Callable[[dt.date], bool] | None = None,
                        ) -> list[status.TerminalView]:  # fmt: skip
         """Every enrolled, unrevoked terminal in scope with its latest heartbeat, red first;
         ``unused_after`` (hours, 0: not asked): those enrolled longer with no visit, query or
-        ticket in that time are said to be unused."""
+        ticket in that time are said to be unused, counting only the hours of working days
+        when ``is_workday`` is given (a weekend in a closed building is no fault)."""
         # terminal_state holds each terminal's latest beat (``at``: last seen), one row each
         term, s = t.terminals, t.terminal_state
         q = (
@@ -387,13 +390,20 @@ class HallStore:
             for tid, screen in conn.execute(calls_q):
                 calls.setdefault(tid, []).append(screen)
 
+        workday = functools.cache(is_workday) if is_workday is not None else None
+
         def unused_for(r) -> float | None:
             """Whole hours since its last use (or its enrolment), once past ``unused_after``."""
             if unused_after <= 0:
                 return None
             since = _aware(r.last_used_at) or _aware(r.enrolled_at)
             hours = (now - since).total_seconds() // 3600
-            return hours if hours >= unused_after else None
+            if hours < unused_after:
+                return None
+            if workday is not None and status.working_hours(since, now, workday,
+                                                             unused_after) < unused_after:
+                return None
+            return hours
 
         views = [
             status.assess(r.id, r.service_point, _aware(r.at),

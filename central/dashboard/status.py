@@ -10,7 +10,7 @@ missed heartbeat clears itself.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -142,6 +142,27 @@ def assess(terminal_id: str, service_point: str, last_seen: dt.datetime | None,
                         uptime=uptime if isinstance(uptime, int) else None,
                         catalog_version=str(beat.get("catalog_version") or ""),
                         config_version=beat.get("config_version"))  # fmt: skip
+
+
+CHINA_TIME = dt.timezone(dt.timedelta(hours=8))
+
+
+def working_hours(start: dt.datetime, end: dt.datetime, is_workday: Callable[[dt.date], bool],
+                  enough: float) -> float:  # fmt: skip
+    """Hours between ``start`` and ``end`` that fall on working days (China time), counted
+    back from ``end`` and no further than ``enough``: a weekend or a holiday with nobody at
+    a kiosk in a closed building is not a kiosk gone unused."""
+    total, cursor, end = 0.0, end.astimezone(CHINA_TIME), end.astimezone(CHINA_TIME)
+    start = start.astimezone(CHINA_TIME)
+    while cursor > start and total < enough:
+        midnight = cursor.replace(hour=0, minute=0, second=0, microsecond=0)
+        if midnight == cursor:
+            midnight -= dt.timedelta(days=1)
+        begin = max(midnight, start)
+        if is_workday(begin.date()):
+            total += (cursor - begin).total_seconds() / 3600
+        cursor = begin
+    return min(total, enough)
 
 
 def unused_reason(hours: float) -> str:

@@ -150,3 +150,19 @@ def test_a_terminal_online_that_nobody_has_used_for_a_day_is_amber_and_says_what
     assert [c.kind for c in gone.conditions] == ["offline"]
     # and it opens no alert: the terminal page says it, nobody is called out for it
     assert plan_alerts([unused], {}).open == ()
+
+
+def test_only_working_days_count_towards_a_terminal_going_unused():
+    from central.dashboard.status import working_hours
+
+    china = dt.timezone(dt.timedelta(hours=8))
+    weekday = lambda d: d.weekday() < 5  # noqa: E731 - (a holiday calendar in the platform)
+    friday_evening = dt.datetime(2026, 12, 4, 18, 0, tzinfo=china)
+    monday_morning = dt.datetime(2026, 12, 7, 8, 0, tzinfo=china)
+    # a weekend in a closed building: Friday's last 6 hours and Monday's first 8
+    assert working_hours(friday_evening, monday_morning, weekday, 100) == 14
+    # counted from the end, and only as far as asked
+    assert working_hours(friday_evening - dt.timedelta(days=30), monday_morning, weekday, 24) == 24
+    # in UTC all the same (the day is China's)
+    assert working_hours(friday_evening.astimezone(dt.UTC), monday_morning.astimezone(dt.UTC),
+                         weekday, 100) == 14  # fmt: skip
