@@ -16,8 +16,8 @@ app starts: ``app[SETTINGS] = Settings(offline_after=2)``.
 - ``CENTRAL_LOOKUPS_KEPT_DAYS``: days the audit of personal-data lookups is kept (180, and
   never less: six months at least, as network logs are kept);
 - ``CENTRAL_HEARTBEATS_KEPT_DAYS``: days of the heartbeats' history (90; at least 1);
-- ``CENTRAL_UNUSED_AFTER_HOURS``: hours with no citizen's visit, query or ticket before an
-  online terminal is said to be unused on the terminal page (24; 0: never said).
+- ``CENTRAL_UNUSED_AFTER_HOURS``: hours of working days with no citizen's visit, query or
+  ticket before an online terminal is said to be unused on the terminal page (24; 0: never).
 """
 
 from __future__ import annotations
