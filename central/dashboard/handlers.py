@@ -364,6 +364,7 @@ async def alerts(request: web.Request, user: User, csrf: str) -> web.StreamRespo
         return _html(views.alerts_page(
             county=_county(request), user=user, csrf=csrf, alerts=found, points=_points(request),
             visible=visible, chosen=chosen, closed=closed, places=places, more=more,
+            done="closed" if request.query.get("done") == "closed" and not closed else "",
             open_alerts=await _open_alerts(request, user),
             # the open ones kept current on a hall's screen (a citizen calling staff shows
             # here); the closed ones are history, read at leisure
@@ -397,7 +398,8 @@ async def alert_action(request: web.Request, user: User, csrf: str) -> web.Strea
             return _html(views.confirm_close_page(
                 county=_county(request), user=user, csrf=csrf, alert=alert, points=_points(request),
                 open_alerts=await _open_alerts(request, user)), 409)  # fmt: skip
-        raise web.HTTPSeeOther("/dashboard/alerts")
+        raise web.HTTPSeeOther("/dashboard/alerts?done=closed" if action == "close"
+                               else "/dashboard/alerts")  # fmt: skip
 
     return await _guarded(request, user, csrf, build)
 
@@ -411,8 +413,9 @@ async def ratings(request: web.Request, user: User, csrf: str) -> web.StreamResp
         hall, scope = _reading(request), _scope(user, chosen)
         dist = await asyncio.to_thread(hall.rating_distribution, scope, _now() - MONTH)
         bad = await asyncio.to_thread(hall.bad_ratings, scope)
+        places = await asyncio.to_thread(hall.places, scope, [r["terminal_id"] for r in bad])
         return _html(views.ratings_page(
-            county=_county(request), user=user, csrf=csrf, distribution=dist, bad=bad,
+            county=_county(request), user=user, csrf=csrf, distribution=dist, bad=bad, places=places,
             points=_points(request), visible=visible, chosen=chosen, reasons=REASONS,
             open_alerts=await _open_alerts(request, user)))  # fmt: skip
 
@@ -743,17 +746,18 @@ async def _config_page(request, user, csrf, chosen: str, problems=None, form=Non
         if "elderly_default" in own:
             own["elderly_default"] = own["elderly_default"] == "on"
     status = await asyncio.to_thread(remote.push_status, engine, user.scope)
+    # every terminal's place: the picker and the table name the machines as the hall does
+    places = await asyncio.to_thread(_reading(request).places, user.scope)
     place = typed_place if typed_place is not None else ""
     if typed_place is None and chosen.startswith("terminal:"):
-        ident = chosen.partition(":")[2]
-        place = (await asyncio.to_thread(_reading(request).places, user.scope, [ident])).get(ident, "")
+        place = places.get(chosen.partition(":")[2], "")
     return _html(remote_views.config_page(
         county=_county(request), user=user, csrf=csrf, points=_points(request), visible=visible,
         terminals=terms, chosen=chosen, own=own, inherited=inherited, configs=configs,
         status=status, problems=problems or {}, saved=saved, version=version, changed=changed,
         revoked=request.query.get("revoked", "")[:64], revoke_error=revoke_error,
         place=place, place_error=place_error, placed=request.query.get("placed") == "1",
-        open_alerts=await _open_alerts(request, user)),
+        places=places, open_alerts=await _open_alerts(request, user)),
         409 if changed else 422 if problems or revoke_error or place_error else 200)  # fmt: skip
 
 

@@ -39,11 +39,11 @@ def notices_page(*, county: str, user: User, csrf: str, points: Mapping[str, str
                f"{counts['own']} have notices of their own, set by a technician."
                if counts["own"] else "")  # fmt: skip
         if row.get("notices_by"):
-            who = (f"公告最后修改 {e(row['notices_by'])} · {e(when(row['notices_at']))} "
-                   "Notices last changed")  # fmt: skip
+            who = (f"公告最后修改 Notices last changed：{e(row['notices_by'])} · "
+                   f"{e(when(row['notices_at']))}")  # fmt: skip
         elif lines and row.get("updated_by"):  # set before their own change was kept apart
-            who = (f"设置最后修改 {e(row['updated_by'])} · {e(when(row['updated_at']))} "
-                   "Settings last changed")  # fmt: skip
+            who = (f"设置最后修改 Settings last changed：{e(row['updated_by'])} · "
+                   f"{e(when(row['updated_at']))}")  # fmt: skip
         else:
             who = "尚未设置公告 No notices set yet"
         panels.append(

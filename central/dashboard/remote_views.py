@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from central.dashboard.data import PLACE_MAX, User
 from central.dashboard.remote import Changed
-from central.dashboard.views import ago, bi, csrf_field, e, grid, layout, when
+from central.dashboard.views import ago, bi, csrf_field, e, grid, layout, terminal_cell, when
 
 FIELDS = (
     ("inactivity", "无操作多久后提醒（秒）", "Idle before the prompt (s)", "30–900"),
@@ -50,7 +50,9 @@ def summary(settings: Mapping[str, Any]) -> str:
 
 
 def _target_options(points: Mapping[str, str], visible: Sequence[str],
-                    terminals: Sequence[tuple[str, str]], chosen: str) -> str:  # fmt: skip
+                    terminals: Sequence[tuple[str, str]], chosen: str,
+                    places: Mapping[str, str] | None = None) -> str:  # fmt: skip
+    places = places or {}
     by_point: dict[str, list[str]] = {}
     for terminal_id, point in terminals:
         by_point.setdefault(point, []).append(terminal_id)
@@ -58,7 +60,8 @@ def _target_options(points: Mapping[str, str], visible: Sequence[str],
     for p in visible:
         name = points.get(p, p)
         items = [(f"point:{p}", f"{name}（整个服务点 whole point）")] + [
-            (f"terminal:{tid}", f"　终端 {tid}") for tid in by_point.get(p, [])
+            (f"terminal:{tid}", f"　终端 {tid}" + (f"（{places[tid]}）" if places.get(tid) else ""))
+            for tid in by_point.get(p, [])
         ]
         out.append(f'<optgroup label="{e(name)}">' + "".join(
             f'<option value="{e(v)}"{" selected" if v == chosen else ""}>{e(label)}</option>'
@@ -78,13 +81,13 @@ def config_page(*, county: str, user: User, csrf: str, points: Mapping[str, str]
                 problems: Mapping[str, str], saved: str, open_alerts: int, version: int = 0,
                 changed: Changed | None = None, revoked: str = "",
                 revoke_error: str = "", place: str = "", place_error: str = "",
-                placed: bool = False) -> str:  # fmt: skip
+                placed: bool = False, places: Mapping[str, str] | None = None) -> str:  # fmt: skip
     """``version``: of the settings the form shows (saved with it: a save made meanwhile
     refuses it); ``changed``: such a refusal, the form showing the settings as they are now."""
     picker = (
         '<form class="filter wide" method="get" action="/dashboard/config">'
         f'<label>配置对象 Applies to<select name="target" onchange="this.form.submit()">'
-        f"{_target_options(points, visible, terminals, chosen)}</select></label>"
+        f"{_target_options(points, visible, terminals, chosen, places)}</select></label>"
         "<noscript><button>选择</button></noscript>"
         '<span class="muted">终端自己的设置覆盖所在服务点的设置；留空即继承。终端在下次心跳时收到并确认。'
         "A terminal's own settings override its point's; an empty box inherits.</span></form>"
@@ -190,7 +193,8 @@ def config_page(*, county: str, user: User, csrf: str, points: Mapping[str, str]
         status_rows.append(
             f'<tr data-terminal="{e(s["terminal_id"])}" data-pushed="{pushed}" '
             f'data-acknowledged="{acked if acked is not None else ""}">'
-            f'<td class="mono">{e(s["terminal_id"])}</td><td>{e(points.get(s["service_point"], s["service_point"]))}</td>'
+            f'<td class="mono">{terminal_cell(s["terminal_id"], (places or {}).get(s["terminal_id"], ""))}</td>'
+            f'<td>{e(points.get(s["service_point"], s["service_point"]))}</td>'
             f'<td class="num">{f"v{pushed}" if pushed else "—"}</td>'
             f'<td class="num">{f"v{acked}" if acked else "—"}</td><td>{chip}</td>'
             f"<td>{e(summary(s['settings'])) if pushed else '—'}</td>"

@@ -65,8 +65,10 @@ FOLLOW = {"new": ("待处理", "New"), "assigned": ("已分派", "Assigned"),
           "none": ("无需跟进", "—")}  # fmt: skip
 NEXT_STEP = {"new": "分派 Assign", "assigned": "已联系群众 Contacted",
              "contacted": "办结 Resolve"}  # fmt: skip
+OFFLINE_ADVICE = ("可能断电、断网或程序停止：请到现场查看电源和网络",
+                  "power, network or the program: check on site")
 ANONYMOUS_CHECKED = ("已核实", "Checked")  # an anonymous bad rating's "contacted" step
-_ANONYMOUS = '<span class="muted">无（匿名）<small>None: no one to call back</small></span>'  # fmt: skip
+_ANONYMOUS = '<span class="muted">无（匿名，无法回访）<small>No one to call back</small></span>'  # fmt: skip
 
 
 def e(value: Any) -> str:
@@ -235,8 +237,10 @@ def said(reason: str) -> str:
     if not reason:
         return ""
     zh = in_chinese(reason)
-    en = f'<small class="en">{e(reason)}</small>' if zh else e(reason)
-    return f'<span class="why">{e(zh)}{en}</span>'
+    if not zh:  # words not known here: said to be the device's own, for a technician
+        return (f'<span class="why">设备报告：{e(reason)}<small class="en">请技术员查看 '
+                "for a technician</small></span>")
+    return f'<span class="why">{e(zh)}<small class="en">{e(reason)}</small></span>'
 
 
 def help_call(screen: str) -> tuple[str, str, str]:
@@ -255,7 +259,8 @@ def help_call(screen: str) -> tuple[str, str, str]:
 
 def _problems(v: TerminalView) -> str:
     parts = []
-    for c in v.conditions:
+    # a citizen waiting for staff first, as on the alerts page
+    for c in sorted(v.conditions, key=lambda c: c.kind != status.HELP):
         if c.kind == status.HELP:  # someone to go to: to the alerts page, to answer it there
             zh, _, what = help_call(c.detail)
             parts.append(f'<a class="problem red" href="/dashboard/alerts" data-call="{e(c.detail)}">'
@@ -266,6 +271,8 @@ def _problems(v: TerminalView) -> str:
         # what the device itself says is wrong and what to do (the drivers write it for a
         # technician: "cover open: close the printer cover"), not only a hover's tooltip
         why = said(c.reason)
+        if c.kind == status.OFFLINE and not c.reason:  # as its alert says
+            why = f'<span class="why">{e(OFFLINE_ADVICE[0])}</span>'
         parts.append(f'<span class="problem {c.severity.css}">{e(zh)}{detail}{why}</span>')
     return "".join(parts) or '<span class="muted">无 none</span>'
 
@@ -433,8 +440,10 @@ def _history(items: Sequence[Mapping[str, Any]], label) -> str:
 def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[str, Any]],
                 points: Mapping[str, str], visible: Sequence[str], chosen: str, closed: bool,
                 open_alerts: int, refresh: int = 0, now: dt.datetime | None = None,
-                places: Mapping[str, str] | None = None, more: bool = False) -> str:  # fmt: skip
-    """``more``: there are alerts beyond those in ``alerts``, not shown (said under them)."""
+                places: Mapping[str, str] | None = None, more: bool = False,
+                done: str = "") -> str:  # fmt: skip
+    """``more``: there are alerts beyond those in ``alerts``, not shown (said under them);
+    ``done``: what the person just did ("closed"), said over them."""
     now, places = now or dt.datetime.now(dt.UTC), places or {}
     rows = []
     for a in alerts:
@@ -447,8 +456,7 @@ def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[
         elif a["kind"] == status.OFFLINE and a.get("reason"):  # never heard from at all
             detail = said(a["reason"])
         elif a["kind"] == status.OFFLINE:  # what to look at: the terminal says nothing now
-            detail = bi("可能断电、断网或程序停止：请到现场查看电源和网络",
-                        "power, network or the program: check on site")  # fmt: skip
+            detail = bi(*OFFLINE_ADVICE)
         else:
             detail = e(DEVICE.get(a["detail"], a["detail"]))
             if a.get("reason"):  # the device's own words when the alert opened
@@ -479,12 +487,13 @@ def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[
             elif needs_contact_note(a):  # the only reminder: closed with how they were told
                 actions += (f'<form class="contact" method="post" action="{base}/close">'
                             f'{csrf_field(csrf)}<input name="note" required maxlength="{NOTE_MAX}" '
-                            'placeholder="如何告知 How told（勿填个人信息）" '
+                            'placeholder="如何告知了申请人" '
                             'aria-label="如何告知了申请人 How the applicant was told">'
+                            '<small class="privacy">勿填电话、姓名等个人信息 No personal data</small>'
                             '<button>已告知，关闭 Told, close</button>'
-                            '<small class="hint">申请人的联系方式在办件中：由受理部门按办件编号查阅'
-                            '（参考平台：central office show 编号）。The applicant\'s contact is in '
-                            'the application: its office looks it up by number.</small></form>')  # fmt: skip
+                            '<small class="hint">申请人的联系方式在办件中：请受理部门按办件编号查阅并告知。'
+                            "The applicant's contact is in the application: its office looks it "
+                            "up by the number.</small></form>")  # fmt: skip
             else:
                 actions += (f'<form method="post" action="{base}/close">{csrf_field(csrf)}'
                             f'<button>关闭 Close</button></form>')  # fmt: skip
@@ -517,8 +526,10 @@ def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[
                   '<p class="hint more-alerts">只显示最先要处理的 {n} 条，其余未列出：请按服务点筛选。'
                   "Only the first {n} to handle are shown: choose a service point to see the rest.</p>"
                   ).format(n=len(alerts))  # fmt: skip
+    banner = ('<p class="done" role="status">已关闭，处理记录在“已关闭”中。Closed; its history '
+              "is under Closed.</p>" if done == "closed" else "")  # fmt: skip
     body = (f'<div class="titlebar"><h1>{bi("告警", "Alerts")}</h1>{tabs}'
-            f"{point_filter('/dashboard/alerts', points, visible, chosen, extra)}</div>{table}")  # fmt: skip
+            f"{point_filter('/dashboard/alerts', points, visible, chosen, extra)}</div>{banner}{table}")  # fmt: skip
     return layout(title="告警", county=county, user=user, active="alerts", body=body, csrf=csrf, refresh=refresh,
                   open_alerts=open_alerts)  # fmt: skip
 
@@ -526,7 +537,7 @@ def alerts_page(*, county: str, user: User, csrf: str, alerts: Sequence[Mapping[
 def ratings_page(*, county: str, user: User, csrf: str, distribution: Mapping[int, int],
                  bad: Sequence[Mapping[str, Any]], points: Mapping[str, str],
                  visible: Sequence[str], chosen: str, reasons: Mapping[str, tuple[str, str]],
-                 open_alerts: int) -> str:  # fmt: skip
+                 open_alerts: int, places: Mapping[str, str] | None = None) -> str:  # fmt: skip
     total = sum(distribution.values())
     good = distribution.get(4, 0) + distribution.get(5, 0)
     names = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
@@ -575,9 +586,11 @@ def ratings_page(*, county: str, user: User, csrf: str, distribution: Mapping[in
         rows.append(
             f'<tr data-rating="{r["id"]}" data-follow="{e(state)}"><td>{e(when(r["at"]))}</td>'
             f'<td class="stars red-text">{"★" * r["level"]}{"☆" * (5 - r["level"])}</td><td>{why}</td>'
-            f'<td class="mono">{e(r["terminal_id"])}</td><td>{point_name(points, r["service_point"] or "")}</td>'
-            f'<td class="mono">{e(r["number"] or r["reference"]) if not anonymous else _ANONYMOUS}</td>'
-            f'<td><span class="chip {cls}">{bi(fz, fe)}</span><small>{e(r["assigned_to"] or "")}</small></td>'
+            f'<td class="mono">{terminal_cell(r["terminal_id"], (places or {}).get(r["terminal_id"], ""))}</td>'
+            f'<td>{point_name(points, r["service_point"] or "")}</td>'
+            + (f'<td class="mono">{e(r["number"] or r["reference"])}</td>' if not anonymous
+               else f"<td>{_ANONYMOUS}</td>")
+            + f'<td><span class="chip {cls}">{bi(fz, fe)}</span><small>{e(r["assigned_to"] or "")}</small></td>'
             f'<td class="actions">{form}{_history(r["history"], lambda h, f=follow: f.get(h["state"], (h["state"],))[0])}</td></tr>'
         )
     table = grid([("时间", "Time"), ("评价", "Stars"), ("原因", "Reasons"), ("终端", "Terminal"),

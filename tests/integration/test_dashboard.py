@@ -325,7 +325,8 @@ def test_citizens_call_for_staff_is_an_alert_closed_by_a_person(platform, page):
     expect(row).to_have_count(1)  # going back closed nothing
     row.get_by_role("button", name=re.compile("关闭")).click()
     page.get_by_role("button", name=re.compile("仍然关闭")).click()
-    expect(page).to_have_url(re.compile("/dashboard/alerts$"))
+    expect(page).to_have_url(re.compile(r"/dashboard/alerts\?done=closed$"))
+    expect(page.locator("p.done")).to_contain_text("已关闭")
     expect(row).to_have_count(0)
     # Then, once a person has closed it, the terminal's row no longer calls anyone (it is red
     # still: it has stopped beating here, and is offline past the tests' 2 s)
@@ -377,6 +378,8 @@ def test_a_correction_notice_s_alert_closes_only_saying_how_the_applicant_was_to
     expect(row).to_contain_text("请补齐：结婚证")
     # and where the applicant's contact is
     expect(row).to_contain_text("按办件编号查阅")
+    expect(row).not_to_contain_text("central office")  # (a manager is given no command to run)
+    expect(row).to_contain_text("勿填电话、姓名等个人信息")
     # When the manager presses close with nothing said, the browser holds it (required) and
     # so does the platform: the alert stays
     row.get_by_role("button", name=re.compile("已告知")).click()
@@ -385,7 +388,7 @@ def test_a_correction_notice_s_alert_closes_only_saying_how_the_applicant_was_to
     row.get_by_role("textbox", name=re.compile("如何告知")).fill("已电话告知补交结婚证")
     shot(page, "alerts-correction-close")
     row.get_by_role("button", name=re.compile("已告知")).click()
-    expect(page).to_have_url(re.compile("/dashboard/alerts$"))
+    expect(page.locator("p.done")).to_contain_text("已关闭，处理记录在“已关闭”中")
     expect(row).to_have_count(0)
     page.goto(f"{url}/dashboard/alerts?view=closed")
     expect(row).to_have_count(1)
@@ -407,6 +410,9 @@ def test_a_technician_names_where_a_terminal_stands_and_the_manager_finds_it_by_
     panel.get_by_role("button", name=re.compile("保存")).click()
     expect(page.locator("p.done")).to_contain_text("位置已保存")
     expect(page.locator("form.place input[name=place]")).to_have_value("东侧入口 1 号机")
+    # (and the settings page's picker names the machine so too)
+    option = page.locator(f'select[name=target] option[value="terminal:{kiosk.terminal_id}"]')
+    expect(option).to_have_text(re.compile(r"终端 \w+（东侧入口 1 号机）"))
     # (a name too long is refused, saying why, and the one saved stays)
     page.locator("form.place input[name=place]").evaluate("(el, v) => el.value = v", "长" * 40)
     page.locator("form.place").get_by_role("button", name=re.compile("保存")).click()
@@ -591,7 +597,7 @@ def test_an_anonymous_bad_rating_is_checked_not_called_back(platform, page):
     sign_in(page, url, "zhouhu-mgr")
     page.goto(f"{url}/dashboard/ratings")
     row = page.locator(f'tr[data-rating="{rating_id}"]')
-    expect(row).to_contain_text("无（匿名）")
+    expect(row).to_contain_text("无（匿名，无法回访）")
     # When it is assigned, its next step is checking and putting right, not a call
     row.get_by_role("button", name=re.compile("分派")).click()
     expect(row).to_have_attribute("data-follow", "assigned")

@@ -231,7 +231,7 @@ def test_a_hall_manager_posts_the_hall_s_notices_and_only_its_kiosks_show_them(h
     # And the page says how many of the hall's kiosks show it
     page.reload()
     expect(panel.locator(".hint")).to_contain_text("2 台终端")
-    expect(panel.locator(".hint")).to_contain_text("公告最后修改 zhouhu-mgr")
+    expect(panel.locator(".hint")).to_contain_text("公告最后修改 Notices last changed：zhouhu-mgr")
     shot(page, "notices")
     # A form changed to post for another hall is refused, and nothing reaches its kiosk
     page.evaluate("document.querySelector('form.notices input[name=point]').value = 'afx'")
