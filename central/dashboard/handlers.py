@@ -53,6 +53,7 @@ from central.dashboard.data import (
 )
 from central.dashboard.snapshots import SNAPSHOTS, Snapshots
 from central.db import log_failure, reader
+from central.decide import calendar_in_use
 from central.errors import ApiError
 from central.validate import id_number_valid
 from kiosk.records import masked_id
@@ -336,8 +337,10 @@ async def terminals_api(request: web.Request, user: User, csrf: str) -> web.Stre
     async def build():
         chosen, _ = _chosen_point(request, user)
         now = _now()
+        settings = request.app[SETTINGS]
         found = await asyncio.to_thread(_reading(request).terminal_views, _scope(user, chosen), now,
-                                        request.app[SETTINGS].offline_after)  # fmt: skip
+                                        settings.offline_after, settings.unused_after_hours,
+                                        calendar_in_use().is_workday)  # fmt: skip
         return web.json_response([{
             "terminal_id": v.terminal_id, "service_point": v.service_point,
             "severity": v.severity.css, "online": v.online,
@@ -485,13 +488,14 @@ async def volumes_view(request: web.Request, user: User, csrf: str) -> web.Strea
         if terminal and terminal not in ids:
             raise HallError(403, "hall.forbidden", terminal)
         report = await asyncio.to_thread(volumes.report, engine, scope, rng, terminal)
+        places = await asyncio.to_thread(_reading(request).places, scope, list(report.terminal_points))
         cat = request.app[CATALOG]["catalog"]
         return _html(volume_views.volumes_page(
             county=_county(request), user=user, csrf=csrf, report=report, points=_points(request),
             visible=visible, chosen=chosen, terminal=terminal,
             terminals=ids if len(ids) <= TERMINAL_CHOICES else ([terminal] if terminal else []),
             life_events={c: ev.title.zh for c, ev in cat.life_events.items()},
-            matters={c: m.name.zh for c, m in cat.matters.items()}, note=note,
+            matters={c: m.name.zh for c, m in cat.matters.items()}, note=note, places=places,
             open_alerts=await _open_alerts(request, user)))  # fmt: skip
 
     return await _guarded(request, user, csrf, build)
@@ -847,7 +851,7 @@ async def terminal_place(request: web.Request, user: User, csrf: str) -> web.Str
 
 
 async def _notices_page(request, user, csrf, problems=None, typed=None, saved="", status=200,
-                        seen=None):  # fmt: skip
+                        seen=None, chosen=""):  # fmt: skip
     engine = request.app[STORE].engine
     visible = list(_points(request)) if user.scope is None else list(user.scope)
     rows = await asyncio.to_thread(remote.rows, engine)
@@ -862,12 +866,17 @@ async def _notices_page(request, user, csrf, problems=None, typed=None, saved=""
     return _html(notice_views.notices_page(
         county=_county(request), user=user, csrf=csrf, points=_points(request), visible=visible,
         current=current, status=counts, problems=problems or {}, typed=typed or {}, saved=saved,
-        seen=seen or {}, open_alerts=await _open_alerts(request, user)), status)  # fmt: skip
+        seen=seen or {}, chosen=chosen, open_alerts=await _open_alerts(request, user)), status)  # fmt: skip
 
 
 @page("notices")
 async def notices_view(request: web.Request, user: User, csrf: str) -> web.StreamResponse:
-    return await _notices_page(request, user, csrf, saved=request.query.get("saved", ""))
+    async def build():
+        chosen, _ = _chosen_point(request, user)  # (403 for another hall's)
+        return await _notices_page(request, user, csrf, saved=request.query.get("saved", ""),
+                                   chosen=chosen)  # fmt: skip
+
+    return await _guarded(request, user, csrf, build)
 
 
 @page("notices")

@@ -10,20 +10,21 @@ from typing import Any
 
 from central.dashboard.data import User
 from central.dashboard.remote import MAX_NOTICES, NOTICE_CHARS
-from central.dashboard.views import bi, csrf_field, e, layout, when
+from central.dashboard.views import bi, csrf_field, e, layout, point_filter, when
 
 
 def notices_page(*, county: str, user: User, csrf: str, points: Mapping[str, str],
                  visible: Sequence[str], current: Mapping[str, Mapping[str, Any]],
                  status: Mapping[str, Mapping[str, int]], problems: Mapping[str, str],
                  typed: Mapping[str, str], saved: str, open_alerts: int,
-                 seen: Mapping[str, int | None] | None = None) -> str:  # fmt: skip
+                 seen: Mapping[str, int | None] | None = None, chosen: str = "") -> str:  # fmt: skip
     """``current``: each point's remote settings row; ``status``: per point its terminals,
     those that applied the latest settings, and those with notices of their own;
     ``typed``: a refused form's text, by point, and ``seen`` the version it was made from.
     A problem's text is HTML (escaped by whoever wrote it)."""
     panels = []
-    for point in visible:
+    # one hall's panel when one is chosen (a county's administrator has every hall's)
+    for point in [chosen] if chosen else visible:
         row = current.get(point) or {}
         lines = (row.get("settings") or {}).get("notices", [])
         text = typed.get(point, "\n".join(lines))
@@ -63,7 +64,8 @@ def notices_page(*, county: str, user: User, csrf: str, points: Mapping[str, str
             f"<br>{who}</p>"
             '<button class="primary">保存并下发 Save and push</button></form>'
         )
-    body = (f'<div class="titlebar"><h1>{bi("大厅公告", "Hall notices")}</h1></div>'
+    pick = point_filter("/dashboard/notices", points, visible, chosen) if len(visible) > 1 else ""
+    body = (f'<div class="titlebar"><h1>{bi("大厅公告", "Hall notices")}</h1>{pick}</div>'
             '<p class="lead">自助终端待机时轮流显示的公告，例如停电、节假日时间安排。'
             "The notices the kiosks show in turn while idle: a power cut, a holiday's hours.</p>"
             + ("".join(panels) or '<p class="muted">没有负责的服务点 No service points</p>'))  # fmt: skip

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 
 from central.dashboard import charts
 from central.dashboard.data import User
-from central.dashboard.views import bi, e, grid, layout
+from central.dashboard.views import bi, e, grid, layout, terminal_cell
 from central.dashboard.volumes import MEASURES, Report
 
 MEASURE = {"sessions": ("服务人次", "Sessions", "#1565c0"),
@@ -83,7 +83,7 @@ def share(part: int, whole: int) -> str:
 def volumes_page(*, county: str, user: User, csrf: str, report: Report, points: Mapping[str, str],
                  visible: Sequence[str], chosen: str, terminals: Sequence[str], terminal: str,
                  life_events: Mapping[str, str], matters: Mapping[str, str], note: str,
-                 open_alerts: int) -> str:  # fmt: skip
+                 open_alerts: int, places: Mapping[str, str] | None = None) -> str:  # fmt: skip
     rng = report.range
     days = (rng.last - rng.first).days + 1
     sessions = report.total("sessions")
@@ -154,13 +154,14 @@ def volumes_page(*, county: str, user: User, csrf: str, report: Report, points: 
         f'<p class="hint">超时离开：群众未操作、倒计时结束后自动清除信息并退出。</p>'
         f'<h2 class="sub">{bi("查询内容", "What was looked up")}</h2>'
         f"{charts.bar_list(looked_rows, color=MEASURE['queries'][2], label='查询内容', unit=' 次')}"
-        "</section></div>" + _terminal_table(report, points)
+        "</section></div>" + _terminal_table(report, points, places or {})
     )
     return layout(title="业务量", county=county, user=user, active="volumes", body=body, csrf=csrf,
                   open_alerts=open_alerts)  # fmt: skip
 
 
-def _terminal_table(report: Report, points: Mapping[str, str], limit: int = 100) -> str:
+def _terminal_table(report: Report, points: Mapping[str, str], places: Mapping[str, str],
+                    limit: int = 100) -> str:  # fmt: skip
     ids = sorted(report.terminal_points,
                  key=lambda t: (-report.per_terminal["sessions"].get(t, 0), t))[:limit]  # fmt: skip
     peaks = {m: max(report.per_terminal[m].values(), default=0) or 1 for m in MEASURES}
@@ -173,7 +174,7 @@ def _terminal_table(report: Report, points: Mapping[str, str], limit: int = 100)
             cells.append(f'<td class="num meter" data-measure="{m}"><span class="mbar" '
                          f'style="width:{w:.0f}%;background:{MEASURE[m][2]}"></span><b>{n:,}</b></td>')  # fmt: skip
         point = report.terminal_points[t]
-        rows.append(f'<tr data-terminal="{e(t)}"><td class="mono">{e(t)}</td>'
+        rows.append(f'<tr data-terminal="{e(t)}"><td class="mono">{terminal_cell(t, places.get(t, ""))}</td>'
                     f'<td>{e(points.get(point, point))}</td>{"".join(cells)}</tr>')  # fmt: skip
     columns = [("终端", "Terminal"), ("服务点", "Service point"),
                *((MEASURE[m][0], MEASURE[m][1]) for m in MEASURES)]  # fmt: skip

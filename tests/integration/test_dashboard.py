@@ -469,6 +469,10 @@ def test_a_terminal_nobody_has_used_for_a_day_is_said_to_be_unused(platform, pag
     expect(other).to_have_attribute("data-severity", "green")
     expect(other).not_to_contain_text("长时间无人使用")
     shot(page, "terminals-unused")
+    # and the JSON the page's data comes from says so too
+    listed = {r["terminal_id"]: r for r in page.request.get(f"{url}/dashboard/api/terminals").json()}
+    assert {"kind": "unused", "detail": ""} in listed[idle.terminal_id]["problems"]
+    assert listed[used.terminal_id]["problems"] == []
     # and no alert is opened for it: nobody is called out
     page.goto(f"{url}/dashboard/alerts")
     expect(page.locator(f'tr[data-terminal="{idle.terminal_id}"]')).to_have_count(0)

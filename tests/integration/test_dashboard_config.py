@@ -241,6 +241,18 @@ def test_a_hall_manager_posts_the_hall_s_notices_and_only_its_kiosks_show_them(h
     assert answer.value.status == 403
     time.sleep(1)
     assert not any("不属于" in n for n in county.terminal.notices)
+    # And the page picks one hall (a county's administrator has every hall's panel), and
+    # the manager is refused another's
+    assert page.goto(f"{url}/dashboard/notices?point=afx").status == 403
+    page.goto(f"{url}/dashboard/notices?point=zhouhu")
+    expect(page.locator("form.notices")).to_have_count(1)
+    admin = page.context.browser.new_page()
+    sign_in(admin, url, "admin", target="/dashboard/notices")
+    assert admin.locator("form.notices").count() > 2
+    admin.locator("form.filter select[name=point]").select_option("zhouhu")
+    expect(admin.locator("form.notices")).to_have_count(1)
+    expect(admin.locator("form.notices h2")).to_have_text("洲湖镇便民服务中心")
+    admin.close()
     # And a technician keeps using the configuration page (no notices page of their own)
     other = page.context.browser.new_page()
     sign_in(other, url, "tech", target="/dashboard/alerts")
