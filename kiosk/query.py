@@ -170,14 +170,16 @@ def missing_items(missing: tuple[str, ...] | list[str], catalog: Catalog | None,
 
 def missing_name(code: str, catalog: Catalog | None, language: str) -> str:
     """What a notice's ``missing`` item is called in ``language``: a material's name or a
-    form field's label from the catalog, the address; the code itself when it is not known."""
+    form field's label from the catalog, the address; for one the kiosk's catalog does not
+    hold yet (the platform's is newer), words that say so and where to learn it, never the
+    code ("applicant_email" read as a jumble on a slip)."""
     if code == DELIVERY_ADDRESS:
         return translate("progress.delivery_address", language)
     if catalog and code in catalog.materials:
         return catalog.materials[code].name.get(language)
     if catalog and code in catalog.fields:
         return catalog.fields[code].label.get(language)
-    return code
+    return translate("progress.unknown_item", language)
 
 
 def matters_line(view: ProgressView, language: str) -> str:

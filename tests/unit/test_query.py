@@ -160,3 +160,19 @@ def test_the_stage_an_application_is_at_says_it_is_under_way_not_done():
     stopped = progress(Stage.ACCEPTED, OutcomeKind.NEEDS_MORE)
     view = progress_view(stopped, None, "zh")
     assert stage_when(view.stages[1], view.status, "zh") == china_time(T0).strftime("%Y-%m-%d %H:%M")
+
+
+def test_an_item_the_kiosk_s_catalog_does_not_hold_yet_is_never_shown_as_its_code():
+    from kiosk.catalog import default_catalog_dir, load_catalog
+    from kiosk.query import missing_items
+
+    catalog = load_catalog(default_catalog_dir())
+    # a notice from a platform whose catalog is newer: a field and a material this kiosk
+    # has never heard of, beside ones it knows
+    to_bring, to_fill = missing_items(["applicant_email_2027", "hukou_book"], catalog, "zh")
+    assert "applicant_email_2027" not in to_bring + to_fill
+    assert to_bring == ["一项本机尚未收录的要求（请到窗口询问，或扫描回执二维码查看）",
+                        catalog.materials["hukou_book"].name.zh]
+    english, _ = missing_items(["applicant_email_2027"], catalog, "en")
+    assert english == ["an item this kiosk does not know yet (ask at a window, or scan the "
+                       "receipt's code)"]
