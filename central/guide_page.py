@@ -26,7 +26,7 @@ main{max-width:720px;margin:0 auto;padding:12px 16px 32px}
 section{background:#fff;border-radius:10px;padding:12px 16px;margin:12px 0}
 h2{font-size:17px;color:#173f85;margin:0 0 8px}
 dl{margin:0}dt{font-weight:bold;margin-top:8px}dd{margin:0 0 0 0}
-ol{margin:0;padding-left:22px}li{margin:4px 0}.note{color:#1f7a45;font-size:14px}
+ol{margin:0;padding-left:22px}li{margin:4px 0}.note{display:block;color:#1f7a45;font-size:14px}
 nav{text-align:right;font-size:14px}nav a{color:#173f85}
 """
 
@@ -35,7 +35,6 @@ def render(guide, county: str, language: str) -> str:
     """The page's HTML (every catalog text escaped)."""
     lang = "en" if language.startswith("en") else "zh"
     other = "zh" if lang == "en" else "en"
-    paren = ("(", ")") if lang == "en" else ("（", "）")
     facts = "".join(
         f"<dt>{escape(label)}</dt><dd>{escape(value)}</dd>"
         for label, value in guide_lines(guide, lang)
@@ -43,7 +42,8 @@ def render(guide, county: str, language: str) -> str:
     materials = "".join(
         f"<li>{escape(m.name)}"
         + (
-            f' <span class="note">{paren[0]}{escape(note)}{paren[1]}</span>'
+            # a line of its own under the name, not in brackets round its own brackets
+            f' <span class="note">{escape(note)}</span>'
             if (note := material_note(m, lang))
             else ""
         )  # fmt: skip
