@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from kiosk.config import china_time
 from kiosk.health import FailedReads
 
 
@@ -144,16 +145,12 @@ def assess(terminal_id: str, service_point: str, last_seen: dt.datetime | None,
                         config_version=beat.get("config_version"))  # fmt: skip
 
 
-CHINA_TIME = dt.timezone(dt.timedelta(hours=8))
-
-
 def working_hours(start: dt.datetime, end: dt.datetime, is_workday: Callable[[dt.date], bool],
                   enough: float) -> float:  # fmt: skip
     """Hours between ``start`` and ``end`` that fall on working days (China time), counted
     back from ``end`` and no further than ``enough``: a weekend or a holiday with nobody at
     a kiosk in a closed building is not a kiosk gone unused."""
-    total, cursor, end = 0.0, end.astimezone(CHINA_TIME), end.astimezone(CHINA_TIME)
-    start = start.astimezone(CHINA_TIME)
+    total, cursor, start = 0.0, china_time(end), china_time(start)
     while cursor > start and total < enough:
         midnight = cursor.replace(hour=0, minute=0, second=0, microsecond=0)
         if midnight == cursor:
