@@ -456,8 +456,25 @@ def test_a_terminal_nobody_has_used_for_a_day_is_said_to_be_unused(platform, pag
                                          "at": hour_ago, "seconds": 300.0, "end": "finished",
                                          "life_event": "birth", "submitted": True,
                                          "elderly": False, "language": "zh"}]))  # fmt: skip
-    used.beat()
-    idle.beat()
+    # (both keep beating, as kiosks do: these tests' terminals are offline 2 s after a beat)
+    stop = threading.Event()
+
+    def beating() -> None:
+        while not stop.is_set():
+            used.beat()
+            idle.beat()
+            stop.wait(0.5)
+
+    beats = threading.Thread(target=beating, daemon=True)
+    beats.start()
+    try:
+        _sees_the_unused_one(page, url, used, idle)
+    finally:
+        stop.set()
+        beats.join(10)
+
+
+def _sees_the_unused_one(page, url: str, used: Terminal, idle: Terminal) -> None:
     # When the manager looks at the terminal page
     sign_in(page, url, "zhouhu-mgr")
     row = page.locator(f'tr[data-terminal="{idle.terminal_id}"]')
@@ -475,6 +492,7 @@ def test_a_terminal_nobody_has_used_for_a_day_is_said_to_be_unused(platform, pag
     assert listed[used.terminal_id]["problems"] == []
     # and no alert is opened for it: nobody is called out
     page.goto(f"{url}/dashboard/alerts")
+    expect(page.locator("h1")).to_contain_text("告警")
     expect(page.locator(f'tr[data-terminal="{idle.terminal_id}"]')).to_have_count(0)
 
 
