@@ -710,13 +710,11 @@ def name_place(central_data: Path, terminal_id: str, place: str) -> None:
 
     from central.config import CentralConfig
     from central.dashboard import remote
-    from central.dashboard.data import HallStore
     from central.db import make_engine
 
     engine = make_engine(CentralConfig(data_dir=central_data).url)
     try:
-        kept = HallStore(engine).set_place(terminal_id, place)
-        remote.save_place(engine, terminal_id, kept, "demo", dt.datetime.now(dt.UTC))
+        remote.save_place(engine, terminal_id, place, "demo", dt.datetime.now(dt.UTC))
     finally:
         engine.dispose()
 

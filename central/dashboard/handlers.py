@@ -337,10 +337,13 @@ async def terminals_api(request: web.Request, user: User, csrf: str) -> web.Stre
     async def build():
         chosen, _ = _chosen_point(request, user)
         now = _now()
-        settings = request.app[SETTINGS]
-        found = await asyncio.to_thread(_reading(request).terminal_views, _scope(user, chosen), now,
-                                        settings.offline_after, settings.unused_after_hours,
-                                        calendar_in_use().is_workday)  # fmt: skip
+        settings, hall = request.app[SETTINGS], _reading(request)
+
+        def judged():  # (in a thread: the calendar is read from its file when it changes)
+            return hall.terminal_views(_scope(user, chosen), now, settings.offline_after,
+                                       settings.unused_after_hours, calendar_in_use().is_workday)
+
+        found = await asyncio.to_thread(judged)
         return web.json_response([{
             "terminal_id": v.terminal_id, "service_point": v.service_point,
             "severity": v.severity.css, "online": v.online,
@@ -831,14 +834,13 @@ async def terminal_place(request: web.Request, user: User, csrf: str) -> web.Str
         await _target(request, user, target)  # 404 unknown, 403 another hall's
         typed = str(form.get("place", ""))
         try:
-            place = await asyncio.to_thread(_hall(request).set_place, terminal_id, typed)
+            # kept, and pushed: the terminal's technician screen names it from its next beat
+            await asyncio.to_thread(remote.save_place, request.app[STORE].engine, terminal_id,
+                                    typed, user.name, _now())  # fmt: skip
         except HallError as err:
             zh, en = HALL_MESSAGES[err.key]
             return await _config_page(request, user, csrf, target, place_error=f"{zh} {en}",
                                       typed_place=typed[:PLACE_MAX * 2])  # fmt: skip
-        # and to the terminal, at its next heartbeat: its technician screen names it too
-        await asyncio.to_thread(remote.save_place, request.app[STORE].engine, terminal_id,
-                                place, user.name, _now())  # fmt: skip
         request.app[remote.PUSHES].invalidate()
         request.app[SNAPSHOTS].invalidate()
         log.info("terminal %s: its place set by %s on the dashboard", terminal_id, user.name)

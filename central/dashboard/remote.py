@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from central import tables as t
-from central.dashboard.data import bump_counter
+from central.dashboard.data import HallStore, bump_counter
 from kiosk.i18n import notice_parts
 
 SCOPES = ("point", "terminal")
@@ -104,17 +104,22 @@ def save(engine: sa.Engine, scope: str, scope_id: str, settings: Mapping[str, An
     return _change(engine, scope, scope_id, replaced, by, now, seen)
 
 
-def save_place(engine: sa.Engine, terminal_id: str, place: str, by: str,
-               now: dt.datetime) -> int:  # fmt: skip
-    """Push where a terminal stands in its hall ("" forgets it) to the terminal itself,
-    keeping the rest of its settings; the new version. (The dashboard's own record is
-    ``terminals.place``: HallStore.set_place.)"""
+def save_place(engine: sa.Engine, terminal_id: str, typed: str, by: str,
+               now: dt.datetime) -> str:  # fmt: skip
+    """Name where a terminal stands in its hall ("" forgets it): kept for the dashboard's
+    pages (``terminals.place``, HallStore.set_place, which checks it) and pushed to the
+    terminal itself with its settings, the rest of them kept; the place as kept.
+
+    :raises HallError: 422 a name too long or with control characters (nothing saved).
+    """
+    place = HallStore(engine).set_place(terminal_id, typed)
 
     def with_place(old: Mapping[str, Any]) -> dict[str, Any]:
         settings = {k: v for k, v in old.items() if k != "place"}
         return {**settings, "place": place} if place else settings
 
-    return _change(engine, "terminal", terminal_id, with_place, by, now)
+    _change(engine, "terminal", terminal_id, with_place, by, now)
+    return place
 
 
 def save_notices(engine: sa.Engine, point: str, notices: Sequence[str], by: str,
