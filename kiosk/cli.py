@@ -102,21 +102,38 @@ DEMO_NOTICES = (  # as a hall manager writes them on the dashboard: the English 
 WEDGE_GAP = 0.25
 
 
+def build_device(cfg: KioskConfig, device: str):
+    """The driver of one serial device (idcard, printer, scanner) as ``cfg`` has it; None
+    when it is switched off. The technician screen makes one afresh when it puts the device
+    on another port (``Terminal.place_device``)."""
+    if device == "idcard" and cfg.idcard.driver == "ga467":
+        from peripherals.idcard.driver import SerialIdCardReader
+
+        return SerialIdCardReader(cfg.idcard.port, baudrate=cfg.idcard.baudrate)
+    if device == "printer" and cfg.printer.driver == "escpos":
+        from peripherals.printer.driver import EscposPrinter
+
+        return EscposPrinter(cfg.printer.connection, paper_mm=cfg.printer.paper_mm)
+    if device == "scanner" and cfg.scanner.driver == "serial":
+        from peripherals.scanner.driver import SerialCodeScanner
+
+        return SerialCodeScanner(cfg.scanner.port, baudrate=cfg.scanner.baudrate)
+    if device == "scanner" and cfg.scanner.driver == "wedge":  # its keys come from the window
+        from peripherals.scanner.driver import KeyboardWedgeScanner
+
+        return KeyboardWedgeScanner(max_gap=WEDGE_GAP)
+    return None
+
+
 def build_ports(cfg: KioskConfig) -> Ports:
     """Real adapters for the configured devices (an emulator is just another URL)."""
     ports = Ports()
-    if cfg.idcard.driver == "ga467":
-        from peripherals.idcard.driver import SerialIdCardReader
-
-        ports.id_reader = SerialIdCardReader(cfg.idcard.port, baudrate=cfg.idcard.baudrate)
+    ports.id_reader = build_device(cfg, "idcard")
     if cfg.sscard.driver == "pcsc":
         from peripherals.sscard.driver import PcscSocialCardReader
 
         ports.social_reader = PcscSocialCardReader(cfg.sscard.reader or None)
-    if cfg.printer.driver == "escpos":
-        from peripherals.printer.driver import EscposPrinter
-
-        ports.printer = EscposPrinter(cfg.printer.connection, paper_mm=cfg.printer.paper_mm)
+    ports.printer = build_device(cfg, "printer")
     if cfg.camera.document:
         from peripherals.camera.capture import DocumentCamera
 
@@ -125,14 +142,7 @@ def build_ports(cfg: KioskConfig) -> Ports:
         from peripherals.camera.capture import FaceCamera
 
         ports.face_camera = FaceCamera(cfg.camera.face)
-    if cfg.scanner.driver == "serial":
-        from peripherals.scanner.driver import SerialCodeScanner
-
-        ports.scanner = SerialCodeScanner(cfg.scanner.port, baudrate=cfg.scanner.baudrate)
-    elif cfg.scanner.driver == "wedge":  # its keys come from the window (screens/app.py)
-        from peripherals.scanner.driver import KeyboardWedgeScanner
-
-        ports.scanner = KeyboardWedgeScanner(max_gap=WEDGE_GAP)
+    ports.scanner = build_device(cfg, "scanner")
     if cfg.platform.url:
         ports.platform = build_platform(cfg)
     from peripherals.speech import EspeakSpeech
@@ -306,6 +316,14 @@ async def diagnostics(cfg: KioskConfig, out: Path | None, upload: bool) -> int:
     return 0
 
 
+def as_installed(cfg: KioskConfig) -> KioskConfig:
+    """The config file as this terminal was installed: with the identity the platform gave
+    it, and its serial devices on the ports its technician put them on (kiosk.devices)."""
+    from kiosk.devices import load_placements, with_placements
+
+    return with_placements(with_enrolment(cfg), load_placements(cfg.data_dir))
+
+
 def with_enrolment(cfg: KioskConfig) -> KioskConfig:
     """The terminal's id, and its service point, are the ones the platform gave it at
     enrolment."""
@@ -347,7 +365,7 @@ def kiosk_running(data_dir: str | Path) -> bool:
 
 def run_app(cfg: KioskConfig, kivy_home: Path, script=None, kiosk_mode: bool = True) -> int:
     """Open the window and run until it closes; ``script(app)`` runs beside it."""
-    cfg = with_enrolment(cfg)
+    cfg = as_installed(cfg)
     held = hold_running(cfg.data_dir)  # one kiosk a data dir; the shell's selftest waits for it
     if held is None:
         print(f"kiosk: a kiosk is running on {cfg.data_dir} already", file=sys.stderr)
@@ -381,6 +399,9 @@ def run_app(cfg: KioskConfig, kivy_home: Path, script=None, kiosk_mode: bool = T
     if (kept := terminal.calendar_cache.load()) is not None:
         terminal.calendar, terminal.calendar_etag = kept.value, kept.etag
     terminal.diagnostics = bundle_builder(cfg)
+    from peripherals.discovery import SerialFinder
+
+    terminal.finder, terminal.device_builder = SerialFinder(cfg.technician.serial_ports), build_device
     from client import credentials
 
     terminal.enrolled = credentials.load(Path(cfg.data_dir)) is not None
@@ -503,6 +524,21 @@ def demo_config(rig, orientation: str, language: str = "zh", elderly: bool = Fal
     )
 
 
+def unnamed_ports(cfg: KioskConfig, rig) -> KioskConfig:
+    """``cfg`` on a machine whose udev rules named neither the ID card reader nor the
+    scanner (USB-serial bridges the rules do not know): both are on ports with the kernel's
+    names (the rig's ``dev`` folder: links to the emulators' ptys, as udev's are to the
+    real ports), and the config file's stable names lead nowhere. The technician finds
+    them on the technician screen."""
+    dev = rig.workdir / "dev"
+    dev.mkdir(exist_ok=True)
+    (dev / "ttyUSB0").symlink_to(rig["idcard"].port)
+    (dev / "ttyACM0").symlink_to(rig["scanner"].port)
+    return replace(cfg, idcard=replace(cfg.idcard, port=str(dev / "kiosk-idcard")),
+                   scanner=replace(cfg.scanner, port=str(dev / "kiosk-scanner")),
+                   technician=replace(cfg.technician, serial_ports=(f"{dev}/*",)))  # fmt: skip
+
+
 SCENARIOS = ("journey", "paper-out", "timeout", "after-death", "card-removed", "offline", "eid",
              "face-refused", "capture", "query", "technician")
 EID_SCENARIOS = ("eid", "face-refused")  # identify by electronic ID; retirement needs the face check
@@ -566,6 +602,7 @@ def demo(orientation: str, out: Path, scenario: str = "journey", language: str =
 
             save_pin(cfg.data_dir, DEMO_PIN)
             steps = partial(steps, pin=DEMO_PIN, code=code)
+            cfg = unnamed_ports(cfg, rig)
         else:
             asyncio.run(enrol(cfg, code))
         idcard = rig["idcard"]
@@ -614,6 +651,8 @@ def demo(orientation: str, out: Path, scenario: str = "journey", language: str =
                                                           "earlier-receipt.png"))
         if scenario in EID_SCENARIOS:
             props = replace(props, **eid_props(rig, scan))
+        if scenario == "technician":  # the scanner, tried to find its port
+            props = replace(props, scan_code=scan)
         shots: list[Path] = []
 
         async def script(app):
@@ -877,11 +916,11 @@ def main(argv: list[str] | None = None) -> int:
                 print("kiosk selftest: the kiosk is running: use its technician screen (运行自检), "
                       "or stop it first (systemctl stop govkiosk)", file=sys.stderr)  # fmt: skip
                 return 2
-            return asyncio.run(selftest(with_enrolment(cfg)))
+            return asyncio.run(selftest(as_installed(cfg)))
         if args.command == "diagnostics":
             if args.out is None and not args.upload:
                 parser.error("diagnostics: give --out FILE, --upload, or both")
-            cfg = with_enrolment(load_config(args.config))
+            cfg = as_installed(load_config(args.config))
             return asyncio.run(diagnostics(cfg, args.out, args.upload))
         if args.command == "set-pin":
             cfg = load_config(args.config)

@@ -99,6 +99,10 @@ class TechnicianConfig:
     # the technician PIN's salted hash (``kiosk set-pin`` prints one, or keeps it in the
     # data dir, which wins); '' and no PIN file: the technician screen stays shut
     pin_hash: str = ""
+    # where "find devices" looks for serial ports: globs replacing the usual ones (the udev
+    # rules' /dev/kiosk-*, /dev/serial/by-id/*, ttyUSB*, ttyACM* and the kernel's serial
+    # ports with a device behind them: peripherals/discovery.py); empty: the usual ones
+    serial_ports: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -289,11 +293,8 @@ def load_remote(data_dir: Path | str) -> tuple[int, dict[str, Any]]:
 def save_remote(data_dir: Path | str, version: int, settings: dict[str, Any]) -> None:
     """Keep the remote settings (atomically) so a restart, or a day offline, keeps them."""
     import json
-    import os
 
-    path = Path(data_dir) / REMOTE_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"version": version, "settings": settings}, ensure_ascii=False),
-                   encoding="utf-8")  # fmt: skip
-    os.replace(tmp, path)
+    from kiosk.files import replace_file
+
+    replace_file(Path(data_dir) / REMOTE_FILE,
+                 json.dumps({"version": version, "settings": settings}, ensure_ascii=False))

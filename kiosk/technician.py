@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kiosk.errors import DeviceError, ValidationError
+from kiosk.files import replace_file
 
 if TYPE_CHECKING:
     from kiosk.config import KioskConfig
@@ -119,16 +120,8 @@ def save_pin(data_dir: Path | str, pin: str) -> Path:
     :raises ValidationError: not a PIN a technician may set (see :func:`check_new_pin`).
     """
     stored = hash_pin(check_new_pin(pin))
-    folder = Path(data_dir)
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = folder / PIN_FILE
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(stored + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    path = Path(data_dir) / PIN_FILE
+    replace_file(path, stored + "\n")
     return path
 
 

@@ -14,6 +14,7 @@ import datetime as dt
 import importlib
 import itertools
 import logging
+import threading
 import time
 import uuid
 from collections import deque
@@ -23,6 +24,15 @@ from typing import TYPE_CHECKING
 
 from kiosk.catalog.model import Catalog
 from kiosk.config import KioskConfig, as_enrolled, china_time, save_remote, with_remote
+from kiosk.devices import (
+    DeviceFinder,
+    Finding,
+    Placement,
+    configured_rates,
+    save_placement,
+    serial_in_use,
+    with_placements,
+)
 from kiosk.diagnostics import DiagnosticsError, HealthHistory
 from kiosk.errors import (
     CardError,
@@ -94,6 +104,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Listener = Callable[[str], None]
+# the Ports attribute of each device a technician may put on another port (kiosk.devices)
+PORT_OF = {"idcard": "id_reader", "printer": "printer", "scanner": "scanner"}
 EVENTS_KEPT = 1000  # finished visits and queries waiting to be reported; the oldest go first
 EVENTS_BATCH = 100
 CATALOG_EVERY = 10  # heartbeats between two conditional catalog requests (the first beat asks)
@@ -171,6 +183,10 @@ class Terminal:
         self.enroller: Callable[[str], Awaitable[tuple[str, str]]] | None = None
         self.enrolled = False  # the platform gave this terminal its identity
         self.servicing = False  # a technician has the terminal: no card starts a visit
+        # the technician screen's "find devices": looks on this machine's serial ports, and
+        # makes a device's driver for a configuration (both set by the shell, kiosk/cli.py)
+        self.finder: DeviceFinder | None = None
+        self.device_builder: Callable[[KioskConfig, str], object] | None = None
         self.config = config
         self.base_config = config  # the terminal's own file; remote settings lie over it
         self.config_version = 0  # of the remote settings applied (sent back in heartbeats)
@@ -260,6 +276,15 @@ class Terminal:
                     continue
                 if serviced:  # a test card left on a reader starts no visit
                     serviced = False
+                    # the technician may have put a device on another port: use its new driver
+                    readers = [r for r in (self.ports.id_reader, self.ports.social_reader)
+                               if r is not None]  # fmt: skip
+                    if self.ports.scanner is not scanner:
+                        if scan is not None:
+                            scan.cancel()
+                        scanner = self.ports.scanner
+                        scan = asyncio.ensure_future(
+                            self._watch_codes(scanner, stop, interval, codes)) if scanner else None  # fmt: skip
                     await self.wait_for_cards_removed(stop, interval)
                     continue
                 if scan is not None and scan.done():
@@ -963,6 +988,68 @@ class Terminal:
         if self.servicing:
             self.servicing = False
             self._changed("serviced")
+
+    async def find_devices(self) -> list[Finding]:
+        """What is on each serial port of this machine: a printer or an ID card reader that
+        answered, nothing, or the device the terminal uses there (not asked).
+
+        :raises DeviceError: ``technician.no_finder``, the shell gave the terminal no finder.
+        """
+        if self.finder is None:
+            raise DeviceError("no device finder", message_key="technician.no_finder")
+        return await asyncio.to_thread(self.finder.find, serial_in_use(self.config),
+                                       configured_rates(self.config))  # fmt: skip
+
+    async def listen_for_scanner(self, seconds: float, stop: threading.Event) -> Finding | None:
+        """The free serial port a code is scanned on within ``seconds`` (or until ``stop``):
+        the scanner's. The code is not kept.
+
+        :raises DeviceError: ``technician.no_finder``.
+        """
+        if self.finder is None:
+            raise DeviceError("no device finder", message_key="technician.no_finder")
+        return await asyncio.to_thread(self.finder.listen, serial_in_use(self.config),
+                                       self.config.scanner.baudrate, seconds, stop)  # fmt: skip
+
+    async def place_device(self, device: str, port: str, baudrate: int) -> None:
+        """Put ``device`` (idcard, printer, scanner) on ``port`` at ``baudrate``: kept in the
+        data dir for every start from now on (kiosk.devices), and used at once (its driver
+        made afresh there, the old one closed). Only while a technician has the terminal:
+        no citizen's visit is using the device.
+
+        :raises DeviceError: ``technician.not_servicing``; ``technician.no_finder`` (the
+            shell gave no way to make drivers); ``technician.ports_not_kept``, the data dir
+            could not be written (nothing changed).
+        """
+        if not self.servicing:
+            raise DeviceError("devices are placed from the technician screen only",
+                              message_key="technician.not_servicing")  # fmt: skip
+        if self.device_builder is None:
+            raise DeviceError("no way to make device drivers", message_key="technician.no_finder")
+        placement = Placement(device, port, baudrate)
+        try:  # kept first: a choice the terminal cannot keep would be gone at its next start
+            await asyncio.to_thread(save_placement, self.base_config.data_dir, placement)
+        except OSError as err:
+            raise DeviceError(f"device ports not kept: {err}",
+                              message_key="technician.ports_not_kept") from err  # fmt: skip
+        self.base_config = with_placements(self.base_config, {device: placement})
+        self.config = with_placements(self.config, {device: placement})
+        attr = PORT_OF[device]
+        old, fresh = getattr(self.ports, attr), self.device_builder(self.config, device)
+        setattr(self.ports, attr, fresh)
+        if device == "scanner" and fresh is not None:
+            # a scanner's port is opened by its first read: open it now, so that its state
+            # says whether it opens (not "not opened yet" until the technician has left)
+            with contextlib.suppress(KioskError):
+                await asyncio.to_thread(fresh.read_code, 0.05)
+        if old is not None:
+            try:
+                await asyncio.to_thread(old.close)
+            except KioskError as err:
+                log.warning("closing the %s's old driver failed: %s", device, err.detail)
+        log.info("%s put on %s at %d baud by the technician", device, port, baudrate)
+        self._changed("devices")
+        self.beat_now()  # the dashboard hears of the device's new state now
 
     async def enrol(self, code: str) -> str:
         """Enrol this terminal with a one-time code typed by the technician; from now on it

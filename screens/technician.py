@@ -1,8 +1,9 @@
 """The technician screen: what this terminal is and how its devices are, and the
 technician's tools: the self-test (the same run as ``kiosk selftest``: the pass/fail
 table with the reason for each failure, sent to the dashboard), enrolment with a
-one-time code typed on the on-screen keyboard, a printer test page, a diagnostics
-bundle sent to the dashboard, and the way out.
+one-time code typed on the on-screen keyboard, the devices' serial ports (what answers on
+each, and a device put on the port it was found on: kiosk.devices), a printer test page, a
+diagnostics bundle sent to the dashboard, and the way out.
 
 Opened only after the PIN (screens.technician_pin), with no citizen's visit open
 (``Terminal.begin_service``); leaving it, or a while without a touch, gives the
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+from functools import partial
 
 from kivy.clock import Clock
 from kivy.factory import Factory
@@ -20,6 +23,7 @@ from kivy.properties import BooleanProperty, OptionProperty, StringProperty
 
 from kiosk import __version__, selftest
 from kiosk.config import china_time
+from kiosk.devices import IN_USE, NOTHING, PLACEABLE, UNREADABLE, Finding, where
 from kiosk.technician import enrolment_code, facts, send_diagnostics, uptime_parts
 from screens.base import KioskScreen
 from screens.keyboard import KioskKeyboard
@@ -27,6 +31,7 @@ from screens.technician_pin import IdleWatch
 
 log = logging.getLogger(__name__)
 HEALTH_EVERY = 10.0  # s between refreshes of the devices' health while the screen is open
+LISTEN_SECONDS = 30  # s the kiosk listens for the scanner being tried
 
 
 def _made(cls: str, **values):
@@ -38,7 +43,7 @@ def _made(cls: str, **values):
 
 
 class TechnicianScreen(KioskScreen):
-    panel = OptionProperty("start", options=["start", "selftest", "enrol"])
+    panel = OptionProperty("start", options=["start", "selftest", "enrol", "ports"])
     message = StringProperty("")  # what the last tool did
     summary = StringProperty("")  # the self-test's count, and whether the dashboard has it
     passed = BooleanProperty(True)
@@ -53,11 +58,13 @@ class TechnicianScreen(KioskScreen):
         self._refresh_task: asyncio.Task | None = None
         self._said: tuple[str, dict] = ("", {})
         self._health_tick = None
+        self.findings: list[Finding] = []  # what "find devices" found on the serial ports
+        self._listening = threading.Event()  # set: stop listening for the scanner
 
     def on_kv_post(self, *_):
         # ids are weak references: keep the panels alive while they are off screen
         self._panels = {name: self.ids[f"{name}_panel"].__self__
-                        for name in ("start", "selftest", "enrol")}  # fmt: skip
+                        for name in ("start", "selftest", "enrol", "ports")}  # fmt: skip
         self.on_panel()
 
     def on_panel(self, *_):
@@ -76,12 +83,15 @@ class TechnicianScreen(KioskScreen):
         self.say("")
         self.ids.checks.clear_widgets()
         self.report = None
+        self.findings = []
+        self.ids.port_rows.clear_widgets()
         self.refresh()
         self._health_tick = Clock.schedule_interval(self._tick, HEALTH_EVERY)
         self._watch.start()
 
     def on_leave(self, *_):
         super().on_leave()
+        self._listening.set()  # no scanner tried any more: its ports go back
         self._watch.stop()
         if self._health_tick is not None:
             self._health_tick.cancel()
@@ -219,6 +229,108 @@ class TechnicianScreen(KioskScreen):
         self._close_keyboard()
         self.panel = "start"
 
+    # -- the devices' ports ------------------------------------------------------
+    def show_ports(self) -> None:
+        if self.busy:
+            return
+        self._close_keyboard()
+        self.panel = "ports"
+        self.say("")
+        self.show_placed()
+        self.show_findings()
+
+    def show_placed(self) -> None:
+        """Where each serial device is now."""
+        rows = self.ids.placed
+        rows.clear_widgets()
+        for device in PLACEABLE:
+            rows.add_widget(_made("TechFact", name=self.device_name(device),
+                                  value=self._where(device)))  # fmt: skip
+
+    def _where(self, device: str) -> str:
+        cfg = self.terminal.config
+        at = where(cfg, device)
+        if not at:
+            wedge = device == "scanner" and cfg.scanner.driver == "wedge"
+            return self.t("technician.ports_wedge" if wedge else "technician.ports_off")
+        if not at.startswith("/"):  # a network printer: not on a serial port
+            return self.t("technician.ports_network", address=at)
+        return at
+
+    def find_devices(self) -> None:
+        if self.busy:
+            return
+        self.panel, self.findings = "ports", []
+        self.show_placed()
+        self.show_findings()
+        self.say("technician.ports_finding")
+        self.run(self._find())
+
+    async def _find(self, said: tuple[str, dict] | None = None) -> None:
+        self.findings = await self.terminal.find_devices()
+        self.show_findings()
+        if said is not None:
+            self.say(said[0], **said[1])
+        elif not self.findings:
+            self.say("technician.ports_no_ports")
+        else:
+            self.say("technician.ports_found", ports=len(self.findings),
+                     devices=sum(f.placeable for f in self.findings))  # fmt: skip
+
+    def listen_for_scanner(self) -> None:
+        if self.busy:
+            return
+        self.panel = "ports"
+        self._listening = threading.Event()
+        self.say("technician.ports_scan_now", seconds=LISTEN_SECONDS)
+        self.run(self._listen(self._listening))
+
+    async def _listen(self, stop: threading.Event) -> None:
+        heard = await self.terminal.listen_for_scanner(LISTEN_SECONDS, stop)
+        if heard is None:
+            self.say("technician.ports_not_heard")
+            return
+        self.findings = [heard, *(f for f in self.findings if f.port != heard.port)]
+        self.show_findings()
+        self.say("technician.ports_heard", port=heard.port)
+
+    def show_findings(self) -> None:
+        rows = self.ids.port_rows
+        rows.clear_widgets()
+        for f in self.findings:
+            about = " ".join(x for x in (f.about, f"→ {f.same_as}" if f.same_as else "") if x)
+            rows.add_widget(_made(
+                "TechPort", port=f.port, about=about, found_text=self._found_text(f),
+                good=f.placeable, use_action=f"ports:use:{f.port}",
+                use_text=self.t("technician.ports_use", device=self.device_name(f.found))
+                if f.placeable else "",
+                choose=partial(self.place, f)))  # fmt: skip
+
+    def _found_text(self, f: Finding) -> str:
+        if f.found == IN_USE:
+            return self.t("technician.ports_in_use", device=self.device_name(f.used_by))
+        if f.found == NOTHING:
+            return self.t("technician.ports_nothing")
+        if f.found == UNREADABLE:
+            return self.t("technician.ports_unreadable", why=f.detail)
+        if f.found == "idcard":
+            return self.t("technician.ports_found_idcard", sam=f.detail, baud=f.baudrate)
+        return self.t(f"technician.ports_found_{f.found}", baud=f.baudrate)
+
+    def place(self, f: Finding) -> None:
+        if self.busy:
+            return
+        self.say("technician.ports_placing", device=self.device_name(f.found), port=f.port)
+        self.run(self._place(f))
+
+    async def _place(self, f: Finding) -> None:
+        await self.terminal.place_device(f.found, f.port, f.baudrate)
+        self.show_placed()
+        # the ports as they are now (the one used before is free, this one in use), then
+        # what was done: a scanner found by a scan is not found by asking again
+        await self._find(("technician.ports_placed",
+                          {"device": self.device_name(f.found), "port": f.port}))
+
     def print_test_page(self) -> None:
         if self.busy:
             return
@@ -257,6 +369,8 @@ class TechnicianScreen(KioskScreen):
     def relanguage(self) -> None:
         self.refresh()
         self.show_report()
+        self.show_placed()
+        self.show_findings()
         if self.message:
             self.say(self._said[0], **self._said[1])
         self.retell_error()

@@ -1,5 +1,6 @@
 """The technician's walkthrough (`kiosk demo --scenario technician`): the corner gesture
-on the header, a wrong PIN then the right one, enrolment with a one-time code typed
+on the header, a wrong PIN then the right one, the ID card reader and the scanner found on
+ports the config file does not name and put there, enrolment with a one-time code typed
 on the on-screen keyboard, the self-test's table, and the way out. Like
 screens.walkthrough it knows the screens, not the devices.
 """
@@ -34,6 +35,54 @@ async def type_keys(w: Walkthrough, text: str) -> None:
         await w.tap(f"key:{ch.lower()}")
 
 
+def _state(screen, device: str) -> str:
+    """The state the technician screen's device list shows for ``device``."""
+    name = screen.device_name(device)
+    return next((row.state for row in screen.ids.devices.children if row.text == name), "")
+
+
+async def find_devices(w: Walkthrough, screen, props: Props, seen: dict) -> None:
+    """The reader and the scanner are on ports the config does not name (kiosk.cli's
+    unnamed_ports): found, and put there, from the technician screen."""
+    seen["before"] = {d: _state(screen, d) for d in ("idcard", "scanner")}
+    await w.tap("technician:ports")
+    await w.tap("ports:find")
+    await until(lambda: bool(screen.findings) and not screen.busy, 30, "what is on the ports")
+    await w.settle(0.3)
+    await w.screenshot("t04b-ports-found")
+    seen["found"] = [[f.port.rsplit("/", 1)[-1], f.found, f.used_by] for f in screen.findings]
+    seen["found_message"] = screen.message
+    reader = next(f for f in screen.findings if f.found == "idcard")
+    await w.tap(f"ports:use:{reader.port}")
+    await until(lambda: not screen.busy and screen.terminal.config.idcard.port == reader.port,
+                30, "the reader on its port")  # fmt: skip
+    # the device list says so at its next look (asked now, not in 10 s)
+    screen.refresh()
+    await until(lambda: _state(screen, "idcard") == "ok", 15, "the reader working")
+    seen["placed_message"] = screen.message
+    await w.screenshot("t04c-reader-placed")
+    # The scanner only sends: the kiosk listens on the free ports while one code is scanned
+    await w.tap("ports:listen")
+    await until(lambda: screen.busy, 5, "the kiosk listening")
+    seen["listen_message"] = screen.message
+    await w.settle(1.0)
+    props.scan_code("https://zwfw.example.gov.cn/track/AF2026120800001")
+    await until(lambda: not screen.busy and any(f.found == "scanner" for f in screen.findings),
+                30, "the scanner heard")  # fmt: skip
+    scanner = next(f for f in screen.findings if f.found == "scanner")
+    await w.settle(0.3)
+    await w.screenshot("t04d-scanner-heard")
+    await w.tap(f"ports:use:{scanner.port}")
+    await until(lambda: not screen.busy and screen.terminal.config.scanner.port == scanner.port,
+                30, "the scanner on its port")  # fmt: skip
+    screen.refresh()
+    await until(lambda: _state(screen, "scanner") == "ok", 15, "the scanner")
+    seen["after"] = {d: _state(screen, d) for d in ("idcard", "scanner")}
+    seen["placed_ports"] = [screen.terminal.config.idcard.port.rsplit("/", 1)[-1],
+                            screen.terminal.config.scanner.port.rsplit("/", 1)[-1]]  # fmt: skip
+    await w.screenshot("t04e-ports-placed")
+
+
 async def technician_steps(w: Walkthrough, props: Props, pin: str, code: str) -> None:
     seen: dict = {}
     await w.screenshot("t01-attract")
@@ -60,6 +109,7 @@ async def technician_steps(w: Walkthrough, props: Props, pin: str, code: str) ->
     await until(lambda: len(screen.ids.devices.children) > 0, 10, "the devices' health")
     seen["servicing"] = screen.terminal.servicing
     await w.screenshot("t04-technician")
+    await find_devices(w, screen, props, seen)
     # Enrolment: the code the platform gave, typed on the on-screen keyboard
     await w.tap("technician:enrol")
     await type_keys(w, code.replace("-", ""))

@@ -23,6 +23,7 @@ import serial
 from kiosk.errors import CardExpired, DeviceError
 from kiosk.health import Health, HealthState
 from kiosk.identity import IdCard
+from peripherals.errors import cause
 from peripherals.idcard import protocol as p
 from peripherals.idcard.photo import NoPhotoDecoder, PhotoDecoder
 from peripherals.idcard.text import decode_text
@@ -45,13 +46,6 @@ class CardData:
     text: bytes
     photo: bytes
     fingerprint: bytes = b""
-
-
-def _why(err: BaseException) -> str:
-    """A short cause for a technician: termios errors carry (errno, text) args."""
-    if isinstance(err, termios.error) and len(err.args) == 2:
-        return str(err.args[1])
-    return str(getattr(err, "strerror", None) or err)
 
 
 def check_valid(card: IdCard, today: dt.date) -> IdCard:
@@ -80,8 +74,12 @@ class SerialIdCardReader:
         reply_timeout: float = 1.0,
         poll_interval: float = 0.3,
         photo_decoder: PhotoDecoder | None = None,
+        log_faults: bool = True,
     ) -> None:
+        """:param log_faults: False for a port only being asked what is on it
+            (peripherals/discovery.py): its silence is no reader's fault."""
         self.name = name
+        self.log_faults = log_faults
         self.port = port
         self.baudrate = baudrate
         self.reply_timeout = reply_timeout
@@ -271,9 +269,9 @@ class SerialIdCardReader:
             self._drop_port()
             self._fail(
                 HealthState.FAULT,
-                f"reader on {self.port} disconnected ({_why(err)}): check the USB cable",
+                f"reader on {self.port} disconnected ({cause(err)}): check the USB cable",
             )
-            raise DeviceError(f"ID card reader on {self.port} disconnected: {_why(err)}") from err
+            raise DeviceError(f"ID card reader on {self.port} disconnected: {cause(err)}") from err
         except p.FrameError as err:
             self._drain(port)
             self._recent.append(False)
@@ -344,9 +342,9 @@ class SerialIdCardReader:
         except _IO_ERRORS as err:
             self._last_exchange = time.monotonic()
             self._fail(
-                HealthState.FAULT, f"cannot open {self.port} ({_why(err)}): check the USB cable"
+                HealthState.FAULT, f"cannot open {self.port} ({cause(err)}): check the USB cable"
             )
-            raise DeviceError(f"cannot open ID card reader port {self.port}: {_why(err)}") from err
+            raise DeviceError(f"cannot open ID card reader port {self.port}: {cause(err)}") from err
         log.info("ID card reader port %s opened at %d baud", self.port, self.baudrate)
         return self._serial
 
@@ -365,7 +363,7 @@ class SerialIdCardReader:
 
     def _fail(self, state: HealthState, reason: str) -> None:
         self._last_exchange = time.monotonic()
-        if self._health.state != state or self._health.reason != reason:
+        if self.log_faults and (self._health.state != state or self._health.reason != reason):
             log.warning("ID card reader %s: %s", state.value, reason)
         self._health = Health(self.name, state, reason, self._details())
 

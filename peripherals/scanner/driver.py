@@ -22,6 +22,7 @@ import serial
 
 from kiosk.errors import DeviceError
 from kiosk.health import Health
+from peripherals.errors import cause
 from peripherals.scanner.framing import IDLE_TIMEOUT, ScanFramer
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,7 @@ class SerialCodeScanner:
                 self.port, self.baudrate, bytesize=8, parity="N", stopbits=1, timeout=POLL
             )
         except (serial.SerialException, OSError, ValueError) as err:
-            self._fault = f"cannot open scanner port {self.port}: {_why(err)}"
+            self._fault = f"cannot open scanner port {self.port}: {cause(err)}"
             raise DeviceError(self._fault, message_key="error.scanner") from err
         if self._fault:
             log.info("scanner on %s is back", self.port)
@@ -127,7 +128,7 @@ class SerialCodeScanner:
                 data += port.read(port.in_waiting)
         except (serial.SerialException, OSError) as err:
             self._close_port()
-            self._fault = f"scanner port {self.port} failed (unplugged?): {_why(err)}"
+            self._fault = f"scanner port {self.port} failed (unplugged?): {cause(err)}"
             log.warning("%s", self._fault)
             raise DeviceError(self._fault, message_key="error.scanner") from err
         now = time.monotonic()
@@ -159,10 +160,6 @@ class SerialCodeScanner:
             with contextlib.suppress(serial.SerialException, OSError):
                 self._serial.close()
             self._serial = None
-
-
-def _why(err: BaseException) -> str:
-    return str(err) or type(err).__name__
 
 
 class KeyboardWedgeScanner:

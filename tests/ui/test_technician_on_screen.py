@@ -1,6 +1,7 @@
 """The technician screen in the real window, against the real emulators and the local
 central server (`kiosk demo --scenario technician`, portrait): the corner gesture on
-the header, a wrong PIN then the right one, enrolment of the new terminal with a code
+the header, a wrong PIN then the right one, the ID card reader and the scanner found on
+ports the config file does not name and put there, enrolment of the new terminal with a code
 typed on the on-screen keyboard, the self-test's table (every emulated device passes,
 and the dashboard receives it), and the way out to the attract screen.
 """
@@ -46,6 +47,27 @@ def test_the_gesture_and_the_pin_open_the_technician_screen_and_a_wrong_pin_is_c
     # The right one opens the technician screen, and cards start no visit meanwhile
     assert report["servicing"] is True
     assert shows_text(shots["t04-technician"], "终端维护", [44], bold=True)
+
+
+def test_the_reader_and_the_scanner_are_found_and_put_on_their_ports(seen):
+    shots, report = seen
+    # Given both on ports the udev rules did not name: the screen says they are faulty
+    assert report["before"] == {"idcard": "fault", "scanner": "fault"}
+    # Looking for devices: the reader answers on its port, the scanner (which only sends) not
+    assert report["found"] == [["ttyACM0", "nothing", ""], ["ttyUSB0", "idcard", ""]]
+    assert report["found_message"] == translate("technician.ports_found", ports=2, devices=1)
+    assert shows_text(shots["t04b-ports-found"], "改用此端口作身份证阅读器", [24], bold=True)
+    assert shows_text(shots["t04b-ports-found"], "没有设备应答", [24])
+    # Put there, it works; the screen says the choice outlives a restart
+    assert report["placed_message"].startswith("身份证阅读器已改用 ")
+    assert report["placed_message"].endswith("ttyUSB0，重启后仍然有效")
+    # The scanner is heard when a code is scanned, on the other port, and put there
+    assert report["listen_message"] == translate("technician.ports_scan_now", seconds=30)
+    assert shows_text(shots["t04d-scanner-heard"], "改用此端口作扫码器", [24], bold=True)
+    assert report["placed_ports"] == ["ttyUSB0", "ttyACM0"]
+    assert report["after"] == {"idcard": "ok", "scanner": "ok"}
+    assert shows_text(shots["t04e-ports-placed"], "正在使用：扫码器", [24])
+    assert shows_text(shots["t04e-ports-placed"], "正在使用：身份证阅读器", [24])
 
 
 def test_the_terminal_is_enrolled_with_the_code_typed_on_the_screen(seen):

@@ -1,0 +1,187 @@
+"""Which serial port each of the terminal's serial devices is on, as its technician set it
+on the technician screen. Pure logic: no serial port is opened here (peripherals/discovery.py
+finds and probes the ports; the composition root hands its finder to the terminal).
+
+The config file names the ports by the stable names the udev rules give
+(``/dev/kiosk-idcard``…, systemd/99-govkiosk.rules). A reader whose USB-serial bridge the
+rules do not know, or a cable moved to another port, leaves a device on no port at all, and
+a technician at the kiosk has no editor and no shell. The technician screen lets them look
+for the devices ("查找设备": every free serial port is asked, in the printer's and the ID
+card reader's own protocol, what is on it; a scanner is found by scanning a code) and put a
+device on the port where it was found. That choice is kept in ``data_dir/devices.json``
+(a :class:`Placement` a device) and laid over the config file at every start
+(:func:`with_placements`), so it outlives a restart; the file is the technician's, written
+only by the screen, and holds no personal data.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+from urllib.parse import parse_qs, urlsplit
+
+from kiosk.files import replace_file
+
+if TYPE_CHECKING:
+    import threading
+
+    from kiosk.config import KioskConfig
+
+log = logging.getLogger(__name__)
+
+FILE = "devices.json"
+PLACEABLE = ("idcard", "printer", "scanner")  # the serial devices a technician may place
+# the rates each device is asked at when looked for (its configured rate first); a real
+# scanner only sends, so it is found by a scan, at its configured rate
+BAUDRATES = {"printer": (9600, 19200, 38400, 115200), "idcard": (115200, 9600)}
+# what a port is found to be, beside a device's name
+NOTHING, IN_USE, UNREADABLE = "nothing", "in_use", "unreadable"
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A device on a serial port at a rate."""
+
+    device: str  # one of PLACEABLE
+    port: str
+    baudrate: int
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What one serial port of this machine was found to have on it."""
+
+    port: str  # as the technician reads it: the stable name when there is one
+    same_as: str  # the port a name links to ("/dev/ttyUSB0"), "" when it is no link
+    about: str  # what the system says is plugged in ("USB-Serial Controller"), or ""
+    found: str  # a device of PLACEABLE, NOTHING, IN_USE (by ``used_by``) or UNREADABLE
+    baudrate: int = 0  # the rate it answered at
+    detail: str = ""  # the reader's SAM id, the printer's state, why it could not be opened
+    used_by: str = ""  # the device the terminal has on this port now
+
+    @property
+    def placeable(self) -> bool:
+        """A device answered here that the terminal does not have on this port yet."""
+        return self.found in PLACEABLE
+
+
+class DeviceFinder(Protocol):
+    """Looks for the serial devices on this machine's ports (peripherals/discovery.py)."""
+
+    def find(self, in_use: dict[str, str], rates: dict[str, int]) -> list[Finding]:
+        """Every serial port, and what answered on it. ``in_use``: port → the device the
+        terminal has there (left alone: asking would take its bytes); ``rates``: each
+        device's configured rate, tried first."""
+        ...
+
+    def listen(self, in_use: dict[str, str], baudrate: int, seconds: float,
+               stop: threading.Event) -> Finding | None:  # fmt: skip
+        """The free port a code arrives on within ``seconds`` (a scanner being tried), or
+        None. The code itself is dropped unread: it may be a citizen's."""
+        ...
+
+
+# -- the technician's choices, kept ------------------------------------------------------
+
+
+def load_placements(data_dir: Path | str) -> dict[str, Placement]:
+    """The placements kept in ``data_dir``; a file that is missing or damaged is none (the
+    config file's ports hold), a damaged entry is skipped. Never raises."""
+    path = Path(data_dir) / FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as err:
+        log.warning("device ports in %s not read (%s): the config file's ports are used", path, err)
+        return {}
+    out: dict[str, Placement] = {}
+    for device, entry in (data.items() if isinstance(data, dict) else ()):
+        try:
+            port, rate = entry["port"], entry["baudrate"]
+        except (TypeError, KeyError):
+            continue
+        if (device in PLACEABLE and isinstance(port, str) and port.startswith("/")
+                and isinstance(rate, int) and not isinstance(rate, bool) and rate > 0):  # fmt: skip
+            out[device] = Placement(device, port, rate)
+    return out
+
+
+def save_placement(data_dir: Path | str, placement: Placement) -> dict[str, Placement]:
+    """Keep ``placement`` beside the others (atomically, readable by the kiosk's user only);
+    all of them now.
+
+    :raises OSError: the data dir cannot be written.
+    """
+    kept = {**load_placements(data_dir), placement.device: placement}
+    text = json.dumps({d: {"port": p.port, "baudrate": p.baudrate} for d, p in sorted(kept.items())},
+                      ensure_ascii=False, indent=1)  # fmt: skip
+    replace_file(Path(data_dir) / FILE, text + "\n")
+    return kept
+
+
+def with_placements(cfg: KioskConfig, placements: dict[str, Placement]) -> KioskConfig:
+    """``cfg`` with each placed device on its port: a device the config file has switched
+    off ("none") stays off, and a keyboard-wedge scanner is no serial one to place."""
+    p = placements.get("idcard")
+    if p is not None and cfg.idcard.driver == "ga467":
+        cfg = replace(cfg, idcard=replace(cfg.idcard, port=p.port, baudrate=p.baudrate))
+    p = placements.get("printer")
+    if p is not None and cfg.printer.driver == "escpos":
+        cfg = replace(cfg, printer=replace(cfg.printer,
+                                           connection=f"serial://{p.port}?baudrate={p.baudrate}"))  # fmt: skip
+    p = placements.get("scanner")
+    if p is not None and cfg.scanner.driver == "serial":
+        cfg = replace(cfg, scanner=replace(cfg.scanner, port=p.port, baudrate=p.baudrate))
+    return cfg
+
+
+def serial_in_use(cfg: KioskConfig) -> dict[str, str]:
+    """Port → the device ``cfg`` has on it (serial devices only: a network printer has none)."""
+    out: dict[str, str] = {}
+    if cfg.idcard.driver == "ga467":
+        out[cfg.idcard.port] = "idcard"
+    printer = serial_of(cfg.printer.connection) if cfg.printer.driver == "escpos" else None
+    if printer is not None:
+        out[printer[0]] = "printer"
+    if cfg.scanner.driver == "serial":
+        out[cfg.scanner.port] = "scanner"
+    return out
+
+
+def serial_of(connection: str) -> tuple[str, int] | None:
+    """(port, rate) of a printer connection ``serial:///dev/ttyX?baudrate=N``; None for
+    any other (a network printer)."""
+    u = urlsplit(connection)
+    if u.scheme != "serial" or not u.path:
+        return None
+    try:
+        rate = int(parse_qs(u.query).get("baudrate", ["9600"])[-1])
+    except ValueError:
+        rate = 9600
+    return u.path, rate
+
+
+def configured_rates(cfg: KioskConfig) -> dict[str, int]:
+    """Each placeable device's configured rate (asked first when devices are looked for)."""
+    printer = serial_of(cfg.printer.connection)
+    return {"idcard": cfg.idcard.baudrate, "printer": printer[1] if printer else 9600,
+            "scanner": cfg.scanner.baudrate}  # fmt: skip
+
+
+def where(cfg: KioskConfig, device: str) -> str:
+    """Where ``cfg`` has ``device``: its serial port, a printer's network address, or ""
+    when it is switched off or a keyboard-wedge scanner."""
+    if device == "idcard":
+        return cfg.idcard.port if cfg.idcard.driver == "ga467" else ""
+    if device == "printer":
+        if cfg.printer.driver != "escpos":
+            return ""
+        serial = serial_of(cfg.printer.connection)
+        return serial[0] if serial else cfg.printer.connection
+    if device == "scanner":
+        return cfg.scanner.port if cfg.scanner.driver == "serial" else ""
+    raise ValueError(f"not a placeable device: {device!r}")

@@ -1,0 +1,181 @@
+"""A technician puts the ID card reader and the scanner on the ports they were found on:
+the terminal uses them at once, keeps the choice for its next start, and a citizen's card
+and code reach it there. Real drivers, emulators on real pty pairs, linked as udev links
+(the config file's stable names lead nowhere: the rules did not know the USB bridges)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+import threading
+from dataclasses import replace
+
+import pytest
+
+from kiosk.cli import as_installed, build_device, build_ports
+from kiosk.config import (
+    CameraConfig,
+    IdCardConfig,
+    KioskConfig,
+    PlatformConfig,
+    PrinterConfig,
+    ScannerConfig,
+    SocialCardConfig,
+    TechnicianConfig,
+)
+from kiosk.devices import FILE, IN_USE, load_placements
+from kiosk.errors import DeviceError
+from kiosk.terminal import Terminal
+from peripherals.discovery import SerialFinder
+from peripherals.idcard.emulator import IdCardReaderEmulator, sample_cards
+from peripherals.scanner.emulator import ScannerEmulator
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def machine(tmp_path):
+    reader, scanner = IdCardReaderEmulator(cards=[]), ScannerEmulator(baudrate=9600)
+    dev = tmp_path / "dev"
+    dev.mkdir()
+    (dev / "ttyUSB0").symlink_to(reader.start())
+    (dev / "ttyACM0").symlink_to(scanner.start())
+    cfg = KioskConfig(
+        idcard=IdCardConfig(port=str(dev / "kiosk-idcard")),
+        sscard=SocialCardConfig(driver="none"),
+        printer=PrinterConfig(driver="none"),
+        camera=CameraConfig(document="", face=""),
+        scanner=ScannerConfig(port=str(dev / "kiosk-scanner")),
+        platform=PlatformConfig(url=""),
+        technician=TechnicianConfig(serial_ports=(f"{dev}/*",)),
+        data_dir=str(tmp_path / "kiosk"),
+    )
+    yield cfg, dev, reader, scanner
+    reader.stop()
+    scanner.stop()
+
+
+def terminal_for(cfg: KioskConfig) -> Terminal:
+    terminal = Terminal(build_ports(cfg), cfg)
+    terminal.finder, terminal.device_builder = SerialFinder(cfg.technician.serial_ports), build_device
+    return terminal
+
+
+async def identify(terminal: Terminal, timeout: float = 10):
+    stop = asyncio.Event()
+    try:
+        return await asyncio.wait_for(terminal.wait_for_card(stop, interval=0.1), timeout)
+    finally:
+        stop.set()
+
+
+def test_the_reader_put_on_its_port_reads_the_next_citizens_card_and_after_a_restart(machine):
+    cfg, dev, reader, _ = machine
+
+    async def run() -> None:
+        terminal = terminal_for(cfg)
+        try:
+            # Given the reader is on no port: its state says it cannot be opened
+            (before,) = [h for h in await terminal.device_health() if h.device == "idcard"]
+            assert not before.ok and "No such file or directory" in before.reason
+            # When the technician looks for the devices and puts the reader where it answered
+            terminal.begin_service()
+            found = {f.port.rsplit("/", 1)[-1]: f for f in await terminal.find_devices()}
+            assert found["ttyUSB0"].found == "idcard"
+            await terminal.place_device("idcard", found["ttyUSB0"].port, found["ttyUSB0"].baudrate)
+            # Then it works at once, and looking again finds that port in use by it
+            (after,) = [h for h in await terminal.device_health() if h.device == "idcard"]
+            assert after.ok, after
+            again = {f.port.rsplit("/", 1)[-1]: f for f in await terminal.find_devices()}
+            assert (again["ttyUSB0"].found, again["ttyUSB0"].used_by) == (IN_USE, "idcard")
+            # And once the technician has left, a citizen's card starts a visit
+            terminal.end_service()
+            reader.insert(sample_cards()[0])
+            card = await identify(terminal)
+            assert card.id_number == sample_cards()[0].id_number
+            reader.remove()
+        finally:
+            terminal.close()
+
+    asyncio.run(run())
+    # And the choice is kept, readable by the kiosk's user only, and used at the next start
+    kept = os.path.join(cfg.data_dir, FILE)
+    assert stat.S_IMODE(os.stat(kept).st_mode) == 0o600
+    assert load_placements(cfg.data_dir)["idcard"].port == str(dev / "ttyUSB0")
+    restarted = as_installed(cfg)
+    assert (restarted.idcard.port, restarted.idcard.baudrate) == (str(dev / "ttyUSB0"), 115200)
+    assert restarted.scanner.port == cfg.scanner.port  # only what was placed moves
+
+    async def after_restart() -> None:
+        terminal = terminal_for(restarted)
+        try:
+            reader.insert(sample_cards()[0])
+            assert (await identify(terminal)).id_number == sample_cards()[0].id_number
+        finally:
+            terminal.close()
+
+    asyncio.run(after_restart())
+
+
+def test_the_scanner_found_by_a_scan_reads_the_next_code(machine):
+    cfg, dev, _, scanner = machine
+
+    async def run() -> None:
+        terminal = terminal_for(cfg)
+        try:
+            terminal.begin_service()
+            stop = threading.Event()
+            listening = asyncio.ensure_future(terminal.listen_for_scanner(10, stop))
+            await asyncio.sleep(0.8)
+            scanner.scan("any code at all")
+            heard = await asyncio.wait_for(listening, 15)
+            assert heard is not None and heard.port == str(dev / "ttyACM0")
+            await terminal.place_device("scanner", heard.port, heard.baudrate)
+            (health,) = [h for h in await terminal.device_health() if h.device == "scanner"]
+            assert health.ok, health  # its port opened, not "not opened yet"
+            scanner.scan("https://zwfw.example.gov.cn/track/AF2026120800001")
+            assert await terminal.read_code(3) == "https://zwfw.example.gov.cn/track/AF2026120800001"
+        finally:
+            terminal.close()
+
+    asyncio.run(run())
+
+
+def test_no_device_is_moved_while_citizens_use_the_terminal(machine):
+    cfg, dev, *_ = machine
+
+    async def run() -> None:
+        terminal = terminal_for(cfg)
+        try:
+            with pytest.raises(DeviceError) as err:
+                await terminal.place_device("idcard", str(dev / "ttyUSB0"), 115200)
+            assert err.value.message_key == "technician.not_servicing"
+            assert terminal.config.idcard.port == cfg.idcard.port
+        finally:
+            terminal.close()
+
+    asyncio.run(run())
+    assert load_placements(cfg.data_dir) == {}
+
+
+def test_a_choice_that_cannot_be_kept_changes_nothing(machine, tmp_path):
+    cfg, dev, *_ = machine
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    cfg = replace(cfg, data_dir=str(blocked / "kiosk"))  # its folder cannot be made
+
+    async def run() -> None:
+        terminal = terminal_for(cfg)
+        old = terminal.ports.id_reader
+        try:
+            terminal.begin_service()
+            with pytest.raises(DeviceError) as err:
+                await terminal.place_device("idcard", str(dev / "ttyUSB0"), 115200)
+            assert err.value.message_key == "technician.ports_not_kept"
+            assert terminal.ports.id_reader is old
+            assert terminal.config.idcard.port == cfg.idcard.port
+        finally:
+            terminal.close()
+
+    asyncio.run(run())

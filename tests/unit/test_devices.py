@@ -1,0 +1,88 @@
+"""The technician's device ports, kept in the data dir and laid over the config file."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+
+from kiosk.config import IdCardConfig, KioskConfig, PrinterConfig, ScannerConfig
+from kiosk.devices import (
+    FILE,
+    Placement,
+    load_placements,
+    save_placement,
+    serial_in_use,
+    serial_of,
+    where,
+    with_placements,
+)
+
+READER = Placement("idcard", "/dev/ttyUSB1", 115200)
+PRINTER = Placement("printer", "/dev/ttyUSB0", 19200)
+SCANNER = Placement("scanner", "/dev/ttyACM0", 9600)
+
+
+def test_nothing_kept_is_nothing_placed(tmp_path):
+    assert load_placements(tmp_path) == {}
+    assert with_placements(KioskConfig(), {}) == KioskConfig()
+
+
+def test_each_choice_is_kept_beside_the_others_for_the_kiosks_user_only(tmp_path):
+    save_placement(tmp_path / "kiosk", READER)
+    kept = save_placement(tmp_path / "kiosk", SCANNER)
+    assert kept == {"idcard": READER, "scanner": SCANNER}
+    assert load_placements(tmp_path / "kiosk") == kept
+    # the reader moved again: the last choice wins
+    save_placement(tmp_path / "kiosk", Placement("idcard", "/dev/ttyUSB2", 9600))
+    assert load_placements(tmp_path / "kiosk")["idcard"].port == "/dev/ttyUSB2"
+    path = tmp_path / "kiosk" / FILE
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert [p.name for p in path.parent.iterdir()] == [FILE]  # no temporary file left
+
+
+@pytest.mark.parametrize("text", ["", "{not json", "[1, 2]", '"x"'])
+def test_a_damaged_file_leaves_the_config_files_ports(tmp_path, text, caplog):
+    (tmp_path / FILE).write_text(text, encoding="utf-8")
+    assert load_placements(tmp_path) == {}
+
+
+def test_a_damaged_entry_is_skipped_and_the_others_hold(tmp_path):
+    (tmp_path / FILE).write_text(json.dumps({
+        "idcard": {"port": "/dev/ttyUSB1", "baudrate": 115200},
+        "printer": {"port": "ttyUSB0", "baudrate": 9600},  # not a path
+        "scanner": {"port": "/dev/ttyACM0", "baudrate": True},  # not a rate
+        "camera": {"port": "/dev/video0", "baudrate": 1},  # not a serial device of ours
+        "sscard": "x",
+    }), encoding="utf-8")  # fmt: skip
+    assert load_placements(tmp_path) == {"idcard": READER}
+
+
+def test_placements_lie_over_the_config_file():
+    cfg = with_placements(KioskConfig(), {"idcard": READER, "printer": PRINTER, "scanner": SCANNER})
+    assert (cfg.idcard.port, cfg.idcard.baudrate) == ("/dev/ttyUSB1", 115200)
+    assert cfg.printer.connection == "serial:///dev/ttyUSB0?baudrate=19200"
+    assert serial_of(cfg.printer.connection) == ("/dev/ttyUSB0", 19200)
+    assert (cfg.scanner.port, cfg.scanner.baudrate) == ("/dev/ttyACM0", 9600)
+    assert serial_in_use(cfg) == {"/dev/ttyUSB1": "idcard", "/dev/ttyUSB0": "printer",
+                                  "/dev/ttyACM0": "scanner"}  # fmt: skip
+    assert cfg.printer.paper_mm == KioskConfig().printer.paper_mm  # the rest stays
+
+
+def test_a_device_switched_off_or_not_on_a_serial_port_stays_so():
+    cfg = KioskConfig(idcard=IdCardConfig(driver="none"), printer=PrinterConfig(driver="none"),
+                      scanner=ScannerConfig(driver="wedge"))  # fmt: skip
+    placed = with_placements(cfg, {"idcard": READER, "printer": PRINTER, "scanner": SCANNER})
+    assert placed == cfg
+    assert serial_in_use(cfg) == {}
+    assert [where(cfg, d) for d in ("idcard", "printer", "scanner")] == ["", "", ""]
+
+
+def test_where_a_network_printer_is():
+    cfg = KioskConfig(printer=PrinterConfig(connection="tcp://10.0.0.5:9100"))
+    assert where(cfg, "printer") == "tcp://10.0.0.5:9100"
+    assert serial_of(cfg.printer.connection) is None
+    assert "/dev/kiosk-idcard" in serial_in_use(cfg)
+    assert all(device != "printer" for device in serial_in_use(cfg).values())
