@@ -19,6 +19,7 @@ from functools import partial
 
 from kivy.clock import Clock
 from kivy.factory import Factory
+from kivy.metrics import dp
 from kivy.properties import BooleanProperty, OptionProperty, StringProperty
 
 from kiosk import __version__, selftest
@@ -297,6 +298,7 @@ class TechnicianScreen(KioskScreen):
     def show_findings(self) -> None:
         rows = self.ids.port_rows
         rows.clear_widgets()
+        first: list = []  # the first row with a device to use: brought into view
         for f in self.findings:
             about = " ".join(x for x in (f.about, f"→ {f.same_as}" if f.same_as else "") if x)
             rows.add_widget(_made(
@@ -305,6 +307,11 @@ class TechnicianScreen(KioskScreen):
                 use_text=self.t("technician.ports_use", device=self.device_name(f.found))
                 if f.placeable else "",
                 choose=partial(self.place, f)))  # fmt: skip
+            if f.placeable and not first:
+                first.append(rows.children[0])
+        if first:  # once laid out (the next frame): the panel may be taller than its room
+            Clock.schedule_once(lambda _dt: self.ids.work_scroll.scroll_to(
+                first[0], padding=dp(12), animate=False), 0.1)  # fmt: skip
 
     def _found_text(self, f: Finding) -> str:
         if f.found == IN_USE:
