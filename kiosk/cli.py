@@ -398,7 +398,8 @@ def run_app(cfg: KioskConfig, kivy_home: Path, script=None, kiosk_mode: bool = T
     terminal.calendar_cache = CalendarCache(cfg.data_dir)
     if (kept := terminal.calendar_cache.load()) is not None:
         terminal.calendar, terminal.calendar_etag = kept.value, kept.etag
-    terminal.diagnostics = bundle_builder(cfg)
+    # the configuration in use when the bundle is made (a device put on another port since)
+    terminal.diagnostics = lambda: bundle_builder(terminal.config)()
     from peripherals.discovery import SerialFinder
 
     terminal.finder, terminal.device_builder = SerialFinder(cfg.technician.serial_ports), build_device
