@@ -9,6 +9,7 @@ step applies only from the state the person saw (a conditional update).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 from collections import Counter
@@ -336,17 +337,19 @@ class HallStore:
         with self.engine.connect() as conn:
             return dict(conn.execute(q).all())
 
-    def set_place(self, terminal_id: str, place: str) -> str:
-        """Name where ``terminal_id`` stands ("" forgets it); the place as kept.
+    def set_place(self, terminal_id: str, place: str,
+                  conn: sa.Connection | None = None) -> str:  # fmt: skip
+        """Name where ``terminal_id`` stands ("" forgets it); the place as kept. ``conn``: in
+        that transaction (central.dashboard.remote.save_place's, which pushes it too).
 
         :raises HallError: 422 a name too long or with control characters.
         """
         place = " ".join(place.split())
         if len(place) > PLACE_MAX or not place.isprintable():
             raise HallError(422, "hall.bad_place")
-        with self.engine.begin() as conn:
-            conn.execute(t.terminals.update().where(t.terminals.c.id == terminal_id)
-                         .values(place=place))  # fmt: skip
+        with contextlib.nullcontext(conn) if conn is not None else self.engine.begin() as c:
+            c.execute(t.terminals.update().where(t.terminals.c.id == terminal_id)
+                      .values(place=place))  # fmt: skip
         return place
 
     def problems_since(self, scope: Sequence[str] | None) -> dict[str, dt.datetime]:

@@ -98,7 +98,8 @@ def save(engine: sa.Engine, scope: str, scope_id: str, settings: Mapping[str, An
     :raises ValueError: unknown scope.
     :raises Changed: saved by someone else since ``seen``: nothing is saved.
     """
-    def replaced(old: Mapping[str, Any]) -> dict[str, Any]:  # the form's, and what it lacks
+    def replaced(old: Mapping[str, Any], _conn: sa.Connection) -> dict[str, Any]:
+        # the form's settings, and what the form lacks
         return {**{k: v for k, v in old.items() if k in NOT_ON_THE_FORM}, **settings}
 
     return _change(engine, scope, scope_id, replaced, by, now, seen)
@@ -112,14 +113,16 @@ def save_place(engine: sa.Engine, terminal_id: str, typed: str, by: str,
 
     :raises HallError: 422 a name too long or with control characters (nothing saved).
     """
-    place = HallStore(engine).set_place(terminal_id, typed)
+    hall, kept = HallStore(engine), []
 
-    def with_place(old: Mapping[str, Any]) -> dict[str, Any]:
+    def with_place(old: Mapping[str, Any], conn: sa.Connection) -> dict[str, Any]:
+        # in the settings' transaction: the dashboard's name and the pushed one never differ
+        kept[:] = [hall.set_place(terminal_id, typed, conn)]
         settings = {k: v for k, v in old.items() if k != "place"}
-        return {**settings, "place": place} if place else settings
+        return {**settings, "place": kept[0]} if kept[0] else settings
 
     _change(engine, "terminal", terminal_id, with_place, by, now)
-    return place
+    return kept[0]
 
 
 def save_notices(engine: sa.Engine, point: str, notices: Sequence[str], by: str,
@@ -130,7 +133,7 @@ def save_notices(engine: sa.Engine, point: str, notices: Sequence[str], by: str,
     :raises Changed: saved by someone else since ``seen`` (the version the page showed).
     """
 
-    def with_notices(old: Mapping[str, Any]) -> dict[str, Any]:
+    def with_notices(old: Mapping[str, Any], _conn: sa.Connection) -> dict[str, Any]:
         settings = {k: v for k, v in old.items() if k != "notices"}
         return {**settings, "notices": list(notices)} if notices else settings
 
@@ -138,9 +141,10 @@ def save_notices(engine: sa.Engine, point: str, notices: Sequence[str], by: str,
 
 
 def _change(engine: sa.Engine, scope: str, scope_id: str,
-            change: Callable[[Mapping[str, Any]], dict[str, Any]], by: str,
+            change: Callable[[Mapping[str, Any], sa.Connection], dict[str, Any]], by: str,
             now: dt.datetime, seen: int | None = None) -> int:  # fmt: skip
-    """``change(the settings now)`` saved as one point's or terminal's settings, in one
+    """``change(the settings now, the transaction)`` saved as one point's or terminal's
+    settings (what else ``change`` writes on the transaction goes with them), in one
     transaction that takes the counter's lock first: every save queues on it, so one save
     is wholly before another's read or wholly after its write, never lost; the new version.
     With ``seen`` (the version a form was made from, 0 for none), only if nobody saved
@@ -162,7 +166,7 @@ def _change(engine: sa.Engine, scope: str, scope_id: str,
                 found = None if row is None else row.settings
                 if seen is not None and (0 if row is None else row.version) != seen:
                     raise Changed(row.updated_by if row else "", row.updated_at if row else None)
-                settings = change(found or {})
+                settings = change(found or {}, conn)
                 values = {"settings": settings, "version": version, "updated_by": by,
                           "updated_at": now}  # fmt: skip
                 if settings.get("notices") != (found or {}).get("notices"):
