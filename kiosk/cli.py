@@ -103,9 +103,9 @@ WEDGE_GAP = 0.25
 
 
 def build_device(cfg: KioskConfig, device: str):
-    """The driver of one serial device (idcard, printer, scanner) as ``cfg`` has it; None
-    when it is switched off. The technician screen makes one afresh when it puts the device
-    on another port (``Terminal.place_device``)."""
+    """The driver of one device (idcard, printer, scanner, document_camera, face_camera) as
+    ``cfg`` has it; None when it is switched off. The technician screen makes one afresh when
+    it puts the device on another port or swaps the cameras (``Terminal.place_device``)."""
     if device == "idcard" and cfg.idcard.driver == "ga467":
         from peripherals.idcard.driver import SerialIdCardReader
 
@@ -122,6 +122,14 @@ def build_device(cfg: KioskConfig, device: str):
         from peripherals.scanner.driver import KeyboardWedgeScanner
 
         return KeyboardWedgeScanner(max_gap=WEDGE_GAP)
+    if device == "document_camera" and cfg.camera.document:
+        from peripherals.camera.capture import DocumentCamera
+
+        return DocumentCamera(cfg.camera.document)
+    if device == "face_camera" and cfg.camera.face:
+        from peripherals.camera.capture import FaceCamera
+
+        return FaceCamera(cfg.camera.face)
     return None
 
 
@@ -134,14 +142,8 @@ def build_ports(cfg: KioskConfig) -> Ports:
 
         ports.social_reader = PcscSocialCardReader(cfg.sscard.reader or None)
     ports.printer = build_device(cfg, "printer")
-    if cfg.camera.document:
-        from peripherals.camera.capture import DocumentCamera
-
-        ports.document_camera = DocumentCamera(cfg.camera.document)
-    if cfg.camera.face:
-        from peripherals.camera.capture import FaceCamera
-
-        ports.face_camera = FaceCamera(cfg.camera.face)
+    ports.document_camera = build_device(cfg, "document_camera")
+    ports.face_camera = build_device(cfg, "face_camera")
     ports.scanner = build_device(cfg, "scanner")
     if cfg.platform.url:
         ports.platform = build_platform(cfg)
@@ -525,18 +527,20 @@ def demo_config(rig, orientation: str, language: str = "zh", elderly: bool = Fal
     )
 
 
-def unnamed_ports(cfg: KioskConfig, rig) -> KioskConfig:
+def miswired(cfg: KioskConfig, rig) -> KioskConfig:
     """``cfg`` on a machine whose udev rules named neither the ID card reader nor the
     scanner (USB-serial bridges the rules do not know): both are on ports with the kernel's
     names (the rig's ``dev`` folder: links to the emulators' ptys, as udev's are to the
-    real ports), and the config file's stable names lead nowhere. The technician finds
-    them on the technician screen."""
+    real ports), and the config file's stable names lead nowhere; and whose two cameras
+    are plugged into each other's hub ports (the document camera's name is the face
+    camera's). The technician puts all of it right on the technician screen."""
     dev = rig.workdir / "dev"
     dev.mkdir(exist_ok=True)
     (dev / "ttyUSB0").symlink_to(rig["idcard"].port)
     (dev / "ttyACM0").symlink_to(rig["scanner"].port)
     return replace(cfg, idcard=replace(cfg.idcard, port=str(dev / "kiosk-idcard")),
                    scanner=replace(cfg.scanner, port=str(dev / "kiosk-scanner")),
+                   camera=replace(cfg.camera, document=cfg.camera.face, face=cfg.camera.document),
                    technician=replace(cfg.technician, serial_ports=(f"{dev}/*",)))  # fmt: skip
 
 
@@ -603,7 +607,7 @@ def demo(orientation: str, out: Path, scenario: str = "journey", language: str =
 
             save_pin(cfg.data_dir, DEMO_PIN)
             steps = partial(steps, pin=DEMO_PIN, code=code)
-            cfg = unnamed_ports(cfg, rig)
+            cfg = miswired(cfg, rig)
         else:
             asyncio.run(enrol(cfg, code))
         idcard = rig["idcard"]

@@ -1,5 +1,5 @@
-"""Which serial port each of the terminal's serial devices is on, as its technician set it
-on the technician screen. Pure logic: no serial port is opened here (peripherals/discovery.py
+"""Which serial port each of the terminal's serial devices is on, and which camera is which,
+as its technician set them on the technician screen. Pure logic: no serial port is opened here (peripherals/discovery.py
 finds and probes the ports; the composition root hands its finder to the terminal).
 
 The config file names the ports by the stable names the udev rules give
@@ -12,6 +12,10 @@ device on the port where it was found. That choice is kept in ``data_dir/devices
 (a :class:`Placement` a device) and laid over the config file at every start
 (:func:`with_placements`), so it outlives a restart; the file is the technician's, written
 only by the screen, and holds no personal data.
+
+The two cameras' udev names go by the hub port each is plugged into: cables swapped, the
+document camera is taken for the face camera. The technician screen shows what each one
+sees (and whether that is a page, or a face) and swaps them (:func:`swapped_cameras`).
 """
 
 from __future__ import annotations
@@ -34,6 +38,9 @@ log = logging.getLogger(__name__)
 
 FILE = "devices.json"
 PLACEABLE = ("idcard", "printer", "scanner")  # the serial devices a technician may place
+# and the two cameras, which a technician may swap: their udev names go by the hub's port
+# each is plugged into, so two cables swapped give the face check the document camera
+CAMERAS = ("document_camera", "face_camera")
 # the rates each device is asked at when looked for (its configured rate first); a real
 # scanner only sends, so it is found by a scan, at its configured rate
 BAUDRATES = {"printer": (9600, 19200, 38400, 115200), "idcard": (115200, 9600)}
@@ -43,11 +50,22 @@ NOTHING, IN_USE, UNREADABLE = "nothing", "in_use", "unreadable"
 
 @dataclass(frozen=True)
 class Placement:
-    """A device on a serial port at a rate."""
+    """A device on a serial port at a rate, or a camera on a capture source."""
 
-    device: str  # one of PLACEABLE
-    port: str
-    baudrate: int
+    device: str  # one of PLACEABLE or CAMERAS
+    port: str  # a serial port's path; a camera's source ("v4l2:///dev/video0")
+    baudrate: int  # 0 for a camera
+
+
+@dataclass(frozen=True)
+class CameraView:
+    """What one camera shows now, for the technician to tell the two apart."""
+
+    device: str  # one of CAMERAS
+    source: str
+    preview: object | None  # a kiosk.ports.Frame (raw RGB, small), None: no picture
+    sees: str  # "page" or "face": what that camera is for, found in the picture; "" not
+    detail: str = ""  # why there is no picture
 
 
 @dataclass(frozen=True)
@@ -104,19 +122,21 @@ def load_placements(data_dir: Path | str) -> dict[str, Placement]:
             port, rate = entry["port"], entry["baudrate"]
         except (TypeError, KeyError):
             continue
-        if (device in PLACEABLE and isinstance(port, str) and port.startswith("/")
-                and isinstance(rate, int) and not isinstance(rate, bool) and rate > 0):  # fmt: skip
+        if not isinstance(port, str) or not isinstance(rate, int) or isinstance(rate, bool):
+            continue
+        if (device in PLACEABLE and port.startswith("/") and rate > 0) or (
+                device in CAMERAS and "://" in port and rate == 0):  # fmt: skip
             out[device] = Placement(device, port, rate)
     return out
 
 
-def save_placement(data_dir: Path | str, placement: Placement) -> dict[str, Placement]:
-    """Keep ``placement`` beside the others (atomically, readable by the kiosk's user only);
-    all of them now.
+def save_placement(data_dir: Path | str, *placements: Placement) -> dict[str, Placement]:
+    """Keep ``placements`` beside the others (at once, atomically, readable by the kiosk's
+    user only); all of them now.
 
     :raises OSError: the data dir cannot be written.
     """
-    kept = {**load_placements(data_dir), placement.device: placement}
+    kept = {**load_placements(data_dir), **{p.device: p for p in placements}}
     text = json.dumps({d: {"port": p.port, "baudrate": p.baudrate} for d, p in sorted(kept.items())},
                       ensure_ascii=False, indent=1)  # fmt: skip
     replace_file(Path(data_dir) / FILE, text + "\n")
@@ -136,7 +156,23 @@ def with_placements(cfg: KioskConfig, placements: dict[str, Placement]) -> Kiosk
     p = placements.get("scanner")
     if p is not None and cfg.scanner.driver == "serial":
         cfg = replace(cfg, scanner=replace(cfg.scanner, port=p.port, baudrate=p.baudrate))
+    document, face = placements.get("document_camera"), placements.get("face_camera")
+    if document is not None and cfg.camera.document:  # "" is a kiosk without that camera
+        cfg = replace(cfg, camera=replace(cfg.camera, document=document.port))
+    if face is not None and cfg.camera.face:
+        cfg = replace(cfg, camera=replace(cfg.camera, face=face.port))
     return cfg
+
+
+def swapped_cameras(cfg: KioskConfig) -> tuple[Placement, Placement]:
+    """The document camera on the face camera's source and the other way round.
+
+    :raises ValueError: the kiosk has not both cameras.
+    """
+    if not (cfg.camera.document and cfg.camera.face):
+        raise ValueError("a kiosk with both cameras only")
+    return (Placement("document_camera", cfg.camera.face, 0),
+            Placement("face_camera", cfg.camera.document, 0))  # fmt: skip
 
 
 def serial_in_use(cfg: KioskConfig) -> dict[str, str]:
@@ -184,4 +220,6 @@ def where(cfg: KioskConfig, device: str) -> str:
         return serial[0] if serial else cfg.printer.connection
     if device == "scanner":
         return cfg.scanner.port if cfg.scanner.driver == "serial" else ""
+    if device in CAMERAS:
+        return cfg.camera.document if device == "document_camera" else cfg.camera.face
     raise ValueError(f"not a placeable device: {device!r}")

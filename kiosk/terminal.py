@@ -25,12 +25,16 @@ from typing import TYPE_CHECKING
 from kiosk.catalog.model import Catalog
 from kiosk.config import KioskConfig, as_enrolled, china_time, save_remote, with_remote
 from kiosk.devices import (
+    CAMERAS,
+    CameraView,
     DeviceFinder,
     Finding,
     Placement,
     configured_rates,
     save_placement,
     serial_in_use,
+    swapped_cameras,
+    where,
     with_placements,
 )
 from kiosk.diagnostics import DiagnosticsError, HealthHistory
@@ -105,7 +109,8 @@ log = logging.getLogger(__name__)
 
 Listener = Callable[[str], None]
 # the Ports attribute of each device a technician may put on another port (kiosk.devices)
-PORT_OF = {"idcard": "id_reader", "printer": "printer", "scanner": "scanner"}
+PORT_OF = {"idcard": "id_reader", "printer": "printer", "scanner": "scanner",
+           "document_camera": "document_camera", "face_camera": "face_camera"}
 EVENTS_KEPT = 1000  # finished visits and queries waiting to be reported; the oldest go first
 EVENTS_BATCH = 100
 CATALOG_EVERY = 10  # heartbeats between two conditional catalog requests (the first beat asks)
@@ -1021,35 +1026,73 @@ class Terminal:
             shell gave no way to make drivers); ``technician.ports_not_kept``, the data dir
             could not be written (nothing changed).
         """
+        await self._use(Placement(device, port, baudrate))
+
+    async def camera_views(self) -> list[CameraView]:
+        """What each camera shows now (a small picture), and whether that is what it is for:
+        a page under the document camera, a face before the face camera. Never raises: a
+        camera with no picture says why."""
+        out = []
+        for device in CAMERAS:
+            camera, source = getattr(self.ports, device), where(self.config, device)
+            if camera is None:
+                continue
+            try:
+                look = await asyncio.to_thread(camera.look)
+            except KioskError as err:
+                out.append(CameraView(device, source, None, "", err.detail))
+                continue
+            found = (getattr(look, "corners", None) is not None if device == "document_camera"
+                     else getattr(look, "box", None) is not None)  # fmt: skip
+            kind = "page" if device == "document_camera" else "face"
+            out.append(CameraView(device, source, look.preview, kind if found else ""))
+        return out
+
+    async def swap_cameras(self) -> None:
+        """The document camera's source is the face camera's and the other way round (two
+        cables swapped on the hub), now and at every start.
+
+        :raises DeviceError: as :meth:`place_device`; ``technician.no_cameras``, the kiosk
+            has not both cameras.
+        """
+        try:
+            placements = swapped_cameras(self.config)
+        except ValueError as err:
+            raise DeviceError(str(err), message_key="technician.no_cameras") from err
+        await self._use(*placements)
+
+    async def _use(self, *placements: Placement) -> None:
+        """The devices of ``placements`` where they say, kept and used at once."""
         if not self.servicing:
             raise DeviceError("devices are placed from the technician screen only",
                               message_key="technician.not_servicing")  # fmt: skip
         if self.device_builder is None:
             raise DeviceError("no way to make device drivers", message_key="technician.no_finder")
-        placement = Placement(device, port, baudrate)
         try:  # kept first: a choice the terminal cannot keep would be gone at its next start
-            await asyncio.to_thread(save_placement, self.base_config.data_dir, placement)
+            await asyncio.to_thread(save_placement, self.base_config.data_dir, *placements)
         except OSError as err:
             raise DeviceError(f"device ports not kept: {err}",
                               message_key="technician.ports_not_kept") from err  # fmt: skip
-        self.base_config = with_placements(self.base_config, {device: placement})
-        self.config = with_placements(self.config, {device: placement})
-        attr = PORT_OF[device]
-        old, fresh = getattr(self.ports, attr), self.device_builder(self.config, device)
-        setattr(self.ports, attr, fresh)
-        if device == "scanner" and fresh is not None:
-            # a scanner's port is opened by its first read: open it now, so that its state
-            # says whether it opens (not "not opened yet" until the technician has left)
-            with contextlib.suppress(KioskError):
-                await asyncio.to_thread(fresh.read_code, 0.05)
-        if old is not None:
-            try:
-                await asyncio.to_thread(old.close)
-            except KioskError as err:
-                log.warning("closing the %s's old driver failed: %s", device, err.detail)
-        log.info("%s put on %s at %d baud by the technician", device, port, baudrate)
+        chosen = {p.device: p for p in placements}
+        self.base_config = with_placements(self.base_config, chosen)
+        self.config = with_placements(self.config, chosen)
+        for p in placements:
+            attr = PORT_OF[p.device]
+            old, fresh = getattr(self.ports, attr), self.device_builder(self.config, p.device)
+            setattr(self.ports, attr, fresh)
+            if p.device == "scanner" and fresh is not None:
+                # a scanner's port is opened by its first read: open it now, so that its
+                # state says whether it opens (not "not opened yet" until the technician left)
+                with contextlib.suppress(KioskError):
+                    await asyncio.to_thread(fresh.read_code, 0.05)
+            if old is not None:
+                try:
+                    await asyncio.to_thread(old.close)
+                except KioskError as err:
+                    log.warning("closing the %s's old driver failed: %s", p.device, err.detail)
+            log.info("%s put on %s by the technician", p.device, p.port)
         self._changed("devices")
-        self.beat_now()  # the dashboard hears of the device's new state now
+        self.beat_now()  # the dashboard hears of the devices' new state now
 
     async def enrol(self, code: str) -> str:
         """Enrol this terminal with a one-time code typed by the technician; from now on it

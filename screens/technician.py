@@ -24,7 +24,7 @@ from kivy.properties import BooleanProperty, OptionProperty, StringProperty
 
 from kiosk import __version__, selftest
 from kiosk.config import china_time
-from kiosk.devices import IN_USE, NOTHING, PLACEABLE, UNREADABLE, Finding, where
+from kiosk.devices import IN_USE, NOTHING, PLACEABLE, UNREADABLE, CameraView, Finding, where
 from kiosk.technician import enrolment_code, facts, send_diagnostics, uptime_parts
 from screens.base import KioskScreen
 from screens.keyboard import KioskKeyboard
@@ -49,6 +49,7 @@ class TechnicianScreen(KioskScreen):
     summary = StringProperty("")  # the self-test's count, and whether the dashboard has it
     passed = BooleanProperty(True)
     code = StringProperty("")  # the enrolment code as typed, grouped for reading
+    camera_hint = StringProperty("")  # the two cameras may be swapped: said under them
 
     def __init__(self, terminal, nav, **kw):
         self._panels: dict = {}
@@ -60,6 +61,7 @@ class TechnicianScreen(KioskScreen):
         self._said: tuple[str, dict] = ("", {})
         self._health_tick = None
         self.findings: list[Finding] = []  # what "find devices" found on the serial ports
+        self.views: list[CameraView] = []  # what the cameras showed (while on screen)
         self._listening = threading.Event()  # set: stop listening for the scanner
 
     def on_kv_post(self, *_):
@@ -93,6 +95,7 @@ class TechnicianScreen(KioskScreen):
     def on_leave(self, *_):
         super().on_leave()
         self._listening.set()  # no scanner tried any more: its ports go back
+        self.show_cameras([])  # no camera's picture stays (a face, a page)
         self._watch.stop()
         if self._health_tick is not None:
             self._health_tick.cancel()
@@ -239,6 +242,7 @@ class TechnicianScreen(KioskScreen):
         self.say("")
         self.show_placed()
         self.show_findings()
+        self.run(self._look())  # what each camera sees, at once
 
     def show_placed(self) -> None:
         """Where each serial device is now."""
@@ -338,6 +342,48 @@ class TechnicianScreen(KioskScreen):
         await self._find(("technician.ports_placed",
                           {"device": self.device_name(f.found), "port": f.port}))
 
+    def look_cameras(self) -> None:
+        if self.busy:
+            return
+        self.run(self._look())
+
+    async def _look(self) -> None:
+        self.show_cameras(await self.terminal.camera_views())
+
+    def show_cameras(self, views: list[CameraView]) -> None:
+        """Each camera's picture now and what was found in it: a page under the document
+        camera, a face before the face camera (both missing: the cables may be swapped)."""
+        grid = self.ids.camera_views
+        grid.clear_widgets()
+        for v in views:
+            if v.preview is None:
+                sees = self.t("technician.cameras_no_picture", why=v.detail)
+            else:
+                sees = self.t(f"technician.cameras_{v.device}_{'sees' if v.sees else 'blind'}")
+            cell = _made("TechCamera", name=self.device_name(v.device), source=v.source,
+                         sees_text=sees, good=bool(v.sees))  # fmt: skip
+            if v.preview is not None:
+                cell.ids.picture.show_frame(v.preview)
+            grid.add_widget(cell)
+        pictures = [v for v in views if v.preview is not None]
+        self.camera_hint = (self.t("technician.cameras_swapped_maybe")
+                            if len(pictures) == 2 and not any(v.sees for v in pictures) else "")  # fmt: skip
+        self.views = views
+        if self.camera_hint:  # brought into view: the technician must see both pictures
+            Clock.schedule_once(lambda _dt: self.ids.work_scroll.scroll_to(
+                grid, padding=dp(12), animate=False), 0.1)  # fmt: skip
+
+    def swap_cameras(self) -> None:
+        if self.busy:
+            return
+        self.say("technician.cameras_swapping")
+        self.run(self._swap())
+
+    async def _swap(self) -> None:
+        await self.terminal.swap_cameras()
+        await self._look()
+        self.say("technician.cameras_swapped")
+
     def print_test_page(self) -> None:
         if self.busy:
             return
@@ -378,6 +424,7 @@ class TechnicianScreen(KioskScreen):
         self.show_report()
         self.show_placed()
         self.show_findings()
+        self.show_cameras(self.views)
         if self.message:
             self.say(self._said[0], **self._said[1])
         self.retell_error()

@@ -1,6 +1,6 @@
 """The technician's walkthrough (`kiosk demo --scenario technician`): the corner gesture
 on the header, a wrong PIN then the right one, the ID card reader and the scanner found on
-ports the config file does not name and put there, enrolment with a one-time code typed
+ports the config file does not name and put there, the two cameras swapped back, enrolment with a one-time code typed
 on the on-screen keyboard, the self-test's table, and the way out. Like
 screens.walkthrough it knows the screens, not the devices.
 """
@@ -42,10 +42,13 @@ def _state(screen, device: str) -> str:
 
 
 async def find_devices(w: Walkthrough, screen, props: Props, seen: dict) -> None:
-    """The reader and the scanner are on ports the config does not name (kiosk.cli's
-    unnamed_ports): found, and put there, from the technician screen."""
+    """The reader and the scanner are on ports the config does not name, the cameras on
+    each other's (kiosk.cli's miswired): put right from the technician screen."""
     seen["before"] = {d: _state(screen, d) for d in ("idcard", "scanner")}
     await w.tap("technician:ports")
+    await until(lambda: len(screen.views) == 2 and not screen.busy, 15, "the cameras' pictures")
+    seen["cameras_before"] = {v.device: v.sees for v in screen.views}
+    seen["camera_hint"] = screen.camera_hint
     await w.tap("ports:find")
     await until(lambda: bool(screen.findings) and not screen.busy, 30, "what is on the ports")
     await w.settle(0.3)
@@ -81,6 +84,18 @@ async def find_devices(w: Walkthrough, screen, props: Props, seen: dict) -> None
     seen["placed_ports"] = [screen.terminal.config.idcard.port.rsplit("/", 1)[-1],
                             screen.terminal.config.scanner.port.rsplit("/", 1)[-1]]  # fmt: skip
     await w.screenshot("t04e-ports-placed")
+    # The cameras, plugged into each other's hub ports: neither saw what it is for. Swapped.
+    await w.tap("ports:look")
+    await until(lambda: not screen.busy and len(screen.views) == 2, 15, "the cameras' pictures")
+    await w.settle(0.3)
+    await w.screenshot("t04f-cameras-swapped")
+    await w.tap("ports:swap")
+    await until(lambda: not screen.busy and all(v.sees for v in screen.views), 20,
+                "each camera seeing what it is for")  # fmt: skip
+    seen["cameras_after"] = {v.device: v.sees for v in screen.views}
+    seen["cameras_message"] = screen.message
+    await w.settle(0.3)
+    await w.screenshot("t04g-cameras-right")
 
 
 async def technician_steps(w: Walkthrough, props: Props, pin: str, code: str) -> None:

@@ -179,3 +179,59 @@ def test_a_choice_that_cannot_be_kept_changes_nothing(machine, tmp_path):
             terminal.close()
 
     asyncio.run(run())
+
+
+def test_cameras_plugged_into_each_others_hub_ports_are_seen_and_swapped(machine, tmp_path):
+    from pathlib import Path
+
+    from peripherals.camera.sample import write_document_photo
+    from peripherals.rig_parts import SHARED_FACES
+
+    cfg, *_ = machine
+    desk, person = tmp_path / "desk.png", tmp_path / "person.jpg"
+    write_document_photo(desk)  # what the document camera looks down on: a page on the desk
+    person.write_bytes(Path(SHARED_FACES / "obama.jpg").read_bytes())  # a technician before it
+    # Given the cables swapped on the hub: the "document camera" is the one facing the person
+    cfg = replace(cfg, camera=CameraConfig(document=f"file://{person}", face=f"file://{desk}"))
+
+    async def run() -> None:
+        terminal = terminal_for(cfg)
+        try:
+            # What each shows is not what it is for: no page for one, no face for the other
+            before = {v.device: v for v in await terminal.camera_views()}
+            assert {d: v.sees for d, v in before.items()} == {"document_camera": "",
+                                                              "face_camera": ""}  # fmt: skip
+            assert all(v.preview is not None and v.preview.width > 0 for v in before.values())
+            terminal.begin_service()
+            await terminal.swap_cameras()
+            after = {v.device: v for v in await terminal.camera_views()}
+            assert {d: v.sees for d, v in after.items()} == {"document_camera": "page",
+                                                             "face_camera": "face"}  # fmt: skip
+            assert after["face_camera"].source == f"file://{person}"
+            # the face check now takes its photo from the camera facing the person
+            photo = await asyncio.to_thread(terminal.ports.face_camera.capture)
+            assert photo.media_type == "image/jpeg" and photo.width > 0
+        finally:
+            terminal.close()
+
+    asyncio.run(run())
+    restarted = as_installed(cfg)
+    assert (restarted.camera.document, restarted.camera.face) == (f"file://{desk}", f"file://{person}")
+
+
+def test_a_kiosk_without_both_cameras_has_nothing_to_swap(machine):
+    cfg, *_ = machine  # no cameras at all
+
+    async def run() -> None:
+        terminal = terminal_for(cfg)
+        try:
+            assert await terminal.camera_views() == []
+            terminal.begin_service()
+            with pytest.raises(DeviceError) as err:
+                await terminal.swap_cameras()
+            assert err.value.message_key == "technician.no_cameras"
+        finally:
+            terminal.close()
+
+    asyncio.run(run())
+    assert load_placements(cfg.data_dir) == {}

@@ -1,7 +1,8 @@
 """The technician screen in the real window, against the real emulators and the local
 central server (`kiosk demo --scenario technician`, portrait): the corner gesture on
 the header, a wrong PIN then the right one, the ID card reader and the scanner found on
-ports the config file does not name and put there, enrolment of the new terminal with a code
+ports the config file does not name and put there, the two cameras swapped back, enrolment
+of the new terminal with a code
 typed on the on-screen keyboard, the self-test's table (every emulated device passes,
 and the dashboard receives it), and the way out to the attract screen.
 """
@@ -68,6 +69,19 @@ def test_the_reader_and_the_scanner_are_found_and_put_on_their_ports(seen):
     assert report["after"] == {"idcard": "ok", "scanner": "ok"}
     assert shows_text(shots["t04e-ports-placed"], "正在使用：扫码器", [24])
     assert shows_text(shots["t04e-ports-placed"], "正在使用：身份证阅读器", [24])
+
+
+def test_cameras_on_each_others_hub_ports_are_seen_and_swapped(seen):
+    shots, report = seen
+    # Neither camera sees what it is for: the screen says they may be swapped
+    assert report["cameras_before"] == {"document_camera": "", "face_camera": ""}
+    assert report["camera_hint"] == translate("technician.cameras_swapped_maybe")
+    assert shows_text(shots["t04f-cameras-swapped"], "没有看到人脸", [24])
+    # Swapped: a page under the document camera, a face before the face camera
+    assert report["cameras_after"] == {"document_camera": "page", "face_camera": "face"}
+    assert report["cameras_message"] == translate("technician.cameras_swapped")
+    assert shows_text(shots["t04g-cameras-right"], "看到一页纸", [24], bold=True)
+    assert shows_text(shots["t04g-cameras-right"], "看到人脸", [24], bold=True)
 
 
 def test_the_terminal_is_enrolled_with_the_code_typed_on_the_screen(seen):

@@ -86,3 +86,32 @@ def test_where_a_network_printer_is():
     assert serial_of(cfg.printer.connection) is None
     assert "/dev/kiosk-idcard" in serial_in_use(cfg)
     assert all(device != "printer" for device in serial_in_use(cfg).values())
+
+
+def test_the_cameras_swapped_are_kept_and_laid_over_the_config_file(tmp_path):
+    from kiosk.config import CameraConfig
+    from kiosk.devices import swapped_cameras
+
+    cfg = KioskConfig(camera=CameraConfig(document="v4l2:///dev/kiosk-doccam",
+                                          face="v4l2:///dev/kiosk-facecam"))  # fmt: skip
+    document, face = swapped_cameras(cfg)
+    save_placement(tmp_path, document, face)
+    kept = load_placements(tmp_path)
+    assert kept == {"document_camera": document, "face_camera": face}
+    swapped = with_placements(cfg, kept)
+    assert (swapped.camera.document, swapped.camera.face) == ("v4l2:///dev/kiosk-facecam",
+                                                              "v4l2:///dev/kiosk-doccam")  # fmt: skip
+    assert where(swapped, "face_camera") == "v4l2:///dev/kiosk-doccam"
+    # a kiosk without a face camera gets none from a placement
+    assert with_placements(KioskConfig(camera=CameraConfig(face="")), kept
+                           ).camera.face == ""  # fmt: skip
+    with pytest.raises(ValueError):
+        swapped_cameras(KioskConfig(camera=CameraConfig(face="")))
+
+
+def test_a_camera_entry_must_name_a_source_and_no_rate(tmp_path):
+    (tmp_path / FILE).write_text(json.dumps({
+        "document_camera": {"port": "/dev/video0", "baudrate": 0},  # no scheme
+        "face_camera": {"port": "v4l2:///dev/video2", "baudrate": 9600},
+    }), encoding="utf-8")  # fmt: skip
+    assert load_placements(tmp_path) == {}
