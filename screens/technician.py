@@ -313,9 +313,14 @@ class TechnicianScreen(KioskScreen):
                 choose=partial(self.place, f)))  # fmt: skip
             if f.placeable and not first:
                 first.append(rows.children[0])
-        if first:  # once laid out (the next frame): the panel may be taller than its room
-            Clock.schedule_once(lambda _dt: self.ids.work_scroll.scroll_to(
-                first[0], padding=dp(12), animate=False), 0.1)  # fmt: skip
+        if first:  # once laid out (the next frame): the panel may be taller than its room.
+            # The list from its top, and the first device to use within it (where the list
+            # is taller than the room: scroll_to moves only as far as it must)
+            def into_view(_dt) -> None:
+                for widget in (rows, first[0]):
+                    self.ids.work_scroll.scroll_to(widget, padding=dp(12), animate=False)
+
+            Clock.schedule_once(into_view, 0.1)
 
     def _found_text(self, f: Finding) -> str:
         if f.found == IN_USE:
