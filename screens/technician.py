@@ -313,14 +313,8 @@ class TechnicianScreen(KioskScreen):
                 choose=partial(self.place, f)))  # fmt: skip
             if f.placeable and not first:
                 first.append(rows.children[0])
-        if first:  # once laid out (the next frame): the panel may be taller than its room.
-            # The list from its top, and the first device to use within it (where the list
-            # is taller than the room: scroll_to moves only as far as it must)
-            def into_view(_dt) -> None:
-                for widget in (rows, first[0]):
-                    self.ids.work_scroll.scroll_to(widget, padding=dp(12), animate=False)
-
-            Clock.schedule_once(into_view, 0.1)
+        if first:  # the list from its top, and the first device to use within it
+            self._into_view(rows, first[0])
 
     def _found_text(self, f: Finding) -> str:
         if f.found == IN_USE:
@@ -374,9 +368,8 @@ class TechnicianScreen(KioskScreen):
         self.camera_hint = (self.t("technician.cameras_swapped_maybe")
                             if len(pictures) == 2 and not any(v.sees for v in pictures) else "")  # fmt: skip
         self.views = views
-        if self.camera_hint:  # brought into view: the technician must see both pictures
-            Clock.schedule_once(lambda _dt: self.ids.work_scroll.scroll_to(
-                grid, padding=dp(12), animate=False), 0.1)  # fmt: skip
+        if self.camera_hint:  # the technician must see both pictures
+            self._into_view(grid)
 
     def swap_cameras(self) -> None:
         if self.busy:
@@ -413,6 +406,17 @@ class TechnicianScreen(KioskScreen):
         self.nav("attract")
 
     # -- plumbing -------------------------------------------------------------
+    def _into_view(self, *widgets) -> None:
+        """Scroll the tool's panel (taller than its room) to each of ``widgets`` in turn,
+        once laid out (the next frame); scroll_to moves only as far as it must, so a later
+        one stays in view with an earlier one where both fit."""
+
+        def scroll(_dt) -> None:
+            for widget in widgets:
+                self.ids.work_scroll.scroll_to(widget, padding=dp(12), animate=False)
+
+        Clock.schedule_once(scroll, 0.1)
+
     def _close_keyboard(self) -> None:
         if self.keyboard is not None:
             self.ids.keyboard_area.remove_widget(self.keyboard)
