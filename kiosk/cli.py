@@ -320,10 +320,12 @@ async def diagnostics(cfg: KioskConfig, out: Path | None, upload: bool) -> int:
 
 def as_installed(cfg: KioskConfig) -> KioskConfig:
     """The config file as this terminal was installed: with the identity the platform gave
-    it, and its serial devices on the ports its technician put them on (kiosk.devices)."""
-    from kiosk.devices import load_placements, with_placements
+    it, and its devices as its technician set them (kiosk.devices): serial ports, cameras,
+    the receipt paper's width."""
+    from kiosk.devices import load_paper, load_placements, with_paper, with_placements
 
-    return with_placements(with_enrolment(cfg), load_placements(cfg.data_dir))
+    placed = with_placements(with_enrolment(cfg), load_placements(cfg.data_dir))
+    return with_paper(placed, load_paper(cfg.data_dir))
 
 
 def with_enrolment(cfg: KioskConfig) -> KioskConfig:

@@ -41,6 +41,8 @@ PLACEABLE = ("idcard", "printer", "scanner")  # the serial devices a technician 
 # and the two cameras, which a technician may swap: their udev names go by the hub's port
 # each is plugged into, so two cables swapped give the face check the document camera
 CAMERAS = ("document_camera", "face_camera")
+# and the receipt paper's width: a 58 mm roll printed as 80 mm loses every line's end
+PAPER, PAPER_WIDTHS = "paper_mm", (58, 80)
 # the rates each device is asked at when looked for (its configured rate first); a real
 # scanner only sends, so it is found by a scan, at its configured rate
 BAUDRATES = {"printer": (9600, 19200, 38400, 115200), "idcard": (115200, 9600)}
@@ -105,9 +107,9 @@ class DeviceFinder(Protocol):
 # -- the technician's choices, kept ------------------------------------------------------
 
 
-def load_placements(data_dir: Path | str) -> dict[str, Placement]:
-    """The placements kept in ``data_dir``; a file that is missing or damaged is none (the
-    config file's ports hold), a damaged entry is skipped. Never raises."""
+def _kept(data_dir: Path | str) -> dict:
+    """The file as it is: {} when missing or damaged (then the config file holds). Never
+    raises."""
     path = Path(data_dir) / FILE
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -116,8 +118,20 @@ def load_placements(data_dir: Path | str) -> dict[str, Placement]:
     except (OSError, ValueError) as err:
         log.warning("device ports in %s not read (%s): the config file's ports are used", path, err)
         return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _keep(data_dir: Path | str, data: dict) -> None:
+    """:raises OSError: the data dir cannot be written."""
+    replace_file(Path(data_dir) / FILE, json.dumps(data, ensure_ascii=False, indent=1,
+                                                   sort_keys=True) + "\n")  # fmt: skip
+
+
+def load_placements(data_dir: Path | str) -> dict[str, Placement]:
+    """The placements kept in ``data_dir``; a file that is missing or damaged is none (the
+    config file's ports hold), a damaged entry is skipped. Never raises."""
     out: dict[str, Placement] = {}
-    for device, entry in (data.items() if isinstance(data, dict) else ()):
+    for device, entry in _kept(data_dir).items():
         try:
             port, rate = entry["port"], entry["baudrate"]
         except (TypeError, KeyError):
@@ -136,11 +150,34 @@ def save_placement(data_dir: Path | str, *placements: Placement) -> dict[str, Pl
 
     :raises OSError: the data dir cannot be written.
     """
-    kept = {**load_placements(data_dir), **{p.device: p for p in placements}}
-    text = json.dumps({d: {"port": p.port, "baudrate": p.baudrate} for d, p in sorted(kept.items())},
-                      ensure_ascii=False, indent=1)  # fmt: skip
-    replace_file(Path(data_dir) / FILE, text + "\n")
-    return kept
+    data = _kept(data_dir)
+    data.update({p.device: {"port": p.port, "baudrate": p.baudrate} for p in placements})
+    _keep(data_dir, data)
+    return load_placements(data_dir)
+
+
+def load_paper(data_dir: Path | str) -> int | None:
+    """The receipt paper's width (mm) the technician set; None: the config file's."""
+    mm = _kept(data_dir).get(PAPER)
+    return mm if mm in PAPER_WIDTHS and not isinstance(mm, bool) else None
+
+
+def save_paper(data_dir: Path | str, mm: int) -> None:
+    """Keep the receipt paper's width beside the placements.
+
+    :raises ValueError: not a width the printer driver lays receipts out for.
+    :raises OSError: the data dir cannot be written.
+    """
+    if mm not in PAPER_WIDTHS:
+        raise ValueError(f"paper is {' or '.join(map(str, PAPER_WIDTHS))} mm wide, not {mm}")
+    _keep(data_dir, {**_kept(data_dir), PAPER: mm})
+
+
+def with_paper(cfg: KioskConfig, mm: int | None) -> KioskConfig:
+    """``cfg`` with the receipt paper ``mm`` wide (None: as it is)."""
+    if mm is None or cfg.printer.driver != "escpos":
+        return cfg
+    return replace(cfg, printer=replace(cfg.printer, paper_mm=mm))
 
 
 def with_placements(cfg: KioskConfig, placements: dict[str, Placement]) -> KioskConfig:

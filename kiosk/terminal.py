@@ -20,21 +20,25 @@ import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from kiosk.catalog.model import Catalog
 from kiosk.config import KioskConfig, as_enrolled, china_time, save_remote, with_remote
 from kiosk.devices import (
     CAMERAS,
+    PAPER_WIDTHS,
     CameraView,
     DeviceFinder,
     Finding,
     Placement,
     configured_rates,
+    save_paper,
     save_placement,
     serial_in_use,
     swapped_cameras,
     where,
+    with_paper,
     with_placements,
 )
 from kiosk.diagnostics import DiagnosticsError, HealthHistory
@@ -1061,26 +1065,48 @@ class Terminal:
             raise DeviceError(str(err), message_key="technician.no_cameras") from err
         await self._use(*placements)
 
+    async def set_paper(self, mm: int) -> None:
+        """The receipt paper is ``mm`` wide (58 or 80): receipts are laid out for it from
+        now on, and at every start (kept beside the placements).
+
+        :raises DeviceError: as :meth:`place_device`; ``technician.no_printer``.
+        :raises ValueError: not a width the printer driver knows.
+        """
+        if self.ports.printer is None:
+            raise DeviceError("no printer configured", message_key="technician.no_printer")
+        if mm not in PAPER_WIDTHS:
+            raise ValueError(f"paper {mm} mm")
+        await self._change_devices(partial(save_paper, self.base_config.data_dir, mm),
+                                   partial(with_paper, mm=mm), ["printer"])  # fmt: skip
+
     async def _use(self, *placements: Placement) -> None:
         """The devices of ``placements`` where they say, kept and used at once."""
+        chosen = {p.device: p for p in placements}
+        await self._change_devices(
+            partial(save_placement, self.base_config.data_dir, *placements),
+            partial(with_placements, placements=chosen), list(chosen))  # fmt: skip
+
+    async def _change_devices(self, keep: Callable[[], object],
+                              change: Callable[[KioskConfig], KioskConfig],
+                              devices: list[str]) -> None:  # fmt: skip
+        """``keep()`` the technician's choice in the data dir, then ``change`` the
+        configuration by it and make the ``devices``' drivers afresh (the old ones closed)."""
         if not self.servicing:
             raise DeviceError("devices are placed from the technician screen only",
                               message_key="technician.not_servicing")  # fmt: skip
         if self.device_builder is None:
             raise DeviceError("no way to make device drivers", message_key="technician.no_finder")
         try:  # kept first: a choice the terminal cannot keep would be gone at its next start
-            await asyncio.to_thread(save_placement, self.base_config.data_dir, *placements)
+            await asyncio.to_thread(keep)
         except OSError as err:
             raise DeviceError(f"device ports not kept: {err}",
                               message_key="technician.ports_not_kept") from err  # fmt: skip
-        chosen = {p.device: p for p in placements}
-        self.base_config = with_placements(self.base_config, chosen)
-        self.config = with_placements(self.config, chosen)
-        for p in placements:
-            attr = PORT_OF[p.device]
-            old, fresh = getattr(self.ports, attr), self.device_builder(self.config, p.device)
+        self.base_config, self.config = change(self.base_config), change(self.config)
+        for device in devices:
+            attr = PORT_OF[device]
+            old, fresh = getattr(self.ports, attr), self.device_builder(self.config, device)
             setattr(self.ports, attr, fresh)
-            if p.device == "scanner" and fresh is not None:
+            if device == "scanner" and fresh is not None:
                 # a scanner's port is opened by its first read: open it now, so that its
                 # state says whether it opens (not "not opened yet" until the technician left)
                 with contextlib.suppress(KioskError):
@@ -1089,8 +1115,8 @@ class Terminal:
                 try:
                     await asyncio.to_thread(old.close)
                 except KioskError as err:
-                    log.warning("closing the %s's old driver failed: %s", p.device, err.detail)
-            log.info("%s put on %s by the technician", p.device, p.port)
+                    log.warning("closing the %s's old driver failed: %s", device, err.detail)
+            log.info("%s set anew by the technician: %s", device, where(self.config, device))
         self._changed("devices")
         self.beat_now()  # the dashboard hears of the devices' new state now
 

@@ -20,7 +20,7 @@ from functools import partial
 from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.metrics import dp
-from kivy.properties import BooleanProperty, OptionProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, OptionProperty, StringProperty
 
 from kiosk import __version__, selftest
 from kiosk.config import china_time
@@ -50,6 +50,7 @@ class TechnicianScreen(KioskScreen):
     passed = BooleanProperty(True)
     code = StringProperty("")  # the enrolment code as typed, grouped for reading
     camera_hint = StringProperty("")  # the two cameras may be swapped: said under them
+    paper_mm = NumericProperty(0)  # the receipt paper's width; 0: no printer fitted
 
     def __init__(self, terminal, nav, **kw):
         self._panels: dict = {}
@@ -245,7 +246,9 @@ class TechnicianScreen(KioskScreen):
         self.run(self._look())  # what each camera sees, at once
 
     def show_placed(self) -> None:
-        """Where each serial device is now."""
+        """Where each serial device is now, and the receipt paper's width."""
+        printer = self.terminal.config.printer
+        self.paper_mm = printer.paper_mm if self.terminal.ports.printer is not None else 0
         rows = self.ids.placed
         rows.clear_widgets()
         for device in PLACEABLE:
@@ -340,6 +343,17 @@ class TechnicianScreen(KioskScreen):
         # what was done: a scanner found by a scan is not found by asking again
         await self._find(("technician.ports_placed",
                           {"device": self.device_name(f.found), "port": f.port}))
+
+    def change_paper(self) -> None:
+        """The other width (58 or 80 mm): receipts laid out for it from now on."""
+        if self.busy or not self.paper_mm:
+            return
+        self.run(self._paper(58 if self.paper_mm == 80 else 80))
+
+    async def _paper(self, mm: int) -> None:
+        await self.terminal.set_paper(mm)
+        self.show_placed()
+        self.say("technician.paper_changed", mm=mm)
 
     def look_cameras(self) -> None:
         if self.busy:

@@ -96,6 +96,16 @@ async def find_devices(w: Walkthrough, screen, props: Props, seen: dict) -> None
     seen["cameras_message"] = screen.message
     await w.settle(0.3)
     await w.screenshot("t04g-cameras-right")
+    # The receipt paper's width: a 58 mm roll, then back to the rig's 80 mm printer
+    await w.tap("ports:paper")
+    await until(lambda: not screen.busy and screen.terminal.config.printer.paper_mm == 58, 10,
+                "58 mm paper")  # fmt: skip
+    seen["paper_message"] = screen.message
+    await w.settle(0.3)
+    await w.screenshot("t04h-paper-58")
+    await w.tap("ports:paper")
+    await until(lambda: not screen.busy and screen.terminal.config.printer.paper_mm == 80, 10,
+                "80 mm paper again")  # fmt: skip
 
 
 async def technician_steps(w: Walkthrough, props: Props, pin: str, code: str) -> None:

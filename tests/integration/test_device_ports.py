@@ -235,3 +235,50 @@ def test_a_kiosk_without_both_cameras_has_nothing_to_swap(machine):
 
     asyncio.run(run())
     assert load_placements(cfg.data_dir) == {}
+
+
+def test_a_58_mm_roll_set_on_the_screen_gets_receipts_laid_out_for_it(machine, tmp_path):
+    from kiosk import selftest
+    from kiosk.config import china_time
+    from peripherals.printer.emulator import PrinterEmulator
+
+    cfg, *_ = machine
+    printer = PrinterEmulator(paper_mm=58)  # a 58 mm printer, the config file saying 80
+    cfg = replace(cfg, printer=PrinterConfig(connection=f"tcp://127.0.0.1:{printer.start()}",
+                                             paper_mm=80))  # fmt: skip
+
+    async def run() -> None:
+        terminal = terminal_for(cfg)
+        try:
+            terminal.begin_service()
+            await terminal.set_paper(58)
+            await terminal.print_receipt(selftest.test_page(terminal, china_time()))
+        finally:
+            terminal.close()
+
+    try:
+        asyncio.run(run())
+        assert printer.wait_for_jobs(1, 5)
+        page = printer.text()
+        # laid out for 58 mm: its rule 32 columns across (48 on 80 mm), no line longer
+        assert "-" * 32 in page and "-" * 33 not in "".join(page), page
+        assert max(len(line.encode("gbk", "replace")) for line in page) <= 32
+    finally:
+        printer.stop()
+    assert as_installed(cfg).printer.paper_mm == 58  # and at the next start
+
+
+def test_paper_set_with_no_printer_is_refused(machine):
+    cfg, *_ = machine  # its printer switched off
+
+    async def run() -> None:
+        terminal = terminal_for(cfg)
+        try:
+            terminal.begin_service()
+            with pytest.raises(DeviceError) as err:
+                await terminal.set_paper(58)
+            assert err.value.message_key == "technician.no_printer"
+        finally:
+            terminal.close()
+
+    asyncio.run(run())

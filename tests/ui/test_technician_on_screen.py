@@ -82,6 +82,9 @@ def test_cameras_on_each_others_hub_ports_are_seen_and_swapped(seen):
     assert report["cameras_message"] == translate("technician.cameras_swapped")
     assert shows_text(shots["t04g-cameras-right"], "看到一页纸", [24], bold=True)
     assert shows_text(shots["t04g-cameras-right"], "看到人脸", [24], bold=True)
+    # The receipt paper's width, set on the same panel
+    assert report["paper_message"] == translate("technician.paper_changed", mm=58)
+    assert shows_text(shots["t04h-paper-58"], "回执纸宽 58 毫米", [24])
 
 
 def test_the_terminal_is_enrolled_with_the_code_typed_on_the_screen(seen):

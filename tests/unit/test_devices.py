@@ -115,3 +115,20 @@ def test_a_camera_entry_must_name_a_source_and_no_rate(tmp_path):
         "face_camera": {"port": "v4l2:///dev/video2", "baudrate": 9600},
     }), encoding="utf-8")  # fmt: skip
     assert load_placements(tmp_path) == {}
+
+
+def test_the_paper_width_is_kept_beside_the_placements(tmp_path):
+    from kiosk.devices import load_paper, save_paper, with_paper
+
+    save_placement(tmp_path, READER)
+    save_paper(tmp_path, 58)
+    save_placement(tmp_path, SCANNER)  # placements after it keep it
+    assert load_paper(tmp_path) == 58
+    assert load_placements(tmp_path) == {"idcard": READER, "scanner": SCANNER}
+    assert with_paper(KioskConfig(), 58).printer.paper_mm == 58
+    assert with_paper(KioskConfig(), None) == KioskConfig()
+    assert with_paper(KioskConfig(printer=PrinterConfig(driver="none")), 58).printer.paper_mm == 80
+    with pytest.raises(ValueError):
+        save_paper(tmp_path, 76)
+    (tmp_path / FILE).write_text(json.dumps({"paper_mm": 76}), encoding="utf-8")
+    assert load_paper(tmp_path) is None
