@@ -147,6 +147,8 @@ def build_receipt(
     if catalog and point in catalog.service_points:
         hall = catalog.service_points[point]
         address = hall.address  # where to collect, to bring things
+        if en and hall.address_en:  # and in Chinese too: what to show when asking the way
+            address = f"{hall.address_en} ({hall.address})"
         point = hall.name.get(language)
     if point:
         blocks.append(Pair(_t("point", en), point))

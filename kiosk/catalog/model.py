@@ -55,6 +55,8 @@ class ServicePoint:
     # when its windows call queue tickets, on working days (kiosk.hours): "08:30-12:00,14:00-17:30";
     # "" for a point that hands them out at any time
     hours: str = ""
+    # the address as an English reader says it ("Zhouhu Town, Anfu County"); "" for none
+    address_en: str = ""
 
 
 @dataclass(frozen=True)

@@ -174,7 +174,8 @@ def build(raw: dict[str, Any], where: Where = _nowhere) -> Catalog:
     for e in sp_e:
         sp = ServicePoint(e.code(), e.bilingual(), e.str("kind"), e.str("address"),
                           e.bool("any_point"), e.str("phone", required=False),
-                          e.str("hours", required=False))  # fmt: skip
+                          e.str("hours", required=False),
+                          address_en=e.str("address_en", required=False))  # fmt: skip
         if sp.kind not in ("county", "township"):
             e.fail("kind", f"must be 'county' or 'township', not {sp.kind!r}")
         if sp.hours:
@@ -456,7 +457,8 @@ def to_raw(c: Catalog) -> dict[str, Any]:
         "department": [{"code": d.code, **bi(d.name)} for d in c.departments.values()],
         "service_point": [
             {"code": p.code, **bi(p.name), "kind": p.kind, "address": p.address, "any_point": p.any_point,
-             **({"phone": p.phone} if p.phone else {}), **({"hours": p.hours} if p.hours else {})}
+             **({"phone": p.phone} if p.phone else {}), **({"hours": p.hours} if p.hours else {}),
+             **({"address_en": p.address_en} if p.address_en else {})}
             for p in c.service_points.values()
         ],
         "certificate": [

@@ -52,6 +52,8 @@ def test_a_provisional_date_is_marked_on_the_receipt(catalog):
 def test_the_english_receipt_is_complete(catalog):
     text = build_receipt(accepted(True), catalog, language="en", printed_at=PRINTED).plain_text()
     assert "Acceptance receipt" in text and "Zhouhu Town Service Centre" in text
+    # the hall's address as an English reader says it, with the Chinese to ask the way by
+    assert "Zhouhu Town, Anfu County (安福县洲湖镇)" in " ".join(text.split())
     assert "Provisional" in text and "Anfu County Public Security Bureau" in text
     # the platform names the handling authority as the office's records do (in Chinese):
     # the slip names it in English
