@@ -41,6 +41,13 @@ def _state(screen, device: str) -> str:
     return next((row.state for row in screen.ids.devices.children if row.text == name), "")
 
 
+async def use_tool(w: Walkthrough, screen, action: str, done, what: str,
+                   timeout: float = 20) -> None:
+    """Tap ``action`` and wait until the screen is idle again with ``done()`` true."""
+    await w.tap(action)
+    await until(lambda: not screen.busy and done(), timeout, what)
+
+
 async def find_devices(w: Walkthrough, screen, props: Props, seen: dict) -> None:
     """The reader and the scanner are on ports the config does not name, the cameras on
     each other's (kiosk.cli's miswired): put right from the technician screen."""
@@ -89,23 +96,21 @@ async def find_devices(w: Walkthrough, screen, props: Props, seen: dict) -> None
     await until(lambda: not screen.busy and len(screen.views) == 2, 15, "the cameras' pictures")
     await w.settle(0.3)
     await w.screenshot("t04f-cameras-swapped")
-    await w.tap("ports:swap")
-    await until(lambda: not screen.busy and all(v.sees for v in screen.views), 20,
-                "each camera seeing what it is for")  # fmt: skip
+    await use_tool(w, screen, "ports:swap", lambda: all(v.sees for v in screen.views),
+                   "each camera seeing what it is for")  # fmt: skip
     seen["cameras_after"] = {v.device: v.sees for v in screen.views}
     seen["cameras_message"] = screen.message
     await w.settle(0.3)
     await w.screenshot("t04g-cameras-right")
     # The receipt paper's width: a 58 mm roll, then back to the rig's 80 mm printer
-    await w.tap("ports:paper")
-    await until(lambda: not screen.busy and screen.terminal.config.printer.paper_mm == 58, 10,
-                "58 mm paper")  # fmt: skip
+    def paper():
+        return screen.terminal.config.printer
+
+    await use_tool(w, screen, "ports:paper", lambda: paper().paper_mm == 58, "58 mm paper")
     seen["paper_message"] = screen.message
     await w.settle(0.3)
     await w.screenshot("t04h-paper-58")
-    await w.tap("ports:paper")
-    await until(lambda: not screen.busy and screen.terminal.config.printer.paper_mm == 80, 10,
-                "80 mm paper again")  # fmt: skip
+    await use_tool(w, screen, "ports:paper", lambda: paper().paper_mm == 80, "80 mm paper again")
 
 
 async def technician_steps(w: Walkthrough, props: Props, pin: str, code: str) -> None:
