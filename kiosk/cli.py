@@ -533,7 +533,8 @@ def miswired(cfg: KioskConfig, rig) -> KioskConfig:
     """``cfg`` on a machine whose udev rules named neither the ID card reader nor the
     scanner (USB-serial bridges the rules do not know): both are on ports with the kernel's
     names (the rig's ``dev`` folder: links to the emulators' ptys, as udev's are to the
-    real ports), and the config file's stable names lead nowhere; and whose two cameras
+    real ports), and the config file's stable names lead nowhere (the scanner taken for a
+    serial one, even where it types its codes as a USB keyboard); and whose two cameras
     are plugged into each other's hub ports (the document camera's name is the face
     camera's). The technician puts all of it right on the technician screen."""
     dev = rig.workdir / "dev"
@@ -541,7 +542,9 @@ def miswired(cfg: KioskConfig, rig) -> KioskConfig:
     (dev / "ttyUSB0").symlink_to(rig["idcard"].port)
     (dev / "ttyACM0").symlink_to(rig["scanner"].port)
     return replace(cfg, idcard=replace(cfg.idcard, port=str(dev / "kiosk-idcard")),
-                   scanner=replace(cfg.scanner, port=str(dev / "kiosk-scanner")),
+                   # a serial one, as the config file says: a scanner that types (``--scanner
+                   # wedge``) is found by its keys, and switched to on the screen too
+                   scanner=replace(cfg.scanner, driver="serial", port=str(dev / "kiosk-scanner")),
                    camera=replace(cfg.camera, document=cfg.camera.face, face=cfg.camera.document),
                    technician=replace(cfg.technician, serial_ports=(f"{dev}/*",)))  # fmt: skip
 

@@ -48,6 +48,8 @@ PAPER, PAPER_WIDTHS = "paper_mm", (58, 80)
 BAUDRATES = {"printer": (9600, 19200, 38400, 115200), "idcard": (115200, 9600)}
 # what a port is found to be, beside a device's name
 NOTHING, IN_USE, UNREADABLE = "nothing", "in_use", "unreadable"
+# the "port" of a scanner that types its codes as a USB keyboard (found by its keys)
+WEDGE = "wedge"
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,8 @@ def load_placements(data_dir: Path | str) -> dict[str, Placement]:
         if not isinstance(port, str) or not isinstance(rate, int) or isinstance(rate, bool):
             continue
         if (device in PLACEABLE and port.startswith("/") and rate > 0) or (
-                device in CAMERAS and "://" in port and rate == 0):  # fmt: skip
+                device in CAMERAS and "://" in port and rate == 0) or (
+                device == "scanner" and port == WEDGE and rate == 0):  # fmt: skip
             out[device] = Placement(device, port, rate)
     return out
 
@@ -191,8 +194,9 @@ def with_placements(cfg: KioskConfig, placements: dict[str, Placement]) -> Kiosk
         cfg = replace(cfg, printer=replace(cfg.printer,
                                            connection=f"serial://{p.port}?baudrate={p.baudrate}"))  # fmt: skip
     p = placements.get("scanner")
-    if p is not None and cfg.scanner.driver == "serial":
-        cfg = replace(cfg, scanner=replace(cfg.scanner, port=p.port, baudrate=p.baudrate))
+    if p is not None and cfg.scanner.driver != "none":  # a serial one, or one that types
+        cfg = replace(cfg, scanner=replace(cfg.scanner, driver="wedge") if p.port == WEDGE
+                      else replace(cfg.scanner, driver="serial", port=p.port, baudrate=p.baudrate))  # fmt: skip
     document, face = placements.get("document_camera"), placements.get("face_camera")
     if document is not None and cfg.camera.document:  # "" is a kiosk without that camera
         cfg = replace(cfg, camera=replace(cfg.camera, document=document.port))

@@ -19,7 +19,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -28,6 +28,7 @@ from kiosk.config import KioskConfig, as_enrolled, china_time, save_remote, with
 from kiosk.devices import (
     CAMERAS,
     PAPER_WIDTHS,
+    WEDGE,
     CameraView,
     DeviceFinder,
     Finding,
@@ -196,6 +197,10 @@ class Terminal:
         # makes a device's driver for a configuration (both set by the shell, kiosk/cli.py)
         self.finder: DeviceFinder | None = None
         self.device_builder: Callable[[KioskConfig, str], object] | None = None
+        # while a scanner is being tried: what the window's keys go to (a scanner that types
+        # its codes as a USB keyboard is found by them); None: to a keyboard-type scanner
+        # configured, if there is one (screens/app.py)
+        self.key_sink: object | None = None
         self.config = config
         self.base_config = config  # the terminal's own file; remote settings lie over it
         self.config_version = 0  # of the remote settings applied (sent back in heartbeats)
@@ -1011,14 +1016,31 @@ class Terminal:
 
     async def listen_for_scanner(self, seconds: float, stop: threading.Event) -> Finding | None:
         """The free serial port a code is scanned on within ``seconds`` (or until ``stop``):
-        the scanner's. The code is not kept.
+        the scanner's; or, for a scanner that types its codes as a USB keyboard, a finding
+        on ``WEDGE`` when a code is typed into the window meanwhile (``key_sink``). The code
+        is not kept.
 
         :raises DeviceError: ``technician.no_finder``.
         """
-        if self.finder is None:
+        if self.finder is None or self.device_builder is None:
             raise DeviceError("no device finder", message_key="technician.no_finder")
-        return await asyncio.to_thread(self.finder.listen, serial_in_use(self.config),
-                                       self.config.scanner.baudrate, seconds, stop)  # fmt: skip
+        # a scanner that types (a USB keyboard) is heard in the window's keys meanwhile
+        typed = self.device_builder(replace(self.config, scanner=replace(
+            self.config.scanner, driver="wedge")), "scanner")  # fmt: skip
+        serial = asyncio.ensure_future(asyncio.to_thread(
+            self.finder.listen, serial_in_use(self.config), self.config.scanner.baudrate,
+            seconds, stop))  # fmt: skip
+        self.key_sink = typed
+        try:
+            while not serial.done():
+                if typed.read_code(0) is not None:  # dropped unread, as a serial one's
+                    stop.set()
+                    await serial
+                    return Finding(WEDGE, "", "", "scanner")
+                await asyncio.wait({serial}, timeout=0.2)
+            return serial.result()
+        finally:
+            self.key_sink = None
 
     async def place_device(self, device: str, port: str, baudrate: int) -> None:
         """Put ``device`` (idcard, printer, scanner) on ``port`` at ``baudrate``: kept in the

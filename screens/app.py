@@ -282,19 +282,26 @@ class KioskApp(App):
     def _hand_keys_to_wedge_scanner(self) -> None:
         """A keyboard-wedge code scanner (``scanner.driver = "wedge"``) types its codes as a
         USB keyboard: every key the window gets goes to it, and none reaches a form field
-        (a kiosk has no keyboard of its own; the citizen types on the screen's)."""
-        feed = getattr(self.terminal.ports.scanner, "feed_key", None)
-        if feed is None:
-            return
+        (a kiosk has no keyboard of its own; the citizen types on the screen's). Looked up
+        at each key: a technician may switch to one (or try one: ``Terminal.key_sink``)."""
+
+        def sink():
+            target = self.terminal.key_sink
+            return getattr(target if target is not None else self.terminal.ports.scanner,
+                           "feed_key", None)  # fmt: skip
 
         def typed(_window, text: str) -> bool:
+            feed = sink()
+            if feed is None:
+                return False
             now = time.monotonic()
             for char in text:
                 feed(char, now)
             return True  # handled: not typed into a focused field
 
         def key_down(_window, key: int, *_args) -> bool:
-            if key in ENTER_KEYS:  # the end of a code
+            feed = sink()
+            if feed is not None and key in ENTER_KEYS:  # the end of a code
                 feed("\r", time.monotonic())
                 return True
             return False

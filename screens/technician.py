@@ -24,7 +24,16 @@ from kivy.properties import BooleanProperty, NumericProperty, OptionProperty, St
 
 from kiosk import __version__, selftest
 from kiosk.config import china_time
-from kiosk.devices import IN_USE, NOTHING, PLACEABLE, UNREADABLE, CameraView, Finding, where
+from kiosk.devices import (
+    IN_USE,
+    NOTHING,
+    PLACEABLE,
+    UNREADABLE,
+    WEDGE,
+    CameraView,
+    Finding,
+    where,
+)
 from kiosk.technician import enrolment_code, facts, send_diagnostics, uptime_parts
 from screens.base import KioskScreen
 from screens.keyboard import KioskKeyboard
@@ -300,7 +309,10 @@ class TechnicianScreen(KioskScreen):
             return
         self.findings = [heard, *(f for f in self.findings if f.port != heard.port)]
         self.show_findings()
-        self.say("technician.ports_heard", port=heard.port)
+        if heard.port == WEDGE:
+            self.say("technician.ports_heard_typing")
+        else:
+            self.say("technician.ports_heard", port=heard.port)
 
     def show_findings(self) -> None:
         rows = self.ids.port_rows
@@ -308,16 +320,23 @@ class TechnicianScreen(KioskScreen):
         first: list = []  # the first row with a device to use: brought into view
         for f in self.findings:
             about = " ".join(x for x in (f.about, f"→ {f.same_as}" if f.same_as else "") if x)
+            port = self.t("technician.ports_wedge") if f.port == WEDGE else f.port
             rows.add_widget(_made(
-                "TechPort", port=f.port, about=about, found_text=self._found_text(f),
+                "TechPort", port=port, about=about, found_text=self._found_text(f),
                 good=f.placeable, use_action=f"ports:use:{f.port}",
-                use_text=self.t("technician.ports_use", device=self.device_name(f.found))
-                if f.placeable else "",
-                choose=partial(self.place, f)))  # fmt: skip
+                use_text=self._use_text(f), choose=partial(self.place, f)))  # fmt: skip
             if f.placeable and not first:
                 first.append(rows.children[0])
         if first:  # the list from its top, and the first device to use within it
             self._into_view(rows, first[0])
+
+    def _use_text(self, f: Finding) -> str:
+        """The words of a row's button: "" for none (nothing there to use)."""
+        if not f.placeable:
+            return ""
+        if f.port == WEDGE:
+            return self.t("technician.ports_use_typing")
+        return self.t("technician.ports_use", device=self.device_name(f.found))
 
     def _found_text(self, f: Finding) -> str:
         if f.found == IN_USE:
@@ -328,21 +347,24 @@ class TechnicianScreen(KioskScreen):
             return self.t("technician.ports_unreadable", why=f.detail)
         if f.found == "idcard":
             return self.t("technician.ports_found_idcard", sam=f.detail, baud=f.baudrate)
+        if f.port == WEDGE:
+            return self.t("technician.ports_found_typing")
         return self.t(f"technician.ports_found_{f.found}", baud=f.baudrate)
 
     def place(self, f: Finding) -> None:
         if self.busy:
             return
-        self.say("technician.ports_placing", device=self.device_name(f.found), port=f.port)
-        self.run(self._place(f))
+        port = self.t("technician.ports_wedge") if f.port == WEDGE else f.port
+        self.say("technician.ports_placing", device=self.device_name(f.found), port=port)
+        self.run(self._place(f, port))
 
-    async def _place(self, f: Finding) -> None:
+    async def _place(self, f: Finding, port: str) -> None:
         await self.terminal.place_device(f.found, f.port, f.baudrate)
         self.show_placed()
         # the ports as they are now (the one used before is free, this one in use), then
         # what was done: a scanner found by a scan is not found by asking again
         await self._find(("technician.ports_placed",
-                          {"device": self.device_name(f.found), "port": f.port}))
+                          {"device": self.device_name(f.found), "port": port}))
 
     def change_paper(self) -> None:
         """The other width (58 or 80 mm): receipts laid out for it from now on."""

@@ -11,6 +11,7 @@ import time
 
 from kivy.metrics import dp
 
+from kiosk.devices import where
 from kiosk.technician import PATTERN
 from screens.touch import press, release
 from screens.walkthrough import Props, Walkthrough, until
@@ -83,8 +84,10 @@ async def find_devices(w: Walkthrough, screen, props: Props, seen: dict) -> None
     await w.settle(0.3)
     await w.screenshot("t04d-scanner-heard")
     await w.tap(f"ports:use:{scanner.port}")
-    await until(lambda: not screen.busy and screen.terminal.config.scanner.port == scanner.port,
-                30, "the scanner on its port")  # fmt: skip
+    # on a serial port, or (a scanner that types) the keyboard-type driver
+    await until(lambda: not screen.busy and where(screen.terminal.config, "scanner") in (
+        scanner.port, ""), 30, "the scanner on its port")  # fmt: skip
+    seen["scanner_driver"] = screen.terminal.config.scanner.driver
     screen.refresh()
     await until(lambda: _state(screen, "scanner") == "ok", 15, "the scanner")
     seen["after"] = {d: _state(screen, d) for d in ("idcard", "scanner")}

@@ -9,6 +9,7 @@ import asyncio
 import os
 import stat
 import threading
+import time
 from dataclasses import replace
 
 import pytest
@@ -282,3 +283,38 @@ def test_paper_set_with_no_printer_is_refused(machine):
             terminal.close()
 
     asyncio.run(run())
+
+
+def test_a_scanner_that_types_is_heard_in_the_keys_and_switched_to(machine):
+    from kiosk.devices import WEDGE
+
+    cfg, *_ = machine
+
+    async def run() -> None:
+        terminal = terminal_for(cfg)
+        try:
+            terminal.begin_service()
+            stop = threading.Event()
+            listening = asyncio.ensure_future(terminal.listen_for_scanner(10, stop))
+            await asyncio.sleep(0.5)
+            # the window hands its keys to the terminal's key sink (screens/app.py): a USB
+            # scanner types a code and Enter, a few ms a key
+            assert terminal.key_sink is not None
+            now = time.monotonic()
+            for i, char in enumerate("AF2026120800001\r"):
+                terminal.key_sink.feed_key(char, now + i * 0.004)
+            heard = await asyncio.wait_for(listening, 5)
+            assert (heard.port, heard.found) == (WEDGE, "scanner")
+            assert terminal.key_sink is None and stop.is_set()  # the serial ports let go
+            await terminal.place_device("scanner", heard.port, heard.baudrate)
+            assert terminal.config.scanner.driver == "wedge"
+            # the next code typed reaches the terminal through its (new) keyboard scanner
+            now = time.monotonic()
+            for i, char in enumerate("https://zwfw.example.gov.cn/track/AF1\r"):
+                terminal.ports.scanner.feed_key(char, now + i * 0.004)
+            assert await terminal.read_code(1) == "https://zwfw.example.gov.cn/track/AF1"
+        finally:
+            terminal.close()
+
+    asyncio.run(run())
+    assert as_installed(cfg).scanner.driver == "wedge"

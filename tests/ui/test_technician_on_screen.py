@@ -129,9 +129,14 @@ def test_in_landscape_large_type_the_technician_enrols_and_tests_with_nothing_dr
     # A technician with the large type left on by the last citizen, on a landscape screen:
     # enrolment's keyboard needs more room than the tool's panel has. The panel scrolls (the
     # code and the keys in view); nothing lies over the title (demo() checks every screen).
-    demo("landscape", tmp_path, "technician", options=("--elderly",))
+    # Its scanner types its codes as a USB keyboard (xdotool types into the window), the
+    # config file taking it for a serial one: heard in the keys, switched to on the screen.
+    demo("landscape", tmp_path, "technician", options=("--elderly", "--scanner", "wedge"))
     prefix = "technician-landscape-"
     report = json.loads((tmp_path / f"{prefix}report.json").read_text())
+    assert report["scanner_driver"] == "wedge"
+    assert shows_text(tmp_path / f"{prefix}t04d-scanner-heard.png", "USB 键盘式（无需端口）",
+                      range(28, 40, 2), bold=True)  # fmt: skip
     assert report["enrolled_as"].startswith("T")
     assert report["selftest_sent"] is True
     assert all(passed for _, passed, _ in report["checks"]), report["checks"]

@@ -71,13 +71,27 @@ def test_placements_lie_over_the_config_file():
     assert cfg.printer.paper_mm == KioskConfig().printer.paper_mm  # the rest stays
 
 
-def test_a_device_switched_off_or_not_on_a_serial_port_stays_so():
+def test_a_device_switched_off_stays_so():
     cfg = KioskConfig(idcard=IdCardConfig(driver="none"), printer=PrinterConfig(driver="none"),
-                      scanner=ScannerConfig(driver="wedge"))  # fmt: skip
+                      scanner=ScannerConfig(driver="none"))  # fmt: skip
     placed = with_placements(cfg, {"idcard": READER, "printer": PRINTER, "scanner": SCANNER})
     assert placed == cfg
     assert serial_in_use(cfg) == {}
     assert [where(cfg, d) for d in ("idcard", "printer", "scanner")] == ["", "", ""]
+
+
+def test_a_scanner_found_typing_is_used_as_a_keyboard_one_and_the_other_way_round(tmp_path):
+    from kiosk.devices import WEDGE
+
+    typing = Placement("scanner", WEDGE, 0)
+    save_placement(tmp_path, typing)
+    assert load_placements(tmp_path) == {"scanner": typing}
+    cfg = with_placements(KioskConfig(), {"scanner": typing})  # configured as a serial one
+    assert cfg.scanner.driver == "wedge" and serial_in_use(cfg) == {
+        "/dev/kiosk-idcard": "idcard"}  # its port is no longer taken
+    assert where(cfg, "scanner") == ""
+    back = with_placements(cfg, {"scanner": SCANNER})  # a serial one found later
+    assert (back.scanner.driver, back.scanner.port) == ("serial", "/dev/ttyACM0")
 
 
 def test_where_a_network_printer_is():
