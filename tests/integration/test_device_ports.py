@@ -63,6 +63,15 @@ def terminal_for(cfg: KioskConfig) -> Terminal:
     return terminal
 
 
+async def listening(terminal: Terminal, settle: float) -> tuple[asyncio.Future, threading.Event]:
+    """The technician has the terminal and it listens for a scanner (``settle`` s on)."""
+    terminal.begin_service()
+    stop = threading.Event()
+    heard = asyncio.ensure_future(terminal.listen_for_scanner(10, stop))
+    await asyncio.sleep(settle)
+    return heard, stop
+
+
 async def identify(terminal: Terminal, timeout: float = 10):
     stop = asyncio.Event()
     try:
@@ -125,12 +134,9 @@ def test_the_scanner_found_by_a_scan_reads_the_next_code(machine):
     async def run() -> None:
         terminal = terminal_for(cfg)
         try:
-            terminal.begin_service()
-            stop = threading.Event()
-            listening = asyncio.ensure_future(terminal.listen_for_scanner(10, stop))
-            await asyncio.sleep(0.8)
+            waiting, _ = await listening(terminal, 0.8)
             scanner.scan("any code at all")
-            heard = await asyncio.wait_for(listening, 15)
+            heard = await asyncio.wait_for(waiting, 15)
             assert heard is not None and heard.port == str(dev / "ttyACM0")
             await terminal.place_device("scanner", heard.port, heard.baudrate)
             (health,) = [h for h in await terminal.device_health() if h.device == "scanner"]
@@ -293,17 +299,14 @@ def test_a_scanner_that_types_is_heard_in_the_keys_and_switched_to(machine):
     async def run() -> None:
         terminal = terminal_for(cfg)
         try:
-            terminal.begin_service()
-            stop = threading.Event()
-            listening = asyncio.ensure_future(terminal.listen_for_scanner(10, stop))
-            await asyncio.sleep(0.5)
+            waiting, stop = await listening(terminal, 0.5)
             # the window hands its keys to the terminal's key sink (screens/app.py): a USB
             # scanner types a code and Enter, a few ms a key
             assert terminal.key_sink is not None
             now = time.monotonic()
             for i, char in enumerate("AF2026120800001\r"):
                 terminal.key_sink.feed_key(char, now + i * 0.004)
-            heard = await asyncio.wait_for(listening, 5)
+            heard = await asyncio.wait_for(waiting, 5)
             assert (heard.port, heard.found) == (WEDGE, "scanner")
             assert terminal.key_sink is None and stop.is_set()  # the serial ports let go
             await terminal.place_device("scanner", heard.port, heard.baudrate)
