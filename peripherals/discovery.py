@@ -52,11 +52,18 @@ def _tty(real: str) -> bool:
     if not stat.S_ISCHR(st.st_mode):
         return False
     major, minor = os.major(st.st_rdev), os.minor(st.st_rdev)
+    subsystem = os.path.realpath(f"/sys/dev/char/{major}:{minor}/subsystem")
+    return serial_line(major, minor, os.path.basename(subsystem))
+
+
+def serial_line(major: int, minor: int, subsystem: str) -> bool:
+    """Whether the character device ``major:minor`` (of the kernel's ``subsystem``) is a
+    serial line: ttyS (minor 64 up: below are the virtual consoles), ttyACM, ttyUSB, the
+    ptys, or one whose driver has a major of its own and files it under tty (a CH9344's
+    ttyCH9344USB0); never /dev/tty, the console or ptmx (major 5)."""
     if major in TTY_MAJORS:
         return not (major == 4 and minor < 64)
-    # a driver of its own (a CH9344's ttyCH9344USB0): the kernel files it under tty
-    return os.path.basename(os.path.realpath(f"/sys/dev/char/{major}:{minor}/subsystem")) == "tty" \
-        and major != 5  # fmt: skip
+    return subsystem == "tty" and major != 5
 
 
 def _rank(name: str) -> int:

@@ -3,8 +3,9 @@ ask the emulators over real pty pairs, behind links such as udev makes."""
 
 from __future__ import annotations
 
+import fcntl
 import os
-import stat
+import struct
 import threading
 import time
 import tty
@@ -85,19 +86,26 @@ def test_a_port_the_terminal_uses_is_not_asked(hall):
     assert not row.placeable
 
 
+TIOCSPTLCK = 0x40045431  # lock a pty's other end: opening it then fails (EIO)
+
+
 def test_a_port_that_cannot_be_opened_says_why(tmp_path):
-    # Given a serial port with no UART behind it (as a PC's ttyS4 is: its node, no device)
-    if os.geteuid() != 0:
-        pytest.skip("making a device node takes root")
-    node = tmp_path / "ttyS200"
-    os.mknod(node, stat.S_IFCHR | 0o600, os.makedev(4, 200))
-    (tmp_path / "ttyUSB9").symlink_to(node)
-    # When devices are looked for, Then it is listed, and why it could not be asked is said
-    (finding,) = SerialFinder((f"{tmp_path}/ttyUSB9",)).find({}, RATES)
-    assert (finding.port, finding.same_as) == (f"{tmp_path}/ttyUSB9", str(node))
-    assert finding.found == UNREADABLE
-    assert "cannot open" in finding.detail and "No such device" in finding.detail
-    assert not finding.placeable
+    # Given a serial port that refuses to open (here a pty whose other end is locked, as a
+    # port another program holds exclusively refuses)
+    master, slave = os.openpty()
+    port = os.ttyname(slave)
+    os.close(slave)
+    fcntl.ioctl(master, TIOCSPTLCK, struct.pack("i", 1))
+    try:
+        (tmp_path / "ttyUSB9").symlink_to(port)
+        # When devices are looked for, Then it is listed, and why it could not be asked is said
+        (finding,) = SerialFinder((f"{tmp_path}/ttyUSB9",)).find({}, RATES)
+        assert (finding.port, finding.same_as) == (f"{tmp_path}/ttyUSB9", port)
+        assert finding.found == UNREADABLE
+        assert finding.detail == f"cannot open {tmp_path}/ttyUSB9: Input/output error"
+        assert not finding.placeable
+    finally:
+        os.close(master)
 
 
 def test_the_scanner_is_found_by_a_scan_and_its_code_is_not_kept(hall, caplog):

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import stat
-
-import pytest
-
-from peripherals.discovery import _rank, _rates, _tty
+from peripherals.discovery import _rank, _rates, _tty, serial_line
 
 
 def test_the_configured_rate_is_asked_first_then_the_usual_ones_once_each():
@@ -31,11 +26,11 @@ def test_only_serial_lines_are_serial_ports(tmp_path):
     assert not _tty(str(tmp_path / "gone"))
 
 
-def test_a_virtual_console_is_not_a_serial_port_and_a_uart_is(tmp_path):
-    if os.geteuid() != 0:
-        pytest.skip("making device nodes takes root")
-    console, uart = tmp_path / "tty3", tmp_path / "ttyS4"
-    os.mknod(console, stat.S_IFCHR | 0o600, os.makedev(4, 3))
-    os.mknod(uart, stat.S_IFCHR | 0o600, os.makedev(4, 68))
-    assert not _tty(str(console))
-    assert _tty(str(uart))
+def test_a_virtual_console_or_a_camera_is_not_a_serial_port_and_a_uart_is():
+    assert not serial_line(4, 3, "tty")  # tty3, a virtual console
+    assert serial_line(4, 68, "tty")  # ttyS4
+    assert serial_line(188, 0, "tty") and serial_line(166, 1, "tty")  # ttyUSB0, ttyACM1
+    assert serial_line(136, 7, "")  # a pty (ptys are not in sysfs)
+    assert serial_line(240, 0, "tty")  # a driver with a major of its own
+    assert not serial_line(5, 0, "tty")  # /dev/tty itself
+    assert not serial_line(81, 0, "video4linux")  # a camera
