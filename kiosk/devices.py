@@ -184,8 +184,9 @@ def with_paper(cfg: KioskConfig, mm: int | None) -> KioskConfig:
 
 
 def with_placements(cfg: KioskConfig, placements: dict[str, Placement]) -> KioskConfig:
-    """``cfg`` with each placed device on its port: a device the config file has switched
-    off ("none") stays off, and a keyboard-wedge scanner is no serial one to place."""
+    """``cfg`` with each placed device on its port (a scanner placed on ``WEDGE`` takes the
+    keyboard-type driver, one on a port the serial one), each camera on its source: a device
+    the config file has switched off ("none", no camera source) stays off."""
     p = placements.get("idcard")
     if p is not None and cfg.idcard.driver == "ga467":
         cfg = replace(cfg, idcard=replace(cfg.idcard, port=p.port, baudrate=p.baudrate))

@@ -320,15 +320,18 @@ class TechnicianScreen(KioskScreen):
         first: list = []  # the first row with a device to use: brought into view
         for f in self.findings:
             about = " ".join(x for x in (f.about, f"→ {f.same_as}" if f.same_as else "") if x)
-            port = self.t("technician.ports_wedge") if f.port == WEDGE else f.port
             rows.add_widget(_made(
-                "TechPort", port=port, about=about, found_text=self._found_text(f),
+                "TechPort", port=self._port_name(f), about=about, found_text=self._found_text(f),
                 good=f.placeable, use_action=f"ports:use:{f.port}",
                 use_text=self._use_text(f), choose=partial(self.place, f)))  # fmt: skip
             if f.placeable and not first:
                 first.append(rows.children[0])
         if first:  # the list from its top, and the first device to use within it
             self._into_view(rows, first[0])
+
+    def _port_name(self, f: Finding) -> str:
+        """The port as the technician reads it (a scanner that types has none)."""
+        return self.t("technician.ports_wedge") if f.port == WEDGE else f.port
 
     def _use_text(self, f: Finding) -> str:
         """The words of a row's button: "" for none (nothing there to use)."""
@@ -354,7 +357,7 @@ class TechnicianScreen(KioskScreen):
     def place(self, f: Finding) -> None:
         if self.busy:
             return
-        port = self.t("technician.ports_wedge") if f.port == WEDGE else f.port
+        port = self._port_name(f)
         self.say("technician.ports_placing", device=self.device_name(f.found), port=port)
         self.run(self._place(f, port))
 
